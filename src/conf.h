@@ -1,0 +1,195 @@
+/* Configuration: the structs the YAML loader fills and the rest of aileron reads. */
+#ifndef AILERON_CONF_H
+#define AILERON_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/*
+ * Ownership: every string, array and struct reachable from a struct conf is
+ * allocated from conf->arena and freed as a whole by conf_free().  Workers
+ * inherit the struct through fork(); nothing in it is written after loading
+ * except the per-LB shared state that the master maps (conf_lb.shared).
+ */
+
+struct arena;
+
+/* Method bitmask: bit (1 << enum http_method); 0 means "all methods". */
+typedef uint32_t conf_methods;
+
+enum conf_match_type {
+	MATCH_EXACT = 0,
+	MATCH_PREFIX,
+	MATCH_SUFFIX,
+	MATCH_CONTAINS,
+	MATCH_PATH,
+	MATCH_FILEPATH,
+	MATCH_REGEX,
+	MATCH_REGEX_POSIX
+};
+
+enum conf_lb_algorithm {
+	LB_ROUND_ROBIN = 0,
+	LB_RANDOM,
+	LB_RING_HASH,
+	LB_MAGLEV,
+	LB_DIRECT_HASH
+};
+
+enum conf_hash_source {
+	HASH_CLIENT_ADDR = 0,
+	HASH_HEADER,
+	HASH_COOKIE,
+	HASH_QUERY,
+	HASH_PATH_PARAM
+};
+
+/* Where a config value came from, for error messages. */
+struct conf_pos {
+	const char *file;
+	int line;
+	int column;
+};
+
+struct conf_path_matcher {
+	char *match;
+	int match_type; /* enum conf_match_type */
+	char *rewrite;
+	char *trim_prefix;
+	char *append_prefix;
+	void *compiled; /* regex, set by route code; NULL otherwise */
+	struct conf_pos pos;
+};
+
+struct conf_param_matcher {
+	char *key;
+	char **patterns;
+	size_t npatterns;
+	int match_type;
+	void **compiled; /* per pattern, for regex types */
+};
+
+struct conf_upstream {
+	char *url;	  /* as written, trailing '/' trimmed */
+	int tls;	  /* https */
+	char *host;	  /* host name or address, no brackets */
+	char *port;	  /* port as a string ("80"/"443" by default) */
+	char *authority;  /* host[:port] as in the URL: the Host header */
+	char *query;	  /* raw query without '?', or NULL */
+	int weight;	  /* 1..65535 (0 given => 1); -1 upstreams are dropped */
+	/* health-check settings accepted for later issues */
+	int enable_passive;
+	int enable_active;
+	struct conf_pos pos;
+};
+
+/* Per-LB state shared by all workers (mapped MAP_SHARED by the master). */
+struct conf_lb_shared {
+	uint64_t rr_counter;
+};
+
+struct conf_lb {
+	int algorithm; /* enum conf_lb_algorithm */
+	struct conf_upstream *upstreams; /* weight -1 entries removed */
+	size_t nupstreams;
+	uint64_t total_weight;
+	struct conf_path_matcher *path_matchers; /* pathMatcher first */
+	size_t npath_matchers;
+	conf_methods methods;
+	char **hosts;
+	size_t nhosts;
+	struct conf_param_matcher *header_matchers;
+	size_t nheader_matchers;
+	struct conf_param_matcher *query_matchers;
+	size_t nquery_matchers;
+	struct conf_param_matcher *path_param_matchers;
+	size_t npath_param_matchers;
+	int hash_source; /* enum conf_hash_source */
+	char *hash_key;
+	struct conf_lb_shared *shared; /* set by the master before fork */
+	struct conf_pos pos;
+};
+
+struct conf_proxy {
+	char *id; /* apiVersion/kind/namespace/name */
+	char **patterns;
+	size_t npatterns;
+	conf_methods methods;
+	struct conf_lb *lbs;
+	size_t nlbs;
+};
+
+/* One handler mounted in a virtual host (HTTPHandlerSpec). */
+struct conf_handler {
+	char *pattern;		 /* HTTPHandlerSpec.pattern, may be NULL */
+	int kind;		 /* CONF_HANDLER_* */
+	struct conf_proxy *proxy; /* when kind == CONF_HANDLER_PROXY */
+};
+
+#define CONF_HANDLER_PROXY 1
+
+struct conf_vhost {
+	char **hosts;
+	size_t nhosts;
+	char *pattern;
+	conf_methods methods;
+	struct conf_handler *handlers;
+	size_t nhandlers;
+};
+
+struct conf_server {
+	char *id;
+	char *addr; /* as written, e.g. ":8080" */
+	char *host; /* NULL or "" for any address */
+	char *port;
+	int shutdown_timeout; /* seconds */
+	/* httpConfig; times in milliseconds, 0 means none */
+	int64_t read_header_timeout;
+	int64_t read_timeout;
+	int64_t write_timeout;
+	int64_t idle_timeout;
+	int32_t max_header_bytes;
+	int disable_keep_alive;
+	int enable_general_options;
+	struct conf_vhost *vhosts;
+	size_t nvhosts;
+	struct conf_pos pos;
+};
+
+/* Process model: our extension, Entrypoint spec.processConfig. */
+struct conf_process {
+	int workers; /* fixed pool size; 0 => automatic */
+};
+
+struct conf {
+	struct arena *arena;
+	int has_entrypoint;
+	struct conf_process process;
+	struct conf_server **servers; /* the Entrypoint runners, in order */
+	size_t nservers;
+	struct conf_proxy **proxies;  /* every proxy referenced, once each */
+	size_t nproxies;
+};
+
+/* Error reporting sink; the loader calls it once per error. */
+typedef void (*conf_error_fn)(void *ctx, const char *msg);
+
+/*
+ * Load the config from paths (files or directories, read non-recursively;
+ * only .yaml/.yml/.json files).  Every error is reported through err as
+ * "file:line:column: message"; returns NULL if there was any error.
+ */
+struct conf *conf_load(char *const *paths, size_t npaths, conf_error_fn err,
+    void *ctx);
+
+/* Load from an in-memory text (tests); name is used in messages. */
+struct conf *conf_load_string(const char *name, const char *text,
+    conf_error_fn err, void *ctx);
+
+void conf_free(struct conf *c);
+
+/* Load KEY=VALUE env file into the environment; -1 on error (reported). */
+int conf_load_env_file(const char *path, conf_error_fn err, void *ctx);
+
+#endif

@@ -1,0 +1,157 @@
+/* Error log: leveled JSON lines, one write(2) each so processes never interleave. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int log_level = LOG_L_INFO;
+static int log_fd = STDOUT_FILENO;
+static const char *log_name = "master";
+
+static const char *const log_level_names[] = { "TRACE", "DEBUG", "INFO",
+	"WARN", "ERROR" };
+
+void
+log_init(void)
+{
+	const char *env = getenv("GATEWAY_LOG_LEVEL");
+	size_t i;
+
+	if (env == NULL)
+		return;
+	for (i = 0; i < sizeof(log_level_names) / sizeof(log_level_names[0]);
+	    i++) {
+		if (strcasecmp(env, log_level_names[i]) == 0)
+			log_level = (int)i;
+	}
+	if (strcasecmp(env, "FATAL") == 0)
+		log_level = LOG_L_ERROR;
+}
+
+void
+log_procname(const char *name)
+{
+	log_name = name;
+}
+
+void
+log_set_level(int level)
+{
+	log_level = level;
+}
+
+int
+log_get_level(void)
+{
+	return log_level;
+}
+
+void
+log_escape(char *dst, size_t dstsize, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+
+	if (dstsize == 0)
+		return;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
+			if (o + 1 >= dstsize)
+				break;
+			dst[o++] = (char)ch;
+		} else if (ch == '"' || ch == '\\') {
+			if (o + 2 >= dstsize)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = (char)ch;
+		} else {
+			if (o + 6 >= dstsize)
+				break;
+			memcpy(dst + o, "\\u00", 4);
+			dst[o + 4] = hex[ch >> 4];
+			dst[o + 5] = hex[ch & 15];
+			o += 6;
+		}
+	}
+	dst[o] = '\0';
+}
+
+/* Format one JSON log line and write it with a single write(2). */
+static void
+log_vwrite(int level, const char *fmt, va_list ap, int errnum)
+{
+	char msg[2048], esc[4096], line[4608];
+	struct tm tm;
+	time_t now = time(NULL);
+	char ts[32];
+	int n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (errnum != 0) {
+		size_t l = strlen(msg);
+
+		snprintf(msg + l, sizeof(msg) - l, ": %s", strerror(errnum));
+	}
+	log_escape(esc, sizeof(esc), msg, strlen(msg));
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+	n = snprintf(line, sizeof(line),
+	    "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\","
+	    "\"process\":\"%s\",\"pid\":%ld}\n",
+	    ts, log_level_names[level], esc, log_name, (long)getpid());
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	while (write(log_fd, line, (size_t)n) < 0 && errno == EINTR)
+		;
+}
+
+#define LOG_FN(fn, level, witherr)                                      \
+	void fn(const char *fmt, ...)                                   \
+	{                                                               \
+		int saved = errno;                                      \
+		va_list ap;                                             \
+		if (log_level > (level))                                \
+			return;                                         \
+		va_start(ap, fmt);                                      \
+		log_vwrite((level), fmt, ap, (witherr) ? saved : 0);    \
+		va_end(ap);                                             \
+		errno = saved;                                          \
+	}
+
+LOG_FN(log_debug, LOG_L_DEBUG, 0)
+LOG_FN(log_info, LOG_L_INFO, 0)
+LOG_FN(log_warn, LOG_L_WARN, 1)
+LOG_FN(log_warnx, LOG_L_WARN, 0)
+LOG_FN(log_error, LOG_L_ERROR, 0)
+
+void
+fatal(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_L_ERROR, fmt, ap, saved);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_L_ERROR, fmt, ap, 0);
+	va_end(ap);
+	exit(1);
+}
