@@ -14,11 +14,20 @@
  */
 
 #define HTTP_PARSE_AGAIN 0 /* need more bytes */
-#define HTTP_PARSE_DONE 1  /* head complete: p->head_len bytes */
+#define HTTP_PARSE_DONE  1 /* head complete: p->head_len bytes */
 /* Any other return value is the HTTP status code to answer with
  * (400, 414, 431, 501, 505) or, for response heads, 502. */
 
 #define HTTP_MAX_HEADERS 128
+
+/* Defaults used when a limit is zero. */
+#define HTTP_DEF_MAX_LINE      8192          /* request/status line */
+#define HTTP_DEF_MAX_HEAD_REQ  (8192 + 4096) /* request head */
+#define HTTP_DEF_MAX_HEAD_RESP 65536         /* response head */
+#define HTTP_DEF_MAX_HEADERS   100           /* fields per head */
+#define HTTP_DEF_MAX_TRAILER   8192          /* chunked trailer section */
+#define HTTP_MAX_CHUNK_LINE    4096 /* chunk-size line incl. extensions */
+#define HTTP_MAX_EMPTY_LINES   4    /* CRLFs skipped before a request */
 
 struct http_span {
 	uint32_t off;
@@ -53,12 +62,16 @@ enum http_hdr_id {
 
 /* Per-field flags. */
 #define HTTP_FIELD_HOP 0x01 /* hop-by-hop: fixed list or named in Connection */
+/*
+ * Host and Content-Length are never flagged through Connection: a peer must
+ * not be able to make us strip the fields that route and frame the message.
+ */
 
 struct http_field {
 	struct http_span name;
 	struct http_span value; /* leading/trailing OWS stripped */
-	uint8_t id;		/* enum http_hdr_id */
-	uint8_t flags;		/* HTTP_FIELD_* */
+	uint8_t id;             /* enum http_hdr_id */
+	uint8_t flags;          /* HTTP_FIELD_* */
 };
 
 enum http_method {
@@ -74,19 +87,24 @@ enum http_method {
 	HTTP_M_TRACE
 };
 
-/* How the message body is delimited (RFC 9112 section 6.3). */
+/*
+ * How the message body is delimited (RFC 9112 section 6.3).  A valid
+ * Content-Length of 0 gives HTTP_BODY_NONE, never LENGTH with 0.  The
+ * content_length member holds any valid Content-Length even when the body
+ * is NONE (CL 0, HEAD, 1xx, 204, 304, 2xx to CONNECT).
+ */
 enum http_body {
 	HTTP_BODY_NONE = 0, /* no body */
 	HTTP_BODY_LENGTH,   /* Content-Length: content_length bytes */
 	HTTP_BODY_CHUNKED,  /* chunked transfer coding */
-	HTTP_BODY_CLOSE	    /* responses only: until the connection closes */
+	HTTP_BODY_CLOSE     /* responses only: until the connection closes */
 };
 
 /* Limits enforced while parsing; zero means the built-in default. */
 struct http_limits {
-	uint32_t max_head;	  /* whole head incl. request line: 431 */
-	uint32_t max_line;	  /* request line (or status line): 414 */
-	uint32_t max_headers; /* header field count: 431 (<= HTTP_MAX_HEADERS) */
+	uint32_t max_head;    /* whole head incl. request line: 431 */
+	uint32_t max_line;    /* request line (or status line): 414 */
+	uint32_t max_headers; /* field count: 431, <= HTTP_MAX_HEADERS */
 };
 
 /* One message head being parsed, request or response. */
@@ -96,6 +114,10 @@ struct http_msg {
 	uint32_t line_start;
 	uint8_t state;
 	uint8_t is_response;
+	uint8_t empty_lines;     /* leading CRLFs skipped so far */
+	uint8_t req_method;      /* responses: enum http_method of request */
+	uint8_t conn_keep_alive; /* Connection: keep-alive present */
+	uint16_t error;          /* sticky status once parsing failed */
 
 	/* results, valid after HTTP_PARSE_DONE */
 	uint32_t head_len; /* bytes of head incl. the final CRLF */
@@ -115,22 +137,24 @@ struct http_msg {
 	uint32_t nfields;
 
 	/* derived framing and semantics */
-	uint8_t body;		 /* enum http_body */
+	uint8_t body;            /* enum http_body */
 	uint64_t content_length; /* when body == HTTP_BODY_LENGTH */
-	int host_index;		 /* index into fields, or -1 */
-	uint8_t keep_alive;	 /* per version and Connection */
-	uint8_t conn_close;	 /* Connection: close present */
-	uint8_t conn_upgrade;	 /* Connection: upgrade token present */
+	int host_index;          /* index into fields, or -1 */
+	uint8_t keep_alive;      /* per version and Connection */
+	uint8_t conn_close;      /* Connection: close present */
+	uint8_t conn_upgrade;    /* Connection: upgrade token present */
 	uint8_t expect_continue; /* Expect: 100-continue */
-	uint8_t te_trailers;	 /* TE contains "trailers" */
+	uint8_t te_trailers;     /* TE contains "trailers" */
+	int cl_index;            /* Content-Length field, or -1 */
+	int te_index;            /* Transfer-Encoding field, or -1 */
 };
 
 /* Prepare m to parse a request head with limits lim (may be NULL). */
 void http_request_init(struct http_msg *m, const struct http_limits *lim);
 
 /* Prepare m to parse a response head to a request with method req_method. */
-void http_response_init(struct http_msg *m, const struct http_limits *lim,
-    int req_method);
+void http_response_init(
+    struct http_msg *m, const struct http_limits *lim, int req_method);
 
 /*
  * Parse buf[0..len).  buf must hold all bytes received so far for this
@@ -143,16 +167,16 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t len);
 /* Chunked body decoder state. */
 struct http_chunked {
 	uint8_t state;
-	uint64_t remaining;    /* data bytes left in current chunk */
-	uint32_t line_len;     /* bytes in the current size/trailer line */
-	uint32_t trailer_len;  /* bytes of trailer section so far */
-	uint32_t max_trailer;  /* limit on the trailer section */
+	uint64_t remaining;   /* data bytes left in current chunk */
+	uint32_t line_len;    /* bytes in the current size/trailer line */
+	uint32_t trailer_len; /* bytes of trailer section so far */
+	uint32_t max_trailer; /* limit on the trailer section */
 	uint32_t size_digits;
-	uint8_t has_trailers;  /* at least one trailer field seen */
+	uint8_t has_trailers; /* at least one trailer field seen */
 };
 
-#define HTTP_CHUNK_AGAIN 0 /* consumed all input, message not ended */
-#define HTTP_CHUNK_DONE 1  /* body (incl. trailers) ended at *used */
+#define HTTP_CHUNK_AGAIN 0 /* message not ended; see *used */
+#define HTTP_CHUNK_DONE  1 /* body (incl. trailers) ended at *used */
 #define HTTP_CHUNK_ERROR -1
 
 void http_chunked_init(struct http_chunked *c, uint32_t max_trailer);
@@ -163,13 +187,29 @@ void http_chunked_init(struct http_chunked *c, uint32_t max_trailer);
  * data and reports it in *data (offset relative to buf); data->len == 0 when
  * the call ended without data.  Callers that forward the body verbatim pass
  * data == NULL and simply relay buf[0..*used).
+ *
+ * Each call gets only new bytes.  With data == NULL, HTTP_CHUNK_AGAIN means
+ * all len bytes were consumed; with data != NULL it may return after a data
+ * run with *used < len, and the caller calls again with buf + *used.
+ * HTTP_CHUNK_DONE leaves the bytes after the final CRLF (a pipelined
+ * request) unconsumed.  After DONE or ERROR further calls return the same
+ * and consume nothing.  Limits: chunk-size at most 16 hex digits and
+ * INT64_MAX, no whitespace around it; a size line with extensions at most
+ * HTTP_MAX_CHUNK_LINE bytes; the trailer section at most max_trailer bytes
+ * (0: HTTP_DEF_MAX_TRAILER).
  */
 int http_chunked_parse(struct http_chunked *c, const char *buf, size_t len,
     size_t *used, struct http_span *data);
 
 /* Helpers over parsed heads. */
+/*
+ * Does the comma-separated list v[0..len) hold token (ASCII case ignored)?
+ * Each element's leading token is compared, so "a;q=1" matches "a".
+ */
 int http_token_list_has(const char *v, size_t len, const char *token);
+/* Name of a known method, or NULL for HTTP_M_OTHER (use the method span). */
 const char *http_method_name(int method_id);
+/* enum http_method for a method name (case-sensitive), else HTTP_M_OTHER. */
 int http_method_from_name(const char *s, size_t len);
 
 #endif
