@@ -71,16 +71,19 @@ struct conf_param_matcher {
 };
 
 struct conf_upstream {
-	char *url;	  /* as written, trailing '/' trimmed */
-	int tls;	  /* https */
-	char *host;	  /* host name or address, no brackets */
-	char *port;	  /* port as a string ("80"/"443" by default) */
-	char *authority;  /* host[:port] as in the URL: the Host header */
-	char *query;	  /* raw query without '?', or NULL */
-	int weight;	  /* 1..65535 (0 given => 1); -1 upstreams are dropped */
+	char *url;       /* as written, trailing '/' trimmed */
+	int tls;         /* https */
+	char *host;      /* host name or address, no brackets */
+	char *port;      /* port as a string ("80"/"443" by default) */
+	char *authority; /* host[:port] as in the URL: the Host header */
+	char *query;     /* raw query without '?', or NULL */
+	int weight;      /* 1..65535 (0 given => 1); -1 upstreams are dropped */
 	/* health-check settings accepted for later issues */
 	int enable_passive;
 	int enable_active;
+	int initial_delay;         /* initialDelay, as written */
+	int health_check_interval; /* healthCheckInterval, as written */
+	char *health_check_addr;   /* healthCheckAddr, or NULL */
 	struct conf_pos pos;
 };
 
@@ -90,7 +93,7 @@ struct conf_lb_shared {
 };
 
 struct conf_lb {
-	int algorithm; /* enum conf_lb_algorithm */
+	int algorithm;                   /* enum conf_lb_algorithm */
 	struct conf_upstream *upstreams; /* weight -1 entries removed */
 	size_t nupstreams;
 	uint64_t total_weight;
@@ -122,8 +125,8 @@ struct conf_proxy {
 
 /* One handler mounted in a virtual host (HTTPHandlerSpec). */
 struct conf_handler {
-	char *pattern;		 /* HTTPHandlerSpec.pattern, may be NULL */
-	int kind;		 /* CONF_HANDLER_* */
+	char *pattern;            /* HTTPHandlerSpec.pattern, may be NULL */
+	int kind;                 /* CONF_HANDLER_* */
 	struct conf_proxy *proxy; /* when kind == CONF_HANDLER_PROXY */
 };
 
@@ -143,7 +146,8 @@ struct conf_server {
 	char *addr; /* as written, e.g. ":8080" */
 	char *host; /* NULL or "" for any address */
 	char *port;
-	int shutdown_timeout; /* seconds */
+	int family; /* AF_UNSPEC; AF_INET, AF_INET6 for tcp4://, tcp6:// */
+	int shutdown_timeout; /* seconds; 0: no graceful wait */
 	/* httpConfig; times in milliseconds, 0 means none */
 	int64_t read_header_timeout;
 	int64_t read_timeout;
@@ -168,7 +172,7 @@ struct conf {
 	struct conf_process process;
 	struct conf_server **servers; /* the Entrypoint runners, in order */
 	size_t nservers;
-	struct conf_proxy **proxies;  /* every proxy referenced, once each */
+	struct conf_proxy **proxies; /* every proxy referenced, once each */
 	size_t nproxies;
 };
 
@@ -180,12 +184,12 @@ typedef void (*conf_error_fn)(void *ctx, const char *msg);
  * only .yaml/.yml/.json files).  Every error is reported through err as
  * "file:line:column: message"; returns NULL if there was any error.
  */
-struct conf *conf_load(char *const *paths, size_t npaths, conf_error_fn err,
-    void *ctx);
+struct conf *conf_load(
+    char *const *paths, size_t npaths, conf_error_fn err, void *ctx);
 
 /* Load from an in-memory text (tests); name is used in messages. */
-struct conf *conf_load_string(const char *name, const char *text,
-    conf_error_fn err, void *ctx);
+struct conf *conf_load_string(
+    const char *name, const char *text, conf_error_fn err, void *ctx);
 
 void conf_free(struct conf *c);
 

@@ -1,0 +1,2603 @@
+/* Configuration loader: YAML documents -> struct conf, through field tables. */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <yaml.h>
+
+#include "arena.h"
+#include "conf.h"
+#include "conf_int.h"
+#include "http_parse.h"
+#include "log.h"
+
+#define CONF_MAX_ERRORS       50         /* then give up */
+#define CONF_MAX_FILE         (64 << 20) /* bytes per config file */
+#define CONF_MAX_VISITS       200000     /* YAML nodes walked per document */
+#define CONF_MAX_FIELDS       32         /* per table */
+#define CONF_MAX_DEPTH        64         /* YAML nesting */
+#define CONF_MAX_SECONDS      (INT64_MAX / 1000)
+#define CONF_MAX_HEADER_BYTES (1 << 20)
+
+/* Field types of the tables. */
+enum conf_type {
+	CF_STRING = 1, /* char * */
+	CF_INT,        /* int32_t or int64_t (by size), within min..max */
+	CF_BOOL,       /* int */
+	CF_ENUM,       /* int, from a name or number in enums */
+	CF_METHODS,    /* conf_methods from a list of HTTPMethod */
+	CF_STRINGS,    /* char ** and a size_t count at off_n */
+	CF_OBJECT,     /* nested table on the object at off (0: flattened) */
+	CF_LIST,       /* array of size-byte elements and a count at off_n */
+	CF_FUNC,       /* the setter does it all */
+	CF_UNSUPPORTED /* refused unless empty or zero */
+};
+
+/* Field flags. */
+#define CF_REQUIRED 0x01
+#define CF_UNIQUE   0x02 /* CF_STRINGS: no duplicates */
+#define CF_HOSTNAME 0x04 /* CF_STRINGS: ^[0-9a-zA-Z.-]+$ */
+
+struct loader;
+struct conf_field;
+
+struct conf_enum {
+	const char *name;
+	int value;
+};
+
+/* Sets one field from node v; key is the field name as written. */
+typedef int (*conf_setter)(struct loader *, const struct conf_field *,
+    const char *key, yaml_node_t *v, void *obj);
+
+/* Runs after every field of an object was read (node may be NULL). */
+typedef void (*conf_checker)(struct loader *, void *obj, yaml_node_t *node);
+
+struct conf_table {
+	const struct conf_field *fields; /* ends with a NULL name */
+	conf_checker check;
+};
+
+/*
+ * One field: its camelCase name (the PascalCase proto name matches too),
+ * how to read it and where to store it.
+ */
+struct conf_field {
+	const char *name;
+	int type;
+	int flags;
+	size_t off;
+	size_t off_n;
+	size_t size;
+	int64_t min;
+	int64_t max;
+	const struct conf_enum *enums;
+	const struct conf_table *table;
+	conf_setter set;
+	const char *why; /* CF_UNSUPPORTED: NULL means "not supported yet" */
+};
+
+#define MEMBER_SIZE(t, m) sizeof(((t *)0)->m)
+#define FSTR(n, t, m)                                                 \
+	{                                                             \
+		.name = (n), .type = CF_STRING, .off = offsetof(t, m) \
+	}
+#define FINT(n, t, m, lo, hi)                                       \
+	{                                                           \
+		.name = (n), .type = CF_INT, .off = offsetof(t, m), \
+		.size = MEMBER_SIZE(t, m), .min = (lo), .max = (hi) \
+	}
+#define FBOOL(n, t, m)                                              \
+	{                                                           \
+		.name = (n), .type = CF_BOOL, .off = offsetof(t, m) \
+	}
+#define FENUM(n, t, m, e)                                            \
+	{                                                            \
+		.name = (n), .type = CF_ENUM, .off = offsetof(t, m), \
+		.enums = (e)                                         \
+	}
+#define FMETHODS(n, t, m)                                              \
+	{                                                              \
+		.name = (n), .type = CF_METHODS, .off = offsetof(t, m) \
+	}
+#define FSTRS(n, t, m, cnt, fl)                                  \
+	{                                                        \
+		.name = (n), .type = CF_STRINGS, .flags = (fl),  \
+		.off = offsetof(t, m), .off_n = offsetof(t, cnt) \
+	}
+#define FOBJ(n, t, m, tbl)                                             \
+	{                                                              \
+		.name = (n), .type = CF_OBJECT, .off = offsetof(t, m), \
+		.table = (tbl)                                         \
+	}
+#define FFLAT(n, tbl)                                          \
+	{                                                      \
+		.name = (n), .type = CF_OBJECT, .table = (tbl) \
+	}
+#define FLIST(n, t, m, cnt, et, tbl)                                          \
+	{                                                                     \
+		.name = (n), .type = CF_LIST, .off = offsetof(t, m),          \
+		.off_n = offsetof(t, cnt), .size = sizeof(et), .table = (tbl) \
+	}
+#define FFUNC(n, fn, fl)                                                 \
+	{                                                                \
+		.name = (n), .type = CF_FUNC, .set = (fn), .flags = (fl) \
+	}
+#define FFUNCAT(n, t, m, fn)                                         \
+	{                                                            \
+		.name = (n), .type = CF_FUNC, .off = offsetof(t, m), \
+		.set = (fn)                                          \
+	}
+#define FUNSUP(n, w)                                            \
+	{                                                       \
+		.name = (n), .type = CF_UNSUPPORTED, .why = (w) \
+	}
+#define FEND                 \
+	{                    \
+		.name = NULL \
+	}
+
+/* A reference to another document: {apiVersion, kind, namespace, name}. */
+struct conf_ref {
+	char *api_version;
+	char *kind;
+	char *name;
+	char *namespace;
+	char *id;
+	struct conf_pos pos;
+};
+
+/* A listen address as read from addr or listenConfig.addr. */
+struct conf_addr {
+	char *addr;
+	char *host;
+	char *port;
+	int family;
+	int set;
+};
+
+/* What every document has around its spec. */
+struct conf_meta {
+	char *name;
+	char *namespace;
+};
+
+struct conf_envelope {
+	char *api_version;
+	char *kind;
+	struct conf_meta meta;
+	const struct conf_kind *k; /* how to read spec, into obj */
+	void *obj;
+	int has_spec;
+};
+
+/* core/v1 Entrypoint spec. */
+struct ep_spec {
+	struct conf_ref *runners;
+	size_t nrunners;
+	struct conf_process process;
+};
+
+/* core/v1 HTTPServer spec: the server plus what only loading needs. */
+struct srv_spec {
+	struct conf_server srv;
+	struct conf_addr addr;
+	struct conf_addr listen_addr;
+};
+
+enum conf_kind_status { KIND_OK, KIND_LATER, KIND_NEVER };
+
+struct conf_kind {
+	const char *api_version;
+	const char *name;
+	int status;
+	const struct conf_table *spec;
+	size_t size; /* of the spec object */
+};
+
+/* Every document read, by id, for references and duplicates. */
+struct conf_doc {
+	const struct conf_kind *kind;
+	char *id;
+	struct conf_pos pos;
+	void *obj;
+	struct conf_ref *runner; /* servers: the runner reference using it */
+};
+
+/* A vhost handler whose reference is resolved after all files are read. */
+struct conf_pending {
+	struct conf_ref *ref;
+	struct conf_handler *handler;
+};
+
+struct loader {
+	struct conf *conf;
+	struct arena *arena;
+	conf_error_fn err;
+	void *ctx;
+	int nerrors;
+	int gave_up;
+	int lost; /* documents that could not be read at all */
+
+	/* the document being read */
+	const char *file; /* arena copy */
+	int line0;        /* file line of the piece's first line */
+	const struct conf_envtext *env;
+	yaml_document_t *doc;
+	struct conf_pos docpos;
+	size_t visits;
+	int too_big;
+	char path[256]; /* "core/v1 HTTPServer spec.virtualHosts[0]" */
+	size_t pathlen;
+	size_t rootlen;
+
+	struct conf_doc *docs;
+	size_t ndocs;
+	size_t capdocs;
+	struct conf_pending *pend;
+	size_t npend;
+	size_t cappend;
+};
+
+static void conf_verror(struct loader *, const struct conf_pos *, const char *,
+    va_list) LOG_PRINTF(3, 0);
+static void conf_error(struct loader *, const struct conf_pos *, const char *,
+    ...) LOG_PRINTF(3, 4);
+static void conf_errorn(struct loader *, yaml_node_t *, const char *, ...)
+    LOG_PRINTF(3, 4);
+static int conf_parse_object(
+    struct loader *, yaml_node_t *, const struct conf_table *, void *);
+
+/*
+ * Errors and positions.
+ */
+
+static void
+conf_verror(
+    struct loader *ld, const struct conf_pos *pos, const char *fmt, va_list ap)
+{
+	char msg[1024], full[1536];
+
+	if (ld->gave_up)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (pos != NULL && pos->file != NULL)
+		snprintf(full, sizeof(full), "%s:%d:%d: %s", pos->file,
+		    pos->line, pos->column, msg);
+	else
+		snprintf(full, sizeof(full), "%s", msg);
+	if (ld->err != NULL)
+		ld->err(ld->ctx, full);
+	if (++ld->nerrors >= CONF_MAX_ERRORS) {
+		if (ld->err != NULL)
+			ld->err(ld->ctx, "too many errors, giving up");
+		ld->gave_up = 1;
+	}
+}
+
+static void
+conf_error(struct loader *ld, const struct conf_pos *pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_verror(ld, pos, fmt, ap);
+	va_end(ap);
+}
+
+/* Position in the file of a libyaml mark in the current document. */
+static struct conf_pos
+conf_mark_pos(struct loader *ld, yaml_mark_t m)
+{
+	struct conf_pos pos;
+	int line = (int)m.line, col = (int)m.column;
+
+	if (ld->env != NULL)
+		conf_env_map(ld->env, &line, &col);
+	pos.file = ld->file;
+	pos.line = ld->line0 + line;
+	pos.column = col + 1;
+	return pos;
+}
+
+static struct conf_pos
+conf_node_pos(struct loader *ld, yaml_node_t *n)
+{
+	return n != NULL ? conf_mark_pos(ld, n->start_mark) : ld->docpos;
+}
+
+static void
+conf_errorn(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
+{
+	struct conf_pos pos = conf_node_pos(ld, n);
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_verror(ld, &pos, fmt, ap);
+	va_end(ap);
+}
+
+void *
+conf_realloc(void *p, size_t n)
+{
+	if ((p = realloc(p, n)) == NULL)
+		fatal("realloc");
+	return p;
+}
+
+/* An object id: apiVersion/kind/namespace/name. */
+static char *
+conf_make_id(struct loader *ld, const char *av, const char *kind,
+    const char *ns, const char *name)
+{
+	size_t n = strlen(av) + strlen(kind) + strlen(ns) + strlen(name) + 4;
+	char *s = arena_alloc(ld->arena, n);
+
+	snprintf(s, n, "%s/%s/%s/%s", av, kind, ns, name);
+	return s;
+}
+
+/* "file:line:column" of pos, for messages naming a second place. */
+static const char *
+conf_pos_str(const struct conf_pos *pos, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s:%d:%d", pos->file, pos->line, pos->column);
+	return buf;
+}
+
+/* Account for n bytes appended to the message path at old. */
+static size_t
+conf_path_grew(struct loader *ld, size_t old, int n)
+{
+	size_t room = sizeof(ld->path) - old;
+
+	ld->pathlen =
+	    n < 0 || (size_t)n >= room ? sizeof(ld->path) - 1 : old + (size_t)n;
+	return old;
+}
+
+/* Message path: "core/v1 HTTPServer spec.virtualHosts[0]". */
+static size_t
+conf_path_push(struct loader *ld, const char *name)
+{
+	size_t old = ld->pathlen;
+
+	return conf_path_grew(ld, old,
+	    snprintf(ld->path + old, sizeof(ld->path) - old, "%s%s",
+	        old == ld->rootlen ? " " : ".", name));
+}
+
+static size_t
+conf_path_index(struct loader *ld, size_t i)
+{
+	size_t old = ld->pathlen;
+
+	return conf_path_grew(ld, old,
+	    snprintf(ld->path + old, sizeof(ld->path) - old, "[%zu]", i));
+}
+
+/* The last element of the path: "httpConfig", "handlers[0]". */
+static const char *
+conf_path_last(struct loader *ld)
+{
+	size_t i = ld->pathlen;
+
+	while (
+	    i > ld->rootlen && ld->path[i - 1] != '.' && ld->path[i - 1] != ' ')
+		i--;
+	return i > ld->rootlen ? ld->path + i : "document";
+}
+
+static void
+conf_path_pop(struct loader *ld, size_t old)
+{
+	ld->pathlen = old;
+	ld->path[old] = '\0';
+}
+
+/*
+ * YAML nodes.
+ */
+
+enum { SC_NULL, SC_BOOL, SC_INT, SC_FLOAT, SC_STRING };
+
+static const char *
+conf_sval(yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static int
+conf_all_in(const char *s, const char *set)
+{
+	if (*s == '\0')
+		return 0;
+	return s[strspn(s, set)] == '\0';
+}
+
+/* YAML 1.2 core schema float, without the special values. */
+static int
+conf_is_float(const char *s)
+{
+	int digits = 0;
+
+	if (*s == '-' || *s == '+')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++)
+		digits++;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			digits++;
+	if (digits == 0)
+		return 0;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '-' || *s == '+')
+			s++;
+		if (!conf_all_in(s, "0123456789"))
+			return 0;
+		return 1;
+	}
+	return *s == '\0';
+}
+
+/* What a plain scalar resolves to under the YAML 1.2 core schema. */
+static int
+conf_scalar_class(yaml_node_t *n)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	static const char *const bools[] = { "true", "True", "TRUE", "false",
+		"False", "FALSE" };
+	static const char *const floats[] = { ".inf", ".Inf", ".INF", "-.inf",
+		"-.Inf", "-.INF", "+.inf", "+.Inf", "+.INF", ".nan", ".NaN",
+		".NAN" };
+	const char *s = conf_sval(n), *d = s;
+	size_t i;
+
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return SC_STRING;
+	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+		if (strcmp(s, nulls[i]) == 0)
+			return SC_NULL;
+	for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
+		if (strcmp(s, bools[i]) == 0)
+			return SC_BOOL;
+	if (*d == '-' || *d == '+')
+		d++;
+	if (conf_all_in(d, "0123456789") ||
+	    (strncmp(s, "0x", 2) == 0 &&
+	        conf_all_in(s + 2, "0123456789abcdefABCDEF")) ||
+	    (strncmp(s, "0o", 2) == 0 && conf_all_in(s + 2, "01234567")))
+		return SC_INT;
+	for (i = 0; i < sizeof(floats) / sizeof(floats[0]); i++)
+		if (strcmp(s, floats[i]) == 0)
+			return SC_FLOAT;
+	return conf_is_float(s) ? SC_FLOAT : SC_STRING;
+}
+
+static int
+conf_is_null(yaml_node_t *n)
+{
+	return n == NULL ||
+	    (n->type == YAML_SCALAR_NODE && conf_scalar_class(n) == SC_NULL);
+}
+
+/* Copy s[0..n) for a message: quoted, escaped, shortened. */
+static const char *
+conf_quote(const char *s, size_t n, char *buf, size_t size)
+{
+	size_t i, o = 0;
+
+	buf[o++] = '"';
+	for (i = 0; i < n && o + 8 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i == 60) {
+			o += (size_t)snprintf(buf + o, size - o, "...");
+			break;
+		}
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(buf + o, size - o, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+/* What a node is, for "expected X, got Y" messages. */
+static const char *
+conf_describe(yaml_node_t *n, char *buf, size_t size)
+{
+	if (n->type == YAML_MAPPING_NODE)
+		return "a mapping";
+	if (n->type == YAML_SEQUENCE_NODE)
+		return "a list";
+	if (conf_scalar_class(n) == SC_STRING)
+		return conf_quote(
+		    conf_sval(n), n->data.scalar.length, buf, size);
+	snprintf(buf, size, "%s", conf_sval(n));
+	return buf;
+}
+
+static void
+conf_expected(
+    struct loader *ld, const char *key, yaml_node_t *v, const char *what)
+{
+	char buf[128];
+
+	conf_errorn(ld, v, "field \"%s\": expected %s, got %s", key, what,
+	    conf_describe(v, buf, sizeof(buf)));
+}
+
+/* Count a visited node; -1 once a document walks too many of them. */
+static int
+conf_visit(struct loader *ld, yaml_node_t *n)
+{
+	if (++ld->visits <= CONF_MAX_VISITS)
+		return 0;
+	if (!ld->too_big)
+		conf_errorn(ld, n, "document too large (or too many aliases)");
+	ld->too_big = 1;
+	return -1;
+}
+
+/*
+ * Scalar readers.
+ */
+
+static int
+conf_get_string(struct loader *ld, const char *key, yaml_node_t *v, char **out)
+{
+	if (v->type != YAML_SCALAR_NODE || conf_scalar_class(v) != SC_STRING) {
+		conf_expected(ld, key, v, "a string");
+		return -1;
+	}
+	if (strlen(conf_sval(v)) != v->data.scalar.length) {
+		conf_errorn(
+		    ld, v, "field \"%s\": contains a NUL character", key);
+		return -1;
+	}
+	*out = arena_strndup(ld->arena, conf_sval(v), v->data.scalar.length);
+	return 0;
+}
+
+static int
+conf_get_int(struct loader *ld, const char *key, yaml_node_t *v, int64_t min,
+    int64_t max, int64_t *out)
+{
+	const char *s;
+	char *end;
+	long long n;
+	int cls, base = 10;
+
+	if (v->type != YAML_SCALAR_NODE)
+		goto bad;
+	s = conf_sval(v);
+	cls = conf_scalar_class(v);
+	if (cls == SC_INT) {
+		if (strncmp(s, "0x", 2) == 0 || strncmp(s, "0o", 2) == 0) {
+			base = s[1] == 'x' ? 16 : 8;
+			s += 2;
+		}
+	} else if (cls != SC_STRING ||
+	    (*s != '-' && *s != '+' && !(*s >= '0' && *s <= '9')))
+		goto bad;
+	errno = 0;
+	n = strtoll(s, &end, base);
+	if (*end != '\0' || end == s)
+		goto bad;
+	if (errno == ERANGE || n < min || n > max) {
+		conf_errorn(ld, v,
+		    "field \"%s\": %s is out of range (%" PRId64 "..%" PRId64
+		    ")",
+		    key, conf_sval(v), min, max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+bad:
+	conf_expected(ld, key, v, "an integer");
+	return -1;
+}
+
+static int
+conf_get_bool(struct loader *ld, const char *key, yaml_node_t *v, int *out)
+{
+	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes",
+		"YES", "on", "On", "ON" };
+	static const char *const no[] = { "false", "False", "FALSE", "no", "No",
+		"NO", "off", "Off", "OFF" };
+	size_t i;
+
+	if (v->type == YAML_SCALAR_NODE &&
+	    v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+		for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+			if (strcmp(conf_sval(v), yes[i]) == 0) {
+				*out = 1;
+				return 0;
+			}
+			if (strcmp(conf_sval(v), no[i]) == 0) {
+				*out = 0;
+				return 0;
+			}
+		}
+	}
+	conf_expected(ld, key, v, "a boolean");
+	return -1;
+}
+
+static int
+conf_get_enum(struct loader *ld, const char *key, yaml_node_t *v,
+    const struct conf_enum *e, int *out)
+{
+	char list[512], buf[128];
+	size_t i, n = 0;
+	int64_t num;
+
+	if (v->type == YAML_SCALAR_NODE && conf_scalar_class(v) == SC_INT) {
+		num = strtoll(conf_sval(v), NULL, 10);
+		for (i = 0; e[i].name != NULL; i++)
+			if (e[i].value == num) {
+				*out = e[i].value;
+				return 0;
+			}
+	} else if (v->type == YAML_SCALAR_NODE &&
+	    conf_scalar_class(v) == SC_STRING) {
+		for (i = 0; e[i].name != NULL; i++)
+			if (strcmp(e[i].name, conf_sval(v)) == 0) {
+				*out = e[i].value;
+				return 0;
+			}
+	} else {
+		conf_expected(ld, key, v, "a name");
+		return -1;
+	}
+	list[0] = '\0';
+	for (i = 0; e[i].name != NULL; i++) {
+		if (e[i].name[0] == '\0')
+			continue;
+		if (n > 0 && n < sizeof(list))
+			n += (size_t)snprintf(list + n, sizeof(list) - n, ", ");
+		if (n < sizeof(list))
+			n += (size_t)snprintf(
+			    list + n, sizeof(list) - n, "%s", e[i].name);
+	}
+	conf_errorn(ld, v,
+	    "field \"%s\": invalid value %s (expected one of %s)", key,
+	    conf_describe(v, buf, sizeof(buf)), list);
+	return -1;
+}
+
+static const struct conf_enum conf_http_methods[] = {
+	{ "HTTPMethodUnknown", HTTP_M_OTHER },
+	{ "GET", HTTP_M_GET },
+	{ "HEAD", HTTP_M_HEAD },
+	{ "POST", HTTP_M_POST },
+	{ "PUT", HTTP_M_PUT },
+	{ "PATCH", HTTP_M_PATCH },
+	{ "DELETE", HTTP_M_DELETE },
+	{ "CONNECT", HTTP_M_CONNECT },
+	{ "OPTIONS", HTTP_M_OPTIONS },
+	{ "TRACE", HTTP_M_TRACE },
+	{ NULL, 0 },
+};
+
+static const struct conf_enum conf_match_types[] = {
+	{ "Exact", MATCH_EXACT },
+	{ "Prefix", MATCH_PREFIX },
+	{ "Suffix", MATCH_SUFFIX },
+	{ "Contains", MATCH_CONTAINS },
+	{ "Path", MATCH_PATH },
+	{ "FilePath", MATCH_FILEPATH },
+	{ "Regex", MATCH_REGEX },
+	{ "RegexPOSIX", MATCH_REGEX_POSIX },
+	{ NULL, 0 },
+};
+
+static const struct conf_enum conf_lb_algorithms[] = {
+	{ "RoundRobin", LB_ROUND_ROBIN },
+	{ "Random", LB_RANDOM },
+	{ "RingHash", LB_RING_HASH },
+	{ "Maglev", LB_MAGLEV },
+	{ "DirectHash", LB_DIRECT_HASH },
+	{ NULL, 0 },
+};
+
+static const struct conf_enum conf_hash_sources[] = {
+	{ "ClientAddr", HASH_CLIENT_ADDR },
+	{ "Header", HASH_HEADER },
+	{ "Cookie", HASH_COOKIE },
+	{ "Query", HASH_QUERY },
+	{ "PathParam", HASH_PATH_PARAM },
+	{ NULL, 0 },
+};
+
+/* A list of HTTPMethod names: a bit mask, no duplicates. */
+static int
+conf_get_methods(
+    struct loader *ld, const char *key, yaml_node_t *v, conf_methods *out)
+{
+	yaml_node_item_t *it;
+	yaml_node_t *n;
+	conf_methods mask = 0;
+	char buf[128];
+	int m, rc = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		conf_expected(ld, key, v, "a list");
+		return -1;
+	}
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		n = yaml_document_get_node(ld->doc, *it);
+		if (conf_get_enum(ld, key, n, conf_http_methods, &m) < 0) {
+			rc = -1;
+			continue;
+		}
+		if (m == HTTP_M_OTHER)
+			continue;
+		if (mask & (1u << m)) {
+			conf_errorn(ld, n, "field \"%s\": duplicate value %s",
+			    key, conf_describe(n, buf, sizeof(buf)));
+			rc = -1;
+		}
+		mask |= 1u << m;
+	}
+	*out = mask;
+	return rc;
+}
+
+static int
+conf_is_hostname(const char *s)
+{
+	return conf_all_in(s,
+	    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-");
+}
+
+static int
+conf_get_strings(struct loader *ld, const char *key, yaml_node_t *v, int flags,
+    char ***arrp, size_t *np)
+{
+	yaml_node_item_t *it;
+	yaml_node_t *n;
+	char **arr, buf[128];
+	size_t count, i, j;
+	int rc = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		conf_expected(ld, key, v, "a list");
+		return -1;
+	}
+	it = v->data.sequence.items.start;
+	count = (size_t)(v->data.sequence.items.top - it);
+	arr = count > 0 ? arena_alloc(ld->arena, count * sizeof(*arr)) : NULL;
+	for (i = 0; i < count; i++) {
+		n = yaml_document_get_node(ld->doc, it[i]);
+		if (conf_get_string(ld, key, n, &arr[i]) < 0) {
+			rc = -1;
+			arr[i] = arena_strdup(ld->arena, "");
+			continue;
+		}
+		if ((flags & CF_HOSTNAME) && !conf_is_hostname(arr[i])) {
+			conf_errorn(ld, n,
+			    "field \"%s\": invalid host name %s (letters, "
+			    "digits, \".\" and \"-\" only)",
+			    key, conf_describe(n, buf, sizeof(buf)));
+			rc = -1;
+		}
+		for (j = 0; (flags & CF_UNIQUE) && j < i; j++)
+			if (strcmp(arr[i], arr[j]) == 0) {
+				conf_errorn(ld, n,
+				    "field \"%s\": duplicate value %s", key,
+				    conf_describe(n, buf, sizeof(buf)));
+				rc = -1;
+				break;
+			}
+	}
+	*arrp = arr;
+	*np = count;
+	return rc;
+}
+
+/* Read a list of objects of size esize, each through table t. */
+static int
+conf_get_list(struct loader *ld, const char *key, yaml_node_t *v,
+    const struct conf_table *t, size_t esize, void **arrp, size_t *np)
+{
+	yaml_node_item_t *it;
+	size_t count, i, old;
+	char *arr;
+	int rc = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		conf_expected(ld, key, v, "a list");
+		return -1;
+	}
+	it = v->data.sequence.items.start;
+	count = (size_t)(v->data.sequence.items.top - it);
+	arr = count > 0 ? arena_alloc(ld->arena, count * esize) : NULL;
+	for (i = 0; i < count && !ld->too_big; i++) {
+		old = conf_path_index(ld, i);
+		if (conf_parse_object(ld,
+		        yaml_document_get_node(ld->doc, it[i]), t,
+		        arr + i * esize) < 0)
+			rc = -1;
+		conf_path_pop(ld, old);
+	}
+	*arrp = arr;
+	*np = count;
+	return rc;
+}
+
+/* Is v the zero value of its type (false, 0, "", [])? */
+static int
+conf_is_zero(yaml_node_t *v)
+{
+	const char *s;
+
+	if (v->type == YAML_SEQUENCE_NODE)
+		return v->data.sequence.items.top ==
+		    v->data.sequence.items.start;
+	if (v->type != YAML_SCALAR_NODE)
+		return 0;
+	s = conf_sval(v);
+	if (v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return *s == '\0';
+	return strcmp(s, "false") == 0 || strcmp(s, "False") == 0 ||
+	    strcmp(s, "FALSE") == 0 || strcmp(s, "0") == 0;
+}
+
+/*
+ * The table engine.
+ */
+
+/* Does key name field: its camelCase name, or the PascalCase proto name? */
+static int
+conf_name_eq(const char *field, const char *key)
+{
+	return strcmp(field, key) == 0 ||
+	    (key[0] >= 'A' && key[0] <= 'Z' && strcasecmp(field, key) == 0);
+}
+
+static const struct conf_field *
+conf_find_field(const struct conf_table *t, const char *key)
+{
+	const struct conf_field *f;
+
+	for (f = t->fields; f->name != NULL; f++)
+		if (conf_name_eq(f->name, key))
+			return f;
+	return NULL;
+}
+
+/* The value node of field name in mapping node, or node itself. */
+static yaml_node_t *
+conf_field_node(struct loader *ld, yaml_node_t *node, const char *name)
+{
+	yaml_node_pair_t *p;
+	yaml_node_t *k;
+
+	if (node == NULL || node->type != YAML_MAPPING_NODE)
+		return node;
+	for (p = node->data.mapping.pairs.start;
+	     p < node->data.mapping.pairs.top; p++) {
+		k = yaml_document_get_node(ld->doc, p->key);
+		if (k->type == YAML_SCALAR_NODE &&
+		    conf_name_eq(name, conf_sval(k)))
+			return yaml_document_get_node(ld->doc, p->value);
+	}
+	return node;
+}
+
+static void
+conf_store_int(void *dst, size_t size, int64_t v)
+{
+	int32_t v32 = (int32_t)v;
+
+	if (size == sizeof(int64_t))
+		memcpy(dst, &v, sizeof(v));
+	else
+		memcpy(dst, &v32, sizeof(v32));
+}
+
+static int
+conf_set_field(struct loader *ld, const struct conf_field *f, yaml_node_t *k,
+    yaml_node_t *v, void *obj)
+{
+	const char *key = conf_sval(k);
+	char *dst = (char *)obj + f->off;
+	int64_t i;
+	int rc = 0;
+	size_t old;
+
+	old = conf_path_push(ld, f->name);
+	switch (f->type) {
+	case CF_STRING:
+		rc = conf_get_string(ld, key, v, (char **)(void *)dst);
+		break;
+	case CF_INT:
+		if ((rc = conf_get_int(ld, key, v, f->min, f->max, &i)) == 0)
+			conf_store_int(dst, f->size, i);
+		break;
+	case CF_BOOL:
+		rc = conf_get_bool(ld, key, v, (int *)(void *)dst);
+		break;
+	case CF_ENUM:
+		rc = conf_get_enum(ld, key, v, f->enums, (int *)(void *)dst);
+		break;
+	case CF_METHODS:
+		rc = conf_get_methods(ld, key, v, (conf_methods *)(void *)dst);
+		break;
+	case CF_STRINGS:
+		rc = conf_get_strings(ld, key, v, f->flags,
+		    (char ***)(void *)dst,
+		    (size_t *)(void *)((char *)obj + f->off_n));
+		break;
+	case CF_OBJECT:
+		rc = conf_parse_object(ld, v, f->table, dst);
+		break;
+	case CF_LIST:
+		rc = conf_get_list(ld, key, v, f->table, f->size,
+		    (void **)(void *)dst,
+		    (size_t *)(void *)((char *)obj + f->off_n));
+		break;
+	case CF_FUNC:
+		rc = f->set(ld, f, key, v, obj);
+		break;
+	case CF_UNSUPPORTED:
+		if (conf_is_zero(v))
+			break;
+		rc = -1;
+		if (f->why != NULL)
+			conf_errorn(ld, k, "field \"%s\": %s", key, f->why);
+		else
+			conf_errorn(
+			    ld, k, "field \"%s\" is not supported yet", key);
+		break;
+	}
+	conf_path_pop(ld, old);
+	return rc;
+}
+
+/* The earlier key of node equal to the key of pair p (YAML duplicate). */
+static yaml_node_t *
+conf_dup_key(struct loader *ld, yaml_node_t *node, yaml_node_pair_t *p)
+{
+	yaml_node_t *k = yaml_document_get_node(ld->doc, p->key), *k2;
+	yaml_node_pair_t *q;
+
+	for (q = node->data.mapping.pairs.start; q < p; q++) {
+		k2 = yaml_document_get_node(ld->doc, q->key);
+		if (k2->type == YAML_SCALAR_NODE &&
+		    strcmp(conf_sval(k2), conf_sval(k)) == 0)
+			return k2;
+	}
+	return NULL;
+}
+
+/*
+ * One key/value pair of an object read through table t; seen[] holds the
+ * key node of every field set so far.
+ */
+static void
+conf_parse_pair(struct loader *ld, yaml_node_t *node, yaml_node_pair_t *p,
+    const struct conf_table *t, void *obj, yaml_node_t **seen)
+{
+	yaml_node_t *k = yaml_document_get_node(ld->doc, p->key);
+	yaml_node_t *v = yaml_document_get_node(ld->doc, p->value), *first;
+	const struct conf_field *f;
+	struct conf_pos pos;
+	char where[512];
+	size_t idx;
+
+	if (k->type != YAML_SCALAR_NODE) {
+		conf_errorn(ld, k, "expected a field name in %s, got a %s",
+		    ld->path,
+		    k->type == YAML_MAPPING_NODE ? "mapping" : "list");
+		return;
+	}
+	if ((first = conf_dup_key(ld, node, p)) != NULL) {
+		pos = conf_node_pos(ld, first);
+		conf_errorn(ld, k, "duplicate key \"%s\" (first at %s)",
+		    conf_sval(k), conf_pos_str(&pos, where, sizeof(where)));
+		return;
+	}
+	if ((f = conf_find_field(t, conf_sval(k))) == NULL) {
+		conf_errorn(ld, k, "unknown field \"%s\" in %s", conf_sval(k),
+		    ld->path);
+		return;
+	}
+	if ((idx = (size_t)(f - t->fields)) >= CONF_MAX_FIELDS)
+		fatalx("conf: field table too large"); /* a bug, not input */
+	if (seen[idx] != NULL) {
+		pos = conf_node_pos(ld, seen[idx]);
+		conf_errorn(ld, k,
+		    "duplicate field \"%s\" (also given as \"%s\" at %s)",
+		    conf_sval(k), conf_sval(seen[idx]),
+		    conf_pos_str(&pos, where, sizeof(where)));
+		return;
+	}
+	if (conf_is_null(v)) /* null is unset, as in proto JSON */
+		return;
+	seen[idx] = k;
+	conf_set_field(ld, f, k, v, obj);
+}
+
+/*
+ * Read mapping node into obj through table t, then run the table's check
+ * (also when node is absent or null, so that defaults apply).  Every error
+ * is reported; returns -1 if there was any.
+ */
+static int
+conf_parse_object(
+    struct loader *ld, yaml_node_t *node, const struct conf_table *t, void *obj)
+{
+	yaml_node_t *seen[CONF_MAX_FIELDS];
+	yaml_node_pair_t *p;
+	const struct conf_field *f;
+	int before = ld->nerrors;
+
+	memset(seen, 0, sizeof(seen));
+	if (conf_is_null(node))
+		node = NULL;
+	else if (node->type != YAML_MAPPING_NODE) {
+		conf_expected(ld, conf_path_last(ld), node, "a mapping");
+		return -1;
+	} else if (conf_visit(ld, node) < 0)
+		return -1;
+	for (p = node != NULL ? node->data.mapping.pairs.start : NULL;
+	     p != NULL && p < node->data.mapping.pairs.top && !ld->too_big; p++)
+		conf_parse_pair(ld, node, p, t, obj, seen);
+	if (ld->too_big)
+		return -1;
+	for (f = t->fields; f->name != NULL && f - t->fields < CONF_MAX_FIELDS;
+	     f++)
+		if ((f->flags & CF_REQUIRED) && seen[f - t->fields] == NULL)
+			conf_errorn(ld, node, "missing field \"%s\" in %s",
+			    f->name, ld->path);
+	if (t->check != NULL)
+		t->check(ld, obj, node);
+	return ld->nerrors > before ? -1 : 0;
+}
+
+/*
+ * Names, references and addresses.
+ */
+
+/* ^[0-9A-Za-z-.]*$ */
+static int
+conf_is_name(const char *s)
+{
+	return *s == '\0' ||
+	    conf_all_in(s,
+	        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	        "-.");
+}
+
+static int
+conf_is_alnum(const char *s)
+{
+	return conf_all_in(s,
+	    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+}
+
+/* ^[0-9A-Za-z]+/[0-9A-Za-z]+$ */
+static int
+conf_is_api_version(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	char group[64];
+
+	if (slash == NULL || slash == s || (size_t)(slash - s) >= sizeof(group))
+		return 0;
+	memcpy(group, s, (size_t)(slash - s));
+	group[slash - s] = '\0';
+	return conf_is_alnum(group) && conf_is_alnum(slash + 1);
+}
+
+/* Check a metadata or reference name/namespace; empty means "default". */
+static int
+conf_check_name(
+    struct loader *ld, yaml_node_t *node, const char *field, char **s)
+{
+	char buf[128];
+
+	if (*s == NULL || **s == '\0') {
+		*s = arena_strdup(ld->arena, "default");
+		return 0;
+	}
+	if (conf_is_name(*s))
+		return 0;
+	conf_errorn(ld, conf_field_node(ld, node, field),
+	    "field \"%s\": invalid name %s (letters, digits, \"-\" and \".\" "
+	    "only)",
+	    field, conf_quote(*s, strlen(*s), buf, sizeof(buf)));
+	return -1;
+}
+
+static void
+conf_check_meta(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_meta *m = obj;
+
+	/* With a bad name, references to the document cannot be checked. */
+	if ((conf_check_name(ld, node, "name", &m->name) |
+	        conf_check_name(ld, node, "namespace", &m->namespace)) != 0)
+		ld->lost++;
+}
+
+static void
+conf_check_ref(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_ref *r = obj;
+	char buf[128];
+	int bad = 0;
+
+	r->pos = conf_node_pos(ld, node);
+	if (r->api_version == NULL || r->kind == NULL) {
+		conf_errorn(ld, node, "missing field \"%s\" in %s",
+		    r->api_version == NULL ? "apiVersion" : "kind", ld->path);
+		return;
+	}
+	if (!conf_is_api_version(r->api_version)) {
+		conf_errorn(ld, conf_field_node(ld, node, "apiVersion"),
+		    "field \"apiVersion\": invalid value %s (expected "
+		    "group/version, e.g. core/v1)",
+		    conf_quote(r->api_version, strlen(r->api_version), buf,
+		        sizeof(buf)));
+		bad = 1;
+	}
+	if (!conf_is_alnum(r->kind)) {
+		conf_errorn(ld, conf_field_node(ld, node, "kind"),
+		    "field \"kind\": invalid value %s",
+		    conf_quote(r->kind, strlen(r->kind), buf, sizeof(buf)));
+		bad = 1;
+	}
+	bad |= conf_check_name(ld, node, "name", &r->name) < 0;
+	bad |= conf_check_name(ld, node, "namespace", &r->namespace) < 0;
+	if (!bad) /* else it cannot be resolved: the id stays NULL */
+		r->id = conf_make_id(
+		    ld, r->api_version, r->kind, r->namespace, r->name);
+}
+
+static const struct conf_field conf_ref_fields[] = {
+	FSTR("apiVersion", struct conf_ref, api_version),
+	FSTR("kind", struct conf_ref, kind),
+	FSTR("name", struct conf_ref, name),
+	FSTR("namespace", struct conf_ref, namespace),
+	FEND,
+};
+static const struct conf_table conf_ref_table = { conf_ref_fields,
+	conf_check_ref };
+
+/* A vhost handler's reference; resolved once every file has been read. */
+static int
+conf_set_handler(struct loader *ld, const struct conf_field *f, const char *key,
+    yaml_node_t *v, void *obj)
+{
+	struct conf_ref *r = arena_alloc(ld->arena, sizeof(*r));
+
+	(void)f;
+	(void)key;
+	if (conf_parse_object(ld, v, &conf_ref_table, r) < 0 || r->id == NULL)
+		return -1;
+	if (ld->npend == ld->cappend) {
+		ld->cappend = ld->cappend != 0 ? ld->cappend * 2 : 16;
+		ld->pend =
+		    conf_realloc(ld->pend, ld->cappend * sizeof(*ld->pend));
+	}
+	ld->pend[ld->npend].ref = r;
+	ld->pend[ld->npend].handler = obj;
+	ld->npend++;
+	return 0;
+}
+
+static int
+conf_parse_port(const char *s, size_t n)
+{
+	int port = 0;
+	size_t i;
+
+	if (n == 0 || n > 5)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		port = port * 10 + (s[i] - '0');
+	}
+	return port >= 1 && port <= 65535 ? port : -1;
+}
+
+/* host:port split out of a listen address or a URL authority. */
+struct conf_hostport {
+	const char *host; /* without brackets */
+	size_t hlen;
+	const char *port; /* NULL when there is none */
+	size_t plen;
+};
+
+/*
+ * Split p[0..n) as host, host:port, [v6] or [v6]:port (host may be empty).
+ * Returns NULL, or what is wrong with it.
+ */
+static const char *
+conf_split_hostport(const char *p, size_t n, struct conf_hostport *hp)
+{
+	const char *end = p + n, *q;
+
+	memset(hp, 0, sizeof(*hp));
+	if (n > 0 && *p == '[') {
+		if ((q = memchr(p, ']', n)) == NULL ||
+		    (q + 1 < end && q[1] != ':'))
+			return "bad IPv6 address";
+		hp->host = p + 1;
+		hp->hlen = (size_t)(q - p - 1);
+		if (++q == end)
+			return NULL;
+	} else {
+		q = memchr(p, ':', n);
+		hp->host = p;
+		hp->hlen = (size_t)((q != NULL ? q : end) - p);
+		if (q == NULL)
+			return NULL;
+		if (memchr(q + 1, ':', (size_t)(end - q - 1)) != NULL)
+			return "IPv6 addresses must be in brackets";
+	}
+	hp->port = q + 1;
+	hp->plen = (size_t)(end - q - 1);
+	if (conf_parse_port(hp->port, hp->plen) < 0)
+		return "port must be 1..65535";
+	return NULL;
+}
+
+/* The address family named by a "tcp4://"-style prefix of s[0..n). */
+static int
+conf_network(const char *s, size_t n)
+{
+	if (n == 3 && strncmp(s, "tcp", 3) == 0)
+		return AF_UNSPEC;
+	if (n == 4 && strncmp(s, "tcp4", 4) == 0)
+		return AF_INET;
+	if (n == 4 && strncmp(s, "tcp6", 4) == 0)
+		return AF_INET6;
+	return -1;
+}
+
+/*
+ * Read a listen address: [tcp|tcp4|tcp6://]host:port, :port or
+ * [v6]:port.  -1 with an error reported if it is not one.
+ */
+static int
+conf_parse_addr(struct loader *ld, yaml_node_t *v, const char *key,
+    const char *s, struct conf_addr *a)
+{
+	struct conf_hostport hp;
+	const char *p = s, *sep, *why;
+	char buf[128];
+
+	conf_quote(s, strlen(s), buf, sizeof(buf));
+	a->family = AF_UNSPEC;
+	if ((sep = strstr(s, "://")) != NULL) {
+		p = sep + 3;
+		if (strncmp(s, "unix", 4) == 0)
+			p = "@";
+		else if ((a->family = conf_network(s, (size_t)(sep - s))) < 0) {
+			conf_errorn(ld, v,
+			    "field \"%s\": invalid address %s: unknown "
+			    "network \"%.*s\" (tcp, tcp4 or tcp6)",
+			    key, buf, (int)(sep - s), s);
+			return -1;
+		}
+	}
+	if (*p == '@' || *p == '/') {
+		conf_errorn(ld, v,
+		    "field \"%s\": unix sockets are not supported yet", key);
+		return -1;
+	}
+	if ((why = conf_split_hostport(p, strlen(p), &hp)) != NULL) {
+		conf_errorn(ld, v, "field \"%s\": invalid address %s: %s", key,
+		    buf, why);
+		return -1;
+	}
+	if (hp.port == NULL || strcspn(hp.host, " \t/[]") < hp.hlen) {
+		conf_errorn(ld, v,
+		    "field \"%s\": invalid address %s (expected host:port, "
+		    ":port or [v6]:port)",
+		    key, buf);
+		return -1;
+	}
+	a->addr = arena_strdup(ld->arena, s);
+	a->host = arena_strndup(ld->arena, hp.host, hp.hlen);
+	a->port = arena_strndup(ld->arena, hp.port, hp.plen);
+	/* An empty host with tcp4/tcp6 means that family's any-address. */
+	if (hp.hlen == 0 && a->family == AF_INET)
+		a->host = arena_strdup(ld->arena, "0.0.0.0");
+	else if (hp.hlen == 0 && a->family == AF_INET6)
+		a->host = arena_strdup(ld->arena, "::");
+	a->set = 1;
+	return 0;
+}
+
+static int
+conf_set_addr(struct loader *ld, const struct conf_field *f, const char *key,
+    yaml_node_t *v, void *obj)
+{
+	struct conf_addr *a = (void *)((char *)obj + f->off);
+	char *s;
+
+	if (conf_get_string(ld, key, v, &s) < 0)
+		return -1;
+	if (*s == '\0') /* non-zero wins: "" keeps the default */
+		return 0;
+	return conf_parse_addr(ld, v, key, s, a);
+}
+
+/* What is wrong with upstream URL s, or NULL; fills up if nothing. */
+static const char *
+conf_parse_url(struct loader *ld, const char *s, struct conf_upstream *up)
+{
+	struct conf_hostport hp;
+	const char *p, *end, *q, *why;
+	size_t len;
+
+	if (strncmp(s, "http://", 7) == 0)
+		p = s + 7;
+	else if (strncmp(s, "https://", 8) == 0) {
+		p = s + 8;
+		up->tls = 1;
+	} else
+		return "must start with http:// or https://";
+	for (q = s; *q != '\0'; q++)
+		if ((unsigned char)*q <= ' ' || *q == 0x7f)
+			return "contains white space or control characters";
+	end = p + strcspn(p, "/?#");
+	if (memchr(p, '@', (size_t)(end - p)) != NULL)
+		return "user information is not supported";
+	if ((why = conf_split_hostport(p, (size_t)(end - p), &hp)) != NULL)
+		return why;
+	if (hp.hlen == 0)
+		return "missing host";
+	up->host = arena_strndup(ld->arena, hp.host, hp.hlen);
+	up->port = hp.port != NULL
+	    ? arena_strndup(ld->arena, hp.port, hp.plen)
+	    : arena_strdup(ld->arena, up->tls ? "443" : "80");
+	up->authority = arena_strndup(ld->arena, p, (size_t)(end - p));
+	q = end + strcspn(end, "?#");
+	if (*q == '?' && (len = strcspn(q + 1, "#")) > 0)
+		up->query = arena_strndup(ld->arena, q + 1, len);
+	return NULL;
+}
+
+/*
+ * An upstream URL: scheme, host (no brackets), port, authority as written
+ * (the Host header to send), raw query.  The path is ignored.
+ */
+static int
+conf_set_url(struct loader *ld, const struct conf_field *f, const char *key,
+    yaml_node_t *v, void *obj)
+{
+	struct conf_upstream *up = obj;
+	const char *why;
+	char buf[128], *url;
+	size_t len;
+
+	(void)f;
+	if (conf_get_string(ld, key, v, &url) < 0)
+		return -1;
+	up->pos = conf_node_pos(ld, v);
+	if ((why = conf_parse_url(ld, url, up)) != NULL) {
+		conf_errorn(ld, v, "field \"%s\": invalid URL %s: %s", key,
+		    conf_quote(url, strlen(url), buf, sizeof(buf)), why);
+		return -1;
+	}
+	len = strlen(url);
+	if (len > 0 && url[len - 1] == '/')
+		url[len - 1] = '\0';
+	up->url = url;
+	return 0;
+}
+
+/*
+ * Patterns.
+ */
+
+/* One character of a bracket expression (Go's path.Match getEsc). */
+static int
+conf_glob_esc(const char **pp)
+{
+	const char *p = *pp;
+
+	if (*p == '\0' || *p == '-' || *p == ']')
+		return -1;
+	if (*p == '\\' && *++p == '\0')
+		return -1;
+	for (p++; ((unsigned char)*p & 0xc0) == 0x80; p++)
+		;
+	if (*p == '\0')
+		return -1;
+	*pp = p;
+	return 0;
+}
+
+/* Syntax check of a Go path.Match / filepath.Match pattern. */
+static int
+conf_glob_check(const char *p)
+{
+	int nrange;
+
+	while (*p != '\0') {
+		if (*p == '\\') {
+			if (*++p == '\0')
+				return -1;
+			p++;
+		} else if (*p == '[') {
+			if (*++p == '^')
+				p++;
+			for (nrange = 0;; nrange++) {
+				if (*p == ']' && nrange > 0) {
+					p++;
+					break;
+				}
+				if (conf_glob_esc(&p) < 0)
+					return -1;
+				if (*p == '-' && (p++, conf_glob_esc(&p) < 0))
+					return -1;
+			}
+		} else
+			p++;
+	}
+	return 0;
+}
+
+/* Check that pattern compiles under match type type. */
+static int
+conf_check_pattern(struct loader *ld, yaml_node_t *v, const char *key, int type,
+    const char *pat)
+{
+	char msg[256], buf[128];
+	PCRE2_SIZE off;
+	pcre2_code *re;
+	regex_t rx;
+	int rc;
+
+	switch (type) {
+	case MATCH_REGEX:
+		re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+		    PCRE2_UTF, &rc, &off, NULL);
+		if (re != NULL) {
+			pcre2_code_free(re);
+			return 0;
+		}
+		pcre2_get_error_message(rc, (PCRE2_UCHAR *)msg, sizeof(msg));
+		conf_errorn(ld, v,
+		    "field \"%s\": invalid Regex %s: %s (at "
+		    "offset %zu)",
+		    key, conf_quote(pat, strlen(pat), buf, sizeof(buf)), msg,
+		    (size_t)off);
+		return -1;
+	case MATCH_REGEX_POSIX:
+		if ((rc = regcomp(&rx, pat, REG_EXTENDED)) == 0) {
+			regfree(&rx);
+			return 0;
+		}
+		regerror(rc, &rx, msg, sizeof(msg));
+		conf_errorn(ld, v, "field \"%s\": invalid RegexPOSIX %s: %s",
+		    key, conf_quote(pat, strlen(pat), buf, sizeof(buf)), msg);
+		return -1;
+	case MATCH_PATH:
+	case MATCH_FILEPATH:
+		if (conf_glob_check(pat) == 0)
+			return 0;
+		conf_errorn(ld, v,
+		    "field \"%s\": invalid %s pattern %s: "
+		    "syntax error",
+		    key, type == MATCH_PATH ? "Path" : "FilePath",
+		    conf_quote(pat, strlen(pat), buf, sizeof(buf)));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+conf_check_path_matcher(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_path_matcher *pm = obj;
+
+	pm->pos = conf_node_pos(ld, node);
+	conf_check_pattern(ld, conf_field_node(ld, node, "match"), "match",
+	    pm->match_type, pm->match != NULL ? pm->match : "");
+}
+
+static void
+conf_check_param_matcher(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_param_matcher *pm = obj;
+	yaml_node_t *list = conf_field_node(ld, node, "patterns");
+	size_t i;
+
+	if (pm->key == NULL || pm->key[0] == '\0')
+		return; /* ignored: see conf_drop_keyless() */
+	for (i = 0; i < pm->npatterns; i++)
+		conf_check_pattern(ld,
+		    list != node ? yaml_document_get_node(ld->doc,
+		                       list->data.sequence.items.start[i])
+		                 : node,
+		    "patterns", pm->match_type, pm->patterns[i]);
+}
+
+static const struct conf_field conf_path_matcher_fields[] = {
+	FSTR("match", struct conf_path_matcher, match),
+	FENUM("matchType", struct conf_path_matcher, match_type,
+	    conf_match_types),
+	FSTR("rewrite", struct conf_path_matcher, rewrite),
+	FSTR("trimPrefix", struct conf_path_matcher, trim_prefix),
+	FSTR("appendPrefix", struct conf_path_matcher, append_prefix),
+	FEND,
+};
+static const struct conf_table conf_path_matcher_table = {
+	conf_path_matcher_fields, conf_check_path_matcher
+};
+
+static const struct conf_field conf_param_matcher_fields[] = {
+	FSTR("key", struct conf_param_matcher, key),
+	FSTRS("patterns", struct conf_param_matcher, patterns, npatterns, 0),
+	FENUM("matchType", struct conf_param_matcher, match_type,
+	    conf_match_types),
+	FEND,
+};
+static const struct conf_table conf_param_matcher_table = {
+	conf_param_matcher_fields, conf_check_param_matcher
+};
+
+/* pathMatcher: goes first in path_matchers, whatever the key order. */
+static int
+conf_set_path_matcher(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct conf_lb *lb = obj;
+	struct conf_path_matcher pm;
+	const size_t sz = sizeof(pm);
+	int rc;
+
+	(void)f;
+	(void)key;
+	memset(&pm, 0, sizeof(pm));
+	rc = conf_parse_object(ld, v, &conf_path_matcher_table, &pm);
+	lb->path_matchers = arena_realloc(ld->arena, lb->path_matchers,
+	    lb->npath_matchers * sz, (lb->npath_matchers + 1) * sz);
+	memmove(
+	    lb->path_matchers + 1, lb->path_matchers, lb->npath_matchers * sz);
+	lb->path_matchers[0] = pm;
+	lb->npath_matchers++;
+	return rc;
+}
+
+static int
+conf_set_path_matchers(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct conf_lb *lb = obj;
+	struct conf_path_matcher *arr;
+	const size_t sz = sizeof(*arr);
+	size_t n = 0;
+	void *list = NULL;
+	int rc;
+
+	(void)f;
+	rc = conf_get_list(ld, key, v, &conf_path_matcher_table, sz, &list, &n);
+	if (n == 0)
+		return rc;
+	arr = arena_realloc(ld->arena, lb->path_matchers,
+	    lb->npath_matchers * sz, (lb->npath_matchers + n) * sz);
+	memcpy(arr + lb->npath_matchers, list, n * sz);
+	lb->path_matchers = arr;
+	lb->npath_matchers += n;
+	return rc;
+}
+
+/*
+ * core/v1 ReverseProxyHandler.
+ */
+
+static void
+conf_check_upstream(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_upstream *up = obj;
+
+	(void)ld;
+	(void)node;
+	if (up->weight == 0)
+		up->weight = 1;
+}
+
+static const struct conf_field conf_upstream_fields[] = {
+	FFUNC("url", conf_set_url, CF_REQUIRED),
+	FINT("weight", struct conf_upstream, weight, -1, 65535),
+	FBOOL("enablePassive", struct conf_upstream, enable_passive),
+	FBOOL("enableActive", struct conf_upstream, enable_active),
+	FINT("initialDelay", struct conf_upstream, initial_delay, 0, INT32_MAX),
+	FINT("healthCheckInterval", struct conf_upstream, health_check_interval,
+	    0, INT32_MAX),
+	FSTR("healthCheckAddr", struct conf_upstream, health_check_addr),
+	FEND,
+};
+static const struct conf_table conf_upstream_table = { conf_upstream_fields,
+	conf_check_upstream };
+
+/* Drop param matchers without a key (AILERON ignores them). */
+static void
+conf_drop_keyless(struct conf_param_matcher *pm, size_t *n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < *n; i++)
+		if (pm[i].key != NULL && pm[i].key[0] != '\0')
+			pm[o++] = pm[i];
+	*n = o;
+}
+
+static void
+conf_check_lb(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_lb *lb = obj;
+	size_t i, o = 0;
+
+	lb->pos = conf_node_pos(ld, node);
+	lb->total_weight = 0;
+	for (i = 0; i < lb->nupstreams; i++) {
+		if (lb->upstreams[i].weight < 0)
+			continue;
+		lb->upstreams[o++] = lb->upstreams[i];
+		lb->total_weight += (uint64_t)lb->upstreams[i].weight;
+	}
+	lb->nupstreams = o;
+	if (o == 0)
+		lb->upstreams = NULL;
+	conf_drop_keyless(lb->header_matchers, &lb->nheader_matchers);
+	conf_drop_keyless(lb->query_matchers, &lb->nquery_matchers);
+	conf_drop_keyless(lb->path_param_matchers, &lb->npath_param_matchers);
+}
+
+static const struct conf_field conf_hasher_fields[] = {
+	FENUM("hashSource", struct conf_lb, hash_source, conf_hash_sources),
+	FSTR("key", struct conf_lb, hash_key),
+	FEND,
+};
+static const struct conf_table conf_hasher_table = { conf_hasher_fields, NULL };
+
+static const struct conf_field conf_lb_fields[] = {
+	FENUM("lbAlgorithm", struct conf_lb, algorithm, conf_lb_algorithms),
+	FLIST("upstreams", struct conf_lb, upstreams, nupstreams,
+	    struct conf_upstream, &conf_upstream_table),
+	FFUNC("pathMatcher", conf_set_path_matcher, 0),
+	FFUNC("pathMatchers", conf_set_path_matchers, 0),
+	FMETHODS("methods", struct conf_lb, methods),
+	FSTRS("hosts", struct conf_lb, hosts, nhosts, CF_UNIQUE),
+	FLIST("pathParamMatchers", struct conf_lb, path_param_matchers,
+	    npath_param_matchers, struct conf_param_matcher,
+	    &conf_param_matcher_table),
+	FLIST("headerMatchers", struct conf_lb, header_matchers,
+	    nheader_matchers, struct conf_param_matcher,
+	    &conf_param_matcher_table),
+	FLIST("queryMatchers", struct conf_lb, query_matchers, nquery_matchers,
+	    struct conf_param_matcher, &conf_param_matcher_table),
+	FFLAT("hasher", &conf_hasher_table),
+	FEND,
+};
+static const struct conf_table conf_lb_table = { conf_lb_fields,
+	conf_check_lb };
+
+static const struct conf_field conf_proxy_fields[] = {
+	FSTRS("patterns", struct conf_proxy, patterns, npatterns, CF_UNIQUE),
+	FMETHODS("methods", struct conf_proxy, methods),
+	FUNSUP("tripperwares", NULL),
+	FUNSUP("roundTripper", NULL),
+	FLIST("loadBalancers", struct conf_proxy, lbs, nlbs, struct conf_lb,
+	    &conf_lb_table),
+	FEND,
+};
+static const struct conf_table conf_proxy_table = { conf_proxy_fields, NULL };
+
+/*
+ * core/v1 HTTPServer.
+ */
+
+static const struct conf_field conf_handler_fields[] = {
+	FSTR("pattern", struct conf_handler, pattern),
+	FUNSUP("middleware", NULL),
+	FFUNC("handler", conf_set_handler, CF_REQUIRED),
+	FEND,
+};
+static const struct conf_table conf_handler_table = { conf_handler_fields,
+	NULL };
+
+static const struct conf_field conf_vhost_fields[] = {
+	FSTRS(
+	    "hosts", struct conf_vhost, hosts, nhosts, CF_UNIQUE | CF_HOSTNAME),
+	FSTR("pattern", struct conf_vhost, pattern),
+	FMETHODS("methods", struct conf_vhost, methods),
+	FUNSUP("middleware", NULL),
+	FLIST("handlers", struct conf_vhost, handlers, nhandlers,
+	    struct conf_handler, &conf_handler_table),
+	FEND,
+};
+static const struct conf_table conf_vhost_table = { conf_vhost_fields, NULL };
+
+static const struct conf_field conf_listen_fields[] = {
+	FFUNCAT("addr", struct srv_spec, listen_addr, conf_set_addr),
+	FUNSUP("tlsConfig", NULL),
+	FUNSUP("connectionLimit", NULL),
+	FUNSUP("networks", NULL),
+	FUNSUP("readDeadline", NULL),
+	FUNSUP("writeDeadline", NULL),
+	FUNSUP("keepAliveConfig", NULL),
+	FUNSUP("sockOption", NULL),
+	FEND,
+};
+static const struct conf_table conf_listen_table = { conf_listen_fields, NULL };
+
+static const struct conf_field conf_http_fields[] = {
+	FBOOL("enableGeneralOptionsHandler", struct srv_spec,
+	    srv.enable_general_options),
+	FINT("readTimeout", struct srv_spec, srv.read_timeout, INT64_MIN,
+	    CONF_MAX_SECONDS),
+	FINT("readHeaderTimeout", struct srv_spec, srv.read_header_timeout,
+	    INT64_MIN, CONF_MAX_SECONDS),
+	FINT("writeTimeout", struct srv_spec, srv.write_timeout, INT64_MIN,
+	    CONF_MAX_SECONDS),
+	FINT("idleTimeout", struct srv_spec, srv.idle_timeout, INT64_MIN,
+	    CONF_MAX_SECONDS),
+	FINT("maxHeaderBytes", struct srv_spec, srv.max_header_bytes, 0,
+	    CONF_MAX_HEADER_BYTES),
+	FBOOL("disableKeepAlive", struct srv_spec, srv.disable_keep_alive),
+	FFLAT("listenConfig", &conf_listen_table),
+	FUNSUP("altSvc", NULL),
+	FUNSUP("allowHTTP2", "HTTP/2 is not supported"),
+	FEND,
+};
+static const struct conf_table conf_http_table = { conf_http_fields, NULL };
+
+/* Seconds as read (non-zero wins over def) to milliseconds; <0 is none. */
+static int64_t
+conf_ms(int64_t sec, int64_t def)
+{
+	if (sec == 0)
+		sec = def;
+	return sec < 0 ? 0 : sec * 1000;
+}
+
+static void
+conf_check_server(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct srv_spec *ss = obj;
+	struct conf_server *srv = &ss->srv;
+	struct conf_addr *a = &ss->addr;
+
+	(void)node;
+	if (ss->listen_addr.set)
+		a = &ss->listen_addr;
+	else if (!a->set)
+		conf_parse_addr(ld, NULL, "addr", ":8080", a);
+	srv->addr = a->addr;
+	srv->host = a->host;
+	srv->port = a->port;
+	srv->family = a->family;
+	if (srv->shutdown_timeout == 0)
+		srv->shutdown_timeout = 30;
+	else if (srv->shutdown_timeout < 0)
+		srv->shutdown_timeout = 0;
+	srv->read_timeout = conf_ms(srv->read_timeout, 30);
+	srv->read_header_timeout = conf_ms(srv->read_header_timeout, 30);
+	srv->write_timeout = conf_ms(srv->write_timeout, 30);
+	srv->idle_timeout = conf_ms(srv->idle_timeout, 10);
+	if (srv->max_header_bytes == 0)
+		srv->max_header_bytes = 8192;
+}
+
+static const struct conf_field conf_server_fields[] = {
+	FFUNCAT("addr", struct srv_spec, addr, conf_set_addr),
+	FINT("shutdownTimeout", struct srv_spec, srv.shutdown_timeout,
+	    INT32_MIN, INT32_MAX),
+	FFLAT("httpConfig", &conf_http_table),
+	FUNSUP("http2Config", "HTTP/2 is not supported"),
+	FUNSUP("http3Config", "HTTP/3 is not supported"),
+	FUNSUP("middleware", NULL),
+	FLIST("virtualHosts", struct srv_spec, srv.vhosts, srv.nvhosts,
+	    struct conf_vhost, &conf_vhost_table),
+	FUNSUP("enableProfile", NULL),
+	FUNSUP("enableExpvar", NULL),
+	FEND,
+};
+static const struct conf_table conf_server_table = { conf_server_fields,
+	conf_check_server };
+
+/*
+ * core/v1 Entrypoint.
+ */
+
+/* Entrypoint spec.processConfig: our process-model extension. */
+static const struct conf_field conf_process_fields[] = {
+	FINT("workers", struct conf_process, workers, 0, 4096),
+	FEND,
+};
+static const struct conf_table conf_process_table = { conf_process_fields,
+	NULL };
+
+static const struct conf_field conf_ep_fields[] = {
+	FLIST("runners", struct ep_spec, runners, nrunners, struct conf_ref,
+	    &conf_ref_table),
+	FUNSUP("defaultLogger", NULL),
+	FUNSUP("loggers", NULL),
+	FUNSUP("defaultErrorHandler", NULL),
+	FUNSUP("errorHandlers", NULL),
+	FUNSUP("initializers", NULL),
+	FUNSUP("finalizers", NULL),
+	FOBJ("processConfig", struct ep_spec, process, &conf_process_table),
+	FEND,
+};
+static const struct conf_table conf_ep_table = { conf_ep_fields, NULL };
+
+/*
+ * Documents.
+ */
+
+/* spec: read in place, so that errors come in file order. */
+static int
+conf_set_spec(struct loader *ld, const struct conf_field *f, const char *key,
+    yaml_node_t *v, void *obj)
+{
+	struct conf_envelope *env = obj;
+
+	(void)f;
+	(void)key;
+	env->has_spec = 1;
+	return conf_parse_object(ld, v, env->k->spec, env->obj);
+}
+
+static const struct conf_field conf_meta_fields[] = {
+	FSTR("name", struct conf_meta, name),
+	FSTR("namespace", struct conf_meta, namespace),
+	FUNSUP("logger", NULL),
+	FUNSUP("errorHandler", NULL),
+	FEND,
+};
+static const struct conf_table conf_meta_table = { conf_meta_fields,
+	conf_check_meta };
+
+static const struct conf_field conf_envelope_fields[] = {
+	FSTR("apiVersion", struct conf_envelope, api_version),
+	FSTR("kind", struct conf_envelope, kind),
+	FOBJ("metadata", struct conf_envelope, meta, &conf_meta_table),
+	FFUNC("spec", conf_set_spec, 0),
+	FEND,
+};
+static const struct conf_table conf_envelope_table = { conf_envelope_fields,
+	NULL };
+
+static const struct conf_kind conf_kind_entrypoint = { "core/v1", "Entrypoint",
+	KIND_OK, &conf_ep_table, sizeof(struct ep_spec) };
+static const struct conf_kind conf_kind_server = { "core/v1", "HTTPServer",
+	KIND_OK, &conf_server_table, sizeof(struct srv_spec) };
+static const struct conf_kind conf_kind_proxy = { "core/v1",
+	"ReverseProxyHandler", KIND_OK, &conf_proxy_table,
+	sizeof(struct conf_proxy) };
+
+#define LATER(av, k)                       \
+	{                                  \
+		av, k, KIND_LATER, NULL, 0 \
+	}
+/* Kinds of reference section 1 that aileron does not implement (yet). */
+static const struct conf_kind conf_kinds_later[] = {
+	LATER("core/v1", "HTTPClient"),
+	LATER("core/v1", "ErrorHandler"),
+	LATER("core/v1", "HTTPLogger"),
+	LATER("core/v1", "SLogger"),
+	LATER("core/v1", "HTTPHandler"),
+	LATER("core/v1", "StaticFileHandler"),
+	LATER("core/v1", "TemplateHandler"),
+	{ "core/v1", "GoPlugin", KIND_NEVER, NULL, 0 },
+	LATER("app/v1", "HealthCheckHandler"),
+	LATER("app/v1", "EchoHandler"),
+	LATER("app/v1", "TimeoutMiddleware"),
+	LATER("app/v1", "HeaderPolicyMiddleware"),
+	LATER("app/v1", "BodyLimitMiddleware"),
+	LATER("app/v1", "CompressionMiddleware"),
+	LATER("app/v1", "CORSMiddleware"),
+	LATER("app/v1", "CSRFMiddleware"),
+	LATER("app/v1", "ThrottleMiddleware"),
+	LATER("app/v1", "TrackingMiddleware"),
+	LATER("app/v1", "SessionMiddleware"),
+	LATER("app/v1", "RedisClient"),
+	LATER("app/v1", "SOAPRESTMiddleware"),
+	LATER("app/v1", "HeaderCertMiddleware"),
+	LATER("app/v1", "Skipper"),
+	LATER("app/v1", "AuthenticationMiddleware"),
+	LATER("app/v1", "BasicAuthnMiddleware"),
+	LATER("app/v1", "DigestAuthnMiddleware"),
+	LATER("app/v1", "KeyAuthnMiddleware"),
+	LATER("app/v1", "IDKeyAuthnMiddleware"),
+	LATER("app/v1", "OAuthAuthenticationHandler"),
+	LATER("app/v1", "OPAAuthzMiddleware"),
+	LATER("app/v1", "PrometheusMeter"),
+	LATER("app/v1", "OpenTelemetryMeter"),
+	LATER("app/v1", "OpenTelemetryTracer"),
+	{ NULL, NULL, 0, NULL, 0 },
+};
+
+static const struct conf_kind *
+conf_kind_find(const char *av, const char *kind)
+{
+	static const struct conf_kind *const ok[] = { &conf_kind_entrypoint,
+		&conf_kind_server, &conf_kind_proxy };
+	const struct conf_kind *k;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(ok[i]->api_version, av) == 0 &&
+		    strcmp(ok[i]->name, kind) == 0)
+			return ok[i];
+	for (k = conf_kinds_later; k->name != NULL; k++)
+		if (strcmp(k->api_version, av) == 0 &&
+		    strcmp(k->name, kind) == 0)
+			return k;
+	return NULL;
+}
+
+static struct conf_doc *
+conf_doc_find(struct loader *ld, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < ld->ndocs; i++)
+		if (strcmp(ld->docs[i].id, id) == 0)
+			return &ld->docs[i];
+	return NULL;
+}
+
+/* Register a document under its id; an error if the id is taken. */
+static void
+conf_doc_add(struct loader *ld, const struct conf_kind *kind, const char *av,
+    const char *name, const char *ns, void *obj)
+{
+	struct conf_doc *d;
+	char *id = conf_make_id(ld, av, kind->name, ns, name);
+	char where[512];
+
+	if ((d = conf_doc_find(ld, id)) != NULL) {
+		conf_pos_str(&d->pos, where, sizeof(where));
+		if (kind == &conf_kind_entrypoint)
+			conf_error(ld, &ld->docpos,
+			    "more than one core/v1 "
+			    "Entrypoint (the first is at %s)",
+			    where);
+		else
+			conf_error(ld, &ld->docpos,
+			    "duplicate %s (first "
+			    "defined at %s)",
+			    id, where);
+		return;
+	}
+	if (ld->ndocs == ld->capdocs) {
+		ld->capdocs = ld->capdocs != 0 ? ld->capdocs * 2 : 16;
+		ld->docs =
+		    conf_realloc(ld->docs, ld->capdocs * sizeof(*ld->docs));
+	}
+	d = &ld->docs[ld->ndocs++];
+	memset(d, 0, sizeof(*d));
+	d->kind = kind;
+	d->id = id;
+	d->pos = ld->docpos;
+	d->obj = obj;
+	if (kind == &conf_kind_server) {
+		((struct srv_spec *)obj)->srv.id = id;
+		((struct srv_spec *)obj)->srv.pos = d->pos;
+	} else if (kind == &conf_kind_proxy)
+		((struct conf_proxy *)obj)->id = id;
+}
+
+/* apiVersion or kind as a string ("" if absent); -1 if not a string. */
+static int
+conf_doc_string(
+    struct loader *ld, yaml_node_t *root, const char *name, const char **out)
+{
+	yaml_node_t *v = conf_field_node(ld, root, name);
+
+	*out = "";
+	if (v == root || conf_is_null(v))
+		return 0;
+	if (v->type != YAML_SCALAR_NODE || conf_scalar_class(v) != SC_STRING) {
+		conf_expected(ld, name, v, "a string");
+		return -1;
+	}
+	*out = conf_sval(v);
+	return 0;
+}
+
+/* metadata.name or .namespace without checks, for an unsupported kind. */
+static const char *
+conf_doc_meta(struct loader *ld, yaml_node_t *root, const char *name)
+{
+	yaml_node_t *md = conf_field_node(ld, root, "metadata"), *v;
+
+	if (md == root || md->type != YAML_MAPPING_NODE)
+		return "default";
+	v = conf_field_node(ld, md, name);
+	if (v == md || v->type != YAML_SCALAR_NODE || *conf_sval(v) == '\0')
+		return "default";
+	return conf_sval(v);
+}
+
+/* Read one YAML document (its root node). */
+static void
+conf_doc_load(struct loader *ld, yaml_node_t *root)
+{
+	const struct conf_kind *kind;
+	struct conf_envelope env;
+	const char *av, *kn;
+	size_t old;
+	void *obj;
+
+	if (conf_is_null(root))
+		return;
+	if (root->type != YAML_MAPPING_NODE) {
+		conf_errorn(ld, root,
+		    "expected a mapping (apiVersion, kind, "
+		    "metadata, spec) at the top of the document");
+		ld->lost++;
+		return;
+	}
+	if (conf_doc_string(ld, root, "apiVersion", &av) < 0 ||
+	    conf_doc_string(ld, root, "kind", &kn) < 0) {
+		ld->lost++;
+		return;
+	}
+	if (*av == '\0' && *kn == '\0')
+		return; /* not a resource: skipped, as AILERON does */
+	if (*av == '\0' || *kn == '\0') {
+		conf_errorn(ld, root, "missing field \"%s\"",
+		    *av == '\0' ? "apiVersion" : "kind");
+		ld->lost++;
+		return;
+	}
+	if ((kind = conf_kind_find(av, kn)) == NULL) {
+		conf_errorn(ld, conf_field_node(ld, root, "kind"),
+		    "unknown kind %s %s", av, kn);
+		ld->lost++;
+		return;
+	}
+	if (kind->status != KIND_OK) {
+		conf_errorn(ld, conf_field_node(ld, root, "kind"),
+		    "kind %s %s is not supported%s", av, kn,
+		    kind->status == KIND_LATER ? " yet" : "");
+		/* Known, so that references to it are not "undefined". */
+		conf_doc_add(ld, kind, av, conf_doc_meta(ld, root, "name"),
+		    conf_doc_meta(ld, root, "namespace"), NULL);
+		return;
+	}
+	ld->rootlen = ld->pathlen =
+	    (size_t)snprintf(ld->path, sizeof(ld->path), "%s %s", av, kn);
+	memset(&env, 0, sizeof(env));
+	env.k = kind;
+	env.obj = obj = arena_alloc(ld->arena, kind->size);
+	conf_parse_object(ld, root, &conf_envelope_table, &env);
+	if (ld->too_big) {
+		ld->lost++;
+		return;
+	}
+	if (!env.has_spec) { /* defaults still apply */
+		old = conf_path_push(ld, "spec");
+		conf_parse_object(ld, NULL, kind->spec, obj);
+		conf_path_pop(ld, old);
+	}
+	if (kind == &conf_kind_entrypoint)
+		env.meta.name = env.meta.namespace =
+		    arena_strdup(ld->arena, ".entrypoint");
+	if (env.meta.name == NULL) /* no metadata at all */
+		conf_check_meta(ld, &env.meta, NULL);
+	conf_doc_add(ld, kind, av, env.meta.name, env.meta.namespace, obj);
+}
+
+static void
+conf_env_error(void *ctx, int line, int col, const char *msg)
+{
+	struct loader *ld = ctx;
+	struct conf_pos pos;
+
+	pos.file = ld->file;
+	pos.line = ld->line0 + line;
+	pos.column = col + 1;
+	conf_error(ld, &pos, "%s", msg);
+}
+
+static void
+conf_yaml_error(struct loader *ld, yaml_parser_t *p)
+{
+	struct conf_pos pos, cpos;
+	char where[512];
+
+	pos = conf_mark_pos(ld, p->problem_mark);
+	if (p->error == YAML_READER_ERROR) {
+		pos.line = ld->line0;
+		pos.column = 1;
+		conf_error(ld, &pos, "YAML: %s (at byte %zu of the document)",
+		    p->problem != NULL ? p->problem : "read error",
+		    p->problem_offset);
+		return;
+	}
+	if (p->context != NULL) {
+		cpos = conf_mark_pos(ld, p->context_mark);
+		snprintf(where, sizeof(where), "%d:%d", cpos.line, cpos.column);
+		conf_error(ld, &pos, "YAML: %s (%s at %s)",
+		    p->problem != NULL ? p->problem : "syntax error",
+		    p->context, where);
+	} else
+		conf_error(ld, &pos, "YAML: %s",
+		    p->problem != NULL ? p->problem : "syntax error");
+}
+
+/*
+ * libyaml has no nesting limit and slows down quadratically with depth, so
+ * refuse a document nested deeper than CONF_MAX_DEPTH before loading it.
+ * A syntax error is left for yaml_parser_load() to report.
+ */
+static int
+conf_check_depth(struct loader *ld, const struct conf_envtext *et)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	struct conf_pos pos;
+	int depth = 0, rc = 0, done = 0;
+
+	if (!yaml_parser_initialize(&p))
+		fatal("yaml_parser_initialize");
+	yaml_parser_set_input_string(
+	    &p, (const unsigned char *)et->text, et->len);
+	while (!done && yaml_parser_parse(&p, &ev)) {
+		if (ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > CONF_MAX_DEPTH) {
+				pos = conf_mark_pos(ld, ev.start_mark);
+				conf_error(ld, &pos,
+				    "YAML: nested more than %d levels deep",
+				    CONF_MAX_DEPTH);
+				rc = -1;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+		    ev.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		done = rc < 0 || ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
+/* One piece of a file between "---" lines, starting at file line line0. */
+static void
+conf_piece(struct loader *ld, int line0, const char *text, size_t len)
+{
+	struct conf_envtext et;
+	yaml_parser_t p;
+	yaml_document_t doc, next;
+	yaml_node_t *root;
+	struct conf_pos pos;
+
+	ld->line0 = line0;
+	ld->env = NULL;
+	if (conf_env_subst(text, len, &et, conf_env_error, ld) < 0) {
+		conf_envtext_free(&et);
+		ld->lost++;
+		return;
+	}
+	ld->env = &et;
+	if (conf_check_depth(ld, &et) < 0) {
+		conf_envtext_free(&et);
+		ld->env = NULL;
+		ld->lost++;
+		return;
+	}
+	if (!yaml_parser_initialize(&p))
+		fatal("yaml_parser_initialize");
+	yaml_parser_set_input_string(
+	    &p, (const unsigned char *)et.text, et.len);
+	if (!yaml_parser_load(&p, &doc)) {
+		conf_yaml_error(ld, &p);
+		ld->lost++;
+		goto out;
+	}
+	if ((root = yaml_document_get_root_node(&doc)) != NULL) {
+		if (!yaml_parser_load(&p, &next))
+			conf_yaml_error(ld, &p);
+		else {
+			if (yaml_document_get_root_node(&next) != NULL) {
+				pos = conf_mark_pos(ld, next.start_mark);
+				conf_error(ld, &pos,
+				    "a second YAML document: "
+				    "separate documents with a line that is "
+				    "exactly \"---\"");
+			}
+			yaml_document_delete(&next);
+		}
+		ld->doc = &doc;
+		ld->docpos = conf_node_pos(ld, root);
+		ld->visits = 0;
+		ld->too_big = 0;
+		conf_doc_load(ld, root);
+		ld->doc = NULL;
+	}
+	yaml_document_delete(&doc);
+out:
+	yaml_parser_delete(&p);
+	conf_envtext_free(&et);
+	ld->env = NULL;
+}
+
+static int
+conf_is_blank(const char *s, const char *end)
+{
+	for (; s < end; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n')
+			return 0;
+	return 1;
+}
+
+/*
+ * Read the text of one file: CRLF to LF, split on lines that are exactly
+ * "---", blank pieces dropped.
+ */
+static void
+conf_text(struct loader *ld, const char *file, char *buf, size_t len)
+{
+	char *p, *end, *nl, *le, *start;
+	int line = 1, start_line = 1;
+
+	ld->file = arena_strdup(ld->arena, file);
+	start = p = buf;
+	end = buf + conf_crlf(buf, len);
+	for (;;) {
+		nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+		le = nl != NULL ? nl : end;
+		if (p == end || (le - p == 3 && memcmp(p, "---", 3) == 0)) {
+			if (!conf_is_blank(start, p))
+				conf_piece(
+				    ld, start_line, start, (size_t)(p - start));
+			if (p == end || ld->gave_up)
+				break;
+			start = nl != NULL ? nl + 1 : end;
+			start_line = line + 1;
+		}
+		p = nl != NULL ? nl + 1 : end;
+		line++;
+	}
+}
+
+char *
+conf_read_file(const char *path, size_t max, size_t *lenp)
+{
+	char *buf;
+	size_t len = 0, cap = 16384;
+	ssize_t n;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return NULL;
+	buf = conf_realloc(NULL, cap + 1);
+	for (;;) {
+		if (len == cap) {
+			if (cap >= max) {
+				errno = EFBIG;
+				goto fail;
+			}
+			cap = cap * 2 < max ? cap * 2 : max;
+			buf = conf_realloc(buf, cap + 1);
+		}
+		if ((n = read(fd, buf + len, cap - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+fail:
+	saved = errno;
+	close(fd);
+	free(buf);
+	errno = saved;
+	return NULL;
+}
+
+size_t
+conf_crlf(char *buf, size_t len)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++)
+		if (!(buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n'))
+			buf[o++] = buf[i];
+	if (o < len)
+		buf[o] = '\0';
+	return o;
+}
+
+static void
+conf_file(struct loader *ld, const char *path)
+{
+	char *buf;
+	size_t len;
+
+	if ((buf = conf_read_file(path, CONF_MAX_FILE, &len)) == NULL) {
+		conf_error(ld, NULL, "%s: %s", path, strerror(errno));
+		return;
+	}
+	conf_text(ld, path, buf, len);
+	free(buf);
+}
+
+static int
+conf_has_ext(const char *name)
+{
+	static const char *const exts[] = { ".yaml", ".yml", ".json" };
+	size_t i, n = strlen(name), e;
+
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		e = strlen(exts[i]);
+		if (n > e && strcmp(name + n - e, exts[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+conf_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A directory: its .yaml, .yml and .json files, in name order. */
+static void
+conf_dir(struct loader *ld, const char *path)
+{
+	DIR *dir;
+	struct dirent *de;
+	struct stat st;
+	char **names = NULL, *full;
+	size_t n = 0, i, len;
+
+	if ((dir = opendir(path)) == NULL) {
+		conf_error(ld, NULL, "%s: %s", path, strerror(errno));
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (!conf_has_ext(de->d_name))
+			continue;
+		names = conf_realloc(names, (n + 1) * sizeof(*names));
+		if ((names[n] = strdup(de->d_name)) == NULL)
+			fatal("strdup");
+		n++;
+	}
+	closedir(dir);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), conf_strcmp);
+	for (i = 0; i < n; i++) {
+		len = strlen(path) + strlen(names[i]) + 2;
+		full = conf_realloc(NULL, len);
+		snprintf(full, len, "%s%s%s", path,
+		    path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
+		if (!ld->gave_up && stat(full, &st) == 0 && S_ISREG(st.st_mode))
+			conf_file(ld, full);
+		free(full);
+		free(names[i]);
+	}
+	free(names);
+}
+
+static void
+conf_path(struct loader *ld, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1) {
+		conf_error(ld, NULL, "%s: %s", path, strerror(errno));
+		return;
+	}
+	if (S_ISDIR(st.st_mode))
+		conf_dir(ld, path);
+	else
+		conf_file(ld, path);
+}
+
+/*
+ * References, once every document is read.
+ */
+
+/* The document a reference names, with its kind checked for a role. */
+static struct conf_doc *
+conf_resolve_ref(struct loader *ld, const struct conf_ref *r,
+    const struct conf_kind *want, const char *role)
+{
+	struct conf_doc *d;
+
+	if ((d = conf_doc_find(ld, r->id)) == NULL) {
+		/* It may be in a document that could not be read. */
+		if (ld->lost == 0)
+			conf_error(
+			    ld, &r->pos, "undefined reference to %s", r->id);
+		return NULL;
+	}
+	if (d->kind->status != KIND_OK)
+		return NULL; /* already reported */
+	if (d->kind != want) {
+		conf_error(ld, &r->pos, "%s cannot be used as %s", r->id, role);
+		return NULL;
+	}
+	return d;
+}
+
+static void
+conf_add_proxy(struct loader *ld, struct conf_proxy *px)
+{
+	struct conf *c = ld->conf;
+	size_t i;
+
+	for (i = 0; i < c->nproxies; i++)
+		if (c->proxies[i] == px)
+			return;
+	c->proxies = arena_realloc(ld->arena, c->proxies,
+	    c->nproxies * sizeof(*c->proxies),
+	    (c->nproxies + 1) * sizeof(*c->proxies));
+	c->proxies[c->nproxies++] = px;
+}
+
+static void
+conf_resolve(struct loader *ld)
+{
+	struct conf *c = ld->conf;
+	struct conf_doc *ep = NULL, *d;
+	struct ep_spec *es;
+	struct conf_server *srv;
+	struct conf_ref *r;
+	char where[512];
+	size_t i, v, h;
+
+	for (i = 0; i < ld->npend; i++) {
+		r = ld->pend[i].ref;
+		if ((d = conf_resolve_ref(
+		         ld, r, &conf_kind_proxy, "a handler")) == NULL)
+			continue;
+		ld->pend[i].handler->kind = CONF_HANDLER_PROXY;
+		ld->pend[i].handler->proxy = d->obj;
+	}
+	for (i = 0; i < ld->ndocs && ep == NULL; i++)
+		if (ld->docs[i].kind == &conf_kind_entrypoint)
+			ep = &ld->docs[i];
+	if (ep == NULL) {
+		if (ld->lost == 0)
+			conf_error(ld, NULL, "no core/v1 Entrypoint");
+		return;
+	}
+	c->has_entrypoint = 1;
+	es = ep->obj;
+	c->process = es->process;
+	c->servers =
+	    arena_alloc(ld->arena, (es->nrunners + 1) * sizeof(*c->servers));
+	for (i = 0; i < es->nrunners; i++) {
+		r = &es->runners[i];
+		if (r->id == NULL) /* reported already */
+			continue;
+		if ((d = conf_resolve_ref(
+		         ld, r, &conf_kind_server, "a runner")) == NULL)
+			continue;
+		if (d->runner != NULL) {
+			conf_error(ld, &r->pos,
+			    "runner %s is listed twice "
+			    "(first at %s)",
+			    r->id,
+			    conf_pos_str(
+			        &d->runner->pos, where, sizeof(where)));
+			continue;
+		}
+		d->runner = r;
+		srv = &((struct srv_spec *)d->obj)->srv;
+		c->servers[c->nservers++] = srv;
+		for (v = 0; v < srv->nvhosts; v++)
+			for (h = 0; h < srv->vhosts[v].nhandlers; h++)
+				if (srv->vhosts[v].handlers[h].proxy != NULL)
+					conf_add_proxy(ld,
+					    srv->vhosts[v].handlers[h].proxy);
+	}
+}
+
+/*
+ * Public interface.
+ */
+
+static void
+conf_loader_init(struct loader *ld, conf_error_fn err, void *ctx)
+{
+	struct arena *a = arena_new(16384);
+
+	memset(ld, 0, sizeof(*ld));
+	ld->arena = a;
+	ld->conf = arena_alloc(a, sizeof(*ld->conf));
+	ld->conf->arena = a;
+	ld->err = err;
+	ld->ctx = ctx;
+}
+
+static struct conf *
+conf_loader_finish(struct loader *ld)
+{
+	struct conf *c = ld->conf;
+
+	if (!ld->gave_up)
+		conf_resolve(ld);
+	free(ld->docs);
+	free(ld->pend);
+	if (ld->nerrors > 0) {
+		conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct conf *
+conf_load(char *const *paths, size_t npaths, conf_error_fn err, void *ctx)
+{
+	struct loader ld;
+	size_t i;
+
+	conf_loader_init(&ld, err, ctx);
+	for (i = 0; i < npaths && !ld.gave_up; i++)
+		conf_path(&ld, paths[i]);
+	return conf_loader_finish(&ld);
+}
+
+struct conf *
+conf_load_string(
+    const char *name, const char *text, conf_error_fn err, void *ctx)
+{
+	struct loader ld;
+	size_t len = strlen(text);
+	char *buf = conf_realloc(NULL, len + 1);
+
+	memcpy(buf, text, len + 1);
+	conf_loader_init(&ld, err, ctx);
+	conf_text(&ld, name, buf, len);
+	free(buf);
+	return conf_loader_finish(&ld);
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (c != NULL)
+		arena_free(c->arena);
+}
