@@ -13,8 +13,8 @@ static int log_level = LOG_L_INFO;
 static int log_fd = STDOUT_FILENO;
 static const char *log_name = "master";
 
-static const char *const log_level_names[] = { "TRACE", "DEBUG", "INFO",
-	"WARN", "ERROR" };
+static const char *const log_level_names[] = { "TRACE", "DEBUG", "INFO", "WARN",
+	"ERROR" };
 
 void
 log_init(void)
@@ -25,7 +25,7 @@ log_init(void)
 	if (env == NULL)
 		return;
 	for (i = 0; i < sizeof(log_level_names) / sizeof(log_level_names[0]);
-	    i++) {
+	     i++) {
 		if (strcasecmp(env, log_level_names[i]) == 0)
 			log_level = (int)i;
 	}
@@ -84,6 +84,9 @@ log_escape(char *dst, size_t dstsize, const char *s, size_t len)
 }
 
 /* Format one JSON log line and write it with a single write(2). */
+static void log_vwrite(int level, const char *fmt, va_list ap, int errnum)
+    LOG_PRINTF(2, 0);
+
 static void
 log_vwrite(int level, const char *fmt, va_list ap, int errnum)
 {
@@ -114,17 +117,17 @@ log_vwrite(int level, const char *fmt, va_list ap, int errnum)
 		;
 }
 
-#define LOG_FN(fn, level, witherr)                                      \
-	void fn(const char *fmt, ...)                                   \
-	{                                                               \
-		int saved = errno;                                      \
-		va_list ap;                                             \
-		if (log_level > (level))                                \
-			return;                                         \
-		va_start(ap, fmt);                                      \
-		log_vwrite((level), fmt, ap, (witherr) ? saved : 0);    \
-		va_end(ap);                                             \
-		errno = saved;                                          \
+#define LOG_FN(fn, level, witherr)                                   \
+	void fn(const char *fmt, ...)                                \
+	{                                                            \
+		int saved = errno;                                   \
+		va_list ap;                                          \
+		if (log_level > (level))                             \
+			return;                                      \
+		va_start(ap, fmt);                                   \
+		log_vwrite((level), fmt, ap, (witherr) ? saved : 0); \
+		va_end(ap);                                          \
+		errno = saved;                                       \
 	}
 
 LOG_FN(log_debug, LOG_L_DEBUG, 0)

@@ -4,11 +4,17 @@
 
 #include <stdarg.h>
 
-enum log_level { LOG_L_TRACE, LOG_L_DEBUG, LOG_L_INFO, LOG_L_WARN, LOG_L_ERROR };
+enum log_level {
+	LOG_L_TRACE,
+	LOG_L_DEBUG,
+	LOG_L_INFO,
+	LOG_L_WARN,
+	LOG_L_ERROR
+};
 
 #if defined(__GNUC__)
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#define LOG_NORETURN __attribute__((noreturn))
+#define LOG_NORETURN     __attribute__((noreturn))
 #else
 #define LOG_PRINTF(a, b)
 #define LOG_NORETURN

@@ -1,0 +1,28 @@
+/* Listening sockets: bound in the master, inherited by workers, kept across reloads. */
+#ifndef AILERON_LISTEN_H
+#define AILERON_LISTEN_H
+
+#include <sys/socket.h>
+
+#include "conf.h"
+
+struct listener {
+	int fd;
+	struct conf_server *srv; /* the server of the current generation */
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char name[80]; /* "[::]:8080" for logs */
+};
+
+/*
+ * Bind one listener per server of c.  Sockets already open in old
+ * (nold entries, may be NULL) for the same address are reused and taken
+ * out of old (fd set to -1).  Returns a malloc'd array of c->nservers
+ * listeners, or NULL after logging the error.
+ */
+struct listener *listen_open(struct conf *c, struct listener *old, size_t nold);
+
+/* Close every fd still open in ls and free the array; accepts NULL. */
+void listen_close(struct listener *ls, size_t n);
+
+#endif

@@ -1,0 +1,1020 @@
+/* Reverse proxy: serve one client connection, forwarding each request upstream. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "balance.h"
+#include "conn.h"
+#include "http.h"
+#include "log.h"
+#include "proxy.h"
+#include "upstream.h"
+
+#define PROXY_HEAD_SLACK        4096 /* Go allows maxHeaderBytes + 4096 */
+#define PROXY_UBUF_SIZE         (64 * 1024) /* upstream head and body buffer */
+#define PROXY_BODY_SIZE         (64 * 1024) /* client body buffer */
+#define PROXY_PATH_MAX          8192
+#define PROXY_MAX_RESPONSE_HEAD (64 * 1024)
+
+struct proxy {
+	struct conf *conf;
+	struct routes *routes;
+	struct upstream_pool *pool;
+	int stop_fd;
+	const volatile sig_atomic_t *stopping; /* set by the stop signal */
+	char *cbuf; /* client request heads (and pipelined bytes) */
+	size_t csize;
+	char *bbuf; /* client body relay */
+	char *ubuf; /* upstream response */
+	char *obuf; /* outbound head being built */
+	size_t osize;
+	char path[PROXY_PATH_MAX];  /* decoded request path */
+	char upath[PROXY_PATH_MAX]; /* upstream path, decoded */
+	char epath[PROXY_PATH_MAX * 3];
+};
+
+/* One client connection. */
+struct client {
+	int fd;
+	const struct conf_server *srv;
+	char ip[INET6_ADDRSTRLEN];
+	char port[8];
+	size_t len;   /* bytes in cbuf */
+	int consumed; /* the request's bytes were already taken from cbuf */
+	int64_t read_deadline;
+	int64_t write_deadline;
+};
+
+/* What happened to a forwarded request. */
+enum proxy_result { PROXY_KEEP, PROXY_CLOSE };
+
+/* Body state of the client request while it is forwarded. */
+struct reqbody {
+	int kind;      /* enum http_body */
+	uint64_t left; /* LENGTH: bytes still to read from the client */
+	struct http_chunked chunked;
+	int done;         /* the whole body has been read */
+	size_t extra_off; /* pipelined bytes after the body */
+	size_t extra_len;
+	int extra_in_bbuf; /* ... in bbuf rather than cbuf */
+};
+
+struct proxy *
+proxy_new(struct conf *c, struct routes *rt, int stop_fd,
+    const volatile sig_atomic_t *stopping)
+{
+	struct proxy *px = calloc(1, sizeof(*px));
+	size_t i, max = 8192;
+
+	if (px == NULL)
+		fatal("calloc");
+	for (i = 0; i < c->nservers; i++)
+		if ((size_t)c->servers[i]->max_header_bytes > max)
+			max = (size_t)c->servers[i]->max_header_bytes;
+	px->conf = c;
+	px->routes = rt;
+	px->stop_fd = stop_fd;
+	px->stopping = stopping;
+	px->csize = max + PROXY_HEAD_SLACK;
+	px->osize = px->csize * 2 + 1024;
+	px->cbuf = malloc(px->csize);
+	px->bbuf = malloc(PROXY_BODY_SIZE);
+	px->ubuf = malloc(PROXY_UBUF_SIZE);
+	px->obuf = malloc(px->osize);
+	if (px->cbuf == NULL || px->bbuf == NULL || px->ubuf == NULL ||
+	    px->obuf == NULL)
+		fatal("malloc");
+	px->pool = upstream_pool_new();
+	return px;
+}
+
+void
+proxy_free(struct proxy *px)
+{
+	if (px == NULL)
+		return;
+	upstream_pool_free(px->pool);
+	free(px->cbuf);
+	free(px->bbuf);
+	free(px->ubuf);
+	free(px->obuf);
+	free(px);
+}
+
+void
+proxy_expire_idle(struct proxy *px)
+{
+	upstream_expire(px->pool);
+}
+
+/* Fill cl->ip and cl->port from a peer address (IPv4-mapped shown as IPv4). */
+static void
+proxy_peer(struct client *cl, const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], cl->ip,
+			    sizeof(cl->ip));
+		else
+			inet_ntop(
+			    AF_INET6, &s6->sin6_addr, cl->ip, sizeof(cl->ip));
+		snprintf(
+		    cl->port, sizeof(cl->port), "%u", ntohs(s6->sin6_port));
+	} else if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, cl->ip, sizeof(cl->ip));
+		snprintf(cl->port, sizeof(cl->port), "%u", ntohs(s4->sin_port));
+	} else {
+		strcpy(cl->ip, "unknown");
+		strcpy(cl->port, "0");
+	}
+}
+
+/* Send an AILERON-style error response; returns PROXY_KEEP or PROXY_CLOSE. */
+static enum proxy_result
+proxy_error(struct proxy *px, struct client *cl, const struct http_msg *m,
+    int status, int close)
+{
+	const char *accept = NULL;
+	size_t alen = 0, n;
+	int i;
+
+	if (m != NULL && (i = http_find(m, HDR_ACCEPT)) >= 0) {
+		accept = px->cbuf + m->fields[i].value.off;
+		alen = m->fields[i].value.len;
+	}
+	/* An HTTP/1.0 client would need "Connection: keep-alive": close. */
+	if (m == NULL || !m->keep_alive || m->version_minor == 0 ||
+	    *px->stopping || cl->srv->disable_keep_alive)
+		close = 1;
+	n = http_error_format(px->obuf, px->osize, status, accept, alen, close);
+	if (n == 0 || conn_write(cl->fd, px->obuf, n, cl->write_deadline) < 0)
+		return PROXY_CLOSE;
+	return close ? PROXY_CLOSE : PROXY_KEEP;
+}
+
+/* Send a plain-text protocol error and close. */
+static enum proxy_result
+proxy_plain_error(struct proxy *px, struct client *cl, int status)
+{
+	size_t n = http_plain_error_format(px->obuf, px->osize, status);
+
+	if (n > 0)
+		(void)conn_write(cl->fd, px->obuf, n, conn_deadline(1000));
+	return PROXY_CLOSE;
+}
+
+/*
+ * Read a request head into cbuf; bytes already there (pipelined) are parsed
+ * first.  Returns HTTP_PARSE_DONE, an error status, or -1 to close quietly.
+ */
+static int
+proxy_read_head(
+    struct proxy *px, struct client *cl, struct http_msg *m, unsigned nreq)
+{
+	const struct conf_server *srv = cl->srv;
+	struct http_limits lim;
+	int64_t deadline = 0;
+	int rc, w;
+
+	memset(&lim, 0, sizeof(lim));
+	lim.max_head = (uint32_t)srv->max_header_bytes + PROXY_HEAD_SLACK;
+	lim.max_line = lim.max_head;
+	http_request_init(m, &lim);
+	if (cl->len > 0)
+		deadline = conn_deadline(srv->read_header_timeout);
+	for (;;) {
+		ssize_t r;
+
+		if (cl->len > 0) {
+			rc = http_parse_request(m, px->cbuf, cl->len);
+			if (rc != HTTP_PARSE_AGAIN)
+				return rc;
+			if (cl->len >= px->csize)
+				return 431;
+		}
+		if (cl->len == 0) {
+			/*
+			 * Idle between requests a stop closes the connection;
+			 * the first request of a connection is always served.
+			 */
+			int64_t idle =
+			    conn_deadline(nreq == 0 ? srv->read_header_timeout
+			                            : srv->idle_timeout);
+
+			if (nreq > 0 && *px->stopping)
+				return -1;
+			w = conn_wait(
+			    cl->fd, POLLIN, idle, nreq > 0 ? px->stop_fd : -1);
+			if (w != 1)
+				return -1;
+			deadline = conn_deadline(srv->read_header_timeout);
+		}
+		r = conn_read(
+		    cl->fd, px->cbuf + cl->len, px->csize - cl->len, deadline);
+		if (r <= 0)
+			return -1;
+		cl->len += (size_t)r;
+	}
+}
+
+/* Append s[0..n) to the outbound head; -1 when it does not fit. */
+static int
+proxy_out(struct proxy *px, size_t *o, const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (*o + n > px->osize)
+		return -1;
+	memcpy(px->obuf + *o, s, n);
+	*o += n;
+	return 0;
+}
+
+/* Append a NUL-terminated string to the outbound head. */
+static int
+proxy_outs(struct proxy *px, size_t *o, const char *s)
+{
+	return proxy_out(px, o, s, strlen(s));
+}
+
+/* Append "Name: value\r\n" for field f of a head stored in buf. */
+static int
+proxy_out_field(
+    struct proxy *px, size_t *o, const char *buf, const struct http_field *f)
+{
+	if (proxy_out(px, o, buf + f->name.off, f->name.len) < 0 ||
+	    proxy_out(px, o, ": ", 2) < 0 ||
+	    proxy_out(px, o, buf + f->value.off, f->value.len) < 0 ||
+	    proxy_out(px, o, "\r\n", 2) < 0)
+		return -1;
+	return 0;
+}
+
+/* Append the X-Forwarded-For header: prior values, then the client IP. */
+static int
+proxy_out_xff(struct proxy *px, size_t *o, const struct http_msg *m,
+    const struct client *cl)
+{
+	uint32_t i;
+	int any = 0;
+
+	if (proxy_outs(px, o, "X-Forwarded-For: ") < 0)
+		return -1;
+	for (i = 0; i < m->nfields; i++) {
+		const struct http_field *f = &m->fields[i];
+
+		if (f->id != HDR_X_FORWARDED_FOR)
+			continue;
+		if ((any && proxy_out(px, o, ", ", 2) < 0) ||
+		    proxy_out(px, o, px->cbuf + f->value.off, f->value.len) < 0)
+			return -1;
+		any = 1;
+	}
+	if ((any && proxy_out(px, o, ", ", 2) < 0) ||
+	    proxy_outs(px, o, cl->ip) < 0 || proxy_out(px, o, "\r\n", 2) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Build the upstream request head in obuf: request line with the encoded
+ * upstream path and joined query, the client's end-to-end headers, then
+ * Host and the X-Forwarded-* headers.  Returns its length or 0.
+ */
+static size_t
+proxy_build_request(struct proxy *px, const struct client *cl,
+    const struct http_msg *m, const struct conf_upstream *up, const char *query,
+    size_t qlen)
+{
+	const char *buf = px->cbuf;
+	size_t o = 0;
+	uint32_t i;
+	int elen, host = m->host_index;
+
+	elen = route_encode_path(
+	    px->upath, strlen(px->upath), px->epath, sizeof(px->epath));
+	if (elen < 0)
+		return 0;
+	if (elen == 0)
+		strcpy(px->epath, "/");
+	if (proxy_out(px, &o, buf + m->method.off, m->method.len) < 0 ||
+	    proxy_out(px, &o, " ", 1) < 0 || proxy_outs(px, &o, px->epath) < 0)
+		return 0;
+	if (up->query != NULL || qlen > 0) {
+		if (proxy_out(px, &o, "?", 1) < 0)
+			return 0;
+		if (up->query != NULL && proxy_outs(px, &o, up->query) < 0)
+			return 0;
+		if (up->query != NULL && qlen > 0 &&
+		    proxy_out(px, &o, "&", 1) < 0)
+			return 0;
+		if (qlen > 0 && proxy_out(px, &o, query, qlen) < 0)
+			return 0;
+	}
+	if (proxy_outs(px, &o, " HTTP/1.1\r\nHost: ") < 0 ||
+	    proxy_outs(px, &o, up->authority) < 0 ||
+	    proxy_out(px, &o, "\r\n", 2) < 0)
+		return 0;
+	for (i = 0; i < m->nfields; i++) {
+		const struct http_field *f = &m->fields[i];
+
+		if ((f->flags & HTTP_FIELD_HOP) || f->id == HDR_HOST ||
+		    f->id == HDR_X_FORWARDED_FOR ||
+		    f->id == HDR_X_FORWARDED_HOST ||
+		    f->id == HDR_X_FORWARDED_PORT ||
+		    f->id == HDR_X_FORWARDED_PROTO || f->id == HDR_EXPECT)
+			continue;
+		if (proxy_out_field(px, &o, buf, f) < 0)
+			return 0;
+	}
+	if (m->te_trailers && proxy_outs(px, &o, "Te: trailers\r\n") < 0)
+		return 0;
+	if (m->conn_upgrade) {
+		if (proxy_outs(px, &o, "Connection: Upgrade\r\n") < 0)
+			return 0;
+		for (i = 0; i < m->nfields; i++)
+			if (m->fields[i].id == HDR_UPGRADE &&
+			    proxy_out_field(px, &o, buf, &m->fields[i]) < 0)
+				return 0;
+	}
+	if (m->body == HTTP_BODY_CHUNKED &&
+	    proxy_outs(px, &o, "Transfer-Encoding: chunked\r\n") < 0)
+		return 0;
+	/* As Go does: methods that expect a body say when it is empty. */
+	if (m->body == HTTP_BODY_NONE && m->cl_index < 0 &&
+	    (m->method_id == HTTP_M_POST || m->method_id == HTTP_M_PUT ||
+	        m->method_id == HTTP_M_PATCH) &&
+	    proxy_outs(px, &o, "Content-Length: 0\r\n") < 0)
+		return 0;
+	if (proxy_out_xff(px, &o, m, cl) < 0 ||
+	    proxy_outs(px, &o, "X-Forwarded-Port: ") < 0 ||
+	    proxy_outs(px, &o, cl->port) < 0 ||
+	    proxy_outs(px, &o, "\r\nX-Forwarded-Host: ") < 0 ||
+	    (host >= 0 &&
+	        proxy_out(px, &o, buf + m->fields[host].value.off,
+	            m->fields[host].value.len) < 0) ||
+	    proxy_outs(px, &o, "\r\nX-Forwarded-Proto: http\r\n\r\n") < 0)
+		return 0;
+	return o;
+}
+
+/*
+ * Take the body bytes that arrived with the head (cbuf after the head):
+ * returns how many of them belong to the body, and records where any
+ * pipelined bytes after the body start.  -1 on a malformed chunked body.
+ */
+static ssize_t
+proxy_body_start(struct proxy *px, struct client *cl, const struct http_msg *m,
+    struct reqbody *rb)
+{
+	size_t avail = cl->len - m->head_len, used = 0;
+	int rc;
+
+	memset(rb, 0, sizeof(*rb));
+	rb->kind = m->body;
+	switch (m->body) {
+	case HTTP_BODY_LENGTH:
+		used = avail < m->content_length ? avail
+		                                 : (size_t)m->content_length;
+		rb->left = m->content_length - used;
+		rb->done = rb->left == 0;
+		break;
+	case HTTP_BODY_CHUNKED:
+		http_chunked_init(&rb->chunked, 0);
+		rc = http_chunked_parse(
+		    &rb->chunked, px->cbuf + m->head_len, avail, &used, NULL);
+		if (rc == HTTP_CHUNK_ERROR)
+			return -1;
+		rb->done = rc == HTTP_CHUNK_DONE;
+		break;
+	default:
+		rb->done = 1;
+		break;
+	}
+	rb->extra_off = m->head_len + used;
+	rb->extra_len = avail - used;
+	return (ssize_t)used;
+}
+
+/*
+ * Read the next piece of the request body from the client into bbuf.
+ * Returns the number of bytes to forward, 0 when the body is complete,
+ * -1 on error (client gone, timeout, malformed chunk).
+ */
+static ssize_t
+proxy_body_read(struct proxy *px, struct client *cl, struct reqbody *rb)
+{
+	size_t want = PROXY_BODY_SIZE, used = 0;
+	ssize_t r;
+	int rc;
+
+	if (rb->done)
+		return 0;
+	if (rb->kind == HTTP_BODY_LENGTH && rb->left < want)
+		want = (size_t)rb->left;
+	r = conn_read(cl->fd, px->bbuf, want, cl->read_deadline);
+	if (r <= 0)
+		return -1;
+	if (rb->kind == HTTP_BODY_LENGTH) {
+		rb->left -= (uint64_t)r;
+		rb->done = rb->left == 0;
+		return r;
+	}
+	rc = http_chunked_parse(&rb->chunked, px->bbuf, (size_t)r, &used, NULL);
+	if (rc == HTTP_CHUNK_ERROR)
+		return -1;
+	if (rc == HTTP_CHUNK_DONE) {
+		rb->done = 1;
+		/* Bytes after the body are the next pipelined request. */
+		rb->extra_in_bbuf = 1;
+		rb->extra_off = used;
+		rb->extra_len = (size_t)r - used;
+	}
+	return (ssize_t)used;
+}
+
+/* Status to answer when talking to the upstream failed with errno err. */
+static int
+proxy_upstream_status(int err)
+{
+	return err == ETIMEDOUT ? 504 : 502;
+}
+
+/*
+ * Read and parse the upstream response head into ubuf, skipping interim
+ * 1xx responses other than 101.  Returns HTTP_PARSE_DONE with *ulen the
+ * bytes in ubuf, or a status (502/504) with *got set when any byte came.
+ */
+static int
+proxy_read_response(struct proxy *px, struct client *cl, int ufd,
+    struct http_msg *r, int method, size_t *ulen, int *got)
+{
+	struct http_limits lim;
+	size_t len = 0;
+	int rc;
+
+	memset(&lim, 0, sizeof(lim));
+	lim.max_head = PROXY_MAX_RESPONSE_HEAD;
+	*got = 0;
+	http_response_init(r, &lim, method);
+	for (;;) {
+		ssize_t n = conn_read(ufd, px->ubuf + len,
+		    PROXY_UBUF_SIZE - len, cl->write_deadline);
+
+		if (n < 0)
+			return proxy_upstream_status(errno);
+		if (n == 0)
+			return 502;
+		*got = 1;
+		len += (size_t)n;
+		for (;;) {
+			rc = http_parse_response(r, px->ubuf, len);
+			if (rc == HTTP_PARSE_AGAIN)
+				break;
+			if (rc != HTTP_PARSE_DONE)
+				return 502;
+			if (r->status >= 200 || r->status == 101) {
+				*ulen = len;
+				return HTTP_PARSE_DONE;
+			}
+			/* Interim response: drop it and parse what follows. */
+			memmove(px->ubuf, px->ubuf + r->head_len,
+			    len - r->head_len);
+			len -= r->head_len;
+			http_response_init(r, &lim, method);
+			if (len == 0)
+				break;
+		}
+		if (len >= PROXY_UBUF_SIZE)
+			return 502;
+	}
+}
+
+/* How the response body travels to the client. */
+enum resp_mode {
+	RESP_NONE,    /* no body */
+	RESP_LENGTH,  /* Content-Length bytes, verbatim */
+	RESP_CHUNKED, /* chunked, verbatim */
+	RESP_DECHUNK, /* chunked upstream, close-delimited to a 1.0 client */
+	RESP_RECHUNK, /* close-delimited upstream, chunked to a 1.1 client */
+	RESP_CLOSE    /* close-delimited both ways */
+};
+
+/* Choose how to relay a response body of kind body to this client. */
+static int
+proxy_resp_mode(const struct http_msg *req, const struct http_msg *r)
+{
+	switch (r->body) {
+	case HTTP_BODY_LENGTH:
+		return RESP_LENGTH;
+	case HTTP_BODY_CHUNKED:
+		return req->version_minor >= 1 ? RESP_CHUNKED : RESP_DECHUNK;
+	case HTTP_BODY_CLOSE:
+		return req->version_minor >= 1 ? RESP_RECHUNK : RESP_CLOSE;
+	default:
+		return RESP_NONE;
+	}
+}
+
+/* Build the client response head in obuf; returns its length or 0. */
+static size_t
+proxy_build_response(struct proxy *px, const struct http_msg *req,
+    const struct http_msg *r, int mode, int keep)
+{
+	const char *buf = px->ubuf;
+	char line[64];
+	size_t o = 0;
+	uint32_t i;
+	int has_date = 0;
+
+	snprintf(line, sizeof(line), "HTTP/1.1 %03d ", r->status);
+	if (proxy_outs(px, &o, line) < 0 ||
+	    proxy_out(px, &o, buf + r->reason.off, r->reason.len) < 0 ||
+	    proxy_out(px, &o, "\r\n", 2) < 0)
+		return 0;
+	for (i = 0; i < r->nfields; i++) {
+		const struct http_field *f = &r->fields[i];
+
+		if (f->flags & HTTP_FIELD_HOP)
+			continue;
+		if (f->id == HDR_DATE)
+			has_date = 1;
+		if (proxy_out_field(px, &o, buf, f) < 0)
+			return 0;
+	}
+	if (!has_date &&
+	    (proxy_outs(px, &o, "Date: ") < 0 ||
+	        proxy_outs(px, &o, http_date_now()) < 0 ||
+	        proxy_out(px, &o, "\r\n", 2) < 0))
+		return 0;
+	if ((mode == RESP_CHUNKED || mode == RESP_RECHUNK) &&
+	    proxy_outs(px, &o, "Transfer-Encoding: chunked\r\n") < 0)
+		return 0;
+	/* Trailers travel with a chunked body: keep their announcement. */
+	for (i = 0; mode == RESP_CHUNKED && i < r->nfields; i++)
+		if (r->fields[i].id == HDR_TRAILER &&
+		    proxy_out_field(px, &o, buf, &r->fields[i]) < 0)
+			return 0;
+	if (!keep && proxy_outs(px, &o, "Connection: close\r\n") < 0)
+		return 0;
+	if (keep && req->version_minor == 0 &&
+	    proxy_outs(px, &o, "Connection: keep-alive\r\n") < 0)
+		return 0;
+	if (proxy_out(px, &o, "\r\n", 2) < 0)
+		return 0;
+	return o;
+}
+
+/* Write data to the client as one chunk (RESP_RECHUNK). */
+static int
+proxy_write_chunk(struct client *cl, const char *data, size_t n)
+{
+	struct iovec iov[3];
+	char hdr[24];
+
+	if (n == 0)
+		return 0;
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = (size_t)snprintf(hdr, sizeof(hdr), "%zx\r\n", n);
+	iov[1].iov_base = (void *)(uintptr_t)data;
+	iov[1].iov_len = n;
+	iov[2].iov_base = (void *)(uintptr_t) "\r\n";
+	iov[2].iov_len = 2;
+	return conn_writev(cl->fd, iov, 3, cl->write_deadline);
+}
+
+/* State of a response body relay. */
+struct respbody {
+	int mode;
+	uint64_t left; /* RESP_LENGTH */
+	struct http_chunked chunked;
+	int done;
+};
+
+/*
+ * Forward one slice of upstream body bytes to the client according to the
+ * mode; sets rb->done at the end of the body.  -1 on error.
+ */
+static int
+proxy_resp_forward(
+    struct client *cl, struct respbody *rb, const char *data, size_t n)
+{
+	size_t used = 0, off = 0;
+	struct http_span span;
+	int rc;
+
+	switch (rb->mode) {
+	case RESP_LENGTH:
+		if (n > rb->left)
+			n = (size_t)
+			        rb->left; /* extra bytes: upstream bug, drop */
+		rb->left -= n;
+		rb->done = rb->left == 0;
+		return conn_write(cl->fd, data, n, cl->write_deadline);
+	case RESP_CHUNKED:
+		rc = http_chunked_parse(&rb->chunked, data, n, &used, NULL);
+		if (rc == HTTP_CHUNK_ERROR)
+			return -1;
+		rb->done = rc == HTTP_CHUNK_DONE;
+		return conn_write(cl->fd, data, used, cl->write_deadline);
+	case RESP_DECHUNK:
+		while (off < n && !rb->done) {
+			rc = http_chunked_parse(
+			    &rb->chunked, data + off, n - off, &used, &span);
+			if (rc == HTTP_CHUNK_ERROR)
+				return -1;
+			if (span.len > 0 &&
+			    conn_write(cl->fd, data + off + span.off, span.len,
+			        cl->write_deadline) < 0)
+				return -1;
+			rb->done = rc == HTTP_CHUNK_DONE;
+			off += used;
+			if (used == 0 && span.len == 0)
+				break;
+		}
+		return 0;
+	case RESP_RECHUNK:
+		return proxy_write_chunk(cl, data, n);
+	case RESP_CLOSE:
+		return conn_write(cl->fd, data, n, cl->write_deadline);
+	default:
+		rb->done = 1;
+		return 0;
+	}
+}
+
+/*
+ * Relay the response body: first the bytes that came with the head, then
+ * everything read from the upstream until the body ends.  Returns 0 when
+ * the body was relayed completely, -1 otherwise.
+ */
+static int
+proxy_relay_response(struct proxy *px, struct client *cl, int ufd,
+    struct respbody *rb, size_t off, size_t len)
+{
+	if (rb->mode == RESP_NONE ||
+	    (rb->mode == RESP_LENGTH && rb->left == 0)) {
+		rb->done = 1;
+		return 0;
+	}
+	if (len > off &&
+	    proxy_resp_forward(cl, rb, px->ubuf + off, len - off) < 0)
+		return -1;
+	while (!rb->done) {
+		ssize_t n = conn_read(
+		    ufd, px->ubuf, PROXY_UBUF_SIZE, cl->write_deadline);
+
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			if (rb->mode == RESP_RECHUNK) {
+				rb->done = 1;
+				return conn_write(
+				    cl->fd, "0\r\n\r\n", 5, cl->write_deadline);
+			}
+			if (rb->mode == RESP_CLOSE) {
+				rb->done = 1;
+				return 0;
+			}
+			return -1; /* upstream closed early */
+		}
+		if (proxy_resp_forward(cl, rb, px->ubuf, (size_t)n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Copy bytes both ways between client and upstream until one side ends. */
+static void
+proxy_tunnel(struct proxy *px, struct client *cl, int ufd)
+{
+	struct pollfd pfd[2];
+	int idle = cl->srv->idle_timeout > 0 ? (int)cl->srv->idle_timeout : -1;
+
+	pfd[0].fd = cl->fd;
+	pfd[1].fd = ufd;
+	pfd[0].events = pfd[1].events = POLLIN;
+	for (;;) {
+		int i, n = poll(pfd, 2, idle < 0 ? -1 : idle * 100);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		for (i = 0; i < 2; i++) {
+			ssize_t r;
+			int to = pfd[1 - i].fd;
+
+			if (pfd[i].revents == 0)
+				continue;
+			r = read(pfd[i].fd, px->bbuf, PROXY_BODY_SIZE);
+			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (r <= 0 ||
+			    conn_write(to, px->bbuf, (size_t)r,
+			        conn_deadline(idle < 0 ? 0 : idle * 100)) < 0)
+				return;
+		}
+	}
+}
+
+/* Send the request head, the body bytes already here, and the rest. */
+static int
+proxy_send_request(struct proxy *px, struct client *cl,
+    const struct http_msg *m, int ufd, size_t hlen, struct reqbody *rb,
+    ssize_t first, int *body_sent)
+{
+	struct iovec iov[2];
+	ssize_t n;
+
+	*body_sent = 0;
+	iov[0].iov_base = px->obuf;
+	iov[0].iov_len = hlen;
+	iov[1].iov_base = px->cbuf + m->head_len;
+	iov[1].iov_len = (size_t)first;
+	if (conn_writev(ufd, iov, 2, cl->write_deadline) < 0)
+		return -1;
+	if (!rb->done && m->expect_continue && first == 0 &&
+	    conn_write(cl->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25,
+	        cl->write_deadline) < 0)
+		return -1;
+	while ((n = proxy_body_read(px, cl, rb)) > 0) {
+		*body_sent = 1;
+		if (conn_write(ufd, px->bbuf, (size_t)n, cl->write_deadline) <
+		    0)
+			return -1;
+	}
+	if (n < 0)
+		return -2; /* client side failed */
+	return 0;
+}
+
+/*
+ * Forward one request to upstream up and relay the response.  Returns
+ * PROXY_KEEP when the client connection may serve another request.
+ */
+static enum proxy_result
+proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
+    const struct conf_upstream *up, const char *query, size_t qlen)
+{
+	struct http_msg *r = malloc(sizeof(*r));
+	struct reqbody rb;
+	struct respbody sb;
+	size_t hlen, ulen = 0, rlen;
+	ssize_t first;
+	int ufd = -1, reused, rc, got, sent, attempt, keep, mode;
+	enum proxy_result res = PROXY_CLOSE;
+
+	if (r == NULL)
+		fatal("malloc");
+	memset(&rb, 0, sizeof(rb));
+	if ((hlen = proxy_build_request(px, cl, m, up, query, qlen)) == 0) {
+		res = proxy_error(px, cl, m, 500, 1);
+		goto out;
+	}
+	if ((first = proxy_body_start(px, cl, m, &rb)) < 0) {
+		res = proxy_plain_error(px, cl, 400);
+		goto out;
+	}
+	for (attempt = 0;; attempt++) {
+		if ((ufd = upstream_get(px->pool, up, &reused)) < 0) {
+			log_error("upstream %s: connect: %s", up->url,
+			    strerror(errno));
+			res = proxy_error(
+			    px, cl, m, proxy_upstream_status(errno), !rb.done);
+			goto out;
+		}
+		rc =
+		    proxy_send_request(px, cl, m, ufd, hlen, &rb, first, &sent);
+		if (rc == -2)
+			goto out; /* client failed while sending the body */
+		if (rc == 0)
+			rc = proxy_read_response(
+			    px, cl, ufd, r, m->method_id, &ulen, &got);
+		else
+			got = 0;
+		if (rc == HTTP_PARSE_DONE)
+			break;
+		/* A pooled connection the upstream closed: retry once. */
+		if (reused && !got && !sent && attempt == 0 && rc != 504) {
+			close(ufd);
+			ufd = -1;
+			continue;
+		}
+		log_error("upstream %s: no valid response (%d)", up->url, rc);
+		res = proxy_error(px, cl, m, rc == 504 ? 504 : 502, !rb.done);
+		goto out;
+	}
+	if (r->status == 101) {
+		if (!m->conn_upgrade) {
+			res = proxy_error(px, cl, m, 502, 1);
+			goto out;
+		}
+		rlen = proxy_build_response(px, m, r, RESP_NONE, 1);
+		if (rlen == 0)
+			goto out;
+		/* The 101 head has no Connection/Upgrade (hop-by-hop): re-add. */
+		rlen -= 2;
+		if (proxy_outs(px, &rlen, "Connection: Upgrade\r\n") < 0)
+			goto out;
+		for (uint32_t i = 0; i < r->nfields; i++)
+			if (r->fields[i].id == HDR_UPGRADE &&
+			    proxy_out_field(
+			        px, &rlen, px->ubuf, &r->fields[i]) < 0)
+				goto out;
+		if (proxy_out(px, &rlen, "\r\n", 2) < 0 ||
+		    conn_write(cl->fd, px->obuf, rlen, cl->write_deadline) < 0)
+			goto out;
+		if (ulen > r->head_len &&
+		    conn_write(cl->fd, px->ubuf + r->head_len,
+		        ulen - r->head_len, cl->write_deadline) < 0)
+			goto out;
+		if (rb.extra_len > 0 &&
+		    conn_write(ufd, px->cbuf + rb.extra_off, rb.extra_len,
+		        cl->write_deadline) < 0)
+			goto out;
+		rb.extra_len = 0;
+		proxy_tunnel(px, cl, ufd);
+		goto out;
+	}
+	mode = proxy_resp_mode(m, r);
+	keep = m->keep_alive && rb.done && !*px->stopping &&
+	    !cl->srv->disable_keep_alive && mode != RESP_CLOSE &&
+	    mode != RESP_DECHUNK;
+	if ((rlen = proxy_build_response(px, m, r, mode, keep)) == 0) {
+		res = proxy_error(px, cl, m, 502, 1);
+		goto out;
+	}
+	if (conn_write(cl->fd, px->obuf, rlen, cl->write_deadline) < 0)
+		goto out;
+	memset(&sb, 0, sizeof(sb));
+	sb.mode = mode;
+	sb.left = r->content_length;
+	http_chunked_init(&sb.chunked, 0);
+	if (m->method_id == HTTP_M_HEAD)
+		sb.mode = RESP_NONE;
+	if (proxy_relay_response(px, cl, ufd, &sb, r->head_len, ulen) < 0) {
+		log_warnx("upstream %s: response body relay failed", up->url);
+		goto out;
+	}
+	if (r->keep_alive && sb.mode != RESP_CLOSE && sb.mode != RESP_RECHUNK &&
+	    rb.done) {
+		upstream_put(px->pool, up, ufd);
+		ufd = -1;
+	}
+	res = keep ? PROXY_KEEP : PROXY_CLOSE;
+out:
+	if (ufd >= 0)
+		close(ufd);
+	/* Keep pipelined bytes for the next request. */
+	if (res == PROXY_KEEP) {
+		memmove(px->cbuf,
+		    (rb.extra_in_bbuf ? px->bbuf : px->cbuf) + rb.extra_off,
+		    rb.extra_len);
+		cl->len = rb.extra_len;
+		cl->consumed = 1;
+	}
+	free(r);
+	return res;
+}
+
+/* Split the request target into path and query; -1 if unusable. */
+static int
+proxy_split_target(const char *t, size_t len, const char **path, size_t *plen,
+    const char **query, size_t *qlen)
+{
+	size_t i = 0, q;
+
+	if (len > 7 && strncasecmp(t, "http://", 7) == 0)
+		i = 7;
+	else if (len > 8 && strncasecmp(t, "https://", 8) == 0)
+		i = 8;
+	if (i > 0) {
+		/* absolute-form: skip the authority */
+		while (i < len && t[i] != '/' && t[i] != '?')
+			i++;
+		t += i;
+		len -= i;
+	}
+	if (len == 0 || t[0] != '/')
+		return -1;
+	for (q = 0; q < len && t[q] != '?'; q++)
+		;
+	*path = t;
+	*plen = q;
+	*query = q < len ? t + q + 1 : NULL;
+	*qlen = q < len ? len - q - 1 : 0;
+	return 0;
+}
+
+/* Route one parsed request and forward it or answer with an error. */
+static enum proxy_result
+proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
+{
+	const char *target = px->cbuf + m->target.off, *rpath, *query;
+	struct route_req rr;
+	struct conf_proxy *p;
+	struct conf_lb *lb;
+	size_t plen, qlen;
+	int dlen, idx, close_after = m->body != HTTP_BODY_NONE;
+
+	if (m->target.len == 1 && target[0] == '*' &&
+	    m->method_id == HTTP_M_OPTIONS) {
+		if (cl->srv->enable_general_options) {
+			static const char ok[] = "HTTP/1.1 200 OK\r\n"
+			                         "Content-Length: 0\r\n\r\n";
+
+			if (conn_write(cl->fd, ok, sizeof(ok) - 1,
+			        cl->write_deadline) < 0)
+				return PROXY_CLOSE;
+			return m->keep_alive && !close_after ? PROXY_KEEP
+			                                     : PROXY_CLOSE;
+		}
+		return proxy_plain_error(px, cl, 400);
+	}
+	if (proxy_split_target(
+	        target, m->target.len, &rpath, &plen, &query, &qlen) < 0)
+		return proxy_plain_error(px, cl, 400);
+	if ((dlen = route_decode_path(
+	         rpath, plen, px->path, sizeof(px->path))) < 0)
+		return proxy_plain_error(px, cl, 400);
+	memset(&rr, 0, sizeof(rr));
+	rr.method = m->method_id;
+	rr.path = px->path;
+	rr.path_len = (size_t)dlen;
+	rr.query = query;
+	rr.query_len = qlen;
+	if (m->host_index >= 0) {
+		rr.host = px->cbuf + m->fields[m->host_index].value.off;
+		rr.host_len = m->fields[m->host_index].value.len;
+	}
+	rr.msg = m;
+	rr.buf = px->cbuf;
+	if ((p = route_find(px->routes, cl->srv, &rr)) == NULL ||
+	    (lb = route_select_lb(p, &rr, px->upath, sizeof(px->upath))) ==
+	        NULL)
+		return proxy_error(px, cl, m, 404, close_after);
+	if ((idx = balance_pick(lb, cl->ip, strlen(cl->ip))) < 0)
+		return proxy_error(px, cl, m, 502, close_after);
+	return proxy_forward(px, cl, m, &lb->upstreams[idx], query, qlen);
+}
+
+unsigned
+proxy_serve(struct proxy *px, int fd, const struct sockaddr *sa,
+    socklen_t salen, const struct conf_server *srv)
+{
+	struct http_msg *m = malloc(sizeof(*m));
+	struct client cl;
+	unsigned nreq = 0;
+	int rc;
+
+	(void)salen;
+	if (m == NULL)
+		fatal("malloc");
+	memset(&cl, 0, sizeof(cl));
+	cl.fd = fd;
+	cl.srv = srv;
+	proxy_peer(&cl, sa);
+	conn_setup(fd);
+	for (;;) {
+		int64_t start;
+
+		rc = proxy_read_head(px, &cl, m, nreq);
+		if (rc < 0)
+			break;
+		if (rc != HTTP_PARSE_DONE) {
+			proxy_plain_error(px, &cl, rc);
+			break;
+		}
+		start = conn_now_ms();
+		cl.read_deadline =
+		    srv->read_timeout > 0 ? start + srv->read_timeout : 0;
+		cl.write_deadline =
+		    srv->write_timeout > 0 ? start + srv->write_timeout : 0;
+		nreq++;
+		cl.consumed = 0;
+		if (proxy_handle(px, &cl, m) != PROXY_KEEP)
+			break;
+		if (!cl.consumed) {
+			/* Answered without a body: drop just the head. */
+			memmove(px->cbuf, px->cbuf + m->head_len,
+			    cl.len - m->head_len);
+			cl.len -= m->head_len;
+		}
+	}
+	free(m);
+	close(fd);
+	return nreq;
+}

@@ -1,0 +1,762 @@
+/* Routing: virtual hosts and handler patterns, then load-balancer matchers. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <fnmatch.h>
+#include <stdio.h>
+#include <pcre2.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "route.h"
+
+/* One mounted pattern: host (or any) plus path, exact or subtree. */
+struct route_entry {
+	char *host; /* NULL: any host */
+	char *path;
+	size_t path_len;
+	int subtree; /* path ends in '/': matches every path below it */
+	conf_methods methods;
+	struct conf_proxy *proxy;
+};
+
+struct route_server {
+	const struct conf_server *srv;
+	struct route_entry *entries;
+	size_t nentries;
+	char **vhost_hosts; /* every host named by a vhost: those 404 locally */
+	size_t nvhost_hosts;
+};
+
+/* A regex compiled by route_build, freed by route_free. */
+struct route_regex {
+	int type;
+	void *re;
+};
+
+struct routes {
+	struct route_server *servers;
+	size_t nservers;
+	struct route_regex *regexes;
+	size_t nregexes;
+	void ***slots; /* per-matcher arrays of compiled patterns */
+	size_t nslots;
+};
+
+/* Allocate an array of n compiled-pattern slots owned by rt. */
+static void **
+route_slots(struct routes *rt, size_t n)
+{
+	void **a = calloc(n, sizeof(void *));
+
+	if (a == NULL)
+		fatal("calloc");
+	rt->slots = realloc(rt->slots, (rt->nslots + 1) * sizeof(*rt->slots));
+	if (rt->slots == NULL)
+		fatal("realloc");
+	rt->slots[rt->nslots++] = a;
+	return a;
+}
+
+/* Clean a path as Go's path.Clean, keeping a trailing slash; malloc'd. */
+static char *
+route_clean(const char *in, int keep_slash)
+{
+	size_t len = strlen(in), o = 0, i = 0;
+	char *out = malloc(len + 3);
+
+	if (out == NULL)
+		fatal("malloc");
+	out[o++] = '/';
+	while (i < len) {
+		size_t start, seg;
+
+		while (i < len && in[i] == '/')
+			i++;
+		start = i;
+		while (i < len && in[i] != '/')
+			i++;
+		seg = i - start;
+		if (seg == 0 || (seg == 1 && in[start] == '.'))
+			continue;
+		if (seg == 2 && in[start] == '.' && in[start + 1] == '.') {
+			if (o > 1) {
+				o--;
+				while (o > 1 && out[o - 1] != '/')
+					o--;
+			}
+			continue;
+		}
+		if (o > 1 && out[o - 1] != '/')
+			out[o++] = '/';
+		memcpy(out + o, in + start, seg);
+		o += seg;
+	}
+	if (keep_slash && o > 1 && out[o - 1] != '/')
+		out[o++] = '/';
+	out[o] = '\0';
+	return out;
+}
+
+/* Append one route entry to rs. */
+static void
+route_add(struct route_server *rs, const char *host, const char *path,
+    conf_methods methods, struct conf_proxy *proxy)
+{
+	struct route_entry *e;
+	size_t plen = strlen(path);
+	int trailing = plen > 0 && path[plen - 1] == '/';
+
+	rs->entries =
+	    realloc(rs->entries, (rs->nentries + 1) * sizeof(*rs->entries));
+	if (rs->entries == NULL)
+		fatal("realloc");
+	e = &rs->entries[rs->nentries++];
+	e->host = host != NULL ? strdup(host) : NULL;
+	e->path = route_clean(path, trailing);
+	e->path_len = strlen(e->path);
+	e->subtree = e->path[e->path_len - 1] == '/';
+	e->methods = methods;
+	e->proxy = proxy;
+}
+
+/* Intersect two method sets where 0 means "all". */
+static conf_methods
+route_methods(conf_methods a, conf_methods b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a & b;
+}
+
+/* Add the routes of one handler in one vhost for each of its hosts. */
+static void
+route_add_handler(struct route_server *rs, const struct conf_vhost *vh,
+    const struct conf_handler *h)
+{
+	const struct conf_proxy *p = h->proxy;
+	size_t i, j, npat = p->npatterns ? p->npatterns : 1;
+	conf_methods m = route_methods(vh->methods, p->methods);
+
+	for (i = 0; i < npat; i++) {
+		const char *pat = p->npatterns ? p->patterns[i] : "";
+		char *path;
+		size_t len = strlen(vh->pattern ? vh->pattern : "") +
+		    strlen(h->pattern ? h->pattern : "") + strlen(pat) + 4;
+
+		if ((path = malloc(len)) == NULL)
+			fatal("malloc");
+		/* Join with '/' separators; cleaning removes duplicates. */
+		snprintf(path, len, "/%s/%s%s%s",
+		    vh->pattern ? vh->pattern : "",
+		    h->pattern ? h->pattern : "", pat[0] != '\0' ? "/" : "",
+		    pat);
+		if (pat[0] == '\0' &&
+		    (h->pattern == NULL || h->pattern[0] == '\0') &&
+		    (vh->pattern == NULL || vh->pattern[0] == '\0'))
+			strcpy(path, "/");
+		if (vh->nhosts == 0)
+			route_add(rs, NULL, path, m, h->proxy);
+		for (j = 0; j < vh->nhosts; j++)
+			route_add(rs, vh->hosts[j], path, m, h->proxy);
+		free(path);
+	}
+}
+
+/* Compile a pattern if its type is a regex; rt owns the result. -1 on error. */
+static int
+route_compile_one(struct routes *rt, int type, const char *pattern, void **out)
+{
+	int errcode;
+	PCRE2_SIZE erroff;
+
+	*out = NULL;
+	if (type == MATCH_REGEX) {
+		pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern,
+		    PCRE2_ZERO_TERMINATED, PCRE2_UTF, &errcode, &erroff, NULL);
+
+		if (re == NULL) {
+			log_error("invalid regular expression \"%s\"", pattern);
+			return -1;
+		}
+		*out = re;
+	} else if (type == MATCH_REGEX_POSIX) {
+		regex_t *re = malloc(sizeof(*re));
+
+		if (re == NULL)
+			fatal("malloc");
+		if (regcomp(re, pattern, REG_EXTENDED) != 0) {
+			free(re);
+			log_error(
+			    "invalid POSIX regular expression \"%s\"", pattern);
+			return -1;
+		}
+		*out = re;
+	}
+	if (*out != NULL) {
+		rt->regexes = realloc(
+		    rt->regexes, (rt->nregexes + 1) * sizeof(*rt->regexes));
+		if (rt->regexes == NULL)
+			fatal("realloc");
+		rt->regexes[rt->nregexes].type = type;
+		rt->regexes[rt->nregexes++].re = *out;
+	}
+	return 0;
+}
+
+/* Compile every regex of every load balancer of p; -1 on error. */
+static int
+route_compile_proxy(struct routes *rt, struct conf_proxy *p)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < p->nlbs; i++) {
+		struct conf_lb *lb = &p->lbs[i];
+		struct conf_param_matcher *sets[3] = { lb->header_matchers,
+			lb->query_matchers, lb->path_param_matchers };
+		size_t nsets[3] = { lb->nheader_matchers, lb->nquery_matchers,
+			lb->npath_param_matchers };
+
+		for (j = 0; j < lb->npath_matchers; j++) {
+			struct conf_path_matcher *pm = &lb->path_matchers[j];
+
+			if (route_compile_one(rt, pm->match_type,
+			        pm->match ? pm->match : "", &pm->compiled) < 0)
+				return -1;
+		}
+		for (k = 0; k < 3; k++) {
+			for (j = 0; j < nsets[k]; j++) {
+				struct conf_param_matcher *pm = &sets[k][j];
+				size_t n;
+
+				if (pm->npatterns == 0)
+					continue;
+				pm->compiled = route_slots(rt, pm->npatterns);
+				for (n = 0; n < pm->npatterns; n++)
+					if (route_compile_one(rt,
+					        pm->match_type, pm->patterns[n],
+					        &pm->compiled[n]) < 0)
+						return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+struct routes *
+route_build(struct conf *c)
+{
+	struct routes *rt = calloc(1, sizeof(*rt));
+	size_t i, v, h;
+
+	if (rt == NULL)
+		fatal("calloc");
+	for (i = 0; i < c->nproxies; i++)
+		if (route_compile_proxy(rt, c->proxies[i]) < 0) {
+			route_free(rt);
+			return NULL;
+		}
+	rt->servers =
+	    calloc(c->nservers ? c->nservers : 1, sizeof(*rt->servers));
+	if (rt->servers == NULL)
+		fatal("calloc");
+	rt->nservers = c->nservers;
+	for (i = 0; i < c->nservers; i++) {
+		struct route_server *rs = &rt->servers[i];
+		const struct conf_server *srv = c->servers[i];
+
+		rs->srv = srv;
+		for (v = 0; v < srv->nvhosts; v++) {
+			const struct conf_vhost *vh = &srv->vhosts[v];
+
+			for (h = 0; h < vh->nhandlers; h++)
+				if (vh->handlers[h].kind == CONF_HANDLER_PROXY)
+					route_add_handler(
+					    rs, vh, &vh->handlers[h]);
+			for (h = 0; h < vh->nhosts; h++) {
+				rs->vhost_hosts = realloc(rs->vhost_hosts,
+				    (rs->nvhost_hosts + 1) * sizeof(char *));
+				if (rs->vhost_hosts == NULL)
+					fatal("realloc");
+				rs->vhost_hosts[rs->nvhost_hosts++] =
+				    vh->hosts[h];
+			}
+		}
+	}
+	return rt;
+}
+
+void
+route_free(struct routes *rt)
+{
+	size_t i, j;
+
+	if (rt == NULL)
+		return;
+	for (i = 0; i < rt->nservers; i++) {
+		struct route_server *rs = &rt->servers[i];
+
+		for (j = 0; j < rs->nentries; j++) {
+			free(rs->entries[j].host);
+			free(rs->entries[j].path);
+		}
+		free(rs->entries);
+		free(rs->vhost_hosts);
+	}
+	for (i = 0; i < rt->nregexes; i++) {
+		if (rt->regexes[i].type == MATCH_REGEX)
+			pcre2_code_free(rt->regexes[i].re);
+		else {
+			regfree(rt->regexes[i].re);
+			free(rt->regexes[i].re);
+		}
+	}
+	free(rt->regexes);
+	for (i = 0; i < rt->nslots; i++)
+		free(rt->slots[i]);
+	free(rt->slots);
+	free(rt->servers);
+	free(rt);
+}
+
+/* Does entry e's path match path? */
+static int
+route_path_matches(const struct route_entry *e, const char *path, size_t len)
+{
+	if (e->subtree)
+		return len >= e->path_len &&
+		    memcmp(path, e->path, e->path_len) == 0;
+	return len == e->path_len && memcmp(path, e->path, len) == 0;
+}
+
+/* Length of the host part of a Host value (port stripped). */
+static size_t
+route_host_len(const char *host, size_t len)
+{
+	size_t i;
+
+	if (len > 0 && host[0] == '[') {
+		for (i = 0; i < len && host[i] != ']'; i++)
+			;
+		return i < len ? i + 1 : len;
+	}
+	for (i = 0; i < len && host[i] != ':'; i++)
+		;
+	return i;
+}
+
+/* Is name (NUL-terminated) equal to host[0..len) ignoring case? */
+static int
+route_host_eq(const char *name, const char *host, size_t len)
+{
+	return strlen(name) == len && strncasecmp(name, host, len) == 0;
+}
+
+struct conf_proxy *
+route_find(const struct routes *rt, const struct conf_server *srv,
+    const struct route_req *r)
+{
+	const struct route_server *rs = NULL;
+	const struct route_entry *best = NULL;
+	size_t i, hlen = 0;
+	int host_specific = 0;
+
+	for (i = 0; i < rt->nservers; i++)
+		if (rt->servers[i].srv == srv)
+			rs = &rt->servers[i];
+	if (rs == NULL)
+		return NULL;
+	if (r->host != NULL)
+		hlen = route_host_len(r->host, r->host_len);
+	/* A host named by some vhost only sees that host's routes (Go mux). */
+	for (i = 0; r->host != NULL && i < rs->nvhost_hosts; i++)
+		if (route_host_eq(rs->vhost_hosts[i], r->host, hlen))
+			host_specific = 1;
+	for (i = 0; i < rs->nentries; i++) {
+		const struct route_entry *e = &rs->entries[i];
+
+		if (host_specific != (e->host != NULL))
+			continue;
+		if (e->host != NULL && !route_host_eq(e->host, r->host, hlen))
+			continue;
+		if (!route_path_matches(e, r->path, r->path_len))
+			continue;
+		if (best == NULL || e->path_len > best->path_len)
+			best = e;
+	}
+	if (best == NULL)
+		return NULL;
+	if (best->methods != 0 && (best->methods & (1u << r->method)) == 0)
+		return NULL;
+	return best->proxy;
+}
+
+/* Match value against a regex compiled by route_compile_one. */
+static int
+route_regex_match(int type, const void *compiled, const char *value, size_t len)
+{
+	if (type == MATCH_REGEX) {
+		pcre2_code *re = (pcre2_code *)(uintptr_t)compiled;
+		pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+		int rc;
+
+		rc = pcre2_match(re, (PCRE2_SPTR)value, len, 0, 0, md, NULL);
+		pcre2_match_data_free(md);
+		return rc >= 0;
+	} else {
+		const regex_t *re = compiled;
+		regmatch_t m[1];
+
+		/* value is NUL-terminated at len for every caller. */
+		m[0].rm_so = 0;
+		m[0].rm_eo = (regoff_t)len;
+		return regexec(re, value, 1, m, REG_STARTEND) == 0;
+	}
+}
+
+int
+route_match(int type, const char *pattern, const void *compiled,
+    const char *value, size_t len)
+{
+	size_t plen = strlen(pattern);
+
+	switch (type) {
+	case MATCH_EXACT:
+		return len == plen && memcmp(value, pattern, len) == 0;
+	case MATCH_PREFIX:
+		return len >= plen && memcmp(value, pattern, plen) == 0;
+	case MATCH_SUFFIX:
+		return len >= plen &&
+		    memcmp(value + len - plen, pattern, plen) == 0;
+	case MATCH_CONTAINS:
+		return plen == 0 || memmem(value, len, pattern, plen) != NULL;
+	case MATCH_PATH:
+	case MATCH_FILEPATH:
+		return fnmatch(pattern, value, FNM_PATHNAME) == 0;
+	case MATCH_REGEX:
+	case MATCH_REGEX_POSIX:
+		if (compiled == NULL)
+			return 0;
+		return route_regex_match(type, compiled, value, len);
+	}
+	return 0;
+}
+
+/* Append n bytes to out at *o if they fit; -1 otherwise. */
+static int
+route_put(char *out, size_t size, size_t *o, const char *s, size_t n)
+{
+	if (*o + n >= size)
+		return -1;
+	memcpy(out + *o, s, n);
+	*o += n;
+	return 0;
+}
+
+/* Expand a Go Regexp.Expand template for one PCRE2 match. */
+static int
+route_expand(const pcre2_code *re, const char *tmpl, const char *subject,
+    const PCRE2_SIZE *ov, int nmatch, char *out, size_t size, size_t *o)
+{
+	size_t i = 0, tl = strlen(tmpl);
+
+	while (i < tl) {
+		char name[64];
+		size_t nl = 0;
+		int group = -1, braced = 0;
+
+		if (tmpl[i] != '$') {
+			if (route_put(out, size, o, tmpl + i, 1) < 0)
+				return -1;
+			i++;
+			continue;
+		}
+		i++;
+		if (i < tl && tmpl[i] == '$') {
+			if (route_put(out, size, o, "$", 1) < 0)
+				return -1;
+			i++;
+			continue;
+		}
+		if (i < tl && tmpl[i] == '{') {
+			braced = 1;
+			i++;
+		}
+		while (i < tl && nl < sizeof(name) - 1 &&
+		    (tmpl[i] == '_' || (tmpl[i] >= '0' && tmpl[i] <= '9') ||
+		        (tmpl[i] >= 'a' && tmpl[i] <= 'z') ||
+		        (tmpl[i] >= 'A' && tmpl[i] <= 'Z')))
+			name[nl++] = tmpl[i++];
+		name[nl] = '\0';
+		if (braced) {
+			if (i >= tl || tmpl[i] != '}' || nl == 0) {
+				/* Not a valid reference: copy literally. */
+				if (route_put(out, size, o, "${", 2) < 0 ||
+				    route_put(out, size, o, name, nl) < 0)
+					return -1;
+				continue;
+			}
+			i++;
+		} else if (nl == 0) {
+			if (route_put(out, size, o, "$", 1) < 0)
+				return -1;
+			continue;
+		}
+		if (strspn(name, "0123456789") == nl)
+			group = atoi(name);
+		else
+			group = pcre2_substring_number_from_name(
+			    re, (PCRE2_SPTR)name);
+		if (group >= 0 && group < nmatch &&
+		    ov[2 * group] != PCRE2_UNSET &&
+		    route_put(out, size, o, subject + ov[2 * group],
+		        ov[2 * group + 1] - ov[2 * group]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Rewrite path with a PCRE2 regex: concatenate the expansions of every match. */
+static int
+route_rewrite_pcre(const pcre2_code *re, const char *tmpl, const char *path,
+    size_t len, char *out, size_t size, size_t *o)
+{
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	PCRE2_SIZE start = 0;
+	int rc, ret = 0;
+
+	while (start <= len) {
+		PCRE2_SIZE *ov;
+
+		rc = pcre2_match(re, (PCRE2_SPTR)path, len, start, 0, md, NULL);
+		if (rc < 0)
+			break;
+		ov = pcre2_get_ovector_pointer(md);
+		if (route_expand(re, tmpl, path, ov, rc, out, size, o) < 0) {
+			ret = -1;
+			break;
+		}
+		start = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
+	}
+	pcre2_match_data_free(md);
+	return ret;
+}
+
+/* Rewrite path with a POSIX regex: numeric groups only. */
+static int
+route_rewrite_posix(const regex_t *re, const char *tmpl, const char *path,
+    size_t len, char *out, size_t size, size_t *o)
+{
+	regmatch_t m[10];
+	size_t start = 0;
+
+	while (start <= len) {
+		size_t i = 0, tl = strlen(tmpl);
+
+		m[0].rm_so = (regoff_t)start;
+		m[0].rm_eo = (regoff_t)len;
+		if (regexec(re, path, 10, m, REG_STARTEND) != 0)
+			break;
+		while (i < tl) {
+			if (tmpl[i] == '$' && i + 1 < tl &&
+			    tmpl[i + 1] == '$') {
+				if (route_put(out, size, o, "$", 1) < 0)
+					return -1;
+				i += 2;
+			} else if (tmpl[i] == '$' && i + 1 < tl &&
+			    tmpl[i + 1] >= '0' && tmpl[i + 1] <= '9') {
+				int g = tmpl[i + 1] - '0';
+
+				if (m[g].rm_so >= 0 &&
+				    route_put(out, size, o, path + m[g].rm_so,
+				        (size_t)(m[g].rm_eo - m[g].rm_so)) < 0)
+					return -1;
+				i += 2;
+			} else {
+				if (route_put(out, size, o, tmpl + i, 1) < 0)
+					return -1;
+				i++;
+			}
+		}
+		start = m[0].rm_eo > m[0].rm_so ? (size_t)m[0].rm_eo
+		                                : (size_t)m[0].rm_eo + 1;
+	}
+	return 0;
+}
+
+/* Try one path matcher; on match write the upstream path to out. */
+static int
+route_path_matcher(const struct conf_path_matcher *pm, const char *path,
+    size_t len, char *out, size_t size)
+{
+	size_t tl = pm->trim_prefix ? strlen(pm->trim_prefix) : 0, o = 0;
+	const char *t = path;
+	size_t tlen = len;
+	char tbuf[8192];
+	int rc = 0;
+
+	if (tl > 0 && len >= tl && memcmp(path, pm->trim_prefix, tl) == 0) {
+		t = path + tl;
+		tlen = len - tl;
+	}
+	/* Matchers need a NUL-terminated subject. */
+	if (t[tlen] != '\0') {
+		if (tlen >= sizeof(tbuf))
+			return 0;
+		memcpy(tbuf, t, tlen);
+		tbuf[tlen] = '\0';
+		t = tbuf;
+	}
+	if (!route_match(pm->match_type, pm->match ? pm->match : "",
+	        pm->compiled, t, tlen))
+		return 0;
+	if (pm->append_prefix != NULL &&
+	    route_put(out, size, &o, pm->append_prefix,
+	        strlen(pm->append_prefix)) < 0)
+		return 0;
+	if (pm->rewrite != NULL && pm->rewrite[0] != '\0' &&
+	    pm->match_type == MATCH_REGEX)
+		rc = route_rewrite_pcre(
+		    pm->compiled, pm->rewrite, t, tlen, out, size, &o);
+	else if (pm->rewrite != NULL && pm->rewrite[0] != '\0' &&
+	    pm->match_type == MATCH_REGEX_POSIX)
+		rc = route_rewrite_posix(
+		    pm->compiled, pm->rewrite, t, tlen, out, size, &o);
+	else
+		rc = route_put(out, size, &o, t, tlen);
+	if (rc < 0)
+		return 0;
+	out[o] = '\0';
+	return 1;
+}
+
+/* Do all of the parameter matchers pass for the values get() returns? */
+static int route_params_match(const struct conf_param_matcher *pms, size_t n,
+    const struct route_req *r, int source);
+
+struct conf_lb *
+route_select_lb(const struct conf_proxy *p, const struct route_req *r,
+    char *out, size_t outsize)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < p->nlbs; i++) {
+		const struct conf_lb *lb = &p->lbs[i];
+		int ok = 0;
+
+		if (lb->methods != 0 && (lb->methods & (1u << r->method)) == 0)
+			continue;
+		if (lb->nhosts > 0) {
+			for (k = 0; k < lb->nhosts; k++)
+				if (r->host != NULL &&
+				    strlen(lb->hosts[k]) == r->host_len &&
+				    memcmp(lb->hosts[k], r->host,
+				        r->host_len) == 0)
+					ok = 1;
+			if (!ok)
+				continue;
+		}
+		if (!route_params_match(lb->header_matchers,
+		        lb->nheader_matchers, r, HASH_HEADER) ||
+		    !route_params_match(lb->query_matchers, lb->nquery_matchers,
+		        r, HASH_QUERY) ||
+		    !route_params_match(lb->path_param_matchers,
+		        lb->npath_param_matchers, r, HASH_PATH_PARAM))
+			continue;
+		for (j = 0; j < lb->npath_matchers; j++)
+			if (route_path_matcher(&lb->path_matchers[j], r->path,
+			        r->path_len, out, outsize))
+				return (struct conf_lb *)(uintptr_t)lb;
+	}
+	return NULL;
+}
+
+/* Header/query/path-param matching: implemented with the full router. */
+static int
+route_params_match(const struct conf_param_matcher *pms, size_t n,
+    const struct route_req *r, int source)
+{
+	(void)pms;
+	(void)r;
+	(void)source;
+	return n == 0;
+}
+
+/* Value of a hex digit, or -1. */
+static int
+route_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+route_decode_path(const char *in, size_t len, char *out, size_t size)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		int c = (unsigned char)in[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len)
+				return -1;
+			hi = route_hex(in[i + 1]);
+			lo = route_hex(in[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = hi * 16 + lo;
+			i += 2;
+		}
+		if (o + 1 >= size)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+/* Does Go's path encoding keep byte c as is? */
+static int
+route_path_keeps(int c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return strchr("-_.~$&+,/:;=@", c) != NULL && c != '\0';
+}
+
+int
+route_encode_path(const char *in, size_t len, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (route_path_keeps(c)) {
+			if (o + 1 >= size)
+				return -1;
+			out[o++] = (char)c;
+		} else {
+			if (o + 3 >= size)
+				return -1;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return (int)o;
+}

@@ -1,0 +1,54 @@
+/* Routing: virtual hosts and handler patterns, then load-balancer matchers. */
+#ifndef AILERON_ROUTE_H
+#define AILERON_ROUTE_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "http_parse.h"
+
+/* The request as routing sees it; all strings are views, not copies. */
+struct route_req {
+	int method;       /* enum http_method */
+	const char *path; /* decoded path, NUL-terminated */
+	size_t path_len;
+	const char *query; /* raw query without '?', or NULL */
+	size_t query_len;
+	const char *host; /* raw Host value (with port), or NULL */
+	size_t host_len;
+	const struct http_msg *msg; /* headers */
+	const char *buf;            /* buffer the msg offsets point into */
+};
+
+struct routes;
+
+/* Build the routing tables of every server in c; NULL after logging errors. */
+struct routes *route_build(struct conf *c);
+void route_free(struct routes *rt);
+
+/* Find the proxy handling r on server srv; NULL means 404. */
+struct conf_proxy *route_find(const struct routes *rt,
+    const struct conf_server *srv, const struct route_req *r);
+
+/*
+ * Select the first load balancer of p that matches r.  On success the
+ * upstream path (trimmed, rewritten, prefixed; decoded form) is written to
+ * out as a NUL-terminated string.  Returns NULL when none matches (404).
+ */
+struct conf_lb *route_select_lb(const struct conf_proxy *p,
+    const struct route_req *r, char *out, size_t outsize);
+
+/* Match value against pattern with a match type (compiled may be NULL). */
+int route_match(int type, const char *pattern, const void *compiled,
+    const char *value, size_t len);
+
+/*
+ * Percent-decode the path part of a request target into out.  Returns the
+ * decoded length, or -1 for a bad escape or a result that does not fit.
+ */
+int route_decode_path(const char *in, size_t len, char *out, size_t size);
+
+/* Percent-encode a decoded path as Go's URL.EscapedPath does; -1 if too long. */
+int route_encode_path(const char *in, size_t len, char *out, size_t size);
+
+#endif

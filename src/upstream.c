@@ -1,0 +1,160 @@
+/* Upstream connections: address cache and the per-worker keep-alive pool. */
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "upstream.h"
+
+#define UPSTREAM_POOL_SIZE  64
+#define UPSTREAM_ADDR_CACHE 64
+
+struct upstream_idle {
+	const struct conf_upstream *up;
+	int fd;
+	int64_t since;
+};
+
+struct upstream_addr {
+	const struct conf_upstream *up;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+};
+
+struct upstream_pool {
+	struct upstream_idle idle[UPSTREAM_POOL_SIZE];
+	size_t nidle;
+	struct upstream_addr addrs[UPSTREAM_ADDR_CACHE];
+	size_t naddrs;
+};
+
+struct upstream_pool *
+upstream_pool_new(void)
+{
+	struct upstream_pool *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		fatal("calloc");
+	return p;
+}
+
+void
+upstream_pool_free(struct upstream_pool *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nidle; i++)
+		close(p->idle[i].fd);
+	free(p);
+}
+
+/* Resolve up's address, cached for the life of the worker; -1 on failure. */
+static const struct upstream_addr *
+upstream_resolve(struct upstream_pool *p, const struct conf_upstream *up)
+{
+	struct addrinfo hints, *res;
+	struct upstream_addr *a;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < p->naddrs; i++)
+		if (p->addrs[i].up == up)
+			return &p->addrs[i];
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+	if ((rc = getaddrinfo(up->host, up->port, &hints, &res)) != 0) {
+		log_error("cannot resolve upstream %s: %s", up->url,
+		    gai_strerror(rc));
+		errno = EHOSTUNREACH;
+		return NULL;
+	}
+	a = &p->addrs[p->naddrs < UPSTREAM_ADDR_CACHE
+	        ? p->naddrs++
+	        : UPSTREAM_ADDR_CACHE - 1];
+	a->up = up;
+	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
+	a->sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return a;
+}
+
+/* Is a pooled connection still usable (no EOF, no stray bytes)? */
+static int
+upstream_alive(int fd)
+{
+	char c;
+	ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* Remove entry i from the idle list. */
+static void
+upstream_drop(struct upstream_pool *p, size_t i)
+{
+	p->idle[i] = p->idle[--p->nidle];
+}
+
+int
+upstream_get(
+    struct upstream_pool *p, const struct conf_upstream *up, int *reused)
+{
+	const struct upstream_addr *a;
+	size_t i = p->nidle;
+
+	/* Newest first: the most recently used connection is the warmest. */
+	while (i-- > 0) {
+		int fd;
+
+		if (p->idle[i].up != up)
+			continue;
+		fd = p->idle[i].fd;
+		upstream_drop(p, i);
+		if (upstream_alive(fd)) {
+			*reused = 1;
+			return fd;
+		}
+		close(fd);
+	}
+	*reused = 0;
+	if ((a = upstream_resolve(p, up)) == NULL)
+		return -1;
+	return conn_connect((const struct sockaddr *)&a->ss, a->sslen,
+	    conn_deadline(UPSTREAM_DIAL_TIMEOUT_MS));
+}
+
+void
+upstream_put(struct upstream_pool *p, const struct conf_upstream *up, int fd)
+{
+	if (p->nidle == UPSTREAM_POOL_SIZE) {
+		close(p->idle[0].fd);
+		upstream_drop(p, 0);
+	}
+	p->idle[p->nidle].up = up;
+	p->idle[p->nidle].fd = fd;
+	p->idle[p->nidle].since = conn_now_ms();
+	p->nidle++;
+}
+
+void
+upstream_expire(struct upstream_pool *p)
+{
+	int64_t now = conn_now_ms();
+	size_t i = p->nidle;
+
+	while (i-- > 0) {
+		if (now - p->idle[i].since >= UPSTREAM_IDLE_TIMEOUT_MS ||
+		    !upstream_alive(p->idle[i].fd)) {
+			close(p->idle[i].fd);
+			upstream_drop(p, i);
+		}
+	}
+}

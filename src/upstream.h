@@ -1,0 +1,32 @@
+/* Upstream connections: address cache and the per-worker keep-alive pool. */
+#ifndef AILERON_UPSTREAM_H
+#define AILERON_UPSTREAM_H
+
+#include <stdint.h>
+
+#include "conf.h"
+
+#define UPSTREAM_DIAL_TIMEOUT_MS 10000
+#define UPSTREAM_IDLE_TIMEOUT_MS 60000
+
+struct upstream_pool;
+
+struct upstream_pool *upstream_pool_new(void);
+/* Close every pooled connection and free the pool; accepts NULL. */
+void upstream_pool_free(struct upstream_pool *p);
+
+/*
+ * Return a connection to up: an idle pooled one (*reused = 1) or a new one
+ * (*reused = 0).  Returns -1 with errno set (ETIMEDOUT for a dial timeout).
+ */
+int upstream_get(
+    struct upstream_pool *p, const struct conf_upstream *up, int *reused);
+
+/* Give back a connection whose last response ended cleanly. */
+void upstream_put(
+    struct upstream_pool *p, const struct conf_upstream *up, int fd);
+
+/* Close pooled connections idle longer than the idle timeout. */
+void upstream_expire(struct upstream_pool *p);
+
+#endif

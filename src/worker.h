@@ -1,0 +1,24 @@
+/* Worker process: accept connections on the inherited listeners and serve them. */
+#ifndef AILERON_WORKER_H
+#define AILERON_WORKER_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "listen.h"
+#include "route.h"
+
+/* What a worker inherits from the master at fork. */
+struct worker_env {
+	struct conf *conf;
+	struct routes *routes;
+	struct listener *listeners;
+	size_t nlisteners;
+	int master_fd; /* read end of a pipe the master holds open */
+	unsigned generation;
+};
+
+/* Run the worker loop; never returns. */
+void worker_run(const struct worker_env *env) __attribute__((noreturn));
+
+#endif
