@@ -1,13 +1,19 @@
-/* Socket I/O with deadlines: non-blocking fds, poll() only when a call would block. */
+/* Socket I/O with deadlines over plain TCP or TLS: non-blocking fds, poll() only when a call would block. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "conn.h"
+
+#define CONN_TLS_COALESCE 16384 /* writev over TLS: one record when small */
 
 int64_t
 conn_now_ms(void)
@@ -61,21 +67,81 @@ conn_wait(int fd, short events, int64_t deadline, int stop_fd)
 	}
 }
 
-ssize_t
-conn_read(int fd, void *buf, size_t n, int64_t deadline)
+int
+conn_pending(const struct io *io)
+{
+	return io->ssl != NULL ? SSL_pending(io->ssl) : 0;
+}
+
+/*
+ * After a TLS call returned r <= 0: wait for what OpenSSL asks for.
+ * Returns 1 to retry, 0 at a clean EOF, -1 on error (errno set).
+ */
+static int
+conn_tls_wait(struct io *io, int r, int64_t deadline)
+{
+	int err = SSL_get_error(io->ssl, r), w;
+	short ev;
+
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		ev = POLLIN;
+		break;
+	case SSL_ERROR_WANT_WRITE:
+		ev = POLLOUT;
+		break;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		ERR_clear_error();
+		if (errno == 0)
+			errno = ECONNRESET;
+		return -1;
+	default:
+		ERR_clear_error();
+		errno = EPROTO;
+		return -1;
+	}
+	if (deadline < 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if ((w = conn_wait(io->fd, ev, deadline, -1)) <= 0) {
+		if (w == 0)
+			errno = ETIMEDOUT;
+		return -1;
+	}
+	return 1;
+}
+
+/* Read with a deadline; a negative deadline means "do not wait". */
+static ssize_t
+conn_read_until(struct io *io, void *buf, size_t n, int64_t deadline)
 {
 	ssize_t r;
 	int w;
 
 	for (;;) {
-		r = read(fd, buf, n);
+		if (io->ssl != NULL) {
+			ERR_clear_error();
+			r = SSL_read(
+			    io->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+			if (r > 0)
+				return r;
+			if ((w = conn_tls_wait(io, (int)r, deadline)) <= 0)
+				return w;
+			continue;
+		}
+		r = read(io->fd, buf, n);
 		if (r >= 0)
 			return r;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if ((w = conn_wait(fd, POLLIN, deadline, -1)) <= 0) {
+		if (deadline < 0)
+			return -1;
+		if ((w = conn_wait(io->fd, POLLIN, deadline, -1)) <= 0) {
 			if (w == 0)
 				errno = ETIMEDOUT;
 			return -1;
@@ -83,35 +149,101 @@ conn_read(int fd, void *buf, size_t n, int64_t deadline)
 	}
 }
 
+ssize_t
+conn_read(struct io *io, void *buf, size_t n, int64_t deadline)
+{
+	return conn_read_until(io, buf, n, deadline < 0 ? 0 : deadline);
+}
+
+ssize_t
+conn_read_now(struct io *io, void *buf, size_t n)
+{
+	return conn_read_until(io, buf, n, -1);
+}
+
+/* Write all of buf over TLS. */
+static int
+conn_tls_write(struct io *io, const void *buf, size_t n, int64_t deadline)
+{
+	const char *p = buf;
+	int r, w;
+
+	while (n > 0) {
+		ERR_clear_error();
+		r = SSL_write(io->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+		if (r > 0) {
+			p += r;
+			n -= (size_t)r;
+			continue;
+		}
+		if ((w = conn_tls_wait(io, r, deadline)) <= 0) {
+			if (w == 0)
+				errno = EPIPE;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* writev over TLS: small vectors coalesced into one record. */
+static int
+conn_tls_writev(struct io *io, struct iovec *iov, int iovcnt, int64_t deadline)
+{
+	char buf[CONN_TLS_COALESCE];
+	size_t total = 0, o = 0;
+	int i;
+
+	for (i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	if (total <= sizeof(buf)) {
+		for (i = 0; i < iovcnt; i++) {
+			if (iov[i].iov_len > 0)
+				memcpy(
+				    buf + o, iov[i].iov_base, iov[i].iov_len);
+			o += iov[i].iov_len;
+		}
+		return conn_tls_write(io, buf, o, deadline);
+	}
+	for (i = 0; i < iovcnt; i++)
+		if (iov[i].iov_len > 0 &&
+		    conn_tls_write(
+		        io, iov[i].iov_base, iov[i].iov_len, deadline) < 0)
+			return -1;
+	return 0;
+}
+
 int
-conn_write(int fd, const void *buf, size_t n, int64_t deadline)
+conn_write(struct io *io, const void *buf, size_t n, int64_t deadline)
 {
 	struct iovec iov;
 
 	iov.iov_base = (void *)(uintptr_t)buf;
 	iov.iov_len = n;
-	return conn_writev(fd, &iov, 1, deadline);
+	return conn_writev(io, &iov, 1, deadline);
 }
 
 int
-conn_writev(int fd, struct iovec *iov, int iovcnt, int64_t deadline)
+conn_writev(struct io *io, struct iovec *iov, int iovcnt, int64_t deadline)
 {
 	ssize_t r;
 	int w;
 
+	if (io->ssl != NULL)
+		return conn_tls_writev(io, iov, iovcnt, deadline);
 	while (iovcnt > 0) {
 		if (iov->iov_len == 0) {
 			iov++;
 			iovcnt--;
 			continue;
 		}
-		r = writev(fd, iov, iovcnt);
+		r = writev(io->fd, iov, iovcnt);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return -1;
-			if ((w = conn_wait(fd, POLLOUT, deadline, -1)) <= 0) {
+			if ((w = conn_wait(io->fd, POLLOUT, deadline, -1)) <=
+			    0) {
 				if (w == 0)
 					errno = ETIMEDOUT;
 				return -1;
@@ -163,6 +295,40 @@ fail:
 	close(fd);
 	errno = err;
 	return -1;
+}
+
+int
+conn_handshake(struct io *io, int64_t deadline)
+{
+	int r, w;
+
+	for (;;) {
+		ERR_clear_error();
+		if ((r = SSL_do_handshake(io->ssl)) == 1)
+			return 0;
+		if ((w = conn_tls_wait(io, r, deadline)) <= 0) {
+			if (w == 0)
+				errno = ECONNRESET;
+			return -1;
+		}
+	}
+}
+
+void
+conn_close(struct io *io)
+{
+	if (io->ssl != NULL) {
+		/* One non-blocking close_notify; never wait for the peer's. */
+		ERR_clear_error();
+		if (SSL_is_init_finished(io->ssl))
+			(void)SSL_shutdown(io->ssl);
+		ERR_clear_error();
+		SSL_free(io->ssl);
+		io->ssl = NULL;
+	}
+	if (io->fd >= 0)
+		close(io->fd);
+	io->fd = -1;
 }
 
 void

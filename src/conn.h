@@ -1,4 +1,4 @@
-/* Socket I/O with deadlines: non-blocking fds, poll() only when a call would block. */
+/* Socket I/O with deadlines over plain TCP or TLS: non-blocking fds, poll() only when a call would block. */
 #ifndef AILERON_CONN_H
 #define AILERON_CONN_H
 
@@ -6,6 +6,14 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+
+typedef struct ssl_st SSL;
+
+/* One end of a connection: a non-blocking socket, with TLS when ssl is set. */
+struct io {
+	int fd;
+	SSL *ssl; /* NULL: plain TCP */
+};
 
 /* Monotonic clock in milliseconds. */
 int64_t conn_now_ms(void);
@@ -20,19 +28,31 @@ int64_t conn_deadline(int64_t ms);
  */
 int conn_wait(int fd, short events, int64_t deadline, int stop_fd);
 
+/* Bytes already decrypted and waiting in io (TLS); 0 for plain TCP. */
+int conn_pending(const struct io *io);
+
 /* Read up to n bytes: >0 bytes, 0 at EOF, -1 on error (errno ETIMEDOUT on timeout). */
-ssize_t conn_read(int fd, void *buf, size_t n, int64_t deadline);
+ssize_t conn_read(struct io *io, void *buf, size_t n, int64_t deadline);
+
+/* Read without waiting: like conn_read, but -1 with errno EAGAIN if nothing is there. */
+ssize_t conn_read_now(struct io *io, void *buf, size_t n);
 
 /* Write all n bytes; 0 on success, -1 on error or timeout. */
-int conn_write(int fd, const void *buf, size_t n, int64_t deadline);
+int conn_write(struct io *io, const void *buf, size_t n, int64_t deadline);
 
 /* Write all of iov (modified); 0 on success, -1 on error or timeout. */
-int conn_writev(int fd, struct iovec *iov, int iovcnt, int64_t deadline);
+int conn_writev(struct io *io, struct iovec *iov, int iovcnt, int64_t deadline);
 
 /* Connect a new non-blocking TCP socket; returns fd or -1 (ETIMEDOUT). */
 int conn_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline);
 
-/* Prepare an accepted client socket: non-blocking, TCP_NODELAY. */
+/* Run the TLS handshake of io->ssl (client or server side); 0 or -1. */
+int conn_handshake(struct io *io, int64_t deadline);
+
+/* Close io: a best-effort TLS close_notify, then the socket. */
+void conn_close(struct io *io);
+
+/* Prepare an accepted client socket: TCP_NODELAY. */
 void conn_setup(int fd);
 
 #endif

@@ -15,7 +15,7 @@
 
 struct upstream_idle {
 	const struct conf_upstream *up;
-	int fd;
+	struct io io;
 	int64_t since;
 };
 
@@ -50,7 +50,7 @@ upstream_pool_free(struct upstream_pool *p)
 	if (p == NULL)
 		return;
 	for (i = 0; i < p->nidle; i++)
-		close(p->idle[i].fd);
+		conn_close(&p->idle[i].io);
 	free(p);
 }
 
@@ -104,44 +104,50 @@ upstream_drop(struct upstream_pool *p, size_t i)
 }
 
 int
-upstream_get(
-    struct upstream_pool *p, const struct conf_upstream *up, int *reused)
+upstream_get(struct upstream_pool *p, const struct conf_upstream *up,
+    struct io *io, int *reused)
 {
 	const struct upstream_addr *a;
 	size_t i = p->nidle;
 
 	/* Newest first: the most recently used connection is the warmest. */
 	while (i-- > 0) {
-		int fd;
+		struct io cand;
 
 		if (p->idle[i].up != up)
 			continue;
-		fd = p->idle[i].fd;
+		cand = p->idle[i].io;
 		upstream_drop(p, i);
-		if (upstream_alive(fd)) {
+		if (upstream_alive(cand.fd)) {
+			*io = cand;
 			*reused = 1;
-			return fd;
+			return 0;
 		}
-		close(fd);
+		conn_close(&cand);
 	}
 	*reused = 0;
+	io->ssl = NULL;
 	if ((a = upstream_resolve(p, up)) == NULL)
 		return -1;
-	return conn_connect((const struct sockaddr *)&a->ss, a->sslen,
+	io->fd = conn_connect((const struct sockaddr *)&a->ss, a->sslen,
 	    conn_deadline(UPSTREAM_DIAL_TIMEOUT_MS));
+	return io->fd < 0 ? -1 : 0;
 }
 
 void
-upstream_put(struct upstream_pool *p, const struct conf_upstream *up, int fd)
+upstream_put(
+    struct upstream_pool *p, const struct conf_upstream *up, struct io *io)
 {
 	if (p->nidle == UPSTREAM_POOL_SIZE) {
-		close(p->idle[0].fd);
+		conn_close(&p->idle[0].io);
 		upstream_drop(p, 0);
 	}
 	p->idle[p->nidle].up = up;
-	p->idle[p->nidle].fd = fd;
+	p->idle[p->nidle].io = *io;
 	p->idle[p->nidle].since = conn_now_ms();
 	p->nidle++;
+	io->fd = -1;
+	io->ssl = NULL;
 }
 
 void
@@ -152,8 +158,8 @@ upstream_expire(struct upstream_pool *p)
 
 	while (i-- > 0) {
 		if (now - p->idle[i].since >= UPSTREAM_IDLE_TIMEOUT_MS ||
-		    !upstream_alive(p->idle[i].fd)) {
-			close(p->idle[i].fd);
+		    !upstream_alive(p->idle[i].io.fd)) {
+			conn_close(&p->idle[i].io);
 			upstream_drop(p, i);
 		}
 	}

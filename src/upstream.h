@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "conn.h"
 
 #define UPSTREAM_DIAL_TIMEOUT_MS 10000
 #define UPSTREAM_IDLE_TIMEOUT_MS 60000
@@ -16,15 +17,16 @@ struct upstream_pool *upstream_pool_new(void);
 void upstream_pool_free(struct upstream_pool *p);
 
 /*
- * Return a connection to up: an idle pooled one (*reused = 1) or a new one
- * (*reused = 0).  Returns -1 with errno set (ETIMEDOUT for a dial timeout).
+ * Fill io with a connection to up: an idle pooled one (*reused = 1) or a
+ * new one (*reused = 0).  Returns -1 with errno set (ETIMEDOUT for a dial
+ * timeout).
  */
-int upstream_get(
-    struct upstream_pool *p, const struct conf_upstream *up, int *reused);
+int upstream_get(struct upstream_pool *p, const struct conf_upstream *up,
+    struct io *io, int *reused);
 
-/* Give back a connection whose last response ended cleanly. */
+/* Give back a connection whose last response ended cleanly; io is reset. */
 void upstream_put(
-    struct upstream_pool *p, const struct conf_upstream *up, int fd);
+    struct upstream_pool *p, const struct conf_upstream *up, struct io *io);
 
 /* Close pooled connections idle longer than the idle timeout. */
 void upstream_expire(struct upstream_pool *p);
