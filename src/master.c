@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -359,6 +360,19 @@ master_begin_stop(struct master *ms)
 	master_signal_workers(ms, SIGTERM, 0);
 }
 
+/* Allow as many descriptors as the hard limit: workers park connections. */
+static void
+master_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("setrlimit RLIMIT_NOFILE");
+	}
+}
+
 int
 master_run(const struct master_opts *opts, struct conf *c)
 {
@@ -368,6 +382,7 @@ master_run(const struct master_opts *opts, struct conf *c)
 
 	memset(&ms, 0, sizeof(ms));
 	ms.opts = opts;
+	master_raise_nofile();
 	if (pipe2(ms.master_pipe, O_CLOEXEC) < 0)
 		fatal("pipe2");
 	if ((ms.cur = master_gen_new(c, NULL, 1)) == NULL) {

@@ -28,8 +28,9 @@ struct proxy {
 	struct conf *conf;
 	struct routes *routes;
 	struct upstream_pool *pool;
-	int stop_fd;
 	const volatile sig_atomic_t *stopping; /* set by the stop signal */
+	struct http_msg msg;                   /* the request being served */
+	struct http_msg resp;                  /* its upstream response */
 	char *cbuf; /* client request heads (and pipelined bytes) */
 	size_t csize;
 	char *bbuf; /* client body relay */
@@ -39,18 +40,6 @@ struct proxy {
 	char path[PROXY_PATH_MAX];  /* decoded request path */
 	char upath[PROXY_PATH_MAX]; /* upstream path, decoded */
 	char epath[PROXY_PATH_MAX * 3];
-};
-
-/* One client connection. */
-struct client {
-	int fd;
-	const struct conf_server *srv;
-	char ip[INET6_ADDRSTRLEN];
-	char port[8];
-	size_t len;   /* bytes in cbuf */
-	int consumed; /* the request's bytes were already taken from cbuf */
-	int64_t read_deadline;
-	int64_t write_deadline;
 };
 
 /* What happened to a forwarded request. */
@@ -68,8 +57,8 @@ struct reqbody {
 };
 
 struct proxy *
-proxy_new(struct conf *c, struct routes *rt, int stop_fd,
-    const volatile sig_atomic_t *stopping)
+proxy_new(
+    struct conf *c, struct routes *rt, const volatile sig_atomic_t *stopping)
 {
 	struct proxy *px = calloc(1, sizeof(*px));
 	size_t i, max = 8192;
@@ -81,7 +70,6 @@ proxy_new(struct conf *c, struct routes *rt, int stop_fd,
 			max = (size_t)c->servers[i]->max_header_bytes;
 	px->conf = c;
 	px->routes = rt;
-	px->stop_fd = stop_fd;
 	px->stopping = stopping;
 	px->csize = max + PROXY_HEAD_SLACK;
 	px->osize = px->csize * 2 + 1024;
@@ -159,7 +147,7 @@ proxy_error(struct proxy *px, struct client *cl, const struct http_msg *m,
 	    *px->stopping || cl->srv->disable_keep_alive)
 		close = 1;
 	n = http_error_format(px->obuf, px->osize, status, accept, alen, close);
-	if (n == 0 || conn_write(cl->fd, px->obuf, n, cl->write_deadline) < 0)
+	if (n == 0 || conn_write(&cl->io, px->obuf, n, cl->write_deadline) < 0)
 		return PROXY_CLOSE;
 	return close ? PROXY_CLOSE : PROXY_KEEP;
 }
@@ -171,29 +159,21 @@ proxy_plain_error(struct proxy *px, struct client *cl, int status)
 	size_t n = http_plain_error_format(px->obuf, px->osize, status);
 
 	if (n > 0)
-		(void)conn_write(cl->fd, px->obuf, n, conn_deadline(1000));
+		(void)conn_write(&cl->io, px->obuf, n, conn_deadline(1000));
 	return PROXY_CLOSE;
 }
 
 /*
- * Read a request head into cbuf; bytes already there (pipelined) are parsed
- * first.  Returns HTTP_PARSE_DONE, an error status, or -1 to close quietly.
+ * Parse the request head in cbuf, reading more bytes only while they are
+ * already there.  Returns HTTP_PARSE_DONE, HTTP_PARSE_AGAIN (nothing more
+ * to read now), an error status to send, or -1 to close quietly (EOF).
+ * m must be the parser state of the bytes already in cbuf.
  */
 static int
-proxy_read_head(
-    struct proxy *px, struct client *cl, struct http_msg *m, unsigned nreq)
+proxy_head_nowait(struct proxy *px, struct client *cl, struct http_msg *m)
 {
-	const struct conf_server *srv = cl->srv;
-	struct http_limits lim;
-	int64_t deadline = 0;
-	int rc, w;
+	int rc;
 
-	memset(&lim, 0, sizeof(lim));
-	lim.max_head = (uint32_t)srv->max_header_bytes + PROXY_HEAD_SLACK;
-	lim.max_line = lim.max_head;
-	http_request_init(m, &lim);
-	if (cl->len > 0)
-		deadline = conn_deadline(srv->read_header_timeout);
 	for (;;) {
 		ssize_t r;
 
@@ -204,27 +184,16 @@ proxy_read_head(
 			if (cl->len >= px->csize)
 				return 431;
 		}
-		if (cl->len == 0) {
-			/*
-			 * Idle between requests a stop closes the connection;
-			 * the first request of a connection is always served.
-			 */
-			int64_t idle =
-			    conn_deadline(nreq == 0 ? srv->read_header_timeout
-			                            : srv->idle_timeout);
-
-			if (nreq > 0 && *px->stopping)
-				return -1;
-			w = conn_wait(
-			    cl->fd, POLLIN, idle, nreq > 0 ? px->stop_fd : -1);
-			if (w != 1)
-				return -1;
-			deadline = conn_deadline(srv->read_header_timeout);
-		}
-		r = conn_read(
-		    cl->fd, px->cbuf + cl->len, px->csize - cl->len, deadline);
-		if (r <= 0)
+		r = conn_read_now(
+		    &cl->io, px->cbuf + cl->len, px->csize - cl->len);
+		if (r == 0)
 			return -1;
+		if (r < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK
+			    ? HTTP_PARSE_AGAIN
+			    : -1;
+		if (cl->len == 0)
+			cl->head_start = conn_now_ms();
 		cl->len += (size_t)r;
 	}
 }
@@ -424,7 +393,7 @@ proxy_body_read(struct proxy *px, struct client *cl, struct reqbody *rb)
 		return 0;
 	if (rb->kind == HTTP_BODY_LENGTH && rb->left < want)
 		want = (size_t)rb->left;
-	r = conn_read(cl->fd, px->bbuf, want, cl->read_deadline);
+	r = conn_read(&cl->io, px->bbuf, want, cl->read_deadline);
 	if (r <= 0)
 		return -1;
 	if (rb->kind == HTTP_BODY_LENGTH) {
@@ -458,7 +427,7 @@ proxy_upstream_status(int err)
  * bytes in ubuf, or a status (502/504) with *got set when any byte came.
  */
 static int
-proxy_read_response(struct proxy *px, struct client *cl, int ufd,
+proxy_read_response(struct proxy *px, struct client *cl, struct io *uio,
     struct http_msg *r, int method, size_t *ulen, int *got)
 {
 	struct http_limits lim;
@@ -470,7 +439,7 @@ proxy_read_response(struct proxy *px, struct client *cl, int ufd,
 	*got = 0;
 	http_response_init(r, &lim, method);
 	for (;;) {
-		ssize_t n = conn_read(ufd, px->ubuf + len,
+		ssize_t n = conn_read(uio, px->ubuf + len,
 		    PROXY_UBUF_SIZE - len, cl->write_deadline);
 
 		if (n < 0)
@@ -592,7 +561,7 @@ proxy_write_chunk(struct client *cl, const char *data, size_t n)
 	iov[1].iov_len = n;
 	iov[2].iov_base = (void *)(uintptr_t) "\r\n";
 	iov[2].iov_len = 2;
-	return conn_writev(cl->fd, iov, 3, cl->write_deadline);
+	return conn_writev(&cl->io, iov, 3, cl->write_deadline);
 }
 
 /* State of a response body relay. */
@@ -622,13 +591,13 @@ proxy_resp_forward(
 			        rb->left; /* extra bytes: upstream bug, drop */
 		rb->left -= n;
 		rb->done = rb->left == 0;
-		return conn_write(cl->fd, data, n, cl->write_deadline);
+		return conn_write(&cl->io, data, n, cl->write_deadline);
 	case RESP_CHUNKED:
 		rc = http_chunked_parse(&rb->chunked, data, n, &used, NULL);
 		if (rc == HTTP_CHUNK_ERROR)
 			return -1;
 		rb->done = rc == HTTP_CHUNK_DONE;
-		return conn_write(cl->fd, data, used, cl->write_deadline);
+		return conn_write(&cl->io, data, used, cl->write_deadline);
 	case RESP_DECHUNK:
 		while (off < n && !rb->done) {
 			rc = http_chunked_parse(
@@ -636,7 +605,7 @@ proxy_resp_forward(
 			if (rc == HTTP_CHUNK_ERROR)
 				return -1;
 			if (span.len > 0 &&
-			    conn_write(cl->fd, data + off + span.off, span.len,
+			    conn_write(&cl->io, data + off + span.off, span.len,
 			        cl->write_deadline) < 0)
 				return -1;
 			rb->done = rc == HTTP_CHUNK_DONE;
@@ -648,7 +617,7 @@ proxy_resp_forward(
 	case RESP_RECHUNK:
 		return proxy_write_chunk(cl, data, n);
 	case RESP_CLOSE:
-		return conn_write(cl->fd, data, n, cl->write_deadline);
+		return conn_write(&cl->io, data, n, cl->write_deadline);
 	default:
 		rb->done = 1;
 		return 0;
@@ -661,7 +630,7 @@ proxy_resp_forward(
  * the body was relayed completely, -1 otherwise.
  */
 static int
-proxy_relay_response(struct proxy *px, struct client *cl, int ufd,
+proxy_relay_response(struct proxy *px, struct client *cl, struct io *uio,
     struct respbody *rb, size_t off, size_t len)
 {
 	if (rb->mode == RESP_NONE ||
@@ -674,15 +643,15 @@ proxy_relay_response(struct proxy *px, struct client *cl, int ufd,
 		return -1;
 	while (!rb->done) {
 		ssize_t n = conn_read(
-		    ufd, px->ubuf, PROXY_UBUF_SIZE, cl->write_deadline);
+		    uio, px->ubuf, PROXY_UBUF_SIZE, cl->write_deadline);
 
 		if (n < 0)
 			return -1;
 		if (n == 0) {
 			if (rb->mode == RESP_RECHUNK) {
 				rb->done = 1;
-				return conn_write(
-				    cl->fd, "0\r\n\r\n", 5, cl->write_deadline);
+				return conn_write(&cl->io, "0\r\n\r\n", 5,
+				    cl->write_deadline);
 			}
 			if (rb->mode == RESP_CLOSE) {
 				rb->done = 1;
@@ -698,33 +667,42 @@ proxy_relay_response(struct proxy *px, struct client *cl, int ufd,
 
 /* Copy bytes both ways between client and upstream until one side ends. */
 static void
-proxy_tunnel(struct proxy *px, struct client *cl, int ufd)
+proxy_tunnel(struct proxy *px, struct client *cl, struct io *uio)
 {
+	struct io *ios[2] = { &cl->io, uio };
 	struct pollfd pfd[2];
-	int idle = cl->srv->idle_timeout > 0 ? (int)cl->srv->idle_timeout : -1;
+	int i;
 
-	pfd[0].fd = cl->fd;
-	pfd[1].fd = ufd;
-	pfd[0].events = pfd[1].events = POLLIN;
 	for (;;) {
-		int i, n = poll(pfd, 2, idle < 0 ? -1 : idle * 100);
+		int ready[2];
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
+		for (i = 0; i < 2; i++) {
+			pfd[i].fd = ios[i]->fd;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+			ready[i] = conn_pending(ios[i]) > 0;
+		}
+		if (!ready[0] && !ready[1]) {
+			int n = poll(pfd, 2, -1);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return;
+			for (i = 0; i < 2; i++)
+				ready[i] = pfd[i].revents != 0;
+		}
 		for (i = 0; i < 2; i++) {
 			ssize_t r;
-			int to = pfd[1 - i].fd;
 
-			if (pfd[i].revents == 0)
+			if (!ready[i])
 				continue;
-			r = read(pfd[i].fd, px->bbuf, PROXY_BODY_SIZE);
-			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			r = conn_read_now(ios[i], px->bbuf, PROXY_BODY_SIZE);
+			if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				continue;
 			if (r <= 0 ||
-			    conn_write(to, px->bbuf, (size_t)r,
-			        conn_deadline(idle < 0 ? 0 : idle * 100)) < 0)
+			    conn_write(ios[1 - i], px->bbuf, (size_t)r,
+			        conn_deadline(cl->srv->write_timeout)) < 0)
 				return;
 		}
 	}
@@ -733,7 +711,7 @@ proxy_tunnel(struct proxy *px, struct client *cl, int ufd)
 /* Send the request head, the body bytes already here, and the rest. */
 static int
 proxy_send_request(struct proxy *px, struct client *cl,
-    const struct http_msg *m, int ufd, size_t hlen, struct reqbody *rb,
+    const struct http_msg *m, struct io *uio, size_t hlen, struct reqbody *rb,
     ssize_t first, int *body_sent)
 {
 	struct iovec iov[2];
@@ -744,15 +722,15 @@ proxy_send_request(struct proxy *px, struct client *cl,
 	iov[0].iov_len = hlen;
 	iov[1].iov_base = px->cbuf + m->head_len;
 	iov[1].iov_len = (size_t)first;
-	if (conn_writev(ufd, iov, 2, cl->write_deadline) < 0)
+	if (conn_writev(uio, iov, 2, cl->write_deadline) < 0)
 		return -1;
 	if (!rb->done && m->expect_continue && first == 0 &&
-	    conn_write(cl->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25,
+	    conn_write(&cl->io, "HTTP/1.1 100 Continue\r\n\r\n", 25,
 	        cl->write_deadline) < 0)
 		return -1;
 	while ((n = proxy_body_read(px, cl, rb)) > 0) {
 		*body_sent = 1;
-		if (conn_write(ufd, px->bbuf, (size_t)n, cl->write_deadline) <
+		if (conn_write(uio, px->bbuf, (size_t)n, cl->write_deadline) <
 		    0)
 			return -1;
 	}
@@ -769,16 +747,15 @@ static enum proxy_result
 proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
     const struct conf_upstream *up, const char *query, size_t qlen)
 {
-	struct http_msg *r = malloc(sizeof(*r));
+	struct http_msg *r = &px->resp;
+	struct io uio = { -1, NULL };
 	struct reqbody rb;
 	struct respbody sb;
 	size_t hlen, ulen = 0, rlen;
 	ssize_t first;
-	int ufd = -1, reused, rc, got, sent, attempt, keep, mode;
+	int reused, rc, got, sent, attempt, keep, mode;
 	enum proxy_result res = PROXY_CLOSE;
 
-	if (r == NULL)
-		fatal("malloc");
 	memset(&rb, 0, sizeof(rb));
 	if ((hlen = proxy_build_request(px, cl, m, up, query, qlen)) == 0) {
 		res = proxy_error(px, cl, m, 500, 1);
@@ -789,28 +766,27 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		goto out;
 	}
 	for (attempt = 0;; attempt++) {
-		if ((ufd = upstream_get(px->pool, up, &reused)) < 0) {
+		if (upstream_get(px->pool, up, &uio, &reused) < 0) {
 			log_error("upstream %s: connect: %s", up->url,
 			    strerror(errno));
 			res = proxy_error(
 			    px, cl, m, proxy_upstream_status(errno), !rb.done);
 			goto out;
 		}
-		rc =
-		    proxy_send_request(px, cl, m, ufd, hlen, &rb, first, &sent);
+		rc = proxy_send_request(
+		    px, cl, m, &uio, hlen, &rb, first, &sent);
 		if (rc == -2)
 			goto out; /* client failed while sending the body */
 		if (rc == 0)
 			rc = proxy_read_response(
-			    px, cl, ufd, r, m->method_id, &ulen, &got);
+			    px, cl, &uio, r, m->method_id, &ulen, &got);
 		else
 			got = 0;
 		if (rc == HTTP_PARSE_DONE)
 			break;
 		/* A pooled connection the upstream closed: retry once. */
 		if (reused && !got && !sent && attempt == 0 && rc != 504) {
-			close(ufd);
-			ufd = -1;
+			conn_close(&uio);
 			continue;
 		}
 		log_error("upstream %s: no valid response (%d)", up->url, rc);
@@ -835,18 +811,18 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 			        px, &rlen, px->ubuf, &r->fields[i]) < 0)
 				goto out;
 		if (proxy_out(px, &rlen, "\r\n", 2) < 0 ||
-		    conn_write(cl->fd, px->obuf, rlen, cl->write_deadline) < 0)
+		    conn_write(&cl->io, px->obuf, rlen, cl->write_deadline) < 0)
 			goto out;
 		if (ulen > r->head_len &&
-		    conn_write(cl->fd, px->ubuf + r->head_len,
+		    conn_write(&cl->io, px->ubuf + r->head_len,
 		        ulen - r->head_len, cl->write_deadline) < 0)
 			goto out;
 		if (rb.extra_len > 0 &&
-		    conn_write(ufd, px->cbuf + rb.extra_off, rb.extra_len,
+		    conn_write(&uio, px->cbuf + rb.extra_off, rb.extra_len,
 		        cl->write_deadline) < 0)
 			goto out;
 		rb.extra_len = 0;
-		proxy_tunnel(px, cl, ufd);
+		proxy_tunnel(px, cl, &uio);
 		goto out;
 	}
 	mode = proxy_resp_mode(m, r);
@@ -857,7 +833,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		res = proxy_error(px, cl, m, 502, 1);
 		goto out;
 	}
-	if (conn_write(cl->fd, px->obuf, rlen, cl->write_deadline) < 0)
+	if (conn_write(&cl->io, px->obuf, rlen, cl->write_deadline) < 0)
 		goto out;
 	memset(&sb, 0, sizeof(sb));
 	sb.mode = mode;
@@ -865,19 +841,18 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 	http_chunked_init(&sb.chunked, 0);
 	if (m->method_id == HTTP_M_HEAD)
 		sb.mode = RESP_NONE;
-	if (proxy_relay_response(px, cl, ufd, &sb, r->head_len, ulen) < 0) {
+	if (proxy_relay_response(px, cl, &uio, &sb, r->head_len, ulen) < 0) {
 		log_warnx("upstream %s: response body relay failed", up->url);
 		goto out;
 	}
 	if (r->keep_alive && sb.mode != RESP_CLOSE && sb.mode != RESP_RECHUNK &&
 	    rb.done) {
-		upstream_put(px->pool, up, ufd);
-		ufd = -1;
+		upstream_put(px->pool, up, &uio);
 	}
 	res = keep ? PROXY_KEEP : PROXY_CLOSE;
 out:
-	if (ufd >= 0)
-		close(ufd);
+	if (uio.fd >= 0)
+		conn_close(&uio);
 	/* Keep pipelined bytes for the next request. */
 	if (res == PROXY_KEEP) {
 		memmove(px->cbuf,
@@ -886,7 +861,6 @@ out:
 		cl->len = rb.extra_len;
 		cl->consumed = 1;
 	}
-	free(r);
 	return res;
 }
 
@@ -936,7 +910,7 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 			static const char ok[] = "HTTP/1.1 200 OK\r\n"
 			                         "Content-Length: 0\r\n\r\n";
 
-			if (conn_write(cl->fd, ok, sizeof(ok) - 1,
+			if (conn_write(&cl->io, ok, sizeof(ok) - 1,
 			        cl->write_deadline) < 0)
 				return PROXY_CLOSE;
 			return m->keep_alive && !close_after ? PROXY_KEEP
@@ -971,50 +945,132 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 	return proxy_forward(px, cl, m, &lb->upstreams[idx], query, qlen);
 }
 
-unsigned
-proxy_serve(struct proxy *px, int fd, const struct sockaddr *sa,
-    socklen_t salen, const struct conf_server *srv)
+struct client *
+proxy_client_new(
+    int fd, const struct sockaddr *sa, const struct conf_server *srv)
 {
-	struct http_msg *m = malloc(sizeof(*m));
-	struct client cl;
-	unsigned nreq = 0;
+	struct client *cl = calloc(1, sizeof(*cl));
+
+	if (cl == NULL)
+		return NULL;
+	cl->io.fd = fd;
+	cl->io.ssl = NULL;
+	cl->srv = srv;
+	proxy_peer(cl, sa);
+	conn_setup(fd);
+	/* A new connection has readHeaderTimeout to send its first request. */
+	cl->deadline = conn_deadline(srv->read_header_timeout);
+	return cl;
+}
+
+void
+proxy_client_free(struct client *cl)
+{
+	if (cl == NULL)
+		return;
+	conn_close(&cl->io);
+	free(cl->saved);
+	free(cl->saved_msg);
+	free(cl);
+}
+
+/* Bring back the partial head of a parked connection into cbuf. */
+static void
+proxy_client_restore(struct proxy *px, struct client *cl)
+{
+	if (cl->saved_msg != NULL) {
+		memcpy(px->cbuf, cl->saved, cl->saved_len);
+		cl->len = cl->saved_len;
+		px->msg = *cl->saved_msg;
+		free(cl->saved);
+		free(cl->saved_msg);
+		cl->saved = NULL;
+		cl->saved_msg = NULL;
+		cl->saved_len = 0;
+	} else {
+		struct http_limits lim;
+
+		memset(&lim, 0, sizeof(lim));
+		lim.max_head =
+		    (uint32_t)cl->srv->max_header_bytes + PROXY_HEAD_SLACK;
+		lim.max_line = lim.max_head;
+		http_request_init(&px->msg, &lim);
+	}
+}
+
+/*
+ * Park a connection that waits for bytes: keep a partial head and the
+ * parser state, and set the deadline (header or idle timeout).
+ */
+static int
+proxy_client_park(struct proxy *px, struct client *cl)
+{
+	if (cl->len > 0) {
+		cl->saved = malloc(cl->len);
+		cl->saved_msg = malloc(sizeof(*cl->saved_msg));
+		if (cl->saved == NULL || cl->saved_msg == NULL)
+			return PROXY_CLOSED;
+		memcpy(cl->saved, px->cbuf, cl->len);
+		*cl->saved_msg = px->msg;
+		cl->saved_len = cl->len;
+		cl->len = 0;
+		/* Slowloris: the whole head must come within the timeout. */
+		cl->deadline = cl->srv->read_header_timeout > 0
+		    ? cl->head_start + cl->srv->read_header_timeout
+		    : 0;
+	} else if (cl->nreq > 0)
+		cl->deadline = conn_deadline(cl->srv->idle_timeout);
+	return PROXY_PARKED;
+}
+
+/* Forward one parsed request and drop its bytes from cbuf. */
+static enum proxy_result
+proxy_client_request(struct proxy *px, struct client *cl)
+{
+	struct http_msg *m = &px->msg;
+	int64_t start = conn_now_ms();
+
+	cl->read_deadline =
+	    cl->srv->read_timeout > 0 ? start + cl->srv->read_timeout : 0;
+	cl->write_deadline =
+	    cl->srv->write_timeout > 0 ? start + cl->srv->write_timeout : 0;
+	cl->nreq++;
+	cl->consumed = 0;
+	if (proxy_handle(px, cl, m) != PROXY_KEEP)
+		return PROXY_CLOSE;
+	if (!cl->consumed) {
+		/* Answered without a body: drop just the head. */
+		memmove(
+		    px->cbuf, px->cbuf + m->head_len, cl->len - m->head_len);
+		cl->len -= m->head_len;
+	}
+	if (cl->len > 0)
+		cl->head_start = conn_now_ms();
+	return PROXY_KEEP;
+}
+
+int
+proxy_client_run(struct proxy *px, struct client *cl)
+{
 	int rc;
 
-	(void)salen;
-	if (m == NULL)
-		fatal("malloc");
-	memset(&cl, 0, sizeof(cl));
-	cl.fd = fd;
-	cl.srv = srv;
-	proxy_peer(&cl, sa);
-	conn_setup(fd);
+	proxy_client_restore(px, cl);
 	for (;;) {
-		int64_t start;
-
-		rc = proxy_read_head(px, &cl, m, nreq);
+		rc = proxy_head_nowait(px, cl, &px->msg);
+		if (rc == HTTP_PARSE_AGAIN) {
+			/* Stopping: idle keep-alive connections are closed. */
+			if (*px->stopping && cl->len == 0 && cl->nreq > 0)
+				return PROXY_CLOSED;
+			return proxy_client_park(px, cl);
+		}
 		if (rc < 0)
-			break;
+			return PROXY_CLOSED;
 		if (rc != HTTP_PARSE_DONE) {
-			proxy_plain_error(px, &cl, rc);
-			break;
+			proxy_plain_error(px, cl, rc);
+			return PROXY_CLOSED;
 		}
-		start = conn_now_ms();
-		cl.read_deadline =
-		    srv->read_timeout > 0 ? start + srv->read_timeout : 0;
-		cl.write_deadline =
-		    srv->write_timeout > 0 ? start + srv->write_timeout : 0;
-		nreq++;
-		cl.consumed = 0;
-		if (proxy_handle(px, &cl, m) != PROXY_KEEP)
-			break;
-		if (!cl.consumed) {
-			/* Answered without a body: drop just the head. */
-			memmove(px->cbuf, px->cbuf + m->head_len,
-			    cl.len - m->head_len);
-			cl.len -= m->head_len;
-		}
+		if (proxy_client_request(px, cl) != PROXY_KEEP)
+			return PROXY_CLOSED;
+		proxy_client_restore(px, cl);
 	}
-	free(m);
-	close(fd);
-	return nreq;
 }

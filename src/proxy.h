@@ -6,22 +6,53 @@
 #include <sys/socket.h>
 
 #include "conf.h"
+#include "conn.h"
 #include "route.h"
 
 struct proxy;
+struct http_msg;
+
+/* One client connection owned by a worker. */
+struct client {
+	struct io io;
+	const struct conf_server *srv;
+	char ip[46]; /* peer address, IPv4-mapped shown as IPv4 */
+	char port[8];
+	unsigned nreq;    /* requests served */
+	int64_t deadline; /* parked: close when this passes (0: never) */
+
+	/* private to proxy.c */
+	size_t len;             /* bytes in the worker's head buffer */
+	int consumed;           /* the request's bytes were taken */
+	int64_t head_start;     /* when the current head began */
+	int64_t read_deadline;  /* request: whole request read by */
+	int64_t write_deadline; /* request: response written by */
+	char *saved;            /* parked: partial head */
+	size_t saved_len;
+	struct http_msg *saved_msg; /* parked: its parser state */
+};
+
+#define PROXY_PARKED 0 /* waits for more bytes: poll it, then run again */
+#define PROXY_CLOSED 1 /* ended: free it */
 
 /* Per-worker proxy state: buffers and the upstream keep-alive pool. */
-/* stop_fd becomes readable and *stopping non-zero when the worker stops. */
-struct proxy *proxy_new(struct conf *c, struct routes *rt, int stop_fd,
-    const volatile sig_atomic_t *stopping);
+struct proxy *proxy_new(
+    struct conf *c, struct routes *rt, const volatile sig_atomic_t *stopping);
 void proxy_free(struct proxy *px);
 
+/* A client connection just accepted on a listener of srv; NULL on ENOMEM. */
+struct client *proxy_client_new(
+    int fd, const struct sockaddr *sa, const struct conf_server *srv);
+/* Close and free a client connection; accepts NULL. */
+void proxy_client_free(struct client *cl);
+
 /*
- * Serve client fd (accepted on a listener of srv, peer address sa) until
- * the connection ends; closes fd.  Returns the number of requests served.
+ * Serve every request of cl that can be read without waiting: returns
+ * PROXY_PARKED when the connection waits for more bytes (cl->deadline
+ * set) or PROXY_CLOSED when it ended.  The request path itself blocks,
+ * bounded by the server's timeouts.
  */
-unsigned proxy_serve(struct proxy *px, int fd, const struct sockaddr *sa,
-    socklen_t salen, const struct conf_server *srv);
+int proxy_client_run(struct proxy *px, struct client *cl);
 
 /* Close idle upstream connections older than their idle timeout. */
 void proxy_expire_idle(struct proxy *px);

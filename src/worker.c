@@ -1,4 +1,4 @@
-/* Worker process: accept connections on the inherited listeners and serve them. */
+/* Worker process: accept connections, park idle ones, serve each request that is ready. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,10 +13,25 @@
 #include "proxy.h"
 #include "worker.h"
 
+/*
+ * How many client connections one worker keeps: idle keep-alive
+ * connections and connections still sending their request head wait
+ * here, polled together, so they cost a file descriptor and not a process.
+ */
+#define WORKER_MAX_CLIENTS 512
+
 static volatile sig_atomic_t worker_stop;
 static int worker_stop_pipe[2] = { -1, -1 };
 
-/* SIGTERM/SIGINT/SIGQUIT: finish the current request, then exit. */
+struct worker {
+	const struct worker_env *env;
+	struct proxy *px;
+	struct client *clients[WORKER_MAX_CLIENTS];
+	size_t nclients;
+	struct pollfd *pfd;
+};
+
+/* SIGTERM/SIGQUIT: finish the current request, then exit. */
 static void
 worker_on_stop(int sig)
 {
@@ -54,68 +69,184 @@ worker_signals(void)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
-/* Accept one connection from listener l and serve it to the end. */
+/* Remove client i (closing it). */
 static void
-worker_accept(struct proxy *px, const struct listener *l)
+worker_drop(struct worker *w, size_t i)
+{
+	proxy_client_free(w->clients[i]);
+	w->clients[i] = w->clients[--w->nclients];
+}
+
+/* Run client cl; keep it parked or free it. */
+static void
+worker_run_client(struct worker *w, struct client *cl)
+{
+	if (proxy_client_run(w->px, cl) == PROXY_PARKED &&
+	    w->nclients < WORKER_MAX_CLIENTS)
+		w->clients[w->nclients++] = cl;
+	else
+		proxy_client_free(cl);
+}
+
+/* Accept one connection from listener l and serve what it sent. */
+static void
+worker_accept(struct worker *w, const struct listener *l)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
+	struct client *cl;
 	int fd;
 
 	fd = accept4(
 	    l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-		    errno != ECONNABORTED)
+		if (errno == EMFILE || errno == ENFILE)
+			log_warn("accept on %s", l->name);
+		else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR && errno != ECONNABORTED)
 			log_warn("accept on %s", l->name);
 		return;
 	}
-	proxy_serve(px, fd, (struct sockaddr *)&ss, len, l->srv);
+	if ((cl = proxy_client_new(fd, (struct sockaddr *)&ss, l->srv)) ==
+	    NULL) {
+		close(fd);
+		return;
+	}
+	worker_run_client(w, cl);
+}
+
+/* Milliseconds until the earliest parked deadline (at most 1000). */
+static int
+worker_timeout(const struct worker *w, int64_t now)
+{
+	int64_t t = 1000;
+	size_t i;
+
+	for (i = 0; i < w->nclients; i++) {
+		int64_t d = w->clients[i]->deadline;
+
+		if (d != 0 && d - now < t)
+			t = d - now < 0 ? 0 : d - now;
+	}
+	return (int)t;
+}
+
+/* Close parked connections whose deadline passed (idle or slow heads). */
+static void
+worker_expire(struct worker *w, int64_t now)
+{
+	size_t i = w->nclients;
+
+	while (i-- > 0)
+		if (w->clients[i]->deadline != 0 &&
+		    w->clients[i]->deadline <= now)
+			worker_drop(w, i);
+}
+
+/*
+ * Serve the parked clients that poll() found readable.  Entries move
+ * while we go, so they are taken out first and put back by
+ * worker_run_client.
+ */
+static void
+worker_serve_ready(struct worker *w, size_t first, size_t nready)
+{
+	struct client *ready[WORKER_MAX_CLIENTS];
+	size_t i, n = 0;
+
+	for (i = 0; i < nready; i++)
+		if (w->pfd[first + i].revents != 0)
+			ready[n++] = w->clients[i];
+	/* Take them out of the parked set (order does not matter). */
+	for (i = 0; i < n; i++) {
+		size_t j;
+
+		for (j = 0; j < w->nclients; j++)
+			if (w->clients[j] == ready[i]) {
+				w->clients[j] = w->clients[--w->nclients];
+				break;
+			}
+	}
+	for (i = 0; i < n; i++)
+		worker_run_client(w, ready[i]);
+}
+
+/* On stop: drop idle keep-alive connections, keep heads in progress. */
+static void
+worker_drop_idle(struct worker *w)
+{
+	size_t i = w->nclients;
+
+	while (i-- > 0)
+		if (w->clients[i]->saved_len == 0)
+			worker_drop(w, i);
+}
+
+/* One round: poll listeners, control pipes and parked clients. */
+static int
+worker_round(struct worker *w)
+{
+	const struct worker_env *env = w->env;
+	size_t i, n = env->nlisteners, nfds, nparked = w->nclients;
+	int accepting = !worker_stop && w->nclients < WORKER_MAX_CLIENTS;
+	int64_t now = conn_now_ms();
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		w->pfd[i].fd = accepting ? env->listeners[i].fd : -1;
+		w->pfd[i].events = POLLIN;
+	}
+	w->pfd[n].fd = worker_stop_pipe[0];
+	w->pfd[n].events = POLLIN;
+	w->pfd[n + 1].fd = env->master_fd;
+	w->pfd[n + 1].events = POLLIN;
+	for (i = 0; i < nparked; i++) {
+		w->pfd[n + 2 + i].fd = w->clients[i]->io.fd;
+		w->pfd[n + 2 + i].events = POLLIN;
+	}
+	nfds = n + 2 + nparked;
+	rc = poll(w->pfd, (nfds_t)nfds, worker_timeout(w, now));
+	if (rc < 0 && errno != EINTR)
+		fatal("poll");
+	if (rc > 0 && w->pfd[n + 1].revents != 0) {
+		log_warnx("master went away, exiting");
+		return -1;
+	}
+	if (rc > 0) {
+		worker_serve_ready(w, n + 2, nparked);
+		for (i = 0; i < n && accepting; i++)
+			if (w->pfd[i].revents & POLLIN)
+				worker_accept(w, &env->listeners[i]);
+	}
+	worker_expire(w, conn_now_ms());
+	if (worker_stop) {
+		worker_drop_idle(w);
+		if (w->nclients == 0)
+			return -1;
+	}
+	proxy_expire_idle(w->px);
+	return 0;
 }
 
 void
 worker_run(const struct worker_env *env)
 {
-	struct pollfd *pfd;
-	struct proxy *px;
-	size_t i, n = env->nlisteners;
+	struct worker w;
 
 	log_procname("worker");
 	worker_signals();
-	if ((pfd = calloc(n + 2, sizeof(*pfd))) == NULL)
+	memset(&w, 0, sizeof(w));
+	w.env = env;
+	w.pfd =
+	    calloc(env->nlisteners + 2 + WORKER_MAX_CLIENTS, sizeof(*w.pfd));
+	if (w.pfd == NULL)
 		fatal("calloc");
-	for (i = 0; i < n; i++) {
-		pfd[i].fd = env->listeners[i].fd;
-		pfd[i].events = POLLIN;
-	}
-	pfd[n].fd = worker_stop_pipe[0];
-	pfd[n].events = POLLIN;
-	pfd[n + 1].fd = env->master_fd;
-	pfd[n + 1].events = POLLIN;
-	px = proxy_new(
-	    env->conf, env->routes, worker_stop_pipe[0], &worker_stop);
-	while (!worker_stop) {
-		int rc = poll(pfd, (nfds_t)(n + 2), 1000);
-
-		if (rc < 0 && errno != EINTR)
-			fatal("poll");
-		if (rc <= 0) {
-			proxy_expire_idle(px);
-			continue;
-		}
-		if (pfd[n + 1].revents != 0) {
-			log_warnx("master went away, exiting");
-			break;
-		}
-		if (pfd[n].revents != 0)
-			break;
-		for (i = 0; i < n && !worker_stop; i++) {
-			if (pfd[i].revents & POLLIN) {
-				worker_accept(px, &env->listeners[i]);
-			}
-		}
-	}
-	proxy_free(px);
-	free(pfd);
+	w.px = proxy_new(env->conf, env->routes, &worker_stop);
+	while (worker_round(&w) == 0)
+		;
+	while (w.nclients > 0)
+		worker_drop(&w, w.nclients - 1);
+	proxy_free(w.px);
+	free(w.pfd);
 	exit(0);
 }

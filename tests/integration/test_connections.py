@@ -1,0 +1,104 @@
+"""Connection handling: parked keep-alive connections, slow request heads (slowloris), timeouts."""
+
+import socket
+import threading
+import time
+import unittest
+
+from harness import AileronTestCase, Client, free_port, proxy_config, request, simple_lb
+
+
+def entry(workers):
+    return "  processConfig:\n    workers: %d\n" % workers
+
+
+class ConnectionTest(AileronTestCase):
+    def gateway(self, workers, server_extra=""):
+        up = self.upstream()
+        port = free_port()
+        self.start(proxy_config(port, simple_lb([up.url]), server_extra, entry(workers)), port)
+        return port, up
+
+    def test_idle_keep_alive_connections_do_not_pin_workers(self):
+        port, _ = self.gateway(workers=1)
+        idle = []
+        for _ in range(20):
+            c = Client(port)
+            c.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            self.assertEqual(c.recv_response()[0], 200)
+            idle.append(c)  # stays open, idle
+        # A new client is served by the only worker although 20 connections
+        # are open and idle; each idle one still works afterwards.
+        self.assertEqual(request(port)[0], 200)
+        for c in idle:
+            c.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            self.assertEqual(c.recv_response()[0], 200)
+            c.close()
+
+    def test_slowloris_does_not_starve_normal_clients(self):
+        port, up = self.gateway(workers=2, server_extra="  httpConfig:\n    readHeaderTimeout: 5\n")
+        stop = threading.Event()
+        socks = []
+        for _ in range(300):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
+            socks.append(s)
+
+        def trickle():
+            while not stop.is_set():
+                for s in socks:
+                    try:
+                        s.sendall(b"X")
+                    except OSError:
+                        pass
+                stop.wait(0.3)
+        t = threading.Thread(target=trickle, daemon=True)
+        t.start()
+        try:
+            worst = 0.0
+            for _ in range(10):
+                t0 = time.monotonic()
+                st, _, _ = request(port)
+                worst = max(worst, time.monotonic() - t0)
+                self.assertEqual(st, 200)
+                time.sleep(0.1)
+            # The issue's bound: no normal client waits more than a second.
+            self.assertLess(worst, 1.0)
+        finally:
+            stop.set()
+            t.join(5)
+            for s in socks:
+                s.close()
+        self.assertEqual(len(up.requests), 10)
+
+    def test_slow_head_is_closed_after_read_header_timeout(self):
+        port, up = self.gateway(workers=1, server_extra="  httpConfig:\n    readHeaderTimeout: 1\n")
+        c = Client(port)
+        c.send(b"GET / HTTP/1.1\r\nHost: a\r\n")
+        t0 = time.monotonic()
+        self.assertTrue(c.closed(timeout=5))
+        self.assertGreater(time.monotonic() - t0, 0.5)
+        self.assertEqual(up.requests, [])
+
+    def test_head_split_across_packets_is_served(self):
+        port, up = self.gateway(workers=1)
+        c = Client(port)
+        c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for piece in (b"GET /sp", b"lit HTTP/1.1\r\nHo", b"st: a\r\n", b"\r\n"):
+            c.send(piece)
+            time.sleep(0.05)
+        self.assertEqual(c.recv_response()[0], 200)
+        self.assertEqual(up.requests[0].target, "/split")
+
+    def test_idle_keep_alive_closed_after_idle_timeout(self):
+        port, _ = self.gateway(workers=1, server_extra="  httpConfig:\n    idleTimeout: 1\n")
+        c = Client(port)
+        c.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        self.assertEqual(c.recv_response()[0], 200)
+        t0 = time.monotonic()
+        self.assertTrue(c.closed(timeout=5))
+        self.assertGreater(time.monotonic() - t0, 0.5)
+
+
+if __name__ == "__main__":
+    unittest.main()
