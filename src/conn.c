@@ -15,6 +15,23 @@
 
 #define CONN_TLS_COALESCE 16384 /* writev over TLS: one record when small */
 
+static void (*conn_slow_fn)(void);
+static int conn_slow_after = -1;
+
+void
+conn_set_slow_hook(void (*fn)(void), int after_ms)
+{
+	conn_slow_fn = fn;
+	conn_slow_after = after_ms;
+}
+
+void
+conn_slow(void)
+{
+	if (conn_slow_fn != NULL)
+		conn_slow_fn();
+}
+
 int64_t
 conn_now_ms(void)
 {
@@ -34,7 +51,7 @@ int
 conn_wait(int fd, short events, int64_t deadline, int stop_fd)
 {
 	struct pollfd pfd[2];
-	int timeout, n, nfds = 1;
+	int timeout, n, nfds = 1, fired = 0;
 
 	pfd[0].fd = fd;
 	pfd[0].events = events;
@@ -44,6 +61,8 @@ conn_wait(int fd, short events, int64_t deadline, int stop_fd)
 		nfds = 2;
 	}
 	for (;;) {
+		int slow_check = 0;
+
 		if (deadline == 0)
 			timeout = -1;
 		else {
@@ -53,7 +72,18 @@ conn_wait(int fd, short events, int64_t deadline, int stop_fd)
 				return 0;
 			timeout = left > 1000000 ? 1000000 : (int)left;
 		}
+		/* Wait a little first, so a slow wait can run the hook. */
+		if (conn_slow_fn != NULL && conn_slow_after >= 0 && !fired &&
+		    (timeout < 0 || timeout > conn_slow_after)) {
+			timeout = conn_slow_after;
+			slow_check = 1;
+		}
 		n = poll(pfd, (nfds_t)nfds, timeout);
+		if (n == 0 && slow_check) {
+			fired = 1;
+			conn_slow();
+			continue;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -52,6 +52,14 @@ int conn_handshake(struct io *io, int64_t deadline);
 /* Close io: a best-effort TLS close_notify, then the socket. */
 void conn_close(struct io *io);
 
+/*
+ * Register fn to run once a blocking wait has lasted after_ms: the worker
+ * uses it to hand its idle connections to other workers while one request
+ * is slow.  conn_slow() runs it at once (before a long tunnel).
+ */
+void conn_set_slow_hook(void (*fn)(void), int after_ms);
+void conn_slow(void);
+
 /* Prepare an accepted client socket: TCP_NODELAY. */
 void conn_setup(int fd);
 

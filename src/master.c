@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,7 +34,8 @@ struct generation {
 	size_t nlisteners;
 	struct conf_lb_shared *shm;
 	size_t shmlen;
-	int nworkers; /* target pool size */
+	int handoff[2]; /* workers pass idle connections to idle workers */
+	int nworkers;   /* target pool size */
 };
 
 struct worker_slot {
@@ -157,6 +159,10 @@ master_gen_free(struct generation *g)
 	if (g == NULL)
 		return;
 	listen_close(g->listeners, g->nlisteners);
+	if (g->handoff[0] >= 0)
+		close(g->handoff[0]);
+	if (g->handoff[1] >= 0)
+		close(g->handoff[1]);
 	route_free(g->routes);
 	if (g->shm != NULL)
 		munmap(g->shm, g->shmlen);
@@ -174,6 +180,12 @@ master_gen_new(struct conf *c, struct generation *old, unsigned id)
 		fatal("calloc");
 	g->id = id;
 	g->conf = c;
+	g->handoff[0] = g->handoff[1] = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	        0, g->handoff) < 0) {
+		log_warn("socketpair");
+		goto fail;
+	}
 	g->nworkers =
 	    c->process.workers > 0 ? c->process.workers : master_auto_workers();
 	if ((g->routes = route_build(c)) == NULL || balance_build(c) < 0 ||
@@ -204,6 +216,8 @@ master_spawn(struct master *ms)
 	env.listeners = ms->cur->listeners;
 	env.nlisteners = ms->cur->nlisteners;
 	env.master_fd = ms->master_pipe[0];
+	env.handoff[0] = ms->cur->handoff[0];
+	env.handoff[1] = ms->cur->handoff[1];
 	env.generation = ms->cur->id;
 	if ((pid = fork()) < 0) {
 		log_warn("fork");
@@ -336,8 +350,9 @@ master_reload(struct master *ms)
 	master_signal_workers(ms, SIGTERM, 0);
 	ms->cur = g;
 	ms->next_spawn = 0;
+	master_gen_free(
+	    old); /* before forking: new workers inherit none of it */
 	master_maintain(ms);
-	master_gen_free(old);
 	log_info("configuration reloaded (generation %u)", g->id);
 }
 

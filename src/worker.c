@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -19,6 +20,22 @@
  * here, polled together, so they cost a file descriptor and not a process.
  */
 #define WORKER_MAX_CLIENTS 512
+
+/*
+ * A request that waits longer than this hands the worker's idle
+ * connections to the other workers, so a slow upstream does not delay
+ * the next request of a connection parked behind it.
+ */
+#define WORKER_HANDOFF_AFTER_MS 20
+
+/* What travels with a handed-off connection (the fd goes as SCM_RIGHTS). */
+struct worker_handoff_msg {
+	uint32_t listener;
+	uint32_t nreq;
+	struct sockaddr_storage ss;
+};
+
+static struct worker *worker_self; /* for the slow-wait hook */
 
 static volatile sig_atomic_t worker_stop;
 static int worker_stop_pipe[2] = { -1, -1 };
@@ -67,6 +84,129 @@ worker_signals(void)
 	sigaction(SIGCHLD, &sa, NULL);
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+/* Index of the listener whose server is srv, or -1. */
+static int
+worker_listener_index(const struct worker *w, const struct conf_server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < w->env->nlisteners; i++)
+		if (w->env->listeners[i].srv == srv)
+			return (int)i;
+	return -1;
+}
+
+/* Send one idle client to the handoff queue; 0 when it went. */
+static int
+worker_handoff_send(struct worker *w, struct client *cl)
+{
+	struct worker_handoff_msg hm;
+	struct msghdr mh;
+	struct iovec iov;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct cmsghdr *cm;
+	socklen_t len = sizeof(hm.ss);
+	int li = worker_listener_index(w, cl->srv);
+
+	if (li < 0 ||
+	    getpeername(cl->io.fd, (struct sockaddr *)&hm.ss, &len) < 0)
+		return -1;
+	hm.listener = (uint32_t)li;
+	hm.nreq = cl->nreq;
+	memset(&mh, 0, sizeof(mh));
+	memset(&cbuf, 0, sizeof(cbuf));
+	iov.iov_base = &hm;
+	iov.iov_len = sizeof(hm);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &cl->io.fd, sizeof(int));
+	return sendmsg(w->env->handoff[1], &mh, MSG_DONTWAIT | MSG_NOSIGNAL) ==
+	        (ssize_t)sizeof(hm)
+	    ? 0
+	    : -1;
+}
+
+/*
+ * The slow-wait hook: this worker is stuck in a request, so its idle
+ * keep-alive connections go to the handoff queue where an idle worker
+ * takes them.  Connections with a partial head stay (their bytes are here).
+ */
+static void
+worker_hand_off_idle(void)
+{
+	struct worker *w = worker_self;
+	size_t i;
+
+	if (w == NULL || w->env->handoff[1] < 0)
+		return;
+	i = w->nclients;
+	while (i-- > 0) {
+		struct client *cl = w->clients[i];
+
+		if (cl->saved_len != 0 || cl->io.ssl != NULL)
+			continue;
+		if (worker_handoff_send(w, cl) < 0)
+			break;
+		proxy_client_free(cl); /* our copy; the receiver has its own */
+		w->clients[i] = w->clients[--w->nclients];
+	}
+}
+
+/* Take one handed-off connection from the queue and serve it. */
+static void worker_run_client(struct worker *w, struct client *cl);
+
+static void
+worker_handoff_take(struct worker *w)
+{
+	struct worker_handoff_msg hm;
+	struct msghdr mh;
+	struct iovec iov;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct cmsghdr *cm;
+	struct client *cl;
+	int fd = -1;
+
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = &hm;
+	iov.iov_len = sizeof(hm);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	if (recvmsg(w->env->handoff[0], &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) !=
+	    (ssize_t)sizeof(hm))
+		return;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
+		return;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (hm.listener >= w->env->nlisteners) {
+		close(fd);
+		return;
+	}
+	cl = proxy_client_new(
+	    fd, (struct sockaddr *)&hm.ss, w->env->listeners[hm.listener].srv);
+	if (cl == NULL) {
+		close(fd);
+		return;
+	}
+	cl->nreq = hm.nreq;
+	cl->deadline = conn_deadline(cl->srv->idle_timeout);
+	worker_run_client(w, cl);
 }
 
 /* Remove client i (closing it). */
@@ -200,11 +340,13 @@ worker_round(struct worker *w)
 	w->pfd[n].events = POLLIN;
 	w->pfd[n + 1].fd = env->master_fd;
 	w->pfd[n + 1].events = POLLIN;
+	w->pfd[n + 2].fd = accepting ? env->handoff[0] : -1;
+	w->pfd[n + 2].events = POLLIN;
 	for (i = 0; i < nparked; i++) {
-		w->pfd[n + 2 + i].fd = w->clients[i]->io.fd;
-		w->pfd[n + 2 + i].events = POLLIN;
+		w->pfd[n + 3 + i].fd = w->clients[i]->io.fd;
+		w->pfd[n + 3 + i].events = POLLIN;
 	}
-	nfds = n + 2 + nparked;
+	nfds = n + 3 + nparked;
 	rc = poll(w->pfd, (nfds_t)nfds, worker_timeout(w, now));
 	if (rc < 0 && errno != EINTR)
 		fatal("poll");
@@ -213,7 +355,9 @@ worker_round(struct worker *w)
 		return -1;
 	}
 	if (rc > 0) {
-		worker_serve_ready(w, n + 2, nparked);
+		worker_serve_ready(w, n + 3, nparked);
+		if (accepting && (w->pfd[n + 2].revents & POLLIN))
+			worker_handoff_take(w);
 		for (i = 0; i < n && accepting; i++)
 			if (w->pfd[i].revents & POLLIN)
 				worker_accept(w, &env->listeners[i]);
@@ -238,10 +382,12 @@ worker_run(const struct worker_env *env)
 	memset(&w, 0, sizeof(w));
 	w.env = env;
 	w.pfd =
-	    calloc(env->nlisteners + 2 + WORKER_MAX_CLIENTS, sizeof(*w.pfd));
+	    calloc(env->nlisteners + 3 + WORKER_MAX_CLIENTS, sizeof(*w.pfd));
 	if (w.pfd == NULL)
 		fatal("calloc");
 	w.px = proxy_new(env->conf, env->routes, &worker_stop);
+	worker_self = &w;
+	conn_set_slow_hook(worker_hand_off_idle, WORKER_HANDOFF_AFTER_MS);
 	while (worker_round(&w) == 0)
 		;
 	while (w.nclients > 0)

@@ -15,6 +15,8 @@ struct worker_env {
 	struct listener *listeners;
 	size_t nlisteners;
 	int master_fd; /* read end of a pipe the master holds open */
+	int handoff
+	    [2]; /* SEQPACKET pair: [1] send idle connections, [0] take */
 	unsigned generation;
 };
 

@@ -71,6 +71,34 @@ class ConnectionTest(AileronTestCase):
                 s.close()
         self.assertEqual(len(up.requests), 10)
 
+    def test_slow_request_does_not_delay_connections_parked_beside_it(self):
+        def h(req, c):
+            if req.target == "/slow":
+                time.sleep(2)
+            return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        up = self.upstream(h)
+        port = free_port()
+        self.start(proxy_config(port, simple_lb([up.url]), "", entry(2)), port)
+        conns = []
+        for _ in range(10):
+            c = Client(port)
+            c.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            self.assertEqual(c.recv_response()[0], 200)
+            conns.append(c)
+        conns[0].send(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        for c in conns[1:]:
+            c.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        for c in conns[1:]:
+            self.assertEqual(c.recv_response()[0], 200)
+        # Connections parked in the slow request's worker were handed to
+        # the other worker instead of waiting the 2 s out.
+        self.assertLess(time.monotonic() - t0, 1.5)
+        self.assertEqual(conns[0].recv_response()[0], 200)
+        for c in conns:
+            c.close()
+
     def test_slow_head_is_closed_after_read_header_timeout(self):
         port, up = self.gateway(workers=1, server_extra="  httpConfig:\n    readHeaderTimeout: 1\n")
         c = Client(port)
