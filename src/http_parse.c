@@ -155,8 +155,7 @@ http_is_alpha(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Value of hex digit c, or -1. */
-static int
+int
 http_hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')

@@ -201,6 +201,9 @@ void http_chunked_init(struct http_chunked *c, uint32_t max_trailer);
 int http_chunked_parse(struct http_chunked *c, const char *buf, size_t len,
     size_t *used, struct http_span *data);
 
+/* Value of hex digit c, or -1. */
+int http_hexval(unsigned char c);
+
 /* Helpers over parsed heads. */
 /*
  * Does the comma-separated list v[0..len) hold token (ASCII case ignored)?

@@ -685,19 +685,6 @@ route_params_match(const struct conf_param_matcher *pms, size_t n,
 	return n == 0;
 }
 
-/* Value of a hex digit, or -1. */
-static int
-route_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 route_decode_path(const char *in, size_t len, char *out, size_t size)
 {
@@ -711,8 +698,8 @@ route_decode_path(const char *in, size_t len, char *out, size_t size)
 
 			if (i + 2 >= len)
 				return -1;
-			hi = route_hex(in[i + 1]);
-			lo = route_hex(in[i + 2]);
+			hi = http_hexval((unsigned char)in[i + 1]);
+			lo = http_hexval((unsigned char)in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = hi * 16 + lo;

@@ -98,17 +98,35 @@ worker_listener_index(const struct worker *w, const struct conf_server *srv)
 	return -1;
 }
 
+/* Control buffer for one passed descriptor. */
+union worker_cmsg {
+	struct cmsghdr align;
+	char buf[CMSG_SPACE(sizeof(int))];
+};
+
+/* Point mh at one handoff message and a control buffer for one fd. */
+static void
+worker_handoff_msghdr(struct msghdr *mh, struct iovec *iov,
+    struct worker_handoff_msg *hm, union worker_cmsg *cbuf)
+{
+	memset(mh, 0, sizeof(*mh));
+	memset(cbuf, 0, sizeof(*cbuf));
+	iov->iov_base = hm;
+	iov->iov_len = sizeof(*hm);
+	mh->msg_iov = iov;
+	mh->msg_iovlen = 1;
+	mh->msg_control = cbuf->buf;
+	mh->msg_controllen = sizeof(cbuf->buf);
+}
+
 /* Send one idle client to the handoff queue; 0 when it went. */
 static int
 worker_handoff_send(struct worker *w, struct client *cl)
 {
 	struct worker_handoff_msg hm;
+	union worker_cmsg cbuf;
 	struct msghdr mh;
 	struct iovec iov;
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cbuf;
 	struct cmsghdr *cm;
 	socklen_t len = sizeof(hm.ss);
 	int li = worker_listener_index(w, cl->srv);
@@ -118,14 +136,7 @@ worker_handoff_send(struct worker *w, struct client *cl)
 		return -1;
 	hm.listener = (uint32_t)li;
 	hm.nreq = cl->nreq;
-	memset(&mh, 0, sizeof(mh));
-	memset(&cbuf, 0, sizeof(cbuf));
-	iov.iov_base = &hm;
-	iov.iov_len = sizeof(hm);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf.buf;
-	mh.msg_controllen = sizeof(cbuf.buf);
+	worker_handoff_msghdr(&mh, &iov, &hm, &cbuf);
 	cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -170,23 +181,14 @@ static void
 worker_handoff_take(struct worker *w)
 {
 	struct worker_handoff_msg hm;
+	union worker_cmsg cbuf;
 	struct msghdr mh;
 	struct iovec iov;
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cbuf;
 	struct cmsghdr *cm;
 	struct client *cl;
 	int fd = -1;
 
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = &hm;
-	iov.iov_len = sizeof(hm);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf.buf;
-	mh.msg_controllen = sizeof(cbuf.buf);
+	worker_handoff_msghdr(&mh, &iov, &hm, &cbuf);
 	if (recvmsg(w->env->handoff[0], &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) !=
 	    (ssize_t)sizeof(hm))
 		return;
