@@ -28,6 +28,7 @@
 #include "conf_int.h"
 #include "http_parse.h"
 #include "log.h"
+#include "tls.h"
 
 #define CONF_MAX_ERRORS       50         /* then give up */
 #define CONF_MAX_FILE         (64 << 20) /* bytes per config file */
@@ -48,6 +49,7 @@ enum conf_type {
 	CF_OBJECT,     /* nested table on the object at off (0: flattened) */
 	CF_LIST,       /* array of size-byte elements and a count at off_n */
 	CF_FUNC,       /* the setter does it all */
+	CF_ENUMS,      /* int array of enums values and a count at off_n */
 	CF_UNSUPPORTED /* refused unless empty or zero */
 };
 
@@ -136,6 +138,11 @@ struct conf_field {
 	{                                                                     \
 		.name = (n), .type = CF_LIST, .off = offsetof(t, m),          \
 		.off_n = offsetof(t, cnt), .size = sizeof(et), .table = (tbl) \
+	}
+#define FENUMS(n, t, m, cnt, e)                                       \
+	{                                                             \
+		.name = (n), .type = CF_ENUMS, .off = offsetof(t, m), \
+		.off_n = offsetof(t, cnt), .enums = (e)               \
 	}
 #define FFUNC(n, fn, fl)                                                 \
 	{                                                                \
@@ -769,6 +776,45 @@ conf_get_methods(
 	return rc;
 }
 
+/* A list of enum values (names or numbers), no duplicates. */
+static int
+conf_get_enums(struct loader *ld, const char *key, yaml_node_t *v,
+    const struct conf_enum *e, int **arrp, size_t *np)
+{
+	yaml_node_item_t *it;
+	yaml_node_t *n;
+	size_t count, i, j;
+	char buf[128];
+	int *arr, rc = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		conf_expected(ld, key, v, "a list");
+		return -1;
+	}
+	it = v->data.sequence.items.start;
+	count = (size_t)(v->data.sequence.items.top - it);
+	arr = count > 0 ? arena_alloc(ld->arena, count * sizeof(*arr)) : NULL;
+	for (i = 0; i < count; i++) {
+		n = yaml_document_get_node(ld->doc, it[i]);
+		arr[i] = -1;
+		if (conf_get_enum(ld, key, n, e, &arr[i]) < 0) {
+			rc = -1;
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (arr[j] == arr[i]) {
+				conf_errorn(ld, n,
+				    "field \"%s\": duplicate value %s", key,
+				    conf_describe(n, buf, sizeof(buf)));
+				rc = -1;
+				break;
+			}
+	}
+	*arrp = arr;
+	*np = count;
+	return rc;
+}
+
 static int
 conf_is_hostname(const char *s)
 {
@@ -965,6 +1011,10 @@ conf_set_field(struct loader *ld, const struct conf_field *f, yaml_node_t *k,
 		break;
 	case CF_FUNC:
 		rc = f->set(ld, f, key, v, obj);
+		break;
+	case CF_ENUMS:
+		rc = conf_get_enums(ld, key, v, f->enums, (int **)(void *)dst,
+		    (size_t *)(void *)((char *)obj + f->off_n));
 		break;
 	case CF_UNSUPPORTED:
 		if (conf_is_zero(v))
@@ -1745,9 +1795,199 @@ static const struct conf_field conf_vhost_fields[] = {
 };
 static const struct conf_table conf_vhost_table = { conf_vhost_fields, NULL };
 
+/*
+ * kernel.TLSConfig.
+ */
+
+/* Go's cipher suite names with their IANA numbers (tls.go). */
+static const struct conf_enum conf_tls_ciphers[] = {
+	{ "TLS_RSA_WITH_RC4_128_SHA", 0x0005 },
+	{ "TLS_RSA_WITH_3DES_EDE_CBC_SHA", 0x000a },
+	{ "TLS_RSA_WITH_AES_128_CBC_SHA", 0x002f },
+	{ "TLS_RSA_WITH_AES_256_CBC_SHA", 0x0035 },
+	{ "TLS_RSA_WITH_AES_128_CBC_SHA256", 0x003c },
+	{ "TLS_RSA_WITH_AES_128_GCM_SHA256", 0x009c },
+	{ "TLS_RSA_WITH_AES_256_GCM_SHA384", 0x009d },
+	{ "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", 0xc007 },
+	{ "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", 0xc009 },
+	{ "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", 0xc00a },
+	{ "TLS_ECDHE_RSA_WITH_RC4_128_SHA", 0xc011 },
+	{ "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", 0xc012 },
+	{ "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", 0xc013 },
+	{ "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", 0xc014 },
+	{ "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", 0xc023 },
+	{ "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", 0xc027 },
+	{ "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", 0xc02f },
+	{ "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", 0xc02b },
+	{ "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", 0xc030 },
+	{ "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", 0xc02c },
+	{ "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", 0xcca8 },
+	{ "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", 0xcca9 },
+	/* TLS 1.3 suites: accepted, not configurable (as in Go). */
+	{ "TLS_AES_128_GCM_SHA256", 0x1301 },
+	{ "TLS_AES_256_GCM_SHA384", 0x1302 },
+	{ "TLS_CHACHA20_POLY1305_SHA256", 0x1303 },
+	{ NULL, 0 },
+};
+
+/* Go's CurveID names and numbers. */
+static const struct conf_enum conf_tls_curves[] = {
+	{ "CurveP256", 23 },
+	{ "CurveP384", 24 },
+	{ "CurveP521", 25 },
+	{ "X25519", 29 },
+	{ NULL, 0 },
+};
+
+static const struct conf_enum conf_tls_client_auths[] = {
+	{ "NoClientCert", TLS_AUTH_NONE },
+	{ "RequestClientCert", TLS_AUTH_REQUEST },
+	{ "RequireAnyClientCert", TLS_AUTH_REQUIRE_ANY },
+	{ "VerifyClientCertIfGiven", TLS_AUTH_VERIFY_IF_GIVEN },
+	{ "RequireAndVerifyClientCert", TLS_AUTH_REQUIRE_VERIFY },
+	{ NULL, 0 },
+};
+
+static const struct conf_enum conf_tls_renegotiations[] = {
+	{ "RenegotiateNever", 0 },
+	{ "RenegotiateOnceAsClient", 1 },
+	{ "RenegotiateFreelyAsClient", 2 },
+	{ NULL, 0 },
+};
+
+static void
+conf_check_tls_pair(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_tls_pair *p = obj;
+
+	p->cert_pos = conf_node_pos(ld, conf_field_node(ld, node, "certFile"));
+	p->key_pos = conf_node_pos(ld, conf_field_node(ld, node, "keyFile"));
+}
+
+static const struct conf_field conf_tls_pair_fields[] = {
+	FSTR("certFile", struct conf_tls_pair, cert_file),
+	FSTR("keyFile", struct conf_tls_pair, key_file),
+	FEND,
+};
+static const struct conf_table conf_tls_pair_table = { conf_tls_pair_fields,
+	conf_check_tls_pair };
+
+/* A TLS version number: 0 (default) or 769 (TLS 1.0) .. 772 (TLS 1.3). */
+static int
+conf_check_tls_version(
+    struct loader *ld, yaml_node_t *node, const char *key, int *v, int def)
+{
+	if (*v == 0) {
+		*v = def;
+		return 0;
+	}
+	if (*v >= 0x0301 && *v <= 0x0304)
+		return 0;
+	conf_errorn(ld, conf_field_node(ld, node, key),
+	    "field \"%s\": unsupported TLS version %d (769 = TLS 1.0, 770 = "
+	    "TLS 1.1, 771 = TLS 1.2, 772 = TLS 1.3)",
+	    key, *v);
+	return -1;
+}
+
+static void
+conf_check_tls(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_tls *t = obj;
+	yaml_node_t *list;
+	size_t i;
+	int bad;
+
+	t->pos = conf_node_pos(ld, node);
+	t->client_cas_pos =
+	    conf_node_pos(ld, conf_field_node(ld, node, "clientCAs"));
+	bad = conf_check_tls_version(
+	          ld, node, "minVersion", &t->min_version, 0x0303) < 0;
+	bad |= conf_check_tls_version(
+	           ld, node, "maxVersion", &t->max_version, 0x0304) < 0;
+	if (!bad && t->min_version > t->max_version)
+		conf_errorn(ld, conf_field_node(ld, node, "minVersion"),
+		    "field \"minVersion\": %d is above maxVersion %d",
+		    t->min_version, t->max_version);
+	list = conf_field_node(ld, node, "nextProtos");
+	for (i = 0; i < t->nnext_protos; i++) {
+		yaml_node_t *n =
+		    list != node && list->type == YAML_SEQUENCE_NODE
+		    ? yaml_document_get_node(
+		          ld->doc, list->data.sequence.items.start[i])
+		    : node;
+
+		if (strcmp(t->next_protos[i], "h2") == 0)
+			conf_errorn(ld, n,
+			    "field \"nextProtos\": \"h2\": HTTP/2 is not "
+			    "supported");
+		else if (strcmp(t->next_protos[i], "http/1.1") != 0)
+			conf_errorn(ld, n,
+			    "field \"nextProtos\": unsupported protocol "
+			    "\"%s\" (only \"http/1.1\")",
+			    t->next_protos[i]);
+	}
+	for (i = 0; i < t->npairs; i++)
+		if (t->pairs[i].cert_file == NULL ||
+		    t->pairs[i].key_file == NULL ||
+		    *t->pairs[i].cert_file == '\0' ||
+		    *t->pairs[i].key_file == '\0')
+			conf_error(ld, &t->pairs[i].cert_pos,
+			    "field \"certKeyPairs\": certFile and keyFile are "
+			    "both required");
+}
+
+static const struct conf_field conf_tls_fields[] = {
+	FLIST("certKeyPairs", struct conf_tls, pairs, npairs,
+	    struct conf_tls_pair, &conf_tls_pair_table),
+	FSTRS("rootCAs", struct conf_tls, root_cas, nroot_cas, CF_UNIQUE),
+	FSTRS("nextProtos", struct conf_tls, next_protos, nnext_protos,
+	    CF_UNIQUE),
+	FSTR("serverName", struct conf_tls, server_name),
+	FENUM(
+	    "clientAuth", struct conf_tls, client_auth, conf_tls_client_auths),
+	FSTRS("clientCAs", struct conf_tls, client_cas, nclient_cas, CF_UNIQUE),
+	FBOOL("insecureSkipVerify", struct conf_tls, insecure_skip_verify),
+	FENUMS(
+	    "tlsCipher", struct conf_tls, ciphers, nciphers, conf_tls_ciphers),
+	FBOOL("sessionTicketsDisabled", struct conf_tls,
+	    session_tickets_disabled),
+	FINT("minVersion", struct conf_tls, min_version, 0, 65535),
+	FINT("maxVersion", struct conf_tls, max_version, 0, 65535),
+	FENUMS("curvePreferences", struct conf_tls, curves, ncurves,
+	    conf_tls_curves),
+	FBOOL("dynamicRecordSizingDisabled", struct conf_tls,
+	    dynamic_record_sizing_disabled),
+	FENUM("renegotiation", struct conf_tls, renegotiation,
+	    conf_tls_renegotiations),
+	FEND,
+};
+static const struct conf_table conf_tls_table = { conf_tls_fields,
+	conf_check_tls };
+
+/* listenConfig.tlsConfig: TLS on the listener; certKeyPairs required. */
+static int
+conf_set_listen_tls(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct conf_tls *t = arena_alloc(ld->arena, sizeof(*t));
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	*(struct conf_tls **)(void *)((char *)obj + f->off) = t;
+	if ((rc = conf_parse_object(ld, v, &conf_tls_table, t)) < 0)
+		return rc;
+	if (t->npairs == 0) {
+		conf_errorn(ld, v,
+		    "field \"%s\": a TLS listener needs certKeyPairs", key);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct conf_field conf_listen_fields[] = {
 	FFUNCAT("addr", struct srv_spec, listen_addr, conf_set_addr),
-	FUNSUP("tlsConfig", NULL),
+	FFUNCAT("tlsConfig", struct srv_spec, srv.tls, conf_set_listen_tls),
 	FUNSUP("connectionLimit", NULL),
 	FUNSUP("networks", NULL),
 	FUNSUP("readDeadline", NULL),
@@ -2561,6 +2801,9 @@ conf_loader_finish(struct loader *ld)
 		conf_resolve(ld);
 	free(ld->docs);
 	free(ld->pend);
+	/* Certificates and keys are read now: -c and reloads check them. */
+	if (ld->nerrors == 0 && tls_conf_build(c, ld->err, ld->ctx) < 0)
+		ld->nerrors++;
 	if (ld->nerrors > 0) {
 		conf_free(c);
 		return NULL;
@@ -2598,6 +2841,8 @@ conf_load_string(
 void
 conf_free(struct conf *c)
 {
-	if (c != NULL)
-		arena_free(c->arena);
+	if (c == NULL)
+		return;
+	tls_conf_free(c);
+	arena_free(c->arena);
 }

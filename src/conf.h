@@ -141,6 +141,53 @@ struct conf_vhost {
 	size_t nhandlers;
 };
 
+/* kernel.TLSConfig: clientAuth values, as AILERON numbers them. */
+enum conf_client_auth {
+	TLS_AUTH_NONE = 0,        /* NoClientCert */
+	TLS_AUTH_REQUEST,         /* RequestClientCert */
+	TLS_AUTH_REQUIRE_ANY,     /* RequireAnyClientCert */
+	TLS_AUTH_VERIFY_IF_GIVEN, /* VerifyClientCertIfGiven */
+	TLS_AUTH_REQUIRE_VERIFY   /* RequireAndVerifyClientCert */
+};
+
+struct conf_tls_pair {
+	char *cert_file;
+	char *key_file;
+	struct conf_pos cert_pos; /* for errors */
+	struct conf_pos key_pos;
+};
+
+/*
+ * kernel.TLSConfig, for listeners (and, later, upstream clients).  The
+ * file names are as written (after ${VAR} substitution); tls.c loads them.
+ */
+struct conf_tls {
+	struct conf_tls_pair
+	    *pairs; /* certKeyPairs: the first is the default */
+	size_t npairs;
+	char **root_cas; /* rootCAs (clients) */
+	size_t nroot_cas;
+	char **client_cas; /* clientCAs: trusted for client certificates */
+	size_t nclient_cas;
+	char **next_protos; /* ALPN: "http/1.1" only */
+	size_t nnext_protos;
+	char *server_name;        /* clients */
+	int insecure_skip_verify; /* clients */
+	int client_auth;          /* enum conf_client_auth */
+	int *ciphers;             /* tlsCipher: IANA numbers, TLS <= 1.2 */
+	size_t nciphers;
+	int *curves; /* curvePreferences: Go CurveID numbers */
+	size_t ncurves;
+	int session_tickets_disabled;
+	int min_version; /* 0x0301 (TLS 1.0) .. 0x0304 (TLS 1.3) */
+	int max_version;
+	int dynamic_record_sizing_disabled; /* accepted; no effect */
+	int renegotiation;                  /* accepted; never renegotiates */
+	struct conf_pos pos;                /* the tlsConfig mapping */
+	struct conf_pos client_cas_pos;     /* the clientCAs list */
+	void *rt; /* built by tls.c at load: the SSL_CTXs (struct tls_server) */
+};
+
 struct conf_server {
 	char *id;
 	char *addr; /* as written, e.g. ":8080" */
@@ -156,6 +203,7 @@ struct conf_server {
 	int32_t max_header_bytes;
 	int disable_keep_alive;
 	int enable_general_options;
+	struct conf_tls *tls; /* listenConfig.tlsConfig; NULL: plain TCP */
 	struct conf_vhost *vhosts;
 	size_t nvhosts;
 	struct conf_pos pos;

@@ -344,6 +344,32 @@ conn_handshake(struct io *io, int64_t deadline)
 	}
 }
 
+int
+conn_handshake_now(struct io *io, int64_t deadline)
+{
+	int r, w, e;
+
+	for (;;) {
+		ERR_clear_error();
+		if ((r = SSL_do_handshake(io->ssl)) == 1)
+			return 0;
+		if ((e = SSL_get_error(io->ssl, r)) == SSL_ERROR_WANT_READ) {
+			errno = EAGAIN;
+			return -1;
+		}
+		if (e == SSL_ERROR_SSL) {
+			/* The reason stays in OpenSSL's queue for the caller. */
+			errno = EPROTO;
+			return -1;
+		}
+		if ((w = conn_tls_wait(io, r, deadline)) <= 0) {
+			if (w == 0)
+				errno = ECONNRESET;
+			return -1;
+		}
+	}
+}
+
 void
 conn_close(struct io *io)
 {

@@ -49,6 +49,15 @@ int conn_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline);
 /* Run the TLS handshake of io->ssl (client or server side); 0 or -1. */
 int conn_handshake(struct io *io, int64_t deadline);
 
+/*
+ * Advance the TLS handshake of io->ssl without waiting for the peer: 0
+ * when done, -1 with errno EAGAIN when it needs the peer's bytes (poll
+ * for POLLIN, then call again), -1 with another errno on failure (EPROTO:
+ * the reason is left in OpenSSL's error queue).  If
+ * OpenSSL must write and the socket is full, it waits until deadline.
+ */
+int conn_handshake_now(struct io *io, int64_t deadline);
+
 /* Close io: a best-effort TLS close_notify, then the socket. */
 void conn_close(struct io *io);
 

@@ -16,6 +16,7 @@
 #include "http.h"
 #include "log.h"
 #include "proxy.h"
+#include "tls.h"
 #include "upstream.h"
 
 #define PROXY_HEAD_SLACK        4096 /* Go allows maxHeaderBytes + 4096 */
@@ -334,7 +335,9 @@ proxy_build_request(struct proxy *px, const struct client *cl,
 	    (host >= 0 &&
 	        proxy_out(px, &o, buf + m->fields[host].value.off,
 	            m->fields[host].value.len) < 0) ||
-	    proxy_outs(px, &o, "\r\nX-Forwarded-Proto: http\r\n\r\n") < 0)
+	    proxy_outs(px, &o,
+	        cl->io.ssl != NULL ? "\r\nX-Forwarded-Proto: https\r\n\r\n"
+	                           : "\r\nX-Forwarded-Proto: http\r\n\r\n") < 0)
 		return 0;
 	return o;
 }
@@ -945,6 +948,65 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 	return proxy_forward(px, cl, m, &lb->upstreams[idx], query, qlen);
 }
 
+/*
+ * The TLS handshake must end within the shortest of the server's
+ * timeouts, as in Go's http.Server.
+ */
+static int64_t
+proxy_handshake_timeout(const struct conf_server *srv)
+{
+	int64_t t[3] = { srv->read_header_timeout, srv->read_timeout,
+		srv->write_timeout };
+	int64_t min = 0;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (t[i] > 0 && (min == 0 || t[i] < min))
+			min = t[i];
+	return min;
+}
+
+/*
+ * Go on with the TLS handshake of cl as far as the peer's bytes allow:
+ * 1 when it is done, else 0 with *rc PROXY_PARKED (waiting for the peer)
+ * or PROXY_CLOSED (failed).
+ */
+static int
+proxy_client_handshake(struct client *cl, int *rc)
+{
+	char ebuf[256];
+
+	if (conn_handshake_now(&cl->io, cl->deadline) == 0) {
+		cl->handshake = 0;
+		/* The first request has readHeaderTimeout from now. */
+		cl->deadline = conn_deadline(cl->srv->read_header_timeout);
+		if (log_get_level() <= LOG_L_DEBUG)
+			log_debug("TLS handshake with %s:%s: %s", cl->ip,
+			    cl->port, tls_describe(cl->io.ssl));
+		return 1;
+	}
+	*rc = PROXY_PARKED; /* the deadline stays the handshake's */
+	if (errno == EAGAIN)
+		return 0;
+	*rc = PROXY_CLOSED;
+	if (errno == EPROTO && tls_error_is_http()) {
+		/* As Go answers plain HTTP on a TLS port (best effort). */
+		static const char msg[] =
+		    "HTTP/1.0 400 Bad Request\r\n\r\n"
+		    "Client sent an HTTP request to an HTTPS server.\n";
+
+		if (write(cl->io.fd, msg, sizeof(msg) - 1) < 0)
+			log_debug("write: %s", strerror(errno));
+	}
+	if (errno == EPROTO)
+		log_info("TLS handshake error from %s:%s: %s", cl->ip, cl->port,
+		    tls_error_string(ebuf, sizeof(ebuf)));
+	else
+		log_debug("TLS handshake error from %s:%s: %s", cl->ip,
+		    cl->port, strerror(errno));
+	return 0;
+}
+
 struct client *
 proxy_client_new(
     int fd, const struct sockaddr *sa, const struct conf_server *srv)
@@ -960,6 +1022,14 @@ proxy_client_new(
 	conn_setup(fd);
 	/* A new connection has readHeaderTimeout to send its first request. */
 	cl->deadline = conn_deadline(srv->read_header_timeout);
+	if (srv->tls != NULL) {
+		if ((cl->io.ssl = tls_server_ssl_new(srv->tls, fd)) == NULL) {
+			free(cl);
+			return NULL;
+		}
+		cl->handshake = 1;
+		cl->deadline = conn_deadline(proxy_handshake_timeout(srv));
+	}
 	return cl;
 }
 
@@ -1054,9 +1124,19 @@ proxy_client_run(struct proxy *px, struct client *cl)
 {
 	int rc;
 
+	if (cl->handshake && !proxy_client_handshake(cl, &rc))
+		return rc;
 	proxy_client_restore(px, cl);
 	for (;;) {
 		rc = proxy_head_nowait(px, cl, &px->msg);
+		/*
+		 * Bytes OpenSSL already decrypted are invisible to poll():
+		 * never park on them.  (proxy_head_nowait reads until
+		 * SSL_read wants the socket, so this is a safety net.)
+		 */
+		if (rc == HTTP_PARSE_AGAIN && conn_pending(&cl->io) > 0 &&
+		    cl->len < px->csize)
+			continue;
 		if (rc == HTTP_PARSE_AGAIN) {
 			/* Stopping: idle keep-alive connections are closed. */
 			if (*px->stopping && cl->len == 0 && cl->nreq > 0)

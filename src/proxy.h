@@ -22,6 +22,7 @@ struct client {
 	int64_t deadline; /* parked: close when this passes (0: never) */
 
 	/* private to proxy.c */
+	int handshake;          /* TLS handshake not done yet */
 	size_t len;             /* bytes in the worker's head buffer */
 	int consumed;           /* the request's bytes were taken */
 	int64_t head_start;     /* when the current head began */

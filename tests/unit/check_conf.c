@@ -335,8 +335,6 @@ START_TEST(test_example_unsupported)
 		"/examples/09-tls-http2-server-and-tls-upstream.yaml:"
 		"13:3: field \"http2Config\": HTTP/2 is not supported",
 		CONF_DIR "/examples/09-tls-http2-server-and-tls-upstream.yaml:"
-		         "16:7: field \"tlsConfig\" is not supported yet",
-		CONF_DIR "/examples/09-tls-http2-server-and-tls-upstream.yaml:"
 		         "30:3: field \"roundTripper\" is not supported yet",
 		CONF_DIR "/examples/09-tls-http2-server-and-tls-upstream.yaml:"
 		         "42:7: kind core/v1 HTTPClient is not supported yet",
@@ -843,6 +841,38 @@ static const struct {
 	const char *text;
 	const char *want[16];
 } bad[] = {
+	{ "tlsConfig",
+	    EP SERVER "spec:\n"
+	              "  httpConfig:\n"
+	              "    listenConfig:\n"
+	              "      tlsConfig:\n"
+	              "        certKeyPairs: [{certFile: c.pem}]\n"
+	              "        minVersion: 1\n"
+	              "        nextProtos: [h2, spdy/3]\n"
+	              "        clientAuth: Sometimes\n"
+	              "        curvePreferences: [X25519, X25519]\n",
+	    { "t.yaml:17:21: field \"clientAuth\": invalid value \"Sometimes\" "
+	      "(expected one of NoClientCert, RequestClientCert, "
+	      "RequireAnyClientCert, VerifyClientCertIfGiven, "
+	      "RequireAndVerifyClientCert)",
+	        "t.yaml:18:36: field \"curvePreferences\": duplicate value "
+	        "\"X25519\"",
+	        "t.yaml:15:21: field \"minVersion\": unsupported TLS version 1 "
+	        "(769 = TLS 1.0, 770 = TLS 1.1, 771 = TLS 1.2, 772 = TLS 1.3)",
+	        "t.yaml:16:22: field \"nextProtos\": \"h2\": HTTP/2 is not "
+	        "supported",
+	        "t.yaml:16:26: field \"nextProtos\": unsupported protocol "
+	        "\"spdy/3\" (only \"http/1.1\")",
+	        "t.yaml:14:35: field \"certKeyPairs\": certFile and keyFile "
+	        "are "
+	        "both required" } },
+	{ "tlsConfig without certificates",
+	    EP SERVER "spec:\n"
+	              "  httpConfig:\n"
+	              "    listenConfig:\n"
+	              "      tlsConfig: {sessionTicketsDisabled: true}\n",
+	    { "t.yaml:13:18: field \"tlsConfig\": a TLS listener needs "
+	      "certKeyPairs" } },
 	{ "unknown fields",
 	    EP SERVER "spec:\n"
 	              "  foo: 1\n"
@@ -1207,7 +1237,8 @@ static const struct {
 	        "t.yaml:16:3: field \"http3Config\": HTTP/3 is not supported",
 	        "t.yaml:18:5: field \"allowHTTP2\": HTTP/2 is not supported",
 	        "t.yaml:19:5: field \"altSvc\" is not supported yet",
-	        "t.yaml:21:7: field \"tlsConfig\" is not supported yet",
+	        "t.yaml:21:18: field \"tlsConfig\": a TLS listener needs "
+	        "certKeyPairs",
 	        "t.yaml:23:7: field \"connectionLimit\" is not supported yet",
 	        "t.yaml:25:7: field \"middleware\" is not supported yet",
 	        "t.yaml:30:3: field \"tripperwares\" is not supported yet",

@@ -1,0 +1,387 @@
+"""TLS termination: certificates made at test time with the openssl CLI."""
+
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import AileronTestCase, free_port, run_aileron
+
+OPENSSL = shutil.which("openssl")
+CURL = shutil.which("curl")
+
+
+def sh(*args):
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class Pki:
+    """A CA, server certificates and client certificates in a temp dir."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="aileron-pki-")
+        self.ca("ca")
+        self.ca("other-ca")
+        self.leaf("a", "ca", ["a.test", "localhost"], ip="127.0.0.1")
+        self.leaf("b", "ca", ["b.test"])
+        self.leaf("client", "ca", [], client=True)
+        self.leaf("stranger", "other-ca", [], client=True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def ca(self, name):
+        sh(OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+           "-nodes", "-keyout", self.path(name + ".key"), "-out", self.path(name + ".pem"),
+           "-days", "2", "-subj", "/CN=%s" % name)
+
+    def leaf(self, name, ca, dns, ip=None, client=False, cn=None):
+        """Key name.key and certificate name.pem signed by ca."""
+        ext = self.path(name + ".ext")
+        with open(ext, "w") as f:
+            sans = ["DNS:%s" % d for d in dns] + (["IP:%s" % ip] if ip else [])
+            if sans:
+                f.write("subjectAltName=%s\n" % ",".join(sans))
+            f.write("extendedKeyUsage=%s\n" % ("clientAuth" if client else "serverAuth"))
+        sh(OPENSSL, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-keyout", self.path(name + ".key"), "-out", self.path(name + ".csr"),
+           "-subj", "/CN=%s" % (cn or name))
+        sh(OPENSSL, "x509", "-req", "-in", self.path(name + ".csr"), "-CA", self.path(ca + ".pem"),
+           "-CAkey", self.path(ca + ".key"), "-set_serial", str(int(time.time() * 1e6)),
+           "-out", self.path(name + ".pem"), "-days", "2", "-extfile", ext)
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def tls_config(port, upstream, tls, workers=2, server_extra=""):
+    """One TLS server in front of upstream; tls is the tlsConfig body (YAML, 8 spaces)."""
+    return """apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners:
+    - apiVersion: core/v1
+      kind: HTTPServer
+  processConfig:
+    workers: %d
+---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: "127.0.0.1:%d"
+  httpConfig:
+%s    listenConfig:
+      tlsConfig:
+%s  virtualHosts:
+    - handlers:
+        - handler:
+            apiVersion: core/v1
+            kind: ReverseProxyHandler
+---
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  loadBalancers:
+    - pathMatcher:
+        match: "/"
+        matchType: Prefix
+      upstreams:
+        - url: %s
+""" % (workers, port, server_extra, tls, upstream)
+
+
+def pairs(pki, *names):
+    return "        certKeyPairs:\n" + "".join(
+        "          - certFile: %s\n            keyFile: %s\n"
+        % (pki.path(n + ".pem"), pki.path(n + ".key")) for n in names)
+
+
+def client_ctx(pki, cert=None):
+    ctx = ssl.create_default_context(cafile=pki.path("ca.pem"))
+    if cert:
+        ctx.load_cert_chain(pki.path(cert + ".pem"), pki.path(cert + ".key"))
+    return ctx
+
+
+def https_get(port, ctx, sni="localhost", path="/", session=None, timeout=5):
+    """One HTTPS request; returns (status, body, ssl socket info dict)."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s = ctx.wrap_socket(raw, server_hostname=sni, session=session)
+    except BaseException:
+        raw.close()
+        raise
+    with s:
+        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                   % (path, sni)).encode())
+        data = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+        head, _, body = data.partition(b"\r\n\r\n")
+        info = {"cert": s.getpeercert(binary_form=True), "session": s.session,
+                "reused": s.session_reused, "version": s.version()}
+        return int(head.split(b" ")[1]), body, info
+
+
+def cert_cn(der):
+    """The subject CN of a DER certificate, via the openssl CLI."""
+    p = subprocess.run([OPENSSL, "x509", "-inform", "DER", "-noout", "-subject"],
+                       input=der, stdout=subprocess.PIPE, check=True)
+    return p.stdout.decode().strip().split("CN")[-1].strip(" =")
+
+
+@unittest.skipIf(OPENSSL is None, "no openssl CLI")
+class TlsTest(AileronTestCase):
+    allowed_errors = ("reload failed", "cannot load", "cannot open")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki = Pki()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pki.cleanup()
+
+    def start_tls(self, tls, workers=2, env=None, server_extra=""):
+        up = self.upstream()
+        port = free_port()
+        a = self.start(tls_config(port, up.url, tls, workers, server_extra), port, env=env)
+        return a, up, port
+
+    @unittest.skipIf(CURL is None, "no curl")
+    def test_https_through_to_upstream(self):
+        a, up, port = self.start_tls(pairs(self.pki, "a"))
+        out = subprocess.run(
+            [CURL, "-sS", "--cacert", self.pki.path("ca.pem"),
+             "https://localhost:%d/hello?x=1" % port],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stdout, b"ok")
+        self.assertEqual(up.requests[-1].target, "/hello?x=1")
+        self.assertEqual(up.requests[-1].header("X-Forwarded-Proto"), "https")
+        # Python's ssl: keep-alive, two requests on one connection.
+        ctx = client_ctx(self.pki)
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                             server_hostname="localhost") as s:
+            for i in range(2):
+                s.sendall(b"GET /k%d HTTP/1.1\r\nHost: localhost\r\n\r\n" % i)
+                data = b""
+                while not data.endswith(b"ok"):
+                    d = s.recv(65536)
+                    self.assertTrue(d)
+                    data += d
+                self.assertTrue(data.startswith(b"HTTP/1.1 200 "))
+            self.assertEqual(s.version(), "TLSv1.3")
+        self.assertEqual([r.target for r in up.requests[-2:]], ["/k0", "/k1"])
+        # Plain HTTP on the TLS port gets Go's 400, and the worker lives.
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(s.recv(4096), b"HTTP/1.0 400 Bad Request\r\n\r\n"
+                             b"Client sent an HTTP request to an HTTPS server.\n")
+        self.assertEqual(https_get(port, ctx)[0], 200)
+
+    def test_sni_picks_the_certificate(self):
+        a, up, port = self.start_tls(pairs(self.pki, "a", "b"))
+        ctx = client_ctx(self.pki)
+        self.assertEqual(cert_cn(https_get(port, ctx, sni="b.test")[2]["cert"]), "b")
+        self.assertEqual(cert_cn(https_get(port, ctx, sni="a.test")[2]["cert"]), "a")
+        # An unknown name or no SNI at all: the first pair.
+        ctx.check_hostname = False
+        self.assertEqual(cert_cn(https_get(port, ctx, sni="zzz.test")[2]["cert"]), "a")
+        self.assertEqual(cert_cn(https_get(port, ctx, sni=None)[2]["cert"]), "a")
+
+    def test_mutual_tls(self):
+        tls = pairs(self.pki, "a") + (
+            "        clientAuth: RequireAndVerifyClientCert\n"
+            "        clientCAs: [%s]\n" % self.pki.path("ca.pem"))
+        a, up, port = self.start_tls(tls)
+        self.assertEqual(https_get(port, client_ctx(self.pki, "client"))[0], 200)
+        for who in (None, "stranger"):
+            with self.assertRaises((ssl.SSLError, ConnectionError), msg=who):
+                https_get(port, client_ctx(self.pki, who))
+        self.assertEqual(len(up.requests), 1)
+        self.assertIn("TLS handshake error", a.output())
+
+    def test_request_client_cert_accepts_any(self):
+        tls = pairs(self.pki, "a") + "        clientAuth: RequireAnyClientCert\n"
+        a, up, port = self.start_tls(tls)
+        self.assertEqual(https_get(port, client_ctx(self.pki, "stranger"))[0], 200)
+        with self.assertRaises((ssl.SSLError, ConnectionError)):
+            https_get(port, client_ctx(self.pki))
+
+    def tls11_client(self):
+        ctx = client_ctx(self.pki)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+        ctx.set_ciphers("DEFAULT@SECLEVEL=0")  # OpenSSL 3 clients refuse 1.1 otherwise
+        return ctx
+
+    def test_tls11_refused_by_default(self):
+        a, up, port = self.start_tls(pairs(self.pki, "a"))
+        with self.assertRaises(ssl.SSLError):
+            https_get(port, self.tls11_client())
+        self.assertIn("unsupported protocol", a.output())
+        # The same client works when the server allows TLS 1.1: the
+        # refusal above is the server's.
+        a2, up2, port2 = self.start_tls(pairs(self.pki, "a") + "        minVersion: 770\n")
+        status, _, info = https_get(port2, self.tls11_client())
+        self.assertEqual((status, info["version"]), (200, "TLSv1.1"))
+
+    def test_versions_ciphers_curves(self):
+        tls = pairs(self.pki, "a") + (
+            "        maxVersion: 771\n"
+            "        tlsCipher: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]\n"
+            "        curvePreferences: [CurveP384]\n"
+            "        nextProtos: [http/1.1]\n")
+        a, up, port = self.start_tls(tls)
+        ctx = client_ctx(self.pki)
+        ctx.set_alpn_protocols(["h2", "http/1.1"])
+        raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            self.assertEqual(s.version(), "TLSv1.2")
+            self.assertEqual(s.cipher()[0], "ECDHE-ECDSA-AES256-GCM-SHA384")
+            self.assertEqual(s.selected_alpn_protocol(), "http/1.1")
+        # A client with only other suites (or only P-256) is refused.
+        ctx = client_ctx(self.pki)
+        ctx.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")
+        with self.assertRaises(ssl.SSLError):
+            https_get(port, ctx)
+
+    def test_resumption_across_workers(self):
+        a, up, port = self.start_tls(pairs(self.pki, "a"), workers=4,
+                                     env={"GATEWAY_LOG_LEVEL": "debug"})
+        ctx = client_ctx(self.pki)
+        status, _, info = https_get(port, ctx)
+        self.assertFalse(info["reused"])
+        for i in range(16):
+            status, _, info2 = https_get(port, ctx, session=info["session"])
+            self.assertEqual(status, 200)
+            self.assertTrue(info2["reused"], "attempt %d not resumed" % i)
+        # The same with openssl s_client and TLS 1.2 session tickets.
+        sess = os.path.join(a.dir, "sess.pem")
+        base = [OPENSSL, "s_client", "-connect", "127.0.0.1:%d" % port, "-tls1_2"]
+        out = subprocess.run(base + ["-sess_out", sess], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=10)
+        self.assertIn(b"\nNew, ", out.stdout)
+        for i in range(6):
+            out = subprocess.run(base + ["-sess_in", sess], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=10)
+            self.assertIn(b"\nReused, ", out.stdout)
+        pids = {l["pid"] for l in a.log_lines()
+                if isinstance(l, dict) and l.get("msg", "").endswith(" resumed")}
+        self.assertGreaterEqual(len(pids), 2, "resumed handshakes all in one worker")
+
+    def test_session_tickets_disabled(self):
+        a, up, port = self.start_tls(pairs(self.pki, "a") + "        sessionTicketsDisabled: true\n")
+        ctx = client_ctx(self.pki)
+        _, _, info = https_get(port, ctx)
+        _, _, info2 = https_get(port, ctx, session=info["session"])
+        self.assertFalse(info2["reused"])
+
+    def test_stalled_handshake_does_not_block_the_worker(self):
+        a, up, port = self.start_tls(pairs(self.pki, "a"), workers=1,
+                                     server_extra="    readHeaderTimeout: 1\n")
+        ctx = client_ctx(self.pki)
+        stalled = socket.create_connection(("127.0.0.1", port), timeout=5)
+        half = socket.create_connection(("127.0.0.1", port), timeout=5)
+        # Half a ClientHello: the handshake waits, parked.
+        half.sendall(bytes.fromhex("160301020001"))
+        t0 = time.monotonic()
+        self.assertEqual(https_get(port, ctx)[0], 200)
+        self.assertLess(time.monotonic() - t0, 0.9)
+        # Both are closed when the handshake timeout passes.
+        for s in (stalled, half):
+            s.settimeout(5)
+            self.assertIn(s.recv(100), (b"",))
+            s.close()
+        self.assertLess(time.monotonic() - t0, 3)
+        self.assertEqual(https_get(port, ctx)[0], 200)
+
+    def test_reload_serves_renewed_certificate(self):
+        d = tempfile.mkdtemp(prefix="aileron-renew-", dir=self.pki.dir)
+        cert, key = os.path.join(d, "s.pem"), os.path.join(d, "s.key")
+        shutil.copy(self.pki.path("a.pem"), cert)
+        shutil.copy(self.pki.path("a.key"), key)
+        tls = "        certKeyPairs:\n          - {certFile: %s, keyFile: %s}\n" % (cert, key)
+        a, up, port = self.start_tls(tls)
+        ctx = client_ctx(self.pki)
+        first = https_get(port, ctx)[2]["cert"]
+        self.pki.leaf("renewed", "ca", ["localhost"], cn="renewed")
+        shutil.copy(self.pki.path("renewed.pem"), cert)
+        shutil.copy(self.pki.path("renewed.key"), key)
+        a.signal(signal.SIGHUP)
+        self.wait_for(lambda: cert_cn(https_get(port, ctx)[2]["cert"]) == "renewed")
+        # A broken certificate: the reload fails, the running one stays.
+        with open(cert, "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n")
+        a.signal(signal.SIGHUP)
+        self.wait_for(lambda: "reload failed" in a.output())
+        self.assertIn("cannot load certificate \"%s\"" % cert, a.output())
+        self.assertEqual(cert_cn(https_get(port, ctx)[2]["cert"]), "renewed")
+        self.assertNotEqual(first, https_get(port, ctx)[2]["cert"])
+
+    def wait_for(self, cond, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if cond():
+                    return
+            except (OSError, ssl.SSLError):
+                pass
+            time.sleep(0.1)
+        self.fail("condition not met in %s s" % timeout)
+
+    def test_config_errors(self):
+        d = tempfile.mkdtemp(prefix="aileron-conf-", dir=self.pki.dir)
+        path = os.path.join(d, "c.yaml")
+        missing = self.pki.path("missing.pem")
+        cases = [
+            ("        certKeyPairs:\n          - certFile: %s\n            keyFile: %s\n"
+             % (missing, self.pki.path("a.key")),
+             '18:23: field "certFile": cannot open "%s": No such file or directory' % missing),
+            ("        certKeyPairs:\n          - certFile: %s\n            keyFile: %s\n"
+             % (self.pki.path("a.pem"), self.pki.path("b.key")),
+             '19:22: field "keyFile": private key "%s" does not match certificate'
+             % self.pki.path("b.key")),
+            ("        certKeyPairs:\n          - certFile: %s\n            keyFile: %s\n"
+             % (self.pki.path("a.key"), self.pki.path("a.key")),
+             'field "certFile": cannot load certificate'),
+            (pairs(self.pki, "a") + "        clientCAs: [%s]\n        clientAuth: "
+             "RequireAndVerifyClientCert\n" % missing,
+             '20:20: field "clientCAs": cannot open "%s"' % missing),
+            (pairs(self.pki, "a") + "        nextProtos: [h2, http/1.1]\n",
+             '20:22: field "nextProtos": "h2": HTTP/2 is not supported'),
+            (pairs(self.pki, "a") + "        minVersion: 772\n        maxVersion: 771\n",
+             'field "minVersion": 772 is above maxVersion 771'),
+            (pairs(self.pki, "a") + "        minVersion: 768\n",
+             'field "minVersion": unsupported TLS version 768'),
+            (pairs(self.pki, "a") + "        tlsCipher: [TLS_BOGUS]\n",
+             'field "tlsCipher": invalid value "TLS_BOGUS"'),
+            ("        clientAuth: RequireAnyClientCert\n",
+             'field "tlsConfig": a TLS listener needs certKeyPairs'),
+        ]
+        for tls, want in cases:
+            with open(path, "w") as f:
+                f.write(tls_config(1, "http://127.0.0.1:1", tls))
+            rc, out = run_aileron(["-c", "-f", path])
+            self.assertEqual(rc, 1, out)
+            self.assertIn(want, out)
+        # ${VAR} in file names.
+        with open(path, "w") as f:
+            f.write(tls_config(1, "http://127.0.0.1:1",
+                               "        certKeyPairs:\n          - certFile: ${PKI}/a.pem\n"
+                               "            keyFile: ${PKI}/a.key\n"))
+        rc, out = run_aileron(["-c", "-f", path], env=dict(os.environ, PKI=self.pki.dir))
+        self.assertEqual((rc, out.strip()), (0, "aileron: configuration is valid"))
+
+
+if __name__ == "__main__":
+    unittest.main()
