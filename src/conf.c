@@ -1901,6 +1901,8 @@ conf_check_tls(struct loader *ld, void *obj, yaml_node_t *node)
 	t->pos = conf_node_pos(ld, node);
 	t->client_cas_pos =
 	    conf_node_pos(ld, conf_field_node(ld, node, "clientCAs"));
+	t->root_cas_pos =
+	    conf_node_pos(ld, conf_field_node(ld, node, "rootCAs"));
 	bad = conf_check_tls_version(
 	          ld, node, "minVersion", &t->min_version, 0x0303) < 0;
 	bad |= conf_check_tls_version(

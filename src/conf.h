@@ -185,6 +185,7 @@ struct conf_tls {
 	int renegotiation;                  /* accepted; never renegotiates */
 	struct conf_pos pos;                /* the tlsConfig mapping */
 	struct conf_pos client_cas_pos;     /* the clientCAs list */
+	struct conf_pos root_cas_pos;       /* the rootCAs list */
 	void *rt; /* built by tls.c at load: the SSL_CTXs (struct tls_server) */
 };
 

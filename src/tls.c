@@ -1,6 +1,8 @@
 /* TLS contexts: built in the master when the config is loaded, used by workers after fork. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -474,6 +476,105 @@ tls_conf_free(struct conf *c)
 			t->rt = NULL;
 		}
 	}
+}
+
+/* rootCAs: trusted for upstream certificates, with the system's CAs. */
+static int
+tls_ctx_root_cas(SSL_CTX *ctx, const struct conf_tls *t, struct tls_report *rp)
+{
+	char ebuf[256];
+	size_t i;
+	int before = rp->nerrors;
+
+	if (t->insecure_skip_verify) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+		return 0;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (!SSL_CTX_set_default_verify_paths(ctx))
+		ERR_clear_error();
+	for (i = 0; i < t->nroot_cas; i++) {
+		const char *f = t->root_cas[i];
+
+		if (tls_check_file(rp, &t->root_cas_pos, "rootCAs", f) < 0)
+			continue;
+		if (!SSL_CTX_load_verify_locations(ctx, f, NULL))
+			tls_report(rp, &t->root_cas_pos,
+			    "field \"rootCAs\": cannot load CA certificates "
+			    "from \"%s\": %s",
+			    f, tls_error_string(ebuf, sizeof(ebuf)));
+	}
+	return rp->nerrors > before ? -1 : 0;
+}
+
+SSL_CTX *
+tls_client_ctx_new(const struct conf_tls *t, conf_error_fn err, void *ctx)
+{
+	struct tls_report rp = { err, ctx, 0, 0 };
+	unsigned char alpn[256];
+	char ebuf[256];
+	size_t i, o = 0;
+	SSL_CTX *c;
+
+	if ((c = SSL_CTX_new(TLS_client_method())) == NULL) {
+		tls_report(&rp, &t->pos, "tlsConfig: %s",
+		    tls_error_string(ebuf, sizeof(ebuf)));
+		return NULL;
+	}
+	if (t->session_tickets_disabled)
+		SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+	if (t->renegotiation == 0)
+		SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+	for (i = 0; i < t->nnext_protos; i++) {
+		size_t n = strlen(t->next_protos[i]);
+
+		if (n == 0 || n > 255 || o + 1 + n > sizeof(alpn))
+			continue;
+		alpn[o++] = (unsigned char)n;
+		memcpy(alpn + o, t->next_protos[i], n);
+		o += n;
+	}
+	if (tls_ctx_protocol(c, t, &rp) < 0 ||
+	    tls_ctx_root_cas(c, t, &rp) < 0 ||
+	    (t->npairs > 0 && tls_ctx_cert(c, &t->pairs[0], &rp) < 0) ||
+	    (o > 0 && SSL_CTX_set_alpn_protos(c, alpn, (unsigned)o) != 0)) {
+		SSL_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+SSL *
+tls_client_ssl_new(
+    SSL_CTX *sctx, const struct conf_tls *t, int fd, const char *host)
+{
+	const char *name =
+	    t != NULL && t->server_name != NULL && *t->server_name != '\0'
+	    ? t->server_name
+	    : host;
+	unsigned char addr[16];
+	char ebuf[256];
+	int ip;
+	SSL *ssl;
+
+	ip = inet_pton(AF_INET, name, addr) == 1 ||
+	    inet_pton(AF_INET6, name, addr) == 1;
+	if ((ssl = SSL_new(sctx)) == NULL || !SSL_set_fd(ssl, fd))
+		goto fail;
+	if (ip) {
+		if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name))
+			goto fail;
+	} else if (!SSL_set_tlsext_host_name(ssl, name) ||
+	    !SSL_set1_host(ssl, name))
+		goto fail;
+	SSL_set_connect_state(ssl);
+	return ssl;
+fail:
+	log_warnx("TLS client for %s: %s", name,
+	    tls_error_string(ebuf, sizeof(ebuf)));
+	SSL_free(ssl);
+	return NULL;
 }
 
 SSL *

@@ -38,6 +38,24 @@ SSL_CTX *tls_server_ctx(const struct tls_server *ts);
  */
 SSL *tls_server_ssl_new(const struct conf_tls *t, int fd);
 
+/*
+ * A client context for TLS to upstreams from t (HTTPClient tlsConfig):
+ * versions, tlsCipher, curvePreferences, rootCAs (added to the system's
+ * CAs) unless insecureSkipVerify, the first certKeyPairs entry as the
+ * client certificate, nextProtos as ALPN, sessionTicketsDisabled,
+ * renegotiation (Never refuses it).  NULL after reporting through err.
+ */
+SSL_CTX *tls_client_ctx_new(
+    const struct conf_tls *t, conf_error_fn err, void *ctx);
+
+/*
+ * A client-side SSL on connected socket fd for upstream host: SNI and
+ * certificate verification use t->server_name if set, else host (an IP
+ * address is verified as one and sent no SNI).  NULL on error (logged).
+ */
+SSL *tls_client_ssl_new(
+    SSL_CTX *sctx, const struct conf_tls *t, int fd, const char *host);
+
 /* "TLSv1.3 TLS_AES_128_GCM_SHA256 resumed" for logs (static buffer). */
 const char *tls_describe(SSL *ssl);
 
