@@ -565,9 +565,15 @@ tls_client_ssl_new(
 	if (ip) {
 		if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name))
 			goto fail;
-	} else if (!SSL_set_tlsext_host_name(ssl, name) ||
-	    !SSL_set1_host(ssl, name))
-		goto fail;
+	} else {
+		char sni[256]; /* the macro takes a char * */
+
+		if ((size_t)snprintf(sni, sizeof(sni), "%s", name) >=
+		        sizeof(sni) ||
+		    !SSL_set_tlsext_host_name(ssl, sni) ||
+		    !SSL_set1_host(ssl, name))
+			goto fail;
+	}
 	SSL_set_connect_state(ssl);
 	return ssl;
 fail:
