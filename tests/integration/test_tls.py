@@ -305,6 +305,58 @@ class TlsTest(AileronTestCase):
         self.assertLess(time.monotonic() - t0, 3)
         self.assertEqual(https_get(port, ctx)[0], 200)
 
+    def test_handshake_resumes_after_partial_client_hello(self):
+        a, up, port = self.start_tls(pairs(self.pki, "a"), workers=1)
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = client_ctx(self.pki).wrap_bio(inc, out, server_hostname="localhost")
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            with self.assertRaises(ssl.SSLWantReadError):
+                obj.do_handshake()
+            hello = out.read()
+            s.sendall(hello[:7])
+            time.sleep(0.2)  # the worker parks the handshake meanwhile
+            self.assertEqual(https_get(port, client_ctx(self.pki))[0], 200)
+            s.sendall(hello[7:])
+            while True:
+                d = s.recv(65536)
+                self.assertTrue(d, "closed during the handshake")
+                inc.write(d)
+                try:
+                    obj.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    s.sendall(out.read())
+            obj.write(b"GET /split HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            s.sendall(out.read())
+            data = b""
+            while not data.endswith(b"ok"):
+                d = s.recv(65536)
+                self.assertTrue(d)
+                inc.write(d)
+                try:
+                    while True:
+                        chunk = obj.read(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
+                    pass
+            self.assertTrue(data.startswith(b"HTTP/1.1 200 "), data)
+        self.assertEqual(up.requests[-1].target, "/split")
+
+    def test_idle_connection_closed_with_close_notify(self):
+        a, up, port = self.start_tls(pairs(self.pki, "a"), server_extra="    idleTimeout: 1\n")
+        raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+        with client_ctx(self.pki).wrap_socket(raw, server_hostname="localhost",
+                                              suppress_ragged_eofs=False) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            data = b""
+            while not data.endswith(b"ok"):
+                data += s.recv(65536)
+            # A TLS close (close_notify) reads as b""; a bare TCP close
+            # would raise SSLEOFError here.
+            self.assertEqual(s.recv(100), b"")
+
     def test_reload_serves_renewed_certificate(self):
         d = tempfile.mkdtemp(prefix="aileron-renew-", dir=self.pki.dir)
         cert, key = os.path.join(d, "s.pem"), os.path.join(d, "s.key")
