@@ -313,14 +313,18 @@ worker_serve_ready(struct worker *w, size_t first, size_t nready)
 		worker_run_client(w, ready[i]);
 }
 
-/* On stop: drop idle keep-alive connections, keep heads in progress. */
+/*
+ * On stop: drop idle keep-alive connections.  Heads in progress and new
+ * connections that have not sent their first request yet are kept: their
+ * first request is served (or they time out).
+ */
 static void
 worker_drop_idle(struct worker *w)
 {
 	size_t i = w->nclients;
 
 	while (i-- > 0)
-		if (w->clients[i]->saved_len == 0)
+		if (w->clients[i]->saved_len == 0 && w->clients[i]->nreq > 0)
 			worker_drop(w, i);
 }
 
