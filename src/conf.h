@@ -70,6 +70,18 @@ struct conf_param_matcher {
 	void **compiled; /* per pattern, for regex types */
 };
 
+/*
+ * Health of one upstream, shared by all workers of a generation (mapped
+ * MAP_SHARED by health_build in the master); see health.h.
+ */
+struct conf_upstream_shared {
+	uint32_t down;       /* taken out: by passive or active checks */
+	uint32_t fails;      /* consecutive passive failures */
+	int64_t down_until;  /* passive: monotonic ms when it may return */
+	uint32_t active_bad; /* the last active probe failed */
+	uint32_t pad;
+};
+
 struct conf_upstream {
 	char *url;       /* as written, trailing '/' trimmed */
 	int tls;         /* https */
@@ -84,6 +96,7 @@ struct conf_upstream {
 	int initial_delay;         /* initialDelay, as written */
 	int health_check_interval; /* healthCheckInterval, as written */
 	char *health_check_addr;   /* healthCheckAddr, or NULL */
+	struct conf_upstream_shared *shared; /* health; NULL: always up */
 	struct conf_pos pos;
 };
 
@@ -111,6 +124,7 @@ struct conf_lb {
 	int hash_source; /* enum conf_hash_source */
 	char *hash_key;
 	struct conf_lb_shared *shared; /* set by the master before fork */
+	void *balance; /* hash ring / Maglev table built by balance_build */
 	struct conf_pos pos;
 };
 

@@ -904,7 +904,9 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 	struct route_req rr;
 	struct conf_proxy *p;
 	struct conf_lb *lb;
-	size_t plen, qlen;
+	char client[INET6_ADDRSTRLEN + 16], hbuf[4096];
+	const char *key;
+	size_t plen, qlen, klen;
 	int dlen, idx, close_after = m->body != HTTP_BODY_NONE;
 
 	if (m->target.len == 1 && target[0] == '*' &&
@@ -943,7 +945,11 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 	    (lb = route_select_lb(p, &rr, px->upath, sizeof(px->upath))) ==
 	        NULL)
 		return proxy_error(px, cl, m, 404, close_after);
-	if ((idx = balance_pick(lb, cl->ip, strlen(cl->ip))) < 0)
+	/* ClientAddr hashes Go's RemoteAddr: "ip:port", "[v6]:port". */
+	snprintf(client, sizeof(client),
+	    strchr(cl->ip, ':') != NULL ? "[%s]:%s" : "%s:%s", cl->ip, cl->port);
+	key = route_hash_key(lb, &rr, client, hbuf, sizeof(hbuf), &klen);
+	if ((idx = balance_pick(lb, key, klen)) < 0)
 		return proxy_error(px, cl, m, 502, close_after);
 	return proxy_forward(px, cl, m, &lb->upstreams[idx], query, qlen);
 }
