@@ -947,7 +947,8 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 		return proxy_error(px, cl, m, 404, close_after);
 	/* ClientAddr hashes Go's RemoteAddr: "ip:port", "[v6]:port". */
 	snprintf(client, sizeof(client),
-	    strchr(cl->ip, ':') != NULL ? "[%s]:%s" : "%s:%s", cl->ip, cl->port);
+	    strchr(cl->ip, ':') != NULL ? "[%s]:%s" : "%s:%s", cl->ip,
+	    cl->port);
 	key = route_hash_key(lb, &rr, client, hbuf, sizeof(hbuf), &klen);
 	if ((idx = balance_pick(lb, key, klen)) < 0)
 		return proxy_error(px, cl, m, 502, close_after);

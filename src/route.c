@@ -196,7 +196,8 @@ route_add(struct route_server *rs, const char *host, const char *path,
 {
 	struct route_entry *e;
 	size_t plen = strlen(path);
-	int trailing = plen > 0 && path[plen - 1] == '/';
+	int trailing = plen > 0 && path[plen - 1] == '/', rc;
+	char *shown;
 
 	rs->entries =
 	    realloc(rs->entries, (rs->nentries + 1) * sizeof(*rs->entries));
@@ -208,12 +209,14 @@ route_add(struct route_server *rs, const char *host, const char *path,
 	e->path = route_clean(path, trailing);
 	e->methods = methods;
 	e->proxy = proxy;
-	if (route_parse_pattern(e) < 0) {
+	if ((shown = strdup(e->path)) == NULL)
+		fatal("strdup");
+	rc = route_parse_pattern(e);
+	if (rc < 0)
 		log_error("%s: invalid pattern \"%s\"",
-		    proxy->id ? proxy->id : "proxy", path);
-		return -1;
-	}
-	return 0;
+		    proxy->id ? proxy->id : "proxy", shown);
+	free(shown);
+	return rc;
 }
 
 /* Intersect two method sets where 0 means "all". */
