@@ -1759,16 +1759,159 @@ static const struct conf_field conf_lb_fields[] = {
 static const struct conf_table conf_lb_table = { conf_lb_fields,
 	conf_check_lb };
 
+/* ReverseProxyHandler spec: the proxy plus its roundTripper reference. */
+struct proxy_spec {
+	struct conf_proxy px; /* first: documents point at it */
+	struct conf_ref *round_tripper;
+};
+
+/* roundTripper: resolved to a core/v1 HTTPClient in conf_resolve. */
+static int
+conf_set_round_tripper(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct proxy_spec *ps = obj;
+	struct conf_ref *r = arena_alloc(ld->arena, sizeof(*r));
+
+	(void)f;
+	(void)key;
+	if (conf_is_null(v))
+		return 0;
+	if (conf_parse_object(ld, v, &conf_ref_table, r) < 0 || r->id == NULL)
+		return -1;
+	ps->round_tripper = r;
+	return 0;
+}
+
 static const struct conf_field conf_proxy_fields[] = {
-	FSTRS("patterns", struct conf_proxy, patterns, npatterns, CF_UNIQUE),
-	FMETHODS("methods", struct conf_proxy, methods),
+	FSTRS("patterns", struct proxy_spec, px.patterns, px.npatterns,
+	    CF_UNIQUE),
+	FMETHODS("methods", struct proxy_spec, px.methods),
 	FUNSUP("tripperwares", NULL),
-	FUNSUP("roundTripper", NULL),
-	FLIST("loadBalancers", struct conf_proxy, lbs, nlbs, struct conf_lb,
-	    &conf_lb_table),
+	FFUNC("roundTripper", conf_set_round_tripper, 0),
+	FLIST("loadBalancers", struct proxy_spec, px.lbs, px.nlbs,
+	    struct conf_lb, &conf_lb_table),
 	FEND,
 };
 static const struct conf_table conf_proxy_table = { conf_proxy_fields, NULL };
+
+/*
+ * core/v1 HTTPClient (HTTP/1.1 transport only).
+ */
+
+/* retryConfig.retryStatusCodes: unique status codes. */
+static int
+conf_set_retry_status(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct conf_client *cc = obj;
+	yaml_node_item_t *it;
+	size_t n, i, j;
+
+	(void)f;
+	if (conf_is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		conf_expected(ld, key, v, "a list");
+		return -1;
+	}
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	cc->retry_status = arena_alloc(ld->arena, (n + 1) * sizeof(int32_t));
+	for (i = 0, it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++, i++) {
+		yaml_node_t *e = yaml_document_get_node(ld->doc, *it);
+		int64_t code;
+
+		if (conf_get_int(ld, key, e, 100, 999, &code) < 0)
+			return -1;
+		for (j = 0; j < cc->nretry_status; j++)
+			if (cc->retry_status[j] == code) {
+				conf_errorn(ld, e,
+				    "field \"%s\": duplicate value %" PRId64,
+				    key, code);
+				return -1;
+			}
+		cc->retry_status[cc->nretry_status++] = (int32_t)code;
+	}
+	return 0;
+}
+
+static const struct conf_field conf_retry_fields[] = {
+	FINT("maxRetry", struct conf_client, max_retry, 0, 100),
+	FINT("maxContentLength", struct conf_client, max_content_length, 0,
+	    16777216),
+	FFUNC("retryStatusCodes", conf_set_retry_status, 0),
+	FEND,
+};
+static const struct conf_table conf_retry_table = { conf_retry_fields, NULL };
+
+static const struct conf_field conf_dial_fields[] = {
+	FINT("timeout", struct conf_client, dial_timeout, INT32_MIN, INT32_MAX),
+	FUNSUP("tlsConfig", NULL),
+	FUNSUP("localAddress", NULL),
+	FUNSUP("replaceTargets", NULL),
+	FUNSUP("fallbackDelay", NULL),
+	FUNSUP("sockOption", NULL),
+	FEND,
+};
+static const struct conf_table conf_dial_table = { conf_dial_fields, NULL };
+
+static const struct conf_field conf_transport_fields[] = {
+	FUNSUP("tlsConfig", NULL),
+	FUNSUP("tlsHandshakeTimeout", NULL),
+	FBOOL("disableKeepAlives", struct conf_client, disable_keep_alives),
+	FBOOL("disableCompression", struct conf_client, disable_compression),
+	FINT("maxIdleConns", struct conf_client, max_idle_conns, 0, INT32_MAX),
+	FINT("maxIdleConnsPerHost", struct conf_client, max_idle_per_host, 0,
+	    INT32_MAX),
+	FINT("maxConnsPerHost", struct conf_client, max_conns_per_host, 0,
+	    INT32_MAX),
+	FINT("idleConnTimeout", struct conf_client, idle_timeout, INT64_MIN,
+	    CONF_MAX_SECONDS * 1000),
+	FINT("responseHeaderTimeout", struct conf_client,
+	    response_header_timeout, INT64_MIN, CONF_MAX_SECONDS * 1000),
+	FUNSUP("expectContinueTimeout", NULL),
+	FINT("maxResponseHeaderBytes", struct conf_client,
+	    max_response_header_bytes, INT64_MIN, INT64_MAX),
+	FUNSUP("writeBufferSize", NULL),
+	FUNSUP("readBufferSize", NULL),
+	FUNSUP("allowHTTP2", "HTTP/2 is not supported"),
+	FFLAT("dialConfig", &conf_dial_table),
+	FEND,
+};
+static const struct conf_table conf_transport_table = { conf_transport_fields,
+	NULL };
+
+/* Defaults of the HTTP/1.1 transport (reference 2.4), "non-zero wins". */
+static void
+conf_check_client(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_client *cc = obj;
+
+	(void)ld;
+	(void)node;
+	if (cc->dial_timeout == 0)
+		cc->dial_timeout = 10000;
+	else if (cc->dial_timeout < 0)
+		cc->dial_timeout = 0;
+	if (cc->idle_timeout < 0)
+		cc->idle_timeout = 0;
+	if (cc->response_header_timeout < 0)
+		cc->response_header_timeout = 0;
+	if (cc->max_response_header_bytes < 0)
+		cc->max_response_header_bytes = 0;
+}
+
+static const struct conf_field conf_client_fields[] = {
+	FUNSUP("tripperwares", NULL),
+	FFLAT("retryConfig", &conf_retry_table),
+	FFLAT("httpTransportConfig", &conf_transport_table),
+	FUNSUP("http2TransportConfig", "HTTP/2 is not supported"),
+	FUNSUP("http3TransportConfig", "HTTP/3 is not supported"),
+	FEND,
+};
+static const struct conf_table conf_client_table = { conf_client_fields,
+	conf_check_client };
 
 /*
  * core/v1 HTTPServer.
@@ -2144,7 +2287,9 @@ static const struct conf_kind conf_kind_server = { "core/v1", "HTTPServer",
 	KIND_OK, &conf_server_table, sizeof(struct srv_spec) };
 static const struct conf_kind conf_kind_proxy = { "core/v1",
 	"ReverseProxyHandler", KIND_OK, &conf_proxy_table,
-	sizeof(struct conf_proxy) };
+	sizeof(struct proxy_spec) };
+static const struct conf_kind conf_kind_client = { "core/v1", "HTTPClient",
+	KIND_OK, &conf_client_table, sizeof(struct conf_client) };
 
 #define LATER(av, k)                       \
 	{                                  \
@@ -2152,7 +2297,6 @@ static const struct conf_kind conf_kind_proxy = { "core/v1",
 	}
 /* Kinds of reference section 1 that aileron does not implement (yet). */
 static const struct conf_kind conf_kinds_later[] = {
-	LATER("core/v1", "HTTPClient"),
 	LATER("core/v1", "ErrorHandler"),
 	LATER("core/v1", "HTTPLogger"),
 	LATER("core/v1", "SLogger"),
@@ -2192,7 +2336,7 @@ static const struct conf_kind *
 conf_kind_find(const char *av, const char *kind)
 {
 	static const struct conf_kind *const ok[] = { &conf_kind_entrypoint,
-		&conf_kind_server, &conf_kind_proxy };
+		&conf_kind_server, &conf_kind_proxy, &conf_kind_client };
 	const struct conf_kind *k;
 	size_t i;
 
@@ -2257,6 +2401,8 @@ conf_doc_add(struct loader *ld, const struct conf_kind *kind, const char *av,
 		((struct srv_spec *)obj)->srv.pos = d->pos;
 	} else if (kind == &conf_kind_proxy)
 		((struct conf_proxy *)obj)->id = id;
+	else if (kind == &conf_kind_client)
+		((struct conf_client *)obj)->id = id;
 }
 
 /* apiVersion or kind as a string ("" if absent); -1 if not a string. */
@@ -2718,6 +2864,26 @@ conf_add_proxy(struct loader *ld, struct conf_proxy *px)
 	c->proxies[c->nproxies++] = px;
 }
 
+/* Resolve every ReverseProxyHandler's roundTripper to its HTTPClient. */
+static void
+conf_resolve_clients(struct loader *ld)
+{
+	struct proxy_spec *ps;
+	struct conf_doc *d;
+	size_t i;
+
+	for (i = 0; i < ld->ndocs; i++) {
+		if (ld->docs[i].kind != &conf_kind_proxy)
+			continue;
+		ps = ld->docs[i].obj;
+		if (ps->round_tripper == NULL)
+			continue;
+		if ((d = conf_resolve_ref(ld, ps->round_tripper,
+		         &conf_kind_client, "a roundTripper")) != NULL)
+			ps->px.client = d->obj;
+	}
+}
+
 static void
 conf_resolve(struct loader *ld)
 {
@@ -2737,6 +2903,7 @@ conf_resolve(struct loader *ld)
 		ld->pend[i].handler->kind = CONF_HANDLER_PROXY;
 		ld->pend[i].handler->proxy = d->obj;
 	}
+	conf_resolve_clients(ld);
 	for (i = 0; i < ld->ndocs && ep == NULL; i++)
 		if (ld->docs[i].kind == &conf_kind_entrypoint)
 			ep = &ld->docs[i];

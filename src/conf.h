@@ -128,8 +128,29 @@ struct conf_lb {
 	struct conf_pos pos;
 };
 
+/* core/v1 HTTPClient used as a proxy's roundTripper (HTTP/1.1 transport). */
+struct conf_client {
+	char *id;
+	/* times in milliseconds; 0 means none */
+	int64_t dial_timeout;            /* dialConfig.timeout (default 10 s) */
+	int64_t idle_timeout;            /* idleConnTimeout (default 60 s) */
+	int64_t response_header_timeout; /* responseHeaderTimeout */
+	int64_t max_response_header_bytes; /* 0: default (64 KiB) */
+	int32_t max_idle_conns;            /* per worker; 0: pool size */
+	int32_t max_idle_per_host;         /* per worker; 0: pool size */
+	int32_t max_conns_per_host;        /* accepted; see aileron.yaml(5) */
+	int disable_keep_alives;
+	int disable_compression;
+	/* retryConfig; max_retry 0: no retries */
+	int32_t max_retry;
+	int32_t max_content_length;
+	int32_t *retry_status;
+	size_t nretry_status;
+};
+
 struct conf_proxy {
-	char *id; /* apiVersion/kind/namespace/name */
+	char *id;                   /* apiVersion/kind/namespace/name */
+	struct conf_client *client; /* roundTripper; NULL: defaults */
 	char **patterns;
 	size_t npatterns;
 	conf_methods methods;

@@ -43,6 +43,12 @@ struct proxy {
 	char epath[PROXY_PATH_MAX * 3];
 };
 
+/* The built-in transport when a proxy names no roundTripper (reference 2.4). */
+static const struct conf_client proxy_default_client = {
+	.dial_timeout = UPSTREAM_DIAL_TIMEOUT_MS,
+	.idle_timeout = UPSTREAM_IDLE_TIMEOUT_MS,
+};
+
 /* What happened to a forwarded request. */
 enum proxy_result { PROXY_KEEP, PROXY_CLOSE };
 
@@ -265,8 +271,8 @@ proxy_out_xff(struct proxy *px, size_t *o, const struct http_msg *m,
  */
 static size_t
 proxy_build_request(struct proxy *px, const struct client *cl,
-    const struct http_msg *m, const struct conf_upstream *up, const char *query,
-    size_t qlen)
+    const struct http_msg *m, const struct conf_upstream *up,
+    const struct conf_client *cc, const char *query, size_t qlen)
 {
 	const char *buf = px->cbuf;
 	size_t o = 0;
@@ -319,6 +325,9 @@ proxy_build_request(struct proxy *px, const struct client *cl,
 			    proxy_out_field(px, &o, buf, &m->fields[i]) < 0)
 				return 0;
 	}
+	if (!m->conn_upgrade && cc->disable_keep_alives &&
+	    proxy_outs(px, &o, "Connection: close\r\n") < 0)
+		return 0;
 	if (m->body == HTTP_BODY_CHUNKED &&
 	    proxy_outs(px, &o, "Transfer-Encoding: chunked\r\n") < 0)
 		return 0;
@@ -431,19 +440,31 @@ proxy_upstream_status(int err)
  */
 static int
 proxy_read_response(struct proxy *px, struct client *cl, struct io *uio,
-    struct http_msg *r, int method, size_t *ulen, int *got)
+    const struct conf_client *cc, struct http_msg *r, int method, size_t *ulen,
+    int *got)
 {
 	struct http_limits lim;
+	int64_t deadline = cl->write_deadline;
 	size_t len = 0;
 	int rc;
 
 	memset(&lim, 0, sizeof(lim));
 	lim.max_head = PROXY_MAX_RESPONSE_HEAD;
+	if (cc->max_response_header_bytes > 0 &&
+	    cc->max_response_header_bytes < PROXY_MAX_RESPONSE_HEAD)
+		lim.max_head = (uint32_t)cc->max_response_header_bytes;
+	lim.max_line = lim.max_head;
+	if (cc->response_header_timeout > 0) {
+		int64_t rht = conn_deadline(cc->response_header_timeout);
+
+		if (deadline == 0 || rht < deadline)
+			deadline = rht;
+	}
 	*got = 0;
 	http_response_init(r, &lim, method);
 	for (;;) {
-		ssize_t n = conn_read(uio, px->ubuf + len,
-		    PROXY_UBUF_SIZE - len, cl->write_deadline);
+		ssize_t n = conn_read(
+		    uio, px->ubuf + len, PROXY_UBUF_SIZE - len, deadline);
 
 		if (n < 0)
 			return proxy_upstream_status(errno);
@@ -715,7 +736,7 @@ proxy_tunnel(struct proxy *px, struct client *cl, struct io *uio)
 static int
 proxy_send_request(struct proxy *px, struct client *cl,
     const struct http_msg *m, struct io *uio, size_t hlen, struct reqbody *rb,
-    ssize_t first, int *body_sent)
+    const char *body, size_t blen, int *body_sent)
 {
 	struct iovec iov[2];
 	ssize_t n;
@@ -723,11 +744,11 @@ proxy_send_request(struct proxy *px, struct client *cl,
 	*body_sent = 0;
 	iov[0].iov_base = px->obuf;
 	iov[0].iov_len = hlen;
-	iov[1].iov_base = px->cbuf + m->head_len;
-	iov[1].iov_len = (size_t)first;
+	iov[1].iov_base = (void *)(uintptr_t)body;
+	iov[1].iov_len = blen;
 	if (conn_writev(uio, iov, 2, cl->write_deadline) < 0)
 		return -1;
-	if (!rb->done && m->expect_continue && first == 0 &&
+	if (!rb->done && m->expect_continue && blen == 0 &&
 	    conn_write(&cl->io, "HTTP/1.1 100 Continue\r\n\r\n", 25,
 	        cl->write_deadline) < 0)
 		return -1;
@@ -743,24 +764,86 @@ proxy_send_request(struct proxy *px, struct client *cl,
 }
 
 /*
- * Forward one request to upstream up and relay the response.  Returns
- * PROXY_KEEP when the client connection may serve another request.
+ * Read a whole Content-Length body (first bytes already in cbuf) into a
+ * malloc'd buffer so that a retry can send it again.  NULL when the
+ * client fails.
+ */
+static char *
+proxy_buffer_body(struct proxy *px, struct client *cl, const struct http_msg *m,
+    struct reqbody *rb, size_t first)
+{
+	size_t len = (size_t)m->content_length;
+	char *b = malloc(len > 0 ? len : 1);
+	ssize_t n;
+
+	if (b == NULL)
+		fatal("malloc");
+	memcpy(b, px->cbuf + m->head_len, first);
+	if (!rb->done && m->expect_continue && first == 0 &&
+	    conn_write(&cl->io, "HTTP/1.1 100 Continue\r\n\r\n", 25,
+	        cl->write_deadline) < 0) {
+		free(b);
+		return NULL;
+	}
+	while ((n = proxy_body_read(px, cl, rb)) > 0) {
+		memcpy(b + first, px->bbuf, (size_t)n);
+		first += (size_t)n;
+	}
+	if (n < 0) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* Is status one of cc's retryStatusCodes? */
+static int
+proxy_retry_status(const struct conf_client *cc, int status)
+{
+	size_t i;
+
+	for (i = 0; i < cc->nretry_status; i++)
+		if (cc->retry_status[i] == status)
+			return 1;
+	return 0;
+}
+
+/* Sleep before retry n (0-based): full jitter, base 1 ms, cap 10 s. */
+static void
+proxy_backoff(unsigned n)
+{
+	uint32_t cap = n >= 14 ? 10000 : (1u << n);
+
+	if (cap > 10000)
+		cap = 10000;
+	(void)poll(NULL, 0, (int)arc4random_uniform(cap + 1));
+}
+
+/*
+ * Forward one request to upstream up through client cc and relay the
+ * response.  Returns PROXY_KEEP when the client connection may serve
+ * another request.
  */
 static enum proxy_result
 proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
-    const struct conf_upstream *up, const char *query, size_t qlen)
+    const struct conf_upstream *up, const struct conf_client *cc,
+    const char *query, size_t qlen)
 {
 	struct http_msg *r = &px->resp;
 	struct io uio = { -1, NULL };
 	struct reqbody rb;
 	struct respbody sb;
-	size_t hlen, ulen = 0, rlen;
+	size_t hlen, ulen = 0, rlen, blen;
 	ssize_t first;
-	int reused, rc, got, sent, attempt, keep, mode;
+	char *replay = NULL;
+	const char *body;
+	int reused, rc, got, sent, keep, mode, status, stale = 0;
+	int replayable;
+	unsigned attempt;
 	enum proxy_result res = PROXY_CLOSE;
 
 	memset(&rb, 0, sizeof(rb));
-	if ((hlen = proxy_build_request(px, cl, m, up, query, qlen)) == 0) {
+	if ((hlen = proxy_build_request(px, cl, m, up, cc, query, qlen)) == 0) {
 		res = proxy_error(px, cl, m, 500, 1);
 		goto out;
 	}
@@ -768,32 +851,64 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		res = proxy_plain_error(px, cl, 400);
 		goto out;
 	}
+	/* Only what can be sent again is retried: no body, or a small one. */
+	replayable = cc->max_retry > 0 &&
+	    (m->body == HTTP_BODY_NONE ||
+	        (m->body == HTTP_BODY_LENGTH &&
+	            m->content_length <= (uint64_t)cc->max_content_length));
+	body = px->cbuf + m->head_len;
+	blen = (size_t)first;
+	if (replayable && m->body == HTTP_BODY_LENGTH && !rb.done) {
+		if ((replay = proxy_buffer_body(px, cl, m, &rb, blen)) == NULL)
+			goto out;
+		body = replay;
+		blen = (size_t)m->content_length;
+	}
 	for (attempt = 0;; attempt++) {
-		if (upstream_get(px->pool, up, &uio, &reused) < 0) {
+		if (upstream_get(px->pool, up, cc, &uio, &reused) < 0) {
+			status = proxy_upstream_status(errno);
 			log_error("upstream %s: connect: %s", up->url,
 			    strerror(errno));
-			res = proxy_error(
-			    px, cl, m, proxy_upstream_status(errno), !rb.done);
-			goto out;
+			goto failed;
 		}
 		rc = proxy_send_request(
-		    px, cl, m, &uio, hlen, &rb, first, &sent);
+		    px, cl, m, &uio, hlen, &rb, body, blen, &sent);
 		if (rc == -2)
 			goto out; /* client failed while sending the body */
 		if (rc == 0)
 			rc = proxy_read_response(
-			    px, cl, &uio, r, m->method_id, &ulen, &got);
+			    px, cl, &uio, cc, r, m->method_id, &ulen, &got);
 		else
 			got = 0;
-		if (rc == HTTP_PARSE_DONE)
-			break;
-		/* A pooled connection the upstream closed: retry once. */
-		if (reused && !got && !sent && attempt == 0 && rc != 504) {
+		if (rc == HTTP_PARSE_DONE) {
+			if (!replayable || !proxy_retry_status(cc, r->status))
+				break;
 			conn_close(&uio);
+			status = 502;
+			log_error("upstream %s: status %d (attempt %u)",
+			    up->url, r->status, attempt + 1);
+			goto failed;
+		}
+		/* A pooled connection the upstream closed: retry once. */
+		if (reused && !got && (!sent || replayable) && !stale &&
+		    rc != 504) {
+			conn_close(&uio);
+			stale = 1;
+			attempt--;
 			continue;
 		}
+		conn_close(&uio);
+		status = rc == 504 ? 504 : 502;
 		log_error("upstream %s: no valid response (%d)", up->url, rc);
-		res = proxy_error(px, cl, m, rc == 504 ? 504 : 502, !rb.done);
+	failed:
+		if (replayable && attempt < (unsigned)cc->max_retry) {
+			proxy_backoff(attempt);
+			continue;
+		}
+		/* Retries exhausted: 502 whatever the last failure was. */
+		if (replayable)
+			status = 502;
+		res = proxy_error(px, cl, m, status, !rb.done);
 		goto out;
 	}
 	if (r->status == 101) {
@@ -850,10 +965,11 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 	}
 	if (r->keep_alive && sb.mode != RESP_CLOSE && sb.mode != RESP_RECHUNK &&
 	    rb.done) {
-		upstream_put(px->pool, up, &uio);
+		upstream_put(px->pool, up, cc, &uio);
 	}
 	res = keep ? PROXY_KEEP : PROXY_CLOSE;
 out:
+	free(replay);
 	if (uio.fd >= 0)
 		conn_close(&uio);
 	/* Keep pipelined bytes for the next request. */
@@ -952,7 +1068,8 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 	key = route_hash_key(lb, &rr, client, hbuf, sizeof(hbuf), &klen);
 	if ((idx = balance_pick(lb, key, klen)) < 0)
 		return proxy_error(px, cl, m, 502, close_after);
-	return proxy_forward(px, cl, m, &lb->upstreams[idx], query, qlen);
+	return proxy_forward(px, cl, m, &lb->upstreams[idx],
+	    p->client != NULL ? p->client : &proxy_default_client, query, qlen);
 }
 
 /*

@@ -17,6 +17,7 @@ struct upstream_idle {
 	const struct conf_upstream *up;
 	struct io io;
 	int64_t since;
+	int64_t idle_ms; /* 0: no idle timeout */
 };
 
 struct upstream_addr {
@@ -105,7 +106,7 @@ upstream_drop(struct upstream_pool *p, size_t i)
 
 int
 upstream_get(struct upstream_pool *p, const struct conf_upstream *up,
-    struct io *io, int *reused)
+    const struct conf_client *cc, struct io *io, int *reused)
 {
 	const struct upstream_addr *a;
 	size_t i = p->nidle;
@@ -113,12 +114,15 @@ upstream_get(struct upstream_pool *p, const struct conf_upstream *up,
 	/* Newest first: the most recently used connection is the warmest. */
 	while (i-- > 0) {
 		struct io cand;
+		int stale;
 
 		if (p->idle[i].up != up)
 			continue;
 		cand = p->idle[i].io;
+		stale = p->idle[i].idle_ms > 0 &&
+		    conn_now_ms() - p->idle[i].since >= p->idle[i].idle_ms;
 		upstream_drop(p, i);
-		if (upstream_alive(cand.fd)) {
+		if (!stale && upstream_alive(cand.fd)) {
 			*io = cand;
 			*reused = 1;
 			return 0;
@@ -130,14 +134,31 @@ upstream_get(struct upstream_pool *p, const struct conf_upstream *up,
 	if ((a = upstream_resolve(p, up)) == NULL)
 		return -1;
 	io->fd = conn_connect((const struct sockaddr *)&a->ss, a->sslen,
-	    conn_deadline(UPSTREAM_DIAL_TIMEOUT_MS));
+	    conn_deadline(
+	        cc != NULL ? cc->dial_timeout : UPSTREAM_DIAL_TIMEOUT_MS));
 	return io->fd < 0 ? -1 : 0;
 }
 
 void
-upstream_put(
-    struct upstream_pool *p, const struct conf_upstream *up, struct io *io)
+upstream_put(struct upstream_pool *p, const struct conf_upstream *up,
+    const struct conf_client *cc, struct io *io)
 {
+	size_t i, same = 0;
+
+	for (i = 0; i < p->nidle; i++)
+		if (p->idle[i].up == up)
+			same++;
+	if (cc != NULL &&
+	    (cc->disable_keep_alives ||
+	        (cc->max_idle_per_host > 0 &&
+	            same >= (size_t)cc->max_idle_per_host) ||
+	        (cc->max_idle_conns > 0 &&
+	            p->nidle >= (size_t)cc->max_idle_conns))) {
+		conn_close(io);
+		io->fd = -1;
+		io->ssl = NULL;
+		return;
+	}
 	if (p->nidle == UPSTREAM_POOL_SIZE) {
 		conn_close(&p->idle[0].io);
 		upstream_drop(p, 0);
@@ -145,6 +166,8 @@ upstream_put(
 	p->idle[p->nidle].up = up;
 	p->idle[p->nidle].io = *io;
 	p->idle[p->nidle].since = conn_now_ms();
+	p->idle[p->nidle].idle_ms =
+	    cc != NULL ? cc->idle_timeout : UPSTREAM_IDLE_TIMEOUT_MS;
 	p->nidle++;
 	io->fd = -1;
 	io->ssl = NULL;
@@ -157,7 +180,8 @@ upstream_expire(struct upstream_pool *p)
 	size_t i = p->nidle;
 
 	while (i-- > 0) {
-		if (now - p->idle[i].since >= UPSTREAM_IDLE_TIMEOUT_MS ||
+		if ((p->idle[i].idle_ms > 0 &&
+		        now - p->idle[i].since >= p->idle[i].idle_ms) ||
 		    !upstream_alive(p->idle[i].io.fd)) {
 			conn_close(&p->idle[i].io);
 			upstream_drop(p, i);
