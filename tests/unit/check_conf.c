@@ -326,7 +326,7 @@ START_TEST(test_example_multiple_servers)
 }
 END_TEST
 
-/* Example 09 asks for HTTP/2, TLS and an HTTPClient: all refused. */
+/* Example 09 asks for HTTP/2 and TLS: refused. */
 START_TEST(test_example_unsupported)
 {
 	const char *paths[] = { CONF_DIR
@@ -335,9 +335,8 @@ START_TEST(test_example_unsupported)
 		"/examples/09-tls-http2-server-and-tls-upstream.yaml:"
 		"13:3: field \"http2Config\": HTTP/2 is not supported",
 		CONF_DIR "/examples/09-tls-http2-server-and-tls-upstream.yaml:"
-		         "30:3: field \"roundTripper\" is not supported yet",
-		CONF_DIR "/examples/09-tls-http2-server-and-tls-upstream.yaml:"
-		         "42:7: kind core/v1 HTTPClient is not supported yet",
+		         "44:3: field \"http2TransportConfig\": HTTP/2 is not "
+		         "supported",
 		NULL };
 
 	ck_assert_ptr_null(load_paths(paths, 1));
@@ -1011,7 +1010,7 @@ static const struct {
 	              "kind: FooBar\n"
 	              "---\n"
 	              "apiVersion: core/v1\n"
-	              "kind: HTTPClient\n"
+	              "kind: StaticFileHandler\n"
 	              "---\n"
 	              "apiVersion: app/v1\n"
 	              "kind: HealthCheckHandler\n"
@@ -1021,7 +1020,8 @@ static const struct {
 	              "---\n"
 	              "kind: HTTPServer\n",
 	    { "t.yaml:12:7: unknown kind core/v1 FooBar",
-	        "t.yaml:15:7: kind core/v1 HTTPClient is not supported yet",
+	        "t.yaml:15:7: kind core/v1 StaticFileHandler is not supported "
+	        "yet",
 	        "t.yaml:18:7: kind app/v1 HealthCheckHandler is not supported "
 	        "yet",
 	        "t.yaml:21:7: kind core/v1 GoPlugin is not supported",
@@ -1242,7 +1242,8 @@ static const struct {
 	        "t.yaml:23:7: field \"connectionLimit\" is not supported yet",
 	        "t.yaml:25:7: field \"middleware\" is not supported yet",
 	        "t.yaml:30:3: field \"tripperwares\" is not supported yet",
-	        "t.yaml:31:3: field \"roundTripper\" is not supported yet" } },
+	        "t.yaml:31:17: undefined reference to "
+	        "core/v1/HTTPClient/default/default" } },
 	{ "unsupported fields (2)",
 	    EP SERVER
 	    "spec:\n"
@@ -1263,7 +1264,8 @@ static const struct {
 	        "t.yaml:14:18: missing field \"handler\" in core/v1 HTTPServer "
 	        "spec.virtualHosts[0].handlers[0]",
 	        "t.yaml:19:3: field \"tripperwares\" is not supported yet",
-	        "t.yaml:20:3: field \"roundTripper\" is not supported yet" } },
+	        "t.yaml:20:17: undefined reference to "
+	        "core/v1/HTTPClient/default/default" } },
 	{ "listen addresses",
 	    EP SERVER "spec: {addr: \"unix:///tmp/x.sock\"}\n"
 	              "---\n" SERVER "metadata: {name: a}\n"
