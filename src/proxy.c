@@ -689,13 +689,20 @@ proxy_relay_response(struct proxy *px, struct client *cl, struct io *uio,
 	return 0;
 }
 
-/* Copy bytes both ways between client and upstream until one side ends. */
+/*
+ * Copy bytes both ways between client and upstream until one side ends
+ * or nothing moved for the server's readTimeout (the tunnel idle timeout).
+ */
 static void
 proxy_tunnel(struct proxy *px, struct client *cl, struct io *uio)
 {
 	struct io *ios[2] = { &cl->io, uio };
 	struct pollfd pfd[2];
-	int i;
+	int i,
+	    idle =
+	        cl->srv->read_timeout > 0 && cl->srv->read_timeout < INT32_MAX
+	    ? (int)cl->srv->read_timeout
+	    : -1;
 
 	for (;;) {
 		int ready[2];
@@ -707,12 +714,12 @@ proxy_tunnel(struct proxy *px, struct client *cl, struct io *uio)
 			ready[i] = conn_pending(ios[i]) > 0;
 		}
 		if (!ready[0] && !ready[1]) {
-			int n = poll(pfd, 2, -1);
+			int n = poll(pfd, 2, idle);
 
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0)
-				return;
+				return; /* error or idle too long */
 			for (i = 0; i < 2; i++)
 				ready[i] = pfd[i].revents != 0;
 		}
@@ -761,6 +768,30 @@ proxy_send_request(struct proxy *px, struct client *cl,
 	if (n < 0)
 		return -2; /* client side failed */
 	return 0;
+}
+
+/* The first value of header id in a head stored in buf, or NULL. */
+static const struct http_span *
+proxy_field(const struct http_msg *m, int id)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->nfields; i++)
+		if (m->fields[i].id == id)
+			return &m->fields[i].value;
+	return NULL;
+}
+
+/* Does the response's Upgrade equal the request's (ignoring case)? */
+static int
+proxy_same_upgrade(const char *qbuf, const struct http_msg *q, const char *rbuf,
+    const struct http_msg *r)
+{
+	const struct http_span *a = proxy_field(q, HDR_UPGRADE);
+	const struct http_span *b = proxy_field(r, HDR_UPGRADE);
+
+	return a != NULL && b != NULL && a->len == b->len &&
+	    strncasecmp(qbuf + a->off, rbuf + b->off, a->len) == 0;
 }
 
 /*
@@ -912,7 +943,11 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		goto out;
 	}
 	if (r->status == 101) {
-		if (!m->conn_upgrade) {
+		/* The protocol switched to must be the one asked for. */
+		if (!m->conn_upgrade ||
+		    !proxy_same_upgrade(px->cbuf, m, px->ubuf, r)) {
+			log_error(
+			    "upstream %s: unexpected protocol switch", up->url);
 			res = proxy_error(px, cl, m, 502, 1);
 			goto out;
 		}
