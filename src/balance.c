@@ -7,6 +7,7 @@
 
 #include "arena.h"
 #include "balance.h"
+#include "health.h"
 #include "log.h"
 
 /* One point of a hash ring. */
@@ -49,9 +50,7 @@ balance_id(const struct conf_upstream *up)
 static int
 balance_up(const struct conf_lb *lb, size_t i)
 {
-	const struct conf_upstream_shared *sh = lb->upstreams[i].shared;
-
-	return sh == NULL || __atomic_load_n(&sh->down, __ATOMIC_RELAXED) == 0;
+	return health_usable(lb->upstreams[i].shared);
 }
 
 static int

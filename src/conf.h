@@ -14,6 +14,7 @@
  */
 
 struct arena;
+struct health;
 
 /* Method bitmask: bit (1 << enum http_method); 0 means "all methods". */
 typedef uint32_t conf_methods;
@@ -75,11 +76,9 @@ struct conf_param_matcher {
  * MAP_SHARED by health_build in the master); see health.h.
  */
 struct conf_upstream_shared {
-	uint32_t down;       /* taken out: by passive or active checks */
-	uint32_t fails;      /* consecutive passive failures */
-	int64_t down_until;  /* passive: monotonic ms when it may return */
-	uint32_t active_bad; /* the last active probe failed */
-	uint32_t pad;
+	uint32_t down;      /* taken out by the active checks */
+	uint32_t fails;     /* consecutive passive failures */
+	int64_t down_until; /* passive: monotonic ms when it may return */
 };
 
 struct conf_upstream {
@@ -258,6 +257,7 @@ struct conf {
 	size_t nservers;
 	struct conf_proxy **proxies; /* every proxy referenced, once each */
 	size_t nproxies;
+	struct health *health; /* upstream health state, see health.h */
 };
 
 /* Error reporting sink; the loader calls it once per error. */

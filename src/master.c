@@ -14,6 +14,7 @@
 
 #include "balance.h"
 #include "conn.h"
+#include "health.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
@@ -166,6 +167,7 @@ master_gen_free(struct generation *g)
 	route_free(g->routes);
 	if (g->shm != NULL)
 		munmap(g->shm, g->shmlen);
+	health_free(g->conf);
 	conf_free(g->conf);
 	free(g);
 }
@@ -196,6 +198,8 @@ master_gen_new(struct conf *c, struct generation *old, unsigned id)
 	if (g->listeners == NULL)
 		goto fail;
 	g->nlisteners = c->nservers;
+	if (health_build(c) < 0) /* last: it may fork the probing helper */
+		goto fail;
 	return g;
 fail:
 	g->conf = NULL; /* the caller still owns c */

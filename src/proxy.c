@@ -13,6 +13,7 @@
 
 #include "balance.h"
 #include "conn.h"
+#include "health.h"
 #include "http.h"
 #include "log.h"
 #include "proxy.h"
@@ -900,6 +901,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 			status = proxy_upstream_status(errno);
 			log_error("upstream %s: connect: %s", up->url,
 			    strerror(errno));
+			health_report(up, 0);
 			goto failed;
 		}
 		rc = proxy_send_request(
@@ -912,6 +914,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		else
 			got = 0;
 		if (rc == HTTP_PARSE_DONE) {
+			health_report(up, 1);
 			if (!replayable || !proxy_retry_status(cc, r->status))
 				break;
 			conn_close(&uio);
@@ -931,6 +934,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		conn_close(&uio);
 		status = rc == 504 ? 504 : 502;
 		log_error("upstream %s: no valid response (%d)", up->url, rc);
+		health_report(up, 0);
 	failed:
 		if (replayable && attempt < (unsigned)cc->max_retry) {
 			proxy_backoff(attempt);
