@@ -25,6 +25,7 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "errpage.h"
 #include "conf_int.h"
 #include "http_parse.h"
 #include "log.h"
@@ -185,6 +186,7 @@ struct conf_addr {
 struct conf_meta {
 	char *name;
 	char *namespace;
+	char *error_handler; /* metadata.errorHandler */
 };
 
 struct conf_envelope {
@@ -201,6 +203,9 @@ struct ep_spec {
 	struct conf_ref *runners;
 	size_t nrunners;
 	struct conf_process process;
+	struct conf_ref *default_eh; /* defaultErrorHandler */
+	struct conf_ref *ehs;        /* errorHandlers */
+	size_t nehs;
 };
 
 /* core/v1 HTTPServer spec: the server plus what only loading needs. */
@@ -227,6 +232,7 @@ struct conf_doc {
 	struct conf_pos pos;
 	void *obj;
 	struct conf_ref *runner; /* servers: the runner reference using it */
+	char *eh_name;           /* metadata.errorHandler */
 };
 
 /* A vhost handler whose reference is resolved after all files are read. */
@@ -1914,6 +1920,233 @@ static const struct conf_table conf_client_table = { conf_client_fields,
 	conf_check_client };
 
 /*
+ * core/v1 ErrorHandler.
+ */
+
+/* A mapping of strings (header: value) into a conf_kv array at f->off. */
+static int
+conf_set_kv(struct loader *ld, const struct conf_field *f, const char *key,
+    yaml_node_t *v, void *obj)
+{
+	struct conf_kv **arr =
+	    (struct conf_kv **)(void *)((char *)obj + f->off);
+	size_t *n = (size_t *)(void *)((char *)obj + f->off_n);
+	yaml_node_pair_t *pr;
+	size_t cnt;
+
+	if (conf_is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE) {
+		conf_expected(ld, key, v, "a mapping");
+		return -1;
+	}
+	cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	*arr = arena_alloc(ld->arena, (cnt + 1) * sizeof(**arr));
+	*n = 0;
+	for (pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top;
+	     pr++) {
+		yaml_node_t *k = yaml_document_get_node(ld->doc, pr->key);
+		yaml_node_t *val = yaml_document_get_node(ld->doc, pr->value);
+
+		if (k->type != YAML_SCALAR_NODE ||
+		    val->type != YAML_SCALAR_NODE) {
+			conf_expected(ld, key, val, "a mapping of strings");
+			return -1;
+		}
+		if (strpbrk(conf_sval(k), "\r\n:") != NULL ||
+		    strpbrk(conf_sval(val), "\r\n") != NULL) {
+			conf_errorn(ld, val,
+			    "field \"%s\": header names and values cannot "
+			    "contain line breaks",
+			    key);
+			return -1;
+		}
+		(*arr)[*n].key = arena_strdup(ld->arena, conf_sval(k));
+		(*arr)[*n].value = arena_strdup(ld->arena, conf_sval(val));
+		(*n)++;
+	}
+	return 0;
+}
+
+#define FKV(n, t, m, cnt)                                            \
+	{                                                            \
+		.name = (n), .type = CF_FUNC, .off = offsetof(t, m), \
+		.off_n = offsetof(t, cnt), .set = conf_set_kv        \
+	}
+
+static const struct conf_enum conf_template_types[] = {
+	{ "Text", TEMPLATE_TEXT },
+	{ "GoText", TEMPLATE_GO_TEXT },
+	{ "GoHTML", TEMPLATE_GO_HTML },
+	{ NULL, 0 },
+};
+
+static const char conf_template_help[] =
+    "only {{.status}}, {{.statusText}}, {{.code}} and {{.kind}} are "
+    "supported in templates";
+
+static void
+conf_check_mime_content(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_mime_content *mc = obj;
+	const char *t;
+	size_t len;
+
+	if (mc->mime_type == NULL) {
+		conf_errorn(
+		    ld, node, "missing field \"mimeType\" in %s", ld->path);
+		return;
+	}
+	t = mc->mime_type;
+	if (strspn(t, "abcdefghijklmnopqrstuvwxyz") == 0 ||
+	    t[strspn(t, "abcdefghijklmnopqrstuvwxyz")] != '/' ||
+	    t[strspn(t, "abcdefghijklmnopqrstuvwxyz") + 1] == '\0' ||
+	    strspn(t + strspn(t, "abcdefghijklmnopqrstuvwxyz") + 1,
+	        "abcdefghijklmnopqrstuvwxyz"
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-") !=
+	        strlen(t + strspn(t, "abcdefghijklmnopqrstuvwxyz") + 1)) {
+		conf_errorn(ld, conf_field_node(ld, node, "mimeType"),
+		    "field \"mimeType\": invalid media type \"%s\"", t);
+		return;
+	}
+	if (mc->template_file != NULL && mc->template_file[0] != '\0') {
+		char *text =
+		    conf_read_file(mc->template_file, CONF_MAX_FILE, &len);
+
+		if (text == NULL) {
+			conf_errorn(ld,
+			    conf_field_node(ld, node, "templateFile"),
+			    "field \"templateFile\": %s: %s", mc->template_file,
+			    strerror(errno));
+			return;
+		}
+		mc->template_text = arena_strndup(ld->arena, text, len);
+		free(text);
+	}
+	if (errpage_check_template(mc->template_type, mc->template_text) < 0)
+		conf_errorn(ld, node, "%s: %s", ld->path, conf_template_help);
+}
+
+static const struct conf_field conf_mime_content_fields[] = {
+	FSTR("mimeType", struct conf_mime_content, mime_type),
+	FINT("statusCode", struct conf_mime_content, status_code, 0, 999),
+	FKV("header", struct conf_mime_content, headers, nheaders),
+	FENUM("templateType", struct conf_mime_content, template_type,
+	    conf_template_types),
+	FSTR("template", struct conf_mime_content, template_text),
+	FSTR("templateFile", struct conf_mime_content, template_file),
+	FEND,
+};
+static const struct conf_table conf_mime_content_table = {
+	conf_mime_content_fields, conf_check_mime_content
+};
+
+static void
+conf_check_error_message(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_error_message *m = obj;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < m->npaths; i++)
+		if (errpage_check_regex(m->paths[i], err, sizeof(err)) < 0)
+			conf_errorn(ld, conf_field_node(ld, node, "paths"),
+			    "field \"paths\": invalid regular expression "
+			    "\"%s\": %s",
+			    m->paths[i], err);
+	for (i = 0; i < m->nmessages; i++)
+		if (errpage_check_regex(m->messages[i], err, sizeof(err)) < 0)
+			conf_errorn(ld, conf_field_node(ld, node, "messages"),
+			    "field \"messages\": invalid regular expression "
+			    "\"%s\": %s",
+			    m->messages[i], err);
+	for (i = 0; i < m->nheader_template; i++)
+		if (errpage_check_template(
+		        TEMPLATE_GO_TEXT, m->header_template[i].value) < 0)
+			conf_errorn(ld,
+			    conf_field_node(ld, node, "headerTemplate"),
+			    "field \"headerTemplate\": %s", conf_template_help);
+}
+
+static const struct conf_field conf_error_message_fields[] = {
+	FSTRS("paths", struct conf_error_message, paths, npaths, CF_UNIQUE),
+	FSTRS("codes", struct conf_error_message, codes, ncodes, CF_UNIQUE),
+	FSTRS("kinds", struct conf_error_message, kinds, nkinds, CF_UNIQUE),
+	FSTRS("messages", struct conf_error_message, messages, nmessages,
+	    CF_UNIQUE),
+	FKV("headerTemplate", struct conf_error_message, header_template,
+	    nheader_template),
+	FLIST("mimeContents", struct conf_error_message, contents, ncontents,
+	    struct conf_mime_content, &conf_mime_content_table),
+	FEND,
+};
+static const struct conf_table conf_error_message_table = {
+	conf_error_message_fields, conf_check_error_message
+};
+
+static const struct conf_field conf_errhandler_fields[] = {
+	FBOOL("stackAlways", struct conf_errhandler, stack_always),
+	FLIST("errorMessages", struct conf_errhandler, messages, nmessages,
+	    struct conf_error_message, &conf_error_message_table),
+	FEND,
+};
+static const struct conf_table conf_errhandler_table = { conf_errhandler_fields,
+	NULL };
+
+/*
+ * app/v1 HealthCheckHandler: answers 200 {} (no external probes).
+ */
+
+struct healthz_spec {
+	struct conf_proxy px; /* first: vhost handlers point at it */
+	int32_t timeout;
+	struct conf_ref *eh;
+};
+
+static int
+conf_set_healthz_eh(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct healthz_spec *hs = obj;
+	struct conf_ref *r = arena_alloc(ld->arena, sizeof(*r));
+
+	(void)f;
+	(void)key;
+	if (conf_is_null(v))
+		return 0;
+	if (conf_parse_object(ld, v, &conf_ref_table, r) < 0 || r->id == NULL)
+		return -1;
+	hs->eh = r;
+	return 0;
+}
+
+static void
+conf_check_healthz(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct healthz_spec *hs = obj;
+
+	(void)node;
+	hs->px.kind = CONF_PROXY_HEALTH;
+	if (hs->px.npatterns == 0) {
+		hs->px.patterns = arena_alloc(ld->arena, sizeof(char *));
+		hs->px.patterns[0] = arena_strdup(ld->arena, "/healthz");
+		hs->px.npatterns = 1;
+	}
+}
+
+static const struct conf_field conf_healthz_fields[] = {
+	FFUNC("errorHandler", conf_set_healthz_eh, 0),
+	FSTRS("patterns", struct healthz_spec, px.patterns, px.npatterns,
+	    CF_UNIQUE),
+	FMETHODS("methods", struct healthz_spec, px.methods),
+	FINT("timeout", struct healthz_spec, timeout, 0, INT32_MAX),
+	FUNSUP("externalProbes", NULL),
+	FEND,
+};
+static const struct conf_table conf_healthz_table = { conf_healthz_fields,
+	conf_check_healthz };
+
+/*
  * core/v1 HTTPServer.
  */
 
@@ -2230,13 +2463,32 @@ static const struct conf_field conf_process_fields[] = {
 static const struct conf_table conf_process_table = { conf_process_fields,
 	NULL };
 
+/* Entrypoint defaultErrorHandler: a reference to an ErrorHandler. */
+static int
+conf_set_default_eh(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct ep_spec *es = obj;
+	struct conf_ref *r = arena_alloc(ld->arena, sizeof(*r));
+
+	(void)f;
+	(void)key;
+	if (conf_is_null(v))
+		return 0;
+	if (conf_parse_object(ld, v, &conf_ref_table, r) < 0 || r->id == NULL)
+		return -1;
+	es->default_eh = r;
+	return 0;
+}
+
 static const struct conf_field conf_ep_fields[] = {
 	FLIST("runners", struct ep_spec, runners, nrunners, struct conf_ref,
 	    &conf_ref_table),
 	FUNSUP("defaultLogger", NULL),
 	FUNSUP("loggers", NULL),
-	FUNSUP("defaultErrorHandler", NULL),
-	FUNSUP("errorHandlers", NULL),
+	FFUNC("defaultErrorHandler", conf_set_default_eh, 0),
+	FLIST("errorHandlers", struct ep_spec, ehs, nehs, struct conf_ref,
+	    &conf_ref_table),
 	FUNSUP("initializers", NULL),
 	FUNSUP("finalizers", NULL),
 	FOBJ("processConfig", struct ep_spec, process, &conf_process_table),
@@ -2265,7 +2517,7 @@ static const struct conf_field conf_meta_fields[] = {
 	FSTR("name", struct conf_meta, name),
 	FSTR("namespace", struct conf_meta, namespace),
 	FUNSUP("logger", NULL),
-	FUNSUP("errorHandler", NULL),
+	FSTR("errorHandler", struct conf_meta, error_handler),
 	FEND,
 };
 static const struct conf_table conf_meta_table = { conf_meta_fields,
@@ -2290,6 +2542,12 @@ static const struct conf_kind conf_kind_proxy = { "core/v1",
 	sizeof(struct proxy_spec) };
 static const struct conf_kind conf_kind_client = { "core/v1", "HTTPClient",
 	KIND_OK, &conf_client_table, sizeof(struct conf_client) };
+static const struct conf_kind conf_kind_errhandler = { "core/v1",
+	"ErrorHandler", KIND_OK, &conf_errhandler_table,
+	sizeof(struct conf_errhandler) };
+static const struct conf_kind conf_kind_healthz = { "app/v1",
+	"HealthCheckHandler", KIND_OK, &conf_healthz_table,
+	sizeof(struct healthz_spec) };
 
 #define LATER(av, k)                       \
 	{                                  \
@@ -2297,14 +2555,12 @@ static const struct conf_kind conf_kind_client = { "core/v1", "HTTPClient",
 	}
 /* Kinds of reference section 1 that aileron does not implement (yet). */
 static const struct conf_kind conf_kinds_later[] = {
-	LATER("core/v1", "ErrorHandler"),
 	LATER("core/v1", "HTTPLogger"),
 	LATER("core/v1", "SLogger"),
 	LATER("core/v1", "HTTPHandler"),
 	LATER("core/v1", "StaticFileHandler"),
 	LATER("core/v1", "TemplateHandler"),
 	{ "core/v1", "GoPlugin", KIND_NEVER, NULL, 0 },
-	LATER("app/v1", "HealthCheckHandler"),
 	LATER("app/v1", "EchoHandler"),
 	LATER("app/v1", "TimeoutMiddleware"),
 	LATER("app/v1", "HeaderPolicyMiddleware"),
@@ -2336,7 +2592,8 @@ static const struct conf_kind *
 conf_kind_find(const char *av, const char *kind)
 {
 	static const struct conf_kind *const ok[] = { &conf_kind_entrypoint,
-		&conf_kind_server, &conf_kind_proxy, &conf_kind_client };
+		&conf_kind_server, &conf_kind_proxy, &conf_kind_client,
+		&conf_kind_errhandler, &conf_kind_healthz };
 	const struct conf_kind *k;
 	size_t i;
 
@@ -2403,6 +2660,10 @@ conf_doc_add(struct loader *ld, const struct conf_kind *kind, const char *av,
 		((struct conf_proxy *)obj)->id = id;
 	else if (kind == &conf_kind_client)
 		((struct conf_client *)obj)->id = id;
+	else if (kind == &conf_kind_errhandler)
+		((struct conf_errhandler *)obj)->id = id;
+	else if (kind == &conf_kind_healthz)
+		((struct conf_proxy *)obj)->id = id;
 }
 
 /* apiVersion or kind as a string ("" if absent); -1 if not a string. */
@@ -2505,6 +2766,8 @@ conf_doc_load(struct loader *ld, yaml_node_t *root)
 	if (env.meta.name == NULL) /* no metadata at all */
 		conf_check_meta(ld, &env.meta, NULL);
 	conf_doc_add(ld, kind, av, env.meta.name, env.meta.namespace, obj);
+	if (ld->ndocs > 0 && ld->docs[ld->ndocs - 1].obj == obj)
+		ld->docs[ld->ndocs - 1].eh_name = env.meta.error_handler;
 }
 
 static void
@@ -2884,6 +3147,67 @@ conf_resolve_clients(struct loader *ld)
 	}
 }
 
+/*
+ * Resolve the Entrypoint's defaultErrorHandler and errorHandlers, then
+ * every document's metadata.errorHandler, which must name one of the
+ * registered ones ("core/v1/ErrorHandler/<namespace>/<name>").
+ */
+static void
+conf_resolve_errhandlers(struct loader *ld, struct ep_spec *es)
+{
+	struct conf_errhandler *eh;
+	struct conf_doc *d;
+	size_t i, j;
+
+	if (es->default_eh != NULL &&
+	    (d = conf_resolve_ref(ld, es->default_eh, &conf_kind_errhandler,
+	         "an error handler")) != NULL)
+		ld->conf->default_errhandler = d->obj;
+	for (i = 0; i < es->nehs; i++)
+		if (es->ehs[i].id != NULL)
+			(void)conf_resolve_ref(ld, &es->ehs[i],
+			    &conf_kind_errhandler, "an error handler");
+	for (i = 0; i < ld->ndocs; i++) {
+		d = &ld->docs[i];
+		if (d->eh_name == NULL || d->eh_name[0] == '\0')
+			continue;
+		eh = NULL;
+		for (j = 0; j < es->nehs && eh == NULL; j++)
+			if (es->ehs[j].id != NULL &&
+			    strcmp(es->ehs[j].id, d->eh_name) == 0) {
+				struct conf_doc *e =
+				    conf_doc_find(ld, es->ehs[j].id);
+
+				if (e != NULL &&
+				    e->kind == &conf_kind_errhandler)
+					eh = e->obj;
+			}
+		if (eh == NULL) {
+			conf_error(ld, &d->pos,
+			    "metadata.errorHandler: \"%s\" is not one of the "
+			    "Entrypoint's errorHandlers",
+			    d->eh_name);
+			continue;
+		}
+		if (d->kind == &conf_kind_server)
+			((struct srv_spec *)d->obj)->srv.errhandler = eh;
+		else if (d->kind == &conf_kind_proxy ||
+		    d->kind == &conf_kind_healthz)
+			((struct conf_proxy *)d->obj)->errhandler = eh;
+	}
+	/* The HealthCheckHandler's own errorHandler reference. */
+	for (i = 0; i < ld->ndocs; i++) {
+		struct healthz_spec *hs = ld->docs[i].obj;
+
+		if (ld->docs[i].kind != &conf_kind_healthz || hs->eh == NULL)
+			continue;
+		if ((d = conf_resolve_ref(ld, hs->eh, &conf_kind_errhandler,
+		         "an error handler")) != NULL &&
+		    hs->px.errhandler == NULL)
+			hs->px.errhandler = d->obj;
+	}
+}
+
 static void
 conf_resolve(struct loader *ld)
 {
@@ -2897,8 +3221,12 @@ conf_resolve(struct loader *ld)
 
 	for (i = 0; i < ld->npend; i++) {
 		r = ld->pend[i].ref;
-		if ((d = conf_resolve_ref(
-		         ld, r, &conf_kind_proxy, "a handler")) == NULL)
+		/* A HealthCheckHandler is served like a proxy without LBs. */
+		d = conf_doc_find(ld, r->id);
+		if (d == NULL || d->kind != &conf_kind_healthz)
+			d = conf_resolve_ref(
+			    ld, r, &conf_kind_proxy, "a handler");
+		if (d == NULL)
 			continue;
 		ld->pend[i].handler->kind = CONF_HANDLER_PROXY;
 		ld->pend[i].handler->proxy = d->obj;
@@ -2915,6 +3243,7 @@ conf_resolve(struct loader *ld)
 	c->has_entrypoint = 1;
 	es = ep->obj;
 	c->process = es->process;
+	conf_resolve_errhandlers(ld, es);
 	c->servers =
 	    arena_alloc(ld->arena, (es->nrunners + 1) * sizeof(*c->servers));
 	for (i = 0; i < es->nrunners; i++) {

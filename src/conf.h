@@ -127,6 +127,55 @@ struct conf_lb {
 	struct conf_pos pos;
 };
 
+/* A string map entry (ErrorHandler headers). */
+struct conf_kv {
+	char *key;
+	char *value;
+};
+
+enum conf_template_type {
+	TEMPLATE_TEXT = 0,
+	TEMPLATE_GO_TEXT,
+	TEMPLATE_GO_HTML
+};
+
+/* ErrorHandler mimeContents entry. */
+struct conf_mime_content {
+	char *mime_type;
+	int32_t status_code; /* 0: keep the error's status */
+	struct conf_kv *headers;
+	size_t nheaders;
+	int template_type;   /* enum conf_template_type */
+	char *template_text; /* template, or templateFile's contents */
+	char *template_file;
+};
+
+/* ErrorHandler errorMessages entry. */
+struct conf_error_message {
+	char **paths; /* regular expressions on the path: and-gate */
+	size_t npaths;
+	char **codes; /* globs */
+	size_t ncodes;
+	char **kinds; /* globs */
+	size_t nkinds;
+	char **messages; /* regular expressions */
+	size_t nmessages;
+	struct conf_kv *header_template;
+	size_t nheader_template;
+	struct conf_mime_content *contents;
+	size_t ncontents;
+	void **paths_re; /* compiled by errpage, lazily */
+	void **messages_re;
+};
+
+/* core/v1 ErrorHandler (reference 2.5). */
+struct conf_errhandler {
+	char *id;
+	int stack_always;
+	struct conf_error_message *messages;
+	size_t nmessages;
+};
+
 /* core/v1 HTTPClient used as a proxy's roundTripper (HTTP/1.1 transport). */
 struct conf_client {
 	char *id;
@@ -147,9 +196,14 @@ struct conf_client {
 	size_t nretry_status;
 };
 
+#define CONF_PROXY_REVERSE 0 /* core/v1 ReverseProxyHandler */
+#define CONF_PROXY_HEALTH  1 /* app/v1 HealthCheckHandler: 200 {} */
+
 struct conf_proxy {
-	char *id;                   /* apiVersion/kind/namespace/name */
-	struct conf_client *client; /* roundTripper; NULL: defaults */
+	char *id;                           /* apiVersion/kind/namespace/name */
+	int kind;                           /* CONF_PROXY_* */
+	struct conf_errhandler *errhandler; /* metadata.errorHandler or NULL */
+	struct conf_client *client;         /* roundTripper; NULL: defaults */
 	char **patterns;
 	size_t npatterns;
 	conf_methods methods;
@@ -239,6 +293,7 @@ struct conf_server {
 	int disable_keep_alive;
 	int enable_general_options;
 	struct conf_tls *tls; /* listenConfig.tlsConfig; NULL: plain TCP */
+	struct conf_errhandler *errhandler; /* metadata.errorHandler or NULL */
 	struct conf_vhost *vhosts;
 	size_t nvhosts;
 	struct conf_pos pos;
@@ -258,6 +313,7 @@ struct conf {
 	struct conf_proxy **proxies; /* every proxy referenced, once each */
 	size_t nproxies;
 	struct health *health; /* upstream health state, see health.h */
+	struct conf_errhandler *default_errhandler; /* Entrypoint's, or NULL */
 };
 
 /* Error reporting sink; the loader calls it once per error. */

@@ -13,6 +13,7 @@
 
 #include "balance.h"
 #include "conn.h"
+#include "errpage.h"
 #include "health.h"
 #include "http.h"
 #include "log.h"
@@ -39,8 +40,9 @@ struct proxy {
 	char *ubuf; /* upstream response */
 	char *obuf; /* outbound head being built */
 	size_t osize;
-	char path[PROXY_PATH_MAX];  /* decoded request path */
-	char upath[PROXY_PATH_MAX]; /* upstream path, decoded */
+	const struct conf_errhandler *eh; /* for the request being served */
+	char path[PROXY_PATH_MAX];        /* decoded request path */
+	char upath[PROXY_PATH_MAX];       /* upstream path, decoded */
 	char epath[PROXY_PATH_MAX * 3];
 };
 
@@ -137,12 +139,32 @@ proxy_peer(struct client *cl, const struct sockaddr *sa)
 	}
 }
 
+/* The message of an error code, for ErrorHandler messages matchers. */
+static const char *
+proxy_error_message(const char *code)
+{
+	if (code == NULL)
+		return "";
+	if (strcmp(code, ERRPAGE_NO_UPSTREAM) == 0)
+		return "cannot find upstream";
+	if (strcmp(code, ERRPAGE_UNAVAILABLE) == 0)
+		return "upstream unavailable";
+	if (strcmp(code, ERRPAGE_TIMEOUT) == 0)
+		return "upstream timeout";
+	if (strcmp(code, ERRPAGE_SWITCH) == 0)
+		return "protocol switch failed";
+	if (strcmp(code, ERRPAGE_NOT_FOUND) == 0)
+		return "not found";
+	return "upstream round trip failed";
+}
+
 /* Send an AILERON-style error response; returns PROXY_KEEP or PROXY_CLOSE. */
 static enum proxy_result
 proxy_error(struct proxy *px, struct client *cl, const struct http_msg *m,
-    int status, int close)
+    int status, int close, const char *code)
 {
 	const char *accept = NULL;
+	char *custom;
 	size_t alen = 0, n;
 	int i;
 
@@ -154,6 +176,17 @@ proxy_error(struct proxy *px, struct client *cl, const struct http_msg *m,
 	if (m == NULL || !m->keep_alive || m->version_minor == 0 ||
 	    *px->stopping || cl->srv->disable_keep_alive)
 		close = 1;
+	/* An ErrorHandler's errorMessages may replace the default body. */
+	if (m != NULL && px->eh != NULL &&
+	    (custom = errpage_format(px->eh, status, code,
+	         proxy_error_message(code), px->path, strlen(px->path), accept,
+	         alen, close, &n)) != NULL) {
+		i = conn_write(&cl->io, custom, n, cl->write_deadline);
+		free(custom);
+		if (i < 0)
+			return PROXY_CLOSE;
+		return close ? PROXY_CLOSE : PROXY_KEEP;
+	}
 	n = http_error_format(px->obuf, px->osize, status, accept, alen, close);
 	if (n == 0 || conn_write(&cl->io, px->obuf, n, cl->write_deadline) < 0)
 		return PROXY_CLOSE;
@@ -876,7 +909,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 
 	memset(&rb, 0, sizeof(rb));
 	if ((hlen = proxy_build_request(px, cl, m, up, cc, query, qlen)) == 0) {
-		res = proxy_error(px, cl, m, 500, 1);
+		res = proxy_error(px, cl, m, 500, 1, ERRPAGE_ROUNDTRIP);
 		goto out;
 	}
 	if ((first = proxy_body_start(px, cl, m, &rb)) < 0) {
@@ -943,7 +976,8 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		/* Retries exhausted: 502 whatever the last failure was. */
 		if (replayable)
 			status = 502;
-		res = proxy_error(px, cl, m, status, !rb.done);
+		res = proxy_error(px, cl, m, status, !rb.done,
+		    status == 504 ? ERRPAGE_TIMEOUT : ERRPAGE_ROUNDTRIP);
 		goto out;
 	}
 	if (r->status == 101) {
@@ -952,7 +986,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		    !proxy_same_upgrade(px->cbuf, m, px->ubuf, r)) {
 			log_error(
 			    "upstream %s: unexpected protocol switch", up->url);
-			res = proxy_error(px, cl, m, 502, 1);
+			res = proxy_error(px, cl, m, 502, 1, ERRPAGE_SWITCH);
 			goto out;
 		}
 		rlen = proxy_build_response(px, m, r, RESP_NONE, 1);
@@ -987,7 +1021,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 	    !cl->srv->disable_keep_alive && mode != RESP_CLOSE &&
 	    mode != RESP_DECHUNK;
 	if ((rlen = proxy_build_response(px, m, r, mode, keep)) == 0) {
-		res = proxy_error(px, cl, m, 502, 1);
+		res = proxy_error(px, cl, m, 502, 1, ERRPAGE_ROUNDTRIP);
 		goto out;
 	}
 	if (conn_write(&cl->io, px->obuf, rlen, cl->write_deadline) < 0)
@@ -1051,6 +1085,31 @@ proxy_split_target(const char *t, size_t len, const char **path, size_t *plen,
 	return 0;
 }
 
+/* app/v1 HealthCheckHandler: 200 with the JSON body {}. */
+static enum proxy_result
+proxy_healthz(
+    struct proxy *px, struct client *cl, const struct http_msg *m, int close)
+{
+	int n;
+
+	if (!m->keep_alive || m->version_minor == 0 || *px->stopping ||
+	    cl->srv->disable_keep_alive)
+		close = 1;
+	n = snprintf(px->obuf, px->osize,
+	    "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Date: %s\r\n"
+	    "Content-Length: 2\r\n"
+	    "%s\r\n%s",
+	    http_date_now(), close ? "Connection: close\r\n" : "",
+	    m->method_id == HTTP_M_HEAD ? "" : "{}");
+	if (n < 0 || (size_t)n >= px->osize ||
+	    conn_write(&cl->io, px->obuf, (size_t)n, cl->write_deadline) < 0)
+		return PROXY_CLOSE;
+	return close ? PROXY_CLOSE : PROXY_KEEP;
+}
+
 /* Route one parsed request and forward it or answer with an error. */
 static enum proxy_result
 proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
@@ -1096,17 +1155,27 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 	}
 	rr.msg = m;
 	rr.buf = px->cbuf;
-	if ((p = route_find(px->routes, cl->srv, &rr)) == NULL ||
-	    (lb = route_select_lb(p, &rr, px->upath, sizeof(px->upath))) ==
-	        NULL)
-		return proxy_error(px, cl, m, 404, close_after);
+	px->eh = cl->srv->errhandler != NULL ? cl->srv->errhandler
+	                                     : px->conf->default_errhandler;
+	if ((p = route_find(px->routes, cl->srv, &rr)) == NULL)
+		return proxy_error(
+		    px, cl, m, 404, close_after, ERRPAGE_NOT_FOUND);
+	px->eh = p->errhandler != NULL ? p->errhandler
+	                               : px->conf->default_errhandler;
+	if (p->kind == CONF_PROXY_HEALTH)
+		return proxy_healthz(px, cl, m, close_after);
+	if ((lb = route_select_lb(p, &rr, px->upath, sizeof(px->upath))) ==
+	    NULL)
+		return proxy_error(
+		    px, cl, m, 404, close_after, ERRPAGE_NO_UPSTREAM);
 	/* ClientAddr hashes Go's RemoteAddr: "ip:port", "[v6]:port". */
 	snprintf(client, sizeof(client),
 	    strchr(cl->ip, ':') != NULL ? "[%s]:%s" : "%s:%s", cl->ip,
 	    cl->port);
 	key = route_hash_key(lb, &rr, client, hbuf, sizeof(hbuf), &klen);
 	if ((idx = balance_pick(lb, key, klen)) < 0)
-		return proxy_error(px, cl, m, 502, close_after);
+		return proxy_error(
+		    px, cl, m, 502, close_after, ERRPAGE_UNAVAILABLE);
 	return proxy_forward(px, cl, m, &lb->upstreams[idx],
 	    p->client != NULL ? p->client : &proxy_default_client, query, qlen);
 }

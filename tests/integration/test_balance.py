@@ -53,11 +53,12 @@ class BalanceTest(AileronTestCase):
             got = self.get_many(port, ["/test?proxy=%s" % seed] * 5)
             self.assertEqual(len(set(got)), 1, seed)
             self.assertEqual(got[0], model(seed, urls, weights, table), seed)
-        # Distribution: 1200 keys => about 200/400/600.
+        # Distribution: 1200 keys => about 200/400/600 (the exact split
+        # depends on the random mock ports, hence the wide margin).
         got = self.get_many(port, ["/test?proxy=%d" % i for i in range(1200)])
         counts = [got.count(i) for i in range(3)]
         for want, n in zip((200, 400, 600), counts):
-            self.assertLess(abs(n - want), 50, counts)
+            self.assertLess(abs(n - want), 100, counts)
         exact = [model(str(i), urls, weights, table) for i in range(1200)]
         self.assertEqual(got, exact)
 

@@ -1013,7 +1013,7 @@ static const struct {
 	              "kind: StaticFileHandler\n"
 	              "---\n"
 	              "apiVersion: app/v1\n"
-	              "kind: HealthCheckHandler\n"
+	              "kind: EchoHandler\n"
 	              "---\n"
 	              "apiVersion: core/v1\n"
 	              "kind: GoPlugin\n"
@@ -1022,8 +1022,7 @@ static const struct {
 	    { "t.yaml:12:7: unknown kind core/v1 FooBar",
 	        "t.yaml:15:7: kind core/v1 StaticFileHandler is not supported "
 	        "yet",
-	        "t.yaml:18:7: kind app/v1 HealthCheckHandler is not supported "
-	        "yet",
+	        "t.yaml:18:7: kind app/v1 EchoHandler is not supported yet",
 	        "t.yaml:21:7: kind core/v1 GoPlugin is not supported",
 	        "t.yaml:23:1: missing field \"apiVersion\"" } },
 	{ "references",
