@@ -1851,9 +1851,80 @@ static const struct conf_field conf_retry_fields[] = {
 };
 static const struct conf_table conf_retry_table = { conf_retry_fields, NULL };
 
+/* A client tlsConfig was given: check that its files can be read. */
+static void
+conf_check_tls_client(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_tls_client *t = obj;
+	size_t i, k;
+
+	t->set = 1;
+	for (i = 0; i < t->nroot_cas; i++)
+		if (access(t->root_cas[i], R_OK) != 0)
+			conf_errorn(ld, conf_field_node(ld, node, "rootCAs"),
+			    "field \"rootCAs\": %s: %s", t->root_cas[i],
+			    strerror(errno));
+	for (i = 0; i < t->npairs; i++) {
+		const char *files[2] = { t->pairs[i].cert_file,
+			t->pairs[i].key_file };
+
+		for (k = 0; k < 2; k++) {
+			if (files[k] == NULL)
+				conf_errorn(ld,
+				    conf_field_node(ld, node, "certKeyPairs"),
+				    "field \"certKeyPairs\": certFile and "
+				    "keyFile are required");
+			else if (access(files[k], R_OK) != 0)
+				conf_errorn(ld,
+				    conf_field_node(ld, node, "certKeyPairs"),
+				    "field \"certKeyPairs\": %s: %s", files[k],
+				    strerror(errno));
+		}
+	}
+	if ((t->min_version != 0 &&
+	        (t->min_version < 769 || t->min_version > 772)) ||
+	    (t->max_version != 0 &&
+	        (t->max_version < 769 || t->max_version > 772)))
+		conf_errorn(ld, node,
+		    "%s: minVersion and maxVersion must be 769 (TLS 1.0) to "
+		    "772 (TLS 1.3)",
+		    ld->path);
+}
+
+static const struct conf_field conf_cert_pair_fields[] = {
+	FSTR("certFile", struct conf_cert_pair, cert_file),
+	FSTR("keyFile", struct conf_cert_pair, key_file),
+	FEND,
+};
+static const struct conf_table conf_cert_pair_table = { conf_cert_pair_fields,
+	NULL };
+
+static const struct conf_field conf_tls_client_fields[] = {
+	FLIST("certKeyPairs", struct conf_tls_client, pairs, npairs,
+	    struct conf_cert_pair, &conf_cert_pair_table),
+	FSTRS(
+	    "rootCAs", struct conf_tls_client, root_cas, nroot_cas, CF_UNIQUE),
+	FSTR("serverName", struct conf_tls_client, server_name),
+	FBOOL(
+	    "insecureSkipVerify", struct conf_tls_client, insecure_skip_verify),
+	FINT("minVersion", struct conf_tls_client, min_version, 0, 65535),
+	FINT("maxVersion", struct conf_tls_client, max_version, 0, 65535),
+	FUNSUP("nextProtos", NULL),
+	FUNSUP("clientAuth", NULL),
+	FUNSUP("clientCAs", NULL),
+	FUNSUP("tlsCipher", NULL),
+	FUNSUP("sessionTicketsDisabled", NULL),
+	FUNSUP("curvePreferences", NULL),
+	FUNSUP("dynamicRecordSizingDisabled", NULL),
+	FUNSUP("renegotiation", NULL),
+	FEND,
+};
+static const struct conf_table conf_tls_client_table = { conf_tls_client_fields,
+	conf_check_tls_client };
+
 static const struct conf_field conf_dial_fields[] = {
 	FINT("timeout", struct conf_client, dial_timeout, INT32_MIN, INT32_MAX),
-	FUNSUP("tlsConfig", NULL),
+	FOBJ("tlsConfig", struct conf_client, dial_tls, &conf_tls_client_table),
 	FUNSUP("localAddress", NULL),
 	FUNSUP("replaceTargets", NULL),
 	FUNSUP("fallbackDelay", NULL),
@@ -1863,8 +1934,9 @@ static const struct conf_field conf_dial_fields[] = {
 static const struct conf_table conf_dial_table = { conf_dial_fields, NULL };
 
 static const struct conf_field conf_transport_fields[] = {
-	FUNSUP("tlsConfig", NULL),
-	FUNSUP("tlsHandshakeTimeout", NULL),
+	FOBJ("tlsConfig", struct conf_client, tls, &conf_tls_client_table),
+	FINT("tlsHandshakeTimeout", struct conf_client, tls_handshake_timeout,
+	    INT64_MIN, CONF_MAX_SECONDS * 1000),
 	FBOOL("disableKeepAlives", struct conf_client, disable_keep_alives),
 	FBOOL("disableCompression", struct conf_client, disable_compression),
 	FINT("maxIdleConns", struct conf_client, max_idle_conns, 0, INT32_MAX),
@@ -1906,6 +1978,10 @@ conf_check_client(struct loader *ld, void *obj, yaml_node_t *node)
 		cc->response_header_timeout = 0;
 	if (cc->max_response_header_bytes < 0)
 		cc->max_response_header_bytes = 0;
+	if (cc->tls_handshake_timeout < 0)
+		cc->tls_handshake_timeout = 0;
+	if (cc->dial_tls.set) /* dialConfig.tlsConfig takes precedence */
+		cc->tls = cc->dial_tls;
 }
 
 static const struct conf_field conf_client_fields[] = {

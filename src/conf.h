@@ -176,6 +176,25 @@ struct conf_errhandler {
 	size_t nmessages;
 };
 
+/* One certKeyPairs entry. */
+struct conf_cert_pair {
+	char *cert_file;
+	char *key_file;
+};
+
+/* tlsConfig of an HTTPClient: how HTTPS upstreams are verified. */
+struct conf_tls_client {
+	int set;         /* a tlsConfig was given */
+	char **root_cas; /* PEM files added to the system store */
+	size_t nroot_cas;
+	char *server_name;            /* SNI and the name verified */
+	struct conf_cert_pair *pairs; /* client certificate: the first */
+	size_t npairs;
+	int insecure_skip_verify;
+	int32_t min_version; /* 769..772 (TLS 1.0..1.3); 0: TLS 1.2 */
+	int32_t max_version; /* 0: TLS 1.3 */
+};
+
 /* core/v1 HTTPClient used as a proxy's roundTripper (HTTP/1.1 transport). */
 struct conf_client {
 	char *id;
@@ -189,6 +208,10 @@ struct conf_client {
 	int32_t max_conns_per_host;        /* accepted; see aileron.yaml(5) */
 	int disable_keep_alives;
 	int disable_compression;
+	int64_t tls_handshake_timeout;   /* ms; 0: none */
+	struct conf_tls_client tls;      /* httpTransportConfig.tlsConfig */
+	struct conf_tls_client dial_tls; /* dialConfig.tlsConfig (wins) */
+	void *tls_ctx; /* SSL_CTX built by tlsclient_build, or NULL */
 	/* retryConfig; max_retry 0: no retries */
 	int32_t max_retry;
 	int32_t max_content_length;
@@ -314,6 +337,7 @@ struct conf {
 	size_t nproxies;
 	struct health *health; /* upstream health state, see health.h */
 	struct conf_errhandler *default_errhandler; /* Entrypoint's, or NULL */
+	void *tls_default; /* SSL_CTX for HTTPS upstreams without a tlsConfig */
 };
 
 /* Error reporting sink; the loader calls it once per error. */

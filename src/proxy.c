@@ -41,6 +41,7 @@ struct proxy {
 	char *obuf; /* outbound head being built */
 	size_t osize;
 	const struct conf_errhandler *eh; /* for the request being served */
+	struct conf_client defclient;     /* the built-in transport */
 	char path[PROXY_PATH_MAX];        /* decoded request path */
 	char upath[PROXY_PATH_MAX];       /* upstream path, decoded */
 	char epath[PROXY_PATH_MAX * 3];
@@ -50,6 +51,7 @@ struct proxy {
 static const struct conf_client proxy_default_client = {
 	.dial_timeout = UPSTREAM_DIAL_TIMEOUT_MS,
 	.idle_timeout = UPSTREAM_IDLE_TIMEOUT_MS,
+	.tls_handshake_timeout = UPSTREAM_TLS_TIMEOUT_MS,
 };
 
 /* What happened to a forwarded request. */
@@ -1119,6 +1121,7 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 	struct conf_proxy *p;
 	struct conf_lb *lb;
 	char client[INET6_ADDRSTRLEN + 16], hbuf[4096];
+	const struct conf_client *cc;
 	const char *key;
 	size_t plen, qlen, klen;
 	int dlen, idx, close_after = m->body != HTTP_BODY_NONE;
@@ -1176,8 +1179,12 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 	if ((idx = balance_pick(lb, key, klen)) < 0)
 		return proxy_error(
 		    px, cl, m, 502, close_after, ERRPAGE_UNAVAILABLE);
-	return proxy_forward(px, cl, m, &lb->upstreams[idx],
-	    p->client != NULL ? p->client : &proxy_default_client, query, qlen);
+	if ((cc = p->client) == NULL) {
+		px->defclient = proxy_default_client;
+		px->defclient.tls_ctx = px->conf->tls_default;
+		cc = &px->defclient;
+	}
+	return proxy_forward(px, cl, m, &lb->upstreams[idx], cc, query, qlen);
 }
 
 /*

@@ -8,6 +8,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "tlsclient.h"
 #include "upstream.h"
 
 #define UPSTREAM_POOL_SIZE  64
@@ -87,13 +88,21 @@ upstream_resolve(struct upstream_pool *p, const struct conf_upstream *up)
 	return a;
 }
 
-/* Is a pooled connection still usable (no EOF, no stray bytes)? */
+/*
+ * Is a pooled connection still usable (no EOF, no stray bytes)?  Over
+ * TLS, records that carry no data (TLS 1.3 session tickets) are consumed.
+ */
 static int
-upstream_alive(int fd)
+upstream_alive(struct io *io)
 {
 	char c;
-	ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	ssize_t r = recv(io->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 1;
+	if (r <= 0 || io->ssl == NULL)
+		return 0;
+	r = conn_read_now(io, &c, 1);
 	return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -122,7 +131,7 @@ upstream_get(struct upstream_pool *p, const struct conf_upstream *up,
 		stale = p->idle[i].idle_ms > 0 &&
 		    conn_now_ms() - p->idle[i].since >= p->idle[i].idle_ms;
 		upstream_drop(p, i);
-		if (!stale && upstream_alive(cand.fd)) {
+		if (!stale && upstream_alive(&cand)) {
 			*io = cand;
 			*reused = 1;
 			return 0;
@@ -136,7 +145,19 @@ upstream_get(struct upstream_pool *p, const struct conf_upstream *up,
 	io->fd = conn_connect((const struct sockaddr *)&a->ss, a->sslen,
 	    conn_deadline(
 	        cc != NULL ? cc->dial_timeout : UPSTREAM_DIAL_TIMEOUT_MS));
-	return io->fd < 0 ? -1 : 0;
+	if (io->fd < 0)
+		return -1;
+	if (up->tls &&
+	    tlsclient_start(io, up, cc, cc != NULL ? cc->tls_ctx : NULL,
+	        conn_deadline(cc != NULL ? cc->tls_handshake_timeout
+	                                 : UPSTREAM_TLS_TIMEOUT_MS)) < 0) {
+		int err = errno;
+
+		conn_close(io);
+		errno = err;
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -182,7 +203,7 @@ upstream_expire(struct upstream_pool *p)
 	while (i-- > 0) {
 		if ((p->idle[i].idle_ms > 0 &&
 		        now - p->idle[i].since >= p->idle[i].idle_ms) ||
-		    !upstream_alive(p->idle[i].io.fd)) {
+		    !upstream_alive(&p->idle[i].io)) {
 			conn_close(&p->idle[i].io);
 			upstream_drop(p, i);
 		}

@@ -9,6 +9,7 @@
 
 #define UPSTREAM_DIAL_TIMEOUT_MS 10000
 #define UPSTREAM_IDLE_TIMEOUT_MS 60000
+#define UPSTREAM_TLS_TIMEOUT_MS  10000
 
 struct upstream_pool;
 
