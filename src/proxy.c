@@ -1087,6 +1087,66 @@ proxy_split_target(const char *t, size_t len, const char **path, size_t *plen,
 	return 0;
 }
 
+/*
+ * Go ServeMux's 301 to the path in upath (decoded) with the query kept;
+ * GET gets a small HTML body, as net/http's Redirect writes it.
+ */
+static enum proxy_result
+proxy_redirect(struct proxy *px, struct client *cl, const struct http_msg *m,
+    const char *query, size_t qlen, int close)
+{
+	char *loc = px->epath, body[sizeof(px->epath) + 64];
+	size_t i, b = 0;
+	int n, get = m->method_id == HTTP_M_GET;
+
+	if ((n = route_encode_path(px->upath, strlen(px->upath), loc,
+	         sizeof(px->epath) - 1)) < 0 ||
+	    (size_t)n + 1 + qlen >= sizeof(px->epath))
+		return proxy_plain_error(px, cl, 414);
+	if (query != NULL) {
+		loc[n++] = '?';
+		memcpy(loc + n, query, qlen);
+		n += (int)qlen;
+	}
+	loc[n] = '\0';
+	if (!m->keep_alive || m->version_minor == 0 || *px->stopping ||
+	    cl->srv->disable_keep_alive)
+		close = 1;
+	if (get) {
+		b = (size_t)snprintf(body, sizeof(body), "<a href=\"");
+		for (i = 0; loc[i] != '\0' && b + 8 < sizeof(body) - 32; i++) {
+			if (loc[i] == '&') {
+				memcpy(body + b, "&amp;", 5);
+				b += 5;
+			} else if (loc[i] == '"') {
+				memcpy(body + b, "&#34;", 5);
+				b += 5;
+			} else
+				body[b++] = loc[i];
+		}
+		b += (size_t)snprintf(body + b, sizeof(body) - b,
+		    "\">Moved Permanently</a>.\n\n");
+	}
+	n = snprintf(px->obuf, px->osize,
+	    "HTTP/1.1 301 Moved Permanently\r\n"
+	    "Location: %s\r\n"
+	    "%s"
+	    "Date: %s\r\n"
+	    "Content-Length: %zu\r\n"
+	    "%s\r\n",
+	    loc,
+	    get || m->method_id == HTTP_M_HEAD
+	        ? "Content-Type: text/html; charset=utf-8\r\n"
+	        : "",
+	    http_date_now(), b, close ? "Connection: close\r\n" : "");
+	if (n < 0 || (size_t)n >= px->osize ||
+	    conn_write(&cl->io, px->obuf, (size_t)n, cl->write_deadline) < 0 ||
+	    (get && m->method_id != HTTP_M_HEAD &&
+	        conn_write(&cl->io, body, b, cl->write_deadline) < 0))
+		return PROXY_CLOSE;
+	return close ? PROXY_CLOSE : PROXY_KEEP;
+}
+
 /* app/v1 HealthCheckHandler: 200 with the JSON body {}. */
 static enum proxy_result
 proxy_healthz(
@@ -1158,6 +1218,9 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 	}
 	rr.msg = m;
 	rr.buf = px->cbuf;
+	if (route_redirect(
+	        px->routes, cl->srv, &rr, px->upath, sizeof(px->upath)))
+		return proxy_redirect(px, cl, m, query, qlen, close_after);
 	px->eh = cl->srv->errhandler != NULL ? cl->srv->errhandler
 	                                     : px->conf->default_errhandler;
 	if ((p = route_find(px->routes, cl->srv, &rr)) == NULL)

@@ -482,6 +482,18 @@ route_path_matches(const struct route_entry *e, const char *path, size_t len,
 	}
 }
 
+/* Number of segments of a clean path ending in '/' ("/a/b/": 2). */
+static size_t
+route_segments(const char *p, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i + 1 < len; i++)
+		if (p[i] == '/')
+			n++;
+	return n;
+}
+
 /*
  * Is a more specific than b (both match the same request)?  Segment by
  * segment a literal beats a wildcard; a pattern with segments left beats
@@ -525,8 +537,9 @@ route_host_eq(const char *name, const char *host, size_t len)
 	return strlen(name) == len && strncasecmp(name, host, len) == 0;
 }
 
-struct conf_proxy *
-route_find(
+/* The most specific entry of srv matching r (fills r->params), or NULL. */
+static const struct route_entry *
+route_best(
     const struct routes *rt, const struct conf_server *srv, struct route_req *r)
 {
 	const struct route_server *rs = NULL;
@@ -563,11 +576,61 @@ route_find(
 			r->nparams = (size_t)np;
 		}
 	}
+	return best;
+}
+
+struct conf_proxy *
+route_find(
+    const struct routes *rt, const struct conf_server *srv, struct route_req *r)
+{
+	const struct route_entry *best = route_best(rt, srv, r);
+
 	if (best == NULL)
 		return NULL;
 	if (best->methods != 0 && (best->methods & (1u << r->method)) == 0)
 		return NULL;
 	return best->proxy;
+}
+
+int
+route_redirect(const struct routes *rt, const struct conf_server *srv,
+    const struct route_req *r, char *out, size_t size)
+{
+	const struct route_entry *e;
+	struct route_req t = *r;
+	char *clean;
+	size_t len;
+	int rc = 0;
+
+	if (r->method == HTTP_M_CONNECT || r->path_len == 0 ||
+	    memchr(r->path, '\0', r->path_len) != NULL)
+		return 0;
+	clean = route_clean(r->path, r->path[r->path_len - 1] == '/');
+	len = strlen(clean);
+	if (len + 2 > size) {
+		free(clean);
+		return 0;
+	}
+	memcpy(out, clean, len + 1);
+	free(clean);
+	t.path = out;
+	t.path_len = len;
+	/* "/tree" with only "/tree/" mounted: redirect to "/tree/". */
+	e = route_best(rt, srv, &t);
+	if ((e == NULL || e->end == END_SUBTREE) && out[len - 1] != '/') {
+		out[len] = '/';
+		out[len + 1] = '\0';
+		t.path_len = len + 1;
+		e = route_best(rt, srv, &t);
+		if (e != NULL && e->end == END_SUBTREE && e->multi == NULL &&
+		    route_segments(out, len + 1) == e->nsegs)
+			return 1;
+		out[len] = '\0';
+	}
+	/* A path that is not clean ("//", ".", ".."): to the clean one. */
+	if (len != r->path_len || memcmp(out, r->path, len) != 0)
+		rc = 1;
+	return rc;
 }
 
 /* Match value against a regex compiled by route_compile_one. */

@@ -46,6 +46,14 @@ struct conf_proxy *route_find(const struct routes *rt,
     const struct conf_server *srv, struct route_req *r);
 
 /*
+ * Go ServeMux redirects: when r's path is not clean, or names a subtree
+ * mounted only with its trailing slash, write the path to redirect to
+ * (decoded) into out and return 1; 0 otherwise.
+ */
+int route_redirect(const struct routes *rt, const struct conf_server *srv,
+    const struct route_req *r, char *out, size_t size);
+
+/*
  * Select the first load balancer of p that matches r.  On success the
  * upstream path (trimmed, rewritten, prefixed; decoded form) is written to
  * out as a NUL-terminated string.  Returns NULL when none matches (404).

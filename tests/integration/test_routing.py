@@ -108,6 +108,22 @@ class RoutingTest(AileronTestCase):
         self.assertEqual(self.status(port, "/v/3/h/x"), 404)
         self.assertEqual(self.status(port, "/v/1/h"), 404)
 
+    def test_servemux_redirects(self):
+        port = self.gateway(self.lb("", patterns='["/api/", "/files/{id}/"]', match=""))
+        st, hd, body = request(port, "GET", "/api/a//b/../c?q=1&r=2", host="test.com")
+        self.assertEqual((st, header(hd, "Location")), (301, "/api/a/c?q=1&r=2"))
+        self.assertEqual(body, b'<a href="/api/a/c?q=1&amp;r=2">Moved Permanently</a>.\n\n')
+        self.assertEqual(header(hd, "Content-Type"), "text/html; charset=utf-8")
+        st, hd, body = request(port, "GET", "/api", host="test.com")
+        self.assertEqual((st, header(hd, "Location")), (301, "/api/"))
+        st, hd, _ = request(port, "GET", "/files/7", host="test.com")
+        self.assertEqual((st, header(hd, "Location")), (301, "/files/7/"))
+        st, hd, body = request(port, "POST", "/api/./x", body=b"", host="test.com")
+        self.assertEqual((st, header(hd, "Location"), body), (301, "/api/x", b""))
+        self.assertEqual(request(port, "GET", "/api/x", host="test.com")[::2], (302, b"/api/x"))
+        # Only the slash-less form of a mounted subtree redirects.
+        self.assertEqual(request(port, "GET", "/other", host="test.com")[0], 404)
+
     def test_invalid_pattern_fails_startup(self):
         from harness import run_aileron
         import os
