@@ -519,6 +519,62 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/* A server with one proxy using an HTTPClient whose spec is given. */
+#define CLIENT_CONF(spec)                                                     \
+	EP SERVER "spec:\n"                                                   \
+	          "  virtualHosts:\n"                                         \
+	          "    - handlers:\n"                                         \
+	          "        - handler: {apiVersion: core/v1, kind: "           \
+	          "ReverseProxyHandler}\n"                                    \
+	          "---\n"                                                     \
+	          "apiVersion: core/v1\n"                                     \
+	          "kind: ReverseProxyHandler\n"                               \
+	          "spec:\n"                                                   \
+	          "  roundTripper: {apiVersion: core/v1, kind: HTTPClient}\n" \
+	          "---\n"                                                     \
+	          "apiVersion: core/v1\n"                                     \
+	          "kind: HTTPClient\n" spec
+
+START_TEST(test_http_client)
+{
+	struct conf *c = load_ok(CLIENT_CONF(""));
+	struct conf_client *cc = c->proxies[0]->client;
+
+	ck_assert_ptr_nonnull(cc);
+	ck_assert_int_eq(cc->dial_timeout, 10000);
+	ck_assert_int_eq(cc->idle_timeout, 0);
+	ck_assert_int_eq(cc->max_retry, 0);
+	ck_assert_int_eq(cc->tls.set, 0);
+	conf_free(c);
+	c = load_ok(CLIENT_CONF(
+	    "spec:\n"
+	    "  retryConfig: {maxRetry: 2, maxContentLength: 10, "
+	    "retryStatusCodes: [500, 503]}\n"
+	    "  httpTransportConfig:\n"
+	    "    dialConfig: {timeout: -1, tlsConfig: {serverName: dial}}\n"
+	    "    tlsConfig: {serverName: transport, insecureSkipVerify: true}\n"
+	    "    responseHeaderTimeout: 50\n"
+	    "    maxResponseHeaderBytes: 200\n"
+	    "    idleConnTimeout: 300\n"
+	    "    disableKeepAlives: true\n"));
+	cc = c->proxies[0]->client;
+	ck_assert_int_eq(cc->dial_timeout, 0);
+	ck_assert_int_eq(cc->max_retry, 2);
+	ck_assert_int_eq(cc->max_content_length, 10);
+	ck_assert_uint_eq(cc->nretry_status, 2);
+	ck_assert_int_eq(cc->retry_status[1], 503);
+	ck_assert_int_eq(cc->response_header_timeout, 50);
+	ck_assert_int_eq(cc->max_response_header_bytes, 200);
+	ck_assert_int_eq(cc->idle_timeout, 300);
+	ck_assert_int_eq(cc->disable_keep_alives, 1);
+	/* dialConfig.tlsConfig takes precedence over the transport's. */
+	ck_assert_int_eq(cc->tls.set, 1);
+	ck_assert_str_eq(cc->tls.server_name, "dial");
+	ck_assert_int_eq(cc->tls.insecure_skip_verify, 0);
+	conf_free(c);
+}
+END_TEST
+
 /* Non-zero wins over defaults; negative timeouts mean none (0). */
 static const struct {
 	const char *spec;
@@ -1579,6 +1635,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_directory);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_http_client);
 	tcase_add_loop_test(
 	    tc, test_nonzero_wins, 0, sizeof(nonzero) / sizeof(nonzero[0]));
 	tcase_add_loop_test(tc, test_addr, 0, sizeof(addrs) / sizeof(addrs[0]));
