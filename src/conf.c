@@ -26,6 +26,7 @@
 #include "arena.h"
 #include "conf.h"
 #include "errpage.h"
+#include "health.h"
 #include "conf_int.h"
 #include "http_parse.h"
 #include "log.h"
@@ -1682,10 +1683,14 @@ conf_check_upstream(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct conf_upstream *up = obj;
 
-	(void)ld;
-	(void)node;
 	if (up->weight == 0)
 		up->weight = 1;
+	if (up->health_check_addr != NULL && up->health_check_addr[0] != '\0' &&
+	    health_addr_check(up->health_check_addr) < 0)
+		conf_errorn(ld, conf_field_node(ld, node, "healthCheckAddr"),
+		    "field \"healthCheckAddr\": expected host:port or "
+		    "http://host:port/path, got \"%s\"",
+		    up->health_check_addr);
 }
 
 static const struct conf_field conf_upstream_fields[] = {

@@ -150,6 +150,25 @@ health_split(const char *a, size_t len, char *host, size_t hsize, char *port,
 }
 
 int
+health_addr_check(const char *addr)
+{
+	char host[256], port[16];
+	const char *a = addr, *slash;
+	size_t alen;
+
+	if (strncmp(a, "http://", 7) == 0)
+		a += 7;
+	else if (strchr(a, '/') != NULL)
+		return -1; /* another scheme, or a path without http:// */
+	slash = strchr(a, '/');
+	alen = slash != NULL ? (size_t)(slash - a) : strlen(a);
+	if (health_split(a, alen, host, sizeof(host), port, sizeof(port)) < 0 ||
+	    host[0] == '\0' || strspn(port, "0123456789") != strlen(port))
+		return -1;
+	return 0;
+}
+
+int
 health_probe(const char *addr, int64_t timeout_ms)
 {
 	char host[256], port[16], req[1024], resp[64];

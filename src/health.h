@@ -27,6 +27,9 @@ void health_report(const struct conf_upstream *up, int ok);
 /* Is an upstream with state sh usable now?  (NULL: always.) */
 int health_usable(const struct conf_upstream_shared *sh);
 
+/* Is addr a usable healthCheckAddr (see health_probe)?  0 or -1. */
+int health_addr_check(const char *addr);
+
 /*
  * One active probe of addr ("host:port": TCP connect; "http://host:port/
  * path": GET with a 2xx or 3xx answer) within timeout_ms; 1 when healthy.

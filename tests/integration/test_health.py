@@ -1,9 +1,12 @@
 """Upstream health checks: passive ejection and active probes, shared by every worker."""
 
+import os
+import tempfile
 import time
 import unittest
 
-from harness import AileronTestCase, Client, free_port, proxy_config, request, response
+from harness import (AileronTestCase, Client, free_port, proxy_config, request, response,
+                     run_aileron)
 
 
 def doc(ups):
@@ -93,6 +96,18 @@ class HealthTest(AileronTestCase):
         self.assertIn("A", self.bodies(port, 4))
         a.stop()
         self.until(port, lambda got: got == ["B"] * 6)
+
+    def test_bad_health_check_addr_refused(self):
+        for addr in ("https://127.0.0.1:1/health", "127.0.0.1", "ftp://x:1", "x:port"):
+            with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+                f.write(proxy_config(free_port(), doc(
+                    ["url: http://127.0.0.1:1, enableActive: true, healthCheckAddr: \"%s\"" % addr])))
+            try:
+                rc, out = run_aileron(["-c", "-f", f.name])
+            finally:
+                os.unlink(f.name)
+            self.assertEqual(rc, 1, out)
+            self.assertIn("healthCheckAddr", out)
 
 
 if __name__ == "__main__":
