@@ -6,6 +6,7 @@
 
 #include "arena.h"
 #include "balance.h"
+#include "health.h"
 
 static const char *const urls[] = { "http://127.0.0.1:1", "http://127.0.0.1:2",
 	"http://127.0.0.1:3" };
@@ -196,6 +197,52 @@ START_TEST(hash_distribution_and_health)
 }
 END_TEST
 
+START_TEST(health_passive_and_addrs)
+{
+	struct conf_upstream_shared sh;
+	struct conf_upstream up;
+	static const struct {
+		const char *addr;
+		int ok;
+	} addrs[] = {
+		{ "127.0.0.1:80", 0 },
+		{ "[::1]:8080", 0 },
+		{ "http://localhost:8080/healthz", 0 },
+		{ "http://[::1]:1", 0 },
+		{ "localhost", -1 },
+		{ "https://localhost:443/", -1 },
+		{ "localhost:http", -1 },
+		{ ":80", -1 },
+		{ "[::1]", -1 },
+	};
+	size_t i;
+
+	memset(&sh, 0, sizeof(sh));
+	memset(&up, 0, sizeof(up));
+	up.url = (char *)(uintptr_t) "http://127.0.0.1:1";
+	up.shared = &sh;
+	up.enable_passive = 1;
+	up.health_check_interval = 60;
+	ck_assert(health_usable(NULL));
+	health_report(&up, 0);
+	health_report(&up, 0);
+	health_report(&up, 1); /* a success resets the count */
+	health_report(&up, 0);
+	health_report(&up, 0);
+	ck_assert(health_usable(&sh));
+	health_report(&up, 0); /* the third in a row */
+	ck_assert(!health_usable(&sh));
+	ck_assert_uint_eq(sh.fails, HEALTH_PASSIVE_FAILS - 1);
+	sh.down_until = 1; /* cool-down over */
+	ck_assert(health_usable(&sh));
+	sh.down = 1; /* active checks say down */
+	ck_assert(!health_usable(&sh));
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+		ck_assert_msg(health_addr_check(addrs[i].addr) == addrs[i].ok,
+		    "%s", addrs[i].addr);
+}
+END_TEST
+
 static Suite *
 balance_suite(void)
 {
@@ -209,6 +256,7 @@ balance_suite(void)
 	tcase_add_test(tc, hash_primitives);
 	tcase_add_test(tc, hash_known_selections);
 	tcase_add_test(tc, hash_distribution_and_health);
+	tcase_add_test(tc, health_passive_and_addrs);
 	suite_add_tcase(s, tc);
 	return s;
 }
