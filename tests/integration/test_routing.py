@@ -133,10 +133,13 @@ class RoutingTest(AileronTestCase):
             f.write(proxy_config(port, self.lb("", patterns='["/a/{x...}/b"]')))
         try:
             rc, out = run_aileron(["-f", f.name])
+            rc2, out2 = run_aileron(["-c", "-f", f.name])
         finally:
             os.unlink(f.name)
         self.assertEqual(rc, 1, out)
         self.assertIn("invalid pattern", out)
+        self.assertEqual(rc2, 1, out2)
+        self.assertIn("invalid pattern", out2)
 
 
 if __name__ == "__main__":
