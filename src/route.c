@@ -348,6 +348,64 @@ route_compile_proxy(struct routes *rt, struct conf_proxy *p)
 	return 0;
 }
 
+/* A handler's name for messages. */
+static const char *
+route_name(const struct conf_proxy *p)
+{
+	return p->id != NULL ? p->id : "a handler";
+}
+
+/* Do a and b match exactly the same requests (Go: a pattern conflict)? */
+static int
+route_same(const struct route_entry *a, const struct route_entry *b)
+{
+	size_t i;
+
+	if ((a->host == NULL) != (b->host == NULL) ||
+	    (a->host != NULL && strcasecmp(a->host, b->host) != 0) ||
+	    a->nsegs != b->nsegs || a->end != b->end)
+		return 0;
+	for (i = 0; i < a->nsegs; i++)
+		if (a->segs[i].wild != b->segs[i].wild ||
+		    (!a->segs[i].wild &&
+		        (a->segs[i].len != b->segs[i].len ||
+		            memcmp(a->segs[i].text, b->segs[i].text,
+		                a->segs[i].len) != 0)))
+			return 0;
+	return 1;
+}
+
+/*
+ * Two handlers mounted on the same pattern (same host, same segments) is
+ * an error, as Go's ServeMux refuses it; -1 after logging.
+ */
+static int
+route_duplicates(const struct route_server *rs)
+{
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < rs->nentries; i++)
+		for (j = 0; j < i; j++)
+			if (rs->entries[i].proxy != rs->entries[j].proxy &&
+			    route_same(&rs->entries[i], &rs->entries[j])) {
+				log_error("%s: %s and %s are both mounted at "
+				          "the same pattern%s%s",
+				    rs->srv->id != NULL ? rs->srv->id
+				                        : "server",
+				    route_name(rs->entries[j].proxy),
+				    route_name(rs->entries[i].proxy),
+				    rs->entries[i].host != NULL ? " of host "
+				                                : "",
+				    rs->entries[i].host != NULL
+				        ? rs->entries[i].host
+				        : "");
+				rc = -1;
+				break;
+			}
+	return rc;
+}
+
 struct routes *
 route_build(struct conf *c)
 {
@@ -390,6 +448,8 @@ route_build(struct conf *c)
 				    vh->hosts[h];
 			}
 		}
+		if (route_duplicates(rs) < 0)
+			bad = 1;
 	}
 	if (bad) {
 		route_free(rt);

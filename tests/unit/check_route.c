@@ -341,6 +341,10 @@ START_TEST(wildcard_patterns)
 		              r.params[k].len) == 0);
 	}
 	route_free(rt);
+	/* The same pattern twice (names of wildcards aside) is refused. */
+	pv[1] = (char *)(uintptr_t) "/a/{y}";
+	ck_assert_ptr_null(route_build(&c));
+	pv[1] = (char *)(uintptr_t) "/a/b";
 	/* Malformed wildcards fail the build. */
 	pv[0] = (char *)(uintptr_t) "/a/{x...}/b";
 	ck_assert_ptr_null(route_build(&c));
