@@ -309,6 +309,8 @@ errpage_format(const struct conf_errhandler *eh, int status, const char *code,
 	errpage_puts(&head, line);
 	errpage_header(&head, "Content-Type", mc->mime_type);
 	errpage_puts(&head, "X-Content-Type-Options: nosniff\r\n");
+	if (m->ncontents > 1) /* the content was chosen by Accept */
+		errpage_puts(&head, "Vary: Accept\r\n");
 	for (i = 0; i < mc->nheaders; i++)
 		errpage_header(&head, mc->headers[i].key, mc->headers[i].value);
 	for (i = 0; i < m->nheader_template; i++) {

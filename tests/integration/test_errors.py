@@ -74,6 +74,7 @@ class ErrorHandlerTest(AileronTestCase):
         st, hd, body = request(port, "GET", "/p/none", headers=[("Accept", "application/json")])
         self.assertEqual((st, header(hd, "alice"), body), (200, "bob", b'{"foo":"bar"}'))
         self.assertEqual(header(hd, "Content-Type"), "application/json")
+        self.assertEqual(header(hd, "Vary"), "Accept")
         st, hd, body = request(port, "GET", "/p/none", headers=[("Accept", "text/plain")])
         self.assertEqual((st, body), (200, b"foo=bar"))
         st, hd, body = request(port, "GET", "/p/none", headers=[("Accept", "invalid/type")])
