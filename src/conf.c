@@ -25,6 +25,8 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "errpage.h"
+#include "health.h"
 #include "conf_int.h"
 #include "http_parse.h"
 #include "log.h"
@@ -185,6 +187,7 @@ struct conf_addr {
 struct conf_meta {
 	char *name;
 	char *namespace;
+	char *error_handler; /* metadata.errorHandler */
 };
 
 struct conf_envelope {
@@ -201,6 +204,9 @@ struct ep_spec {
 	struct conf_ref *runners;
 	size_t nrunners;
 	struct conf_process process;
+	struct conf_ref *default_eh; /* defaultErrorHandler */
+	struct conf_ref *ehs;        /* errorHandlers */
+	size_t nehs;
 };
 
 /* core/v1 HTTPServer spec: the server plus what only loading needs. */
@@ -227,6 +233,7 @@ struct conf_doc {
 	struct conf_pos pos;
 	void *obj;
 	struct conf_ref *runner; /* servers: the runner reference using it */
+	char *eh_name;           /* metadata.errorHandler */
 };
 
 /* A vhost handler whose reference is resolved after all files are read. */
@@ -1676,10 +1683,14 @@ conf_check_upstream(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct conf_upstream *up = obj;
 
-	(void)ld;
-	(void)node;
 	if (up->weight == 0)
 		up->weight = 1;
+	if (up->health_check_addr != NULL && up->health_check_addr[0] != '\0' &&
+	    health_addr_check(up->health_check_addr) < 0)
+		conf_errorn(ld, conf_field_node(ld, node, "healthCheckAddr"),
+		    "field \"healthCheckAddr\": expected host:port or "
+		    "http://host:port/path, got \"%s\"",
+		    up->health_check_addr);
 }
 
 static const struct conf_field conf_upstream_fields[] = {
@@ -1759,16 +1770,462 @@ static const struct conf_field conf_lb_fields[] = {
 static const struct conf_table conf_lb_table = { conf_lb_fields,
 	conf_check_lb };
 
+/* ReverseProxyHandler spec: the proxy plus its roundTripper reference. */
+struct proxy_spec {
+	struct conf_proxy px; /* first: documents point at it */
+	struct conf_ref *round_tripper;
+};
+
+/* roundTripper: resolved to a core/v1 HTTPClient in conf_resolve. */
+static int
+conf_set_round_tripper(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct proxy_spec *ps = obj;
+	struct conf_ref *r = arena_alloc(ld->arena, sizeof(*r));
+
+	(void)f;
+	(void)key;
+	if (conf_is_null(v))
+		return 0;
+	if (conf_parse_object(ld, v, &conf_ref_table, r) < 0 || r->id == NULL)
+		return -1;
+	ps->round_tripper = r;
+	return 0;
+}
+
 static const struct conf_field conf_proxy_fields[] = {
-	FSTRS("patterns", struct conf_proxy, patterns, npatterns, CF_UNIQUE),
-	FMETHODS("methods", struct conf_proxy, methods),
+	FSTRS("patterns", struct proxy_spec, px.patterns, px.npatterns,
+	    CF_UNIQUE),
+	FMETHODS("methods", struct proxy_spec, px.methods),
 	FUNSUP("tripperwares", NULL),
-	FUNSUP("roundTripper", NULL),
-	FLIST("loadBalancers", struct conf_proxy, lbs, nlbs, struct conf_lb,
-	    &conf_lb_table),
+	FFUNC("roundTripper", conf_set_round_tripper, 0),
+	FLIST("loadBalancers", struct proxy_spec, px.lbs, px.nlbs,
+	    struct conf_lb, &conf_lb_table),
 	FEND,
 };
 static const struct conf_table conf_proxy_table = { conf_proxy_fields, NULL };
+
+/*
+ * core/v1 HTTPClient (HTTP/1.1 transport only).
+ */
+
+/* retryConfig.retryStatusCodes: unique status codes. */
+static int
+conf_set_retry_status(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct conf_client *cc = obj;
+	yaml_node_item_t *it;
+	size_t n, i, j;
+
+	(void)f;
+	if (conf_is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		conf_expected(ld, key, v, "a list");
+		return -1;
+	}
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	cc->retry_status = arena_alloc(ld->arena, (n + 1) * sizeof(int32_t));
+	for (i = 0, it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++, i++) {
+		yaml_node_t *e = yaml_document_get_node(ld->doc, *it);
+		int64_t code;
+
+		if (conf_get_int(ld, key, e, 100, 999, &code) < 0)
+			return -1;
+		for (j = 0; j < cc->nretry_status; j++)
+			if (cc->retry_status[j] == code) {
+				conf_errorn(ld, e,
+				    "field \"%s\": duplicate value %" PRId64,
+				    key, code);
+				return -1;
+			}
+		cc->retry_status[cc->nretry_status++] = (int32_t)code;
+	}
+	return 0;
+}
+
+static const struct conf_field conf_retry_fields[] = {
+	FINT("maxRetry", struct conf_client, max_retry, 0, 100),
+	FINT("maxContentLength", struct conf_client, max_content_length, 0,
+	    16777216),
+	FFUNC("retryStatusCodes", conf_set_retry_status, 0),
+	FEND,
+};
+static const struct conf_table conf_retry_table = { conf_retry_fields, NULL };
+
+/* A client tlsConfig was given: check that its files can be read. */
+static void
+conf_check_tls_client(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_tls_client *t = obj;
+	size_t i, k;
+
+	t->set = 1;
+	for (i = 0; i < t->nroot_cas; i++)
+		if (access(t->root_cas[i], R_OK) != 0)
+			conf_errorn(ld, conf_field_node(ld, node, "rootCAs"),
+			    "field \"rootCAs\": %s: %s", t->root_cas[i],
+			    strerror(errno));
+	for (i = 0; i < t->npairs; i++) {
+		const char *files[2] = { t->pairs[i].cert_file,
+			t->pairs[i].key_file };
+
+		for (k = 0; k < 2; k++) {
+			if (files[k] == NULL)
+				conf_errorn(ld,
+				    conf_field_node(ld, node, "certKeyPairs"),
+				    "field \"certKeyPairs\": certFile and "
+				    "keyFile are required");
+			else if (access(files[k], R_OK) != 0)
+				conf_errorn(ld,
+				    conf_field_node(ld, node, "certKeyPairs"),
+				    "field \"certKeyPairs\": %s: %s", files[k],
+				    strerror(errno));
+		}
+	}
+	if ((t->min_version != 0 &&
+	        (t->min_version < 769 || t->min_version > 772)) ||
+	    (t->max_version != 0 &&
+	        (t->max_version < 769 || t->max_version > 772)))
+		conf_errorn(ld, node,
+		    "%s: minVersion and maxVersion must be 769 (TLS 1.0) to "
+		    "772 (TLS 1.3)",
+		    ld->path);
+}
+
+static const struct conf_field conf_cert_pair_fields[] = {
+	FSTR("certFile", struct conf_cert_pair, cert_file),
+	FSTR("keyFile", struct conf_cert_pair, key_file),
+	FEND,
+};
+static const struct conf_table conf_cert_pair_table = { conf_cert_pair_fields,
+	NULL };
+
+static const struct conf_field conf_tls_client_fields[] = {
+	FLIST("certKeyPairs", struct conf_tls_client, pairs, npairs,
+	    struct conf_cert_pair, &conf_cert_pair_table),
+	FSTRS(
+	    "rootCAs", struct conf_tls_client, root_cas, nroot_cas, CF_UNIQUE),
+	FSTR("serverName", struct conf_tls_client, server_name),
+	FBOOL(
+	    "insecureSkipVerify", struct conf_tls_client, insecure_skip_verify),
+	FINT("minVersion", struct conf_tls_client, min_version, 0, 65535),
+	FINT("maxVersion", struct conf_tls_client, max_version, 0, 65535),
+	FUNSUP("nextProtos", NULL),
+	FUNSUP("clientAuth", NULL),
+	FUNSUP("clientCAs", NULL),
+	FUNSUP("tlsCipher", NULL),
+	FUNSUP("sessionTicketsDisabled", NULL),
+	FUNSUP("curvePreferences", NULL),
+	FUNSUP("dynamicRecordSizingDisabled", NULL),
+	FUNSUP("renegotiation", NULL),
+	FEND,
+};
+static const struct conf_table conf_tls_client_table = { conf_tls_client_fields,
+	conf_check_tls_client };
+
+static const struct conf_field conf_dial_fields[] = {
+	FINT("timeout", struct conf_client, dial_timeout, INT32_MIN, INT32_MAX),
+	FOBJ("tlsConfig", struct conf_client, dial_tls, &conf_tls_client_table),
+	FUNSUP("localAddress", NULL),
+	FUNSUP("replaceTargets", NULL),
+	FUNSUP("fallbackDelay", NULL),
+	FUNSUP("sockOption", NULL),
+	FEND,
+};
+static const struct conf_table conf_dial_table = { conf_dial_fields, NULL };
+
+static const struct conf_field conf_transport_fields[] = {
+	FOBJ("tlsConfig", struct conf_client, tls, &conf_tls_client_table),
+	FINT("tlsHandshakeTimeout", struct conf_client, tls_handshake_timeout,
+	    INT64_MIN, CONF_MAX_SECONDS * 1000),
+	FBOOL("disableKeepAlives", struct conf_client, disable_keep_alives),
+	FBOOL("disableCompression", struct conf_client, disable_compression),
+	FINT("maxIdleConns", struct conf_client, max_idle_conns, 0, INT32_MAX),
+	FINT("maxIdleConnsPerHost", struct conf_client, max_idle_per_host, 0,
+	    INT32_MAX),
+	FINT("maxConnsPerHost", struct conf_client, max_conns_per_host, 0,
+	    INT32_MAX),
+	FINT("idleConnTimeout", struct conf_client, idle_timeout, INT64_MIN,
+	    CONF_MAX_SECONDS * 1000),
+	FINT("responseHeaderTimeout", struct conf_client,
+	    response_header_timeout, INT64_MIN, CONF_MAX_SECONDS * 1000),
+	FUNSUP("expectContinueTimeout", NULL),
+	FINT("maxResponseHeaderBytes", struct conf_client,
+	    max_response_header_bytes, INT64_MIN, INT64_MAX),
+	FUNSUP("writeBufferSize", NULL),
+	FUNSUP("readBufferSize", NULL),
+	FUNSUP("allowHTTP2", "HTTP/2 is not supported"),
+	FFLAT("dialConfig", &conf_dial_table),
+	FEND,
+};
+static const struct conf_table conf_transport_table = { conf_transport_fields,
+	NULL };
+
+/* Defaults of the HTTP/1.1 transport (reference 2.4), "non-zero wins". */
+static void
+conf_check_client(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_client *cc = obj;
+
+	(void)ld;
+	(void)node;
+	if (cc->dial_timeout == 0)
+		cc->dial_timeout = 10000;
+	else if (cc->dial_timeout < 0)
+		cc->dial_timeout = 0;
+	if (cc->idle_timeout < 0)
+		cc->idle_timeout = 0;
+	if (cc->response_header_timeout < 0)
+		cc->response_header_timeout = 0;
+	if (cc->max_response_header_bytes < 0)
+		cc->max_response_header_bytes = 0;
+	if (cc->tls_handshake_timeout < 0)
+		cc->tls_handshake_timeout = 0;
+	if (cc->dial_tls.set) /* dialConfig.tlsConfig takes precedence */
+		cc->tls = cc->dial_tls;
+}
+
+static const struct conf_field conf_client_fields[] = {
+	FUNSUP("tripperwares", NULL),
+	FFLAT("retryConfig", &conf_retry_table),
+	FFLAT("httpTransportConfig", &conf_transport_table),
+	FUNSUP("http2TransportConfig", "HTTP/2 is not supported"),
+	FUNSUP("http3TransportConfig", "HTTP/3 is not supported"),
+	FEND,
+};
+static const struct conf_table conf_client_table = { conf_client_fields,
+	conf_check_client };
+
+/*
+ * core/v1 ErrorHandler.
+ */
+
+/* A mapping of strings (header: value) into a conf_kv array at f->off. */
+static int
+conf_set_kv(struct loader *ld, const struct conf_field *f, const char *key,
+    yaml_node_t *v, void *obj)
+{
+	struct conf_kv **arr =
+	    (struct conf_kv **)(void *)((char *)obj + f->off);
+	size_t *n = (size_t *)(void *)((char *)obj + f->off_n);
+	yaml_node_pair_t *pr;
+	size_t cnt;
+
+	if (conf_is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE) {
+		conf_expected(ld, key, v, "a mapping");
+		return -1;
+	}
+	cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	*arr = arena_alloc(ld->arena, (cnt + 1) * sizeof(**arr));
+	*n = 0;
+	for (pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top;
+	     pr++) {
+		yaml_node_t *k = yaml_document_get_node(ld->doc, pr->key);
+		yaml_node_t *val = yaml_document_get_node(ld->doc, pr->value);
+
+		if (k->type != YAML_SCALAR_NODE ||
+		    val->type != YAML_SCALAR_NODE) {
+			conf_expected(ld, key, val, "a mapping of strings");
+			return -1;
+		}
+		if (strpbrk(conf_sval(k), "\r\n:") != NULL ||
+		    strpbrk(conf_sval(val), "\r\n") != NULL) {
+			conf_errorn(ld, val,
+			    "field \"%s\": header names and values cannot "
+			    "contain line breaks",
+			    key);
+			return -1;
+		}
+		(*arr)[*n].key = arena_strdup(ld->arena, conf_sval(k));
+		(*arr)[*n].value = arena_strdup(ld->arena, conf_sval(val));
+		(*n)++;
+	}
+	return 0;
+}
+
+#define FKV(n, t, m, cnt)                                            \
+	{                                                            \
+		.name = (n), .type = CF_FUNC, .off = offsetof(t, m), \
+		.off_n = offsetof(t, cnt), .set = conf_set_kv        \
+	}
+
+static const struct conf_enum conf_template_types[] = {
+	{ "Text", TEMPLATE_TEXT },
+	{ "GoText", TEMPLATE_GO_TEXT },
+	{ "GoHTML", TEMPLATE_GO_HTML },
+	{ NULL, 0 },
+};
+
+static const char conf_template_help[] =
+    "only {{.status}}, {{.statusText}}, {{.code}} and {{.kind}} are "
+    "supported in templates";
+
+static void
+conf_check_mime_content(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_mime_content *mc = obj;
+	const char *t;
+	size_t len;
+
+	if (mc->mime_type == NULL) {
+		conf_errorn(
+		    ld, node, "missing field \"mimeType\" in %s", ld->path);
+		return;
+	}
+	t = mc->mime_type;
+	if (strspn(t, "abcdefghijklmnopqrstuvwxyz") == 0 ||
+	    t[strspn(t, "abcdefghijklmnopqrstuvwxyz")] != '/' ||
+	    t[strspn(t, "abcdefghijklmnopqrstuvwxyz") + 1] == '\0' ||
+	    strspn(t + strspn(t, "abcdefghijklmnopqrstuvwxyz") + 1,
+	        "abcdefghijklmnopqrstuvwxyz"
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-") !=
+	        strlen(t + strspn(t, "abcdefghijklmnopqrstuvwxyz") + 1)) {
+		conf_errorn(ld, conf_field_node(ld, node, "mimeType"),
+		    "field \"mimeType\": invalid media type \"%s\"", t);
+		return;
+	}
+	if (mc->template_file != NULL && mc->template_file[0] != '\0') {
+		char *text =
+		    conf_read_file(mc->template_file, CONF_MAX_FILE, &len);
+
+		if (text == NULL) {
+			conf_errorn(ld,
+			    conf_field_node(ld, node, "templateFile"),
+			    "field \"templateFile\": %s: %s", mc->template_file,
+			    strerror(errno));
+			return;
+		}
+		mc->template_text = arena_strndup(ld->arena, text, len);
+		free(text);
+	}
+	if (errpage_check_template(mc->template_type, mc->template_text) < 0)
+		conf_errorn(ld, node, "%s: %s", ld->path, conf_template_help);
+}
+
+static const struct conf_field conf_mime_content_fields[] = {
+	FSTR("mimeType", struct conf_mime_content, mime_type),
+	FINT("statusCode", struct conf_mime_content, status_code, 0, 999),
+	FKV("header", struct conf_mime_content, headers, nheaders),
+	FENUM("templateType", struct conf_mime_content, template_type,
+	    conf_template_types),
+	FSTR("template", struct conf_mime_content, template_text),
+	FSTR("templateFile", struct conf_mime_content, template_file),
+	FEND,
+};
+static const struct conf_table conf_mime_content_table = {
+	conf_mime_content_fields, conf_check_mime_content
+};
+
+static void
+conf_check_error_message(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_error_message *m = obj;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < m->npaths; i++)
+		if (errpage_check_regex(m->paths[i], err, sizeof(err)) < 0)
+			conf_errorn(ld, conf_field_node(ld, node, "paths"),
+			    "field \"paths\": invalid regular expression "
+			    "\"%s\": %s",
+			    m->paths[i], err);
+	for (i = 0; i < m->nmessages; i++)
+		if (errpage_check_regex(m->messages[i], err, sizeof(err)) < 0)
+			conf_errorn(ld, conf_field_node(ld, node, "messages"),
+			    "field \"messages\": invalid regular expression "
+			    "\"%s\": %s",
+			    m->messages[i], err);
+	for (i = 0; i < m->nheader_template; i++)
+		if (errpage_check_template(
+		        TEMPLATE_GO_TEXT, m->header_template[i].value) < 0)
+			conf_errorn(ld,
+			    conf_field_node(ld, node, "headerTemplate"),
+			    "field \"headerTemplate\": %s", conf_template_help);
+}
+
+static const struct conf_field conf_error_message_fields[] = {
+	FSTRS("paths", struct conf_error_message, paths, npaths, CF_UNIQUE),
+	FSTRS("codes", struct conf_error_message, codes, ncodes, CF_UNIQUE),
+	FSTRS("kinds", struct conf_error_message, kinds, nkinds, CF_UNIQUE),
+	FSTRS("messages", struct conf_error_message, messages, nmessages,
+	    CF_UNIQUE),
+	FKV("headerTemplate", struct conf_error_message, header_template,
+	    nheader_template),
+	FLIST("mimeContents", struct conf_error_message, contents, ncontents,
+	    struct conf_mime_content, &conf_mime_content_table),
+	FEND,
+};
+static const struct conf_table conf_error_message_table = {
+	conf_error_message_fields, conf_check_error_message
+};
+
+static const struct conf_field conf_errhandler_fields[] = {
+	FBOOL("stackAlways", struct conf_errhandler, stack_always),
+	FLIST("errorMessages", struct conf_errhandler, messages, nmessages,
+	    struct conf_error_message, &conf_error_message_table),
+	FEND,
+};
+static const struct conf_table conf_errhandler_table = { conf_errhandler_fields,
+	NULL };
+
+/*
+ * app/v1 HealthCheckHandler: answers 200 {} (no external probes).
+ */
+
+struct healthz_spec {
+	struct conf_proxy px; /* first: vhost handlers point at it */
+	int32_t timeout;
+	struct conf_ref *eh;
+};
+
+static int
+conf_set_healthz_eh(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct healthz_spec *hs = obj;
+	struct conf_ref *r = arena_alloc(ld->arena, sizeof(*r));
+
+	(void)f;
+	(void)key;
+	if (conf_is_null(v))
+		return 0;
+	if (conf_parse_object(ld, v, &conf_ref_table, r) < 0 || r->id == NULL)
+		return -1;
+	hs->eh = r;
+	return 0;
+}
+
+static void
+conf_check_healthz(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct healthz_spec *hs = obj;
+
+	(void)node;
+	hs->px.kind = CONF_PROXY_HEALTH;
+	if (hs->px.npatterns == 0) {
+		hs->px.patterns = arena_alloc(ld->arena, sizeof(char *));
+		hs->px.patterns[0] = arena_strdup(ld->arena, "/healthz");
+		hs->px.npatterns = 1;
+	}
+}
+
+static const struct conf_field conf_healthz_fields[] = {
+	FFUNC("errorHandler", conf_set_healthz_eh, 0),
+	FSTRS("patterns", struct healthz_spec, px.patterns, px.npatterns,
+	    CF_UNIQUE),
+	FMETHODS("methods", struct healthz_spec, px.methods),
+	FINT("timeout", struct healthz_spec, timeout, 0, INT32_MAX),
+	FUNSUP("externalProbes", NULL),
+	FEND,
+};
+static const struct conf_table conf_healthz_table = { conf_healthz_fields,
+	conf_check_healthz };
 
 /*
  * core/v1 HTTPServer.
@@ -2087,13 +2544,32 @@ static const struct conf_field conf_process_fields[] = {
 static const struct conf_table conf_process_table = { conf_process_fields,
 	NULL };
 
+/* Entrypoint defaultErrorHandler: a reference to an ErrorHandler. */
+static int
+conf_set_default_eh(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct ep_spec *es = obj;
+	struct conf_ref *r = arena_alloc(ld->arena, sizeof(*r));
+
+	(void)f;
+	(void)key;
+	if (conf_is_null(v))
+		return 0;
+	if (conf_parse_object(ld, v, &conf_ref_table, r) < 0 || r->id == NULL)
+		return -1;
+	es->default_eh = r;
+	return 0;
+}
+
 static const struct conf_field conf_ep_fields[] = {
 	FLIST("runners", struct ep_spec, runners, nrunners, struct conf_ref,
 	    &conf_ref_table),
 	FUNSUP("defaultLogger", NULL),
 	FUNSUP("loggers", NULL),
-	FUNSUP("defaultErrorHandler", NULL),
-	FUNSUP("errorHandlers", NULL),
+	FFUNC("defaultErrorHandler", conf_set_default_eh, 0),
+	FLIST("errorHandlers", struct ep_spec, ehs, nehs, struct conf_ref,
+	    &conf_ref_table),
 	FUNSUP("initializers", NULL),
 	FUNSUP("finalizers", NULL),
 	FOBJ("processConfig", struct ep_spec, process, &conf_process_table),
@@ -2122,7 +2598,7 @@ static const struct conf_field conf_meta_fields[] = {
 	FSTR("name", struct conf_meta, name),
 	FSTR("namespace", struct conf_meta, namespace),
 	FUNSUP("logger", NULL),
-	FUNSUP("errorHandler", NULL),
+	FSTR("errorHandler", struct conf_meta, error_handler),
 	FEND,
 };
 static const struct conf_table conf_meta_table = { conf_meta_fields,
@@ -2144,7 +2620,15 @@ static const struct conf_kind conf_kind_server = { "core/v1", "HTTPServer",
 	KIND_OK, &conf_server_table, sizeof(struct srv_spec) };
 static const struct conf_kind conf_kind_proxy = { "core/v1",
 	"ReverseProxyHandler", KIND_OK, &conf_proxy_table,
-	sizeof(struct conf_proxy) };
+	sizeof(struct proxy_spec) };
+static const struct conf_kind conf_kind_client = { "core/v1", "HTTPClient",
+	KIND_OK, &conf_client_table, sizeof(struct conf_client) };
+static const struct conf_kind conf_kind_errhandler = { "core/v1",
+	"ErrorHandler", KIND_OK, &conf_errhandler_table,
+	sizeof(struct conf_errhandler) };
+static const struct conf_kind conf_kind_healthz = { "app/v1",
+	"HealthCheckHandler", KIND_OK, &conf_healthz_table,
+	sizeof(struct healthz_spec) };
 
 #define LATER(av, k)                       \
 	{                                  \
@@ -2152,15 +2636,12 @@ static const struct conf_kind conf_kind_proxy = { "core/v1",
 	}
 /* Kinds of reference section 1 that aileron does not implement (yet). */
 static const struct conf_kind conf_kinds_later[] = {
-	LATER("core/v1", "HTTPClient"),
-	LATER("core/v1", "ErrorHandler"),
 	LATER("core/v1", "HTTPLogger"),
 	LATER("core/v1", "SLogger"),
 	LATER("core/v1", "HTTPHandler"),
 	LATER("core/v1", "StaticFileHandler"),
 	LATER("core/v1", "TemplateHandler"),
 	{ "core/v1", "GoPlugin", KIND_NEVER, NULL, 0 },
-	LATER("app/v1", "HealthCheckHandler"),
 	LATER("app/v1", "EchoHandler"),
 	LATER("app/v1", "TimeoutMiddleware"),
 	LATER("app/v1", "HeaderPolicyMiddleware"),
@@ -2192,7 +2673,8 @@ static const struct conf_kind *
 conf_kind_find(const char *av, const char *kind)
 {
 	static const struct conf_kind *const ok[] = { &conf_kind_entrypoint,
-		&conf_kind_server, &conf_kind_proxy };
+		&conf_kind_server, &conf_kind_proxy, &conf_kind_client,
+		&conf_kind_errhandler, &conf_kind_healthz };
 	const struct conf_kind *k;
 	size_t i;
 
@@ -2256,6 +2738,12 @@ conf_doc_add(struct loader *ld, const struct conf_kind *kind, const char *av,
 		((struct srv_spec *)obj)->srv.id = id;
 		((struct srv_spec *)obj)->srv.pos = d->pos;
 	} else if (kind == &conf_kind_proxy)
+		((struct conf_proxy *)obj)->id = id;
+	else if (kind == &conf_kind_client)
+		((struct conf_client *)obj)->id = id;
+	else if (kind == &conf_kind_errhandler)
+		((struct conf_errhandler *)obj)->id = id;
+	else if (kind == &conf_kind_healthz)
 		((struct conf_proxy *)obj)->id = id;
 }
 
@@ -2359,6 +2847,8 @@ conf_doc_load(struct loader *ld, yaml_node_t *root)
 	if (env.meta.name == NULL) /* no metadata at all */
 		conf_check_meta(ld, &env.meta, NULL);
 	conf_doc_add(ld, kind, av, env.meta.name, env.meta.namespace, obj);
+	if (ld->ndocs > 0 && ld->docs[ld->ndocs - 1].obj == obj)
+		ld->docs[ld->ndocs - 1].eh_name = env.meta.error_handler;
 }
 
 static void
@@ -2718,6 +3208,87 @@ conf_add_proxy(struct loader *ld, struct conf_proxy *px)
 	c->proxies[c->nproxies++] = px;
 }
 
+/* Resolve every ReverseProxyHandler's roundTripper to its HTTPClient. */
+static void
+conf_resolve_clients(struct loader *ld)
+{
+	struct proxy_spec *ps;
+	struct conf_doc *d;
+	size_t i;
+
+	for (i = 0; i < ld->ndocs; i++) {
+		if (ld->docs[i].kind != &conf_kind_proxy)
+			continue;
+		ps = ld->docs[i].obj;
+		if (ps->round_tripper == NULL)
+			continue;
+		if ((d = conf_resolve_ref(ld, ps->round_tripper,
+		         &conf_kind_client, "a roundTripper")) != NULL)
+			ps->px.client = d->obj;
+	}
+}
+
+/*
+ * Resolve the Entrypoint's defaultErrorHandler and errorHandlers, then
+ * every document's metadata.errorHandler, which must name one of the
+ * registered ones ("core/v1/ErrorHandler/<namespace>/<name>").
+ */
+static void
+conf_resolve_errhandlers(struct loader *ld, struct ep_spec *es)
+{
+	struct conf_errhandler *eh;
+	struct conf_doc *d;
+	size_t i, j;
+
+	if (es->default_eh != NULL &&
+	    (d = conf_resolve_ref(ld, es->default_eh, &conf_kind_errhandler,
+	         "an error handler")) != NULL)
+		ld->conf->default_errhandler = d->obj;
+	for (i = 0; i < es->nehs; i++)
+		if (es->ehs[i].id != NULL)
+			(void)conf_resolve_ref(ld, &es->ehs[i],
+			    &conf_kind_errhandler, "an error handler");
+	for (i = 0; i < ld->ndocs; i++) {
+		d = &ld->docs[i];
+		if (d->eh_name == NULL || d->eh_name[0] == '\0')
+			continue;
+		eh = NULL;
+		for (j = 0; j < es->nehs && eh == NULL; j++)
+			if (es->ehs[j].id != NULL &&
+			    strcmp(es->ehs[j].id, d->eh_name) == 0) {
+				struct conf_doc *e =
+				    conf_doc_find(ld, es->ehs[j].id);
+
+				if (e != NULL &&
+				    e->kind == &conf_kind_errhandler)
+					eh = e->obj;
+			}
+		if (eh == NULL) {
+			conf_error(ld, &d->pos,
+			    "metadata.errorHandler: \"%s\" is not one of the "
+			    "Entrypoint's errorHandlers",
+			    d->eh_name);
+			continue;
+		}
+		if (d->kind == &conf_kind_server)
+			((struct srv_spec *)d->obj)->srv.errhandler = eh;
+		else if (d->kind == &conf_kind_proxy ||
+		    d->kind == &conf_kind_healthz)
+			((struct conf_proxy *)d->obj)->errhandler = eh;
+	}
+	/* The HealthCheckHandler's own errorHandler reference. */
+	for (i = 0; i < ld->ndocs; i++) {
+		struct healthz_spec *hs = ld->docs[i].obj;
+
+		if (ld->docs[i].kind != &conf_kind_healthz || hs->eh == NULL)
+			continue;
+		if ((d = conf_resolve_ref(ld, hs->eh, &conf_kind_errhandler,
+		         "an error handler")) != NULL &&
+		    hs->px.errhandler == NULL)
+			hs->px.errhandler = d->obj;
+	}
+}
+
 static void
 conf_resolve(struct loader *ld)
 {
@@ -2731,12 +3302,17 @@ conf_resolve(struct loader *ld)
 
 	for (i = 0; i < ld->npend; i++) {
 		r = ld->pend[i].ref;
-		if ((d = conf_resolve_ref(
-		         ld, r, &conf_kind_proxy, "a handler")) == NULL)
+		/* A HealthCheckHandler is served like a proxy without LBs. */
+		d = conf_doc_find(ld, r->id);
+		if (d == NULL || d->kind != &conf_kind_healthz)
+			d = conf_resolve_ref(
+			    ld, r, &conf_kind_proxy, "a handler");
+		if (d == NULL)
 			continue;
 		ld->pend[i].handler->kind = CONF_HANDLER_PROXY;
 		ld->pend[i].handler->proxy = d->obj;
 	}
+	conf_resolve_clients(ld);
 	for (i = 0; i < ld->ndocs && ep == NULL; i++)
 		if (ld->docs[i].kind == &conf_kind_entrypoint)
 			ep = &ld->docs[i];
@@ -2748,6 +3324,7 @@ conf_resolve(struct loader *ld)
 	c->has_entrypoint = 1;
 	es = ep->obj;
 	c->process = es->process;
+	conf_resolve_errhandlers(ld, es);
 	c->servers =
 	    arena_alloc(ld->arena, (es->nrunners + 1) * sizeof(*c->servers));
 	for (i = 0; i < es->nrunners; i++) {

@@ -14,6 +14,7 @@
  */
 
 struct arena;
+struct health;
 
 /* Method bitmask: bit (1 << enum http_method); 0 means "all methods". */
 typedef uint32_t conf_methods;
@@ -70,6 +71,16 @@ struct conf_param_matcher {
 	void **compiled; /* per pattern, for regex types */
 };
 
+/*
+ * Health of one upstream, shared by all workers of a generation (mapped
+ * MAP_SHARED by health_build in the master); see health.h.
+ */
+struct conf_upstream_shared {
+	uint32_t down;      /* taken out by the active checks */
+	uint32_t fails;     /* consecutive passive failures */
+	int64_t down_until; /* passive: monotonic ms when it may return */
+};
+
 struct conf_upstream {
 	char *url;       /* as written, trailing '/' trimmed */
 	int tls;         /* https */
@@ -84,6 +95,7 @@ struct conf_upstream {
 	int initial_delay;         /* initialDelay, as written */
 	int health_check_interval; /* healthCheckInterval, as written */
 	char *health_check_addr;   /* healthCheckAddr, or NULL */
+	struct conf_upstream_shared *shared; /* health; NULL: always up */
 	struct conf_pos pos;
 };
 
@@ -111,11 +123,110 @@ struct conf_lb {
 	int hash_source; /* enum conf_hash_source */
 	char *hash_key;
 	struct conf_lb_shared *shared; /* set by the master before fork */
+	void *balance; /* hash ring / Maglev table built by balance_build */
 	struct conf_pos pos;
 };
 
+/* A string map entry (ErrorHandler headers). */
+struct conf_kv {
+	char *key;
+	char *value;
+};
+
+enum conf_template_type {
+	TEMPLATE_TEXT = 0,
+	TEMPLATE_GO_TEXT,
+	TEMPLATE_GO_HTML
+};
+
+/* ErrorHandler mimeContents entry. */
+struct conf_mime_content {
+	char *mime_type;
+	int32_t status_code; /* 0: keep the error's status */
+	struct conf_kv *headers;
+	size_t nheaders;
+	int template_type;   /* enum conf_template_type */
+	char *template_text; /* template, or templateFile's contents */
+	char *template_file;
+};
+
+/* ErrorHandler errorMessages entry. */
+struct conf_error_message {
+	char **paths; /* regular expressions on the path: and-gate */
+	size_t npaths;
+	char **codes; /* globs */
+	size_t ncodes;
+	char **kinds; /* globs */
+	size_t nkinds;
+	char **messages; /* regular expressions */
+	size_t nmessages;
+	struct conf_kv *header_template;
+	size_t nheader_template;
+	struct conf_mime_content *contents;
+	size_t ncontents;
+	void **paths_re; /* compiled by errpage, lazily */
+	void **messages_re;
+};
+
+/* core/v1 ErrorHandler (reference 2.5). */
+struct conf_errhandler {
+	char *id;
+	int stack_always;
+	struct conf_error_message *messages;
+	size_t nmessages;
+};
+
+/* One certKeyPairs entry. */
+struct conf_cert_pair {
+	char *cert_file;
+	char *key_file;
+};
+
+/* tlsConfig of an HTTPClient: how HTTPS upstreams are verified. */
+struct conf_tls_client {
+	int set;         /* a tlsConfig was given */
+	char **root_cas; /* PEM files added to the system store */
+	size_t nroot_cas;
+	char *server_name;            /* SNI and the name verified */
+	struct conf_cert_pair *pairs; /* client certificate: the first */
+	size_t npairs;
+	int insecure_skip_verify;
+	int32_t min_version; /* 769..772 (TLS 1.0..1.3); 0: TLS 1.2 */
+	int32_t max_version; /* 0: TLS 1.3 */
+};
+
+/* core/v1 HTTPClient used as a proxy's roundTripper (HTTP/1.1 transport). */
+struct conf_client {
+	char *id;
+	/* times in milliseconds; 0 means none */
+	int64_t dial_timeout;            /* dialConfig.timeout (default 10 s) */
+	int64_t idle_timeout;            /* idleConnTimeout (default 60 s) */
+	int64_t response_header_timeout; /* responseHeaderTimeout */
+	int64_t max_response_header_bytes; /* 0: default (64 KiB) */
+	int32_t max_idle_conns;            /* per worker; 0: pool size */
+	int32_t max_idle_per_host;         /* per worker; 0: pool size */
+	int32_t max_conns_per_host;        /* accepted; see aileron.yaml(5) */
+	int disable_keep_alives;
+	int disable_compression;
+	int64_t tls_handshake_timeout;   /* ms; 0: none */
+	struct conf_tls_client tls;      /* httpTransportConfig.tlsConfig */
+	struct conf_tls_client dial_tls; /* dialConfig.tlsConfig (wins) */
+	void *tls_ctx; /* SSL_CTX built by tlsclient_build, or NULL */
+	/* retryConfig; max_retry 0: no retries */
+	int32_t max_retry;
+	int32_t max_content_length;
+	int32_t *retry_status;
+	size_t nretry_status;
+};
+
+#define CONF_PROXY_REVERSE 0 /* core/v1 ReverseProxyHandler */
+#define CONF_PROXY_HEALTH  1 /* app/v1 HealthCheckHandler: 200 {} */
+
 struct conf_proxy {
-	char *id; /* apiVersion/kind/namespace/name */
+	char *id;                           /* apiVersion/kind/namespace/name */
+	int kind;                           /* CONF_PROXY_* */
+	struct conf_errhandler *errhandler; /* metadata.errorHandler or NULL */
+	struct conf_client *client;         /* roundTripper; NULL: defaults */
 	char **patterns;
 	size_t npatterns;
 	conf_methods methods;
@@ -205,6 +316,7 @@ struct conf_server {
 	int disable_keep_alive;
 	int enable_general_options;
 	struct conf_tls *tls; /* listenConfig.tlsConfig; NULL: plain TCP */
+	struct conf_errhandler *errhandler; /* metadata.errorHandler or NULL */
 	struct conf_vhost *vhosts;
 	size_t nvhosts;
 	struct conf_pos pos;
@@ -223,6 +335,9 @@ struct conf {
 	size_t nservers;
 	struct conf_proxy **proxies; /* every proxy referenced, once each */
 	size_t nproxies;
+	struct health *health; /* upstream health state, see health.h */
+	struct conf_errhandler *default_errhandler; /* Entrypoint's, or NULL */
+	void *tls_default; /* SSL_CTX for HTTPS upstreams without a tlsConfig */
 };
 
 /* Error reporting sink; the loader calls it once per error. */

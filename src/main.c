@@ -9,6 +9,8 @@
 #include "conf.h"
 #include "log.h"
 #include "master.h"
+#include "route.h"
+#include "tlsclient.h"
 
 #define MAIN_MAX_PATHS 64
 
@@ -109,8 +111,18 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (check) {
-		printf("aileron: configuration is valid\n");
+		/* Patterns, regular expressions and TLS files too. */
+		struct routes *rt = route_build(c);
+		int ok = rt != NULL && tlsclient_build(c) == 0;
+
+		route_free(rt);
+		tlsclient_free(c);
 		conf_free(c);
+		if (!ok) {
+			printf("aileron: failed to load configs\n");
+			return 1;
+		}
+		printf("aileron: configuration is valid\n");
 		return 0;
 	}
 	if (c->nservers == 0) {

@@ -14,10 +14,12 @@
 
 #include "balance.h"
 #include "conn.h"
+#include "health.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
 #include "route.h"
+#include "tlsclient.h"
 #include "worker.h"
 
 #define MASTER_BACKOFF_MAX_MS 30000
@@ -166,6 +168,8 @@ master_gen_free(struct generation *g)
 	route_free(g->routes);
 	if (g->shm != NULL)
 		munmap(g->shm, g->shmlen);
+	health_free(g->conf);
+	tlsclient_free(g->conf);
 	conf_free(g->conf);
 	free(g);
 }
@@ -189,15 +193,19 @@ master_gen_new(struct conf *c, struct generation *old, unsigned id)
 	g->nworkers =
 	    c->process.workers > 0 ? c->process.workers : master_auto_workers();
 	if ((g->routes = route_build(c)) == NULL || balance_build(c) < 0 ||
-	    master_map_shared(g) < 0)
+	    tlsclient_build(c) < 0 || master_map_shared(g) < 0)
 		goto fail;
 	g->listeners = listen_open(
 	    c, old ? old->listeners : NULL, old ? old->nlisteners : 0);
 	if (g->listeners == NULL)
 		goto fail;
 	g->nlisteners = c->nservers;
+	if (health_build(c) < 0) /* last: it may fork the probing helper */
+		goto fail;
 	return g;
 fail:
+	health_free(c);
+	tlsclient_free(c);
 	g->conf = NULL; /* the caller still owns c */
 	master_gen_free(g);
 	return NULL;

@@ -13,6 +13,8 @@
 
 #include "balance.h"
 #include "conn.h"
+#include "errpage.h"
+#include "health.h"
 #include "http.h"
 #include "log.h"
 #include "proxy.h"
@@ -38,9 +40,18 @@ struct proxy {
 	char *ubuf; /* upstream response */
 	char *obuf; /* outbound head being built */
 	size_t osize;
-	char path[PROXY_PATH_MAX];  /* decoded request path */
-	char upath[PROXY_PATH_MAX]; /* upstream path, decoded */
+	const struct conf_errhandler *eh; /* for the request being served */
+	struct conf_client defclient;     /* the built-in transport */
+	char path[PROXY_PATH_MAX];        /* decoded request path */
+	char upath[PROXY_PATH_MAX];       /* upstream path, decoded */
 	char epath[PROXY_PATH_MAX * 3];
+};
+
+/* The built-in transport when a proxy names no roundTripper (reference 2.4). */
+static const struct conf_client proxy_default_client = {
+	.dial_timeout = UPSTREAM_DIAL_TIMEOUT_MS,
+	.idle_timeout = UPSTREAM_IDLE_TIMEOUT_MS,
+	.tls_handshake_timeout = UPSTREAM_TLS_TIMEOUT_MS,
 };
 
 /* What happened to a forwarded request. */
@@ -130,12 +141,32 @@ proxy_peer(struct client *cl, const struct sockaddr *sa)
 	}
 }
 
+/* The message of an error code, for ErrorHandler messages matchers. */
+static const char *
+proxy_error_message(const char *code)
+{
+	if (code == NULL)
+		return "";
+	if (strcmp(code, ERRPAGE_NO_UPSTREAM) == 0)
+		return "cannot find upstream";
+	if (strcmp(code, ERRPAGE_UNAVAILABLE) == 0)
+		return "upstream unavailable";
+	if (strcmp(code, ERRPAGE_TIMEOUT) == 0)
+		return "upstream timeout";
+	if (strcmp(code, ERRPAGE_SWITCH) == 0)
+		return "protocol switch failed";
+	if (strcmp(code, ERRPAGE_NOT_FOUND) == 0)
+		return "not found";
+	return "upstream round trip failed";
+}
+
 /* Send an AILERON-style error response; returns PROXY_KEEP or PROXY_CLOSE. */
 static enum proxy_result
 proxy_error(struct proxy *px, struct client *cl, const struct http_msg *m,
-    int status, int close)
+    int status, int close, const char *code)
 {
 	const char *accept = NULL;
+	char *custom;
 	size_t alen = 0, n;
 	int i;
 
@@ -147,6 +178,17 @@ proxy_error(struct proxy *px, struct client *cl, const struct http_msg *m,
 	if (m == NULL || !m->keep_alive || m->version_minor == 0 ||
 	    *px->stopping || cl->srv->disable_keep_alive)
 		close = 1;
+	/* An ErrorHandler's errorMessages may replace the default body. */
+	if (m != NULL && px->eh != NULL &&
+	    (custom = errpage_format(px->eh, status, code,
+	         proxy_error_message(code), px->path, strlen(px->path), accept,
+	         alen, close, &n)) != NULL) {
+		i = conn_write(&cl->io, custom, n, cl->write_deadline);
+		free(custom);
+		if (i < 0)
+			return PROXY_CLOSE;
+		return close ? PROXY_CLOSE : PROXY_KEEP;
+	}
 	n = http_error_format(px->obuf, px->osize, status, accept, alen, close);
 	if (n == 0 || conn_write(&cl->io, px->obuf, n, cl->write_deadline) < 0)
 		return PROXY_CLOSE;
@@ -265,8 +307,8 @@ proxy_out_xff(struct proxy *px, size_t *o, const struct http_msg *m,
  */
 static size_t
 proxy_build_request(struct proxy *px, const struct client *cl,
-    const struct http_msg *m, const struct conf_upstream *up, const char *query,
-    size_t qlen)
+    const struct http_msg *m, const struct conf_upstream *up,
+    const struct conf_client *cc, const char *query, size_t qlen)
 {
 	const char *buf = px->cbuf;
 	size_t o = 0;
@@ -319,6 +361,9 @@ proxy_build_request(struct proxy *px, const struct client *cl,
 			    proxy_out_field(px, &o, buf, &m->fields[i]) < 0)
 				return 0;
 	}
+	if (!m->conn_upgrade && cc->disable_keep_alives &&
+	    proxy_outs(px, &o, "Connection: close\r\n") < 0)
+		return 0;
 	if (m->body == HTTP_BODY_CHUNKED &&
 	    proxy_outs(px, &o, "Transfer-Encoding: chunked\r\n") < 0)
 		return 0;
@@ -431,19 +476,31 @@ proxy_upstream_status(int err)
  */
 static int
 proxy_read_response(struct proxy *px, struct client *cl, struct io *uio,
-    struct http_msg *r, int method, size_t *ulen, int *got)
+    const struct conf_client *cc, struct http_msg *r, int method, size_t *ulen,
+    int *got)
 {
 	struct http_limits lim;
+	int64_t deadline = cl->write_deadline;
 	size_t len = 0;
 	int rc;
 
 	memset(&lim, 0, sizeof(lim));
 	lim.max_head = PROXY_MAX_RESPONSE_HEAD;
+	if (cc->max_response_header_bytes > 0 &&
+	    cc->max_response_header_bytes < PROXY_MAX_RESPONSE_HEAD)
+		lim.max_head = (uint32_t)cc->max_response_header_bytes;
+	lim.max_line = lim.max_head;
+	if (cc->response_header_timeout > 0) {
+		int64_t rht = conn_deadline(cc->response_header_timeout);
+
+		if (deadline == 0 || rht < deadline)
+			deadline = rht;
+	}
 	*got = 0;
 	http_response_init(r, &lim, method);
 	for (;;) {
-		ssize_t n = conn_read(uio, px->ubuf + len,
-		    PROXY_UBUF_SIZE - len, cl->write_deadline);
+		ssize_t n = conn_read(
+		    uio, px->ubuf + len, PROXY_UBUF_SIZE - len, deadline);
 
 		if (n < 0)
 			return proxy_upstream_status(errno);
@@ -668,13 +725,20 @@ proxy_relay_response(struct proxy *px, struct client *cl, struct io *uio,
 	return 0;
 }
 
-/* Copy bytes both ways between client and upstream until one side ends. */
+/*
+ * Copy bytes both ways between client and upstream until one side ends
+ * or nothing moved for the server's readTimeout (the tunnel idle timeout).
+ */
 static void
 proxy_tunnel(struct proxy *px, struct client *cl, struct io *uio)
 {
 	struct io *ios[2] = { &cl->io, uio };
 	struct pollfd pfd[2];
-	int i;
+	int i,
+	    idle =
+	        cl->srv->read_timeout > 0 && cl->srv->read_timeout < INT32_MAX
+	    ? (int)cl->srv->read_timeout
+	    : -1;
 
 	for (;;) {
 		int ready[2];
@@ -686,12 +750,12 @@ proxy_tunnel(struct proxy *px, struct client *cl, struct io *uio)
 			ready[i] = conn_pending(ios[i]) > 0;
 		}
 		if (!ready[0] && !ready[1]) {
-			int n = poll(pfd, 2, -1);
+			int n = poll(pfd, 2, idle);
 
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0)
-				return;
+				return; /* error or idle too long */
 			for (i = 0; i < 2; i++)
 				ready[i] = pfd[i].revents != 0;
 		}
@@ -715,7 +779,7 @@ proxy_tunnel(struct proxy *px, struct client *cl, struct io *uio)
 static int
 proxy_send_request(struct proxy *px, struct client *cl,
     const struct http_msg *m, struct io *uio, size_t hlen, struct reqbody *rb,
-    ssize_t first, int *body_sent)
+    const char *body, size_t blen, int *body_sent)
 {
 	struct iovec iov[2];
 	ssize_t n;
@@ -723,11 +787,11 @@ proxy_send_request(struct proxy *px, struct client *cl,
 	*body_sent = 0;
 	iov[0].iov_base = px->obuf;
 	iov[0].iov_len = hlen;
-	iov[1].iov_base = px->cbuf + m->head_len;
-	iov[1].iov_len = (size_t)first;
+	iov[1].iov_base = (void *)(uintptr_t)body;
+	iov[1].iov_len = blen;
 	if (conn_writev(uio, iov, 2, cl->write_deadline) < 0)
 		return -1;
-	if (!rb->done && m->expect_continue && first == 0 &&
+	if (!rb->done && m->expect_continue && blen == 0 &&
 	    conn_write(&cl->io, "HTTP/1.1 100 Continue\r\n\r\n", 25,
 	        cl->write_deadline) < 0)
 		return -1;
@@ -742,63 +806,189 @@ proxy_send_request(struct proxy *px, struct client *cl,
 	return 0;
 }
 
+/* The first value of header id in a head stored in buf, or NULL. */
+static const struct http_span *
+proxy_field(const struct http_msg *m, int id)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->nfields; i++)
+		if (m->fields[i].id == id)
+			return &m->fields[i].value;
+	return NULL;
+}
+
+/* Does the response's Upgrade equal the request's (ignoring case)? */
+static int
+proxy_same_upgrade(const char *qbuf, const struct http_msg *q, const char *rbuf,
+    const struct http_msg *r)
+{
+	const struct http_span *a = proxy_field(q, HDR_UPGRADE);
+	const struct http_span *b = proxy_field(r, HDR_UPGRADE);
+
+	return a != NULL && b != NULL && a->len == b->len &&
+	    strncasecmp(qbuf + a->off, rbuf + b->off, a->len) == 0;
+}
+
 /*
- * Forward one request to upstream up and relay the response.  Returns
- * PROXY_KEEP when the client connection may serve another request.
+ * Read a whole Content-Length body (first bytes already in cbuf) into a
+ * malloc'd buffer so that a retry can send it again.  NULL when the
+ * client fails.
+ */
+static char *
+proxy_buffer_body(struct proxy *px, struct client *cl, const struct http_msg *m,
+    struct reqbody *rb, size_t first)
+{
+	size_t len = (size_t)m->content_length;
+	char *b = malloc(len > 0 ? len : 1);
+	ssize_t n;
+
+	if (b == NULL)
+		fatal("malloc");
+	memcpy(b, px->cbuf + m->head_len, first);
+	if (!rb->done && m->expect_continue && first == 0 &&
+	    conn_write(&cl->io, "HTTP/1.1 100 Continue\r\n\r\n", 25,
+	        cl->write_deadline) < 0) {
+		free(b);
+		return NULL;
+	}
+	while ((n = proxy_body_read(px, cl, rb)) > 0) {
+		memcpy(b + first, px->bbuf, (size_t)n);
+		first += (size_t)n;
+	}
+	if (n < 0) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* Is status one of cc's retryStatusCodes? */
+static int
+proxy_retry_status(const struct conf_client *cc, int status)
+{
+	size_t i;
+
+	for (i = 0; i < cc->nretry_status; i++)
+		if (cc->retry_status[i] == status)
+			return 1;
+	return 0;
+}
+
+/* Sleep before retry n (0-based): full jitter, base 1 ms, cap 10 s. */
+static void
+proxy_backoff(unsigned n)
+{
+	uint32_t cap = n >= 14 ? 10000 : (1u << n);
+
+	if (cap > 10000)
+		cap = 10000;
+	(void)poll(NULL, 0, (int)arc4random_uniform(cap + 1));
+}
+
+/*
+ * Forward one request to upstream up through client cc and relay the
+ * response.  Returns PROXY_KEEP when the client connection may serve
+ * another request.
  */
 static enum proxy_result
 proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
-    const struct conf_upstream *up, const char *query, size_t qlen)
+    const struct conf_upstream *up, const struct conf_client *cc,
+    const char *query, size_t qlen)
 {
 	struct http_msg *r = &px->resp;
 	struct io uio = { -1, NULL };
 	struct reqbody rb;
 	struct respbody sb;
-	size_t hlen, ulen = 0, rlen;
+	size_t hlen, ulen = 0, rlen, blen;
 	ssize_t first;
-	int reused, rc, got, sent, attempt, keep, mode;
+	char *replay = NULL;
+	const char *body;
+	int reused, rc, got, sent, keep, mode, status, stale = 0;
+	int replayable;
+	unsigned attempt;
 	enum proxy_result res = PROXY_CLOSE;
 
 	memset(&rb, 0, sizeof(rb));
-	if ((hlen = proxy_build_request(px, cl, m, up, query, qlen)) == 0) {
-		res = proxy_error(px, cl, m, 500, 1);
+	if ((hlen = proxy_build_request(px, cl, m, up, cc, query, qlen)) == 0) {
+		res = proxy_error(px, cl, m, 500, 1, ERRPAGE_ROUNDTRIP);
 		goto out;
 	}
 	if ((first = proxy_body_start(px, cl, m, &rb)) < 0) {
 		res = proxy_plain_error(px, cl, 400);
 		goto out;
 	}
+	/* Only what can be sent again is retried: no body, or a small one. */
+	replayable = cc->max_retry > 0 &&
+	    (m->body == HTTP_BODY_NONE ||
+	        (m->body == HTTP_BODY_LENGTH &&
+	            m->content_length <= (uint64_t)cc->max_content_length));
+	body = px->cbuf + m->head_len;
+	blen = (size_t)first;
+	if (replayable && m->body == HTTP_BODY_LENGTH && !rb.done) {
+		if ((replay = proxy_buffer_body(px, cl, m, &rb, blen)) == NULL)
+			goto out;
+		body = replay;
+		blen = (size_t)m->content_length;
+	}
 	for (attempt = 0;; attempt++) {
-		if (upstream_get(px->pool, up, &uio, &reused) < 0) {
+		if (upstream_get(px->pool, up, cc, &uio, &reused) < 0) {
+			status = proxy_upstream_status(errno);
 			log_error("upstream %s: connect: %s", up->url,
 			    strerror(errno));
-			res = proxy_error(
-			    px, cl, m, proxy_upstream_status(errno), !rb.done);
-			goto out;
+			health_report(up, 0);
+			goto failed;
 		}
 		rc = proxy_send_request(
-		    px, cl, m, &uio, hlen, &rb, first, &sent);
+		    px, cl, m, &uio, hlen, &rb, body, blen, &sent);
 		if (rc == -2)
 			goto out; /* client failed while sending the body */
 		if (rc == 0)
 			rc = proxy_read_response(
-			    px, cl, &uio, r, m->method_id, &ulen, &got);
+			    px, cl, &uio, cc, r, m->method_id, &ulen, &got);
 		else
 			got = 0;
-		if (rc == HTTP_PARSE_DONE)
-			break;
-		/* A pooled connection the upstream closed: retry once. */
-		if (reused && !got && !sent && attempt == 0 && rc != 504) {
+		if (rc == HTTP_PARSE_DONE) {
+			health_report(up, 1);
+			if (!replayable || !proxy_retry_status(cc, r->status))
+				break;
 			conn_close(&uio);
+			status = 502;
+			log_error("upstream %s: status %d (attempt %u)",
+			    up->url, r->status, attempt + 1);
+			goto failed;
+		}
+		/* A pooled connection the upstream closed: retry once. */
+		if (reused && !got && (!sent || replayable) && !stale &&
+		    rc != 504) {
+			conn_close(&uio);
+			stale = 1;
+			attempt--;
 			continue;
 		}
+		conn_close(&uio);
+		status = rc == 504 ? 504 : 502;
 		log_error("upstream %s: no valid response (%d)", up->url, rc);
-		res = proxy_error(px, cl, m, rc == 504 ? 504 : 502, !rb.done);
+		health_report(up, 0);
+	failed:
+		if (replayable && attempt < (unsigned)cc->max_retry) {
+			proxy_backoff(attempt);
+			continue;
+		}
+		/* Retries exhausted: 502 whatever the last failure was. */
+		if (replayable)
+			status = 502;
+		res = proxy_error(px, cl, m, status, !rb.done,
+		    status == 504 ? ERRPAGE_TIMEOUT : ERRPAGE_ROUNDTRIP);
 		goto out;
 	}
 	if (r->status == 101) {
-		if (!m->conn_upgrade) {
-			res = proxy_error(px, cl, m, 502, 1);
+		/* The protocol switched to must be the one asked for. */
+		if (!m->conn_upgrade ||
+		    !proxy_same_upgrade(px->cbuf, m, px->ubuf, r)) {
+			log_error(
+			    "upstream %s: unexpected protocol switch", up->url);
+			res = proxy_error(px, cl, m, 502, 1, ERRPAGE_SWITCH);
 			goto out;
 		}
 		rlen = proxy_build_response(px, m, r, RESP_NONE, 1);
@@ -833,7 +1023,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 	    !cl->srv->disable_keep_alive && mode != RESP_CLOSE &&
 	    mode != RESP_DECHUNK;
 	if ((rlen = proxy_build_response(px, m, r, mode, keep)) == 0) {
-		res = proxy_error(px, cl, m, 502, 1);
+		res = proxy_error(px, cl, m, 502, 1, ERRPAGE_ROUNDTRIP);
 		goto out;
 	}
 	if (conn_write(&cl->io, px->obuf, rlen, cl->write_deadline) < 0)
@@ -850,10 +1040,11 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 	}
 	if (r->keep_alive && sb.mode != RESP_CLOSE && sb.mode != RESP_RECHUNK &&
 	    rb.done) {
-		upstream_put(px->pool, up, &uio);
+		upstream_put(px->pool, up, cc, &uio);
 	}
 	res = keep ? PROXY_KEEP : PROXY_CLOSE;
 out:
+	free(replay);
 	if (uio.fd >= 0)
 		conn_close(&uio);
 	/* Keep pipelined bytes for the next request. */
@@ -896,6 +1087,91 @@ proxy_split_target(const char *t, size_t len, const char **path, size_t *plen,
 	return 0;
 }
 
+/*
+ * Go ServeMux's 301 to the path in upath (decoded) with the query kept;
+ * GET gets a small HTML body, as net/http's Redirect writes it.
+ */
+static enum proxy_result
+proxy_redirect(struct proxy *px, struct client *cl, const struct http_msg *m,
+    const char *query, size_t qlen, int close)
+{
+	char *loc = px->epath, body[sizeof(px->epath) + 64];
+	size_t i, b = 0;
+	int n, get = m->method_id == HTTP_M_GET;
+
+	if ((n = route_encode_path(px->upath, strlen(px->upath), loc,
+	         sizeof(px->epath) - 1)) < 0 ||
+	    (size_t)n + 1 + qlen >= sizeof(px->epath))
+		return proxy_plain_error(px, cl, 414);
+	if (query != NULL) {
+		loc[n++] = '?';
+		memcpy(loc + n, query, qlen);
+		n += (int)qlen;
+	}
+	loc[n] = '\0';
+	if (!m->keep_alive || m->version_minor == 0 || *px->stopping ||
+	    cl->srv->disable_keep_alive)
+		close = 1;
+	if (get) {
+		b = (size_t)snprintf(body, sizeof(body), "<a href=\"");
+		for (i = 0; loc[i] != '\0' && b + 8 < sizeof(body) - 32; i++) {
+			if (loc[i] == '&') {
+				memcpy(body + b, "&amp;", 5);
+				b += 5;
+			} else if (loc[i] == '"') {
+				memcpy(body + b, "&#34;", 5);
+				b += 5;
+			} else
+				body[b++] = loc[i];
+		}
+		b += (size_t)snprintf(body + b, sizeof(body) - b,
+		    "\">Moved Permanently</a>.\n\n");
+	}
+	n = snprintf(px->obuf, px->osize,
+	    "HTTP/1.1 301 Moved Permanently\r\n"
+	    "Location: %s\r\n"
+	    "%s"
+	    "Date: %s\r\n"
+	    "Content-Length: %zu\r\n"
+	    "%s\r\n",
+	    loc,
+	    get || m->method_id == HTTP_M_HEAD
+	        ? "Content-Type: text/html; charset=utf-8\r\n"
+	        : "",
+	    http_date_now(), b, close ? "Connection: close\r\n" : "");
+	if (n < 0 || (size_t)n >= px->osize ||
+	    conn_write(&cl->io, px->obuf, (size_t)n, cl->write_deadline) < 0 ||
+	    (get && m->method_id != HTTP_M_HEAD &&
+	        conn_write(&cl->io, body, b, cl->write_deadline) < 0))
+		return PROXY_CLOSE;
+	return close ? PROXY_CLOSE : PROXY_KEEP;
+}
+
+/* app/v1 HealthCheckHandler: 200 with the JSON body {}. */
+static enum proxy_result
+proxy_healthz(
+    struct proxy *px, struct client *cl, const struct http_msg *m, int close)
+{
+	int n;
+
+	if (!m->keep_alive || m->version_minor == 0 || *px->stopping ||
+	    cl->srv->disable_keep_alive)
+		close = 1;
+	n = snprintf(px->obuf, px->osize,
+	    "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Date: %s\r\n"
+	    "Content-Length: 2\r\n"
+	    "%s\r\n%s",
+	    http_date_now(), close ? "Connection: close\r\n" : "",
+	    m->method_id == HTTP_M_HEAD ? "" : "{}");
+	if (n < 0 || (size_t)n >= px->osize ||
+	    conn_write(&cl->io, px->obuf, (size_t)n, cl->write_deadline) < 0)
+		return PROXY_CLOSE;
+	return close ? PROXY_CLOSE : PROXY_KEEP;
+}
+
 /* Route one parsed request and forward it or answer with an error. */
 static enum proxy_result
 proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
@@ -904,7 +1180,10 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 	struct route_req rr;
 	struct conf_proxy *p;
 	struct conf_lb *lb;
-	size_t plen, qlen;
+	char client[INET6_ADDRSTRLEN + 16], hbuf[4096];
+	const struct conf_client *cc;
+	const char *key;
+	size_t plen, qlen, klen;
 	int dlen, idx, close_after = m->body != HTTP_BODY_NONE;
 
 	if (m->target.len == 1 && target[0] == '*' &&
@@ -939,13 +1218,36 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 	}
 	rr.msg = m;
 	rr.buf = px->cbuf;
-	if ((p = route_find(px->routes, cl->srv, &rr)) == NULL ||
-	    (lb = route_select_lb(p, &rr, px->upath, sizeof(px->upath))) ==
-	        NULL)
-		return proxy_error(px, cl, m, 404, close_after);
-	if ((idx = balance_pick(lb, cl->ip, strlen(cl->ip))) < 0)
-		return proxy_error(px, cl, m, 502, close_after);
-	return proxy_forward(px, cl, m, &lb->upstreams[idx], query, qlen);
+	if (route_redirect(
+	        px->routes, cl->srv, &rr, px->upath, sizeof(px->upath)))
+		return proxy_redirect(px, cl, m, query, qlen, close_after);
+	px->eh = cl->srv->errhandler != NULL ? cl->srv->errhandler
+	                                     : px->conf->default_errhandler;
+	if ((p = route_find(px->routes, cl->srv, &rr)) == NULL)
+		return proxy_error(
+		    px, cl, m, 404, close_after, ERRPAGE_NOT_FOUND);
+	px->eh = p->errhandler != NULL ? p->errhandler
+	                               : px->conf->default_errhandler;
+	if (p->kind == CONF_PROXY_HEALTH)
+		return proxy_healthz(px, cl, m, close_after);
+	if ((lb = route_select_lb(p, &rr, px->upath, sizeof(px->upath))) ==
+	    NULL)
+		return proxy_error(
+		    px, cl, m, 404, close_after, ERRPAGE_NO_UPSTREAM);
+	/* ClientAddr hashes Go's RemoteAddr: "ip:port", "[v6]:port". */
+	snprintf(client, sizeof(client),
+	    strchr(cl->ip, ':') != NULL ? "[%s]:%s" : "%s:%s", cl->ip,
+	    cl->port);
+	key = route_hash_key(lb, &rr, client, hbuf, sizeof(hbuf), &klen);
+	if ((idx = balance_pick(lb, key, klen)) < 0)
+		return proxy_error(
+		    px, cl, m, 502, close_after, ERRPAGE_UNAVAILABLE);
+	if ((cc = p->client) == NULL) {
+		px->defclient = proxy_default_client;
+		px->defclient.tls_ctx = px->conf->tls_default;
+		cc = &px->defclient;
+	}
+	return proxy_forward(px, cl, m, &lb->upstreams[idx], cc, query, qlen);
 }
 
 /*

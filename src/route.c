@@ -11,12 +11,24 @@
 #include "log.h"
 #include "route.h"
 
-/* One mounted pattern: host (or any) plus path, exact or subtree. */
+/* One segment of a mounted pattern: literal text or a {name} wildcard. */
+struct route_seg {
+	int wild;
+	char *text; /* literal text or wildcard name (points into path) */
+	size_t len;
+};
+
+/* How a pattern ends (Go ServeMux): exact, "{$}", or a subtree. */
+enum route_end { END_EXACT, END_SLASH, END_SUBTREE };
+
+/* One mounted pattern: host (or any) plus path segments. */
 struct route_entry {
 	char *host; /* NULL: any host */
-	char *path;
-	size_t path_len;
-	int subtree; /* path ends in '/': matches every path below it */
+	char *path; /* cleaned pattern; segment texts point into it */
+	struct route_seg *segs;
+	size_t nsegs;
+	int end;     /* enum route_end */
+	char *multi; /* name of a final {name...}, or NULL */
 	conf_methods methods;
 	struct conf_proxy *proxy;
 };
@@ -99,26 +111,112 @@ route_clean(const char *in, int keep_slash)
 	return out;
 }
 
-/* Append one route entry to rs. */
-static void
+/*
+ * Split a cleaned pattern into segments in place: "{name}" is a wildcard,
+ * a final "{name...}" or trailing '/' a subtree, a final "{$}" matches
+ * only the trailing slash.  Returns -1 for a malformed wildcard.
+ */
+static int
+route_parse_pattern(struct route_entry *e)
+{
+	char *p = e->path + 1, *end = e->path + strlen(e->path);
+
+	e->end = END_EXACT;
+	if (end > e->path + 1 && end[-1] == '/') {
+		e->end = END_SUBTREE;
+		*--end = '\0';
+	} else if (end == e->path + 1)
+		e->end = END_SUBTREE; /* "/" */
+	while (p < end) {
+		char *q = strchr(p, '/');
+		struct route_seg *sg;
+		size_t len;
+
+		if (q == NULL)
+			q = end;
+		*q = '\0';
+		len = (size_t)(q - p);
+		if (e->multi != NULL || e->end == END_SLASH)
+			return -1; /* {name...} and {$} must come last */
+		if (p[0] == '{' && len >= 3 && p[len - 1] == '}') {
+			p[len - 1] = '\0';
+			p++;
+			len -= 2;
+			if (strcmp(p, "$") == 0) {
+				if (q != end)
+					return -1;
+				e->end = END_SLASH;
+				p = q + 1;
+				continue;
+			}
+			if (len > 3 && strcmp(p + len - 3, "...") == 0) {
+				p[len - 3] = '\0';
+				len -= 3;
+				if (q != end || len == 0)
+					return -1;
+				e->multi = p;
+				e->end = END_SUBTREE;
+				p = q + 1;
+				continue;
+			}
+			if (strspn(p,
+			        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST"
+			        "UVWXYZ"
+			        "0123456789_") != len ||
+			    (p[0] >= '0' && p[0] <= '9'))
+				return -1;
+			e->segs =
+			    realloc(e->segs, (e->nsegs + 1) * sizeof(*e->segs));
+			if (e->segs == NULL)
+				fatal("realloc");
+			sg = &e->segs[e->nsegs++];
+			sg->wild = 1;
+		} else {
+			if (memchr(p, '{', len) != NULL ||
+			    memchr(p, '}', len) != NULL)
+				return -1;
+			e->segs =
+			    realloc(e->segs, (e->nsegs + 1) * sizeof(*e->segs));
+			if (e->segs == NULL)
+				fatal("realloc");
+			sg = &e->segs[e->nsegs++];
+			sg->wild = 0;
+		}
+		sg->text = p;
+		sg->len = len;
+		p = q + 1;
+	}
+	return 0;
+}
+
+/* Append one route entry to rs; -1 (logged) for an invalid pattern. */
+static int
 route_add(struct route_server *rs, const char *host, const char *path,
     conf_methods methods, struct conf_proxy *proxy)
 {
 	struct route_entry *e;
 	size_t plen = strlen(path);
-	int trailing = plen > 0 && path[plen - 1] == '/';
+	int trailing = plen > 0 && path[plen - 1] == '/', rc;
+	char *shown;
 
 	rs->entries =
 	    realloc(rs->entries, (rs->nentries + 1) * sizeof(*rs->entries));
 	if (rs->entries == NULL)
 		fatal("realloc");
 	e = &rs->entries[rs->nentries++];
+	memset(e, 0, sizeof(*e));
 	e->host = host != NULL ? strdup(host) : NULL;
 	e->path = route_clean(path, trailing);
-	e->path_len = strlen(e->path);
-	e->subtree = e->path[e->path_len - 1] == '/';
 	e->methods = methods;
 	e->proxy = proxy;
+	if ((shown = strdup(e->path)) == NULL)
+		fatal("strdup");
+	rc = route_parse_pattern(e);
+	if (rc < 0)
+		log_error("%s: invalid pattern \"%s\"",
+		    proxy->id ? proxy->id : "proxy", shown);
+	free(shown);
+	return rc;
 }
 
 /* Intersect two method sets where 0 means "all". */
@@ -133,13 +231,14 @@ route_methods(conf_methods a, conf_methods b)
 }
 
 /* Add the routes of one handler in one vhost for each of its hosts. */
-static void
+static int
 route_add_handler(struct route_server *rs, const struct conf_vhost *vh,
     const struct conf_handler *h)
 {
 	const struct conf_proxy *p = h->proxy;
 	size_t i, j, npat = p->npatterns ? p->npatterns : 1;
 	conf_methods m = route_methods(vh->methods, p->methods);
+	int rc = 0;
 
 	for (i = 0; i < npat; i++) {
 		const char *pat = p->npatterns ? p->patterns[i] : "";
@@ -158,12 +257,15 @@ route_add_handler(struct route_server *rs, const struct conf_vhost *vh,
 		    (h->pattern == NULL || h->pattern[0] == '\0') &&
 		    (vh->pattern == NULL || vh->pattern[0] == '\0'))
 			strcpy(path, "/");
-		if (vh->nhosts == 0)
-			route_add(rs, NULL, path, m, h->proxy);
+		if (vh->nhosts == 0 &&
+		    route_add(rs, NULL, path, m, h->proxy) < 0)
+			rc = -1;
 		for (j = 0; j < vh->nhosts; j++)
-			route_add(rs, vh->hosts[j], path, m, h->proxy);
+			if (route_add(rs, vh->hosts[j], path, m, h->proxy) < 0)
+				rc = -1;
 		free(path);
 	}
+	return rc;
 }
 
 /* Compile a pattern if its type is a regex; rt owns the result. -1 on error. */
@@ -246,11 +348,70 @@ route_compile_proxy(struct routes *rt, struct conf_proxy *p)
 	return 0;
 }
 
+/* A handler's name for messages. */
+static const char *
+route_name(const struct conf_proxy *p)
+{
+	return p->id != NULL ? p->id : "a handler";
+}
+
+/* Do a and b match exactly the same requests (Go: a pattern conflict)? */
+static int
+route_same(const struct route_entry *a, const struct route_entry *b)
+{
+	size_t i;
+
+	if ((a->host == NULL) != (b->host == NULL) ||
+	    (a->host != NULL && strcasecmp(a->host, b->host) != 0) ||
+	    a->nsegs != b->nsegs || a->end != b->end)
+		return 0;
+	for (i = 0; i < a->nsegs; i++)
+		if (a->segs[i].wild != b->segs[i].wild ||
+		    (!a->segs[i].wild &&
+		        (a->segs[i].len != b->segs[i].len ||
+		            memcmp(a->segs[i].text, b->segs[i].text,
+		                a->segs[i].len) != 0)))
+			return 0;
+	return 1;
+}
+
+/*
+ * Two handlers mounted on the same pattern (same host, same segments) is
+ * an error, as Go's ServeMux refuses it; -1 after logging.
+ */
+static int
+route_duplicates(const struct route_server *rs)
+{
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < rs->nentries; i++)
+		for (j = 0; j < i; j++)
+			if (rs->entries[i].proxy != rs->entries[j].proxy &&
+			    route_same(&rs->entries[i], &rs->entries[j])) {
+				log_error("%s: %s and %s are both mounted at "
+				          "the same pattern%s%s",
+				    rs->srv->id != NULL ? rs->srv->id
+				                        : "server",
+				    route_name(rs->entries[j].proxy),
+				    route_name(rs->entries[i].proxy),
+				    rs->entries[i].host != NULL ? " of host "
+				                                : "",
+				    rs->entries[i].host != NULL
+				        ? rs->entries[i].host
+				        : "");
+				rc = -1;
+				break;
+			}
+	return rc;
+}
+
 struct routes *
 route_build(struct conf *c)
 {
 	struct routes *rt = calloc(1, sizeof(*rt));
 	size_t i, v, h;
+	int bad = 0;
 
 	if (rt == NULL)
 		fatal("calloc");
@@ -273,9 +434,11 @@ route_build(struct conf *c)
 			const struct conf_vhost *vh = &srv->vhosts[v];
 
 			for (h = 0; h < vh->nhandlers; h++)
-				if (vh->handlers[h].kind == CONF_HANDLER_PROXY)
-					route_add_handler(
-					    rs, vh, &vh->handlers[h]);
+				if (vh->handlers[h].kind ==
+				        CONF_HANDLER_PROXY &&
+				    route_add_handler(
+				        rs, vh, &vh->handlers[h]) < 0)
+					bad = 1;
 			for (h = 0; h < vh->nhosts; h++) {
 				rs->vhost_hosts = realloc(rs->vhost_hosts,
 				    (rs->nvhost_hosts + 1) * sizeof(char *));
@@ -285,6 +448,12 @@ route_build(struct conf *c)
 				    vh->hosts[h];
 			}
 		}
+		if (route_duplicates(rs) < 0)
+			bad = 1;
+	}
+	if (bad) {
+		route_free(rt);
+		return NULL;
 	}
 	return rt;
 }
@@ -302,6 +471,7 @@ route_free(struct routes *rt)
 		for (j = 0; j < rs->nentries; j++) {
 			free(rs->entries[j].host);
 			free(rs->entries[j].path);
+			free(rs->entries[j].segs);
 		}
 		free(rs->entries);
 		free(rs->vhost_hosts);
@@ -322,14 +492,86 @@ route_free(struct routes *rt)
 	free(rt);
 }
 
-/* Does entry e's path match path? */
+/*
+ * Does entry e match path?  On success the wildcard values are stored in
+ * params (at most ROUTE_MAX_PARAMS) and their number returned; -1 if not.
+ */
 static int
-route_path_matches(const struct route_entry *e, const char *path, size_t len)
+route_path_matches(const struct route_entry *e, const char *path, size_t len,
+    struct route_param *params)
 {
-	if (e->subtree)
-		return len >= e->path_len &&
-		    memcmp(path, e->path, e->path_len) == 0;
-	return len == e->path_len && memcmp(path, e->path, len) == 0;
+	const char *s = path, *end = path + len;
+	size_t i, np = 0;
+
+	for (i = 0; i < e->nsegs; i++) {
+		const struct route_seg *sg = &e->segs[i];
+		const char *q;
+
+		if (s >= end || *s != '/')
+			return -1;
+		s++;
+		if ((q = memchr(s, '/', (size_t)(end - s))) == NULL)
+			q = end;
+		if (sg->wild) {
+			if (q == s)
+				return -1;
+			if (np < ROUTE_MAX_PARAMS) {
+				params[np].name = sg->text;
+				params[np].value = s;
+				params[np++].len = (size_t)(q - s);
+			}
+		} else if ((size_t)(q - s) != sg->len ||
+		    memcmp(s, sg->text, sg->len) != 0)
+			return -1;
+		s = q;
+	}
+	switch (e->end) {
+	case END_EXACT:
+		return s == end ? (int)np : -1;
+	case END_SLASH:
+		return s + 1 == end && *s == '/' ? (int)np : -1;
+	default:
+		if (s >= end || *s != '/')
+			return -1;
+		if (e->multi != NULL && np < ROUTE_MAX_PARAMS) {
+			params[np].name = e->multi;
+			params[np].value = s + 1;
+			params[np++].len = (size_t)(end - s - 1);
+		}
+		return (int)np;
+	}
+}
+
+/* Number of segments of a clean path ending in '/' ("/a/b/": 2). */
+static size_t
+route_segments(const char *p, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i + 1 < len; i++)
+		if (p[i] == '/')
+			n++;
+	return n;
+}
+
+/*
+ * Is a more specific than b (both match the same request)?  Segment by
+ * segment a literal beats a wildcard; a pattern with segments left beats
+ * a subtree that ended; an exact end beats a subtree.
+ */
+static int
+route_more_specific(const struct route_entry *a, const struct route_entry *b)
+{
+	size_t i;
+
+	for (i = 0; i < a->nsegs && i < b->nsegs; i++)
+		if (a->segs[i].wild != b->segs[i].wild)
+			return !a->segs[i].wild;
+	if (a->nsegs != b->nsegs)
+		return a->nsegs > b->nsegs;
+	if (a->end != b->end)
+		return a->end != END_SUBTREE;
+	return 0;
 }
 
 /* Length of the host part of a Host value (port stripped). */
@@ -355,15 +597,18 @@ route_host_eq(const char *name, const char *host, size_t len)
 	return strlen(name) == len && strncasecmp(name, host, len) == 0;
 }
 
-struct conf_proxy *
-route_find(const struct routes *rt, const struct conf_server *srv,
-    const struct route_req *r)
+/* The most specific entry of srv matching r (fills r->params), or NULL. */
+static const struct route_entry *
+route_best(
+    const struct routes *rt, const struct conf_server *srv, struct route_req *r)
 {
 	const struct route_server *rs = NULL;
 	const struct route_entry *best = NULL;
+	struct route_param params[ROUTE_MAX_PARAMS];
 	size_t i, hlen = 0;
-	int host_specific = 0;
+	int host_specific = 0, np;
 
+	r->nparams = 0;
 	for (i = 0; i < rt->nservers; i++)
 		if (rt->servers[i].srv == srv)
 			rs = &rt->servers[i];
@@ -382,16 +627,70 @@ route_find(const struct routes *rt, const struct conf_server *srv,
 			continue;
 		if (e->host != NULL && !route_host_eq(e->host, r->host, hlen))
 			continue;
-		if (!route_path_matches(e, r->path, r->path_len))
+		if ((np = route_path_matches(e, r->path, r->path_len, params)) <
+		    0)
 			continue;
-		if (best == NULL || e->path_len > best->path_len)
+		if (best == NULL || route_more_specific(e, best)) {
 			best = e;
+			memcpy(r->params, params, (size_t)np * sizeof(*params));
+			r->nparams = (size_t)np;
+		}
 	}
+	return best;
+}
+
+struct conf_proxy *
+route_find(
+    const struct routes *rt, const struct conf_server *srv, struct route_req *r)
+{
+	const struct route_entry *best = route_best(rt, srv, r);
+
 	if (best == NULL)
 		return NULL;
 	if (best->methods != 0 && (best->methods & (1u << r->method)) == 0)
 		return NULL;
 	return best->proxy;
+}
+
+int
+route_redirect(const struct routes *rt, const struct conf_server *srv,
+    const struct route_req *r, char *out, size_t size)
+{
+	const struct route_entry *e;
+	struct route_req t = *r;
+	char *clean;
+	size_t len;
+	int rc = 0;
+
+	if (r->method == HTTP_M_CONNECT || r->path_len == 0 ||
+	    memchr(r->path, '\0', r->path_len) != NULL)
+		return 0;
+	clean = route_clean(r->path, r->path[r->path_len - 1] == '/');
+	len = strlen(clean);
+	if (len + 2 > size) {
+		free(clean);
+		return 0;
+	}
+	memcpy(out, clean, len + 1);
+	free(clean);
+	t.path = out;
+	t.path_len = len;
+	/* "/tree" with only "/tree/" mounted: redirect to "/tree/". */
+	e = route_best(rt, srv, &t);
+	if ((e == NULL || e->end == END_SUBTREE) && out[len - 1] != '/') {
+		out[len] = '/';
+		out[len + 1] = '\0';
+		t.path_len = len + 1;
+		e = route_best(rt, srv, &t);
+		if (e != NULL && e->end == END_SUBTREE && e->multi == NULL &&
+		    route_segments(out, len + 1) == e->nsegs)
+			return 1;
+		out[len] = '\0';
+	}
+	/* A path that is not clean ("//", ".", ".."): to the clean one. */
+	if (len != r->path_len || memcmp(out, r->path, len) != 0)
+		rc = 1;
+	return rc;
 }
 
 /* Match value against a regex compiled by route_compile_one. */
@@ -633,9 +932,266 @@ route_path_matcher(const struct conf_path_matcher *pm, const char *path,
 	return 1;
 }
 
-/* Do all of the parameter matchers pass for the values get() returns? */
-static int route_params_match(const struct conf_param_matcher *pms, size_t n,
-    const struct route_req *r, int source);
+#define ROUTE_VALUE_MAX 16384
+
+/* Append s[0..n) to the value being joined in buf; 0 if it does not fit. */
+static int
+route_join(char *buf, size_t size, size_t *o, const char *s, size_t n)
+{
+	if (*o + n + 1 > size)
+		return 0;
+	memcpy(buf + *o, s, n);
+	*o += n;
+	buf[*o] = '\0';
+	return 1;
+}
+
+/*
+ * Decode a query component as Go's QueryUnescape ('+' is a space) into
+ * out; returns the length or -1 for a bad escape or no room.
+ */
+static int
+route_query_unescape(const char *in, size_t len, char *out, size_t size)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		int c = (unsigned char)in[i];
+
+		if (c == '+')
+			c = ' ';
+		else if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len)
+				return -1;
+			hi = http_hexval((unsigned char)in[i + 1]);
+			lo = http_hexval((unsigned char)in[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = hi * 16 + lo;
+			i += 2;
+		}
+		if (o + 1 >= size)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+/*
+ * Values of query key in raw (Go's url.ParseQuery: '&'-separated pairs,
+ * pairs with ';' or bad escapes dropped), decoded.  With first set only
+ * the first value, else all joined with ','.  Returns 1 when the key is
+ * present (value in buf), 0 when missing.
+ */
+static int
+route_query_value(const char *raw, size_t rawlen, const char *key, int first,
+    char *buf, size_t size, size_t *len)
+{
+	char k[1024], v[ROUTE_VALUE_MAX];
+	size_t i = 0, o = 0;
+	int found = 0;
+
+	buf[0] = '\0';
+	while (raw != NULL && i < rawlen) {
+		size_t j = i, eq;
+		int kl, vl;
+
+		while (j < rawlen && raw[j] != '&')
+			j++;
+		for (eq = i; eq < j && raw[eq] != '='; eq++)
+			;
+		if (j > i && memchr(raw + i, ';', j - i) == NULL &&
+		    (kl = route_query_unescape(
+		         raw + i, eq - i, k, sizeof(k))) >= 0 &&
+		    strcmp(k, key) == 0 &&
+		    (vl = route_query_unescape(raw + (eq < j ? eq + 1 : j),
+		         eq < j ? j - eq - 1 : 0, v, sizeof(v))) >= 0) {
+			if ((found && !route_join(buf, size, &o, ",", 1)) ||
+			    !route_join(buf, size, &o, v, (size_t)vl))
+				return 0;
+			found = 1;
+			if (first)
+				break;
+		}
+		i = j + 1;
+	}
+	*len = o;
+	return found;
+}
+
+/*
+ * Values of header name in r: with first set only the first line's value,
+ * else all lines joined with ','.  Returns 1 when present, 0 when missing.
+ */
+static int
+route_header_value(const struct route_req *r, const char *name, int first,
+    char *buf, size_t size, size_t *len)
+{
+	size_t o = 0, nl = strlen(name);
+	uint32_t i;
+	int found = 0;
+
+	buf[0] = '\0';
+	for (i = 0; r->msg != NULL && i < r->msg->nfields; i++) {
+		const struct http_field *f = &r->msg->fields[i];
+
+		if (f->name.len != nl ||
+		    strncasecmp(r->buf + f->name.off, name, nl) != 0)
+			continue;
+		if ((found && !route_join(buf, size, &o, ",", 1)) ||
+		    !route_join(
+		        buf, size, &o, r->buf + f->value.off, f->value.len))
+			return 0;
+		found = 1;
+		if (first)
+			break;
+	}
+	*len = o;
+	return found;
+}
+
+/* Value of path wildcard name in r (1), or 0 when missing. */
+static int
+route_param_value(const struct route_req *r, const char *name, char *buf,
+    size_t size, size_t *len)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < r->nparams; i++)
+		if (strcmp(r->params[i].name, name) == 0) {
+			if (!route_join(buf, size, &o, r->params[i].value,
+			        r->params[i].len))
+				return 0;
+			*len = o;
+			return 1;
+		}
+	*len = 0;
+	return 0;
+}
+
+/*
+ * Value of a Cookie named name (Go's Request.Cookie: the first one, with
+ * surrounding double quotes removed).  1 when present, 0 when missing.
+ */
+static int
+route_cookie_value(const struct route_req *r, const char *name, char *buf,
+    size_t size, size_t *len)
+{
+	size_t nl = strlen(name);
+	uint32_t i;
+
+	buf[0] = '\0';
+	*len = 0;
+	for (i = 0; r->msg != NULL && i < r->msg->nfields; i++) {
+		const struct http_field *f = &r->msg->fields[i];
+		const char *v = r->buf + f->value.off, *e = v + f->value.len;
+
+		if (f->name.len != 6 ||
+		    strncasecmp(r->buf + f->name.off, "Cookie", 6) != 0)
+			continue;
+		while (v < e) {
+			const char *semi = memchr(v, ';', (size_t)(e - v));
+			const char *pe = semi != NULL ? semi : e, *eq;
+			size_t o = 0;
+
+			while (v < pe && (*v == ' ' || *v == '\t'))
+				v++;
+			eq = memchr(v, '=', (size_t)(pe - v));
+			if (eq != NULL && (size_t)(eq - v) == nl &&
+			    memcmp(v, name, nl) == 0) {
+				const char *vs = eq + 1, *ve = pe;
+
+				while (ve > vs &&
+				    (ve[-1] == ' ' || ve[-1] == '\t'))
+					ve--;
+				if (ve - vs >= 2 && vs[0] == '"' &&
+				    ve[-1] == '"') {
+					vs++;
+					ve--;
+				}
+				if (!route_join(
+				        buf, size, &o, vs, (size_t)(ve - vs)))
+					return 0;
+				*len = o;
+				return 1;
+			}
+			v = pe + 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Do all of the parameter matchers pass (AND across matchers, OR across
+ * a matcher's patterns)?  A missing key or a matcher without patterns
+ * fails.
+ */
+static int
+route_params_match(const struct conf_param_matcher *pms, size_t n,
+    const struct route_req *r, int source)
+{
+	static char buf[ROUTE_VALUE_MAX];
+	size_t i, k, len = 0;
+	int found;
+
+	for (i = 0; i < n; i++) {
+		const struct conf_param_matcher *pm = &pms[i];
+		int ok = 0;
+
+		if (source == HASH_HEADER)
+			found = route_header_value(
+			    r, pm->key, 0, buf, sizeof(buf), &len);
+		else if (source == HASH_QUERY)
+			found = route_query_value(r->query, r->query_len,
+			    pm->key, 0, buf, sizeof(buf), &len);
+		else
+			found = route_param_value(
+			    r, pm->key, buf, sizeof(buf), &len);
+		if (!found || (source == HASH_PATH_PARAM && len == 0))
+			return 0;
+		for (k = 0; k < pm->npatterns && !ok; k++)
+			ok = route_match(pm->match_type, pm->patterns[k],
+			    pm->compiled != NULL ? pm->compiled[k] : NULL, buf,
+			    len);
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+const char *
+route_hash_key(const struct conf_lb *lb, const struct route_req *r,
+    const char *client, char *buf, size_t size, size_t *len)
+{
+	const char *key = lb->hash_key != NULL ? lb->hash_key : "";
+
+	*len = 0;
+	if (size == 0)
+		return "";
+	buf[0] = '\0';
+	switch (lb->hash_source) {
+	case HASH_HEADER:
+		(void)route_header_value(r, key, 1, buf, size, len);
+		return buf;
+	case HASH_COOKIE:
+		(void)route_cookie_value(r, key, buf, size, len);
+		return buf;
+	case HASH_QUERY:
+		(void)route_query_value(
+		    r->query, r->query_len, key, 1, buf, size, len);
+		return buf;
+	case HASH_PATH_PARAM:
+		(void)route_param_value(r, key, buf, size, len);
+		return buf;
+	default:
+		*len = strlen(client);
+		return client;
+	}
+}
 
 struct conf_lb *
 route_select_lb(const struct conf_proxy *p, const struct route_req *r,
@@ -672,17 +1228,6 @@ route_select_lb(const struct conf_proxy *p, const struct route_req *r,
 				return (struct conf_lb *)(uintptr_t)lb;
 	}
 	return NULL;
-}
-
-/* Header/query/path-param matching: implemented with the full router. */
-static int
-route_params_match(const struct conf_param_matcher *pms, size_t n,
-    const struct route_req *r, int source)
-{
-	(void)pms;
-	(void)r;
-	(void)source;
-	return n == 0;
 }
 
 int

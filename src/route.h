@@ -7,6 +7,15 @@
 #include "conf.h"
 #include "http_parse.h"
 
+#define ROUTE_MAX_PARAMS 16
+
+/* A path wildcard's value: views into the pattern and the request path. */
+struct route_param {
+	const char *name;
+	const char *value;
+	size_t len;
+};
+
 /* The request as routing sees it; all strings are views, not copies. */
 struct route_req {
 	int method;       /* enum http_method */
@@ -18,6 +27,9 @@ struct route_req {
 	size_t host_len;
 	const struct http_msg *msg; /* headers */
 	const char *buf;            /* buffer the msg offsets point into */
+	/* path wildcards ({name}, {name...}) filled in by route_find */
+	struct route_param params[ROUTE_MAX_PARAMS];
+	size_t nparams;
 };
 
 struct routes;
@@ -26,9 +38,20 @@ struct routes;
 struct routes *route_build(struct conf *c);
 void route_free(struct routes *rt);
 
-/* Find the proxy handling r on server srv; NULL means 404. */
+/*
+ * Find the proxy handling r on server srv (Go 1.22 ServeMux patterns: the
+ * most specific match wins); NULL means 404.  Fills r->params.
+ */
 struct conf_proxy *route_find(const struct routes *rt,
-    const struct conf_server *srv, const struct route_req *r);
+    const struct conf_server *srv, struct route_req *r);
+
+/*
+ * Go ServeMux redirects: when r's path is not clean, or names a subtree
+ * mounted only with its trailing slash, write the path to redirect to
+ * (decoded) into out and return 1; 0 otherwise.
+ */
+int route_redirect(const struct routes *rt, const struct conf_server *srv,
+    const struct route_req *r, char *out, size_t size);
 
 /*
  * Select the first load balancer of p that matches r.  On success the
@@ -37,6 +60,14 @@ struct conf_proxy *route_find(const struct routes *rt,
  */
 struct conf_lb *route_select_lb(const struct conf_proxy *p,
     const struct route_req *r, char *out, size_t outsize);
+
+/*
+ * The hash source value of lb for r (hasher: ClientAddr, Header, Cookie,
+ * Query, PathParam); client is the peer as "ip:port".  The result points
+ * into r, client or buf; a missing value is "".
+ */
+const char *route_hash_key(const struct conf_lb *lb, const struct route_req *r,
+    const char *client, char *buf, size_t size, size_t *len);
 
 /* Match value against pattern with a match type (compiled may be NULL). */
 int route_match(int type, const char *pattern, const void *compiled,

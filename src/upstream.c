@@ -8,6 +8,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "tlsclient.h"
 #include "upstream.h"
 
 #define UPSTREAM_POOL_SIZE  64
@@ -17,6 +18,7 @@ struct upstream_idle {
 	const struct conf_upstream *up;
 	struct io io;
 	int64_t since;
+	int64_t idle_ms; /* 0: no idle timeout */
 };
 
 struct upstream_addr {
@@ -86,13 +88,21 @@ upstream_resolve(struct upstream_pool *p, const struct conf_upstream *up)
 	return a;
 }
 
-/* Is a pooled connection still usable (no EOF, no stray bytes)? */
+/*
+ * Is a pooled connection still usable (no EOF, no stray bytes)?  Over
+ * TLS, records that carry no data (TLS 1.3 session tickets) are consumed.
+ */
 static int
-upstream_alive(int fd)
+upstream_alive(struct io *io)
 {
 	char c;
-	ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	ssize_t r = recv(io->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 1;
+	if (r <= 0 || io->ssl == NULL)
+		return 0;
+	r = conn_read_now(io, &c, 1);
 	return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -105,7 +115,7 @@ upstream_drop(struct upstream_pool *p, size_t i)
 
 int
 upstream_get(struct upstream_pool *p, const struct conf_upstream *up,
-    struct io *io, int *reused)
+    const struct conf_client *cc, struct io *io, int *reused)
 {
 	const struct upstream_addr *a;
 	size_t i = p->nidle;
@@ -113,12 +123,15 @@ upstream_get(struct upstream_pool *p, const struct conf_upstream *up,
 	/* Newest first: the most recently used connection is the warmest. */
 	while (i-- > 0) {
 		struct io cand;
+		int stale;
 
 		if (p->idle[i].up != up)
 			continue;
 		cand = p->idle[i].io;
+		stale = p->idle[i].idle_ms > 0 &&
+		    conn_now_ms() - p->idle[i].since >= p->idle[i].idle_ms;
 		upstream_drop(p, i);
-		if (upstream_alive(cand.fd)) {
+		if (!stale && upstream_alive(&cand)) {
 			*io = cand;
 			*reused = 1;
 			return 0;
@@ -130,14 +143,43 @@ upstream_get(struct upstream_pool *p, const struct conf_upstream *up,
 	if ((a = upstream_resolve(p, up)) == NULL)
 		return -1;
 	io->fd = conn_connect((const struct sockaddr *)&a->ss, a->sslen,
-	    conn_deadline(UPSTREAM_DIAL_TIMEOUT_MS));
-	return io->fd < 0 ? -1 : 0;
+	    conn_deadline(
+	        cc != NULL ? cc->dial_timeout : UPSTREAM_DIAL_TIMEOUT_MS));
+	if (io->fd < 0)
+		return -1;
+	if (up->tls &&
+	    tlsclient_start(io, up, cc, cc != NULL ? cc->tls_ctx : NULL,
+	        conn_deadline(cc != NULL ? cc->tls_handshake_timeout
+	                                 : UPSTREAM_TLS_TIMEOUT_MS)) < 0) {
+		int err = errno;
+
+		conn_close(io);
+		errno = err;
+		return -1;
+	}
+	return 0;
 }
 
 void
-upstream_put(
-    struct upstream_pool *p, const struct conf_upstream *up, struct io *io)
+upstream_put(struct upstream_pool *p, const struct conf_upstream *up,
+    const struct conf_client *cc, struct io *io)
 {
+	size_t i, same = 0;
+
+	for (i = 0; i < p->nidle; i++)
+		if (p->idle[i].up == up)
+			same++;
+	if (cc != NULL &&
+	    (cc->disable_keep_alives ||
+	        (cc->max_idle_per_host > 0 &&
+	            same >= (size_t)cc->max_idle_per_host) ||
+	        (cc->max_idle_conns > 0 &&
+	            p->nidle >= (size_t)cc->max_idle_conns))) {
+		conn_close(io);
+		io->fd = -1;
+		io->ssl = NULL;
+		return;
+	}
 	if (p->nidle == UPSTREAM_POOL_SIZE) {
 		conn_close(&p->idle[0].io);
 		upstream_drop(p, 0);
@@ -145,6 +187,8 @@ upstream_put(
 	p->idle[p->nidle].up = up;
 	p->idle[p->nidle].io = *io;
 	p->idle[p->nidle].since = conn_now_ms();
+	p->idle[p->nidle].idle_ms =
+	    cc != NULL ? cc->idle_timeout : UPSTREAM_IDLE_TIMEOUT_MS;
 	p->nidle++;
 	io->fd = -1;
 	io->ssl = NULL;
@@ -157,8 +201,9 @@ upstream_expire(struct upstream_pool *p)
 	size_t i = p->nidle;
 
 	while (i-- > 0) {
-		if (now - p->idle[i].since >= UPSTREAM_IDLE_TIMEOUT_MS ||
-		    !upstream_alive(p->idle[i].io.fd)) {
+		if ((p->idle[i].idle_ms > 0 &&
+		        now - p->idle[i].since >= p->idle[i].idle_ms) ||
+		    !upstream_alive(&p->idle[i].io)) {
 			conn_close(&p->idle[i].io);
 			upstream_drop(p, i);
 		}

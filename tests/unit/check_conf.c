@@ -326,7 +326,7 @@ START_TEST(test_example_multiple_servers)
 }
 END_TEST
 
-/* Example 09 asks for HTTP/2, TLS and an HTTPClient: all refused. */
+/* Example 09 asks for HTTP/2 and TLS: refused. */
 START_TEST(test_example_unsupported)
 {
 	const char *paths[] = { CONF_DIR
@@ -335,9 +335,8 @@ START_TEST(test_example_unsupported)
 		"/examples/09-tls-http2-server-and-tls-upstream.yaml:"
 		"13:3: field \"http2Config\": HTTP/2 is not supported",
 		CONF_DIR "/examples/09-tls-http2-server-and-tls-upstream.yaml:"
-		         "30:3: field \"roundTripper\" is not supported yet",
-		CONF_DIR "/examples/09-tls-http2-server-and-tls-upstream.yaml:"
-		         "42:7: kind core/v1 HTTPClient is not supported yet",
+		         "44:3: field \"http2TransportConfig\": HTTP/2 is not "
+		         "supported",
 		NULL };
 
 	ck_assert_ptr_null(load_paths(paths, 1));
@@ -516,6 +515,62 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(s->enable_general_options, 0);
 	ck_assert_int_eq(s->nvhosts, 0);
 	ck_assert_int_eq(c->nproxies, 0);
+	conf_free(c);
+}
+END_TEST
+
+/* A server with one proxy using an HTTPClient whose spec is given. */
+#define CLIENT_CONF(spec)                                                     \
+	EP SERVER "spec:\n"                                                   \
+	          "  virtualHosts:\n"                                         \
+	          "    - handlers:\n"                                         \
+	          "        - handler: {apiVersion: core/v1, kind: "           \
+	          "ReverseProxyHandler}\n"                                    \
+	          "---\n"                                                     \
+	          "apiVersion: core/v1\n"                                     \
+	          "kind: ReverseProxyHandler\n"                               \
+	          "spec:\n"                                                   \
+	          "  roundTripper: {apiVersion: core/v1, kind: HTTPClient}\n" \
+	          "---\n"                                                     \
+	          "apiVersion: core/v1\n"                                     \
+	          "kind: HTTPClient\n" spec
+
+START_TEST(test_http_client)
+{
+	struct conf *c = load_ok(CLIENT_CONF(""));
+	struct conf_client *cc = c->proxies[0]->client;
+
+	ck_assert_ptr_nonnull(cc);
+	ck_assert_int_eq(cc->dial_timeout, 10000);
+	ck_assert_int_eq(cc->idle_timeout, 0);
+	ck_assert_int_eq(cc->max_retry, 0);
+	ck_assert_int_eq(cc->tls.set, 0);
+	conf_free(c);
+	c = load_ok(CLIENT_CONF(
+	    "spec:\n"
+	    "  retryConfig: {maxRetry: 2, maxContentLength: 10, "
+	    "retryStatusCodes: [500, 503]}\n"
+	    "  httpTransportConfig:\n"
+	    "    dialConfig: {timeout: -1, tlsConfig: {serverName: dial}}\n"
+	    "    tlsConfig: {serverName: transport, insecureSkipVerify: true}\n"
+	    "    responseHeaderTimeout: 50\n"
+	    "    maxResponseHeaderBytes: 200\n"
+	    "    idleConnTimeout: 300\n"
+	    "    disableKeepAlives: true\n"));
+	cc = c->proxies[0]->client;
+	ck_assert_int_eq(cc->dial_timeout, 0);
+	ck_assert_int_eq(cc->max_retry, 2);
+	ck_assert_int_eq(cc->max_content_length, 10);
+	ck_assert_uint_eq(cc->nretry_status, 2);
+	ck_assert_int_eq(cc->retry_status[1], 503);
+	ck_assert_int_eq(cc->response_header_timeout, 50);
+	ck_assert_int_eq(cc->max_response_header_bytes, 200);
+	ck_assert_int_eq(cc->idle_timeout, 300);
+	ck_assert_int_eq(cc->disable_keep_alives, 1);
+	/* dialConfig.tlsConfig takes precedence over the transport's. */
+	ck_assert_int_eq(cc->tls.set, 1);
+	ck_assert_str_eq(cc->tls.server_name, "dial");
+	ck_assert_int_eq(cc->tls.insecure_skip_verify, 0);
 	conf_free(c);
 }
 END_TEST
@@ -1011,19 +1066,19 @@ static const struct {
 	              "kind: FooBar\n"
 	              "---\n"
 	              "apiVersion: core/v1\n"
-	              "kind: HTTPClient\n"
+	              "kind: StaticFileHandler\n"
 	              "---\n"
 	              "apiVersion: app/v1\n"
-	              "kind: HealthCheckHandler\n"
+	              "kind: EchoHandler\n"
 	              "---\n"
 	              "apiVersion: core/v1\n"
 	              "kind: GoPlugin\n"
 	              "---\n"
 	              "kind: HTTPServer\n",
 	    { "t.yaml:12:7: unknown kind core/v1 FooBar",
-	        "t.yaml:15:7: kind core/v1 HTTPClient is not supported yet",
-	        "t.yaml:18:7: kind app/v1 HealthCheckHandler is not supported "
+	        "t.yaml:15:7: kind core/v1 StaticFileHandler is not supported "
 	        "yet",
+	        "t.yaml:18:7: kind app/v1 EchoHandler is not supported yet",
 	        "t.yaml:21:7: kind core/v1 GoPlugin is not supported",
 	        "t.yaml:23:1: missing field \"apiVersion\"" } },
 	{ "references",
@@ -1242,7 +1297,8 @@ static const struct {
 	        "t.yaml:23:7: field \"connectionLimit\" is not supported yet",
 	        "t.yaml:25:7: field \"middleware\" is not supported yet",
 	        "t.yaml:30:3: field \"tripperwares\" is not supported yet",
-	        "t.yaml:31:3: field \"roundTripper\" is not supported yet" } },
+	        "t.yaml:31:17: undefined reference to "
+	        "core/v1/HTTPClient/default/default" } },
 	{ "unsupported fields (2)",
 	    EP SERVER
 	    "spec:\n"
@@ -1263,7 +1319,8 @@ static const struct {
 	        "t.yaml:14:18: missing field \"handler\" in core/v1 HTTPServer "
 	        "spec.virtualHosts[0].handlers[0]",
 	        "t.yaml:19:3: field \"tripperwares\" is not supported yet",
-	        "t.yaml:20:3: field \"roundTripper\" is not supported yet" } },
+	        "t.yaml:20:17: undefined reference to "
+	        "core/v1/HTTPClient/default/default" } },
 	{ "listen addresses",
 	    EP SERVER "spec: {addr: \"unix:///tmp/x.sock\"}\n"
 	              "---\n" SERVER "metadata: {name: a}\n"
@@ -1578,6 +1635,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_directory);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_http_client);
 	tcase_add_loop_test(
 	    tc, test_nonzero_wins, 0, sizeof(nonzero) / sizeof(nonzero[0]));
 	tcase_add_loop_test(tc, test_addr, 0, sizeof(addrs) / sizeof(addrs[0]));

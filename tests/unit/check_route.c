@@ -270,6 +270,234 @@ START_TEST(vhost_routing)
 }
 END_TEST
 
+/* Mount one proxy per pattern on a host-less vhost and route paths. */
+START_TEST(wildcard_patterns)
+{
+	static const char *const pats[] = { "/a/{x}", "/a/b", "/a/",
+		"/f/{p...}", "/s/{$}", "/{id}/c", "/" };
+	static const struct {
+		const char *path;
+		int want; /* index into pats */
+		const char *param, *value;
+	} cases[] = {
+		{ "/a/b", 1, NULL, NULL },   /* literal beats wildcard */
+		{ "/a/z", 0, "x", "z" },     /* wildcard beats subtree */
+		{ "/a/z/y", 2, NULL, NULL }, /* only the subtree */
+		{ "/a/", 2, NULL, NULL },    /* {x} needs a segment */
+		{ "/f/", 3, "p", "" },       /* {p...} may be empty */
+		{ "/f/1/2", 3, "p", "1/2" },
+		{ "/s/", 4, NULL, NULL }, /* {$}: the slash only */
+		{ "/s/x", 6, NULL, NULL },
+		{ "/q/c", 5, "id", "q" },
+		{ "/zzz", 6, NULL, NULL },
+	};
+	struct conf_proxy px[7], *proxies[7];
+	struct conf_handler h[7];
+	struct conf_vhost vh;
+	struct conf_server srv, *srvs[1] = { &srv };
+	char *pv[7];
+	struct conf c;
+	struct routes *rt;
+	struct route_req r;
+	size_t i, k;
+
+	memset(&vh, 0, sizeof(vh));
+	memset(&srv, 0, sizeof(srv));
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < 7; i++) {
+		memset(&px[i], 0, sizeof(px[i]));
+		memset(&h[i], 0, sizeof(h[i]));
+		pv[i] = (char *)(uintptr_t)pats[i];
+		px[i].patterns = &pv[i];
+		px[i].npatterns = 1;
+		h[i].kind = CONF_HANDLER_PROXY;
+		h[i].proxy = &px[i];
+		proxies[i] = &px[i];
+	}
+	vh.handlers = h;
+	vh.nhandlers = 7;
+	srv.vhosts = &vh;
+	srv.nvhosts = 1;
+	c.servers = srvs;
+	c.nservers = 1;
+	c.proxies = proxies;
+	c.nproxies = 7;
+	ck_assert_ptr_nonnull(rt = route_build(&c));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		r.method = HTTP_M_GET;
+		r.path = cases[i].path;
+		r.path_len = strlen(r.path);
+		ck_assert_msg(route_find(rt, &srv, &r) == &px[cases[i].want],
+		    "path %s", cases[i].path);
+		if (cases[i].param == NULL)
+			continue;
+		for (k = 0; k < r.nparams; k++)
+			if (strcmp(r.params[k].name, cases[i].param) == 0)
+				break;
+		ck_assert_msg(k < r.nparams, "path %s", cases[i].path);
+		ck_assert_uint_eq(r.params[k].len, strlen(cases[i].value));
+		ck_assert(memcmp(r.params[k].value, cases[i].value,
+		              r.params[k].len) == 0);
+	}
+	route_free(rt);
+	/* The same pattern twice (names of wildcards aside) is refused. */
+	pv[1] = (char *)(uintptr_t) "/a/{y}";
+	ck_assert_ptr_null(route_build(&c));
+	pv[1] = (char *)(uintptr_t) "/a/b";
+	/* Malformed wildcards fail the build. */
+	pv[0] = (char *)(uintptr_t) "/a/{x...}/b";
+	ck_assert_ptr_null(route_build(&c));
+	pv[0] = (char *)(uintptr_t) "/a/x{y}";
+	ck_assert_ptr_null(route_build(&c));
+}
+END_TEST
+
+/* Parse a raw request head into m (the buffer must outlive m). */
+static void
+parse_head(struct http_msg *m, const char *raw)
+{
+	struct http_limits lim;
+
+	memset(&lim, 0, sizeof(lim));
+	lim.max_head = 8192;
+	lim.max_line = 8192;
+	http_request_init(m, &lim);
+	ck_assert_int_eq(
+	    http_parse_request(m, raw, strlen(raw)), HTTP_PARSE_DONE);
+}
+
+START_TEST(param_matchers)
+{
+	static const char raw[] = "GET / HTTP/1.1\r\nHost: x\r\n"
+	                          "x-param: foo\r\nX-Param: bar\r\n"
+	                          "Cookie: a=1; sid=\"s1\"\r\n\r\n";
+	static const struct {
+		int source, type;
+		const char *key, *pattern, *query;
+		int want;
+	} cases[] = {
+		{ HASH_HEADER, MATCH_EXACT, "X-Param", "foo,bar", NULL, 1 },
+		{ HASH_HEADER, MATCH_EXACT, "x-param", "foo", NULL, 0 },
+		{ HASH_HEADER, MATCH_PREFIX, "X-PARAM", "foo", NULL, 1 },
+		{ HASH_HEADER, MATCH_EXACT, "Missing", "", NULL, 0 },
+		{ HASH_QUERY, MATCH_EXACT, "param", "foo", "param=foo", 1 },
+		{ HASH_QUERY, MATCH_EXACT, "param", "a b,c",
+		    "param=a+b&param=c", 1 },
+		{ HASH_QUERY, MATCH_EXACT, "p q", "/", "p%20q=%2F", 1 },
+		{ HASH_QUERY, MATCH_EXACT, "param", "baz", "param=foo", 0 },
+		{ HASH_QUERY, MATCH_EXACT, "param", "", "other=1", 0 },
+		{ HASH_QUERY, MATCH_EXACT, "param", "", "param", 1 },
+		{ HASH_QUERY, MATCH_REGEX, "param", "^f.o$", "x=1&param=foo",
+		    1 },
+		{ HASH_PATH_PARAM, MATCH_EXACT, "id", "42", NULL, 1 },
+		{ HASH_PATH_PARAM, MATCH_EXACT, "id", "43", NULL, 0 },
+		{ HASH_PATH_PARAM, MATCH_EXACT, "other", "", NULL, 0 },
+	};
+	struct http_msg m;
+	size_t i;
+
+	parse_head(&m, raw);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct conf_proxy *p =
+		    make_proxy(MATCH_PREFIX, "/", NULL, NULL, NULL);
+		struct conf_param_matcher pm;
+		char *pats[1] = { (char *)(uintptr_t)cases[i].pattern };
+		struct conf *c = calloc(1, sizeof(*c));
+		struct routes *rt;
+		struct route_req r;
+		char out[64];
+
+		memset(&pm, 0, sizeof(pm));
+		pm.key = (char *)(uintptr_t)cases[i].key;
+		pm.patterns = pats;
+		pm.npatterns = 1;
+		pm.match_type = cases[i].type;
+		if (cases[i].source == HASH_HEADER) {
+			p->lbs->header_matchers = &pm;
+			p->lbs->nheader_matchers = 1;
+		} else if (cases[i].source == HASH_QUERY) {
+			p->lbs->query_matchers = &pm;
+			p->lbs->nquery_matchers = 1;
+		} else {
+			p->lbs->path_param_matchers = &pm;
+			p->lbs->npath_param_matchers = 1;
+		}
+		c->proxies = &p;
+		c->nproxies = 1;
+		ck_assert_ptr_nonnull(rt = route_build(c));
+		memset(&r, 0, sizeof(r));
+		r.method = HTTP_M_GET;
+		r.path = "/";
+		r.path_len = 1;
+		r.msg = &m;
+		r.buf = raw;
+		r.query = cases[i].query;
+		r.query_len = r.query ? strlen(r.query) : 0;
+		r.params[0].name = "id";
+		r.params[0].value = "42";
+		r.params[0].len = 2;
+		r.nparams = 1;
+		ck_assert_msg((route_select_lb(p, &r, out, sizeof(out)) !=
+		                  NULL) == cases[i].want,
+		    "case %zu", i);
+		route_free(rt);
+		free(c);
+		free(p->lbs->path_matchers);
+		free(p->lbs);
+		free(p);
+	}
+}
+END_TEST
+
+START_TEST(hash_keys)
+{
+	static const char raw[] = "GET / HTTP/1.1\r\nHost: x\r\n"
+	                          "Hash-Key: one\r\nHash-Key: two\r\n"
+	                          "Cookie: a=1; sid=\"s1\"\r\n\r\n";
+	static const struct {
+		int source;
+		const char *key, *want;
+	} cases[] = {
+		{ HASH_CLIENT_ADDR, NULL, "192.0.2.1:1234" },
+		{ HASH_HEADER, "hash-key", "one" },
+		{ HASH_HEADER, "none", "" },
+		{ HASH_COOKIE, "sid", "s1" },
+		{ HASH_COOKIE, "a", "1" },
+		{ HASH_COOKIE, "b", "" },
+		{ HASH_QUERY, "q", "a b" },
+		{ HASH_PATH_PARAM, "id", "42" },
+	};
+	struct http_msg m;
+	struct conf_lb lb;
+	struct route_req r;
+	char buf[64];
+	size_t i, len;
+	const char *k;
+
+	parse_head(&m, raw);
+	memset(&r, 0, sizeof(r));
+	r.msg = &m;
+	r.buf = raw;
+	r.query = "q=a+b&q=c";
+	r.query_len = strlen(r.query);
+	r.params[0].name = "id";
+	r.params[0].value = "42";
+	r.params[0].len = 2;
+	r.nparams = 1;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&lb, 0, sizeof(lb));
+		lb.hash_source = cases[i].source;
+		lb.hash_key = (char *)(uintptr_t)cases[i].key;
+		k = route_hash_key(
+		    &lb, &r, "192.0.2.1:1234", buf, sizeof(buf), &len);
+		ck_assert_uint_eq(len, strlen(cases[i].want));
+		ck_assert_msg(
+		    memcmp(k, cases[i].want, len) == 0, "case %zu", i);
+	}
+}
+END_TEST
+
 static Suite *
 route_suite(void)
 {
@@ -282,6 +510,9 @@ route_suite(void)
 	tcase_add_test(tc, select_lb_paths);
 	tcase_add_test(tc, select_lb_methods_hosts);
 	tcase_add_test(tc, vhost_routing);
+	tcase_add_test(tc, wildcard_patterns);
+	tcase_add_test(tc, param_matchers);
+	tcase_add_test(tc, hash_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }
