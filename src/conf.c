@@ -2538,11 +2538,71 @@ static const struct conf_table conf_server_table = { conf_server_fields,
 
 /* Entrypoint spec.processConfig: our process-model extension. */
 static const struct conf_field conf_process_fields[] = {
-	FINT("workers", struct conf_process, workers, 0, 4096),
+	FINT("workers", struct conf_process, workers, 0, CONF_MAX_WORKERS),
+	FINT("startWorkers", struct conf_process, start_workers, 0,
+	    CONF_MAX_WORKERS),
+	FINT("minSpareWorkers", struct conf_process, min_spare_workers, 0,
+	    CONF_MAX_WORKERS),
+	FINT("maxSpareWorkers", struct conf_process, max_spare_workers, 0,
+	    CONF_MAX_WORKERS),
+	FINT("maxWorkers", struct conf_process, max_workers, 0,
+	    CONF_MAX_WORKERS),
+	FINT("maxRequestsPerWorker", struct conf_process,
+	    max_requests_per_worker, 0, INT32_MAX),
+	FSTR("user", struct conf_process, user),
+	FSTR("group", struct conf_process, group),
+	FBOOL("allowRootWorkers", struct conf_process, allow_root_workers),
+	FSTR("pidFile", struct conf_process, pid_file),
 	FEND,
 };
+
+/* A fixed pool excludes the dynamic settings; spare bounds must be ordered. */
+static void
+conf_check_process(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	static const char *const dyn[] = { "startWorkers", "minSpareWorkers",
+		"maxSpareWorkers", "maxWorkers" };
+	struct conf_process *p = obj;
+	const int vals[] = { p->start_workers, p->min_spare_workers,
+		p->max_spare_workers, p->max_workers };
+	size_t i;
+
+	if (node == NULL)
+		return;
+	for (i = 0; p->workers > 0 && i < sizeof(dyn) / sizeof(dyn[0]); i++)
+		if (vals[i] > 0)
+			conf_errorn(ld, conf_field_node(ld, node, dyn[i]),
+			    "field \"%s\": cannot be combined with \"workers\" "
+			    "(a fixed-size pool)",
+			    dyn[i]);
+	if (p->min_spare_workers > 0 && p->max_spare_workers > 0 &&
+	    p->min_spare_workers >= p->max_spare_workers)
+		conf_errorn(ld, conf_field_node(ld, node, "maxSpareWorkers"),
+		    "field \"maxSpareWorkers\": must be greater than "
+		    "minSpareWorkers (%d)",
+		    p->min_spare_workers);
+	if (p->max_workers > 0 && p->start_workers > p->max_workers)
+		conf_errorn(ld, conf_field_node(ld, node, "startWorkers"),
+		    "field \"startWorkers\": must not exceed maxWorkers (%d)",
+		    p->max_workers);
+	if (p->max_workers > 0 && p->min_spare_workers > p->max_workers)
+		conf_errorn(ld, conf_field_node(ld, node, "minSpareWorkers"),
+		    "field \"minSpareWorkers\": must not exceed maxWorkers "
+		    "(%d)",
+		    p->max_workers);
+	if (p->user != NULL && p->user[0] == '\0')
+		conf_errorn(ld, conf_field_node(ld, node, "user"),
+		    "field \"user\": must not be empty");
+	if (p->group != NULL && p->group[0] == '\0')
+		conf_errorn(ld, conf_field_node(ld, node, "group"),
+		    "field \"group\": must not be empty");
+	if (p->pid_file != NULL && p->pid_file[0] == '\0')
+		conf_errorn(ld, conf_field_node(ld, node, "pidFile"),
+		    "field \"pidFile\": must not be empty");
+}
+
 static const struct conf_table conf_process_table = { conf_process_fields,
-	NULL };
+	conf_check_process };
 
 /* Entrypoint defaultErrorHandler: a reference to an ErrorHandler. */
 static int

@@ -322,9 +322,23 @@ struct conf_server {
 	struct conf_pos pos;
 };
 
-/* Process model: our extension, Entrypoint spec.processConfig. */
+#define CONF_MAX_WORKERS 4096 /* bound of every pool size setting */
+
+/*
+ * Process model: our extension, Entrypoint spec.processConfig.  Pool sizes
+ * of 0 mean "automatic" (see pool.h); workers > 0 is a fixed-size pool.
+ */
 struct conf_process {
-	int workers; /* fixed pool size; 0 => automatic */
+	int workers; /* fixed pool size; 0 => dynamic pool */
+	int start_workers;
+	int min_spare_workers;
+	int max_spare_workers;
+	int max_workers;
+	int64_t max_requests_per_worker; /* 0: unlimited */
+	char *user;  /* workers' user; NULL: see aileron(8) */
+	char *group; /* NULL: the user's primary group */
+	int allow_root_workers;
+	char *pid_file; /* NULL: none unless -p */
 };
 
 struct conf {

@@ -998,13 +998,13 @@ static const struct {
 	{ "out of range",
 	    "apiVersion: core/v1\n"
 	    "kind: Entrypoint\n"
-	    "spec: {processConfig: {workers: 5000, maxWorkers: 1}}\n"
+	    "spec: {processConfig: {workers: 5000, maxWorker: 1}}\n"
 	    "---\n" SERVER "spec:\n"
 	    "  httpConfig:\n"
 	    "    maxHeaderBytes: -1\n"
 	    "    readTimeout: 99999999999999999999\n",
 	    { "t.yaml:3:33: field \"workers\": 5000 is out of range (0..4096)",
-	        "t.yaml:3:39: unknown field \"maxWorkers\" in core/v1 "
+	        "t.yaml:3:39: unknown field \"maxWorker\" in core/v1 "
 	        "Entrypoint spec.processConfig",
 	        "t.yaml:9:21: field \"maxHeaderBytes\": -1 is out of range "
 	        "(0..1048576)",
@@ -1166,6 +1166,30 @@ static const struct {
 	        "IPv6 address",
 	        "t.yaml:23:11: missing field \"url\" in core/v1 "
 	        "ReverseProxyHandler spec.loadBalancers[0].upstreams[7]" } },
+	{ "process pool",
+	    "apiVersion: core/v1\n"
+	    "kind: Entrypoint\n"
+	    "spec:\n"
+	    "  processConfig:\n"
+	    "    workers: 4\n"
+	    "    maxWorkers: 8\n"
+	    "    minSpareWorkers: 9\n"
+	    "    maxSpareWorkers: 3\n"
+	    "    user: \"\"\n"
+	    "    maxRequestsPerWorker: -1\n",
+	    { "t.yaml:10:27: field \"maxRequestsPerWorker\": -1 is out of "
+	      "range (0..2147483647)",
+	        "t.yaml:7:22: field \"minSpareWorkers\": cannot be combined "
+	        "with \"workers\" (a fixed-size pool)",
+	        "t.yaml:8:22: field \"maxSpareWorkers\": cannot be combined "
+	        "with \"workers\" (a fixed-size pool)",
+	        "t.yaml:6:17: field \"maxWorkers\": cannot be combined with "
+	        "\"workers\" (a fixed-size pool)",
+	        "t.yaml:8:22: field \"maxSpareWorkers\": must be greater than "
+	        "minSpareWorkers (9)",
+	        "t.yaml:7:22: field \"minSpareWorkers\": must not exceed "
+	        "maxWorkers (8)",
+	        "t.yaml:9:11: field \"user\": must not be empty" } },
 	{ "weight out of range",
 	    EP SERVER "---\n"
 	              "apiVersion: core/v1\n"

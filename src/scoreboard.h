@@ -1,0 +1,127 @@
+/* Scoreboard: worker states and server-wide counters in shared memory. */
+#ifndef AILERON_SCOREBOARD_H
+#define AILERON_SCOREBOARD_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * The master maps the scoreboard once, before the first fork, with room
+ * for twice the hard cap of workers (a generation being replaced finishes
+ * its requests beside the new one); it survives reloads.  Every worker
+ * owns one slot and is its only writer; the server-wide counters are
+ * updated with atomic adds by all workers.  Anyone who inherited the
+ * mapping may read it at any time with the read API below.
+ */
+
+/* What a worker is doing. */
+enum sb_state {
+	SB_FREE = 0, /* slot unused */
+	SB_STARTING, /* forked, not yet in its accept loop */
+	SB_IDLE,     /* polling listeners and parked connections */
+	SB_READING,  /* reading a request head or body */
+	SB_PROXYING, /* forwarding a request, waiting for the upstream */
+	SB_WRITING,  /* relaying a response to the client */
+	SB_CLOSING,  /* closing a client connection */
+	SB_STOPPING, /* told to stop, or recycled: finishing, then exits */
+	SB_NSTATES
+};
+
+#define SB_CLIENT_MAX  48  /* client address, NUL-terminated */
+#define SB_REQUEST_MAX 160 /* "METHOD target", JSON-escaped, NUL-terminated */
+
+/* One worker's slot, as a reader gets it. */
+struct sb_worker {
+	uint32_t seq; /* internal: odd while client/request change */
+	int32_t pid;
+	uint32_t generation;
+	int32_t state;              /* enum sb_state */
+	uint64_t requests;          /* requests this worker began */
+	uint64_t bytes_in;          /* bytes from clients, counted at close */
+	uint64_t bytes_out;         /* bytes to clients, counted at close */
+	int64_t started;            /* fork time, ms since the epoch */
+	int64_t changed;            /* last state change, ms since the epoch */
+	char client[SB_CLIENT_MAX]; /* client of the current or last request */
+	char request[SB_REQUEST_MAX]; /* current or last request */
+};
+
+/* Server-wide counters, summed over all workers since the master started. */
+struct sb_counters {
+	uint64_t accepted;        /* client connections */
+	uint64_t requests;        /* requests read */
+	uint64_t status[5];       /* responses by class: [0] 1xx .. [4] 5xx */
+	uint64_t upstream_errors; /* connect failures and invalid responses */
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	uint64_t reloads;    /* successful reloads */
+	uint64_t generation; /* current configuration generation */
+	int64_t started;     /* master start, ms since the epoch */
+};
+
+/*
+ * Master side.
+ */
+
+/* Map a scoreboard of nslots slots; once, before any fork.  -1 on error. */
+int scoreboard_init(size_t nslots);
+/* Take a free slot for a worker of generation gen; -1 when full. */
+int scoreboard_claim(unsigned gen);
+/* Record the pid of the worker forked for slot i. */
+void scoreboard_set_pid(int i, pid_t pid);
+/* Free slot i once its worker was reaped. */
+void scoreboard_release(int i);
+/* Count a successful reload to generation gen. */
+void scoreboard_reloaded(unsigned gen);
+/* State of slot i, read by the master's pool maintenance. */
+int scoreboard_state(int i);
+/* Mark slot i as stopping (the master told its worker to stop). */
+void scoreboard_mark_stopping(int i);
+
+/*
+ * Worker side: a worker attaches to its slot, then reports what it does.
+ * These are cheap (no system call but in scoreboard_conn_end) and do
+ * nothing when the worker has no slot.
+ */
+
+/*
+ * Attach the calling worker to slot i.  After max_requests requests (0:
+ * unlimited) *stop is set, so that the worker finishes the current
+ * response with "Connection: close" and exits to be replaced.
+ */
+void scoreboard_attach(
+    int i, uint64_t max_requests, volatile sig_atomic_t *stop);
+void scoreboard_set_state(enum sb_state st);
+/* A client connection was accepted. */
+void scoreboard_accepted(void);
+/* A request head was read from client (an address): method and target. */
+void scoreboard_request_begin(const char *client, const char *method,
+    size_t mlen, const char *target, size_t tlen);
+/* The response to the current request has status; its body follows. */
+void scoreboard_response(int status);
+/* Talking to an upstream failed. */
+void scoreboard_upstream_error(void);
+/*
+ * The client connection fd is about to be closed for good (not handed to
+ * another worker): count the bytes the kernel moved on it.
+ */
+void scoreboard_conn_end(int fd);
+/* True when the worker served its maxRequestsPerWorker requests. */
+int scoreboard_recycled(void);
+
+/*
+ * Read API (metrics, status page).  Readers never block writers: a slot
+ * copy is consistent, counters are read one by one with atomic loads.
+ */
+
+/* Number of slots; 0 before scoreboard_init. */
+size_t scoreboard_nslots(void);
+/* Copy slot i into *w; returns 0, or -1 if the slot is free (or i bad). */
+int scoreboard_read_slot(size_t i, struct sb_worker *w);
+/* Copy the server-wide counters into *c. */
+void scoreboard_read_counters(struct sb_counters *c);
+/* Lower-case name of a state ("idle", "reading", ...). */
+const char *scoreboard_state_name(int state);
+
+#endif
