@@ -9,6 +9,8 @@
 struct master_opts {
 	char **paths; /* -f arguments */
 	size_t npaths;
+	int single;          /* -X: serve in the master, no workers */
+	void (*ready)(void); /* called once listening and workers started */
 };
 
 /* Run the master with an already loaded config c (taken over); returns the exit code. */
