@@ -1,5 +1,6 @@
 /* Error log: leveled JSON lines, one write(2) each so processes never interleave. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 static int log_level = LOG_L_INFO;
 static int log_fd = STDOUT_FILENO;
 static const char *log_name = "master";
+static char *log_path; /* log file, reopened on SIGUSR1; NULL: stdout */
+static uid_t log_owner = (uid_t)-1; /* who must be able to reopen it */
 
 static const char *const log_level_names[] = { "TRACE", "DEBUG", "INFO", "WARN",
 	"ERROR" };
@@ -31,6 +34,71 @@ log_init(void)
 	}
 	if (strcasecmp(env, "FATAL") == 0)
 		log_level = LOG_L_ERROR;
+}
+
+/* Open the log file for appending, owned by log_owner if set. */
+static int
+log_open_path(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	/* Workers that dropped privileges reopen it too. */
+	if (log_owner != (uid_t)-1 && geteuid() == 0 &&
+	    fchown(fd, log_owner, (gid_t)-1) < 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+log_set_file(const char *path)
+{
+	int fd;
+
+	if ((fd = log_open_path(path)) < 0)
+		return -1;
+	free(log_path);
+	if ((log_path = strdup(path)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	if (log_fd != STDOUT_FILENO && log_fd != STDERR_FILENO)
+		close(log_fd);
+	log_fd = fd;
+	return 0;
+}
+
+void
+log_set_owner(uid_t uid)
+{
+	log_owner = uid;
+}
+
+int
+log_reopen(void)
+{
+	int fd;
+
+	if (log_path == NULL)
+		return 0;
+	if ((fd = log_open_path(log_path)) < 0)
+		return -1;
+	/* Keep the descriptor number: a line is never written to a closed fd. */
+	if (dup3(fd, log_fd, O_CLOEXEC) < 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 void

@@ -3,6 +3,7 @@
 #define AILERON_LOG_H
 
 #include <stdarg.h>
+#include <sys/types.h>
 
 enum log_level {
 	LOG_L_TRACE,
@@ -22,6 +23,12 @@ enum log_level {
 
 /* Set up logging: level from GATEWAY_LOG_LEVEL, output to stderr. */
 void log_init(void);
+/* Write the log to the file at path (appending) instead of stdout; -1 on error. */
+int log_set_file(const char *path);
+/* The log file must be reopenable by uid (workers after a privilege drop). */
+void log_set_owner(uid_t uid);
+/* SIGUSR1: reopen the log file set by log_set_file (a no-op without one). */
+int log_reopen(void);
 /* Name of this process in log lines ("master", "worker"). */
 void log_procname(const char *name);
 void log_set_level(int level);

@@ -13,19 +13,23 @@
 #include <unistd.h>
 
 #include "balance.h"
+#include "compat.h"
 #include "conn.h"
+#include "daemon.h"
 #include "health.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
+#include "pool.h"
 #include "route.h"
+#include "scoreboard.h"
 #include "tlsclient.h"
 #include "worker.h"
 
 #define MASTER_BACKOFF_MAX_MS 30000
 
 static volatile sig_atomic_t master_sig_chld, master_sig_hup, master_sig_term,
-    master_sig_alrm, master_sig_usr1;
+    master_sig_quit, master_sig_alrm, master_sig_usr1;
 
 /* Everything one configuration generation owns in the master. */
 struct generation {
@@ -37,12 +41,15 @@ struct generation {
 	struct conf_lb_shared *shm;
 	size_t shmlen;
 	int handoff[2]; /* workers pass idle connections to idle workers */
-	int nworkers;   /* target pool size */
+	struct pool_settings pool;
+	struct daemon_privs privs;
 };
 
 struct worker_slot {
 	pid_t pid;
 	unsigned gen;
+	int sb;   /* scoreboard slot */
+	int told; /* the master told it to stop */
 	int64_t started;
 };
 
@@ -57,6 +64,11 @@ struct master {
 	int64_t next_spawn; /* back-off after workers die at start */
 	int64_t backoff;
 	int quick_deaths; /* workers that died within a second of starting */
+	int respawn;      /* workers to replace at once (crashed, recycled) */
+	int spawn_rate;   /* doubles while idle workers are short */
+	int at_max;       /* maxWorkers was reached (logged once) */
+	int sb_full;      /* the scoreboard was full (logged once) */
+	size_t sb_slots;
 };
 
 /* Signal handler of the master: record the signal, nothing else. */
@@ -72,8 +84,10 @@ master_on_signal(int sig)
 		break;
 	case SIGTERM:
 	case SIGINT:
-	case SIGQUIT:
 		master_sig_term = 1;
+		break;
+	case SIGQUIT:
+		master_sig_quit = 1;
 		break;
 	case SIGALRM:
 		master_sig_alrm = 1;
@@ -121,15 +135,28 @@ master_conf_error(void *ctx, const char *msg)
 	fflush(stdout);
 }
 
-/* Number of workers when the config leaves it automatic. */
-static int
-master_auto_workers(void)
+/* Report a config error found on reload in the log (stdout may be gone). */
+static void
+master_reload_error(void *ctx, const char *msg)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	(void)ctx;
+	log_error("%s", msg);
+}
 
-	if (n < 1)
-		n = 1;
-	return n * 4 < 8 ? 8 : (int)(n * 4);
+/* Name of a signal for logs: "SIGSEGV" (or its number). */
+static const char *
+master_signame(int sig, char *buf, size_t size)
+{
+#ifdef HAVE_SIGABBREV_NP
+	const char *n = sigabbrev_np(sig);
+
+	if (n != NULL) {
+		snprintf(buf, size, "SIG%s", n);
+		return buf;
+	}
+#endif
+	snprintf(buf, size, "signal %d", sig);
+	return buf;
 }
 
 /* Map the per-LB state shared by the workers of a generation. */
@@ -190,9 +217,9 @@ master_gen_new(struct conf *c, struct generation *old, unsigned id)
 		log_warn("socketpair");
 		goto fail;
 	}
-	g->nworkers =
-	    c->process.workers > 0 ? c->process.workers : master_auto_workers();
-	if ((g->routes = route_build(c)) == NULL || balance_build(c) < 0 ||
+	pool_settings(&c->process, sysconf(_SC_NPROCESSORS_ONLN), &g->pool);
+	if (daemon_privs_resolve(&c->process, &g->privs) < 0 ||
+	    (g->routes = route_build(c)) == NULL || balance_build(c) < 0 ||
 	    tlsclient_build(c) < 0 || master_map_shared(g) < 0)
 		goto fail;
 	g->listeners = listen_open(
@@ -202,6 +229,10 @@ master_gen_new(struct conf *c, struct generation *old, unsigned id)
 	g->nlisteners = c->nservers;
 	if (health_build(c) < 0) /* last: it may fork the probing helper */
 		goto fail;
+	/* Workers reopen the log file on SIGUSR1 as their own user. */
+	log_set_owner(g->privs.drop ? g->privs.uid : (uid_t)-1);
+	if (log_reopen() < 0)
+		log_warn("reopening the log file");
 	return g;
 fail:
 	health_free(c);
@@ -211,61 +242,109 @@ fail:
 	return NULL;
 }
 
-/* Fork one worker of the current generation. */
+/* What a worker of generation g inherits. */
 static void
+master_worker_env(const struct generation *g, struct worker_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->conf = g->conf;
+	env->routes = g->routes;
+	env->listeners = g->listeners;
+	env->nlisteners = g->nlisteners;
+	env->master_fd = -1;
+	env->handoff[0] = g->handoff[0];
+	env->handoff[1] = g->handoff[1];
+	env->generation = g->id;
+	env->sb_slot = -1;
+	env->max_requests = (uint64_t)g->conf->process.max_requests_per_worker;
+}
+
+/* Fork one worker of the current generation; -1 if none could be. */
+static int
 master_spawn(struct master *ms)
 {
 	struct worker_env env;
 	struct worker_slot *s;
 	pid_t pid;
+	int sb;
 
-	env.conf = ms->cur->conf;
-	env.routes = ms->cur->routes;
-	env.listeners = ms->cur->listeners;
-	env.nlisteners = ms->cur->nlisteners;
+	if ((sb = scoreboard_claim(ms->cur->id)) < 0) {
+		if (!ms->sb_full)
+			log_warnx("scoreboard full (%zu workers): waiting for "
+			          "old workers to exit",
+			    ms->sb_slots);
+		ms->sb_full = 1;
+		return -1;
+	}
+	ms->sb_full = 0;
+	master_worker_env(ms->cur, &env);
 	env.master_fd = ms->master_pipe[0];
-	env.handoff[0] = ms->cur->handoff[0];
-	env.handoff[1] = ms->cur->handoff[1];
-	env.generation = ms->cur->id;
+	env.sb_slot = sb;
 	if ((pid = fork()) < 0) {
 		log_warn("fork");
-		return;
+		scoreboard_release(sb);
+		return -1;
 	}
 	if (pid == 0) {
 		close(ms->master_pipe[1]);
+		setproctitle("worker");
+		daemon_privs_drop(&ms->cur->privs);
 		worker_run(&env);
 	}
+	scoreboard_set_pid(sb, pid);
 	ms->slots = realloc(ms->slots, (ms->nslots + 1) * sizeof(*ms->slots));
 	if (ms->slots == NULL)
 		fatal("realloc");
 	s = &ms->slots[ms->nslots++];
 	s->pid = pid;
 	s->gen = ms->cur->id;
+	s->sb = sb;
+	s->told = 0;
 	s->started = conn_now_ms();
+	return 0;
 }
 
-/* Workers of generation gen still running. */
+/*
+ * Count the workers of generation gen not told to stop; *idle gets those
+ * of them idle or starting (a starting worker is about to be idle).
+ */
 static int
-master_count(const struct master *ms, unsigned gen)
+master_count(const struct master *ms, unsigned gen, int *idle)
 {
 	size_t i;
-	int n = 0;
+	int n = 0, st;
 
-	for (i = 0; i < ms->nslots; i++)
-		if (ms->slots[i].gen == gen)
-			n++;
+	*idle = 0;
+	for (i = 0; i < ms->nslots; i++) {
+		if (ms->slots[i].gen != gen || ms->slots[i].told)
+			continue;
+		n++;
+		st = scoreboard_state(ms->slots[i].sb);
+		if (st == SB_IDLE || st == SB_STARTING)
+			(*idle)++;
+	}
 	return n;
 }
 
-/* Send sig to every worker not of generation keep (0: to all). */
+/* Tell worker s to stop with sig. */
 static void
-master_signal_workers(struct master *ms, int sig, unsigned keep)
+master_tell(struct worker_slot *s, int sig)
+{
+	if (sig == SIGTERM || sig == SIGKILL) {
+		s->told = 1;
+		scoreboard_mark_stopping(s->sb);
+	}
+	kill(s->pid, sig);
+}
+
+/* Send sig to every worker (SIGTERM, SIGKILL: marks them told to stop). */
+static void
+master_signal_workers(struct master *ms, int sig)
 {
 	size_t i;
 
 	for (i = 0; i < ms->nslots; i++)
-		if (keep == 0 || ms->slots[i].gen != keep)
-			kill(ms->slots[i].pid, sig);
+		master_tell(&ms->slots[i], sig);
 }
 
 /* Log how a worker ended and slow respawning if it died right at start. */
@@ -273,19 +352,26 @@ static void
 master_reaped(struct master *ms, const struct worker_slot *s, int status)
 {
 	int64_t now = conn_now_ms();
+	char name[32];
 
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && (!s->told || WTERMSIG(status) != SIGKILL))
 		log_error("worker %ld exited on signal %d (%s)", (long)s->pid,
-		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+		    WTERMSIG(status),
+		    master_signame(WTERMSIG(status), name, sizeof(name)));
+	else if (WIFSIGNALED(status))
+		log_warnx("worker %ld killed", (long)s->pid);
 	else if (WEXITSTATUS(status) != 0)
 		log_error("worker %ld exited with status %d", (long)s->pid,
 		    WEXITSTATUS(status));
-	else
+	if (ms->stopping || s->gen != ms->cur->id || s->told)
 		return;
-	if (ms->stopping || s->gen != ms->cur->id)
+	/* Not told to stop: it crashed or was recycled; replace it now. */
+	ms->respawn++;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return;
 	/* One early crash is a request's fault; a whole pool's is ours. */
-	if (now - s->started < 1000 && ++ms->quick_deaths > ms->cur->nworkers) {
+	if (now - s->started < 1000 &&
+	    ++ms->quick_deaths > ms->cur->pool.start) {
 		ms->backoff = ms->backoff ? ms->backoff * 2 : 500;
 		if (ms->backoff > MASTER_BACKOFF_MAX_MS)
 			ms->backoff = MASTER_BACKOFF_MAX_MS;
@@ -311,22 +397,111 @@ master_reap(struct master *ms)
 			if (ms->slots[i].pid != pid)
 				continue;
 			master_reaped(ms, &ms->slots[i], status);
+			scoreboard_release(ms->slots[i].sb);
 			ms->slots[i] = ms->slots[--ms->nslots];
 			break;
 		}
 	}
 }
 
-/* Keep the current generation at its target size. */
+/* Stop one idle worker of the current generation (the newest). */
 static void
-master_maintain(struct master *ms)
+master_kill_idle(struct master *ms)
 {
-	int n;
+	size_t i;
+
+	for (i = ms->nslots; i-- > 0;) {
+		struct worker_slot *s = &ms->slots[i];
+
+		if (s->gen == ms->cur->id && !s->told &&
+		    scoreboard_state(s->sb) == SB_IDLE) {
+			master_tell(s, SIGTERM);
+			return;
+		}
+	}
+}
+
+/*
+ * Pool maintenance: replace workers that died at once; on the tick (once
+ * a second) grow or shrink the pool by its spare workers, as Apache
+ * prefork does.  A fixed pool is refilled whenever it is short.
+ */
+static void
+master_maintain(struct master *ms, int tick)
+{
+	const struct pool_settings *ps = &ms->cur->pool;
+	struct pool_action act;
+	int total, idle, n;
 
 	if (ms->stopping || conn_now_ms() < ms->next_spawn)
 		return;
-	for (n = master_count(ms, ms->cur->id); n < ms->cur->nworkers; n++)
-		master_spawn(ms);
+	total = master_count(ms, ms->cur->id, &idle);
+	for (; ms->respawn > 0 && total < ps->max; ms->respawn--, total++)
+		if (master_spawn(ms) < 0)
+			break;
+	ms->respawn = 0;
+	if (!tick && !ps->fixed)
+		return;
+	total = master_count(ms, ms->cur->id, &idle);
+	pool_decide(ps, total, idle, &ms->spawn_rate, &act);
+	if (act.at_max && !ms->at_max)
+		log_warnx("all %d workers are busy (processConfig.maxWorkers); "
+		          "consider raising it",
+		    ps->max);
+	ms->at_max = act.at_max;
+	for (n = 0; n < act.spawn; n++)
+		if (master_spawn(ms) < 0)
+			break;
+	if (act.kill)
+		master_kill_idle(ms);
+}
+
+/* Fork the first workers of the current generation. */
+static void
+master_start_workers(struct master *ms)
+{
+	int n;
+
+	ms->spawn_rate = 1;
+	for (n = 0; n < ms->cur->pool.start; n++)
+		if (master_spawn(ms) < 0)
+			break;
+}
+
+/* Workers of a generation at most: the scoreboard has room for two. */
+static void
+master_cap_pool(struct master *ms, struct generation *g)
+{
+	int cap = (int)(ms->sb_slots / 2);
+
+	if (g->pool.max <= cap)
+		return;
+	log_warnx("maxWorkers %d exceeds the %d set at start; restart "
+	          "aileron to raise it",
+	    g->pool.max, cap);
+	g->pool.max = cap;
+	if (g->pool.start > cap)
+		g->pool.start = cap;
+	if (g->pool.min_spare > cap)
+		g->pool.min_spare = cap;
+}
+
+/*
+ * Size the scoreboard for twice the larger of maxWorkers and its default,
+ * so that a reload may grow a small pool up to the default cap.
+ */
+static void
+master_size_scoreboard(struct master *ms)
+{
+	struct conf_process dflt;
+	struct pool_settings ps;
+	int max = ms->cur->pool.max;
+
+	memset(&dflt, 0, sizeof(dflt));
+	pool_settings(&dflt, sysconf(_SC_NPROCESSORS_ONLN), &ps);
+	if (ps.max > max)
+		max = ps.max;
+	ms->sb_slots = (size_t)max * 2;
 }
 
 /* SIGHUP: load the config again; on success start a new generation. */
@@ -338,7 +513,7 @@ master_reload(struct master *ms)
 
 	log_info("reloading configuration");
 	c = conf_load(
-	    ms->opts->paths, ms->opts->npaths, master_conf_error, NULL);
+	    ms->opts->paths, ms->opts->npaths, master_reload_error, NULL);
 	if (c == NULL) {
 		log_error("reload failed: configuration has errors; "
 		          "keeping the running configuration");
@@ -355,12 +530,16 @@ master_reload(struct master *ms)
 	 * new workers, forked right after, accept them.  So every connection
 	 * made after the reload sees the new configuration.
 	 */
-	master_signal_workers(ms, SIGTERM, 0);
+	master_signal_workers(ms, SIGTERM);
+	master_cap_pool(ms, g);
 	ms->cur = g;
 	ms->next_spawn = 0;
+	ms->respawn = 0;
+	ms->at_max = 0;
 	master_gen_free(
 	    old); /* before forking: new workers inherit none of it */
-	master_maintain(ms);
+	master_start_workers(ms);
+	scoreboard_reloaded(g->id);
 	log_info("configuration reloaded (generation %u)", g->id);
 }
 
@@ -380,7 +559,45 @@ master_begin_stop(struct master *ms)
 		    ms->cur->listeners[i].name, timeout);
 	ms->stopping = 1;
 	ms->stop_deadline = conn_now_ms() + (int64_t)timeout * 1000;
-	master_signal_workers(ms, SIGTERM, 0);
+	master_signal_workers(ms, SIGTERM);
+}
+
+/* SIGUSR1: reopen the log file here, then in every worker. */
+static void
+master_reopen(struct master *ms)
+{
+	if (log_reopen() < 0)
+		log_warn("reopening the log file");
+	else
+		log_info("log file reopened");
+	master_signal_workers(ms, SIGUSR1);
+}
+
+/*
+ * Single-process mode (-X) for debuggers: serve in this process, as one
+ * worker would, until SIGTERM or SIGINT.  No reload, no respawn.
+ */
+static int
+master_single(struct master *ms)
+{
+	struct worker_env env;
+	size_t i;
+
+	close(ms->master_pipe[0]);
+	close(ms->master_pipe[1]);
+	if (scoreboard_init(1) < 0)
+		return 1;
+	for (i = 0; i < ms->cur->nlisteners; i++)
+		log_info("server started. listening on %s (single process)",
+		    ms->cur->listeners[i].name);
+	master_worker_env(ms->cur, &env);
+	env.single = 1;
+	env.sb_slot = scoreboard_claim(ms->cur->id);
+	setproctitle("single process");
+	if (ms->opts->ready != NULL)
+		ms->opts->ready();
+	daemon_privs_drop(&ms->cur->privs);
+	worker_run(&env);
 }
 
 /* Allow as many descriptors as the hard limit: workers park connections. */
@@ -412,16 +629,33 @@ master_run(const struct master_opts *opts, struct conf *c)
 		conf_free(c);
 		return 1;
 	}
+	if (opts->single)
+		return master_single(&ms);
+	master_size_scoreboard(&ms);
+	if (scoreboard_init(ms.sb_slots) < 0)
+		return 1;
+	setproctitle("master");
 	master_signals(&old);
 	for (i = 0; i < ms.cur->nlisteners; i++)
 		log_info("server started. listening on %s",
 		    ms.cur->listeners[i].name);
-	master_maintain(&ms);
+	/* Ready once listening: workers must not inherit a daemon's stdio. */
+	if (opts->ready != NULL)
+		opts->ready();
+	master_start_workers(&ms);
 	for (;;) {
+		int tick;
+
 		sigsuspend(&old);
 		if (master_sig_chld) {
 			master_sig_chld = 0;
 			master_reap(&ms);
+		}
+		if (master_sig_quit && !ms.stopping) {
+			log_info("fast stop: killing %zu workers", ms.nslots);
+			ms.stopping = 1;
+			ms.stop_deadline = INT64_MAX;
+			master_signal_workers(&ms, SIGKILL);
 		}
 		if (master_sig_term && !ms.stopping)
 			master_begin_stop(&ms);
@@ -430,8 +664,11 @@ master_run(const struct master_opts *opts, struct conf *c)
 			if (!ms.stopping)
 				master_reload(&ms);
 		}
-		if (master_sig_usr1)
-			master_sig_usr1 = 0; /* log reopening: later */
+		if (master_sig_usr1) {
+			master_sig_usr1 = 0;
+			master_reopen(&ms);
+		}
+		tick = master_sig_alrm;
 		master_sig_alrm = 0;
 		if (ms.stopping) {
 			if (ms.nslots == 0)
@@ -440,12 +677,12 @@ master_run(const struct master_opts *opts, struct conf *c)
 				log_warnx("graceful period over: killing %zu "
 				          "workers",
 				    ms.nslots);
-				master_signal_workers(&ms, SIGKILL, 0);
+				master_signal_workers(&ms, SIGKILL);
 				ms.stop_deadline = INT64_MAX;
 			}
 			continue;
 		}
-		master_maintain(&ms);
+		master_maintain(&ms, tick);
 	}
 	master_gen_free(ms.cur);
 	free(ms.slots);

@@ -18,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "proxy.h"
+#include "scoreboard.h"
 #include "tls.h"
 #include "upstream.h"
 
@@ -178,6 +179,7 @@ proxy_error(struct proxy *px, struct client *cl, const struct http_msg *m,
 	if (m == NULL || !m->keep_alive || m->version_minor == 0 ||
 	    *px->stopping || cl->srv->disable_keep_alive)
 		close = 1;
+	scoreboard_response(status);
 	/* An ErrorHandler's errorMessages may replace the default body. */
 	if (m != NULL && px->eh != NULL &&
 	    (custom = errpage_format(px->eh, status, code,
@@ -201,6 +203,7 @@ proxy_plain_error(struct proxy *px, struct client *cl, int status)
 {
 	size_t n = http_plain_error_format(px->obuf, px->osize, status);
 
+	scoreboard_response(status);
 	if (n > 0)
 		(void)conn_write(&cl->io, px->obuf, n, conn_deadline(1000));
 	return PROXY_CLOSE;
@@ -934,6 +937,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 	for (attempt = 0;; attempt++) {
 		if (upstream_get(px->pool, up, cc, &uio, &reused) < 0) {
 			status = proxy_upstream_status(errno);
+			scoreboard_upstream_error();
 			log_error("upstream %s: connect: %s", up->url,
 			    strerror(errno));
 			health_report(up, 0);
@@ -954,6 +958,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 				break;
 			conn_close(&uio);
 			status = 502;
+			scoreboard_upstream_error();
 			log_error("upstream %s: status %d (attempt %u)",
 			    up->url, r->status, attempt + 1);
 			goto failed;
@@ -968,6 +973,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		}
 		conn_close(&uio);
 		status = rc == 504 ? 504 : 502;
+		scoreboard_upstream_error();
 		log_error("upstream %s: no valid response (%d)", up->url, rc);
 		health_report(up, 0);
 	failed:
@@ -1018,6 +1024,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		proxy_tunnel(px, cl, &uio);
 		goto out;
 	}
+	scoreboard_response(r->status);
 	mode = proxy_resp_mode(m, r);
 	keep = m->keep_alive && rb.done && !*px->stopping &&
 	    !cl->srv->disable_keep_alive && mode != RESP_CLOSE &&
@@ -1127,6 +1134,7 @@ proxy_redirect(struct proxy *px, struct client *cl, const struct http_msg *m,
 		b += (size_t)snprintf(body + b, sizeof(body) - b,
 		    "\">Moved Permanently</a>.\n\n");
 	}
+	scoreboard_response(301);
 	n = snprintf(px->obuf, px->osize,
 	    "HTTP/1.1 301 Moved Permanently\r\n"
 	    "Location: %s\r\n"
@@ -1157,6 +1165,7 @@ proxy_healthz(
 	if (!m->keep_alive || m->version_minor == 0 || *px->stopping ||
 	    cl->srv->disable_keep_alive)
 		close = 1;
+	scoreboard_response(200);
 	n = snprintf(px->obuf, px->osize,
 	    "HTTP/1.1 200 OK\r\n"
 	    "Content-Type: application/json; charset=utf-8\r\n"
@@ -1192,6 +1201,7 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 			static const char ok[] = "HTTP/1.1 200 OK\r\n"
 			                         "Content-Length: 0\r\n\r\n";
 
+			scoreboard_response(200);
 			if (conn_write(&cl->io, ok, sizeof(ok) - 1,
 			        cl->write_deadline) < 0)
 				return PROXY_CLOSE;
@@ -1408,6 +1418,8 @@ proxy_client_request(struct proxy *px, struct client *cl)
 	    cl->srv->write_timeout > 0 ? start + cl->srv->write_timeout : 0;
 	cl->nreq++;
 	cl->consumed = 0;
+	scoreboard_request_begin(cl->ip, px->cbuf + m->method.off,
+	    m->method.len, px->cbuf + m->target.off, m->target.len);
 	if (proxy_handle(px, cl, m) != PROXY_KEEP)
 		return PROXY_CLOSE;
 	if (!cl->consumed) {
@@ -1439,12 +1451,9 @@ proxy_client_run(struct proxy *px, struct client *cl)
 		if (rc == HTTP_PARSE_AGAIN && conn_pending(&cl->io) > 0 &&
 		    cl->len < px->csize)
 			continue;
-		if (rc == HTTP_PARSE_AGAIN) {
-			/* Stopping: idle keep-alive connections are closed. */
-			if (*px->stopping && cl->len == 0 && cl->nreq > 0)
-				return PROXY_CLOSED;
+		/* Stopping, an idle connection waits parked for a grace. */
+		if (rc == HTTP_PARSE_AGAIN)
 			return proxy_client_park(px, cl);
-		}
 		if (rc < 0)
 			return PROXY_CLOSED;
 		if (rc != HTTP_PARSE_DONE) {

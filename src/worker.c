@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "log.h"
 #include "proxy.h"
+#include "scoreboard.h"
 #include "worker.h"
 
 /*
@@ -28,6 +29,14 @@
  */
 #define WORKER_HANDOFF_AFTER_MS 20
 
+/*
+ * Told to stop, a worker gives its idle keep-alive connections this long
+ * for a request already on its way (answered with "Connection: close")
+ * before it closes them: a client reusing a connection just as a reload
+ * happens is served, not reset.
+ */
+#define WORKER_STOP_GRACE_MS 500
+
 /* What travels with a handed-off connection (the fd goes as SCM_RIGHTS). */
 struct worker_handoff_msg {
 	uint32_t listener;
@@ -37,7 +46,7 @@ struct worker_handoff_msg {
 
 static struct worker *worker_self; /* for the slow-wait hook */
 
-static volatile sig_atomic_t worker_stop;
+static volatile sig_atomic_t worker_stop, worker_reopen;
 static int worker_stop_pipe[2] = { -1, -1 };
 
 struct worker {
@@ -48,7 +57,7 @@ struct worker {
 	struct pollfd *pfd;
 };
 
-/* SIGTERM/SIGQUIT: finish the current request, then exit. */
+/* SIGTERM (and SIGINT, SIGQUIT with -X): finish the request, then exit. */
 static void
 worker_on_stop(int sig)
 {
@@ -61,9 +70,17 @@ worker_on_stop(int sig)
 	errno = saved;
 }
 
+/* SIGUSR1: reopen the log file between requests. */
+static void
+worker_on_usr1(int sig)
+{
+	(void)sig;
+	worker_reopen = 1;
+}
+
 /* Install the worker's signal dispositions and unblock signals. */
 static void
-worker_signals(void)
+worker_signals(int single)
 {
 	struct sigaction sa;
 	sigset_t set;
@@ -74,12 +91,19 @@ worker_signals(void)
 	sa.sa_handler = worker_on_stop;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
+	if (single) {
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGQUIT, &sa, NULL);
+	}
+	sa.sa_handler = worker_on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
 	/* Ctrl-C reaches the whole group: the master coordinates the stop. */
 	sa.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &sa, NULL);
+	if (!single) {
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGQUIT, &sa, NULL);
+	}
 	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
 	sigemptyset(&set);
@@ -211,11 +235,19 @@ worker_handoff_take(struct worker *w)
 	worker_run_client(w, cl);
 }
 
+/* Close client cl for good (not handed off): count its bytes. */
+static void
+worker_close(struct client *cl)
+{
+	scoreboard_conn_end(cl->io.fd);
+	proxy_client_free(cl);
+}
+
 /* Remove client i (closing it). */
 static void
 worker_drop(struct worker *w, size_t i)
 {
-	proxy_client_free(w->clients[i]);
+	worker_close(w->clients[i]);
 	w->clients[i] = w->clients[--w->nclients];
 }
 
@@ -223,11 +255,12 @@ worker_drop(struct worker *w, size_t i)
 static void
 worker_run_client(struct worker *w, struct client *cl)
 {
+	scoreboard_set_state(SB_READING);
 	if (proxy_client_run(w->px, cl) == PROXY_PARKED &&
 	    w->nclients < WORKER_MAX_CLIENTS)
 		w->clients[w->nclients++] = cl;
 	else
-		proxy_client_free(cl);
+		worker_close(cl);
 }
 
 /* Accept one connection from listener l and serve what it sent. */
@@ -249,6 +282,7 @@ worker_accept(struct worker *w, const struct listener *l)
 			log_warn("accept on %s", l->name);
 		return;
 	}
+	scoreboard_accepted();
 	if ((cl = proxy_client_new(fd, (struct sockaddr *)&ss, l->srv)) ==
 	    NULL) {
 		close(fd);
@@ -314,18 +348,26 @@ worker_serve_ready(struct worker *w, size_t first, size_t nready)
 }
 
 /*
- * On stop: drop idle keep-alive connections.  Heads in progress and new
- * connections that have not sent their first request yet are kept: their
- * first request is served (or they time out).
+ * On stop: idle keep-alive connections get a short grace, then close;
+ * heads in progress and new connections that have not sent their first
+ * request yet are kept (served, or they time out).  A worker that served
+ * its maxRequestsPerWorker hands its idle connections to its siblings.
  */
 static void
 worker_drop_idle(struct worker *w)
 {
+	int64_t grace = conn_deadline(WORKER_STOP_GRACE_MS);
 	size_t i = w->nclients;
 
-	while (i-- > 0)
-		if (w->clients[i]->saved_len == 0 && w->clients[i]->nreq > 0)
-			worker_drop(w, i);
+	if (scoreboard_recycled())
+		worker_hand_off_idle();
+	while (i-- > 0) {
+		struct client *cl = w->clients[i];
+
+		if (cl->saved_len == 0 && cl->nreq > 0 &&
+		    (cl->deadline == 0 || cl->deadline > grace))
+			cl->deadline = grace;
+	}
 }
 
 /* One round: poll listeners, control pipes and parked clients. */
@@ -338,6 +380,12 @@ worker_round(struct worker *w)
 	int64_t now = conn_now_ms();
 	int rc;
 
+	if (worker_reopen) {
+		worker_reopen = 0;
+		if (log_reopen() < 0)
+			log_warn("reopening the log file");
+	}
+	scoreboard_set_state(SB_IDLE);
 	for (i = 0; i < n; i++) {
 		w->pfd[i].fd = accepting ? env->listeners[i].fd : -1;
 		w->pfd[i].events = POLLIN;
@@ -384,7 +432,8 @@ worker_run(const struct worker_env *env)
 	struct worker w;
 
 	log_procname("worker");
-	worker_signals();
+	worker_signals(env->single);
+	scoreboard_attach(env->sb_slot, env->max_requests, &worker_stop);
 	memset(&w, 0, sizeof(w));
 	w.env = env;
 	w.pfd =

@@ -3,6 +3,7 @@
 #define AILERON_WORKER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "listen.h"
@@ -14,10 +15,13 @@ struct worker_env {
 	struct routes *routes;
 	struct listener *listeners;
 	size_t nlisteners;
-	int master_fd; /* read end of a pipe the master holds open */
+	int master_fd; /* read end of a pipe the master holds open; -1: none */
 	int handoff
 	    [2]; /* SEQPACKET pair: [1] send idle connections, [0] take */
 	unsigned generation;
+	int sb_slot;           /* scoreboard slot, -1: none */
+	uint64_t max_requests; /* processConfig.maxRequestsPerWorker */
+	int single;            /* -X: SIGINT and SIGQUIT stop too */
 };
 
 /* Run the worker loop; never returns. */
