@@ -530,6 +530,7 @@ master_reload(struct master *ms)
 	 * new workers, forked right after, accept them.  So every connection
 	 * made after the reload sees the new configuration.
 	 */
+	scoreboard_reloaded(g->id); /* first: old workers know they are old */
 	master_signal_workers(ms, SIGTERM);
 	master_cap_pool(ms, g);
 	ms->cur = g;
@@ -539,7 +540,6 @@ master_reload(struct master *ms)
 	master_gen_free(
 	    old); /* before forking: new workers inherit none of it */
 	master_start_workers(ms);
-	scoreboard_reloaded(g->id);
 	log_info("configuration reloaded (generation %u)", g->id);
 }
 
@@ -559,6 +559,7 @@ master_begin_stop(struct master *ms)
 		    ms->cur->listeners[i].name, timeout);
 	ms->stopping = 1;
 	ms->stop_deadline = conn_now_ms() + (int64_t)timeout * 1000;
+	scoreboard_stopping();
 	master_signal_workers(ms, SIGTERM);
 }
 

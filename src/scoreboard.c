@@ -17,6 +17,7 @@
 
 struct scoreboard {
 	struct sb_counters c;
+	uint32_t serving; /* generation that accepts; 0 while stopping */
 	size_t nslots;
 	struct sb_worker slots[];
 };
@@ -61,6 +62,7 @@ scoreboard_init(size_t nslots)
 	sb->nslots = nslots;
 	sb->c.started = sb_now();
 	sb->c.generation = 1;
+	sb->serving = 1;
 	return 0;
 }
 
@@ -108,6 +110,21 @@ scoreboard_reloaded(unsigned gen)
 		return;
 	SB_ADD(&sb->c.reloads, 1);
 	SB_STORE(&sb->c.generation, gen);
+	SB_STORE(&sb->serving, gen);
+}
+
+void
+scoreboard_stopping(void)
+{
+	if (sb != NULL)
+		SB_STORE(&sb->serving, 0);
+}
+
+int
+scoreboard_siblings_serve(void)
+{
+	return sb_self != NULL &&
+	    SB_LOAD(&sb->serving) == SB_LOAD(&sb_self->generation);
 }
 
 int

@@ -72,8 +72,13 @@ int scoreboard_claim(unsigned gen);
 void scoreboard_set_pid(int i, pid_t pid);
 /* Free slot i once its worker was reaped. */
 void scoreboard_release(int i);
-/* Count a successful reload to generation gen. */
+/*
+ * Count a successful reload to generation gen; call it before the old
+ * workers are told to stop, so that they know they are old.
+ */
 void scoreboard_reloaded(unsigned gen);
+/* The server stops: no generation accepts connections any more. */
+void scoreboard_stopping(void);
 /* State of slot i, read by the master's pool maintenance. */
 int scoreboard_state(int i);
 /* Mark slot i as stopping (the master told its worker to stop). */
@@ -109,6 +114,12 @@ void scoreboard_upstream_error(void);
 void scoreboard_conn_end(int fd);
 /* True when the worker served its maxRequestsPerWorker requests. */
 int scoreboard_recycled(void);
+/*
+ * True when the calling worker's generation still accepts connections:
+ * a worker that stops alone (pool shrink, recycling) can hand its idle
+ * connections to its siblings.
+ */
+int scoreboard_siblings_serve(void);
 
 /*
  * Read API (metrics, status page).  Readers never block writers: a slot

@@ -348,19 +348,21 @@ worker_serve_ready(struct worker *w, size_t first, size_t nready)
 }
 
 /*
- * On stop: idle keep-alive connections get a short grace, then close;
- * heads in progress and new connections that have not sent their first
- * request yet are kept (served, or they time out).  A worker that served
- * its maxRequestsPerWorker hands its idle connections to its siblings.
+ * On stop: a worker that stops alone (pool shrink, maxRequestsPerWorker)
+ * hands its idle keep-alive connections to its siblings; when the whole
+ * generation stops they get a short grace, then close.  Heads in progress
+ * and new connections that have not sent their first request yet are
+ * kept (served, or they time out).
  */
 static void
 worker_drop_idle(struct worker *w)
 {
 	int64_t grace = conn_deadline(WORKER_STOP_GRACE_MS);
-	size_t i = w->nclients;
+	size_t i;
 
-	if (scoreboard_recycled())
+	if (!w->env->single && scoreboard_siblings_serve())
 		worker_hand_off_idle();
+	i = w->nclients;
 	while (i-- > 0) {
 		struct client *cl = w->clients[i];
 

@@ -160,6 +160,28 @@ class ReloadTest(AileronTestCase):
         self.assertEqual(slow["r"][0], 200)
         self.assertEqual(slow["r"][2], b"one-slow")
 
+    def test_idle_keep_alive_connection_is_served_once_more_on_reload(self):
+        up = self.upstream(lambda r, c: response(200, b"ok"))
+        port = free_port()
+        a = self.start(proxy_config(port, simple_lb([up.url]),
+                                    entry_extra=process_config(workers=1)), port)
+        c = Client(port)
+        try:
+            c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(c.recv_response()[0], 200)
+            a.signal(signal.SIGHUP)
+            self.assertTrue(wait_for(lambda: "(generation 2)" in a.output(), 5))
+            # A request sent just after the reload on the old connection is
+            # answered, and the connection then closes.
+            time.sleep(0.1)
+            c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            status, headers, _ = c.recv_response()
+            self.assertEqual(status, 200)
+            self.assertEqual(header(headers, "Connection"), "close")
+            self.assertTrue(c.closed())
+        finally:
+            c.close()
+
     def test_broken_reload_keeps_serving_and_names_the_error(self):
         up = self.upstream(lambda r, c: response(200, b"one"))
         port = free_port()
@@ -299,6 +321,29 @@ class PoolTest(AileronTestCase):
         self.assertTrue(wait_for(lambda: len(a.worker_pids()) == 2, 8))
         time.sleep(1.2)
         self.assertEqual(len(a.worker_pids()), 2)
+
+
+    def test_shrinking_pool_keeps_idle_keep_alive_connections(self):
+        up = self.upstream(lambda r, c: response(200, b"ok"))
+        port = free_port()
+        pc = process_config(startWorkers=6, minSpareWorkers=1, maxSpareWorkers=2,
+                            maxWorkers=8)
+        a = self.start(proxy_config(port, simple_lb([up.url]), entry_extra=pc), port)
+        self.assertTrue(wait_for(lambda: len(a.worker_pids()) == 6, 5))
+        clients = [Client(port) for _ in range(12)]
+        try:
+            for c in clients:
+                c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertEqual(c.recv_response()[0], 200)
+            # Four idle workers stop, one a second; their parked
+            # connections go to the workers that stay.
+            self.assertTrue(wait_for(lambda: len(a.worker_pids()) == 2, 8))
+            for c in clients:
+                c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertEqual(c.recv_response()[0], 200)
+        finally:
+            for c in clients:
+                c.close()
 
 
 class StopTest(AileronTestCase):
