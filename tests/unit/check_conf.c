@@ -575,6 +575,40 @@ START_TEST(test_http_client)
 }
 END_TEST
 
+START_TEST(test_process_config)
+{
+	struct conf *c = load_ok("apiVersion: core/v1\n"
+	                         "kind: Entrypoint\n"
+	                         "spec:\n"
+	                         "  processConfig:\n"
+	                         "    startWorkers: 3\n"
+	                         "    minSpareWorkers: 2\n"
+	                         "    maxSpareWorkers: 5\n"
+	                         "    maxWorkers: 40\n"
+	                         "    maxRequestsPerWorker: 1000\n"
+	                         "    user: www-data\n"
+	                         "    group: \"33\"\n"
+	                         "    allowRootWorkers: true\n"
+	                         "    pidFile: /run/aileron.pid\n"
+	                         "  runners:\n"
+	                         "    - apiVersion: core/v1\n"
+	                         "      kind: HTTPServer\n"
+	                         "---\n" SERVER);
+
+	ck_assert_int_eq(c->process.workers, 0);
+	ck_assert_int_eq(c->process.start_workers, 3);
+	ck_assert_int_eq(c->process.min_spare_workers, 2);
+	ck_assert_int_eq(c->process.max_spare_workers, 5);
+	ck_assert_int_eq(c->process.max_workers, 40);
+	ck_assert_int_eq(c->process.max_requests_per_worker, 1000);
+	ck_assert_str_eq(c->process.user, "www-data");
+	ck_assert_str_eq(c->process.group, "33");
+	ck_assert_int_eq(c->process.allow_root_workers, 1);
+	ck_assert_str_eq(c->process.pid_file, "/run/aileron.pid");
+	conf_free(c);
+}
+END_TEST
+
 /* Non-zero wins over defaults; negative timeouts mean none (0). */
 static const struct {
 	const char *spec;
@@ -1660,6 +1694,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_http_client);
+	tcase_add_test(tc, test_process_config);
 	tcase_add_loop_test(
 	    tc, test_nonzero_wins, 0, sizeof(nonzero) / sizeof(nonzero[0]));
 	tcase_add_loop_test(tc, test_addr, 0, sizeof(addrs) / sizeof(addrs[0]));
