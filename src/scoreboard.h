@@ -124,6 +124,21 @@ int scoreboard_siblings_serve(void);
 /*
  * Read API (metrics, status page).  Readers never block writers: a slot
  * copy is consistent, counters are read one by one with atomic loads.
+ * Any process that inherited the mapping can read it, for example a
+ * worker answering a status request:
+ *
+ *	struct sb_counters c;
+ *	struct sb_worker w;
+ *	size_t i;
+ *
+ *	scoreboard_read_counters(&c);
+ *	for (i = 0; i < scoreboard_nslots(); i++)
+ *		if (scoreboard_read_slot(i, &w) == 0)
+ *			printf("%d %s %s\n", (int)w.pid,
+ *			    scoreboard_state_name(w.state), w.request);
+ *
+ * Slots of workers that exited are free (-1); a worker's counters end
+ * with it, the server-wide counters keep growing for the master's life.
  */
 
 /* Number of slots; 0 before scoreboard_init. */
