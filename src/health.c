@@ -15,6 +15,7 @@
 
 #include "arena.h"
 #include "conn.h"
+#include "daemon.h"
 #include "health.h"
 #include "log.h"
 
@@ -280,8 +281,8 @@ health_close_inherited(void)
 }
 
 /* The helper process: probe every target on its schedule, forever. */
-static void __attribute__((noreturn))
-health_helper(struct conf *c, size_t n, pid_t master)
+static void __attribute__((noreturn)) health_helper(
+    struct conf *c, size_t n, pid_t master, const struct daemon_privs *pv)
 {
 	struct health_target *t = calloc(n, sizeof(*t)), *end = t;
 	struct sigaction sa;
@@ -302,6 +303,7 @@ health_helper(struct conf *c, size_t n, pid_t master)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	health_close_inherited();
+	daemon_privs_drop(pv); /* probes need no privileges */
 	(void)health_each(c, health_collect, &end);
 	n = (size_t)(end - t);
 	for (;;) {
@@ -354,7 +356,7 @@ health_helper(struct conf *c, size_t n, pid_t master)
 }
 
 int
-health_build(struct conf *c)
+health_build(struct conf *c, const struct daemon_privs *pv)
 {
 	struct conf_upstream_shared *next;
 	struct health *h;
@@ -386,7 +388,7 @@ health_build(struct conf *c)
 		return -1;
 	}
 	if (pid == 0)
-		health_helper(c, active, getppid());
+		health_helper(c, active, getppid(), pv);
 	h->helper = pid;
 	return 0;
 }

@@ -3,6 +3,7 @@
 #define AILERON_HEALTH_H
 
 #include "conf.h"
+#include "daemon.h"
 
 #define HEALTH_PASSIVE_FAILS    3     /* consecutive failures to eject */
 #define HEALTH_COOLDOWN_MS      10000 /* passive cool-down by default */
@@ -16,7 +17,7 @@
  * enablePassive or enableActive in shared memory and, if any upstream is
  * actively checked, fork the helper process that probes them.  -1 on error.
  */
-int health_build(struct conf *c);
+int health_build(struct conf *c, const struct daemon_privs *pv);
 
 /* Master: stop the generation's helper and unmap its state; accepts NULL. */
 void health_free(struct conf *c);

@@ -227,7 +227,7 @@ master_gen_new(struct conf *c, struct generation *old, unsigned id)
 	if (g->listeners == NULL)
 		goto fail;
 	g->nlisteners = c->nservers;
-	if (health_build(c) < 0) /* last: it may fork the probing helper */
+	if (health_build(c, &g->privs) < 0) /* last: may fork the prober */
 		goto fail;
 	/* Workers reopen the log file on SIGUSR1 as their own user. */
 	log_set_owner(g->privs.drop ? g->privs.uid : (uid_t)-1);
