@@ -1505,12 +1505,72 @@ http_parse_suite(void)
 	return s;
 }
 
+/* Write one seed file dir/name-NNN holding raw[0..len); -1 on error. */
+static int
+seed_write(
+    const char *dir, const char *name, size_t i, const char *raw, size_t len)
+{
+	char path[4096];
+	FILE *f;
+	int rv;
+
+	snprintf(path, sizeof(path), "%s/%s-%03zu", dir, name, i);
+	if ((f = fopen(path, "wb")) == NULL)
+		return -1;
+	rv = fwrite(raw, 1, len, f) == len ? 0 : -1;
+	if (fclose(f) != 0)
+		rv = -1;
+	return rv;
+}
+
+/*
+ * Write the raw bytes of every table case as fuzzing seeds: request heads
+ * to dir/request, response heads (the first byte picks the request method,
+ * as the response fuzzer reads it) to dir/response, chunked bodies to
+ * dir/chunked.  The directories must exist.
+ */
+static int
+seed_dump(const char *dir)
+{
+	char sub[4096], buf[65536];
+	size_t i;
+
+	snprintf(sub, sizeof(sub), "%s/request", dir);
+	for (i = 0; i < sizeof(req_cases) / sizeof(req_cases[0]); i++)
+		if (seed_write(
+		        sub, "req", i, req_cases[i].raw, req_cases[i].len) < 0)
+			return -1;
+	snprintf(sub, sizeof(sub), "%s/response", dir);
+	for (i = 0; i < sizeof(resp_cases) / sizeof(resp_cases[0]); i++) {
+		if (resp_cases[i].len + 1 > sizeof(buf))
+			continue;
+		buf[0] = (char)resp_cases[i].req_method;
+		memcpy(buf + 1, resp_cases[i].raw, resp_cases[i].len);
+		if (seed_write(sub, "resp", i, buf, resp_cases[i].len + 1) < 0)
+			return -1;
+	}
+	snprintf(sub, sizeof(sub), "%s/chunked", dir);
+	for (i = 0; i < sizeof(chunk_cases) / sizeof(chunk_cases[0]); i++)
+		if (seed_write(sub, "chunk", i, chunk_cases[i].raw,
+		        chunk_cases[i].len) < 0)
+			return -1;
+	return 0;
+}
+
+/* Run the suite; "--seeds DIR" writes the tables as a fuzzing corpus. */
 int
-main(void)
+main(int argc, char **argv)
 {
 	SRunner *sr;
 	int failed;
 
+	if (argc == 3 && strcmp(argv[1], "--seeds") == 0) {
+		if (seed_dump(argv[2]) < 0) {
+			perror(argv[2]);
+			return EXIT_FAILURE;
+		}
+		return EXIT_SUCCESS;
+	}
 	sr = srunner_create(http_parse_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
