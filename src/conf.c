@@ -2471,6 +2471,12 @@ static const struct conf_field conf_http_fields[] = {
 	FINT("maxHeaderBytes", struct srv_spec, srv.max_header_bytes, 0,
 	    CONF_MAX_HEADER_BYTES),
 	FBOOL("disableKeepAlive", struct srv_spec, srv.disable_keep_alive),
+	FINT("maxRequestLineBytes", struct srv_spec, srv.max_request_line_bytes,
+	    0, CONF_MAX_HEADER_BYTES),
+	FINT("maxHeaderCount", struct srv_spec, srv.max_header_count, 0,
+	    HTTP_MAX_HEADERS),
+	FINT("maxTrailerBytes", struct srv_spec, srv.max_trailer_bytes, 0,
+	    CONF_MAX_HEADER_BYTES),
 	FFLAT("listenConfig", &conf_listen_table),
 	FUNSUP("altSvc", NULL),
 	FUNSUP("allowHTTP2", "HTTP/2 is not supported"),
@@ -2513,6 +2519,14 @@ conf_check_server(struct loader *ld, void *obj, yaml_node_t *node)
 	srv->idle_timeout = conf_ms(srv->idle_timeout, 10);
 	if (srv->max_header_bytes == 0)
 		srv->max_header_bytes = 8192;
+	/* By default the request line may use the whole head, as in Go. */
+	if (srv->max_request_line_bytes == 0 ||
+	    srv->max_request_line_bytes > srv->max_header_bytes + 4096)
+		srv->max_request_line_bytes = srv->max_header_bytes + 4096;
+	if (srv->max_header_count == 0)
+		srv->max_header_count = HTTP_DEF_MAX_HEADERS;
+	if (srv->max_trailer_bytes == 0)
+		srv->max_trailer_bytes = HTTP_DEF_MAX_TRAILER;
 }
 
 static const struct conf_field conf_server_fields[] = {

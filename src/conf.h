@@ -313,6 +313,10 @@ struct conf_server {
 	int64_t write_timeout;
 	int64_t idle_timeout;
 	int32_t max_header_bytes;
+	/* our limits: request line (414), field count (431), trailers */
+	int32_t max_request_line_bytes;
+	int32_t max_header_count;
+	int32_t max_trailer_bytes;
 	int disable_keep_alive;
 	int enable_general_options;
 	struct conf_tls *tls; /* listenConfig.tlsConfig; NULL: plain TCP */

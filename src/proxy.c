@@ -16,6 +16,7 @@
 #include "errpage.h"
 #include "health.h"
 #include "http.h"
+#include "http_target.h"
 #include "log.h"
 #include "proxy.h"
 #include "scoreboard.h"
@@ -46,6 +47,9 @@ struct proxy {
 	char path[PROXY_PATH_MAX];        /* decoded request path */
 	char upath[PROXY_PATH_MAX];       /* upstream path, decoded */
 	char epath[PROXY_PATH_MAX * 3];
+	/* the request's Host, or its absolute-form authority; NULL: none */
+	const char *host;
+	size_t host_len;
 };
 
 /* The built-in transport when a proxy names no roundTripper (reference 2.4). */
@@ -67,6 +71,7 @@ struct reqbody {
 	size_t extra_off; /* pipelined bytes after the body */
 	size_t extra_len;
 	int extra_in_bbuf; /* ... in bbuf rather than cbuf */
+	int status;        /* to answer when reading the body failed, or 0 */
 };
 
 struct proxy *
@@ -316,7 +321,7 @@ proxy_build_request(struct proxy *px, const struct client *cl,
 	const char *buf = px->cbuf;
 	size_t o = 0;
 	uint32_t i;
-	int elen, host = m->host_index;
+	int elen;
 
 	elen = route_encode_path(
 	    px->upath, strlen(px->upath), px->epath, sizeof(px->epath));
@@ -380,9 +385,7 @@ proxy_build_request(struct proxy *px, const struct client *cl,
 	    proxy_outs(px, &o, "X-Forwarded-Port: ") < 0 ||
 	    proxy_outs(px, &o, cl->port) < 0 ||
 	    proxy_outs(px, &o, "\r\nX-Forwarded-Host: ") < 0 ||
-	    (host >= 0 &&
-	        proxy_out(px, &o, buf + m->fields[host].value.off,
-	            m->fields[host].value.len) < 0) ||
+	    proxy_out(px, &o, px->host, px->host_len) < 0 ||
 	    proxy_outs(px, &o,
 	        cl->io.ssl != NULL ? "\r\nX-Forwarded-Proto: https\r\n\r\n"
 	                           : "\r\nX-Forwarded-Proto: http\r\n\r\n") < 0)
@@ -412,7 +415,8 @@ proxy_body_start(struct proxy *px, struct client *cl, const struct http_msg *m,
 		rb->done = rb->left == 0;
 		break;
 	case HTTP_BODY_CHUNKED:
-		http_chunked_init(&rb->chunked, 0);
+		http_chunked_init(
+		    &rb->chunked, (uint32_t)cl->srv->max_trailer_bytes);
 		rc = http_chunked_parse(
 		    &rb->chunked, px->cbuf + m->head_len, avail, &used, NULL);
 		if (rc == HTTP_CHUNK_ERROR)
@@ -445,6 +449,8 @@ proxy_body_read(struct proxy *px, struct client *cl, struct reqbody *rb)
 	if (rb->kind == HTTP_BODY_LENGTH && rb->left < want)
 		want = (size_t)rb->left;
 	r = conn_read(&cl->io, px->bbuf, want, cl->read_deadline);
+	if (r < 0 && errno == ETIMEDOUT)
+		rb->status = 408; /* readTimeout: the body came too slowly */
 	if (r <= 0)
 		return -1;
 	if (rb->kind == HTTP_BODY_LENGTH) {
@@ -453,8 +459,10 @@ proxy_body_read(struct proxy *px, struct client *cl, struct reqbody *rb)
 		return r;
 	}
 	rc = http_chunked_parse(&rb->chunked, px->bbuf, (size_t)r, &used, NULL);
-	if (rc == HTTP_CHUNK_ERROR)
+	if (rc == HTTP_CHUNK_ERROR) {
+		rb->status = 400;
 		return -1;
+	}
 	if (rc == HTTP_CHUNK_DONE) {
 		rb->done = 1;
 		/* Bytes after the body are the next pipelined request. */
@@ -945,8 +953,12 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		}
 		rc = proxy_send_request(
 		    px, cl, m, &uio, hlen, &rb, body, blen, &sent);
-		if (rc == -2)
-			goto out; /* client failed while sending the body */
+		if (rc == -2) {
+			/* The client failed while sending the body. */
+			if (rb.status != 0)
+				res = proxy_plain_error(px, cl, rb.status);
+			goto out;
+		}
 		if (rc == 0)
 			rc = proxy_read_response(
 			    px, cl, &uio, cc, r, m->method_id, &ulen, &got);
@@ -1065,35 +1077,6 @@ out:
 	return res;
 }
 
-/* Split the request target into path and query; -1 if unusable. */
-static int
-proxy_split_target(const char *t, size_t len, const char **path, size_t *plen,
-    const char **query, size_t *qlen)
-{
-	size_t i = 0, q;
-
-	if (len > 7 && strncasecmp(t, "http://", 7) == 0)
-		i = 7;
-	else if (len > 8 && strncasecmp(t, "https://", 8) == 0)
-		i = 8;
-	if (i > 0) {
-		/* absolute-form: skip the authority */
-		while (i < len && t[i] != '/' && t[i] != '?')
-			i++;
-		t += i;
-		len -= i;
-	}
-	if (len == 0 || t[0] != '/')
-		return -1;
-	for (q = 0; q < len && t[q] != '?'; q++)
-		;
-	*path = t;
-	*plen = q;
-	*query = q < len ? t + q + 1 : NULL;
-	*qlen = q < len ? len - q - 1 : 0;
-	return 0;
-}
-
 /*
  * Go ServeMux's 301 to the path in upath (decoded) with the query kept;
  * GET gets a small HTML body, as net/http's Redirect writes it.
@@ -1185,16 +1168,20 @@ proxy_healthz(
 static enum proxy_result
 proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 {
-	const char *target = px->cbuf + m->target.off, *rpath, *query;
+	const char *target = px->cbuf + m->target.off;
+	struct http_target t;
 	struct route_req rr;
 	struct conf_proxy *p;
 	struct conf_lb *lb;
 	char client[INET6_ADDRSTRLEN + 16], hbuf[4096];
 	const struct conf_client *cc;
 	const char *key;
-	size_t plen, qlen, klen;
+	size_t klen;
 	int dlen, idx, close_after = m->body != HTTP_BODY_NONE;
 
+	/* Go answers an Expect it cannot meet before any handler runs. */
+	if (http_expect_check(m, px->cbuf) != 0)
+		return proxy_plain_error(px, cl, 417);
 	if (m->target.len == 1 && target[0] == '*' &&
 	    m->method_id == HTTP_M_OPTIONS) {
 		if (cl->srv->enable_general_options) {
@@ -1210,27 +1197,46 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 		}
 		return proxy_plain_error(px, cl, 400);
 	}
-	if (proxy_split_target(
-	        target, m->target.len, &rpath, &plen, &query, &qlen) < 0)
+	/*
+	 * A reverse proxy does not tunnel: CONNECT (authority-form) finds no
+	 * route, as in Go's ServeMux, and the connection closes.
+	 */
+	px->eh = cl->srv->errhandler != NULL ? cl->srv->errhandler
+	                                     : px->conf->default_errhandler;
+	if (m->method_id == HTTP_M_CONNECT)
+		return proxy_error(px, cl, m, 404, 1, ERRPAGE_NOT_FOUND);
+	if (http_target_split(target, m->target.len, &t) < 0)
 		return proxy_plain_error(px, cl, 400);
+	/* RFC 9112 3.2.1: an absolute-form target's empty path is "/". */
+	if (t.path_len == 0)
+		t.path = "/", t.path_len = 1;
 	if ((dlen = route_decode_path(
-	         rpath, plen, px->path, sizeof(px->path))) < 0)
+	         t.path, t.path_len, px->path, sizeof(px->path))) < 0)
 		return proxy_plain_error(px, cl, 400);
+	/* RFC 9112 3.2.2: an absolute-form authority replaces Host. */
+	px->host = NULL;
+	px->host_len = 0;
+	if (t.authority != NULL) {
+		px->host = t.authority;
+		px->host_len = t.authority_len;
+	} else if (m->host_index >= 0) {
+		px->host = px->cbuf + m->fields[m->host_index].value.off;
+		px->host_len = m->fields[m->host_index].value.len;
+	}
 	memset(&rr, 0, sizeof(rr));
 	rr.method = m->method_id;
 	rr.path = px->path;
 	rr.path_len = (size_t)dlen;
-	rr.query = query;
-	rr.query_len = qlen;
-	if (m->host_index >= 0) {
-		rr.host = px->cbuf + m->fields[m->host_index].value.off;
-		rr.host_len = m->fields[m->host_index].value.len;
-	}
+	rr.query = t.query;
+	rr.query_len = t.query_len;
+	rr.host = px->host;
+	rr.host_len = px->host_len;
 	rr.msg = m;
 	rr.buf = px->cbuf;
 	if (route_redirect(
 	        px->routes, cl->srv, &rr, px->upath, sizeof(px->upath)))
-		return proxy_redirect(px, cl, m, query, qlen, close_after);
+		return proxy_redirect(
+		    px, cl, m, t.query, t.query_len, close_after);
 	px->eh = cl->srv->errhandler != NULL ? cl->srv->errhandler
 	                                     : px->conf->default_errhandler;
 	if ((p = route_find(px->routes, cl->srv, &rr)) == NULL)
@@ -1257,7 +1263,8 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 		px->defclient.tls_ctx = px->conf->tls_default;
 		cc = &px->defclient;
 	}
-	return proxy_forward(px, cl, m, &lb->upstreams[idx], cc, query, qlen);
+	return proxy_forward(
+	    px, cl, m, &lb->upstreams[idx], cc, t.query, t.query_len);
 }
 
 /*
@@ -1375,7 +1382,8 @@ proxy_client_restore(struct proxy *px, struct client *cl)
 		memset(&lim, 0, sizeof(lim));
 		lim.max_head =
 		    (uint32_t)cl->srv->max_header_bytes + PROXY_HEAD_SLACK;
-		lim.max_line = lim.max_head;
+		lim.max_line = (uint32_t)cl->srv->max_request_line_bytes;
+		lim.max_headers = (uint32_t)cl->srv->max_header_count;
 		http_request_init(&px->msg, &lim);
 	}
 }

@@ -511,6 +511,9 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(s->write_timeout, 30000);
 	ck_assert_int_eq(s->idle_timeout, 10000);
 	ck_assert_int_eq(s->max_header_bytes, 8192);
+	ck_assert_int_eq(s->max_request_line_bytes, 8192 + 4096);
+	ck_assert_int_eq(s->max_header_count, 100);
+	ck_assert_int_eq(s->max_trailer_bytes, 8192);
 	ck_assert_int_eq(s->disable_keep_alive, 0);
 	ck_assert_int_eq(s->enable_general_options, 0);
 	ck_assert_int_eq(s->nvhosts, 0);
@@ -606,6 +609,49 @@ START_TEST(test_process_config)
 	ck_assert_int_eq(c->process.allow_root_workers, 1);
 	ck_assert_str_eq(c->process.pid_file, "/run/aileron.pid");
 	conf_free(c);
+}
+END_TEST
+
+/* Our own limits: set, defaulted, and the request line within the head. */
+START_TEST(test_http_limits)
+{
+	struct conf *c;
+	struct conf_server *s;
+
+	c = load_ok(EP SERVER "spec:\n"
+	                      "  httpConfig:\n"
+	                      "    maxHeaderBytes: 1024\n"
+	                      "    maxRequestLineBytes: 512\n"
+	                      "    maxHeaderCount: 128\n"
+	                      "    maxTrailerBytes: 64\n");
+	s = c->servers[0];
+	ck_assert_int_eq(s->max_request_line_bytes, 512);
+	ck_assert_int_eq(s->max_header_count, 128);
+	ck_assert_int_eq(s->max_trailer_bytes, 64);
+	conf_free(c);
+	c = load_ok(EP SERVER "spec:\n"
+	                      "  httpConfig:\n"
+	                      "    maxHeaderBytes: 1024\n"
+	                      "    maxRequestLineBytes: 9000\n");
+	s = c->servers[0];
+	ck_assert_int_eq(s->max_request_line_bytes, 1024 + 4096);
+	conf_free(c);
+	{
+		static const char *const want[] = {
+			"t.yaml:12:21: field \"maxHeaderCount\": 129 is out of "
+			"range (0..128)",
+			"t.yaml:13:22: field \"maxTrailerBytes\": -1 is out of "
+			"range (0..1048576)",
+			NULL
+		};
+
+		ck_assert_ptr_null(
+		    load_str(EP SERVER "spec:\n"
+		                       "  httpConfig:\n"
+		                       "    maxHeaderCount: 129\n"
+		                       "    maxTrailerBytes: -1\n"));
+		assert_errs(want);
+	}
 }
 END_TEST
 
@@ -1695,6 +1741,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_http_client);
 	tcase_add_test(tc, test_process_config);
+	tcase_add_test(tc, test_http_limits);
 	tcase_add_loop_test(
 	    tc, test_nonzero_wins, 0, sizeof(nonzero) / sizeof(nonzero[0]));
 	tcase_add_loop_test(tc, test_addr, 0, sizeof(addrs) / sizeof(addrs[0]));
