@@ -21,7 +21,9 @@ http_target_split(const char *t, size_t len, struct http_target *out)
 		while (i < len && t[i] != '/' && t[i] != '?')
 			i++;
 		out->authority_len = (size_t)(t + i - out->authority);
-		if (out->authority_len == 0)
+		/* RFC 9110 4.2.4: userinfo in an http(s) URI is an error. */
+		if (out->authority_len == 0 ||
+		    memchr(out->authority, '@', out->authority_len) != NULL)
 			return -1;
 		t += i;
 		len -= i;

@@ -19,7 +19,8 @@ struct http_target {
 /*
  * Split an origin-form or http(s) absolute-form target.  An absolute-form
  * target without a path has the empty path.  Returns -1 for any other
- * form (authority-form, "*", other schemes).
+ * form (authority-form, "*", other schemes) and for an empty authority or
+ * one with userinfo.
  */
 int http_target_split(const char *t, size_t len, struct http_target *out);
 

@@ -113,6 +113,8 @@ REJECTED = [
     ("CONNECT origin-form", "CONNECT / HTTP/1.1\r\n" + H + "\r\n", 400),
     ("relative target", "GET a/b HTTP/1.1\r\n" + H + "\r\n", 400),
     ("ftp absolute-form", "GET ftp://example.com/x HTTP/1.1\r\n" + H + "\r\n", 400),
+    ("absolute-form userinfo", "GET http://u:p@example.com/x HTTP/1.1\r\n" + H + "\r\n", 400),
+    ("absolute-form empty authority", "GET http:///x HTTP/1.1\r\n" + H + "\r\n", 400),
     ("authority without CONNECT", "GET example.com:80 HTTP/1.1\r\n" + H + "\r\n", 400),
     # path escapes
     ("bad escape", "GET /a%zz HTTP/1.1\r\n" + H + "\r\n", 400),
@@ -426,6 +428,20 @@ def read_response(s, method="GET"):
     return status, head.decode("latin-1"), buf[:n]
 
 
+def read_all(s, timeout=5):
+    """Everything until the server closes."""
+    got = b""
+    s.settimeout(timeout)
+    while True:
+        try:
+            d = s.recv(65536)
+        except ConnectionResetError:
+            d = b""
+        if not d:
+            return got
+        got += d
+
+
 def closed(s, timeout=3):
     s.settimeout(timeout)
     try:
@@ -537,6 +553,273 @@ class FramingTableTest(AileronTestCase):
 
     def test_accepted_trickled(self):
         self.run_accepted(True)
+
+
+# Upstream responses with bad framing: the client gets aileron's 502 and
+# nothing of the upstream's bytes.
+BAD_RESPONSES = [
+    ("CL and TE", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    ("two CL", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc"),
+    ("CL list", b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nab"),
+    ("CL sign", b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nab"),
+    ("CL letters", b"HTTP/1.1 200 OK\r\nContent-Length: ab\r\n\r\nab"),
+    ("TE gzip", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx"),
+    ("TE chunked gzip", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nxx"),
+    ("TE twice", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    ("TE in 1.0", b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    ("bare LF status", b"HTTP/1.1 200 OK\nContent-Length: 2\r\n\r\nok"),
+    ("bare CR", b"HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 2\r\n\r\nok"),
+    ("obs-fold", b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 2\r\n\r\nok"),
+    ("NUL in field", b"HTTP/1.1 200 OK\r\nX: a\x00b\r\nContent-Length: 2\r\n\r\nok"),
+    ("space before colon", b"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok"),
+    ("status four digits", b"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok"),
+    ("status two digits", b"HTTP/1.1 20 OK\r\nContent-Length: 2\r\n\r\nok"),
+    ("bad protocol", b"HTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    ("HTTP/2.0", b"HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    ("HTTP/0.9 body", b"ok\r\n"),
+    ("empty", b""),
+    ("head cut off", b"HTTP/1.1 200 OK\r\nContent-Len"),
+    ("head too big", b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70000 + b"\r\n\r\n"),
+    ("101 not asked", b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n"),
+]
+
+
+class OneShotUpstream:
+    """Answers every request with the next raw bytes, then closes."""
+
+    def __init__(self, replies):
+        self.replies = list(replies)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._run, daemon=True).start()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def _run(self):
+        while self.replies:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                conn.settimeout(5)
+                buf = b""
+                while b"\r\n\r\n" not in buf:
+                    d = conn.recv(65536)
+                    if not d:
+                        break
+                    buf += d
+                if buf:
+                    conn.sendall(self.replies.pop(0))
+                    conn.shutdown(socket.SHUT_WR)
+                    time.sleep(0.05)
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+    def stop(self):
+        self.sock.close()
+
+
+class SemanticsTest(AileronTestCase):
+    allowed_errors = ("upstream",)
+
+    def gateway(self, up, server_extra=""):
+        port = free_port()
+        self.start(proxy_config(port, simple_lb([up.url]), server_extra,
+                                "  processConfig:\n    workers: 1\n"), port)
+        return port
+
+    def test_bad_upstream_framing_is_502_and_nothing_relayed(self):
+        up = OneShotUpstream([raw for _, raw in BAD_RESPONSES] +
+                             [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"])
+        self.addCleanup(up.stop)
+        port = self.gateway(up)
+        for name, _ in BAD_RESPONSES:
+            with self.subTest(name=name):
+                s = send(port, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", False)
+                try:
+                    st, head, body = read_response(s)
+                    self.assertEqual((st, body), (502, b'{"status":502,"statusText":"Bad Gateway"}'), head)
+                    self.assertNotIn("X:", head)
+                finally:
+                    s.close()
+        # One reply per request: the last one is good and arrives intact.
+        s = send(port, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", False)
+        self.assertEqual(read_response(s)[::2], (200, b"ok"))
+        s.close()
+
+    def test_bad_chunk_after_head_cuts_the_response(self):
+        up = OneShotUpstream([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\nzz\r\n"])
+        self.addCleanup(up.stop)
+        port = self.gateway(up)
+        s = send(port, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", False)
+        got = read_all(s)
+        s.close()
+        # The head went out, then the connection closes: the client sees
+        # a body that never ends, and never the bad bytes.
+        self.assertTrue(got.startswith(b"HTTP/1.1 200 OK\r\n"), got)
+        self.assertNotIn(b"zz", got)
+        self.assertFalse(got.endswith(b"0\r\n\r\n"), got)
+
+    def test_read_timeout_body_is_408(self):
+        up = RawUpstream()
+        self.addCleanup(up.stop)
+        port = self.gateway(up, "  httpConfig:\n    readTimeout: 1\n")
+        s = send(port, b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nab", False)
+        t0 = time.monotonic()
+        st, head, _ = read_response(s)
+        self.assertEqual(st, 408)
+        self.assertIn("Connection: close", head)
+        self.assertTrue(closed(s))
+        self.assertLess(time.monotonic() - t0, 3)
+        s.close()
+        self.assertEqual(up.requests, [])
+
+    def test_read_timeout_covers_the_whole_body(self):
+        # Every byte comes well within a second, the whole body does not.
+        up = RawUpstream()
+        self.addCleanup(up.stop)
+        port = self.gateway(up, "  httpConfig:\n    readTimeout: 1\n")
+        s = send(port, b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n", False)
+        t0 = time.monotonic()
+        try:
+            for _ in range(10):
+                s.send(b"x")
+                time.sleep(0.25)
+        except OSError:
+            pass
+        st, _, _ = read_response(s)
+        self.assertEqual(st, 408)
+        self.assertLess(time.monotonic() - t0, 2.0)
+        s.close()
+        self.assertEqual(up.requests, [])
+
+    def test_read_timeout_allows_a_slow_complete_request(self):
+        up = RawUpstream()
+        self.addCleanup(up.stop)
+        port = self.gateway(up, "  httpConfig:\n    readTimeout: 2\n")
+        s = send(port, b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\na", False)
+        time.sleep(0.5)
+        s.sendall(b"bc")
+        st, _, body = read_response(s)
+        self.assertEqual((st, body), (200, b"ok"))
+        s.close()
+        self.assertTrue(up.wait_requests(1)[0].endswith(b"\r\n\r\nabc"))
+
+    def test_write_timeout_cuts_a_slow_response(self):
+        def slow(req, conn):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab")
+            time.sleep(3)
+            return b""
+        up = self.upstream(slow)
+        port = self.gateway(up, "  httpConfig:\n    writeTimeout: 1\n")
+        s = send(port, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", False)
+        t0 = time.monotonic()
+        got = read_all(s)
+        s.close()
+        self.assertTrue(got.startswith(b"HTTP/1.1 200 OK\r\n"))
+        self.assertTrue(got.endswith(b"\r\n\r\nab"))
+        self.assertLess(time.monotonic() - t0, 2.5)
+
+    def test_disable_keep_alive(self):
+        up = RawUpstream()
+        self.addCleanup(up.stop)
+        port = self.gateway(up, "  httpConfig:\n    disableKeepAlive: true\n")
+        s = send(port, b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n", False)
+        st, head, _ = read_response(s)
+        self.assertEqual(st, 200)
+        self.assertIn("Connection: close", head)
+        self.assertTrue(closed(s))
+        s.close()
+        self.assertEqual(len(up.wait_requests(1)), 1)
+        time.sleep(0.2)
+        self.assertEqual(len(up.requests), 1)
+
+    def test_connection_close_both_ways(self):
+        # The upstream closing its side does not close the client's.
+        up = self.upstream(lambda req, c: b"HTTP/1.1 200 OK\r\nConnection: close\r\n"
+                           b"Content-Length: %d\r\n\r\n%s" % (len(req.target), req.target.encode()))
+        port = self.gateway(up)
+        s = send(port, b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\n", False)
+        st, head, body = read_response(s)
+        self.assertEqual((st, body), (200, b"/1"))
+        self.assertNotIn("Connection:", head)
+        s.sendall(b"GET /2 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+        st, head, body = read_response(s)
+        self.assertEqual((st, body), (200, b"/2"))
+        self.assertIn("Connection: close", head)
+        self.assertTrue(closed(s))
+        s.close()
+        self.assertEqual(up.connections, 2)
+
+    def test_http10_keep_alive_only_when_asked(self):
+        up = RawUpstream()
+        self.addCleanup(up.stop)
+        port = self.gateway(up)
+        s = send(port, b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", False)
+        st, head, _ = read_response(s)
+        self.assertIn("Connection: keep-alive", head)
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        st, head, _ = read_response(s)
+        self.assertEqual(st, 200)
+        self.assertNotIn("keep-alive", head)
+        self.assertTrue(closed(s))
+        s.close()
+
+    def test_pipelined_requests_answered_in_order(self):
+        up = self.upstream(lambda req, c: b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s"
+                           % (len(req.target) + len(req.body), req.target.encode() + req.body))
+        port = self.gateway(up)
+        raw = (b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\n"
+               b"POST /2 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+               b"GET //3 HTTP/1.1\r\nHost: h\r\n\r\n"
+               b"PUT /4 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nde"
+               b"GET /5 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+        for trickle in (False, True):
+            with self.subTest(trickle=trickle):
+                s = send(port, raw, trickle)
+                data = read_all(s)  # the last request closes
+                s.close()
+                got = []
+                while data:
+                    head, data = data.split(b"\r\n\r\n", 1)
+                    n = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                    got.append((int(head.split(b" ")[1]), data[:n]))
+                    data = data[n:]
+                self.assertEqual(got, [(200, b"/1"), (200, b"/2abc"), (301, b'<a href="/3">Moved Permanently</a>.\n\n'),
+                                       (200, b"/4de"), (200, b"/5")])
+
+    def test_absolute_form_routes_by_its_authority(self):
+        up = RawUpstream()
+        self.addCleanup(up.stop)
+        port = free_port()
+        doc = """apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  loadBalancers:
+    - hosts: ["x.example"]
+      pathMatcher:
+        match: "/"
+        matchType: Prefix
+      upstreams:
+        - url: %s
+""" % up.url
+        self.start(proxy_config(port, doc, "", "  processConfig:\n    workers: 1\n"), port)
+        s = send(port, b"GET http://x.example/p HTTP/1.1\r\nHost: other\r\n\r\n", False)
+        self.assertEqual(read_response(s)[0], 200)
+        s.close()
+        s = send(port, b"GET /p HTTP/1.1\r\nHost: other\r\n\r\n", False)
+        self.assertEqual(read_response(s)[0], 404)
+        s.close()
+        s = send(port, b"GET /p HTTP/1.1\r\nHost: x.example\r\n\r\n", False)
+        self.assertEqual(read_response(s)[0], 200)
+        s.close()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ static const struct {
 	{ "https://h", 0, "h", "", NULL },
 	{ "http://h?q", 0, "h", "", "q" },
 	{ "http:///x", -1, NULL, NULL, NULL },
+	{ "http://u@h/x", -1, NULL, NULL, NULL },
+	{ "http://h/x@y", 0, "h", "/x@y", NULL },
 	{ "ftp://h/x", -1, NULL, NULL, NULL },
 	{ "*", -1, NULL, NULL, NULL },
 	{ "h:443", -1, NULL, NULL, NULL },
