@@ -641,6 +641,7 @@ struct respbody {
 	uint64_t left; /* RESP_LENGTH */
 	struct http_chunked chunked;
 	int done;
+	int extra; /* bytes came after the body: never reuse the upstream */
 };
 
 /*
@@ -657,9 +658,10 @@ proxy_resp_forward(
 
 	switch (rb->mode) {
 	case RESP_LENGTH:
-		if (n > rb->left)
-			n = (size_t)
-			        rb->left; /* extra bytes: upstream bug, drop */
+		if (n > rb->left) {
+			n = (size_t)rb->left; /* upstream bug: drop the rest */
+			rb->extra = 1;
+		}
 		rb->left -= n;
 		rb->done = rb->left == 0;
 		return conn_write(&cl->io, data, n, cl->write_deadline);
@@ -668,6 +670,7 @@ proxy_resp_forward(
 		if (rc == HTTP_CHUNK_ERROR)
 			return -1;
 		rb->done = rc == HTTP_CHUNK_DONE;
+		rb->extra = rb->done && used < n;
 		return conn_write(&cl->io, data, used, cl->write_deadline);
 	case RESP_DECHUNK:
 		while (off < n && !rb->done) {
@@ -684,6 +687,7 @@ proxy_resp_forward(
 			if (used == 0 && span.len == 0)
 				break;
 		}
+		rb->extra = rb->done && off < n;
 		return 0;
 	case RESP_RECHUNK:
 		return proxy_write_chunk(cl, data, n);
@@ -707,6 +711,7 @@ proxy_relay_response(struct proxy *px, struct client *cl, struct io *uio,
 	if (rb->mode == RESP_NONE ||
 	    (rb->mode == RESP_LENGTH && rb->left == 0)) {
 		rb->done = 1;
+		rb->extra = len > off;
 		return 0;
 	}
 	if (len > off &&
@@ -1058,7 +1063,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		goto out;
 	}
 	if (r->keep_alive && sb.mode != RESP_CLOSE && sb.mode != RESP_RECHUNK &&
-	    rb.done) {
+	    rb.done && !sb.extra) {
 		upstream_put(px->pool, up, cc, &uio);
 	}
 	res = keep ? PROXY_KEEP : PROXY_CLOSE;

@@ -667,6 +667,39 @@ class SemanticsTest(AileronTestCase):
         self.assertNotIn(b"zz", got)
         self.assertFalse(got.endswith(b"0\r\n\r\n"), got)
 
+    def test_bytes_after_a_response_are_not_a_later_response(self):
+        # An upstream that sends more than the framing says must not have
+        # the excess read as the answer to the next request on its
+        # connection: that connection is not reused (as nginx), whether the
+        # excess came with the response or after it.
+        for name, first in (
+                ("length", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+                ("chunked", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"),
+                ("no body", b"HTTP/1.1 204 No Content\r\n\r\n")):
+            with self.subTest(name=name):
+                evil = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!"
+                late = []
+
+                def h(req, c, first=first):
+                    if late:  # the excess arrives after the response
+                        c.sendall(first)
+                        time.sleep(0.2)
+                        return evil
+                    return first + evil
+                up = self.upstream(h)
+                port = self.gateway(up)
+                for i in range(4):
+                    if i == 2:
+                        late.append(1)
+                    s = send(port, b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", False)
+                    st, _, body = read_response(s)
+                    s.close()
+                    self.assertNotEqual(body, b"EVIL!")
+                    self.assertEqual(st, int(first.split(b" ")[1]))
+                    if late:
+                        time.sleep(0.3)  # the excess is on the idle connection
+                self.assertGreaterEqual(up.connections, 3)
+
     def test_read_timeout_body_is_408(self):
         up = RawUpstream()
         self.addCleanup(up.stop)
