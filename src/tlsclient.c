@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -170,8 +171,14 @@ tlsclient_start(struct io *io, const struct conf_upstream *up,
 		return -1;
 	}
 	SSL_set_connect_state(io->ssl);
-	if (!is_ip)
-		(void)SSL_set_tlsext_host_name(io->ssl, name);
+	if (!is_ip) {
+		char
+		    sni[256]; /* the macro takes a char * (clang -Wcast-qual) */
+
+		if ((size_t)snprintf(sni, sizeof(sni), "%s", name) <
+		    sizeof(sni))
+			(void)SSL_set_tlsext_host_name(io->ssl, sni);
+	}
 	vp = SSL_get0_param(io->ssl);
 	X509_VERIFY_PARAM_set_hostflags(
 	    vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
