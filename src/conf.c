@@ -203,6 +203,9 @@ struct conf_envelope {
 struct ep_spec {
 	struct conf_ref *runners;
 	size_t nrunners;
+	struct conf_ref *default_logger;
+	struct conf_ref *loggers;
+	size_t nloggers;
 	struct conf_process process;
 	struct conf_ref *default_eh; /* defaultErrorHandler */
 	struct conf_ref *ehs;        /* errorHandlers */
@@ -242,6 +245,12 @@ struct conf_pending {
 	struct conf_handler *handler;
 };
 
+/* A middleware reference of a server (or one of its vhosts or handlers). */
+struct conf_pending_mw {
+	struct conf_ref *ref;
+	struct srv_spec *srv;
+};
+
 struct loader {
 	struct conf *conf;
 	struct arena *arena;
@@ -269,6 +278,10 @@ struct loader {
 	struct conf_pending *pend;
 	size_t npend;
 	size_t cappend;
+	struct srv_spec *cur_srv; /* the HTTPServer being read */
+	struct conf_pending_mw *mw;
+	size_t nmw;
+	size_t capmw;
 };
 
 static void conf_verror(struct loader *, const struct conf_pos *, const char *,
@@ -279,6 +292,8 @@ static void conf_errorn(struct loader *, yaml_node_t *, const char *, ...)
     LOG_PRINTF(3, 4);
 static int conf_parse_object(
     struct loader *, yaml_node_t *, const struct conf_table *, void *);
+static int conf_set_middleware(struct loader *, const struct conf_field *,
+    const char *, yaml_node_t *, void *);
 
 /*
  * Errors and positions.
@@ -2233,7 +2248,7 @@ static const struct conf_table conf_healthz_table = { conf_healthz_fields,
 
 static const struct conf_field conf_handler_fields[] = {
 	FSTR("pattern", struct conf_handler, pattern),
-	FUNSUP("middleware", NULL),
+	FFUNC("middleware", conf_set_middleware, 0),
 	FFUNC("handler", conf_set_handler, CF_REQUIRED),
 	FEND,
 };
@@ -2245,7 +2260,7 @@ static const struct conf_field conf_vhost_fields[] = {
 	    "hosts", struct conf_vhost, hosts, nhosts, CF_UNIQUE | CF_HOSTNAME),
 	FSTR("pattern", struct conf_vhost, pattern),
 	FMETHODS("methods", struct conf_vhost, methods),
-	FUNSUP("middleware", NULL),
+	FFUNC("middleware", conf_set_middleware, 0),
 	FLIST("handlers", struct conf_vhost, handlers, nhandlers,
 	    struct conf_handler, &conf_handler_table),
 	FEND,
@@ -2536,7 +2551,7 @@ static const struct conf_field conf_server_fields[] = {
 	FFLAT("httpConfig", &conf_http_table),
 	FUNSUP("http2Config", "HTTP/2 is not supported"),
 	FUNSUP("http3Config", "HTTP/3 is not supported"),
-	FUNSUP("middleware", NULL),
+	FFUNC("middleware", conf_set_middleware, 0),
 	FLIST("virtualHosts", struct srv_spec, srv.vhosts, srv.nvhosts,
 	    struct conf_vhost, &conf_vhost_table),
 	FUNSUP("enableProfile", NULL),
@@ -2545,6 +2560,455 @@ static const struct conf_field conf_server_fields[] = {
 };
 static const struct conf_table conf_server_table = { conf_server_fields,
 	conf_check_server };
+
+/*
+ * core/v1 SLogger and core/v1 HTTPLogger (the operator's logs).
+ */
+
+/* Level names, stored +1 so that 0 means "unset" (non-zero wins). */
+static const struct conf_enum conf_log_levels[] = {
+	{ "Trace", LOG_L_TRACE + 1 },
+	{ "Debug", LOG_L_DEBUG + 1 },
+	{ "Info", LOG_L_INFO + 1 },
+	{ "Warn", LOG_L_WARN + 1 },
+	{ "Error", LOG_L_ERROR + 1 },
+	{ "Fatal", LOG_L_FATAL + 1 },
+	{ NULL, 0 },
+};
+
+static const struct conf_enum conf_log_targets[] = {
+	{ "Stdout", LOG_T_STDOUT },
+	{ "Stderr", LOG_T_STDERR },
+	{ "Discard", LOG_T_DISCARD },
+	{ "File", LOG_T_FILE },
+	{ NULL, 0 },
+};
+
+#define CONF_ROTATE_WHY                                         \
+	"not supported yet (aileron does not rotate its logs: " \
+	"use logrotate(8), which sends SIGUSR1 to re-open them)"
+
+/* core/v1 SLogger spec as read. */
+struct slog_spec {
+	struct log_logger lg;
+	char *output_time_format;
+	char *date_format;
+	char *time_format;
+	char *log_dir;
+	char *log_file_name;
+};
+
+/* Remember a log file the config opened, for conf_free(). */
+static void
+conf_keep_fd(struct loader *ld, int fd)
+{
+	struct conf *c = ld->conf;
+
+	c->log_fds = arena_realloc(ld->arena, c->log_fds,
+	    c->nlog_fds * sizeof(int), (c->nlog_fds + 1) * sizeof(int));
+	c->log_fds[c->nlog_fds++] = fd;
+}
+
+/* Open a log file as a real start would; -1 after reporting. */
+static int
+conf_open_log(struct loader *ld, yaml_node_t *node, const char *path)
+{
+	int fd;
+
+	if ((fd = log_file_open(path)) < 0) {
+		conf_errorn(ld, node, "log file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	conf_keep_fd(ld, fd);
+	return fd;
+}
+
+static void
+conf_check_slogger(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct slog_spec *ss = obj;
+	struct log_logger *lg = &ss->lg;
+	const char *dir, *name;
+	size_t n;
+
+	lg->level = lg->level == 0 ? LOG_L_INFO : lg->level - 1;
+	lg->output_time_format =
+	    ss->output_time_format != NULL && *ss->output_time_format != '\0'
+	    ? ss->output_time_format
+	    : "2006-01-02 15:04:05";
+	lg->date_format = ss->date_format != NULL && *ss->date_format != '\0'
+	    ? ss->date_format
+	    : "2006-01-02";
+	lg->time_format = ss->time_format != NULL && *ss->time_format != '\0'
+	    ? ss->time_format
+	    : "15:04:05.000";
+	switch (lg->target) {
+	case LOG_T_STDOUT:
+		lg->fd = STDOUT_FILENO;
+		break;
+	case LOG_T_STDERR:
+		lg->fd = STDERR_FILENO;
+		break;
+	case LOG_T_DISCARD:
+		lg->fd = -1;
+		break;
+	case LOG_T_FILE:
+		dir = ss->log_dir != NULL && *ss->log_dir != '\0' ? ss->log_dir
+		                                                  : ".";
+		name = ss->log_file_name != NULL && *ss->log_file_name != '\0'
+		    ? ss->log_file_name
+		    : "application.log";
+		n = strlen(dir) + strlen(name) + 2;
+		lg->path = arena_alloc(ld->arena, n);
+		snprintf(lg->path, n, "%s/%s", dir, name);
+		lg->fd = conf_open_log(ld,
+		    conf_field_node(
+		        ld, conf_field_node(ld, node, "logOutput"), "logDir"),
+		    lg->path);
+		break;
+	}
+}
+
+static const struct conf_field conf_log_output_fields[] = {
+	FENUM("outputTarget", struct slog_spec, lg.target, conf_log_targets),
+	FSTR("logDir", struct slog_spec, log_dir),
+	FSTR("logFileName", struct slog_spec, log_file_name),
+	FUNSUP("backupDir", CONF_ROTATE_WHY),
+	FUNSUP("archivedFilePattern", CONF_ROTATE_WHY),
+	FUNSUP("cron", CONF_ROTATE_WHY),
+	FUNSUP("rotateSize", CONF_ROTATE_WHY),
+	FUNSUP("timeZone", CONF_ROTATE_WHY),
+	FUNSUP("compressLevel", CONF_ROTATE_WHY),
+	FUNSUP("maxAge", CONF_ROTATE_WHY),
+	FUNSUP("maxBackup", CONF_ROTATE_WHY),
+	FUNSUP("maxTotalSize", CONF_ROTATE_WHY),
+	FUNSUP("outputRedirectTarget", NULL),
+	FEND,
+};
+static const struct conf_table conf_log_output_table = { conf_log_output_fields,
+	NULL };
+
+static const struct conf_field conf_slogger_fields[] = {
+	FENUM("level", struct slog_spec, lg.level, conf_log_levels),
+	FFLAT("logOutput", &conf_log_output_table),
+	FBOOL("unstructured", struct slog_spec, lg.unstructured),
+	FSTR("outputTimeFormat", struct slog_spec, output_time_format),
+	FSTR("dateFormat", struct slog_spec, date_format),
+	FSTR("timeFormat", struct slog_spec, time_format),
+	FBOOL("noLocation", struct slog_spec, lg.no_location),
+	FBOOL("noDatetime", struct slog_spec, lg.no_datetime),
+	FUNSUP("fieldReplacers", NULL),
+	FEND,
+};
+static const struct conf_table conf_slogger_table = { conf_slogger_fields,
+	conf_check_slogger };
+
+/* ReplacerSpec value.fromTo: a mapping of strings to strings. */
+static int
+conf_set_from_to(struct loader *ld, const struct conf_field *f, const char *key,
+    yaml_node_t *v, void *obj)
+{
+	struct conf_replacer *r = obj;
+	yaml_node_pair_t *p;
+	size_t n, i = 0;
+	int rc = 0;
+
+	(void)f;
+	if (v->type != YAML_MAPPING_NODE) {
+		conf_expected(ld, key, v, "a mapping");
+		return -1;
+	}
+	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	r->from = arena_alloc(ld->arena, (n + 1) * sizeof(char *));
+	r->to = arena_alloc(ld->arena, (n + 1) * sizeof(char *));
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(ld->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(ld->doc, p->value);
+
+		if (k->type != YAML_SCALAR_NODE ||
+		    val->type != YAML_SCALAR_NODE) {
+			conf_expected(ld, key, v, "a mapping of strings");
+			rc = -1;
+			continue;
+		}
+		r->from[i] = arena_strdup(ld->arena, conf_sval(k));
+		r->to[i] = arena_strdup(ld->arena, conf_sval(val));
+		i++;
+	}
+	r->nfrom = i;
+	r->kind = REPL_VALUE;
+	return rc;
+}
+
+/* fixed{value}: the value may be empty. */
+static void
+conf_check_repl_fixed(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_replacer *r = obj;
+
+	(void)node;
+	r->kind = REPL_FIXED;
+	if (r->value == NULL)
+		r->value = arena_strdup(ld->arena, "");
+}
+
+static void
+conf_check_repl_regexp(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_replacer *r = obj;
+	char msg[256], buf[128];
+	PCRE2_SIZE off;
+	int rc;
+
+	r->kind = REPL_REGEXP;
+	if (r->pattern == NULL)
+		r->pattern = arena_strdup(ld->arena, "");
+	if (r->replace == NULL)
+		r->replace = arena_strdup(ld->arena, "");
+	r->compiled = pcre2_compile((PCRE2_SPTR)r->pattern,
+	    PCRE2_ZERO_TERMINATED, PCRE2_UTF, &rc, &off, NULL);
+	if (r->compiled == NULL) {
+		pcre2_get_error_message(rc, (PCRE2_UCHAR *)msg, sizeof(msg));
+		conf_errorn(ld, conf_field_node(ld, node, "pattern"),
+		    "field \"pattern\": invalid regular expression %s: %s "
+		    "(at offset %zu)",
+		    conf_quote(
+		        r->pattern, strlen(r->pattern), buf, sizeof(buf)),
+		    msg, (size_t)off);
+		return;
+	}
+	ld->conf->log_regexes = arena_realloc(ld->arena, ld->conf->log_regexes,
+	    ld->conf->nlog_regexes * sizeof(void *),
+	    (ld->conf->nlog_regexes + 1) * sizeof(void *));
+	ld->conf->log_regexes[ld->conf->nlog_regexes++] = r->compiled;
+}
+
+static const struct conf_field conf_repl_fixed_fields[] = {
+	FSTR("value", struct conf_replacer, value),
+	FEND,
+};
+static const struct conf_table conf_repl_fixed_table = { conf_repl_fixed_fields,
+	conf_check_repl_fixed };
+
+static const struct conf_field conf_repl_value_fields[] = {
+	FFUNC("fromTo", conf_set_from_to, 0),
+	FEND,
+};
+static const struct conf_table conf_repl_value_table = { conf_repl_value_fields,
+	NULL };
+
+static const struct conf_field conf_repl_regexp_fields[] = {
+	FSTR("pattern", struct conf_replacer, pattern),
+	FSTR("replace", struct conf_replacer, replace),
+	FUNSUP("posix", NULL),
+	FBOOL("literal", struct conf_replacer, literal),
+	FEND,
+};
+static const struct conf_table conf_repl_regexp_table = {
+	conf_repl_regexp_fields, conf_check_repl_regexp
+};
+
+/* A ReplacerSpec is a oneof: exactly one member. */
+static void
+conf_check_replacer(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_replacer *r = obj;
+	size_t n = 0;
+
+	if (node != NULL && node->type == YAML_MAPPING_NODE)
+		n = (size_t)(node->data.mapping.pairs.top -
+		    node->data.mapping.pairs.start);
+	if (n > 1)
+		conf_errorn(ld, node,
+		    "a replacer has exactly one of fixed, value, regexp, ...");
+	else if (r->kind == 0 && n == 0)
+		conf_errorn(ld, node, "empty replacer");
+	else if (r->kind == REPL_VALUE && r->from == NULL)
+		r->nfrom = 0;
+}
+
+static const struct conf_field conf_replacer_fields[] = {
+	FFLAT("fixed", &conf_repl_fixed_table),
+	FFLAT("value", &conf_repl_value_table),
+	FFLAT("regexp", &conf_repl_regexp_table),
+	FUNSUP("left", NULL),
+	FUNSUP("right", NULL),
+	FUNSUP("trim", NULL),
+	FUNSUP("trimLeft", NULL),
+	FUNSUP("trimRight", NULL),
+	FUNSUP("trimPrefix", NULL),
+	FUNSUP("trimSuffix", NULL),
+	FUNSUP("encode", NULL),
+	FUNSUP("hash", NULL),
+	FUNSUP("expand", NULL),
+	FUNSUP("encrypt", NULL),
+	FUNSUP("hmac", NULL),
+	FEND,
+};
+static const struct conf_table conf_replacer_table = { conf_replacer_fields,
+	conf_check_replacer };
+
+static const struct conf_field conf_log_header_fields[] = {
+	FSTR("name", struct conf_log_header, name),
+	FLIST("replacers", struct conf_log_header, replacers, nreplacers,
+	    struct conf_replacer, &conf_replacer_table),
+	FEND,
+};
+static const struct conf_table conf_log_header_table = { conf_log_header_fields,
+	NULL };
+
+/* LoggingSpec.bodies: only used in journal mode, which is refused. */
+struct conf_log_body {
+	char *mime;
+	struct conf_replacer *replacers;
+	size_t nreplacers;
+};
+
+static const struct conf_field conf_log_body_fields[] = {
+	FSTR("mime", struct conf_log_body, mime),
+	FLIST("replacers", struct conf_log_body, replacers, nreplacers,
+	    struct conf_replacer, &conf_replacer_table),
+	FUNSUP("jsonFields", NULL),
+	FEND,
+};
+static const struct conf_table conf_log_body_table = { conf_log_body_fields,
+	NULL };
+
+/* Where LoggingSpec.bodies is read to (checked, then unused). */
+struct conf_log_spec_in {
+	struct conf_log_spec s;
+	struct conf_log_body *bodies;
+	size_t nbodies;
+};
+
+static void
+conf_check_log_spec(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_log_spec *s = obj;
+
+	(void)ld;
+	(void)node;
+	if (s->max_content_length == 0)
+		s->max_content_length = 4096;
+}
+
+static const struct conf_field conf_log_spec_fields[] = {
+	FLIST("headers", struct conf_log_spec_in, s.headers, s.nheaders,
+	    struct conf_log_header, &conf_log_header_table),
+	FLIST("bodies", struct conf_log_spec_in, bodies, nbodies,
+	    struct conf_log_body, &conf_log_body_table),
+	FLIST("queries", struct conf_log_spec_in, s.queries, s.nqueries,
+	    struct conf_replacer, &conf_replacer_table),
+	FSTR("logFormat", struct conf_log_spec_in, s.log_format),
+	FUNSUP("bodyOutputPath", NULL),
+	FUNSUP("base64", NULL),
+	FINT("maxContentLength", struct conf_log_spec_in, s.max_content_length,
+	    INT64_MIN, INT64_MAX),
+	FSTRS("mimes", struct conf_log_spec_in, s.mimes, s.nmimes, 0),
+	FEND,
+};
+static const struct conf_table conf_log_spec_table = { conf_log_spec_fields,
+	conf_check_log_spec };
+
+static const struct conf_enum conf_access_formats[] = {
+	{ "JSON", ACCESS_JSON },
+	{ "Combined", ACCESS_COMBINED },
+	{ NULL, 0 },
+};
+
+/* core/v1 HTTPLogger spec as read. */
+struct hlog_spec {
+	struct conf_httplogger hl;
+	struct conf_log_spec_in request;
+	struct conf_log_spec_in response;
+	struct conf_ref *logger;
+	char *timezone;
+};
+
+/* A reference field read into a new conf_ref at the member's offset. */
+static int
+conf_set_ref(struct loader *ld, const struct conf_field *f, const char *key,
+    yaml_node_t *v, void *obj)
+{
+	struct conf_ref **rp = (void *)((char *)obj + f->off);
+
+	(void)key;
+	*rp = arena_alloc(ld->arena, sizeof(**rp));
+	return conf_parse_object(ld, v, &conf_ref_table, *rp);
+}
+
+static void
+conf_check_httplogger(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct hlog_spec *hs = obj;
+	char buf[128];
+
+	hs->hl.request = hs->request.s;
+	hs->hl.response = hs->response.s;
+	if (hs->hl.time_format == NULL || *hs->hl.time_format == '\0')
+		hs->hl.time_format =
+		    arena_strdup(ld->arena, "2006-01-02 15:04:05.000");
+	if (hs->timezone == NULL || *hs->timezone == '\0' ||
+	    strcmp(hs->timezone, "Local") == 0)
+		hs->hl.utc = 0;
+	else if (strcmp(hs->timezone, "UTC") == 0)
+		hs->hl.utc = 1;
+	else
+		conf_errorn(ld, conf_field_node(ld, node, "timezone"),
+		    "field \"timezone\": %s is not supported yet (Local or "
+		    "UTC)",
+		    conf_quote(
+		        hs->timezone, strlen(hs->timezone), buf, sizeof(buf)));
+}
+
+static const struct conf_field conf_httplogger_fields[] = {
+	FFUNCAT("logger", struct hlog_spec, logger, conf_set_ref),
+	FUNSUP("errorHandler", NULL),
+	FUNSUP("journal", NULL),
+	FSTR("timezone", struct hlog_spec, timezone),
+	FSTR("timeFormat", struct hlog_spec, hl.time_format),
+	FOBJ("request", struct hlog_spec, request, &conf_log_spec_table),
+	FOBJ("response", struct hlog_spec, response, &conf_log_spec_table),
+	FENUM("accessLogFormat", struct hlog_spec, hl.format,
+	    conf_access_formats),
+	FEND,
+};
+static const struct conf_table conf_httplogger_table = { conf_httplogger_fields,
+	conf_check_httplogger };
+
+/*
+ * middleware: references resolved once every file is read; each must be
+ * an HTTPLogger, which logs every request of the server being read.
+ */
+static int
+conf_set_middleware(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct conf_ref *refs = NULL;
+	void *list = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	(void)f;
+	(void)obj;
+	rc = conf_get_list(
+	    ld, key, v, &conf_ref_table, sizeof(*refs), &list, &n);
+	refs = list;
+	for (i = 0; i < n; i++) {
+		if (refs[i].id == NULL || ld->cur_srv == NULL)
+			continue;
+		if (ld->nmw == ld->capmw) {
+			ld->capmw = ld->capmw != 0 ? ld->capmw * 2 : 8;
+			ld->mw =
+			    conf_realloc(ld->mw, ld->capmw * sizeof(*ld->mw));
+		}
+		ld->mw[ld->nmw].ref = &refs[i];
+		ld->mw[ld->nmw].srv = ld->cur_srv;
+		ld->nmw++;
+	}
+	return rc;
+}
 
 /*
  * core/v1 Entrypoint.
@@ -2639,8 +3103,9 @@ conf_set_default_eh(struct loader *ld, const struct conf_field *f,
 static const struct conf_field conf_ep_fields[] = {
 	FLIST("runners", struct ep_spec, runners, nrunners, struct conf_ref,
 	    &conf_ref_table),
-	FUNSUP("defaultLogger", NULL),
-	FUNSUP("loggers", NULL),
+	FFUNCAT("defaultLogger", struct ep_spec, default_logger, conf_set_ref),
+	FLIST("loggers", struct ep_spec, loggers, nloggers, struct conf_ref,
+	    &conf_ref_table),
 	FFUNC("defaultErrorHandler", conf_set_default_eh, 0),
 	FLIST("errorHandlers", struct ep_spec, ehs, nehs, struct conf_ref,
 	    &conf_ref_table),
@@ -2662,10 +3127,15 @@ conf_set_spec(struct loader *ld, const struct conf_field *f, const char *key,
 {
 	struct conf_envelope *env = obj;
 
+	int rc;
+
 	(void)f;
 	(void)key;
 	env->has_spec = 1;
-	return conf_parse_object(ld, v, env->k->spec, env->obj);
+	ld->cur_srv = env->k->spec == &conf_server_table ? env->obj : NULL;
+	rc = conf_parse_object(ld, v, env->k->spec, env->obj);
+	ld->cur_srv = NULL;
+	return rc;
 }
 
 static const struct conf_field conf_meta_fields[] = {
@@ -2703,6 +3173,10 @@ static const struct conf_kind conf_kind_errhandler = { "core/v1",
 static const struct conf_kind conf_kind_healthz = { "app/v1",
 	"HealthCheckHandler", KIND_OK, &conf_healthz_table,
 	sizeof(struct healthz_spec) };
+static const struct conf_kind conf_kind_slogger = { "core/v1", "SLogger",
+	KIND_OK, &conf_slogger_table, sizeof(struct slog_spec) };
+static const struct conf_kind conf_kind_httplogger = { "core/v1", "HTTPLogger",
+	KIND_OK, &conf_httplogger_table, sizeof(struct hlog_spec) };
 
 #define LATER(av, k)                       \
 	{                                  \
@@ -2710,8 +3184,6 @@ static const struct conf_kind conf_kind_healthz = { "app/v1",
 	}
 /* Kinds of reference section 1 that aileron does not implement (yet). */
 static const struct conf_kind conf_kinds_later[] = {
-	LATER("core/v1", "HTTPLogger"),
-	LATER("core/v1", "SLogger"),
 	LATER("core/v1", "HTTPHandler"),
 	LATER("core/v1", "StaticFileHandler"),
 	LATER("core/v1", "TemplateHandler"),
@@ -2748,7 +3220,8 @@ conf_kind_find(const char *av, const char *kind)
 {
 	static const struct conf_kind *const ok[] = { &conf_kind_entrypoint,
 		&conf_kind_server, &conf_kind_proxy, &conf_kind_client,
-		&conf_kind_errhandler, &conf_kind_healthz };
+		&conf_kind_errhandler, &conf_kind_healthz, &conf_kind_slogger,
+		&conf_kind_httplogger };
 	const struct conf_kind *k;
 	size_t i;
 
@@ -2819,6 +3292,10 @@ conf_doc_add(struct loader *ld, const struct conf_kind *kind, const char *av,
 		((struct conf_errhandler *)obj)->id = id;
 	else if (kind == &conf_kind_healthz)
 		((struct conf_proxy *)obj)->id = id;
+	else if (kind == &conf_kind_slogger && obj != NULL)
+		((struct slog_spec *)obj)->lg.id = id;
+	else if (kind == &conf_kind_httplogger && obj != NULL)
+		((struct hlog_spec *)obj)->hl.id = id;
 }
 
 /* apiVersion or kind as a string ("" if absent); -1 if not a string. */
@@ -3363,6 +3840,59 @@ conf_resolve_errhandlers(struct loader *ld, struct ep_spec *es)
 	}
 }
 
+/* Add HTTPLogger hl to the access loggers of srv, once. */
+static void
+conf_add_access_logger(
+    struct loader *ld, struct conf_server *srv, struct conf_httplogger *hl)
+{
+	size_t i;
+
+	for (i = 0; i < srv->naccess_loggers; i++)
+		if (srv->access_loggers[i] == hl)
+			return;
+	srv->access_loggers = arena_realloc(ld->arena, srv->access_loggers,
+	    srv->naccess_loggers * sizeof(hl),
+	    (srv->naccess_loggers + 1) * sizeof(hl));
+	srv->access_loggers[srv->naccess_loggers++] = hl;
+}
+
+/*
+ * Loggers: HTTPLogger.logger and Entrypoint defaultLogger/loggers name
+ * SLoggers; middleware names HTTPLoggers.
+ */
+static void
+conf_resolve_loggers(struct loader *ld, struct ep_spec *es)
+{
+	struct conf_doc *d;
+	struct hlog_spec *hs;
+	size_t i;
+
+	for (i = 0; i < ld->ndocs; i++) {
+		if (ld->docs[i].kind != &conf_kind_httplogger ||
+		    (hs = ld->docs[i].obj) == NULL || hs->logger == NULL ||
+		    hs->logger->id == NULL)
+			continue;
+		if ((d = conf_resolve_ref(ld, hs->logger, &conf_kind_slogger,
+		         "a logger")) != NULL)
+			hs->hl.logger = &((struct slog_spec *)d->obj)->lg;
+	}
+	for (i = 0; i < ld->nmw; i++) {
+		if ((d = conf_resolve_ref(ld, ld->mw[i].ref,
+		         &conf_kind_httplogger, "middleware")) == NULL)
+			continue;
+		conf_add_access_logger(
+		    ld, &ld->mw[i].srv->srv, &((struct hlog_spec *)d->obj)->hl);
+	}
+	if (es->default_logger != NULL && es->default_logger->id != NULL &&
+	    (d = conf_resolve_ref(ld, es->default_logger, &conf_kind_slogger,
+	         "a logger")) != NULL)
+		ld->conf->default_logger = &((struct slog_spec *)d->obj)->lg;
+	for (i = 0; i < es->nloggers; i++)
+		if (es->loggers[i].id != NULL)
+			(void)conf_resolve_ref(ld, &es->loggers[i],
+			    &conf_kind_slogger, "a logger");
+}
+
 static void
 conf_resolve(struct loader *ld)
 {
@@ -3399,6 +3929,7 @@ conf_resolve(struct loader *ld)
 	es = ep->obj;
 	c->process = es->process;
 	conf_resolve_errhandlers(ld, es);
+	conf_resolve_loggers(ld, es);
 	c->servers =
 	    arena_alloc(ld->arena, (es->nrunners + 1) * sizeof(*c->servers));
 	for (i = 0; i < es->nrunners; i++) {
@@ -3454,6 +3985,7 @@ conf_loader_finish(struct loader *ld)
 		conf_resolve(ld);
 	free(ld->docs);
 	free(ld->pend);
+	free(ld->mw);
 	/* Certificates and keys are read now: -c and reloads check them. */
 	if (ld->nerrors == 0 && tls_conf_build(c, ld->err, ld->ctx) < 0)
 		ld->nerrors++;
@@ -3494,8 +4026,14 @@ conf_load_string(
 void
 conf_free(struct conf *c)
 {
+	size_t i;
+
 	if (c == NULL)
 		return;
 	tls_conf_free(c);
+	for (i = 0; i < c->nlog_fds; i++)
+		log_file_close(c->log_fds[i]);
+	for (i = 0; i < c->nlog_regexes; i++)
+		pcre2_code_free(c->log_regexes[i]);
 	arena_free(c->arena);
 }

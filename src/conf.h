@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "log.h"
+
 /*
  * Ownership: every string, array and struct reachable from a struct conf is
  * allocated from conf->arena and freed as a whole by conf_free().  Workers
@@ -252,6 +254,51 @@ struct conf_vhost {
 	size_t nhandlers;
 };
 
+/* core/v1 HTTPLogger: one ReplacerSpec (header and query masking). */
+enum conf_replacer_kind { REPL_FIXED = 1, REPL_VALUE, REPL_REGEXP };
+
+struct conf_replacer {
+	int kind;    /* enum conf_replacer_kind */
+	char *value; /* fixed */
+	char **from; /* value: fromTo keys ... */
+	char **to;   /* ... and their replacements */
+	size_t nfrom;
+	char *pattern; /* regexp */
+	char *replace;
+	int literal;
+	void *compiled; /* pcre2_code * */
+};
+
+struct conf_log_header {
+	char *name; /* "*": every header */
+	struct conf_replacer *replacers;
+	size_t nreplacers;
+};
+
+/* LoggingSpec: what is logged of a request or a response. */
+struct conf_log_spec {
+	struct conf_log_header *headers;
+	size_t nheaders;
+	struct conf_replacer *queries;
+	size_t nqueries;
+	char *log_format; /* %tag% template, or NULL for JSON */
+	int64_t max_content_length;
+	char **mimes;
+	size_t nmimes;
+};
+
+enum conf_access_format { ACCESS_JSON = 0, ACCESS_COMBINED };
+
+struct conf_httplogger {
+	char *id;
+	struct log_logger *logger; /* NULL: the application log */
+	char *time_format;         /* Go layout of request/response "time" */
+	int utc;                   /* timezone UTC (else Local) */
+	int format;                /* enum conf_access_format (our extension) */
+	struct conf_log_spec request;
+	struct conf_log_spec response;
+};
+
 /* kernel.TLSConfig: clientAuth values, as AILERON numbers them. */
 enum conf_client_auth {
 	TLS_AUTH_NONE = 0,        /* NoClientCert */
@@ -302,6 +349,9 @@ struct conf_tls {
 
 struct conf_server {
 	char *id;
+	/* HTTPLogger middleware of the server and its virtual hosts, once each */
+	struct conf_httplogger **access_loggers;
+	size_t naccess_loggers;
 	char *addr; /* as written, e.g. ":8080" */
 	char *host; /* NULL or "" for any address */
 	char *port;
@@ -356,6 +406,12 @@ struct conf {
 	struct health *health; /* upstream health state, see health.h */
 	struct conf_errhandler *default_errhandler; /* Entrypoint's, or NULL */
 	void *tls_default; /* SSL_CTX for HTTPS upstreams without a tlsConfig */
+	struct log_logger
+	    *default_logger; /* Entrypoint defaultLogger or NULL */
+	int *log_fds; /* log files this config opened (closed by conf_free) */
+	size_t nlog_fds;
+	void **log_regexes; /* compiled replacer patterns (pcre2_code *) */
+	size_t nlog_regexes;
 };
 
 /* Error reporting sink; the loader calls it once per error. */

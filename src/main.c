@@ -211,6 +211,7 @@ main(int argc, char *argv[])
 		conf_free(c);
 		return rc;
 	}
+	log_use(c->default_logger);
 	if (check) {
 		/* Patterns, regular expressions and TLS files too. */
 		struct routes *rt = route_build(c);

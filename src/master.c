@@ -534,6 +534,7 @@ master_reload(struct master *ms)
 	master_signal_workers(ms, SIGTERM);
 	master_cap_pool(ms, g);
 	ms->cur = g;
+	log_use(c->default_logger);
 	ms->next_spawn = 0;
 	ms->respawn = 0;
 	ms->at_max = 0;

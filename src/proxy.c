@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "balance.h"
 #include "conn.h"
 #include "errpage.h"
@@ -1424,6 +1425,7 @@ proxy_client_request(struct proxy *px, struct client *cl)
 {
 	struct http_msg *m = &px->msg;
 	int64_t start = conn_now_ms();
+	enum proxy_result rc;
 
 	cl->read_deadline =
 	    cl->srv->read_timeout > 0 ? start + cl->srv->read_timeout : 0;
@@ -1433,7 +1435,11 @@ proxy_client_request(struct proxy *px, struct client *cl)
 	cl->consumed = 0;
 	scoreboard_request_begin(cl->ip, px->cbuf + m->method.off,
 	    m->method.len, px->cbuf + m->target.off, m->target.len);
-	if (proxy_handle(px, cl, m) != PROXY_KEEP)
+	accesslog_begin(cl->srv, m, px->cbuf, cl->ip, cl->port);
+	px->obuf[0] = '\0'; /* the response head is built here */
+	rc = proxy_handle(px, cl, m);
+	accesslog_end(cl->srv, px->obuf, px->osize);
+	if (rc != PROXY_KEEP)
 		return PROXY_CLOSE;
 	if (!cl->consumed) {
 		/* Answered without a body: drop just the head. */

@@ -1366,7 +1366,7 @@ static const struct {
 	    "spec:\n"
 	    "  loggers: []\n"
 	    "  initializers: [{apiVersion: core/v1, kind: HTTPClient}]\n"
-	    "  defaultLogger: {apiVersion: core/v1, kind: SLogger}\n"
+	    "  finalizers: [{apiVersion: core/v1, kind: HTTPClient}]\n"
 	    "---\n" SERVER "metadata: {errorHandler: ''}\n"
 	    "spec:\n"
 	    "  middleware: []\n"
@@ -1390,7 +1390,7 @@ static const struct {
 	    "  tripperwares: [{apiVersion: core/v1, kind: HTTPLogger}]\n"
 	    "  roundTripper: {apiVersion: core/v1, kind: HTTPClient}\n",
 	    { "t.yaml:5:3: field \"initializers\" is not supported yet",
-	        "t.yaml:6:3: field \"defaultLogger\" is not supported yet",
+	        "t.yaml:6:3: field \"finalizers\" is not supported yet",
 	        "t.yaml:14:3: field \"enableExpvar\" is not supported yet",
 	        "t.yaml:15:3: field \"http2Config\": HTTP/2 is not supported",
 	        "t.yaml:16:3: field \"http3Config\": HTTP/3 is not supported",
@@ -1399,10 +1399,11 @@ static const struct {
 	        "t.yaml:21:18: field \"tlsConfig\": a TLS listener needs "
 	        "certKeyPairs",
 	        "t.yaml:23:7: field \"connectionLimit\" is not supported yet",
-	        "t.yaml:25:7: field \"middleware\" is not supported yet",
 	        "t.yaml:30:3: field \"tripperwares\" is not supported yet",
 	        "t.yaml:31:17: undefined reference to "
-	        "core/v1/HTTPClient/default/default" } },
+	        "core/v1/HTTPClient/default/default",
+	        "t.yaml:25:20: undefined reference to "
+	        "app/v1/CORSMiddleware/default/default" } },
 	{ "unsupported fields (2)",
 	    EP SERVER
 	    "spec:\n"
@@ -1418,13 +1419,14 @@ static const struct {
 	    "  tripperwares: [{apiVersion: core/v1, kind: HTTPLogger}]\n"
 	    "  roundTripper: {apiVersion: core/v1, kind: HTTPClient}\n",
 	    { "t.yaml:11:31: field \"connectionLimit\" is not supported yet",
-	        "t.yaml:13:7: field \"middleware\" is not supported yet",
-	        "t.yaml:14:19: field \"middleware\" is not supported yet",
 	        "t.yaml:14:18: missing field \"handler\" in core/v1 HTTPServer "
 	        "spec.virtualHosts[0].handlers[0]",
 	        "t.yaml:19:3: field \"tripperwares\" is not supported yet",
 	        "t.yaml:20:17: undefined reference to "
-	        "core/v1/HTTPClient/default/default" } },
+	        "core/v1/HTTPClient/default/default",
+	        "t.yaml:13:20: undefined reference to app/v1/X/default/default",
+	        "t.yaml:14:32: undefined reference to "
+	        "app/v1/X/default/default" } },
 	{ "listen addresses",
 	    EP SERVER "spec: {addr: \"unix:///tmp/x.sock\"}\n"
 	              "---\n" SERVER "metadata: {name: a}\n"

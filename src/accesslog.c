@@ -1,0 +1,776 @@
+/* Access log: HTTPLogger lines (AILERON JSON, logFormat templates, combined). */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "accesslog.h"
+#include "log.h"
+
+#define AL_LINE_MAX  (1 << 20) /* a line longer than this is cut */
+#define AL_VALUE_MAX 8192      /* one header value after replacing */
+#define AL_KEEP_MAX  8192      /* request line kept for the combined format */
+
+/* A growable line buffer. */
+struct al_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+};
+
+/* What the response line needs of the request (one request at a time). */
+static struct al_req {
+	int active;
+	char id[21];
+	struct timespec start;
+	int64_t start_us;
+	char remote[72]; /* ip:port */
+	char ip[64];
+	char line[AL_KEEP_MAX]; /* "GET /x HTTP/1.1", raw */
+	char referer[1024];
+	char agent[1024];
+} al_req;
+
+static struct al_buf al_line;
+static char al_value[AL_VALUE_MAX];
+static char al_value2[AL_VALUE_MAX];
+
+static void
+al_reserve(struct al_buf *b, size_t n)
+{
+	size_t cap;
+
+	if (b->len + n + 1 <= b->cap)
+		return;
+	cap = b->cap != 0 ? b->cap : 4096;
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	if ((b->p = realloc(b->p, cap)) == NULL)
+		fatal("realloc");
+	b->cap = cap;
+}
+
+static void
+al_put(struct al_buf *b, const char *s, size_t n)
+{
+	if (b->len + n > AL_LINE_MAX)
+		n = b->len < AL_LINE_MAX ? AL_LINE_MAX - b->len : 0;
+	al_reserve(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+al_puts(struct al_buf *b, const char *s)
+{
+	al_put(b, s, strlen(s));
+}
+
+static void al_printf(struct al_buf *b, const char *fmt, ...) LOG_PRINTF(2, 3);
+
+static void
+al_printf(struct al_buf *b, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		al_put(b, tmp,
+		    (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* Append s[0..n) JSON-escaped (client bytes never reach a log raw). */
+static void
+al_put_esc(struct al_buf *b, const char *s, size_t n)
+{
+	char tmp[1024];
+	size_t i, chunk;
+
+	/* log_escape grows a byte to at most 6: escape in slices. */
+	for (i = 0; i < n; i += chunk) {
+		chunk = n - i < 160 ? n - i : 160;
+		log_escape(tmp, sizeof(tmp), s + i, chunk);
+		al_puts(b, tmp);
+	}
+}
+
+static void
+al_put_json(struct al_buf *b, const char *s, size_t n)
+{
+	al_put(b, "\"", 1);
+	al_put_esc(b, s, n);
+	al_put(b, "\"", 1);
+}
+
+/* Append s[0..n) for the combined format: '"', '\\' and controls as \xHH. */
+static void
+al_put_clf(struct al_buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0) {
+		al_put(b, "-", 1);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			al_printf(b, "\\x%02X", c);
+		else
+			al_put(b, (const char *)&c, 1);
+	}
+}
+
+/* FNV-32a of the host name, as AILERON's id generator uses. */
+static uint32_t
+al_host_hash(void)
+{
+	static uint32_t h;
+	static int done;
+	char name[256];
+	size_t i;
+
+	if (done)
+		return h;
+	if (gethostname(name, sizeof(name)) < 0)
+		name[0] = '\0';
+	name[sizeof(name) - 1] = '\0';
+	h = 2166136261u;
+	for (i = 0; name[i] != '\0'; i++) {
+		h ^= (unsigned char)name[i];
+		h *= 16777619u;
+	}
+	done = 1;
+	return h;
+}
+
+/*
+ * 15 bytes: FNV-32a(hostname), unix seconds, then 7 bytes that AILERON
+ * fills from a process counter: here 3 bytes of the pid and a 4-byte
+ * per-process counter, so that workers never hand out the same id.
+ */
+void
+accesslog_make_id(char out[21])
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"
+	    "wxyz0123456789-_";
+	static uint32_t counter;
+	unsigned char raw[15];
+	uint32_t h = al_host_hash(), t = (uint32_t)time(NULL);
+	uint32_t pid = (uint32_t)getpid(), c = ++counter;
+	size_t i, o = 0;
+
+	raw[0] = (unsigned char)(h >> 24);
+	raw[1] = (unsigned char)(h >> 16);
+	raw[2] = (unsigned char)(h >> 8);
+	raw[3] = (unsigned char)h;
+	raw[4] = (unsigned char)(t >> 24);
+	raw[5] = (unsigned char)(t >> 16);
+	raw[6] = (unsigned char)(t >> 8);
+	raw[7] = (unsigned char)t;
+	raw[8] = (unsigned char)(pid >> 16);
+	raw[9] = (unsigned char)(pid >> 8);
+	raw[10] = (unsigned char)pid;
+	raw[11] = (unsigned char)(c >> 24);
+	raw[12] = (unsigned char)(c >> 16);
+	raw[13] = (unsigned char)(c >> 8);
+	raw[14] = (unsigned char)c;
+	for (i = 0; i < 15; i += 3) {
+		uint32_t v = (uint32_t)raw[i] << 16 |
+		    (uint32_t)raw[i + 1] << 8 | raw[i + 2];
+
+		out[o++] = b64[(v >> 18) & 63];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = b64[(v >> 6) & 63];
+		out[o++] = b64[v & 63];
+	}
+	out[o] = '\0';
+}
+
+/* One replacer applied to in[0..len) into out; returns the length. */
+static size_t
+al_replace_one(const struct conf_replacer *r, const char *in, size_t len,
+    char *out, size_t size)
+{
+	PCRE2_SIZE olen = size;
+	pcre2_match_data *md;
+	uint32_t opts;
+	size_t i, n;
+	int rc;
+
+	switch (r->kind) {
+	case REPL_FIXED:
+		n = strlen(r->value);
+		break;
+	case REPL_VALUE:
+		for (i = 0; i < r->nfrom; i++)
+			if (strlen(r->from[i]) == len &&
+			    memcmp(r->from[i], in, len) == 0)
+				break;
+		if (i < r->nfrom) {
+			n = snprintf(out, size, "%s", r->to[i]) < 0
+			    ? 0
+			    : strlen(out);
+			return n;
+		}
+		goto copy;
+	case REPL_REGEXP:
+		if (r->compiled == NULL)
+			goto copy;
+		opts = PCRE2_SUBSTITUTE_GLOBAL;
+		if (r->literal)
+			opts |= PCRE2_SUBSTITUTE_LITERAL;
+		md = pcre2_match_data_create_from_pattern(r->compiled, NULL);
+		if (md == NULL)
+			fatal("pcre2_match_data_create");
+		rc = pcre2_substitute(r->compiled, (PCRE2_SPTR)in, len, 0, opts,
+		    md, NULL, (PCRE2_SPTR)r->replace, PCRE2_ZERO_TERMINATED,
+		    (PCRE2_UCHAR *)out, &olen);
+		pcre2_match_data_free(md);
+		if (rc < 0) {
+			/* Never log the unmasked value when masking failed. */
+			snprintf(out, size, "<replace error>");
+			return strlen(out);
+		}
+		return olen;
+	default:
+		goto copy;
+	}
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, r->value, n);
+	out[n] = '\0';
+	return n;
+copy:
+	n = len < size ? len : size - 1;
+	memmove(out, in, n);
+	out[n] = '\0';
+	return n;
+}
+
+size_t
+accesslog_replace(const struct conf_replacer *r, size_t n, const char *value,
+    size_t len, char *out, size_t size)
+{
+	size_t i;
+
+	if (size == 0)
+		return 0;
+	if (n == 0) {
+		if (len >= size)
+			len = size - 1;
+		memmove(out, value, len);
+		out[len] = '\0';
+		return len;
+	}
+	/* Chain through al_value2 so that in and out never overlap. */
+	len = len < sizeof(al_value2) ? len : sizeof(al_value2) - 1;
+	memmove(al_value2, value, len);
+	for (i = 0; i < n; i++) {
+		len = al_replace_one(&r[i], al_value2, len, out, size);
+		if (i + 1 < n)
+			memcpy(al_value2, out, len + 1);
+	}
+	return len;
+}
+
+/* The config of header name in spec: NULL if it is not logged. */
+static const struct conf_log_header *
+al_header_spec(const struct conf_log_spec *spec, const char *name, size_t len)
+{
+	const struct conf_log_header *star = NULL;
+	size_t i;
+
+	for (i = 0; i < spec->nheaders; i++) {
+		const char *hn = spec->headers[i].name;
+
+		if (hn == NULL)
+			continue;
+		if (strcmp(hn, "*") == 0)
+			star = &spec->headers[i];
+		else if (strlen(hn) == len && strncasecmp(hn, name, len) == 0)
+			return &spec->headers[i];
+	}
+	return star;
+}
+
+/* Append a header name in Go's canonical form (Content-Type). */
+static void
+al_put_canon(struct al_buf *b, const char *s, size_t n)
+{
+	char tmp[256];
+	size_t i;
+	int up = 1;
+
+	if (n >= sizeof(tmp))
+		n = sizeof(tmp) - 1;
+	for (i = 0; i < n; i++) {
+		tmp[i] = up ? (char)toupper((unsigned char)s[i])
+		            : (char)tolower((unsigned char)s[i]);
+		up = s[i] == '-';
+	}
+	al_put_json(b, tmp, n);
+}
+
+/*
+ * The value of every field of m named like field i joined with ",", after
+ * the replacers of hs; in al_value.
+ */
+static size_t
+al_joined_value(const struct http_msg *m, const char *buf, uint32_t i,
+    const struct conf_log_header *hs)
+{
+	const struct http_field *f = &m->fields[i];
+	char joined[AL_VALUE_MAX];
+	size_t n = 0;
+	uint32_t j;
+
+	for (j = i; j < m->nfields; j++) {
+		const struct http_field *g = &m->fields[j];
+		size_t vl = g->value.len;
+
+		if (g->name.len != f->name.len ||
+		    strncasecmp(
+		        buf + g->name.off, buf + f->name.off, f->name.len) != 0)
+			continue;
+		if (n > 0 && n + 1 < sizeof(joined))
+			joined[n++] = ',';
+		if (vl > sizeof(joined) - 1 - n)
+			vl = sizeof(joined) - 1 - n;
+		memcpy(joined + n, buf + g->value.off, vl);
+		n += vl;
+	}
+	return accesslog_replace(hs->replacers, hs->nreplacers, joined, n,
+	    al_value, sizeof(al_value));
+}
+
+/* Has a field before i the same name (already logged with it)? */
+static int
+al_seen_before(const struct http_msg *m, const char *buf, uint32_t i)
+{
+	uint32_t j;
+
+	for (j = 0; j < i; j++)
+		if (m->fields[j].name.len == m->fields[i].name.len &&
+		    strncasecmp(buf + m->fields[j].name.off,
+		        buf + m->fields[i].name.off,
+		        m->fields[i].name.len) == 0)
+			return 1;
+	return 0;
+}
+
+/* The logged headers of m as a JSON object. */
+static void
+al_put_headers(struct al_buf *b, const struct conf_log_spec *spec,
+    const struct http_msg *m, const char *buf)
+{
+	const struct conf_log_header *hs;
+	uint32_t i;
+	int first = 1;
+	size_t n;
+
+	al_put(b, "{", 1);
+	for (i = 0; m != NULL && i < m->nfields; i++) {
+		const struct http_field *f = &m->fields[i];
+
+		if ((hs = al_header_spec(
+		         spec, buf + f->name.off, f->name.len)) == NULL ||
+		    al_seen_before(m, buf, i))
+			continue;
+		n = al_joined_value(m, buf, i, hs);
+		if (!first)
+			al_put(b, ",", 1);
+		first = 0;
+		al_put_canon(b, buf + f->name.off, f->name.len);
+		al_put(b, ":", 1);
+		al_put_json(b, al_value, n);
+	}
+	al_put(b, "}", 1);
+}
+
+/* The value of header name (logged form), or NULL. */
+static const char *
+al_header_value(const struct conf_log_spec *spec, const struct http_msg *m,
+    const char *buf, const char *name, size_t nlen, size_t *len)
+{
+	const struct conf_log_header *hs;
+	uint32_t i;
+
+	for (i = 0; m != NULL && i < m->nfields; i++) {
+		const struct http_field *f = &m->fields[i];
+
+		if (f->name.len != nlen ||
+		    strncasecmp(buf + f->name.off, name, nlen) != 0)
+			continue;
+		if ((hs = al_header_spec(spec, name, nlen)) == NULL)
+			return NULL;
+		*len = al_joined_value(m, buf, i, hs);
+		return al_value;
+	}
+	return NULL;
+}
+
+/* The raw value of the first field of m called name, or NULL. */
+static const char *
+al_raw_header(
+    const struct http_msg *m, const char *buf, const char *name, size_t *len)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->nfields; i++)
+		if (m->fields[i].name.len == strlen(name) &&
+		    strncasecmp(
+		        buf + m->fields[i].name.off, name, strlen(name)) == 0) {
+			*len = m->fields[i].value.len;
+			return buf + m->fields[i].value.off;
+		}
+	return NULL;
+}
+
+/* Copy a request value for the combined line (bounded). */
+static void
+al_keep(char *dst, size_t size, const char *s, size_t n)
+{
+	if (s == NULL)
+		n = 0;
+	if (n >= size)
+		n = size - 1;
+	if (n > 0)
+		memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+/* Everything a request line (JSON or logFormat) shows. */
+struct al_reqview {
+	const struct http_msg *m;
+	const char *buf;
+	const char *path;
+	size_t plen;
+	const char *query;
+	size_t qlen;
+	const char *host;
+	size_t hlen;
+	int64_t size;
+	char time[128];
+};
+
+/* The response as the response line shows it. */
+struct al_respview {
+	const struct http_msg *r; /* NULL when no response was sent */
+	const char *buf;
+	int status;
+	int64_t size;
+	int64_t duration; /* microseconds */
+	char time[128];
+};
+
+/* Expand a logFormat template (%tag%) into b; req or resp is NULL. */
+static void
+al_template(struct al_buf *b, const struct conf_log_spec *spec,
+    const char *tmpl, const struct al_reqview *rq, const struct al_respview *rs)
+{
+	const char *p = tmpl, *end, *v;
+	size_t tl, vl;
+
+	while (*p != '\0') {
+		if (*p != '%' || (end = strchr(p + 1, '%')) == NULL ||
+		    end == p + 1 ||
+		    (size_t)(end - p - 1) != strcspn(p + 1, "% \t\n")) {
+			al_put(b, p, 1);
+			p++;
+			continue;
+		}
+		tl = (size_t)(end - p - 1);
+#define TAG(s) (tl == sizeof(s) - 1 && memcmp(p + 1, s, tl) == 0)
+		if (TAG("id"))
+			al_puts(b, al_req.id);
+		else if (TAG("time"))
+			al_puts(b, rq != NULL ? rq->time : rs->time);
+		else if (TAG("type"))
+			al_puts(b, "server");
+		else if (TAG("body"))
+			;
+		else if (TAG("header"))
+			al_put_headers(b, spec, rq != NULL ? rq->m : rs->r,
+			    rq != NULL ? rq->buf : rs->buf);
+		else if (tl > 7 && memcmp(p + 1, "header.", 7) == 0) {
+			v = al_header_value(spec, rq != NULL ? rq->m : rs->r,
+			    rq != NULL ? rq->buf : rs->buf, p + 8, tl - 7, &vl);
+			if (v != NULL)
+				al_put_esc(b, v, vl);
+		} else if (TAG("size"))
+			al_printf(b, "%lld",
+			    (long long)(rq != NULL ? rq->size : rs->size));
+		else if (rq != NULL && TAG("method"))
+			al_put_esc(
+			    b, rq->buf + rq->m->method.off, rq->m->method.len);
+		else if (rq != NULL && TAG("path"))
+			al_put_esc(b, rq->path, rq->plen);
+		else if (rq != NULL && TAG("query"))
+			al_put_esc(b, rq->query, rq->qlen);
+		else if (rq != NULL && TAG("host"))
+			al_put_esc(b, rq->host, rq->hlen);
+		else if (rq != NULL && TAG("remote"))
+			al_puts(b, al_req.remote);
+		else if (rq != NULL && TAG("proto"))
+			al_printf(b, "HTTP/1.%d", rq->m->version_minor);
+		else if (rs != NULL && TAG("status"))
+			al_printf(b, "%d", rs->status);
+		else if (rs != NULL && TAG("duration"))
+			al_printf(b, "%lld", (long long)rs->duration);
+		else {
+			al_puts(b, "<undefined:");
+			al_put_esc(b, p + 1, tl);
+			al_puts(b, ">");
+		}
+#undef TAG
+		p = end + 1;
+	}
+	if (b->len == 0 || b->p[b->len - 1] != '\n')
+		al_put(b, "\n", 1);
+}
+
+/* The logger an HTTPLogger writes to, or NULL when it is not at INFO. */
+static const struct log_logger *
+al_logger(const struct conf_httplogger *hl)
+{
+	const struct log_logger *lg =
+	    hl->logger != NULL ? hl->logger : log_current();
+
+	if (lg->fd < 0 || lg->level > LOG_L_INFO)
+		return NULL;
+	return lg;
+}
+
+/* Start a structured line of lg with msg "server". */
+static void
+al_start(struct al_buf *b, const struct log_logger *lg)
+{
+	char head[1024];
+	size_t n = log_line_start(lg, LOG_L_INFO, "server", head, sizeof(head));
+
+	b->len = 0;
+	al_put(b, head, n);
+}
+
+/* End a structured line and write it with one write(2). */
+static void
+al_finish(struct al_buf *b, const struct log_logger *lg, int json)
+{
+	if (json)
+		al_puts(b, "}");
+	al_puts(b, "\n");
+	log_write_line(lg->fd, b->p, b->len);
+}
+
+static void
+al_time(const struct conf_httplogger *hl, const struct timespec *ts, char *out,
+    size_t size)
+{
+	log_format_time(hl->time_format, ts, hl->utc, out, size);
+}
+
+void
+accesslog_begin(const struct conf_server *srv, const struct http_msg *m,
+    const char *buf, const char *ip, const char *port)
+{
+	const struct log_logger *lg;
+	struct al_reqview rq;
+	const char *t = buf + m->target.off, *q;
+	char qbuf[AL_VALUE_MAX];
+	size_t i, n;
+
+	al_req.active = 0;
+	if (srv->naccess_loggers == 0)
+		return;
+	al_req.active = 1;
+	clock_gettime(CLOCK_REALTIME, &al_req.start);
+	accesslog_make_id(al_req.id);
+	snprintf(al_req.ip, sizeof(al_req.ip), "%s", ip);
+	snprintf(al_req.remote, sizeof(al_req.remote),
+	    strchr(ip, ':') != NULL ? "[%s]:%s" : "%s:%s", ip, port);
+	n = (size_t)snprintf(al_req.line, sizeof(al_req.line), "%.*s ",
+	    (int)m->method.len, buf + m->method.off);
+	if (n < sizeof(al_req.line))
+		snprintf(al_req.line + n, sizeof(al_req.line) - n,
+		    "%.*s HTTP/1.%d", (int)m->target.len, t, m->version_minor);
+	q = al_raw_header(m, buf, "Referer", &n);
+	al_keep(al_req.referer, sizeof(al_req.referer), q, n);
+	q = al_raw_header(m, buf, "User-Agent", &n);
+	al_keep(al_req.agent, sizeof(al_req.agent), q, n);
+
+	memset(&rq, 0, sizeof(rq));
+	rq.m = m;
+	rq.buf = buf;
+	rq.path = t;
+	q = memchr(t, '?', m->target.len);
+	rq.plen = q != NULL ? (size_t)(q - t) : m->target.len;
+	if (q != NULL) {
+		rq.query = t + rq.plen + 1;
+		rq.qlen = m->target.len - rq.plen - 1;
+	}
+	if (m->host_index >= 0) {
+		rq.host = buf + m->fields[m->host_index].value.off;
+		rq.hlen = m->fields[m->host_index].value.len;
+	}
+	rq.size = m->body == HTTP_BODY_LENGTH ? (int64_t)m->content_length
+	    : m->body == HTTP_BODY_NONE       ? 0
+	                                      : -1;
+	for (i = 0; i < srv->naccess_loggers; i++) {
+		const struct conf_httplogger *hl = srv->access_loggers[i];
+		const struct conf_log_spec *spec = &hl->request;
+		struct al_buf *b = &al_line;
+		struct al_reqview v = rq;
+
+		if (hl->format == ACCESS_COMBINED ||
+		    (lg = al_logger(hl)) == NULL)
+			continue;
+		if (v.query != NULL && spec->nqueries > 0) {
+			v.qlen =
+			    accesslog_replace(spec->queries, spec->nqueries,
+			        v.query, v.qlen, qbuf, sizeof(qbuf));
+			v.query = qbuf;
+		}
+		al_time(hl, &al_req.start, v.time, sizeof(v.time));
+		if (spec->log_format != NULL && *spec->log_format != '\0') {
+			b->len = 0;
+			al_template(b, spec, spec->log_format, &v, NULL);
+			log_write_line(lg->fd, b->p, b->len);
+			continue;
+		}
+		al_start(b, lg);
+		al_puts(b, lg->unstructured ? " request=" : ",\"request\":");
+		al_printf(b, "{\"id\":\"%s\",\"time\":", al_req.id);
+		al_put_json(b, v.time, strlen(v.time));
+		al_puts(b, ",\"host\":");
+		al_put_json(b, v.host, v.hlen);
+		al_puts(b, ",\"method\":");
+		al_put_json(b, buf + m->method.off, m->method.len);
+		al_puts(b, ",\"path\":");
+		al_put_json(b, v.path, v.plen);
+		al_puts(b, ",\"query\":");
+		al_put_json(b, v.query, v.qlen);
+		al_puts(b, ",\"remote\":");
+		al_put_json(b, al_req.remote, strlen(al_req.remote));
+		al_printf(b,
+		    ",\"proto\":\"HTTP/1.%d\",\"size\":%lld,\"header\":",
+		    m->version_minor, (long long)v.size);
+		al_put_headers(b, spec, m, buf);
+		al_puts(b, "}");
+		al_finish(b, lg, !lg->unstructured);
+	}
+}
+
+/* The combined (Apache/nginx) line of the request that just ended. */
+static void
+al_combined(struct al_buf *b, const struct conf_httplogger *hl,
+    const struct al_respview *rs)
+{
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
+		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+	long off;
+
+	if (hl->utc)
+		gmtime_r(&al_req.start.tv_sec, &tm);
+	else
+		localtime_r(&al_req.start.tv_sec, &tm);
+	off = tm.tm_gmtoff / 60;
+	b->len = 0;
+	al_puts(b, al_req.ip);
+	al_printf(b, " - - [%02d/%s/%04d:%02d:%02d:%02d %c%02ld%02ld] \"",
+	    tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+', labs(off) / 60,
+	    labs(off) % 60);
+	al_put_clf(b, al_req.line, strlen(al_req.line));
+	al_printf(b, "\" %d ", rs->status);
+	if (rs->size > 0)
+		al_printf(b, "%lld", (long long)rs->size);
+	else
+		al_puts(b, "-");
+	al_puts(b, " \"");
+	al_put_clf(b, al_req.referer, strlen(al_req.referer));
+	al_puts(b, "\" \"");
+	al_put_clf(b, al_req.agent, strlen(al_req.agent));
+	al_puts(b, "\"\n");
+}
+
+void
+accesslog_end(const struct conf_server *srv, const char *resp, size_t resp_size)
+{
+	static struct http_msg r;
+	const struct log_logger *lg;
+	struct http_limits lim;
+	struct al_respview rs;
+	struct timespec now;
+	size_t i;
+
+	if (!al_req.active || srv->naccess_loggers == 0)
+		return;
+	al_req.active = 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	memset(&rs, 0, sizeof(rs));
+	rs.status = 499; /* nothing was sent: the client went away */
+	rs.size = -1;
+	rs.buf = resp;
+	rs.duration = (int64_t)(now.tv_sec - al_req.start.tv_sec) * 1000000 +
+	    (now.tv_nsec - al_req.start.tv_nsec) / 1000;
+	memset(&lim, 0, sizeof(lim));
+	lim.max_head = (uint32_t)resp_size;
+	lim.max_line = (uint32_t)resp_size;
+	http_response_init(&r, &lim, HTTP_M_GET);
+	if (resp[0] == 'H' &&
+	    http_parse_response(&r, resp, resp_size) == HTTP_PARSE_DONE) {
+		rs.r = &r;
+		rs.status = r.status;
+		if (r.body == HTTP_BODY_LENGTH)
+			rs.size = (int64_t)r.content_length;
+		else if (r.body == HTTP_BODY_NONE)
+			rs.size = 0;
+	}
+	for (i = 0; i < srv->naccess_loggers; i++) {
+		const struct conf_httplogger *hl = srv->access_loggers[i];
+		const struct conf_log_spec *spec = &hl->response;
+		struct al_buf *b = &al_line;
+
+		if ((lg = al_logger(hl)) == NULL)
+			continue;
+		if (hl->format == ACCESS_COMBINED) {
+			al_combined(b, hl, &rs);
+			log_write_line(lg->fd, b->p, b->len);
+			continue;
+		}
+		al_time(hl, &now, rs.time, sizeof(rs.time));
+		if (spec->log_format != NULL && *spec->log_format != '\0') {
+			b->len = 0;
+			al_template(b, spec, spec->log_format, NULL, &rs);
+			log_write_line(lg->fd, b->p, b->len);
+			continue;
+		}
+		al_start(b, lg);
+		al_puts(b, lg->unstructured ? " response=" : ",\"response\":");
+		al_printf(b, "{\"id\":\"%s\",\"time\":", al_req.id);
+		al_put_json(b, rs.time, strlen(rs.time));
+		al_printf(b,
+		    ",\"duration\":%lld,\"status\":%d,\"size\":%lld,"
+		    "\"header\":",
+		    (long long)rs.duration, rs.status, (long long)rs.size);
+		al_put_headers(b, spec, rs.r, resp);
+		al_puts(b, "}");
+		al_finish(b, lg, !lg->unstructured);
+	}
+}

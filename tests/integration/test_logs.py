@@ -1,0 +1,269 @@
+"""Logs: application log fields and SLogger, HTTPLogger access log, combined format, SIGUSR1 reopen."""
+
+import json
+import os
+import re
+import signal
+import time
+
+from harness import (AileronTestCase, free_port, proxy_config, request,
+                     response, run_aileron, simple_lb)
+
+HTTPLOGGER_MW = """  virtualHosts:
+    - middleware:
+        - apiVersion: core/v1
+          kind: HTTPLogger
+      handlers:
+        - handler:
+            apiVersion: core/v1
+            kind: ReverseProxyHandler
+"""
+
+
+def server_with_logger(port, handler_doc, extra_docs, entry_extra=""):
+    """One server with an HTTPLogger middleware in its virtual host."""
+    return """apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners:
+    - apiVersion: core/v1
+      kind: HTTPServer
+%s---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: "127.0.0.1:%d"
+%s---
+%s---
+%s""" % (entry_extra, port, HTTPLOGGER_MW, handler_doc, extra_docs)
+
+
+def wait_for(fn, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    return fn()
+
+
+def read_json_lines(path):
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+class AppLogTest(AileronTestCase):
+
+    def test_default_logger_fields(self):
+        up = self.upstream()
+        port = free_port()
+        a = self.start(proxy_config(port, simple_lb([up.url])), port)
+        line = wait_for(lambda: [l for l in a.log_lines()
+                                 if isinstance(l, dict) and "server started" in l["msg"]])[0]
+        self.assertEqual(line["level"], "INFO")
+        self.assertRegex(line["time"], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+        self.assertRegex(line["datetime"]["date"], r"^\d{4}-\d\d-\d\d$")
+        self.assertRegex(line["datetime"]["time"], r"^\d\d:\d\d:\d\d\.\d{3}$")
+        self.assertIn("zone", line["datetime"])
+        self.assertEqual(line["location"]["file"], "src/master.c")
+        self.assertEqual(line["location"]["func"], "master_run")
+        self.assertIsInstance(line["location"]["line"], int)
+
+    def test_env_drops_location_and_datetime(self):
+        up = self.upstream()
+        port = free_port()
+        a = self.start(proxy_config(port, simple_lb([up.url])), port,
+                       env={"GATEWAY_LOG_LOCATION": "false", "GATEWAY_LOG_DATETIME": "false",
+                            "GATEWAY_LOG_LEVEL": "DEBUG"})
+        line = wait_for(lambda: [l for l in a.log_lines()
+                                 if isinstance(l, dict) and "server started" in l["msg"]])[0]
+        self.assertNotIn("location", line)
+        self.assertNotIn("datetime", line)
+
+    def test_slogger_file_unstructured_and_reopen(self):
+        up = self.upstream()
+        port = free_port()
+        d = os.path.join(self.tmpdir(), "logs")
+        os.mkdir(d)
+        slogger = """apiVersion: core/v1
+kind: SLogger
+spec:
+  unstructured: true
+  noDatetime: true
+  logOutput:
+    outputTarget: File
+    logDir: %s
+    logFileName: app.log
+""" % d
+        entry = ("  defaultLogger:\n    apiVersion: core/v1\n    kind: SLogger\n")
+        a = self.start(proxy_config(port, simple_lb([up.url]) + "---\n" + slogger,
+                                    entry_extra=entry), port)
+        path = os.path.join(d, "app.log")
+        self.assertTrue(wait_for(lambda: os.path.exists(path) and
+                                 "server started" in open(path).read()))
+        text = open(path).read()
+        self.assertRegex(text, r'time="[^"]+" level=INFO msg="server started\. listening on ')
+        self.assertNotIn("datetime.date", text)
+        self.assertIn("location.file=src/master.c", text)
+        # logrotate: move the file, SIGUSR1, the next lines go to a new file.
+        os.rename(path, path + ".1")
+        a.signal(signal.SIGUSR1)
+        self.assertTrue(wait_for(lambda: os.path.exists(path)))
+        a.signal(signal.SIGTERM)
+        a.proc.wait(timeout=15)
+        self.assertIn("shutting down", open(path).read())
+        self.assertNotIn("shutting down", open(path + ".1").read())
+
+    def tmpdir(self):
+        import tempfile
+        import shutil
+        d = tempfile.mkdtemp(prefix="aileron-logs-")
+        self.addCleanup(shutil.rmtree, d, True)
+        return d
+
+
+class AccessLogTest(AileronTestCase):
+
+    def tmpdir(self):
+        import tempfile
+        import shutil
+        d = tempfile.mkdtemp(prefix="aileron-logs-")
+        self.addCleanup(shutil.rmtree, d, True)
+        return d
+
+    def start_logged(self, httplogger_spec, handler=None, slogger_extra=""):
+        """aileron with an HTTPLogger writing to an SLogger file; returns (port, log path)."""
+        up = self.upstream(handler)
+        port = free_port()
+        d = self.tmpdir()
+        docs = """apiVersion: core/v1
+kind: SLogger
+metadata: {name: access}
+spec:
+%s  logOutput: {outputTarget: File, logDir: %s, logFileName: access.log}
+---
+apiVersion: core/v1
+kind: HTTPLogger
+spec:
+  logger: {apiVersion: core/v1, kind: SLogger, name: access}
+%s""" % (slogger_extra, d, httplogger_spec)
+        self.start(server_with_logger(port, simple_lb([up.url]), docs), port)
+        return port, os.path.join(d, "access.log")
+
+    def test_json_lines_and_masking(self):
+        port, path = self.start_logged("""  request:
+    headers:
+      - name: "*"
+      - name: Authorization
+        replacers: [{fixed: {value: "#MASKED#"}}]
+      - name: X-Card
+        replacers: [{regexp: {pattern: "[0-9]{12}([0-9]{4})", replace: "************$1"}}]
+    queries:
+      - regexp: {pattern: "token=[^&]*", replace: "token=***"}
+  response:
+    headers:
+      - name: Content-Type
+""", handler=lambda req, conn: response(201, b"hello", headers=[("Content-Type", "text/plain"),
+                                                                ("X-Other", "1")]))
+        st, hdrs, body = request(port, path="/a/b?x=1&token=secret", headers=[
+            ("Authorization", "Bearer abc"), ("X-Card", "1234567812345678"),
+            ("X-Evil", 'q"\\\xff')])
+        self.assertEqual(st, 201)
+        lines = wait_for(lambda: len(read_json_lines(path)) >= 2 and read_json_lines(path))
+        req, resp = lines[0], lines[1]
+        self.assertEqual(req["msg"], "server")
+        self.assertEqual(req["level"], "INFO")
+        r = req["request"]
+        self.assertEqual(len(r["id"]), 20)
+        self.assertEqual(r["id"], resp["response"]["id"])
+        self.assertEqual(r["method"], "GET")
+        self.assertEqual(r["path"], "/a/b")
+        self.assertEqual(r["query"], "x=1&token=***")
+        self.assertEqual(r["host"], "127.0.0.1:%d" % port)
+        self.assertRegex(r["remote"], r"^127\.0\.0\.1:\d+$")
+        self.assertEqual(r["proto"], "HTTP/1.1")
+        self.assertEqual(r["size"], 0)
+        self.assertRegex(r["time"], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$")
+        self.assertEqual(r["header"]["Authorization"], "#MASKED#")
+        self.assertEqual(r["header"]["X-Card"], "************5678")
+        self.assertEqual(r["header"]["X-Evil"], 'q"\\\xff')  # escaped, round-trips
+        s = resp["response"]
+        self.assertEqual(s["status"], 201)
+        self.assertEqual(s["size"], 5)
+        self.assertIsInstance(s["duration"], int)
+        self.assertEqual(s["header"], {"Content-Type": "text/plain"})
+        raw = open(path, "rb").read()
+        self.assertNotIn(b"Bearer abc", raw)
+        self.assertNotIn(b"secret", raw)
+        self.assertNotIn(b"\xff", raw)
+
+    def test_error_responses_are_logged(self):
+        port, path = self.start_logged("", handler=None)
+        st, _, _ = request(port, path="/", headers=[("Accept", "text/plain")],
+                           host="nomatch.example")
+        lines = wait_for(lambda: len(read_json_lines(path)) >= 2 and read_json_lines(path))
+        self.assertEqual(lines[1]["response"]["status"], st)
+        self.assertEqual(lines[0]["request"]["header"], {})
+
+    def test_log_format_template(self):
+        port, path = self.start_logged("""  request:
+    logFormat: "REQ %id% %method% %path% %query% %proto% %header.X-A% %nope%"
+    headers: [{name: X-A, replacers: [{value: {fromTo: {secret: hidden}}}]}]
+  response:
+    logFormat: "RESP %id% %status% %size% %header.Content-Type%"
+    headers: [{name: "*"}]
+""")
+        request(port, path="/p?q=1", headers=[("X-A", "secret")])
+        lines = wait_for(lambda: os.path.exists(path) and
+                         len(open(path).read().splitlines()) >= 2 and
+                         open(path).read().splitlines())
+        m = re.match(r"^REQ (\S{20}) GET /p q=1 HTTP/1\.1 hidden <undefined:nope>$", lines[0])
+        self.assertIsNotNone(m, lines[0])
+        self.assertEqual(lines[1], "RESP %s 200 2 " % m.group(1))
+
+    def test_combined_format(self):
+        port, path = self.start_logged("""  accessLogFormat: Combined
+  timezone: UTC
+""")
+        request(port, path="/c?d=1", headers=[("Referer", "http://r/"),
+                                             ("User-Agent", 'ua "x"')])
+        text = wait_for(lambda: os.path.exists(path) and open(path).read())
+        self.assertRegex(
+            text,
+            r'^127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\] '
+            r'"GET /c\?d=1 HTTP/1\.1" 200 2 "http://r/" "ua \\x22x\\x22"\n$')
+
+    def test_level_above_info_logs_nothing(self):
+        port, path = self.start_logged("", slogger_extra="  level: Warn\n")
+        request(port, path="/")
+        time.sleep(0.3)
+        self.assertEqual(read_json_lines(path), [])
+
+    def test_check_reports_every_error(self):
+        d = self.tmpdir()
+        cfg = os.path.join(d, "c.yaml")
+        with open(cfg, "w") as f:
+            f.write(server_with_logger(free_port(), simple_lb(["http://127.0.0.1:1"]), """\
+apiVersion: core/v1
+kind: HTTPLogger
+spec:
+  journal: true
+  request:
+    headers: [{name: A, replacers: [{hash: {alg: MD5}}]}]
+---
+apiVersion: core/v1
+kind: SLogger
+spec:
+  logOutput: {outputTarget: File, logDir: /nonexistent/x, cron: "* * * * *"}
+"""))
+        rc, out = run_aileron(["-c", "-f", cfg])
+        self.assertNotEqual(rc, 0)
+        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "journal" is not supported yet')
+        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "hash" is not supported yet')
+        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "cron": not supported yet')
+        self.assertRegex(out, r'c\.yaml:\d+:\d+: log file /nonexistent/x/application\.log: ')

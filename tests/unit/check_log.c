@@ -1,0 +1,328 @@
+/* Unit tests for the logs: SLogger/HTTPLogger config, Go time layouts, replacers, ids. */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "conf.h"
+#include "log.h"
+
+struct errs {
+	char msg[32][512];
+	int n;
+};
+
+static struct errs errs;
+
+static void
+collect(void *ctx, const char *msg)
+{
+	struct errs *e = ctx;
+
+	if (e->n < 32)
+		snprintf(e->msg[e->n], sizeof(e->msg[0]), "%s", msg);
+	e->n++;
+}
+
+static struct conf *
+load_str(const char *text)
+{
+	memset(&errs, 0, sizeof(errs));
+	return conf_load_string("t.yaml", text, collect, &errs);
+}
+
+#define EP_LOGGER                                             \
+	"apiVersion: core/v1\n"                               \
+	"kind: Entrypoint\n"                                  \
+	"spec:\n"                                             \
+	"  defaultLogger:\n"                                  \
+	"    apiVersion: core/v1\n"                           \
+	"    kind: SLogger\n"                                 \
+	"  runners:\n"                                        \
+	"    - {apiVersion: core/v1, kind: HTTPServer}\n"     \
+	"---\n"                                               \
+	"apiVersion: core/v1\n"                               \
+	"kind: HTTPServer\n"                                  \
+	"spec:\n"                                             \
+	"  virtualHosts:\n"                                   \
+	"    - middleware:\n"                                 \
+	"        - {apiVersion: core/v1, kind: HTTPLogger}\n" \
+	"---\n"
+
+START_TEST(test_slogger_defaults)
+{
+	struct conf *c = load_str(EP_LOGGER "apiVersion: core/v1\n"
+	                                    "kind: SLogger\n"
+	                                    "---\n"
+	                                    "apiVersion: core/v1\n"
+	                                    "kind: HTTPLogger\n");
+	const struct log_logger *lg;
+	const struct conf_httplogger *hl;
+
+	ck_assert_ptr_nonnull(c);
+	lg = c->default_logger;
+	ck_assert_ptr_nonnull(lg);
+	ck_assert_str_eq(lg->id, "core/v1/SLogger/default/default");
+	ck_assert_int_eq(lg->level, LOG_L_INFO);
+	ck_assert_int_eq(lg->target, LOG_T_STDOUT);
+	ck_assert_int_eq(lg->fd, 1);
+	ck_assert_str_eq(lg->output_time_format, "2006-01-02 15:04:05");
+	ck_assert_str_eq(lg->date_format, "2006-01-02");
+	ck_assert_str_eq(lg->time_format, "15:04:05.000");
+	ck_assert_uint_eq(c->servers[0]->naccess_loggers, 1);
+	hl = c->servers[0]->access_loggers[0];
+	ck_assert_ptr_null(hl->logger);
+	ck_assert_str_eq(hl->time_format, "2006-01-02 15:04:05.000");
+	ck_assert_int_eq(hl->format, ACCESS_JSON);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_slogger_file)
+{
+	char dir[] = "/tmp/aileron-log-XXXXXX", text[2048], path[600];
+	struct conf *c;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(text, sizeof(text),
+	    EP_LOGGER "apiVersion: core/v1\n"
+	              "kind: SLogger\n"
+	              "spec:\n"
+	              "  level: Debug\n"
+	              "  unstructured: true\n"
+	              "  noLocation: true\n"
+	              "  logOutput: {outputTarget: File, logDir: %s}\n"
+	              "---\n"
+	              "apiVersion: core/v1\n"
+	              "kind: HTTPLogger\n"
+	              "spec:\n"
+	              "  logger: {apiVersion: core/v1, kind: SLogger}\n"
+	              "  timezone: UTC\n"
+	              "  accessLogFormat: Combined\n",
+	    dir);
+	c = load_str(text);
+	ck_assert_ptr_nonnull(c);
+	snprintf(path, sizeof(path), "%s/application.log", dir);
+	ck_assert_str_eq(c->default_logger->path, path);
+	ck_assert_int_ge(c->default_logger->fd, 3);
+	ck_assert_int_eq(c->default_logger->level, LOG_L_DEBUG);
+	ck_assert_int_eq(c->default_logger->unstructured, 1);
+	ck_assert_int_eq(c->default_logger->no_location, 1);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	ck_assert_ptr_eq(
+	    c->servers[0]->access_loggers[0]->logger, c->default_logger);
+	ck_assert_int_eq(c->servers[0]->access_loggers[0]->utc, 1);
+	ck_assert_int_eq(
+	    c->servers[0]->access_loggers[0]->format, ACCESS_COMBINED);
+	conf_free(c);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* Each bad document and the first error it gives. */
+static const struct {
+	const char *doc;
+	const char *err;
+} bad_cases[] = {
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {cron: \"* * * * *\"}\n",
+	    "t.yaml:20:15: field \"cron\": not supported yet (aileron does "
+	    "not rotate its logs: use logrotate(8), which sends SIGUSR1 to "
+	    "re-open them)" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n  level: Loud\n",
+	    "t.yaml:20:10: field \"level\": invalid value \"Loud\" (expected "
+	    "one of Trace, Debug, Info, Warn, Error, Fatal)" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {outputTarget: File, logDir: /nonexistent/dir}\n",
+	    "t.yaml:20:43: log file /nonexistent/dir/application.log: No such "
+	    "file or directory" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  fieldReplacers: [{field: msg}]\n",
+	    "t.yaml:20:3: field \"fieldReplacers\" is not supported yet" },
+	{ "apiVersion: core/v1\nkind: HTTPLogger\nspec:\n"
+	  "  request: {headers: [{name: A, replacers: [{encode: {}}]}]}\n",
+	    NULL },
+	{ "apiVersion: core/v1\nkind: HTTPLogger\nspec:\n"
+	  "  request: {headers: [{name: A, replacers: [{hash: {alg: "
+	  "MD5}}]}]}\n",
+	    "t.yaml:20:46: field \"hash\" is not supported yet" },
+	{ "apiVersion: core/v1\nkind: HTTPLogger\nspec:\n"
+	  "  request: {headers: [{name: A, replacers: "
+	  "[{regexp: {pattern: \"(\"}}]}]}\n",
+	    "t.yaml:20:64: field \"pattern\": invalid regular expression "
+	    "\"(\": missing closing parenthesis (at offset 1)" },
+	{ "apiVersion: core/v1\nkind: HTTPLogger\nspec:\n"
+	  "  request: {headers: [{name: A, replacers: "
+	  "[{fixed: {value: x}, value: {fromTo: {a: b}}}]}]}\n",
+	    "t.yaml:20:45: a replacer has exactly one of fixed, value, "
+	    "regexp, ..." },
+	{ "apiVersion: core/v1\nkind: HTTPLogger\nspec:\n  journal: true\n",
+	    "t.yaml:20:3: field \"journal\" is not supported yet" },
+	{ "apiVersion: core/v1\nkind: HTTPLogger\nspec:\n"
+	  "  timezone: Asia/Tokyo\n",
+	    "t.yaml:20:13: field \"timezone\": \"Asia/Tokyo\" is not "
+	    "supported yet (Local or UTC)" },
+	{ "apiVersion: core/v1\nkind: HTTPLogger\nspec:\n"
+	  "  logger: {apiVersion: core/v1, kind: HTTPLogger}\n",
+	    "t.yaml:20:11: core/v1/HTTPLogger/default/default cannot be "
+	    "used as a logger" },
+};
+
+START_TEST(test_bad)
+{
+	char text[4096];
+	struct conf *c;
+
+	snprintf(text, sizeof(text), "%s%s", EP_LOGGER, bad_cases[_i].doc);
+	c = load_str(text);
+	ck_assert_ptr_null(c);
+	ck_assert_int_ge(errs.n, 1);
+	if (bad_cases[_i].err != NULL)
+		ck_assert_str_eq(errs.msg[0], bad_cases[_i].err);
+	else
+		ck_assert_ptr_nonnull(strstr(errs.msg[0], "\"encode\""));
+}
+END_TEST
+
+/* Go layouts against a fixed UTC time: 2024-03-05 07:08:09.012345678. */
+static const struct {
+	const char *layout;
+	const char *want;
+} time_cases[] = {
+	{ "2006-01-02 15:04:05", "2024-03-05 07:08:09" },
+	{ "2006-01-02 15:04:05.000", "2024-03-05 07:08:09.012" },
+	{ "15:04:05.000000", "07:08:09.012345" },
+	{ "15:04:05.999", "07:08:09.012" },
+	{ "Jan _2 3:4:5 PM", "Mar  5 7:8:9 AM" },
+	{ "Monday, 02-January-06 MST", "Tuesday, 05-March-24 UTC" },
+	{ "2006-01-02T15:04:05Z07:00", "2024-03-05T07:08:09Z" },
+	{ "2006-01-02T15:04:05-0700", "2024-03-05T07:08:09+0000" },
+	{ "day 002 of 2006", "day 065 of 2024" },
+	{ "literal text", "literal text" },
+	{ "", "" },
+};
+
+START_TEST(test_time_layouts)
+{
+	struct timespec ts = { 1709622489, 12345678 };
+	char out[128];
+
+	log_format_time(time_cases[_i].layout, &ts, 1, out, sizeof(out));
+	ck_assert_str_eq(out, time_cases[_i].want);
+}
+END_TEST
+
+START_TEST(test_time_truncates)
+{
+	struct timespec ts = { 1709622489, 0 };
+	char out[8];
+
+	log_format_time("2006-01-02 15:04:05", &ts, 1, out, sizeof(out));
+	ck_assert_uint_lt(strlen(out), sizeof(out));
+}
+END_TEST
+
+START_TEST(test_replacers)
+{
+	struct conf *c = load_str(EP_LOGGER
+	    "apiVersion: core/v1\n"
+	    "kind: SLogger\n"
+	    "---\n"
+	    "apiVersion: core/v1\n"
+	    "kind: HTTPLogger\n"
+	    "spec:\n"
+	    "  request:\n"
+	    "    headers:\n"
+	    "      - name: A\n"
+	    "        replacers: [{fixed: {value: \"#MASKED#\"}}]\n"
+	    "      - name: B\n"
+	    "        replacers: [{value: {fromTo: {secret: \"***\"}}}]\n"
+	    "      - name: C\n"
+	    "        replacers:\n"
+	    "          - regexp: {pattern: \"([a-z]+)=([0-9]+)\", "
+	    "replace: \"$1=###\"}\n"
+	    "          - regexp: {pattern: \"###\", replace: \"$$x\", "
+	    "literal: true}\n");
+	const struct conf_log_spec *s;
+	char out[256];
+	size_t n;
+
+	if (c == NULL)
+		fprintf(stderr, "%s\n", errs.msg[0]);
+	ck_assert_ptr_nonnull(c);
+	s = &c->servers[0]->access_loggers[0]->request;
+	ck_assert_uint_eq(s->nheaders, 3);
+	n = accesslog_replace(
+	    s->headers[0].replacers, 1, "Bearer x", 8, out, sizeof(out));
+	ck_assert_str_eq(out, "#MASKED#");
+	ck_assert_uint_eq(n, 8);
+	accesslog_replace(
+	    s->headers[1].replacers, 1, "secret", 6, out, sizeof(out));
+	ck_assert_str_eq(out, "***");
+	accesslog_replace(
+	    s->headers[1].replacers, 1, "secrets", 7, out, sizeof(out));
+	ck_assert_str_eq(out, "secrets");
+	accesslog_replace(
+	    s->headers[2].replacers, 2, "a=1, b=22", 9, out, sizeof(out));
+	ck_assert_str_eq(out, "a=$$x, b=$$x");
+	accesslog_replace(NULL, 0, "plain", 5, out, 3);
+	ck_assert_str_eq(out, "pl");
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_ids)
+{
+	char a[21], b[21];
+
+	accesslog_make_id(a);
+	accesslog_make_id(b);
+	ck_assert_uint_eq(strlen(a), 20);
+	ck_assert_str_ne(a, b);
+	ck_assert_uint_eq(strspn(a,
+	                      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"
+	                      "wxyz0123456789-_"),
+	    20);
+	/* Same host and second: only the counter part differs. */
+	ck_assert_int_eq(memcmp(a, b, 10), 0);
+}
+END_TEST
+
+static Suite *
+log_suite(void)
+{
+	Suite *s = suite_create("log");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_slogger_defaults);
+	tcase_add_test(tc, test_slogger_file);
+	tcase_add_loop_test(
+	    tc, test_bad, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
+	tcase_add_loop_test(tc, test_time_layouts, 0,
+	    sizeof(time_cases) / sizeof(time_cases[0]));
+	tcase_add_test(tc, test_time_truncates);
+	tcase_add_test(tc, test_replacers);
+	tcase_add_test(tc, test_ids);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(log_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
