@@ -16,6 +16,7 @@
 #include "master.h"
 #include "route.h"
 #include "tlsclient.h"
+#include "template.h"
 
 #define MAIN_MAX_PATHS 64
 
@@ -25,6 +26,8 @@ main_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: aileron [-cDhivX] [-e file] [-l file] [-p file] "
 	    "[-s signal] -f file|dir ...\n"
+	    "       aileron [-e file] [-f file|dir] -t template [-o "
+	    "yaml|json]\n"
 	    "\n"
 	    "  -f, --file PATH      config file or directory (repeatable)\n"
 	    "  -e, --env PATH       env file of KEY=VALUE lines (repeatable)\n"
@@ -36,6 +39,10 @@ main_usage(FILE *fp)
 	    "  -l, --log-file FILE  append the log to FILE (reopened on "
 	    "SIGUSR1)\n"
 	    "  -X, --single-process serve in one process (for debuggers)\n"
+	    "  -t, --template KIND  show the template of Group/Version/Kind\n"
+	    "                       or Group/Version/Kind/Namespace/Name\n"
+	    "  -o, --out FORMAT     template output format yaml|json "
+	    "(default yaml)\n"
 	    "  -h, --help           show this help\n"
 	    "  -v, --version        print the version\n"
 	    "  -i, --info           show build information\n");
@@ -89,6 +96,35 @@ main_info(void)
 	printf("built: %s %s\n", __DATE__, __TIME__);
 }
 
+/* -t: load the configs (if any), then print the template; exit status. */
+static int
+main_template(const char *what, const char *out, char **paths, size_t npaths)
+{
+	struct conf *c;
+	int rc;
+
+	if (npaths > 0) {
+		if ((c = conf_load(paths, npaths, master_conf_error, NULL)) ==
+		    NULL) {
+			printf("aileron: failed to load configs\n");
+			return 1;
+		}
+		conf_free(c);
+	}
+	rc = template_print(
+	    stdout, what, strcmp(out, "json") == 0, paths, npaths);
+	if (rc == -1)
+		fprintf(stderr,
+		    "aileron: -t: unknown template \"%s\" (Group/Version/Kind "
+		    "or Group/Version/Kind/Namespace/Name of a supported "
+		    "kind)\n",
+		    what);
+	else if (rc == -2)
+		fprintf(stderr, "aileron: -t: no manifest %s in the configs\n",
+		    what);
+	return rc == 0 ? 0 : 2;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -96,6 +132,8 @@ main(int argc, char *argv[])
 		{ "file", required_argument, NULL, 'f' },
 		{ "env", required_argument, NULL, 'e' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "template", required_argument, NULL, 't' },
+		{ "out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "info", no_argument, NULL, 'i' },
@@ -112,6 +150,7 @@ main(int argc, char *argv[])
 	size_t npaths = 0, nenvs = 0, i;
 	struct master_opts mo;
 	struct conf *c;
+	const char *tmpl = NULL, *out = "yaml";
 	int ch, check = 0, errors = 0, daemon = 0, single = 0, sig = 0, rc;
 
 	setproctitle_init(argc, argv);
@@ -120,8 +159,8 @@ main(int argc, char *argv[])
 		main_usage(stdout);
 		return 0;
 	}
-	while ((ch = getopt_long(
-	            argc, argv, "f:e:chviDp:s:l:X", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:e:chviDp:s:l:Xt:o:", longopts,
+	            NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 		case 'e':
@@ -158,6 +197,12 @@ main(int argc, char *argv[])
 				return 2;
 			}
 			break;
+		case 't':
+			tmpl = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
 		case 'h':
 			main_usage(stdout);
 			return 0;
@@ -189,6 +234,15 @@ main(int argc, char *argv[])
 	}
 	if (sig != 0 && pid_file != NULL)
 		return daemon_pidfile_signal(pid_file, sig);
+	if (strcmp(out, "yaml") != 0 && strcmp(out, "json") != 0) {
+		fprintf(stderr,
+		    "aileron: -o: unknown format \"%s\" (yaml or "
+		    "json)\n",
+		    out);
+		return 2;
+	}
+	if (tmpl != NULL)
+		return main_template(tmpl, out, paths, npaths);
 	if (npaths == 0) {
 		printf("aileron: no config given (-f)\n");
 		return 1;
