@@ -31,6 +31,7 @@ static const struct tmpl_kind {
 	    "  httpConfig:\n"
 	    "    listenConfig:\n"
 	    "      addr: \"\"\n"
+	    "      tlsConfig: null\n"
 	    "    readTimeout: 30\n"
 	    "    readHeaderTimeout: 30\n"
 	    "    writeTimeout: 30\n"

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 import unittest
 
-from harness import free_port, proxy_config, run_aileron, simple_lb
+from harness import TOP_SRCDIR, free_port, proxy_config, run_aileron, simple_lb
 
 KINDS = ["core/v1/Entrypoint", "core/v1/HTTPServer", "core/v1/ReverseProxyHandler",
          "core/v1/HTTPLogger", "core/v1/SLogger"]
@@ -106,6 +106,18 @@ class CheckTest(unittest.TestCase):
         rc, out = run_aileron(["--check", "-f", path])
         self.assertEqual(rc, 0)
         self.assertIn("configuration is valid", out)
+
+    def test_packaged_config_is_valid(self):
+        d = tempfile.mkdtemp(prefix="aileron-cli-")
+        self.addCleanup(shutil.rmtree, d, True)
+        with open(os.path.join(TOP_SRCDIR, "etc", "aileron.yaml")) as f:
+            text = f.read().replace("/var/log/aileron", d)
+        path = os.path.join(d, "config.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        rc, out = run_aileron(["-c", "-f", path])
+        self.assertEqual(rc, 0, out)
+        self.assertTrue(os.path.exists(os.path.join(d, "access.log")))
 
     def test_info(self):
         rc, out = run_aileron(["-i"])

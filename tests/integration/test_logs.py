@@ -117,6 +117,8 @@ spec:
         a.signal(signal.SIGTERM)
         a.proc.wait(timeout=15)
         self.assertIn("shutting down", open(path).read())
+        # The last line, after the config that opened the file is freed.
+        self.assertIn('msg=stopped', open(path).read())
         self.assertNotIn("shutting down", open(path + ".1").read())
 
     def tmpdir(self):
