@@ -296,6 +296,49 @@ START_TEST(test_ids)
 }
 END_TEST
 
+/* Read a whole small file into buf. */
+static const char *
+slurp(const char *path, char *buf, size_t size)
+{
+	FILE *fp = fopen(path, "r");
+	size_t n = 0;
+
+	if (fp != NULL) {
+		n = fread(buf, 1, size - 1, fp);
+		fclose(fp);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+START_TEST(test_log_file_reopen)
+{
+	char dir[] = "/tmp/aileron-log-XXXXXX", path[600], moved[600];
+	char buf[8192];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a.log", dir);
+	snprintf(moved, sizeof(moved), "%s/a.log.1", dir);
+	ck_assert_int_eq(log_set_file(path), 0);
+	log_use(NULL);
+	log_info("first %s", "line\x01\"");
+	ck_assert_int_eq(rename(path, moved), 0);
+	ck_assert_int_eq(log_reopen(), 0);
+	log_warnx("second");
+	slurp(moved, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "\"msg\":\"first line\\u0001\\\"\""));
+	ck_assert_ptr_nonnull(strstr(buf, "\"location\":{\"file\":"));
+	ck_assert_ptr_null(strstr(buf, "second"));
+	slurp(path, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(
+	    strstr(buf, "\"level\":\"WARN\",\"msg\":\"second\""));
+	ck_assert_ptr_nonnull(strstr(buf, "\"func\":\"test_log_file_reopen"));
+	unlink(path);
+	unlink(moved);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -311,6 +354,7 @@ log_suite(void)
 	tcase_add_test(tc, test_time_truncates);
 	tcase_add_test(tc, test_replacers);
 	tcase_add_test(tc, test_ids);
+	tcase_add_test(tc, test_log_file_reopen);
 	suite_add_tcase(s, tc);
 	return s;
 }
