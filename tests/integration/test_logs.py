@@ -4,6 +4,7 @@ import json
 import os
 import re
 import signal
+import threading
 import time
 
 from harness import (AileronTestCase, free_port, proxy_config, request,
@@ -239,6 +240,39 @@ spec:
             text,
             r'^127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\] '
             r'"GET /c\?d=1 HTTP/1\.1" 200 2 "http://r/" "ua \\x22x\\x22"\n$')
+
+    def test_workers_never_interleave_lines(self):
+        big = "x" * 6000  # lines far above PIPE_BUF
+        port, path = self.start_logged("""  request:
+    headers: [{name: "*"}]
+""", handler=lambda req, conn: response(200, b"ok"))
+        errors = []
+
+        def client(n):
+            for i in range(25):
+                try:
+                    request(port, path="/t%d/%d" % (n, i), headers=[("X-Big", big)])
+                except Exception as e:  # noqa: BLE001 - reported below
+                    errors.append(e)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [])
+        self.assertTrue(wait_for(lambda: len(open(path).read().splitlines()) >= 400))
+        lines = open(path).read().splitlines()
+        self.assertEqual(len(lines), 400)
+        ids = {}
+        for line in lines:
+            doc = json.loads(line)  # a torn or mixed line does not parse
+            kind = "request" if "request" in doc else "response"
+            ids.setdefault(doc[kind]["id"], []).append(kind)
+            if kind == "request":
+                self.assertEqual(doc["request"]["header"]["X-Big"], big)
+        self.assertEqual(len(ids), 200)
+        self.assertTrue(all(sorted(v) == ["request", "response"] for v in ids.values()))
 
     def test_level_above_info_logs_nothing(self):
         port, path = self.start_logged("", slogger_extra="  level: Warn\n")
