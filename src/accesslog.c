@@ -456,6 +456,9 @@ al_keep(char *dst, size_t size, const char *s, size_t n)
 
 /* Everything a request line (JSON or logFormat) shows. */
 struct al_reqview {
+	const char *id;
+	const char *remote;
+	const char *type; /* "server" or "client" */
 	const struct http_msg *m;
 	const char *buf;
 	const char *path;
@@ -470,6 +473,8 @@ struct al_reqview {
 
 /* The response as the response line shows it. */
 struct al_respview {
+	const char *id;
+	const char *type;
 	const struct http_msg *r; /* NULL when no response was sent */
 	const char *buf;
 	int status;
@@ -497,11 +502,11 @@ al_template(struct al_buf *b, const struct conf_log_spec *spec,
 		tl = (size_t)(end - p - 1);
 #define TAG(s) (tl == sizeof(s) - 1 && memcmp(p + 1, s, tl) == 0)
 		if (TAG("id"))
-			al_puts(b, al_req.id);
+			al_puts(b, rq != NULL ? rq->id : rs->id);
 		else if (TAG("time"))
 			al_puts(b, rq != NULL ? rq->time : rs->time);
 		else if (TAG("type"))
-			al_puts(b, "server");
+			al_puts(b, rq != NULL ? rq->type : rs->type);
 		else if (TAG("body"))
 			;
 		else if (TAG("header"))
@@ -525,7 +530,7 @@ al_template(struct al_buf *b, const struct conf_log_spec *spec,
 		else if (rq != NULL && TAG("host"))
 			al_put_esc(b, rq->host, rq->hlen);
 		else if (rq != NULL && TAG("remote"))
-			al_puts(b, al_req.remote);
+			al_puts(b, rq->remote);
 		else if (rq != NULL && TAG("proto"))
 			al_printf(b, "HTTP/1.%d", rq->m->version_minor);
 		else if (rs != NULL && TAG("status"))
@@ -556,12 +561,12 @@ al_logger(const struct conf_httplogger *hl)
 	return lg;
 }
 
-/* Start a structured line of lg with msg "server". */
+/* Start a structured line of lg with msg "server" or "client". */
 static void
-al_start(struct al_buf *b, const struct log_logger *lg)
+al_start(struct al_buf *b, const struct log_logger *lg, const char *msg)
 {
 	char head[1024];
-	size_t n = log_line_start(lg, LOG_L_INFO, "server", head, sizeof(head));
+	size_t n = log_line_start(lg, LOG_L_INFO, msg, head, sizeof(head));
 
 	b->len = 0;
 	al_put(b, head, n);
@@ -584,14 +589,87 @@ al_time(const struct conf_httplogger *hl, const struct timespec *ts, char *out,
 	log_format_time(hl->time_format, ts, hl->utc, out, size);
 }
 
+/* Write the request line of HTTPLogger hl ("server" or "client" type). */
+static void
+al_emit_request(const struct conf_httplogger *hl, const struct al_reqview *rq,
+    const char *type, const struct timespec *ts)
+{
+	const struct conf_log_spec *spec = &hl->request;
+	const struct log_logger *lg;
+	struct al_buf *b = &al_line;
+	struct al_reqview v = *rq;
+	char qbuf[AL_VALUE_MAX];
+
+	if (hl->format == ACCESS_COMBINED || (lg = al_logger(hl)) == NULL)
+		return;
+	v.type = type;
+	if (v.query != NULL && spec->nqueries > 0) {
+		v.qlen = accesslog_replace(spec->queries, spec->nqueries,
+		    v.query, v.qlen, qbuf, sizeof(qbuf));
+		v.query = qbuf;
+	}
+	al_time(hl, ts, v.time, sizeof(v.time));
+	if (spec->log_format != NULL && *spec->log_format != '\0') {
+		b->len = 0;
+		al_template(b, spec, spec->log_format, &v, NULL);
+		log_write_line(lg->fd, b->p, b->len);
+		return;
+	}
+	al_start(b, lg, type);
+	al_puts(b, lg->unstructured ? " request=" : ",\"request\":");
+	al_printf(b, "{\"id\":\"%s\",\"time\":", v.id);
+	al_put_json(b, v.time, strlen(v.time));
+	al_puts(b, ",\"host\":");
+	al_put_json(b, v.host, v.hlen);
+	al_puts(b, ",\"method\":");
+	al_put_json(b, v.buf + v.m->method.off, v.m->method.len);
+	al_puts(b, ",\"path\":");
+	al_put_json(b, v.path, v.plen);
+	al_puts(b, ",\"query\":");
+	al_put_json(b, v.query, v.qlen);
+	al_puts(b, ",\"remote\":");
+	al_put_json(b, v.remote, strlen(v.remote));
+	al_printf(b, ",\"proto\":\"HTTP/1.%d\",\"size\":%lld,\"header\":",
+	    v.m->version_minor, (long long)v.size);
+	al_put_headers(b, spec, v.m, v.buf);
+	al_puts(b, "}");
+	al_finish(b, lg, !lg->unstructured);
+}
+
+/* Fill a request view of m (bytes in buf) with the target split. */
+static void
+al_reqview_init(struct al_reqview *rq, const struct http_msg *m,
+    const char *buf, const char *id, const char *remote)
+{
+	const char *t = buf + m->target.off, *q;
+
+	memset(rq, 0, sizeof(*rq));
+	rq->m = m;
+	rq->buf = buf;
+	rq->id = id;
+	rq->remote = remote;
+	rq->path = t;
+	q = memchr(t, '?', m->target.len);
+	rq->plen = q != NULL ? (size_t)(q - t) : m->target.len;
+	if (q != NULL) {
+		rq->query = t + rq->plen + 1;
+		rq->qlen = m->target.len - rq->plen - 1;
+	}
+	if (m->host_index >= 0) {
+		rq->host = buf + m->fields[m->host_index].value.off;
+		rq->hlen = m->fields[m->host_index].value.len;
+	}
+	rq->size = m->body == HTTP_BODY_LENGTH ? (int64_t)m->content_length
+	    : m->body == HTTP_BODY_NONE        ? 0
+	                                       : -1;
+}
+
 void
 accesslog_begin(const struct conf_server *srv, const struct http_msg *m,
     const char *buf, const char *ip, const char *port)
 {
-	const struct log_logger *lg;
 	struct al_reqview rq;
-	const char *t = buf + m->target.off, *q;
-	char qbuf[AL_VALUE_MAX];
+	const char *q;
 	size_t i, n;
 
 	al_req.active = 0;
@@ -607,72 +685,16 @@ accesslog_begin(const struct conf_server *srv, const struct http_msg *m,
 	    (int)m->method.len, buf + m->method.off);
 	if (n < sizeof(al_req.line))
 		snprintf(al_req.line + n, sizeof(al_req.line) - n,
-		    "%.*s HTTP/1.%d", (int)m->target.len, t, m->version_minor);
+		    "%.*s HTTP/1.%d", (int)m->target.len, buf + m->target.off,
+		    m->version_minor);
 	q = al_raw_header(m, buf, "Referer", &n);
 	al_keep(al_req.referer, sizeof(al_req.referer), q, n);
 	q = al_raw_header(m, buf, "User-Agent", &n);
 	al_keep(al_req.agent, sizeof(al_req.agent), q, n);
-
-	memset(&rq, 0, sizeof(rq));
-	rq.m = m;
-	rq.buf = buf;
-	rq.path = t;
-	q = memchr(t, '?', m->target.len);
-	rq.plen = q != NULL ? (size_t)(q - t) : m->target.len;
-	if (q != NULL) {
-		rq.query = t + rq.plen + 1;
-		rq.qlen = m->target.len - rq.plen - 1;
-	}
-	if (m->host_index >= 0) {
-		rq.host = buf + m->fields[m->host_index].value.off;
-		rq.hlen = m->fields[m->host_index].value.len;
-	}
-	rq.size = m->body == HTTP_BODY_LENGTH ? (int64_t)m->content_length
-	    : m->body == HTTP_BODY_NONE       ? 0
-	                                      : -1;
-	for (i = 0; i < srv->naccess_loggers; i++) {
-		const struct conf_httplogger *hl = srv->access_loggers[i];
-		const struct conf_log_spec *spec = &hl->request;
-		struct al_buf *b = &al_line;
-		struct al_reqview v = rq;
-
-		if (hl->format == ACCESS_COMBINED ||
-		    (lg = al_logger(hl)) == NULL)
-			continue;
-		if (v.query != NULL && spec->nqueries > 0) {
-			v.qlen =
-			    accesslog_replace(spec->queries, spec->nqueries,
-			        v.query, v.qlen, qbuf, sizeof(qbuf));
-			v.query = qbuf;
-		}
-		al_time(hl, &al_req.start, v.time, sizeof(v.time));
-		if (spec->log_format != NULL && *spec->log_format != '\0') {
-			b->len = 0;
-			al_template(b, spec, spec->log_format, &v, NULL);
-			log_write_line(lg->fd, b->p, b->len);
-			continue;
-		}
-		al_start(b, lg);
-		al_puts(b, lg->unstructured ? " request=" : ",\"request\":");
-		al_printf(b, "{\"id\":\"%s\",\"time\":", al_req.id);
-		al_put_json(b, v.time, strlen(v.time));
-		al_puts(b, ",\"host\":");
-		al_put_json(b, v.host, v.hlen);
-		al_puts(b, ",\"method\":");
-		al_put_json(b, buf + m->method.off, m->method.len);
-		al_puts(b, ",\"path\":");
-		al_put_json(b, v.path, v.plen);
-		al_puts(b, ",\"query\":");
-		al_put_json(b, v.query, v.qlen);
-		al_puts(b, ",\"remote\":");
-		al_put_json(b, al_req.remote, strlen(al_req.remote));
-		al_printf(b,
-		    ",\"proto\":\"HTTP/1.%d\",\"size\":%lld,\"header\":",
-		    m->version_minor, (long long)v.size);
-		al_put_headers(b, spec, m, buf);
-		al_puts(b, "}");
-		al_finish(b, lg, !lg->unstructured);
-	}
+	al_reqview_init(&rq, m, buf, al_req.id, al_req.remote);
+	for (i = 0; i < srv->naccess_loggers; i++)
+		al_emit_request(
+		    srv->access_loggers[i], &rq, "server", &al_req.start);
 }
 
 /* The combined (Apache/nginx) line of the request that just ended. */
@@ -709,11 +731,68 @@ al_combined(struct al_buf *b, const struct conf_httplogger *hl,
 	al_puts(b, "\"\n");
 }
 
+/* Write the response line of HTTPLogger hl. */
+static void
+al_emit_response(const struct conf_httplogger *hl, const struct al_respview *rs,
+    const char *type, const struct timespec *ts)
+{
+	const struct conf_log_spec *spec = &hl->response;
+	const struct log_logger *lg;
+	struct al_buf *b = &al_line;
+	struct al_respview v = *rs;
+
+	if ((lg = al_logger(hl)) == NULL)
+		return;
+	if (hl->format == ACCESS_COMBINED) {
+		if (strcmp(type, "server") == 0) {
+			al_combined(b, hl, rs);
+			log_write_line(lg->fd, b->p, b->len);
+		}
+		return;
+	}
+	v.type = type;
+	al_time(hl, ts, v.time, sizeof(v.time));
+	if (spec->log_format != NULL && *spec->log_format != '\0') {
+		b->len = 0;
+		al_template(b, spec, spec->log_format, NULL, &v);
+		log_write_line(lg->fd, b->p, b->len);
+		return;
+	}
+	al_start(b, lg, type);
+	al_puts(b, lg->unstructured ? " response=" : ",\"response\":");
+	al_printf(b, "{\"id\":\"%s\",\"time\":", v.id);
+	al_put_json(b, v.time, strlen(v.time));
+	al_printf(b,
+	    ",\"duration\":%lld,\"status\":%d,\"size\":%lld,\"header\":",
+	    (long long)v.duration, v.status, (long long)v.size);
+	al_put_headers(b, spec, v.r, v.buf);
+	al_puts(b, "}");
+	al_finish(b, lg, !lg->unstructured);
+}
+
+/* Microseconds from a to b. */
+static int64_t
+al_usec(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(b->tv_sec - a->tv_sec) * 1000000 +
+	    (b->tv_nsec - a->tv_nsec) / 1000;
+}
+
+/* Fill the size of a response view from r's framing. */
+static void
+al_respview_size(struct al_respview *rs, const struct http_msg *r)
+{
+	rs->size = -1;
+	if (r->body == HTTP_BODY_LENGTH)
+		rs->size = (int64_t)r->content_length;
+	else if (r->body == HTTP_BODY_NONE)
+		rs->size = 0;
+}
+
 void
 accesslog_end(const struct conf_server *srv, const char *resp, size_t resp_size)
 {
 	static struct http_msg r;
-	const struct log_logger *lg;
 	struct http_limits lim;
 	struct al_respview rs;
 	struct timespec now;
@@ -724,11 +803,11 @@ accesslog_end(const struct conf_server *srv, const char *resp, size_t resp_size)
 	al_req.active = 0;
 	clock_gettime(CLOCK_REALTIME, &now);
 	memset(&rs, 0, sizeof(rs));
+	rs.id = al_req.id;
 	rs.status = 499; /* nothing was sent: the client went away */
 	rs.size = -1;
 	rs.buf = resp;
-	rs.duration = (int64_t)(now.tv_sec - al_req.start.tv_sec) * 1000000 +
-	    (now.tv_nsec - al_req.start.tv_nsec) / 1000;
+	rs.duration = al_usec(&al_req.start, &now);
 	memset(&lim, 0, sizeof(lim));
 	lim.max_head = (uint32_t)resp_size;
 	lim.max_line = (uint32_t)resp_size;
@@ -737,40 +816,67 @@ accesslog_end(const struct conf_server *srv, const char *resp, size_t resp_size)
 	    http_parse_response(&r, resp, resp_size) == HTTP_PARSE_DONE) {
 		rs.r = &r;
 		rs.status = r.status;
-		if (r.body == HTTP_BODY_LENGTH)
-			rs.size = (int64_t)r.content_length;
-		else if (r.body == HTTP_BODY_NONE)
-			rs.size = 0;
+		al_respview_size(&rs, &r);
 	}
-	for (i = 0; i < srv->naccess_loggers; i++) {
-		const struct conf_httplogger *hl = srv->access_loggers[i];
-		const struct conf_log_spec *spec = &hl->response;
-		struct al_buf *b = &al_line;
+	for (i = 0; i < srv->naccess_loggers; i++)
+		al_emit_response(srv->access_loggers[i], &rs, "server", &now);
+}
 
-		if ((lg = al_logger(hl)) == NULL)
-			continue;
-		if (hl->format == ACCESS_COMBINED) {
-			al_combined(b, hl, &rs);
-			log_write_line(lg->fd, b->p, b->len);
-			continue;
-		}
-		al_time(hl, &now, rs.time, sizeof(rs.time));
-		if (spec->log_format != NULL && *spec->log_format != '\0') {
-			b->len = 0;
-			al_template(b, spec, spec->log_format, NULL, &rs);
-			log_write_line(lg->fd, b->p, b->len);
-			continue;
-		}
-		al_start(b, lg);
-		al_puts(b, lg->unstructured ? " response=" : ",\"response\":");
-		al_printf(b, "{\"id\":\"%s\",\"time\":", al_req.id);
-		al_put_json(b, rs.time, strlen(rs.time));
-		al_printf(b,
-		    ",\"duration\":%lld,\"status\":%d,\"size\":%lld,"
-		    "\"header\":",
-		    (long long)rs.duration, rs.status, (long long)rs.size);
-		al_put_headers(b, spec, rs.r, resp);
-		al_puts(b, "}");
-		al_finish(b, lg, !lg->unstructured);
-	}
+/* The client side (tripperware) of the request being forwarded. */
+static struct {
+	char id[21];
+	struct timespec start;
+} al_client;
+
+void
+accesslog_client_request(
+    const struct conf_upstream *up, const char *head, size_t len)
+{
+	static struct http_msg m;
+	struct http_limits lim;
+	struct al_reqview rq;
+	size_t i;
+
+	if (up->nclient_loggers == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &al_client.start);
+	/* One id for the server and client lines of a request. */
+	if (al_req.active)
+		memcpy(al_client.id, al_req.id, sizeof(al_client.id));
+	else
+		accesslog_make_id(al_client.id);
+	memset(&lim, 0, sizeof(lim));
+	lim.max_head = (uint32_t)len;
+	lim.max_line = (uint32_t)len;
+	http_request_init(&m, &lim);
+	if (http_parse_request(&m, head, len) != HTTP_PARSE_DONE)
+		return; /* we built it: cannot happen */
+	al_reqview_init(&rq, &m, head, al_client.id, "");
+	rq.host = up->authority;
+	rq.hlen = strlen(up->authority);
+	for (i = 0; i < up->nclient_loggers; i++)
+		al_emit_request(
+		    up->client_loggers[i], &rq, "client", &al_client.start);
+}
+
+void
+accesslog_client_response(
+    const struct conf_upstream *up, const struct http_msg *r, const char *buf)
+{
+	struct al_respview rs;
+	struct timespec now;
+	size_t i;
+
+	if (up->nclient_loggers == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	memset(&rs, 0, sizeof(rs));
+	rs.id = al_client.id;
+	rs.r = r;
+	rs.buf = buf;
+	rs.status = r->status;
+	rs.duration = al_usec(&al_client.start, &now);
+	al_respview_size(&rs, r);
+	for (i = 0; i < up->nclient_loggers; i++)
+		al_emit_response(up->client_loggers[i], &rs, "client", &now);
 }

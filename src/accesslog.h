@@ -24,6 +24,16 @@ void accesslog_begin(const struct conf_server *srv, const struct http_msg *m,
 void accesslog_end(
     const struct conf_server *srv, const char *resp, size_t resp_size);
 
+/*
+ * Tripperware (client side) lines of upstream up's HTTPLoggers: the
+ * request head sent upstream (head[0..len)) and the response head r
+ * received (bytes in buf).  Nothing happens without such loggers.
+ */
+void accesslog_client_request(
+    const struct conf_upstream *up, const char *head, size_t len);
+void accesslog_client_response(
+    const struct conf_upstream *up, const struct http_msg *r, const char *buf);
+
 /* Apply replacers to value[0..len) into out (NUL-terminated); its length. */
 size_t accesslog_replace(const struct conf_replacer *r, size_t n,
     const char *value, size_t len, char *out, size_t size);

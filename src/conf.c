@@ -245,10 +245,14 @@ struct conf_pending {
 	struct conf_handler *handler;
 };
 
-/* A middleware reference of a server (or one of its vhosts or handlers). */
+/*
+ * A middleware reference of a server (or one of its vhosts or handlers),
+ * or a tripperware reference of a proxy.
+ */
 struct conf_pending_mw {
 	struct conf_ref *ref;
 	struct srv_spec *srv;
+	struct conf_proxy *proxy;
 };
 
 struct loader {
@@ -293,6 +297,8 @@ static void conf_errorn(struct loader *, yaml_node_t *, const char *, ...)
 static int conf_parse_object(
     struct loader *, yaml_node_t *, const struct conf_table *, void *);
 static int conf_set_middleware(struct loader *, const struct conf_field *,
+    const char *, yaml_node_t *, void *);
+static int conf_set_tripperwares(struct loader *, const struct conf_field *,
     const char *, yaml_node_t *, void *);
 
 /*
@@ -1813,7 +1819,7 @@ static const struct conf_field conf_proxy_fields[] = {
 	FSTRS("patterns", struct proxy_spec, px.patterns, px.npatterns,
 	    CF_UNIQUE),
 	FMETHODS("methods", struct proxy_spec, px.methods),
-	FUNSUP("tripperwares", NULL),
+	FFUNC("tripperwares", conf_set_tripperwares, 0),
 	FFUNC("roundTripper", conf_set_round_tripper, 0),
 	FLIST("loadBalancers", struct proxy_spec, px.lbs, px.nlbs,
 	    struct conf_lb, &conf_lb_table),
@@ -3005,9 +3011,67 @@ conf_set_middleware(struct loader *ld, const struct conf_field *f,
 		}
 		ld->mw[ld->nmw].ref = &refs[i];
 		ld->mw[ld->nmw].srv = ld->cur_srv;
+		ld->mw[ld->nmw].proxy = NULL;
 		ld->nmw++;
 	}
 	return rc;
+}
+
+/*
+ * tripperwares of a ReverseProxyHandler: HTTPLoggers that log what is sent
+ * to and received from its upstreams (resolved later, like middleware).
+ */
+static int
+conf_set_tripperwares(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct conf_ref *refs = NULL;
+	void *list = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	(void)f;
+	rc = conf_get_list(
+	    ld, key, v, &conf_ref_table, sizeof(*refs), &list, &n);
+	refs = list;
+	for (i = 0; i < n; i++) {
+		if (refs[i].id == NULL)
+			continue;
+		if (ld->nmw == ld->capmw) {
+			ld->capmw = ld->capmw != 0 ? ld->capmw * 2 : 8;
+			ld->mw =
+			    conf_realloc(ld->mw, ld->capmw * sizeof(*ld->mw));
+		}
+		ld->mw[ld->nmw].ref = &refs[i];
+		ld->mw[ld->nmw].srv = NULL;
+		ld->mw[ld->nmw].proxy = &((struct proxy_spec *)obj)->px;
+		ld->nmw++;
+	}
+	return rc;
+}
+
+/* Add HTTPLogger hl to the client-side loggers of every upstream of px. */
+static void
+conf_add_client_logger(
+    struct loader *ld, struct conf_proxy *px, struct conf_httplogger *hl)
+{
+	struct conf_upstream *up;
+	size_t l, u, i;
+
+	for (l = 0; l < px->nlbs; l++)
+		for (u = 0; u < px->lbs[l].nupstreams; u++) {
+			up = &px->lbs[l].upstreams[u];
+			for (i = 0; i < up->nclient_loggers; i++)
+				if (up->client_loggers[i] == hl)
+					break;
+			if (i < up->nclient_loggers)
+				continue;
+			up->client_loggers =
+			    arena_realloc(ld->arena, up->client_loggers,
+			        up->nclient_loggers * sizeof(hl),
+			        (up->nclient_loggers + 1) * sizeof(hl));
+			up->client_loggers[up->nclient_loggers++] = hl;
+		}
 }
 
 /*
@@ -3878,10 +3942,16 @@ conf_resolve_loggers(struct loader *ld, struct ep_spec *es)
 	}
 	for (i = 0; i < ld->nmw; i++) {
 		if ((d = conf_resolve_ref(ld, ld->mw[i].ref,
-		         &conf_kind_httplogger, "middleware")) == NULL)
+		         &conf_kind_httplogger,
+		         ld->mw[i].proxy != NULL ? "a tripperware"
+		                                 : "middleware")) == NULL)
 			continue;
-		conf_add_access_logger(
-		    ld, &ld->mw[i].srv->srv, &((struct hlog_spec *)d->obj)->hl);
+		if (ld->mw[i].proxy != NULL)
+			conf_add_client_logger(ld, ld->mw[i].proxy,
+			    &((struct hlog_spec *)d->obj)->hl);
+		else
+			conf_add_access_logger(ld, &ld->mw[i].srv->srv,
+			    &((struct hlog_spec *)d->obj)->hl);
 	}
 	if (es->default_logger != NULL && es->default_logger->id != NULL &&
 	    (d = conf_resolve_ref(ld, es->default_logger, &conf_kind_slogger,

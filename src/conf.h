@@ -17,6 +17,7 @@
 
 struct arena;
 struct health;
+struct conf_httplogger;
 
 /* Method bitmask: bit (1 << enum http_method); 0 means "all methods". */
 typedef uint32_t conf_methods;
@@ -98,6 +99,9 @@ struct conf_upstream {
 	int health_check_interval; /* healthCheckInterval, as written */
 	char *health_check_addr;   /* healthCheckAddr, or NULL */
 	struct conf_upstream_shared *shared; /* health; NULL: always up */
+	/* HTTPLogger tripperwares of its ReverseProxyHandler */
+	struct conf_httplogger **client_loggers;
+	size_t nclient_loggers;
 	struct conf_pos pos;
 };
 

@@ -931,6 +931,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		res = proxy_error(px, cl, m, 500, 1, ERRPAGE_ROUNDTRIP);
 		goto out;
 	}
+	accesslog_client_request(up, px->obuf, hlen);
 	if ((first = proxy_body_start(px, cl, m, &rb)) < 0) {
 		res = proxy_plain_error(px, cl, 400);
 		goto out;
@@ -971,6 +972,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		else
 			got = 0;
 		if (rc == HTTP_PARSE_DONE) {
+			accesslog_client_response(up, r, px->ubuf);
 			health_report(up, 1);
 			if (!replayable || !proxy_retry_status(cc, r->status))
 				break;

@@ -303,3 +303,75 @@ spec:
         self.assertRegex(out, r'c\.yaml:\d+:\d+: field "hash" is not supported yet')
         self.assertRegex(out, r'c\.yaml:\d+:\d+: field "cron": not supported yet')
         self.assertRegex(out, r'c\.yaml:\d+:\d+: log file /nonexistent/x/application\.log: ')
+
+
+class TripperwareTest(AileronTestCase):
+
+    def test_reference_example_four_lines(self):
+        # The reference's access-logging example: middleware + tripperware.
+        up = self.upstream(lambda req, conn: response(200, b"hi", headers=[("X-Up", "1")]))
+        port = free_port()
+        config = """apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners:
+    - apiVersion: core/v1
+      kind: HTTPServer
+---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: "127.0.0.1:%d"
+  virtualHosts:
+    - middleware:
+        - apiVersion: core/v1
+          kind: HTTPLogger
+      handlers:
+        - handler:
+            apiVersion: core/v1
+            kind: ReverseProxyHandler
+---
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  tripperwares:
+    - apiVersion: core/v1
+      kind: HTTPLogger
+  loadBalancers:
+    - pathMatcher:
+        match: "/"
+        matchType: Prefix
+      upstreams:
+        - url: %s
+---
+apiVersion: core/v1
+kind: HTTPLogger
+spec:
+  request:
+    headers:
+      - name: "*"
+  response:
+    headers:
+      - name: "*"
+""" % (port, up.url)
+        a = self.start(config, port)
+        st, _, body = request(port, path="/x?y=1")
+        self.assertEqual((st, body), (200, b"hi"))
+
+        def lines():
+            return [l for l in a.log_lines() if isinstance(l, dict)
+                    and l.get("msg") in ("server", "client")]
+        got = wait_for(lambda: len(lines()) >= 4 and lines())
+        self.assertEqual([(l["msg"], "request" in l) for l in got],
+                         [("server", True), ("client", True), ("client", False),
+                          ("server", False)])
+        self.assertEqual(len({l.get("request", l.get("response"))["id"] for l in got}), 1)
+        creq = got[1]["request"]
+        self.assertEqual(creq["host"], up.url[len("http://"):])
+        self.assertEqual(creq["header"]["Host"], up.url[len("http://"):])
+        self.assertRegex(creq["header"]["X-Forwarded-For"], r"127\.0\.0\.1")
+        self.assertEqual(creq["path"], "/x")
+        self.assertEqual(creq["query"], "y=1")
+        cresp = got[2]["response"]
+        self.assertEqual(cresp["status"], 200)
+        self.assertEqual(cresp["header"]["X-Up"], "1")

@@ -1399,11 +1399,12 @@ static const struct {
 	        "t.yaml:21:18: field \"tlsConfig\": a TLS listener needs "
 	        "certKeyPairs",
 	        "t.yaml:23:7: field \"connectionLimit\" is not supported yet",
-	        "t.yaml:30:3: field \"tripperwares\" is not supported yet",
 	        "t.yaml:31:17: undefined reference to "
 	        "core/v1/HTTPClient/default/default",
 	        "t.yaml:25:20: undefined reference to "
-	        "app/v1/CORSMiddleware/default/default" } },
+	        "app/v1/CORSMiddleware/default/default",
+	        "t.yaml:30:18: undefined reference to "
+	        "core/v1/HTTPLogger/default/default" } },
 	{ "unsupported fields (2)",
 	    EP SERVER
 	    "spec:\n"
@@ -1421,12 +1422,13 @@ static const struct {
 	    { "t.yaml:11:31: field \"connectionLimit\" is not supported yet",
 	        "t.yaml:14:18: missing field \"handler\" in core/v1 HTTPServer "
 	        "spec.virtualHosts[0].handlers[0]",
-	        "t.yaml:19:3: field \"tripperwares\" is not supported yet",
 	        "t.yaml:20:17: undefined reference to "
 	        "core/v1/HTTPClient/default/default",
 	        "t.yaml:13:20: undefined reference to app/v1/X/default/default",
 	        "t.yaml:14:32: undefined reference to "
-	        "app/v1/X/default/default" } },
+	        "app/v1/X/default/default",
+	        "t.yaml:19:18: undefined reference to "
+	        "core/v1/HTTPLogger/default/default" } },
 	{ "listen addresses",
 	    EP SERVER "spec: {addr: \"unix:///tmp/x.sock\"}\n"
 	              "---\n" SERVER "metadata: {name: a}\n"
