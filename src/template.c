@@ -44,6 +44,7 @@ static const struct tmpl_kind {
 	{ "core/v1", "ReverseProxyHandler",
 	    "  patterns: []\n"
 	    "  methods: []\n"
+	    "  tripperwares: []\n"
 	    "  loadBalancers: []\n" },
 	{ "core/v1", "HTTPLogger",
 	    "  logger: null\n"
