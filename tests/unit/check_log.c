@@ -4,6 +4,7 @@
 #endif
 
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,33 @@ START_TEST(test_log_file_reopen)
 }
 END_TEST
 
+/* A relative log file is re-opened where it was, after a chdir("/"). */
+START_TEST(test_log_file_relative)
+{
+	char dir[] = "/tmp/aileron-log-XXXXXX", old[PATH_MAX], path[600];
+	int fd, fd2;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_nonnull(getcwd(old, sizeof(old)));
+	ck_assert_int_eq(chdir(dir), 0);
+	fd = log_file_open("rel.log");
+	ck_assert_int_ge(fd, 0);
+	fd2 = log_file_open("rel.log");
+	ck_assert_int_eq(fd, fd2); /* shared by path */
+	ck_assert_int_eq(chdir("/"), 0);
+	snprintf(path, sizeof(path), "%s/rel.log", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(log_reopen(), 0);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	ck_assert_int_eq(access("/rel.log", F_OK), -1);
+	log_file_close(fd);
+	log_file_close(fd2);
+	ck_assert_int_eq(chdir(old), 0);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -355,6 +383,7 @@ log_suite(void)
 	tcase_add_test(tc, test_replacers);
 	tcase_add_test(tc, test_ids);
 	tcase_add_test(tc, test_log_file_reopen);
+	tcase_add_test(tc, test_log_file_relative);
 	suite_add_tcase(s, tc);
 	return s;
 }
