@@ -22,6 +22,8 @@ static const struct tmpl_kind {
 	{ "core/v1", "Entrypoint",
 	    "  defaultLogger: null\n"
 	    "  loggers: []\n"
+	    "  defaultErrorHandler: null\n"
+	    "  errorHandlers: []\n"
 	    "  runners: []\n"
 	    "  processConfig:\n"
 	    "    workers: 0\n" },
@@ -45,7 +47,36 @@ static const struct tmpl_kind {
 	    "  patterns: []\n"
 	    "  methods: []\n"
 	    "  tripperwares: []\n"
+	    "  roundTripper: null\n"
 	    "  loadBalancers: []\n" },
+	{ "core/v1", "HTTPClient",
+	    "  retryConfig:\n"
+	    "    maxRetry: 0\n"
+	    "    maxContentLength: 0\n"
+	    "    retryStatusCodes: []\n"
+	    "  httpTransportConfig:\n"
+	    "    tlsConfig: null\n"
+	    "    tlsHandshakeTimeout: 0\n"
+	    "    disableKeepAlives: false\n"
+	    "    disableCompression: false\n"
+	    "    maxIdleConns: 0\n"
+	    "    maxIdleConnsPerHost: 0\n"
+	    "    maxConnsPerHost: 0\n"
+	    "    idleConnTimeout: 0\n"
+	    "    responseHeaderTimeout: 0\n"
+	    "    maxResponseHeaderBytes: 65536\n"
+	    "    dialConfig:\n"
+	    "      timeout: 10000\n"
+	    "      tlsConfig: null\n" },
+	{ "core/v1", "ErrorHandler",
+	    "  stackAlways: false\n"
+	    "  errorMessages: []\n" },
+	{ "app/v1", "HealthCheckHandler",
+	    "  errorHandler: null\n"
+	    "  patterns:\n"
+	    "    - /healthz\n"
+	    "  methods: []\n"
+	    "  timeout: 30\n" },
 	{ "core/v1", "HTTPLogger",
 	    "  logger: null\n"
 	    "  timezone: Local\n"

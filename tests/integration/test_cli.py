@@ -9,7 +9,8 @@ import unittest
 from harness import TOP_SRCDIR, free_port, proxy_config, run_aileron, simple_lb
 
 KINDS = ["core/v1/Entrypoint", "core/v1/HTTPServer", "core/v1/ReverseProxyHandler",
-         "core/v1/HTTPLogger", "core/v1/SLogger"]
+         "core/v1/HTTPLogger", "core/v1/SLogger", "core/v1/HTTPClient",
+         "core/v1/ErrorHandler", "app/v1/HealthCheckHandler"]
 
 
 class TemplateTest(unittest.TestCase):
@@ -28,7 +29,7 @@ class TemplateTest(unittest.TestCase):
         for kind in KINDS:
             rc, out = run_aileron(["-t", kind])
             self.assertEqual(rc, 0, out)
-            self.assertTrue(out.startswith("apiVersion: core/v1\nkind: %s\n" % kind.split("/")[2]))
+            self.assertTrue(out.startswith("apiVersion: %s/%s\nkind: %s\n" % tuple(kind.split("/"))))
             rc, out = run_aileron(["-t", kind, "-o", "json"])
             self.assertEqual(rc, 0, out)
             doc = json.loads(out)
