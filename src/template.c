@@ -26,7 +26,16 @@ static const struct tmpl_kind {
 	    "  errorHandlers: []\n"
 	    "  runners: []\n"
 	    "  processConfig:\n"
-	    "    workers: 0\n" },
+	    "    workers: 0\n"
+	    "    startWorkers: 0\n"
+	    "    minSpareWorkers: 0\n"
+	    "    maxSpareWorkers: 0\n"
+	    "    maxWorkers: 0\n"
+	    "    maxRequestsPerWorker: 0\n"
+	    "    user: \"\"\n"
+	    "    group: \"\"\n"
+	    "    allowRootWorkers: false\n"
+	    "    pidFile: \"\"\n" },
 	{ "core/v1", "HTTPServer",
 	    "  addr: \":8080\"\n"
 	    "  shutdownTimeout: 30\n"
