@@ -32,10 +32,10 @@ static const struct tmpl_kind {
 	    "    maxSpareWorkers: 0\n"
 	    "    maxWorkers: 0\n"
 	    "    maxRequestsPerWorker: 0\n"
-	    "    user: \"\"\n"
-	    "    group: \"\"\n"
+	    "    user: null\n"
+	    "    group: null\n"
 	    "    allowRootWorkers: false\n"
-	    "    pidFile: \"\"\n" },
+	    "    pidFile: null\n" },
 	{ "core/v1", "HTTPServer",
 	    "  addr: \":8080\"\n"
 	    "  shutdownTimeout: 30\n"
