@@ -2249,6 +2249,53 @@ static const struct conf_table conf_healthz_table = { conf_healthz_fields,
 	conf_check_healthz };
 
 /*
+ * app/v1 PrometheusMeter (as a handler) and our app/v1 StatusHandler:
+ * the scoreboard as Prometheus text or as a page in the spirit of
+ * Apache's mod_status.  Served like a proxy without load balancers.
+ */
+struct meter_spec {
+	struct conf_proxy px; /* first: vhost handlers point at it */
+};
+
+/* Default the patterns of a meter or status handler to path. */
+static void
+conf_meter_defaults(
+    struct loader *ld, struct meter_spec *ms, int kind, const char *path)
+{
+	ms->px.kind = kind;
+	if (ms->px.npatterns == 0) {
+		ms->px.patterns = arena_alloc(ld->arena, sizeof(char *));
+		ms->px.patterns[0] = arena_strdup(ld->arena, path);
+		ms->px.npatterns = 1;
+	}
+}
+
+static void
+conf_check_meter(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	(void)node;
+	conf_meter_defaults(ld, obj, CONF_PROXY_METRICS, "/metrics");
+}
+
+static void
+conf_check_status(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	(void)node;
+	conf_meter_defaults(ld, obj, CONF_PROXY_STATUS, "/server-status");
+}
+
+static const struct conf_field conf_meter_fields[] = {
+	FSTRS("patterns", struct meter_spec, px.patterns, px.npatterns,
+	    CF_UNIQUE),
+	FMETHODS("methods", struct meter_spec, px.methods),
+	FEND,
+};
+static const struct conf_table conf_meter_table = { conf_meter_fields,
+	conf_check_meter };
+static const struct conf_table conf_status_table = { conf_meter_fields,
+	conf_check_status };
+
+/*
  * core/v1 HTTPServer.
  */
 
@@ -3237,6 +3284,10 @@ static const struct conf_kind conf_kind_errhandler = { "core/v1",
 static const struct conf_kind conf_kind_healthz = { "app/v1",
 	"HealthCheckHandler", KIND_OK, &conf_healthz_table,
 	sizeof(struct healthz_spec) };
+static const struct conf_kind conf_kind_meter = { "app/v1", "PrometheusMeter",
+	KIND_OK, &conf_meter_table, sizeof(struct meter_spec) };
+static const struct conf_kind conf_kind_status = { "app/v1", "StatusHandler",
+	KIND_OK, &conf_status_table, sizeof(struct meter_spec) };
 static const struct conf_kind conf_kind_slogger = { "core/v1", "SLogger",
 	KIND_OK, &conf_slogger_table, sizeof(struct slog_spec) };
 static const struct conf_kind conf_kind_httplogger = { "core/v1", "HTTPLogger",
@@ -3273,7 +3324,6 @@ static const struct conf_kind conf_kinds_later[] = {
 	LATER("app/v1", "IDKeyAuthnMiddleware"),
 	LATER("app/v1", "OAuthAuthenticationHandler"),
 	LATER("app/v1", "OPAAuthzMiddleware"),
-	LATER("app/v1", "PrometheusMeter"),
 	LATER("app/v1", "OpenTelemetryMeter"),
 	LATER("app/v1", "OpenTelemetryTracer"),
 	{ NULL, NULL, 0, NULL, 0 },
@@ -3285,7 +3335,7 @@ conf_kind_find(const char *av, const char *kind)
 	static const struct conf_kind *const ok[] = { &conf_kind_entrypoint,
 		&conf_kind_server, &conf_kind_proxy, &conf_kind_client,
 		&conf_kind_errhandler, &conf_kind_healthz, &conf_kind_slogger,
-		&conf_kind_httplogger };
+		&conf_kind_httplogger, &conf_kind_meter, &conf_kind_status };
 	const struct conf_kind *k;
 	size_t i;
 
@@ -3354,7 +3404,8 @@ conf_doc_add(struct loader *ld, const struct conf_kind *kind, const char *av,
 		((struct conf_client *)obj)->id = id;
 	else if (kind == &conf_kind_errhandler)
 		((struct conf_errhandler *)obj)->id = id;
-	else if (kind == &conf_kind_healthz)
+	else if (kind == &conf_kind_healthz || kind == &conf_kind_meter ||
+	    kind == &conf_kind_status)
 		((struct conf_proxy *)obj)->id = id;
 	else if (kind == &conf_kind_slogger && obj != NULL)
 		((struct slog_spec *)obj)->lg.id = id;
@@ -3978,7 +4029,10 @@ conf_resolve(struct loader *ld)
 		r = ld->pend[i].ref;
 		/* A HealthCheckHandler is served like a proxy without LBs. */
 		d = conf_doc_find(ld, r->id);
-		if (d == NULL || d->kind != &conf_kind_healthz)
+		if (d == NULL ||
+		    (d->kind != &conf_kind_healthz &&
+		        d->kind != &conf_kind_meter &&
+		        d->kind != &conf_kind_status))
 			d = conf_resolve_ref(
 			    ld, r, &conf_kind_proxy, "a handler");
 		if (d == NULL)

@@ -227,6 +227,8 @@ struct conf_client {
 
 #define CONF_PROXY_REVERSE 0 /* core/v1 ReverseProxyHandler */
 #define CONF_PROXY_HEALTH  1 /* app/v1 HealthCheckHandler: 200 {} */
+#define CONF_PROXY_METRICS 2 /* app/v1 PrometheusMeter: the scoreboard */
+#define CONF_PROXY_STATUS  3 /* app/v1 StatusHandler: mod_status page */
 
 struct conf_proxy {
 	char *id;                           /* apiVersion/kind/namespace/name */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "status.h"
 #include "balance.h"
 #include "conn.h"
 #include "errpage.h"
@@ -1172,6 +1173,45 @@ proxy_healthz(
 	return close ? PROXY_CLOSE : PROXY_KEEP;
 }
 
+/* app/v1 PrometheusMeter and StatusHandler: the scoreboard (status.c). */
+static enum proxy_result
+proxy_status(struct proxy *px, struct client *cl, const struct http_msg *m,
+    int kind, const char *query, size_t qlen, int close)
+{
+	const char *ctype;
+	size_t blen;
+	char *body = status_render(kind, query, qlen, &blen, &ctype);
+	struct iovec iov[2];
+	int n, rc;
+
+	if (!m->keep_alive || m->version_minor == 0 || *px->stopping ||
+	    cl->srv->disable_keep_alive)
+		close = 1;
+	scoreboard_response(200);
+	n = snprintf(px->obuf, px->osize,
+	    "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Date: %s\r\n"
+	    "Content-Length: %zu\r\n"
+	    "%s\r\n",
+	    ctype, http_date_now(), blen, close ? "Connection: close\r\n" : "");
+	if (n < 0 || (size_t)n >= px->osize) {
+		free(body);
+		return PROXY_CLOSE;
+	}
+	iov[0].iov_base = px->obuf;
+	iov[0].iov_len = (size_t)n;
+	iov[1].iov_base = body;
+	iov[1].iov_len = m->method_id == HTTP_M_HEAD ? 0 : blen;
+	rc = conn_writev(&cl->io, iov, 2, cl->write_deadline);
+	free(body);
+	if (rc < 0)
+		return PROXY_CLOSE;
+	return close ? PROXY_CLOSE : PROXY_KEEP;
+}
+
 /* Route one parsed request and forward it or answer with an error. */
 static enum proxy_result
 proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
@@ -1254,6 +1294,9 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 	                               : px->conf->default_errhandler;
 	if (p->kind == CONF_PROXY_HEALTH)
 		return proxy_healthz(px, cl, m, close_after);
+	if (p->kind == CONF_PROXY_METRICS || p->kind == CONF_PROXY_STATUS)
+		return proxy_status(
+		    px, cl, m, p->kind, t.query, t.query_len, close_after);
 	if ((lb = route_select_lb(p, &rr, px->upath, sizeof(px->upath))) ==
 	    NULL)
 		return proxy_error(

@@ -80,6 +80,14 @@ static const struct tmpl_kind {
 	{ "core/v1", "ErrorHandler",
 	    "  stackAlways: false\n"
 	    "  errorMessages: []\n" },
+	{ "app/v1", "PrometheusMeter",
+	    "  patterns:\n"
+	    "    - /metrics\n"
+	    "  methods: []\n" },
+	{ "app/v1", "StatusHandler",
+	    "  patterns:\n"
+	    "    - /server-status\n"
+	    "  methods: []\n" },
 	{ "app/v1", "HealthCheckHandler",
 	    "  errorHandler: null\n"
 	    "  patterns:\n"
