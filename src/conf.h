@@ -431,6 +431,13 @@ typedef void (*conf_error_fn)(void *ctx, const char *msg);
 struct conf *conf_load(
     char *const *paths, size_t npaths, conf_error_fn err, void *ctx);
 
+/*
+ * Whether loading opens (and creates) the log files of File SLoggers, as a
+ * start and -c do; 1 by default.  The config fuzzer sets 0, so that its
+ * inputs cannot create files: such loggers then discard their lines.
+ */
+extern int conf_open_log_files;
+
 /* Load from an in-memory text (tests); name is used in messages. */
 struct conf *conf_load_string(
     const char *name, const char *text, conf_error_fn err, void *ctx);

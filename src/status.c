@@ -166,8 +166,8 @@ st_auto(struct st_buf *b, const struct sb_counters *c, long long now_ms,
 	    (unsigned long long)c->upstream_errors);
 	st_printf(b, "BytesIn: %llu\nBytesOut: %llu\n",
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
-	st_printf(
-	    b, "BusyWorkers: %u\nIdleWorkers: %u\n", busy, counts[SB_IDLE]);
+	st_printf(b, "Workers: %u\nBusyWorkers: %u\nIdleWorkers: %u\n", total,
+	    busy, counts[SB_IDLE]);
 }
 
 /* The human page: counters, then one line per worker. */
