@@ -644,7 +644,28 @@ struct respbody {
 	struct http_chunked chunked;
 	int done;
 	int extra; /* bytes came after the body: never reuse the upstream */
+	const char *head; /* response head not sent yet, goes with the body */
+	size_t hlen;
 };
+
+/*
+ * Write the pending response head (if any) and data[0..n) to the client in
+ * one writev: a small response leaves as one segment instead of two.
+ */
+static int
+proxy_resp_send(
+    struct client *cl, struct respbody *rb, const char *data, size_t n)
+{
+	struct iovec iov[2];
+
+	iov[0].iov_base = (void *)(uintptr_t)rb->head;
+	iov[0].iov_len = rb->hlen;
+	iov[1].iov_base = (void *)(uintptr_t)data;
+	iov[1].iov_len = n;
+	rb->head = NULL;
+	rb->hlen = 0;
+	return conn_writev(&cl->io, iov, 2, cl->write_deadline);
+}
 
 /*
  * Forward one slice of upstream body bytes to the client according to the
@@ -666,15 +687,20 @@ proxy_resp_forward(
 		}
 		rb->left -= n;
 		rb->done = rb->left == 0;
-		return conn_write(&cl->io, data, n, cl->write_deadline);
+		return proxy_resp_send(cl, rb, data, n);
 	case RESP_CHUNKED:
 		rc = http_chunked_parse(&rb->chunked, data, n, &used, NULL);
-		if (rc == HTTP_CHUNK_ERROR)
+		if (rc == HTTP_CHUNK_ERROR) {
+			/* The head still goes out; the body is cut. */
+			(void)proxy_resp_send(cl, rb, NULL, 0);
 			return -1;
+		}
 		rb->done = rc == HTTP_CHUNK_DONE;
 		rb->extra = rb->done && used < n;
-		return conn_write(&cl->io, data, used, cl->write_deadline);
+		return proxy_resp_send(cl, rb, data, used);
 	case RESP_DECHUNK:
+		if (rb->hlen > 0 && proxy_resp_send(cl, rb, NULL, 0) < 0)
+			return -1;
 		while (off < n && !rb->done) {
 			rc = http_chunked_parse(
 			    &rb->chunked, data + off, n - off, &used, &span);
@@ -692,9 +718,11 @@ proxy_resp_forward(
 		rb->extra = rb->done && off < n;
 		return 0;
 	case RESP_RECHUNK:
+		if (rb->hlen > 0 && proxy_resp_send(cl, rb, NULL, 0) < 0)
+			return -1;
 		return proxy_write_chunk(cl, data, n);
 	case RESP_CLOSE:
-		return conn_write(&cl->io, data, n, cl->write_deadline);
+		return proxy_resp_send(cl, rb, data, n);
 	default:
 		rb->done = 1;
 		return 0;
@@ -702,9 +730,10 @@ proxy_resp_forward(
 }
 
 /*
- * Relay the response body: first the bytes that came with the head, then
- * everything read from the upstream until the body ends.  Returns 0 when
- * the body was relayed completely, -1 otherwise.
+ * Relay the response head and body: the head with the body bytes that came
+ * with it, then everything read from the upstream until the body ends (a
+ * head without body bytes is sent at once, not held back).  Returns 0 when
+ * the response was relayed completely, -1 otherwise.
  */
 static int
 proxy_relay_response(struct proxy *px, struct client *cl, struct io *uio,
@@ -714,10 +743,12 @@ proxy_relay_response(struct proxy *px, struct client *cl, struct io *uio,
 	    (rb->mode == RESP_LENGTH && rb->left == 0)) {
 		rb->done = 1;
 		rb->extra = len > off;
-		return 0;
+		return proxy_resp_send(cl, rb, NULL, 0);
 	}
-	if (len > off &&
-	    proxy_resp_forward(cl, rb, px->ubuf + off, len - off) < 0)
+	if (len > off) {
+		if (proxy_resp_forward(cl, rb, px->ubuf + off, len - off) < 0)
+			return -1;
+	} else if (proxy_resp_send(cl, rb, NULL, 0) < 0)
 		return -1;
 	while (!rb->done) {
 		ssize_t n = conn_read(
@@ -1054,9 +1085,9 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		res = proxy_error(px, cl, m, 502, 1, ERRPAGE_ROUNDTRIP);
 		goto out;
 	}
-	if (conn_write(&cl->io, px->obuf, rlen, cl->write_deadline) < 0)
-		goto out;
 	memset(&sb, 0, sizeof(sb));
+	sb.head = px->obuf;
+	sb.hlen = rlen;
 	sb.mode = mode;
 	sb.left = r->content_length;
 	http_chunked_init(&sb.chunked, 0);
