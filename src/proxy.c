@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,11 +81,19 @@ struct proxy *
 proxy_new(
     struct conf *c, struct routes *rt, const volatile sig_atomic_t *stopping)
 {
-	struct proxy *px = calloc(1, sizeof(*px));
-	size_t i, max = 8192;
+	struct proxy *px = malloc(sizeof(*px));
+	size_t i, max = 8192, tail;
 
 	if (px == NULL)
-		fatal("calloc");
+		fatal("malloc");
+	/*
+	 * Not calloc: zeroing the 40 KiB of path buffers would make those
+	 * pages private to every idle worker; they are written before use.
+	 */
+	tail = offsetof(struct proxy, epath) + sizeof(px->epath);
+	memset(px, 0, offsetof(struct proxy, path));
+	memset((char *)px + tail, 0, sizeof(*px) - tail);
+	px->path[0] = px->upath[0] = px->epath[0] = '\0';
 	for (i = 0; i < c->nservers; i++)
 		if ((size_t)c->servers[i]->max_header_bytes > max)
 			max = (size_t)c->servers[i]->max_header_bytes;
