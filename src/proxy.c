@@ -23,6 +23,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "scoreboard.h"
+#include "splice.h"
 #include "tls.h"
 #include "upstream.h"
 
@@ -31,6 +32,7 @@
 #define PROXY_BODY_SIZE         (64 * 1024) /* client body buffer */
 #define PROXY_PATH_MAX          8192
 #define PROXY_MAX_RESPONSE_HEAD (64 * 1024)
+#define PROXY_SPLICE_MIN        (64 * 1024) /* splice bodies this long */
 
 struct proxy {
 	struct conf *conf;
@@ -47,6 +49,7 @@ struct proxy {
 	size_t osize;
 	const struct conf_errhandler *eh; /* for the request being served */
 	struct conf_client defclient;     /* the built-in transport */
+	struct splice_pipe pipe;          /* zero-copy relay of long bodies */
 	char path[PROXY_PATH_MAX];        /* decoded request path */
 	char upath[PROXY_PATH_MAX];       /* upstream path, decoded */
 	char epath[PROXY_PATH_MAX * 3];
@@ -94,6 +97,7 @@ proxy_new(
 	memset(px, 0, offsetof(struct proxy, path));
 	memset((char *)px + tail, 0, sizeof(*px) - tail);
 	px->path[0] = px->upath[0] = px->epath[0] = '\0';
+	splice_init(&px->pipe);
 	for (i = 0; i < c->nservers; i++)
 		if ((size_t)c->servers[i]->max_header_bytes > max)
 			max = (size_t)c->servers[i]->max_header_bytes;
@@ -119,6 +123,7 @@ proxy_free(struct proxy *px)
 	if (px == NULL)
 		return;
 	upstream_pool_free(px->pool);
+	splice_close(&px->pipe);
 	free(px->cbuf);
 	free(px->bbuf);
 	free(px->ubuf);
@@ -759,6 +764,19 @@ proxy_relay_response(struct proxy *px, struct client *cl, struct io *uio,
 			return -1;
 	} else if (proxy_resp_send(cl, rb, NULL, 0) < 0)
 		return -1;
+	/*
+	 * A long body of known length between two plain sockets moves through
+	 * a pipe with splice(2): no copy to and from user space.
+	 */
+	if (rb->mode == RESP_LENGTH && rb->left >= PROXY_SPLICE_MIN &&
+	    rb->hlen == 0 && uio->ssl == NULL && cl->io.ssl == NULL &&
+	    conn_pending(uio) == 0) {
+		if (splice_relay(&px->pipe, uio->fd, cl->io.fd, rb->left,
+		        cl->write_deadline) < 0)
+			return -1;
+		rb->left = 0;
+		rb->done = 1;
+	}
 	while (!rb->done) {
 		ssize_t n = conn_read(
 		    uio, px->ubuf, PROXY_UBUF_SIZE, cl->write_deadline);
