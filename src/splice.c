@@ -7,7 +7,8 @@
 #include "conn.h"
 #include "splice.h"
 
-#define SPLICE_CHUNK (1024 * 1024) /* at most this much per splice(2) call */
+#define SPLICE_CHUNK     (1024 * 1024) /* at most this much per splice(2) call */
+#define SPLICE_PIPE_SIZE (256 * 1024)  /* pipe capacity (default 64 KiB) */
 
 void
 splice_init(struct splice_pipe *p)
@@ -45,9 +46,12 @@ splice_relay(
 	size_t inpipe = 0; /* bytes read into the pipe, not yet written */
 	int err, w;
 
-	if (p->fd[0] < 0 && pipe2(p->fd, O_NONBLOCK | O_CLOEXEC) < 0) {
-		splice_init(p);
-		return -1;
+	if (p->fd[0] < 0) {
+		if (pipe2(p->fd, O_NONBLOCK | O_CLOEXEC) < 0) {
+			splice_init(p);
+			return -1;
+		}
+		(void)fcntl(p->fd[0], F_SETPIPE_SZ, SPLICE_PIPE_SIZE);
 	}
 	while (n > 0 || inpipe > 0) {
 		int progress = 0;
