@@ -50,8 +50,9 @@ struct proxy {
 	const struct conf_errhandler *eh; /* for the request being served */
 	struct conf_client defclient;     /* the built-in transport */
 	struct splice_pipe pipe;          /* zero-copy relay of long bodies */
-	char path[PROXY_PATH_MAX];        /* decoded request path */
-	char upath[PROXY_PATH_MAX];       /* upstream path, decoded */
+	/* proxy_new() zeroes all fields but these three path buffers. */
+	char path[PROXY_PATH_MAX];  /* decoded request path */
+	char upath[PROXY_PATH_MAX]; /* upstream path, decoded */
 	char epath[PROXY_PATH_MAX * 3];
 	/* the request's Host, or its absolute-form authority; NULL: none */
 	const char *host;
