@@ -984,6 +984,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 	int reused, rc, got, sent, keep, mode, status, stale = 0;
 	int replayable;
 	unsigned attempt;
+	int64_t t0;
 	enum proxy_result res = PROXY_CLOSE;
 
 	memset(&rb, 0, sizeof(rb));
@@ -1010,9 +1011,10 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		blen = (size_t)m->content_length;
 	}
 	for (attempt = 0;; attempt++) {
+		t0 = scoreboard_clock();
 		if (upstream_get(px->pool, up, cc, &uio, &reused) < 0) {
 			status = proxy_upstream_status(errno);
-			scoreboard_upstream_error();
+			scoreboard_upstream_error(up->url);
 			log_error("upstream %s: connect: %s", up->url,
 			    strerror(errno));
 			health_report(up, 0);
@@ -1033,12 +1035,14 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 			got = 0;
 		if (rc == HTTP_PARSE_DONE) {
 			accesslog_client_response(up, r, px->ubuf);
+			scoreboard_upstream_response(
+			    up->url, r->status, scoreboard_clock() - t0);
 			health_report(up, 1);
 			if (!replayable || !proxy_retry_status(cc, r->status))
 				break;
 			conn_close(&uio);
 			status = 502;
-			scoreboard_upstream_error();
+			scoreboard_upstream_error(up->url);
 			log_error("upstream %s: status %d (attempt %u)",
 			    up->url, r->status, attempt + 1);
 			goto failed;
@@ -1053,7 +1057,7 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 		}
 		conn_close(&uio);
 		status = rc == 504 ? 504 : 502;
-		scoreboard_upstream_error();
+		scoreboard_upstream_error(up->url);
 		log_error("upstream %s: no valid response (%d)", up->url, rc);
 		health_report(up, 0);
 	failed:

@@ -14,13 +14,38 @@
 #include "scoreboard.h"
 
 #define SB_READ_TRIES 64
+#define SB_CLAIM_SPIN 1000
+
+/* A histogram in shared memory: buckets are not cumulative. */
+struct sb_hist {
+	uint64_t bucket[SB_BUCKETS];
+	uint64_t sum_us;
+};
+
+/* States of an upstream entry; url and hash are set once, while claiming. */
+enum sb_up_state { SB_UP_FREE = 0, SB_UP_CLAIMING, SB_UP_READY };
+
+struct sb_uentry {
+	uint32_t used; /* enum sb_up_state */
+	uint64_t hash; /* of the whole URL */
+	char url[SB_UPSTREAM_URL];
+	uint64_t status[5];
+	uint64_t errors;
+	struct sb_hist latency;
+};
 
 struct scoreboard {
 	struct sb_counters c;
 	uint32_t serving; /* generation that accepts; 0 while stopping */
 	size_t nslots;
+	struct sb_hist latency;                /* all upstreams */
+	struct sb_uentry up[SB_UPSTREAMS + 1]; /* the last: "other" */
 	struct sb_worker slots[];
 };
+
+/* Bucket bounds in microseconds, Prometheus' default buckets; +Inf last. */
+static const int64_t sb_bounds[SB_BUCKETS - 1] = { 5000, 10000, 25000, 50000,
+	100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000 };
 
 static struct scoreboard *sb;
 static struct sb_worker *sb_self; /* this worker's slot */
@@ -63,6 +88,8 @@ scoreboard_init(size_t nslots)
 	sb->c.started = sb_now();
 	sb->c.generation = 1;
 	sb->serving = 1;
+	strncpy(sb->up[SB_UPSTREAMS].url, "other", SB_UPSTREAM_URL);
+	sb->up[SB_UPSTREAMS].used = SB_UP_READY;
 	return 0;
 }
 
@@ -225,11 +252,105 @@ scoreboard_response(int status)
 	scoreboard_set_state(SB_WRITING);
 }
 
-void
-scoreboard_upstream_error(void)
+/* FNV-1a hash of a string. */
+static uint64_t
+sb_hash(const char *s)
 {
-	if (sb_self != NULL)
-		SB_ADD(&sb->c.upstream_errors, 1);
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/*
+ * The entry of upstream url: found by hash and linear probing, claimed
+ * with a compare-and-swap when a free entry comes first; the "other"
+ * entry when the table is full.
+ */
+static struct sb_uentry *
+sb_upstream_entry(const char *url)
+{
+	struct sb_uentry *e;
+	uint64_t h = sb_hash(url);
+	size_t n = strlen(url), k;
+	uint32_t used;
+	int spin;
+
+	if (n > SB_UPSTREAM_URL - 1)
+		n = SB_UPSTREAM_URL - 1;
+	for (k = 0; k < SB_UPSTREAMS; k++) {
+		e = &sb->up[(h + k) % SB_UPSTREAMS];
+		used = __atomic_load_n(&e->used, __ATOMIC_ACQUIRE);
+		if (used == SB_UP_FREE &&
+		    __atomic_compare_exchange_n(&e->used, &used, SB_UP_CLAIMING,
+		        0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			e->hash = h;
+			memcpy(e->url, url, n);
+			e->url[n] = '\0';
+			__atomic_store_n(
+			    &e->used, SB_UP_READY, __ATOMIC_RELEASE);
+			return e;
+		}
+		/* Another worker is copying its URL in: a few instructions. */
+		for (spin = 0; used == SB_UP_CLAIMING && spin < SB_CLAIM_SPIN;
+		     spin++)
+			used = __atomic_load_n(&e->used, __ATOMIC_ACQUIRE);
+		if (used != SB_UP_READY)
+			break; /* a claimer died in the middle: give up */
+		if (e->hash == h && strncmp(e->url, url, n) == 0 &&
+		    e->url[n] == '\0')
+			return e;
+	}
+	return &sb->up[SB_UPSTREAMS];
+}
+
+/* Count one observation of usec microseconds in histogram h. */
+static void
+sb_observe(struct sb_hist *h, int64_t usec)
+{
+	size_t i;
+
+	if (usec < 0)
+		usec = 0;
+	for (i = 0; i < SB_BUCKETS - 1 && usec > sb_bounds[i]; i++)
+		;
+	SB_ADD(&h->bucket[i], 1);
+	SB_ADD(&h->sum_us, (uint64_t)usec);
+}
+
+void
+scoreboard_upstream_error(const char *url)
+{
+	if (sb_self == NULL)
+		return;
+	SB_ADD(&sb->c.upstream_errors, 1);
+	SB_ADD(&sb_upstream_entry(url)->errors, 1);
+}
+
+int64_t
+scoreboard_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void
+scoreboard_upstream_response(const char *url, int status, int64_t usec)
+{
+	struct sb_uentry *e;
+
+	if (sb_self == NULL)
+		return;
+	e = sb_upstream_entry(url);
+	if (status >= 100 && status < 600)
+		SB_ADD(&e->status[status / 100 - 1], 1);
+	sb_observe(&e->latency, usec);
+	sb_observe(&sb->latency, usec);
 }
 
 void
@@ -316,6 +437,59 @@ scoreboard_read_counters(struct sb_counters *c)
 	c->reloads = SB_LOAD(&sb->c.reloads);
 	c->generation = SB_LOAD(&sb->c.generation);
 	c->started = sb->c.started;
+}
+
+/* Copy histogram h, making its buckets cumulative. */
+static void
+sb_read_hist(const struct sb_hist *h, struct sb_histogram *out)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < SB_BUCKETS; i++) {
+		total += SB_LOAD(&h->bucket[i]);
+		out->bucket[i] = total;
+	}
+	out->sum_us = SB_LOAD(&h->sum_us);
+}
+
+void
+scoreboard_read_latency(struct sb_histogram *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (sb != NULL)
+		sb_read_hist(&sb->latency, h);
+}
+
+int
+scoreboard_read_upstream(size_t i, struct sb_upstream *u)
+{
+	const struct sb_uentry *e;
+	size_t k;
+
+	memset(u, 0, sizeof(*u));
+	if (sb == NULL || i > SB_UPSTREAMS)
+		return -1;
+	e = &sb->up[i];
+	if (__atomic_load_n(&e->used, __ATOMIC_ACQUIRE) != SB_UP_READY)
+		return -1;
+	memcpy(u->url, e->url, sizeof(u->url));
+	u->url[sizeof(u->url) - 1] = '\0';
+	for (k = 0; k < 5; k++)
+		u->status[k] = SB_LOAD(&e->status[k]);
+	u->errors = SB_LOAD(&e->errors);
+	sb_read_hist(&e->latency, &u->latency);
+	/* "other" shows only once something was counted in it. */
+	if (i == SB_UPSTREAMS && u->errors == 0 &&
+	    u->latency.bucket[SB_BUCKETS - 1] == 0)
+		return -1;
+	return 0;
+}
+
+int64_t
+scoreboard_bucket_us(size_t i)
+{
+	return i < SB_BUCKETS - 1 ? sb_bounds[i] : -1;
 }
 
 const char *

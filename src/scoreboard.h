@@ -61,6 +61,38 @@ struct sb_counters {
 };
 
 /*
+ * Per-upstream counters live in a table of SB_UPSTREAMS entries keyed by
+ * the upstream's URL, claimed on first use and kept for the master's
+ * life: across reloads the same URL keeps its entry.  URLs longer than
+ * SB_UPSTREAM_URL - 1 bytes are told apart by a hash of the whole URL
+ * and shown cut.  Once the table is full, further upstreams are counted
+ * together in one more entry whose url is "other".
+ */
+#define SB_UPSTREAMS    256
+#define SB_UPSTREAM_URL 128
+/*
+ * Latency histogram: time from just before asking for an upstream
+ * connection to the upstream's response head.  Bucket i counts the
+ * observations up to scoreboard_bucket_us(i) microseconds; the last one
+ * is +Inf.
+ */
+#define SB_BUCKETS 12
+
+/* A latency histogram, as a reader gets it (cumulative buckets). */
+struct sb_histogram {
+	uint64_t bucket[SB_BUCKETS]; /* observations <= bound; last: count */
+	uint64_t sum_us;             /* sum of the observations */
+};
+
+/* One upstream's counters, as a reader gets it. */
+struct sb_upstream {
+	char url[SB_UPSTREAM_URL]; /* NUL-terminated, maybe cut */
+	uint64_t status[5];        /* responses by class: [0] 1xx .. [4] 5xx */
+	uint64_t errors;           /* connect failures, timeouts, bad heads */
+	struct sb_histogram latency;
+};
+
+/*
  * Master side.
  */
 
@@ -105,8 +137,15 @@ void scoreboard_request_begin(const char *client, const char *method,
     size_t mlen, const char *target, size_t tlen);
 /* The response to the current request has status; its body follows. */
 void scoreboard_response(int status);
-/* Talking to an upstream failed. */
-void scoreboard_upstream_error(void);
+/* Talking to upstream url failed (connect, timeout, invalid response). */
+void scoreboard_upstream_error(const char *url);
+/* Monotonic clock in microseconds, to measure upstream latency. */
+int64_t scoreboard_clock(void);
+/*
+ * Upstream url sent a response head with status, usec microseconds after
+ * the forwarding attempt began.
+ */
+void scoreboard_upstream_response(const char *url, int status, int64_t usec);
 /*
  * The client connection fd is about to be closed for good (not handed to
  * another worker): count the bytes the kernel moved on it.
@@ -147,6 +186,15 @@ size_t scoreboard_nslots(void);
 int scoreboard_read_slot(size_t i, struct sb_worker *w);
 /* Copy the server-wide counters into *c. */
 void scoreboard_read_counters(struct sb_counters *c);
+/* Copy the server-wide upstream latency histogram into *h. */
+void scoreboard_read_latency(struct sb_histogram *h);
+/*
+ * Copy upstream entry i (0 <= i <= SB_UPSTREAMS, the last being "other")
+ * into *u; -1 if it is unused (or i bad).
+ */
+int scoreboard_read_upstream(size_t i, struct sb_upstream *u);
+/* Upper bound of histogram bucket i in microseconds; -1 for +Inf. */
+int64_t scoreboard_bucket_us(size_t i);
 /* Lower-case name of a state ("idle", "reading", ...). */
 const char *scoreboard_state_name(int state);
 

@@ -2,6 +2,7 @@
 #include <check.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -156,7 +157,7 @@ START_TEST(scoreboard_life)
 		scoreboard_request_begin(
 		    "192.0.2.1", get, 3, target, sizeof(target));
 		scoreboard_response(502);
-		scoreboard_upstream_error();
+		scoreboard_upstream_error("http://192.0.2.7");
 		scoreboard_conn_end(a);
 		_exit(stop && scoreboard_recycled() ? 0 : 4);
 	}
@@ -193,6 +194,142 @@ START_TEST(scoreboard_life)
 }
 END_TEST
 
+/* Index of the upstream entry with url, or -1. */
+static int
+find_upstream(const char *url, struct sb_upstream *u)
+{
+	size_t i;
+
+	for (i = 0; i <= SB_UPSTREAMS; i++)
+		if (scoreboard_read_upstream(i, u) == 0 &&
+		    strcmp(u->url, url) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Number of upstream entries in use, "other" included. */
+static int
+count_upstreams(void)
+{
+	struct sb_upstream u;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i <= SB_UPSTREAMS; i++)
+		n += scoreboard_read_upstream(i, &u) == 0;
+	return n;
+}
+
+START_TEST(scoreboard_upstreams)
+{
+	static const struct {
+		int64_t usec;
+		int bucket; /* first cumulative bucket that counts it */
+	} obs[] = { { -5, 0 }, { 0, 0 }, { 5000, 0 }, { 5001, 1 },
+		{ 100000, 4 }, { 100001, 5 }, { 250000, 5 }, { 999999, 7 },
+		{ 10000000, 10 }, { 10000001, 11 }, { 3600000000LL, 11 } };
+	struct sb_upstream u, v;
+	struct sb_histogram h;
+	char url[200], url2[200];
+	int a, b, i, j, n, status;
+	size_t k;
+	pid_t pid;
+
+	ck_assert_int_eq(scoreboard_bucket_us(0), 5000);
+	ck_assert_int_eq(scoreboard_bucket_us(SB_BUCKETS - 2), 10000000);
+	ck_assert_int_eq(scoreboard_bucket_us(SB_BUCKETS - 1), -1);
+	ck_assert_int_eq(scoreboard_init(1), 0);
+	i = scoreboard_claim(1);
+	ck_assert_int_ge(i, 0);
+	/* Without a slot (the master) nothing is counted. */
+	scoreboard_upstream_response("http://a", 200, 1000);
+	ck_assert_int_eq(count_upstreams(), 0);
+	scoreboard_attach(i, 0, NULL);
+
+	/* Claimed on first use; the same URL keeps its entry. */
+	scoreboard_upstream_response("http://a", 200, 1000);
+	a = find_upstream("http://a", &u);
+	ck_assert_int_ge(a, 0);
+	scoreboard_upstream_response("http://a", 503, 200000);
+	scoreboard_upstream_error("http://a");
+	ck_assert_int_eq(find_upstream("http://a", &u), a);
+	ck_assert_int_eq(count_upstreams(), 1);
+	ck_assert_uint_eq(u.status[1], 1);
+	ck_assert_uint_eq(u.status[4], 1);
+	ck_assert_uint_eq(u.errors, 1);
+	ck_assert_uint_eq(u.latency.bucket[0], 1);
+	ck_assert_uint_eq(u.latency.bucket[4], 1);
+	ck_assert_uint_eq(u.latency.bucket[5], 2);
+	ck_assert_uint_eq(u.latency.bucket[SB_BUCKETS - 1], 2);
+	ck_assert_uint_eq(u.latency.sum_us, 201000);
+
+	/* Another process (a worker) finds the same entry. */
+	if ((pid = fork()) == 0) {
+		scoreboard_upstream_response("http://a", 404, 1000);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(find_upstream("http://a", &u), a);
+	ck_assert_uint_eq(u.status[3], 1);
+
+	/* Bucket bounds are inclusive ("le"). */
+	for (k = 0; k < sizeof(obs) / sizeof(obs[0]); k++) {
+		find_upstream("http://a", &u);
+		scoreboard_upstream_response("http://a", 200, obs[k].usec);
+		find_upstream("http://a", &v);
+		for (j = 0; j < SB_BUCKETS; j++)
+			ck_assert_msg(
+			    v.latency.bucket[j] - u.latency.bucket[j] ==
+			        (j >= obs[k].bucket),
+			    "case %zu bucket %d", k, j);
+	}
+
+	/* Long URLs are told apart by their hash, shown cut. */
+	memset(url, 'x', sizeof(url));
+	memcpy(url, "http://", 7);
+	url[sizeof(url) - 1] = '\0';
+	memcpy(url2, url, sizeof(url2));
+	url2[sizeof(url2) - 2] = 'y';
+	scoreboard_upstream_error(url);
+	scoreboard_upstream_error(url2);
+	scoreboard_upstream_error(url2);
+	ck_assert_int_eq(count_upstreams(), 3);
+	url[SB_UPSTREAM_URL - 1] = '\0';
+	n = 0;
+	for (k = 0; k < SB_UPSTREAMS; k++)
+		if (scoreboard_read_upstream(k, &u) == 0 &&
+		    strcmp(u.url, url) == 0)
+			n += (int)u.errors;
+	ck_assert_int_eq(n, 3);
+
+	/* A full table counts the rest in "other". */
+	for (j = 3; j < SB_UPSTREAMS; j++) {
+		snprintf(url, sizeof(url), "http://10.0.0.%d:8080", j);
+		scoreboard_upstream_error(url);
+	}
+	ck_assert_int_eq(count_upstreams(), SB_UPSTREAMS);
+	ck_assert_int_eq(scoreboard_read_upstream(SB_UPSTREAMS, &u), -1);
+	scoreboard_upstream_response("http://new1", 200, 1000);
+	scoreboard_upstream_error("http://new2");
+	ck_assert_int_eq(count_upstreams(), SB_UPSTREAMS + 1);
+	b = find_upstream("other", &u);
+	ck_assert_int_eq(b, SB_UPSTREAMS);
+	ck_assert_uint_eq(u.status[1], 1);
+	ck_assert_uint_eq(u.errors, 1);
+	ck_assert_uint_eq(u.latency.bucket[0], 1);
+	/* Known URLs keep their entries. */
+	scoreboard_upstream_error("http://a");
+	ck_assert_int_eq(find_upstream("http://a", &u), a);
+	ck_assert_uint_eq(u.errors, 2);
+	ck_assert_int_eq(scoreboard_read_upstream(SB_UPSTREAMS + 1, &u), -1);
+
+	/* The server-wide histogram has every observation. */
+	scoreboard_read_latency(&h);
+	ck_assert_uint_eq(h.bucket[SB_BUCKETS - 1], 2 + 1 + 11 + 1);
+	ck_assert_uint_eq(h.bucket[0], 1 + 1 + 3 + 1);
+}
+END_TEST
+
 static Suite *
 pool_suite(void)
 {
@@ -202,6 +339,7 @@ pool_suite(void)
 	tcase_add_test(tc, settings_table);
 	tcase_add_test(tc, decide_table);
 	tcase_add_test(tc, scoreboard_life);
+	tcase_add_test(tc, scoreboard_upstreams);
 	suite_add_tcase(s, tc);
 	return s;
 }
