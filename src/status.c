@@ -70,6 +70,110 @@ st_count_states(unsigned counts[SB_NSTATES])
 	return total;
 }
 
+/*
+ * A Prometheus label value into dst (2 * SB_UPSTREAM_URL bytes):
+ * backslash, double quote and newline escaped.
+ */
+static void
+st_label(char *dst, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"' || *s == '\n')
+			*dst++ = '\\';
+		*dst++ = *s == '\n' ? 'n' : *s;
+	}
+	*dst = '\0';
+}
+
+/*
+ * The samples of histogram h of family name, labels (escaped,
+ * 'upstream="..."') or "" for none.
+ */
+static void
+st_histogram(struct st_buf *b, const char *name, const char *labels,
+    const struct sb_histogram *h)
+{
+	const char *open = *labels != '\0' ? "{" : "";
+	const char *close = *labels != '\0' ? "}" : "";
+	const char *comma = *labels != '\0' ? "," : "";
+	int64_t us;
+	size_t i;
+
+	for (i = 0; i < SB_BUCKETS; i++) {
+		if ((us = scoreboard_bucket_us(i)) < 0)
+			st_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name,
+			    labels, comma, (unsigned long long)h->bucket[i]);
+		else
+			st_printf(b, "%s_bucket{%s%sle=\"%g\"} %llu\n", name,
+			    labels, comma, (double)us / 1e6,
+			    (unsigned long long)h->bucket[i]);
+	}
+	st_printf(b, "%s_sum%s%s%s %llu.%06llu\n", name, open, labels, close,
+	    (unsigned long long)(h->sum_us / 1000000),
+	    (unsigned long long)(h->sum_us % 1000000));
+	st_printf(b, "%s_count%s%s%s %llu\n", name, open, labels, close,
+	    (unsigned long long)h->bucket[SB_BUCKETS - 1]);
+}
+
+/*
+ * Per-upstream families; the unlabelled samples of errors and latency
+ * are the totals over all upstreams.
+ */
+static void
+st_prometheus_upstreams(struct st_buf *b, const struct sb_counters *c)
+{
+	static const char *const classes[] = { "1xx", "2xx", "3xx", "4xx",
+		"5xx" };
+	char label[2 * SB_UPSTREAM_URL + 16], esc[2 * SB_UPSTREAM_URL];
+	struct sb_upstream u;
+	struct sb_histogram h;
+	size_t i;
+	int s;
+
+	st_printf(b,
+	    "# HELP aileron_upstream_requests_total Responses from each "
+	    "upstream by status class.\n"
+	    "# TYPE aileron_upstream_requests_total counter\n");
+	for (i = 0; i <= SB_UPSTREAMS; i++) {
+		if (scoreboard_read_upstream(i, &u) < 0)
+			continue;
+		st_label(esc, u.url);
+		for (s = 0; s < 5; s++)
+			st_printf(b,
+			    "aileron_upstream_requests_total{upstream=\"%s\","
+			    "code=\"%s\"} %llu\n",
+			    esc, classes[s], (unsigned long long)u.status[s]);
+	}
+	st_printf(b,
+	    "# HELP aileron_upstream_errors_total Upstream connect failures, "
+	    "timeouts and invalid responses; without a label, of all.\n"
+	    "# TYPE aileron_upstream_errors_total counter\n"
+	    "aileron_upstream_errors_total %llu\n",
+	    (unsigned long long)c->upstream_errors);
+	for (i = 0; i <= SB_UPSTREAMS; i++) {
+		if (scoreboard_read_upstream(i, &u) < 0)
+			continue;
+		st_label(esc, u.url);
+		st_printf(b,
+		    "aileron_upstream_errors_total{upstream=\"%s\"} %llu\n",
+		    esc, (unsigned long long)u.errors);
+	}
+	st_printf(b,
+	    "# HELP aileron_upstream_response_seconds Time to the upstream's "
+	    "response head; without a label, of all.\n"
+	    "# TYPE aileron_upstream_response_seconds histogram\n");
+	scoreboard_read_latency(&h);
+	st_histogram(b, "aileron_upstream_response_seconds", "", &h);
+	for (i = 0; i <= SB_UPSTREAMS; i++) {
+		if (scoreboard_read_upstream(i, &u) < 0)
+			continue;
+		st_label(esc, u.url);
+		snprintf(label, sizeof(label), "upstream=\"%s\"", esc);
+		st_histogram(
+		    b, "aileron_upstream_response_seconds", label, &u.latency);
+	}
+}
+
 /* Prometheus text exposition format, version 0.0.4. */
 static void
 st_prometheus(struct st_buf *b)
@@ -92,9 +196,6 @@ st_prometheus(struct st_buf *b)
 	for (s = 0; s < 5; s++)
 		st_printf(b, "aileron_responses_total{class=\"%s\"} %llu\n",
 		    classes[s], (unsigned long long)c.status[s]);
-	st_metric(b, "aileron_upstream_errors_total", "counter",
-	    "Upstream connect failures and invalid responses.",
-	    (unsigned long long)c.upstream_errors);
 	st_metric(b, "aileron_received_bytes_total", "counter",
 	    "Bytes received from clients (counted when connections close).",
 	    (unsigned long long)c.bytes_in);
@@ -118,6 +219,7 @@ st_prometheus(struct st_buf *b)
 	for (s = SB_FREE + 1; s < SB_NSTATES; s++)
 		st_printf(b, "aileron_workers{state=\"%s\"} %u\n",
 		    scoreboard_state_name(s), counts[s]);
+	st_prometheus_upstreams(b, &c);
 }
 
 /* Apache's one-letter scoreboard key of a state. */
@@ -170,6 +272,39 @@ st_auto(struct st_buf *b, const struct sb_counters *c, long long now_ms,
 	    busy, counts[SB_IDLE]);
 }
 
+/* One line per upstream: responses by class, errors, mean latency. */
+static void
+st_page_upstreams(struct st_buf *b)
+{
+	struct sb_upstream u;
+	unsigned long long n;
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i <= SB_UPSTREAMS; i++) {
+		if (scoreboard_read_upstream(i, &u) < 0)
+			continue;
+		if (!any)
+			st_printf(b, "%-30s %8s %8s %8s %8s %8s %8s %9s\n",
+			    "Upstream", "1xx", "2xx", "3xx", "4xx", "5xx",
+			    "Errors", "Mean(ms)");
+		any = 1;
+		n = (unsigned long long)u.latency.bucket[SB_BUCKETS - 1];
+		st_printf(b,
+		    "%-30s %8llu %8llu %8llu %8llu %8llu %8llu %9.1f\n", u.url,
+		    (unsigned long long)u.status[0],
+		    (unsigned long long)u.status[1],
+		    (unsigned long long)u.status[2],
+		    (unsigned long long)u.status[3],
+		    (unsigned long long)u.status[4],
+		    (unsigned long long)u.errors,
+		    n > 0 ? (double)u.latency.sum_us / (double)n / 1000.0
+		          : 0.0);
+	}
+	if (any)
+		st_printf(b, "\n");
+}
+
 /* The human page: counters, then one line per worker. */
 static void
 st_page(struct st_buf *b, int autofmt)
@@ -210,6 +345,7 @@ st_page(struct st_buf *b, int autofmt)
 	    (unsigned long long)c.status[4]);
 	st_printf(b, "Upstream errors: %llu\n\n",
 	    (unsigned long long)c.upstream_errors);
+	st_page_upstreams(b);
 	st_printf(b, "%u workers: %u busy, %u idle\n\n", total,
 	    total - counts[SB_IDLE] - counts[SB_STARTING], counts[SB_IDLE]);
 	for (i = 0; i < scoreboard_nslots(); i++)

@@ -68,7 +68,7 @@ class StatusTest(AileronTestCase):
         self.assertTrue(ctype.startswith("text/plain; version=0.0.4"))
         # Every sample line is "name{labels} value" after HELP/TYPE lines.
         for line in body.decode().splitlines():
-            self.assertRegex(line, r'^(# (HELP|TYPE) \w+ .+|\w+(\{\w+="[^"]*"\})? [0-9.]+)$')
+            self.assertRegex(line, r'^(# (HELP|TYPE) \w+ .+|\w+(\{\w+="[^"]*"(,\w+="[^"]*")*\})? [0-9.]+)$')
         for _ in range(3):
             self.assertEqual(request(port, path="/x")[0], 200)
         self.assertEqual(request(port, path="/missing")[0], 404)
