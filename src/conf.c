@@ -1270,6 +1270,27 @@ static const struct conf_field conf_ref_fields[] = {
 static const struct conf_table conf_ref_table = { conf_ref_fields,
 	conf_check_ref };
 
+/*
+ * A reference field read into a new conf_ref at the member's offset; a
+ * null value leaves it unset.
+ */
+static int
+conf_set_ref(struct loader *ld, const struct conf_field *f, const char *key,
+    yaml_node_t *v, void *obj)
+{
+	struct conf_ref **rp = (void *)((char *)obj + f->off);
+	struct conf_ref *r;
+
+	(void)key;
+	if (conf_is_null(v))
+		return 0;
+	r = arena_alloc(ld->arena, sizeof(*r));
+	if (conf_parse_object(ld, v, &conf_ref_table, r) < 0 || r->id == NULL)
+		return -1;
+	*rp = r;
+	return 0;
+}
+
 /* A vhost handler's reference; resolved once every file has been read. */
 static int
 conf_set_handler(struct loader *ld, const struct conf_field *f, const char *key,
@@ -1797,30 +1818,12 @@ struct proxy_spec {
 	struct conf_ref *round_tripper;
 };
 
-/* roundTripper: resolved to a core/v1 HTTPClient in conf_resolve. */
-static int
-conf_set_round_tripper(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	struct proxy_spec *ps = obj;
-	struct conf_ref *r = arena_alloc(ld->arena, sizeof(*r));
-
-	(void)f;
-	(void)key;
-	if (conf_is_null(v))
-		return 0;
-	if (conf_parse_object(ld, v, &conf_ref_table, r) < 0 || r->id == NULL)
-		return -1;
-	ps->round_tripper = r;
-	return 0;
-}
-
 static const struct conf_field conf_proxy_fields[] = {
 	FSTRS("patterns", struct proxy_spec, px.patterns, px.npatterns,
 	    CF_UNIQUE),
 	FMETHODS("methods", struct proxy_spec, px.methods),
 	FFUNC("tripperwares", conf_set_tripperwares, 0),
-	FFUNC("roundTripper", conf_set_round_tripper, 0),
+	FFUNCAT("roundTripper", struct proxy_spec, round_tripper, conf_set_ref),
 	FLIST("loadBalancers", struct proxy_spec, px.lbs, px.nlbs,
 	    struct conf_lb, &conf_lb_table),
 	FEND,
@@ -2205,23 +2208,6 @@ struct healthz_spec {
 	struct conf_ref *eh;
 };
 
-static int
-conf_set_healthz_eh(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	struct healthz_spec *hs = obj;
-	struct conf_ref *r = arena_alloc(ld->arena, sizeof(*r));
-
-	(void)f;
-	(void)key;
-	if (conf_is_null(v))
-		return 0;
-	if (conf_parse_object(ld, v, &conf_ref_table, r) < 0 || r->id == NULL)
-		return -1;
-	hs->eh = r;
-	return 0;
-}
-
 static void
 conf_check_healthz(struct loader *ld, void *obj, yaml_node_t *node)
 {
@@ -2237,7 +2223,7 @@ conf_check_healthz(struct loader *ld, void *obj, yaml_node_t *node)
 }
 
 static const struct conf_field conf_healthz_fields[] = {
-	FFUNC("errorHandler", conf_set_healthz_eh, 0),
+	FFUNCAT("errorHandler", struct healthz_spec, eh, conf_set_ref),
 	FSTRS("patterns", struct healthz_spec, px.patterns, px.npatterns,
 	    CF_UNIQUE),
 	FMETHODS("methods", struct healthz_spec, px.methods),
@@ -2983,18 +2969,6 @@ struct hlog_spec {
 	char *timezone;
 };
 
-/* A reference field read into a new conf_ref at the member's offset. */
-static int
-conf_set_ref(struct loader *ld, const struct conf_field *f, const char *key,
-    yaml_node_t *v, void *obj)
-{
-	struct conf_ref **rp = (void *)((char *)obj + f->off);
-
-	(void)key;
-	*rp = arena_alloc(ld->arena, sizeof(**rp));
-	return conf_parse_object(ld, v, &conf_ref_table, *rp);
-}
-
 static void
 conf_check_httplogger(struct loader *ld, void *obj, yaml_node_t *node)
 {
@@ -3197,31 +3171,14 @@ conf_check_process(struct loader *ld, void *obj, yaml_node_t *node)
 static const struct conf_table conf_process_table = { conf_process_fields,
 	conf_check_process };
 
-/* Entrypoint defaultErrorHandler: a reference to an ErrorHandler. */
-static int
-conf_set_default_eh(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	struct ep_spec *es = obj;
-	struct conf_ref *r = arena_alloc(ld->arena, sizeof(*r));
-
-	(void)f;
-	(void)key;
-	if (conf_is_null(v))
-		return 0;
-	if (conf_parse_object(ld, v, &conf_ref_table, r) < 0 || r->id == NULL)
-		return -1;
-	es->default_eh = r;
-	return 0;
-}
-
 static const struct conf_field conf_ep_fields[] = {
 	FLIST("runners", struct ep_spec, runners, nrunners, struct conf_ref,
 	    &conf_ref_table),
 	FFUNCAT("defaultLogger", struct ep_spec, default_logger, conf_set_ref),
 	FLIST("loggers", struct ep_spec, loggers, nloggers, struct conf_ref,
 	    &conf_ref_table),
-	FFUNC("defaultErrorHandler", conf_set_default_eh, 0),
+	FFUNCAT(
+	    "defaultErrorHandler", struct ep_spec, default_eh, conf_set_ref),
 	FLIST("errorHandlers", struct ep_spec, ehs, nehs, struct conf_ref,
 	    &conf_ref_table),
 	FUNSUP("initializers", NULL),
