@@ -201,61 +201,153 @@ accesslog_make_id(char out[21])
 	out[o] = '\0';
 }
 
+/* Append in[0..n) to out[*o..size), cut at size - 1. */
+static void
+al_cat(char *out, size_t size, size_t *o, const char *in, size_t n)
+{
+	if (n > size - 1 - *o)
+		n = size - 1 - *o;
+	memcpy(out + *o, in, n);
+	*o += n;
+}
+
+/*
+ * value{fromTo}: every occurrence of each key is replaced, pair after pair
+ * in the order of the config (AILERON: strings.ReplaceAll per pair).  An
+ * empty key replaces nothing.
+ */
+static size_t
+al_replace_value(const struct conf_replacer *r, const char *in, size_t len,
+    char *out, size_t size)
+{
+	static char tmp[AL_VALUE_MAX];
+	const char *src = in;
+	size_t i, o = len < size ? len : size - 1;
+
+	memmove(out, in, o);
+	for (i = 0; i < r->nfrom; i++) {
+		size_t flen = strlen(r->from[i]), slen = o, p = 0;
+		const char *hit;
+
+		if (flen == 0 || slen > sizeof(tmp) - 1)
+			continue;
+		memcpy(tmp, out, slen);
+		src = tmp;
+		o = 0;
+		while ((hit = memmem(src + p, slen - p, r->from[i], flen)) !=
+		    NULL) {
+			al_cat(out, size, &o, src + p, (size_t)(hit - src) - p);
+			al_cat(out, size, &o, r->to[i], strlen(r->to[i]));
+			p = (size_t)(hit - src) + flen;
+		}
+		al_cat(out, size, &o, src + p, slen - p);
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Length of the UTF-8 sequence that starts with byte c (1 if invalid). */
+static size_t
+al_utf8_len(unsigned char c)
+{
+	if (c >= 0xf0 && c < 0xf8)
+		return 4;
+	if (c >= 0xe0)
+		return c < 0xf0 ? 3 : 1;
+	if (c >= 0xc0)
+		return 2;
+	return 1;
+}
+
+/*
+ * regexp{pattern,replace}: every match is replaced as Go's
+ * ReplaceAllString does, where an empty match right after the previous
+ * match is ignored (so ".*" replaces once, not twice as a global
+ * pcre2_substitute would).
+ */
+static size_t
+al_replace_regexp(const struct conf_replacer *r, const char *in, size_t len,
+    char *out, size_t size)
+{
+	pcre2_match_data *md;
+	uint32_t opts = PCRE2_SUBSTITUTE_MATCHED |
+	    PCRE2_SUBSTITUTE_REPLACEMENT_ONLY |
+	    (r->literal ? PCRE2_SUBSTITUTE_LITERAL : 0);
+	size_t o = 0, done = 0, pos = 0, last_end = (size_t)-1;
+
+	if ((md = pcre2_match_data_create_from_pattern(r->compiled, NULL)) ==
+	    NULL)
+		return (size_t)-1;
+	while (pos <= len &&
+	    pcre2_match(r->compiled, (PCRE2_SPTR)in, len, pos, 0, md, NULL) >=
+	        0) {
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		PCRE2_SIZE olen;
+		size_t s = ov[0], e = ov[1];
+
+		if (s == e && s == last_end) {
+			/* Empty match abutting the previous one: skip a rune. */
+			if (s >= len)
+				break;
+			pos = s + al_utf8_len((unsigned char)in[s]);
+			continue;
+		}
+		al_cat(out, size, &o, in + done, s - done);
+		olen = size - o;
+		if (pcre2_substitute(r->compiled, (PCRE2_SPTR)in, len, 0, opts,
+		        md, NULL, (PCRE2_SPTR)r->replace, PCRE2_ZERO_TERMINATED,
+		        (PCRE2_UCHAR *)out + o, &olen) < 0) {
+			pcre2_match_data_free(md);
+			return (size_t)-1;
+		}
+		o += olen;
+		done = last_end = pos = e;
+		if (e == s) {
+			/* After an empty match the next rune is kept as is. */
+			if (e >= len)
+				break;
+			pos = e + al_utf8_len((unsigned char)in[e]);
+			al_cat(out, size, &o, in + e, pos - e);
+			done = pos;
+		}
+	}
+	pcre2_match_data_free(md);
+	if (done < len)
+		al_cat(out, size, &o, in + done, len - done);
+	out[o] = '\0';
+	return o;
+}
+
 /* One replacer applied to in[0..len) into out; returns the length. */
 static size_t
 al_replace_one(const struct conf_replacer *r, const char *in, size_t len,
     char *out, size_t size)
 {
-	PCRE2_SIZE olen = size;
-	pcre2_match_data *md;
-	uint32_t opts;
-	size_t i, n;
-	int rc;
+	size_t n;
 
 	switch (r->kind) {
 	case REPL_FIXED:
 		n = strlen(r->value);
-		break;
+		if (n >= size)
+			n = size - 1;
+		memcpy(out, r->value, n);
+		out[n] = '\0';
+		return n;
 	case REPL_VALUE:
-		for (i = 0; i < r->nfrom; i++)
-			if (strlen(r->from[i]) == len &&
-			    memcmp(r->from[i], in, len) == 0)
-				break;
-		if (i < r->nfrom) {
-			n = snprintf(out, size, "%s", r->to[i]) < 0
-			    ? 0
-			    : strlen(out);
-			return n;
-		}
-		goto copy;
+		return al_replace_value(r, in, len, out, size);
 	case REPL_REGEXP:
 		if (r->compiled == NULL)
-			goto copy;
-		opts = PCRE2_SUBSTITUTE_GLOBAL;
-		if (r->literal)
-			opts |= PCRE2_SUBSTITUTE_LITERAL;
-		md = pcre2_match_data_create_from_pattern(r->compiled, NULL);
-		if (md == NULL)
-			fatal("pcre2_match_data_create");
-		rc = pcre2_substitute(r->compiled, (PCRE2_SPTR)in, len, 0, opts,
-		    md, NULL, (PCRE2_SPTR)r->replace, PCRE2_ZERO_TERMINATED,
-		    (PCRE2_UCHAR *)out, &olen);
-		pcre2_match_data_free(md);
-		if (rc < 0) {
+			break;
+		n = al_replace_regexp(r, in, len, out, size);
+		if (n == (size_t)-1) {
 			/* Never log the unmasked value when masking failed. */
 			snprintf(out, size, "<replace error>");
 			return strlen(out);
 		}
-		return olen;
+		return n;
 	default:
-		goto copy;
+		break;
 	}
-	if (n >= size)
-		n = size - 1;
-	memcpy(out, r->value, n);
-	out[n] = '\0';
-	return n;
-copy:
 	n = len < size ? len : size - 1;
 	memmove(out, in, n);
 	out[n] = '\0';

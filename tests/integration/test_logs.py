@@ -229,6 +229,17 @@ spec:
         self.assertIsNotNone(m, lines[0])
         self.assertEqual(lines[1], "RESP %s 200 2 " % m.group(1))
 
+    def test_query_replacers_replace_every_occurrence(self):
+        """fromTo replaces each key everywhere; ".*" masks once (Go semantics)."""
+        port, path = self.start_logged("""  request:
+    logFormat: "Q %query% A %header.X-A%"
+    queries: [{value: {fromTo: {bar: "##MASKED##", bob: "%%MASKED%%"}}}]
+    headers: [{name: X-A, replacers: [{regexp: {pattern: ".*", replace: "##MASKED##"}}]}]
+""")
+        request(port, path="/test?foo=bar&alice=bob", headers=[("X-A", "token")])
+        lines = wait_for(lambda: os.path.exists(path) and open(path).read().splitlines())
+        self.assertEqual(lines[0], "Q foo=##MASKED##&alice=%%MASKED%% A ##MASKED##")
+
     def test_combined_format(self):
         port, path = self.start_logged("""  accessLogFormat: Combined
   timezone: UTC

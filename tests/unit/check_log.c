@@ -251,7 +251,16 @@ START_TEST(test_replacers)
 	    "          - regexp: {pattern: \"([a-z]+)=([0-9]+)\", "
 	    "replace: \"$1=###\"}\n"
 	    "          - regexp: {pattern: \"###\", replace: \"$$x\", "
-	    "literal: true}\n");
+	    "literal: true}\n"
+	    "      - name: D\n"
+	    "        replacers: [{value: {fromTo: {bar: \"##MASKED##\", "
+	    "bob: \"%%MASKED%%\"}}}]\n"
+	    "      - name: E\n"
+	    "        replacers: [{regexp: {pattern: \".*\", "
+	    "replace: \"##MASKED##\"}}]\n"
+	    "      - name: F\n"
+	    "        replacers: [{regexp: {pattern: \"x*\", "
+	    "replace: \"-\"}}]\n");
 	const struct conf_log_spec *s;
 	char out[256];
 	size_t n;
@@ -260,7 +269,7 @@ START_TEST(test_replacers)
 		fprintf(stderr, "%s\n", errs.msg[0]);
 	ck_assert_ptr_nonnull(c);
 	s = &c->servers[0]->access_loggers[0]->request;
-	ck_assert_uint_eq(s->nheaders, 3);
+	ck_assert_uint_eq(s->nheaders, 6);
 	n = accesslog_replace(
 	    s->headers[0].replacers, 1, "Bearer x", 8, out, sizeof(out));
 	ck_assert_str_eq(out, "#MASKED#");
@@ -268,9 +277,30 @@ START_TEST(test_replacers)
 	accesslog_replace(
 	    s->headers[1].replacers, 1, "secret", 6, out, sizeof(out));
 	ck_assert_str_eq(out, "***");
+	/* fromTo replaces every occurrence (AILERON: strings.ReplaceAll). */
 	accesslog_replace(
 	    s->headers[1].replacers, 1, "secrets", 7, out, sizeof(out));
-	ck_assert_str_eq(out, "secrets");
+	ck_assert_str_eq(out, "***s");
+	accesslog_replace(s->headers[1].replacers, 1, "a secret, secret", 16,
+	    out, sizeof(out));
+	ck_assert_str_eq(out, "a ***, ***");
+	accesslog_replace(
+	    s->headers[1].replacers, 1, "public", 6, out, sizeof(out));
+	ck_assert_str_eq(out, "public");
+	/* Several pairs, each replaced everywhere. */
+	accesslog_replace(s->headers[3].replacers, 1, "foo=bar&alice=bob", 17,
+	    out, sizeof(out));
+	ck_assert_str_eq(out, "foo=##MASKED##&alice=%%MASKED%%");
+	/* ".*" replaces once, as Go's ReplaceAllString does. */
+	accesslog_replace(
+	    s->headers[4].replacers, 1, "anything", 8, out, sizeof(out));
+	ck_assert_str_eq(out, "##MASKED##");
+	accesslog_replace(s->headers[4].replacers, 1, "", 0, out, sizeof(out));
+	ck_assert_str_eq(out, "##MASKED##");
+	/* "x*" on "abc": empty matches around each rune, as Go. */
+	accesslog_replace(
+	    s->headers[5].replacers, 1, "abxc", 4, out, sizeof(out));
+	ck_assert_str_eq(out, "-a-b-c-");
 	accesslog_replace(
 	    s->headers[2].replacers, 2, "a=1, b=22", 9, out, sizeof(out));
 	ck_assert_str_eq(out, "a=$$x, b=$$x");
