@@ -28,6 +28,7 @@
 #include "errpage.h"
 #include "health.h"
 #include "conf_int.h"
+#include "conf_util.h"
 #include "http_parse.h"
 #include "log.h"
 #include "tls.h"
@@ -368,14 +369,6 @@ conf_errorn(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	conf_verror(ld, &pos, fmt, ap);
 	va_end(ap);
-}
-
-void *
-conf_realloc(void *p, size_t n)
-{
-	if ((p = realloc(p, n)) == NULL)
-		fatal("realloc");
-	return p;
 }
 
 /* An object id: apiVersion/kind/namespace/name. */
@@ -3650,60 +3643,6 @@ conf_text(struct loader *ld, const char *file, char *buf, size_t len)
 		p = nl != NULL ? nl + 1 : end;
 		line++;
 	}
-}
-
-char *
-conf_read_file(const char *path, size_t max, size_t *lenp)
-{
-	char *buf;
-	size_t len = 0, cap = 16384;
-	ssize_t n;
-	int fd, saved;
-
-	if ((fd = open(path, O_RDONLY)) == -1)
-		return NULL;
-	buf = conf_realloc(NULL, cap + 1);
-	for (;;) {
-		if (len == cap) {
-			if (cap >= max) {
-				errno = EFBIG;
-				goto fail;
-			}
-			cap = cap * 2 < max ? cap * 2 : max;
-			buf = conf_realloc(buf, cap + 1);
-		}
-		if ((n = read(fd, buf + len, cap - len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*lenp = len;
-	return buf;
-fail:
-	saved = errno;
-	close(fd);
-	free(buf);
-	errno = saved;
-	return NULL;
-}
-
-size_t
-conf_crlf(char *buf, size_t len)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len; i++)
-		if (!(buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n'))
-			buf[o++] = buf[i];
-	if (o < len)
-		buf[o] = '\0';
-	return o;
 }
 
 static void
