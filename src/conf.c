@@ -2078,53 +2078,6 @@ static const struct conf_table conf_errhandler_table = { conf_errhandler_fields,
  */
 
 /*
- * app/v1 PrometheusMeter (as a handler) and our app/v1 StatusHandler:
- * the scoreboard as Prometheus text or as a page in the spirit of
- * Apache's mod_status.  Served like a proxy without load balancers.
- */
-struct meter_spec {
-	struct conf_proxy px; /* first: vhost handlers point at it */
-};
-
-/* Default the patterns of a meter or status handler to path. */
-static void
-conf_meter_defaults(
-    struct loader *ld, struct meter_spec *ms, int kind, const char *path)
-{
-	ms->px.kind = kind;
-	if (ms->px.npatterns == 0) {
-		ms->px.patterns = arena_alloc(ld->arena, sizeof(char *));
-		ms->px.patterns[0] = arena_strdup(ld->arena, path);
-		ms->px.npatterns = 1;
-	}
-}
-
-static void
-conf_check_meter(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	(void)node;
-	conf_meter_defaults(ld, obj, CONF_PROXY_METRICS, "/metrics");
-}
-
-static void
-conf_check_status(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	(void)node;
-	conf_meter_defaults(ld, obj, CONF_PROXY_STATUS, "/server-status");
-}
-
-static const struct conf_field conf_meter_fields[] = {
-	FSTRS("patterns", struct meter_spec, px.patterns, px.npatterns,
-	    CF_UNIQUE),
-	FMETHODS("methods", struct meter_spec, px.methods),
-	FEND,
-};
-static const struct conf_table conf_meter_table = { conf_meter_fields,
-	conf_check_meter };
-static const struct conf_table conf_status_table = { conf_meter_fields,
-	conf_check_status };
-
-/*
  * core/v1 HTTPServer.
  */
 
@@ -3293,26 +3246,6 @@ const struct kind error_handler_conf_kind = {
 	.table = &conf_errhandler_table,
 	.size = sizeof(struct conf_errhandler),
 	.id_off = offsetof(struct conf_errhandler, id),
-	.eh_off = KIND_NO_OFF,
-};
-
-const struct kind prometheus_conf_kind = {
-	.api_version = "app/v1",
-	.kind = "PrometheusMeter",
-	.roles = KIND_ROLE_HANDLER,
-	.table = &conf_meter_table,
-	.size = sizeof(struct meter_spec),
-	.id_off = offsetof(struct meter_spec, px.id),
-	.eh_off = KIND_NO_OFF,
-};
-
-const struct kind status_conf_kind = {
-	.api_version = "app/v1",
-	.kind = "StatusHandler",
-	.roles = KIND_ROLE_HANDLER,
-	.table = &conf_status_table,
-	.size = sizeof(struct meter_spec),
-	.id_off = offsetof(struct meter_spec, px.id),
 	.eh_off = KIND_NO_OFF,
 };
 
