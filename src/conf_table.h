@@ -31,6 +31,7 @@
  * the templates and the defaults cannot disagree.
  */
 
+#define CONF_MAX_FILE         (64 << 20) /* bytes per config file */
 #define CONF_MAX_SECONDS      (INT64_MAX / 1000)
 #define CONF_MAX_HEADER_BYTES (1 << 20)
 
