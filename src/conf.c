@@ -69,17 +69,8 @@ struct ep_spec {
 	size_t nehs;
 };
 
-/* core/v1 HTTPServer spec: the server plus what only loading needs. */
-struct srv_spec {
-	struct conf_server srv;
-	struct conf_addr addr;
-	struct conf_addr listen_addr;
-};
-
 static void conf_verror(struct loader *, const struct conf_pos *, const char *,
     va_list) LOG_PRINTF(3, 0);
-static int conf_set_middleware(struct loader *, const struct conf_field *,
-    const char *, yaml_node_t *, void *);
 
 /*
  * Errors and positions.
@@ -1129,32 +1120,6 @@ conf_defer_ref(struct loader *ld, struct conf_ref *r, unsigned role,
 	d->user = user;
 }
 
-/* A vhost handler serves the document it names (its runtime struct). */
-static void
-conf_bind_handler(struct loader *ld, void *user, struct conf_doc *d)
-{
-	struct conf_handler *h = user;
-
-	(void)ld;
-	h->kind = CONF_HANDLER_PROXY;
-	h->proxy = d->obj;
-}
-
-/* A vhost handler's reference; resolved once every file has been read. */
-static int
-conf_set_handler(struct loader *ld, const struct conf_field *f, const char *key,
-    yaml_node_t *v, void *obj)
-{
-	struct conf_ref *r = arena_alloc(ld->arena, sizeof(*r));
-
-	(void)f;
-	(void)key;
-	if (conf_parse_object(ld, v, &conf_ref_table, r) < 0 || r->id == NULL)
-		return -1;
-	conf_defer_ref(ld, r, KIND_ROLE_HANDLER, conf_bind_handler, obj);
-	return 0;
-}
-
 static int
 conf_parse_port(const char *s, size_t n)
 {
@@ -1359,154 +1324,6 @@ conf_set_url(struct loader *ld, const struct conf_field *f, const char *key,
 	up->url = url;
 	return 0;
 }
-
-/*
- * core/v1 HTTPServer.
- */
-
-static const struct conf_field conf_handler_fields[] = {
-	FSTR("pattern", struct conf_handler, pattern),
-	FFUNC("middleware", conf_set_middleware, 0),
-	FFUNC("handler", conf_set_handler, CF_REQUIRED),
-	FEND,
-};
-static const struct conf_table conf_handler_table = { conf_handler_fields,
-	NULL };
-
-static const struct conf_field conf_vhost_fields[] = {
-	FSTRS(
-	    "hosts", struct conf_vhost, hosts, nhosts, CF_UNIQUE | CF_HOSTNAME),
-	FSTR("pattern", struct conf_vhost, pattern),
-	FMETHODS("methods", struct conf_vhost, methods),
-	FFUNC("middleware", conf_set_middleware, 0),
-	FLIST("handlers", struct conf_vhost, handlers, nhandlers,
-	    struct conf_handler, &conf_handler_table),
-	FEND,
-};
-static const struct conf_table conf_vhost_table = { conf_vhost_fields, NULL };
-
-/* listenConfig.tlsConfig: TLS on the listener; certKeyPairs required. */
-static int
-conf_set_listen_tls(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	struct conf_tls *t = arena_alloc(ld->arena, sizeof(*t));
-	int rc;
-
-	memset(t, 0, sizeof(*t));
-	*(struct conf_tls **)(void *)((char *)obj + f->off) = t;
-	if ((rc = conf_parse_object(ld, v, &conf_tls_table, t)) < 0)
-		return rc;
-	if (t->npairs == 0) {
-		conf_errorn(ld, v,
-		    "field \"%s\": a TLS listener needs certKeyPairs", key);
-		return -1;
-	}
-	return 0;
-}
-
-static const struct conf_field conf_listen_fields[] = {
-	FFUNCAT("addr", struct srv_spec, listen_addr, conf_set_addr),
-	FFUNCAT("tlsConfig", struct srv_spec, srv.tls, conf_set_listen_tls),
-	FUNSUP("connectionLimit", NULL),
-	FUNSUP("networks", NULL),
-	FUNSUP("readDeadline", NULL),
-	FUNSUP("writeDeadline", NULL),
-	FUNSUP("keepAliveConfig", NULL),
-	FUNSUP("sockOption", NULL),
-	FEND,
-};
-static const struct conf_table conf_listen_table = { conf_listen_fields, NULL };
-
-static const struct conf_field conf_http_fields[] = {
-	FBOOL("enableGeneralOptionsHandler", struct srv_spec,
-	    srv.enable_general_options),
-	FINT("readTimeout", struct srv_spec, srv.read_timeout, INT64_MIN,
-	    CONF_MAX_SECONDS),
-	FINT("readHeaderTimeout", struct srv_spec, srv.read_header_timeout,
-	    INT64_MIN, CONF_MAX_SECONDS),
-	FINT("writeTimeout", struct srv_spec, srv.write_timeout, INT64_MIN,
-	    CONF_MAX_SECONDS),
-	FINT("idleTimeout", struct srv_spec, srv.idle_timeout, INT64_MIN,
-	    CONF_MAX_SECONDS),
-	FINT("maxHeaderBytes", struct srv_spec, srv.max_header_bytes, 0,
-	    CONF_MAX_HEADER_BYTES),
-	FBOOL("disableKeepAlive", struct srv_spec, srv.disable_keep_alive),
-	FINT("maxRequestLineBytes", struct srv_spec, srv.max_request_line_bytes,
-	    0, CONF_MAX_HEADER_BYTES),
-	FINT("maxHeaderCount", struct srv_spec, srv.max_header_count, 0,
-	    HTTP_MAX_HEADERS),
-	FINT("maxTrailerBytes", struct srv_spec, srv.max_trailer_bytes, 0,
-	    CONF_MAX_HEADER_BYTES),
-	FFLAT("listenConfig", &conf_listen_table),
-	FUNSUP("altSvc", NULL),
-	FUNSUP("allowHTTP2", "HTTP/2 is not supported"),
-	FEND,
-};
-static const struct conf_table conf_http_table = { conf_http_fields, NULL };
-
-/* Seconds as read (non-zero wins over def) to milliseconds; <0 is none. */
-int64_t
-conf_ms(int64_t sec, int64_t def)
-{
-	if (sec == 0)
-		sec = def;
-	return sec < 0 ? 0 : sec * 1000;
-}
-
-static void
-conf_check_server(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	struct srv_spec *ss = obj;
-	struct conf_server *srv = &ss->srv;
-	struct conf_addr *a = &ss->addr;
-
-	(void)node;
-	if (ss->listen_addr.set)
-		a = &ss->listen_addr;
-	else if (!a->set)
-		conf_parse_addr(ld, NULL, "addr", ":8080", a);
-	srv->pos = ld->docpos;
-	srv->addr = a->addr;
-	srv->host = a->host;
-	srv->port = a->port;
-	srv->family = a->family;
-	if (srv->shutdown_timeout == 0)
-		srv->shutdown_timeout = 30;
-	else if (srv->shutdown_timeout < 0)
-		srv->shutdown_timeout = 0;
-	srv->read_timeout = conf_ms(srv->read_timeout, 30);
-	srv->read_header_timeout = conf_ms(srv->read_header_timeout, 30);
-	srv->write_timeout = conf_ms(srv->write_timeout, 30);
-	srv->idle_timeout = conf_ms(srv->idle_timeout, 10);
-	if (srv->max_header_bytes == 0)
-		srv->max_header_bytes = 8192;
-	/* By default the request line may use the whole head, as in Go. */
-	if (srv->max_request_line_bytes == 0 ||
-	    srv->max_request_line_bytes > srv->max_header_bytes + 4096)
-		srv->max_request_line_bytes = srv->max_header_bytes + 4096;
-	if (srv->max_header_count == 0)
-		srv->max_header_count = HTTP_DEF_MAX_HEADERS;
-	if (srv->max_trailer_bytes == 0)
-		srv->max_trailer_bytes = HTTP_DEF_MAX_TRAILER;
-}
-
-static const struct conf_field conf_server_fields[] = {
-	FFUNCAT("addr", struct srv_spec, addr, conf_set_addr),
-	FINT("shutdownTimeout", struct srv_spec, srv.shutdown_timeout,
-	    INT32_MIN, INT32_MAX),
-	FFLAT("httpConfig", &conf_http_table),
-	FUNSUP("http2Config", "HTTP/2 is not supported"),
-	FUNSUP("http3Config", "HTTP/3 is not supported"),
-	FFUNC("middleware", conf_set_middleware, 0),
-	FLIST("virtualHosts", struct srv_spec, srv.vhosts, srv.nvhosts,
-	    struct conf_vhost, &conf_vhost_table),
-	FUNSUP("enableProfile", NULL),
-	FUNSUP("enableExpvar", NULL),
-	FEND,
-};
-static const struct conf_table conf_server_table = { conf_server_fields,
-	conf_check_server };
 
 /*
  * core/v1 SLogger and core/v1 HTTPLogger (the operator's logs).
@@ -1916,55 +1733,6 @@ static const struct conf_field conf_httplogger_fields[] = {
 static const struct conf_table conf_httplogger_table = { conf_httplogger_fields,
 	conf_check_httplogger };
 
-/* Add HTTPLogger hl to the access loggers of srv, once. */
-static void
-conf_add_access_logger(
-    struct loader *ld, struct conf_server *srv, struct conf_httplogger *hl)
-{
-	size_t i;
-
-	for (i = 0; i < srv->naccess_loggers; i++)
-		if (srv->access_loggers[i] == hl)
-			return;
-	srv->access_loggers = arena_realloc(ld->arena, srv->access_loggers,
-	    srv->naccess_loggers * sizeof(hl),
-	    (srv->naccess_loggers + 1) * sizeof(hl));
-	srv->access_loggers[srv->naccess_loggers++] = hl;
-}
-
-/* Middleware (an HTTPLogger): logs every request of the server. */
-static void
-conf_bind_middleware(struct loader *ld, void *user, struct conf_doc *d)
-{
-	conf_add_access_logger(ld, &((struct srv_spec *)user)->srv,
-	    &((struct hlog_spec *)d->obj)->hl);
-}
-
-/*
- * middleware: references resolved once every file is read; each must be
- * an HTTPLogger, which logs every request of the server being read.
- */
-static int
-conf_set_middleware(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	struct conf_ref *refs = NULL;
-	void *list = NULL;
-	size_t n = 0, i;
-	int rc;
-
-	(void)f;
-	(void)obj;
-	rc = conf_get_list(
-	    ld, key, v, &conf_ref_table, sizeof(*refs), &list, &n);
-	refs = list;
-	for (i = 0; i < n; i++)
-		if (refs[i].id != NULL && ld->spec != NULL)
-			conf_defer_ref(ld, &refs[i], KIND_ROLE_MIDDLEWARE,
-			    conf_bind_middleware, ld->spec);
-	return rc;
-}
-
 /*
  * core/v1 Entrypoint.
  */
@@ -2248,16 +2016,6 @@ const struct kind entrypoint_conf_kind = {
 	.id_off = KIND_NO_OFF,
 	.eh_off = KIND_NO_OFF,
 	.build = conf_build_entrypoint,
-};
-
-const struct kind http_server_conf_kind = {
-	.api_version = "core/v1",
-	.kind = "HTTPServer",
-	.roles = KIND_ROLE_RUNNER,
-	.table = &conf_server_table,
-	.size = sizeof(struct srv_spec),
-	.id_off = offsetof(struct srv_spec, srv.id),
-	.eh_off = offsetof(struct srv_spec, srv.errhandler),
 };
 
 const struct kind slogger_conf_kind = {

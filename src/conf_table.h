@@ -96,6 +96,10 @@ struct conf_field {
 	const char *def; /* the default as YAML text (see below) */
 };
 
+/* A macro's value as a string, for a .def. */
+#define CONF_STR_(x) #x
+#define CONF_STR(x)  CONF_STR_(x)
+
 #define MEMBER_SIZE(t, m) sizeof(((t *)0)->m)
 #define FSTR(n, t, m)                                                 \
 	{                                                             \
@@ -354,9 +358,6 @@ const char *conf_parse_url(
     struct loader *, const char *s, struct conf_upstream *up);
 int conf_set_url(struct loader *, const struct conf_field *, const char *key,
     yaml_node_t *, void *obj);
-
-/* Seconds as read (non-zero wins over def) to milliseconds; <0 is none. */
-int64_t conf_ms(int64_t sec, int64_t def);
 
 /* Remember a log file the config opened, for conf_free(). */
 void conf_keep_fd(struct loader *, int fd);
