@@ -1329,148 +1329,6 @@ conf_set_url(struct loader *ld, const struct conf_field *f, const char *key,
  * core/v1 SLogger and core/v1 HTTPLogger (the operator's logs).
  */
 
-/* Level names, stored +1 so that 0 means "unset" (non-zero wins). */
-static const struct conf_enum conf_log_levels[] = {
-	{ "Trace", LOG_L_TRACE + 1 },
-	{ "Debug", LOG_L_DEBUG + 1 },
-	{ "Info", LOG_L_INFO + 1 },
-	{ "Warn", LOG_L_WARN + 1 },
-	{ "Error", LOG_L_ERROR + 1 },
-	{ "Fatal", LOG_L_FATAL + 1 },
-	{ NULL, 0 },
-};
-
-static const struct conf_enum conf_log_targets[] = {
-	{ "Stdout", LOG_T_STDOUT },
-	{ "Stderr", LOG_T_STDERR },
-	{ "Discard", LOG_T_DISCARD },
-	{ "File", LOG_T_FILE },
-	{ NULL, 0 },
-};
-
-#define CONF_ROTATE_WHY                                         \
-	"not supported yet (aileron does not rotate its logs: " \
-	"use logrotate(8), which sends SIGUSR1 to re-open them)"
-
-/* core/v1 SLogger spec as read. */
-struct slog_spec {
-	struct log_logger lg;
-	char *output_time_format;
-	char *date_format;
-	char *time_format;
-	char *log_dir;
-	char *log_file_name;
-};
-
-/* Remember a log file the config opened, for conf_free(). */
-void
-conf_keep_fd(struct loader *ld, int fd)
-{
-	struct conf *c = ld->conf;
-
-	c->log_fds = arena_realloc(ld->arena, c->log_fds,
-	    c->nlog_fds * sizeof(int), (c->nlog_fds + 1) * sizeof(int));
-	c->log_fds[c->nlog_fds++] = fd;
-}
-
-int conf_open_log_files = 1;
-
-/* Open a log file as a real start would; -1 after reporting. */
-static int
-conf_open_log(struct loader *ld, yaml_node_t *node, const char *path)
-{
-	int fd;
-
-	if (!conf_open_log_files)
-		return -1;
-	if ((fd = log_file_open(path)) < 0) {
-		conf_errorn(ld, node, "log file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	conf_keep_fd(ld, fd);
-	return fd;
-}
-
-static void
-conf_check_slogger(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	struct slog_spec *ss = obj;
-	struct log_logger *lg = &ss->lg;
-	const char *dir, *name;
-	size_t n;
-
-	lg->level = lg->level == 0 ? LOG_L_INFO : lg->level - 1;
-	lg->output_time_format =
-	    ss->output_time_format != NULL && *ss->output_time_format != '\0'
-	    ? ss->output_time_format
-	    : "2006-01-02 15:04:05";
-	lg->date_format = ss->date_format != NULL && *ss->date_format != '\0'
-	    ? ss->date_format
-	    : "2006-01-02";
-	lg->time_format = ss->time_format != NULL && *ss->time_format != '\0'
-	    ? ss->time_format
-	    : "15:04:05.000";
-	switch (lg->target) {
-	case LOG_T_STDOUT:
-		lg->fd = STDOUT_FILENO;
-		break;
-	case LOG_T_STDERR:
-		lg->fd = STDERR_FILENO;
-		break;
-	case LOG_T_DISCARD:
-		lg->fd = -1;
-		break;
-	case LOG_T_FILE:
-		dir = ss->log_dir != NULL && *ss->log_dir != '\0' ? ss->log_dir
-		                                                  : ".";
-		name = ss->log_file_name != NULL && *ss->log_file_name != '\0'
-		    ? ss->log_file_name
-		    : "application.log";
-		n = strlen(dir) + strlen(name) + 2;
-		lg->path = arena_alloc(ld->arena, n);
-		snprintf(lg->path, n, "%s/%s", dir, name);
-		lg->fd = conf_open_log(ld,
-		    conf_field_node(
-		        ld, conf_field_node(ld, node, "logOutput"), "logDir"),
-		    lg->path);
-		break;
-	}
-}
-
-static const struct conf_field conf_log_output_fields[] = {
-	FENUM("outputTarget", struct slog_spec, lg.target, conf_log_targets),
-	FSTR("logDir", struct slog_spec, log_dir),
-	FSTR("logFileName", struct slog_spec, log_file_name),
-	FUNSUP("backupDir", CONF_ROTATE_WHY),
-	FUNSUP("archivedFilePattern", CONF_ROTATE_WHY),
-	FUNSUP("cron", CONF_ROTATE_WHY),
-	FUNSUP("rotateSize", CONF_ROTATE_WHY),
-	FUNSUP("timeZone", CONF_ROTATE_WHY),
-	FUNSUP("compressLevel", CONF_ROTATE_WHY),
-	FUNSUP("maxAge", CONF_ROTATE_WHY),
-	FUNSUP("maxBackup", CONF_ROTATE_WHY),
-	FUNSUP("maxTotalSize", CONF_ROTATE_WHY),
-	FUNSUP("outputRedirectTarget", NULL),
-	FEND,
-};
-static const struct conf_table conf_log_output_table = { conf_log_output_fields,
-	NULL };
-
-static const struct conf_field conf_slogger_fields[] = {
-	FENUM("level", struct slog_spec, lg.level, conf_log_levels),
-	FFLAT("logOutput", &conf_log_output_table),
-	FBOOL("unstructured", struct slog_spec, lg.unstructured),
-	FSTR("outputTimeFormat", struct slog_spec, output_time_format),
-	FSTR("dateFormat", struct slog_spec, date_format),
-	FSTR("timeFormat", struct slog_spec, time_format),
-	FBOOL("noLocation", struct slog_spec, lg.no_location),
-	FBOOL("noDatetime", struct slog_spec, lg.no_datetime),
-	FUNSUP("fieldReplacers", NULL),
-	FEND,
-};
-static const struct conf_table conf_slogger_table = { conf_slogger_fields,
-	conf_check_slogger };
-
 /* ReplacerSpec value.fromTo: a mapping of strings to strings. */
 static int
 conf_set_from_to(struct loader *ld, const struct conf_field *f, const char *key,
@@ -1823,6 +1681,39 @@ static const struct conf_field conf_ep_fields[] = {
 static const struct conf_table conf_ep_table = { conf_ep_fields, NULL };
 
 /*
+ * Files that kinds open while loading.
+ */
+
+/* Remember a log file the config opened, for conf_free(). */
+void
+conf_keep_fd(struct loader *ld, int fd)
+{
+	struct conf *c = ld->conf;
+
+	c->log_fds = arena_realloc(ld->arena, c->log_fds,
+	    c->nlog_fds * sizeof(int), (c->nlog_fds + 1) * sizeof(int));
+	c->log_fds[c->nlog_fds++] = fd;
+}
+
+int conf_open_log_files = 1;
+
+/* Open a log file as a real start would; -1 after reporting. */
+int
+conf_open_log(struct loader *ld, yaml_node_t *node, const char *path)
+{
+	int fd;
+
+	if (!conf_open_log_files)
+		return -1;
+	if ((fd = log_file_open(path)) < 0) {
+		conf_errorn(ld, node, "log file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	conf_keep_fd(ld, fd);
+	return fd;
+}
+
+/*
  * Documents.
  */
 
@@ -2016,16 +1907,6 @@ const struct kind entrypoint_conf_kind = {
 	.id_off = KIND_NO_OFF,
 	.eh_off = KIND_NO_OFF,
 	.build = conf_build_entrypoint,
-};
-
-const struct kind slogger_conf_kind = {
-	.api_version = "core/v1",
-	.kind = "SLogger",
-	.roles = KIND_ROLE_LOGGER,
-	.table = &conf_slogger_table,
-	.size = sizeof(struct slog_spec),
-	.id_off = offsetof(struct slog_spec, lg.id),
-	.eh_off = KIND_NO_OFF,
 };
 
 const struct kind http_logger_conf_kind = {

@@ -228,7 +228,7 @@ http_server_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 
 static const struct conf_field http_server_conf_fields[] = {
 	FFUNCATD("addr", struct http_server_conf_spec, addr, conf_set_addr,
-	    "\"" HTTP_SERVER_CONF_ADDR "\""),
+	    HTTP_SERVER_CONF_ADDR),
 	FINTD("shutdownTimeout", struct http_server_conf_spec,
 	    srv.shutdown_timeout, INT32_MIN, INT32_MAX, "30"),
 	FFLAT("httpConfig", &http_server_conf_http_table),
