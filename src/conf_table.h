@@ -20,16 +20,16 @@
  * rejected with file:line:column, every error is counted and reported, and
  * then the defaults apply.
  *
- * Defaults (.def): the value as text (a number in decimal, an enum by
- * its name, for CF_STRINGS its one element).  AILERON merges a manifest
- * over the kind's defaults and a zero value (0, "", false, []) never
- * overrides a non-zero default.  For CF_STRING, CF_INT, CF_ENUM and
- * CF_STRINGS fields the engine stores .def wherever the value read is
- * still zero, before the table's check runs (in nested objects that were
- * not written too).  For CF_FUNC fields .def is only what -t prints, and
- * the setter or the check applies it.  -t prints every field of the
- * tables with its .def or zero value, so templates and defaults cannot
- * disagree.
+ * Defaults (.def).  AILERON merges a manifest over the kind's defaults
+ * and a zero value (0, "", false, []) never overrides a non-zero default.
+ * For CF_STRING, CF_INT, CF_ENUM and CF_STRINGS fields .def is the value
+ * as text (a number in decimal, an enum by its name, the one element of a
+ * list): the engine stores it wherever the value read is still zero,
+ * before the table's check runs (in nested objects that were not written
+ * too).  For other types .def is YAML text that -t prints instead of the
+ * zero value ("[]", "null", a quoted string), and the setter or the check
+ * applies the default.  -t prints every field of the tables this way, so
+ * templates and defaults cannot disagree.
  */
 
 #define CONF_MAX_FILE         (64 << 20) /* bytes per config file */
@@ -133,6 +133,11 @@ struct conf_field {
 	{                                                              \
 		.name = (n), .type = CF_OBJECT, .off = offsetof(t, m), \
 		.table = (tbl)                                         \
+	}
+#define FOBJD(n, t, m, tbl, d)                                         \
+	{                                                              \
+		.name = (n), .type = CF_OBJECT, .off = offsetof(t, m), \
+		.table = (tbl), .def = (d)                             \
 	}
 #define FFLAT(n, tbl)                                          \
 	{                                                      \
