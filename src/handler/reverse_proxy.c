@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "balance.h"
 #include "conn.h"
 #include "errpage.h"
@@ -865,6 +866,8 @@ reverse_proxy_forward(struct reverse_proxy_worker *px, struct request *rq,
 	}
 	x.head = px->obuf;
 	x.head_len = hlen;
+	if (h->ntws > 0)
+		x.state = arena_alloc(rq->arena, h->ntws * sizeof(*x.state));
 	if (h->ntws > 0 &&
 	    (rc = pipeline_exchange_request(h, rq, &x)) != HANDLER_DECLINED) {
 		/* A tripperware answered instead of the upstream. */
