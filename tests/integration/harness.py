@@ -38,6 +38,26 @@ def wait_port(port, host="127.0.0.1", timeout=10.0, proc=None):
     raise RuntimeError("nothing listens on %s:%d" % (host, port))
 
 
+def wait_for(pred, timeout=5.0, step=0.05):
+    """Poll pred until it is true or timeout seconds passed; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def process_config(**fields):
+    """An Entrypoint processConfig block from keyword arguments."""
+    out = "  processConfig:\n"
+    for k, v in fields.items():
+        if isinstance(v, bool):
+            v = "true" if v else "false"
+        out += "    %s: %s\n" % (k, v)
+    return out
+
+
 class Aileron:
     """One aileron master started from a config text; stopped by pid."""
 
@@ -440,6 +460,11 @@ class AileronTestCase(unittest.TestCase):
 
     def setUp(self):
         self._cleanups_procs = []
+        self._allowed = list(self.allowed_errors)
+
+    def allow_errors(self, *msgs):
+        """This test expects ERROR lines containing one of msgs; no others."""
+        self._allowed.extend(msgs)
 
     def start(self, config, port, **kw):
         a = Aileron(config, port=port, **kw)
@@ -461,6 +486,8 @@ class AileronTestCase(unittest.TestCase):
                 if marker in out:
                     self.fail("sanitizer report:\n%s" % out[-6000:])
             for line in a.log_lines_from(out):
+                if isinstance(line, dict) and line.get("level") == "FATAL":
+                    self.fail("fatal error in log: %s\n%s" % (line.get("msg"), out[-4000:]))
                 if isinstance(line, dict) and line.get("level") == "ERROR":
-                    if not any(s in line.get("msg", "") for s in self.allowed_errors):
+                    if not any(s in line.get("msg", "") for s in self._allowed):
                         self.fail("unexpected error in log: %s\n%s" % (line.get("msg"), out[-4000:]))
