@@ -37,6 +37,14 @@
  */
 #define WORKER_STOP_GRACE_MS 500
 
+/*
+ * Out of descriptors (accept() fails with EMFILE or ENFILE), a worker stops
+ * accepting for this long, as nginx does: the listener stays readable, so
+ * retrying at once would spin and log without end.  Parked connections are
+ * served meanwhile, and one line is logged per pause.
+ */
+#define WORKER_ACCEPT_PAUSE_MS 500
+
 /* What travels with a handed-off connection (the fd goes as SCM_RIGHTS). */
 struct worker_handoff_msg {
 	uint32_t listener;
@@ -55,6 +63,7 @@ struct worker {
 	struct client *clients[WORKER_MAX_CLIENTS];
 	size_t nclients;
 	struct pollfd *pfd;
+	int64_t accept_resume; /* out of descriptors: no accept() before this */
 };
 
 /* SIGTERM (and SIGINT, SIGQUIT with -X): finish the request, then exit. */
@@ -275,9 +284,12 @@ worker_accept(struct worker *w, const struct listener *l)
 	fd = accept4(
 	    l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno == EMFILE || errno == ENFILE)
-			log_warn("accept on %s", l->name);
-		else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		if (errno == EMFILE || errno == ENFILE) {
+			log_warn("accept on %s (not accepting for %d ms)",
+			    l->name, WORKER_ACCEPT_PAUSE_MS);
+			w->accept_resume =
+			    conn_deadline(WORKER_ACCEPT_PAUSE_MS);
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR && errno != ECONNABORTED)
 			log_warn("accept on %s", l->name);
 		return;
@@ -298,6 +310,8 @@ worker_timeout(const struct worker *w, int64_t now)
 	int64_t t = 1000;
 	size_t i;
 
+	if (w->accept_resume > now && w->accept_resume - now < t)
+		t = w->accept_resume - now;
 	for (i = 0; i < w->nclients; i++) {
 		int64_t d = w->clients[i]->deadline;
 
@@ -378,8 +392,9 @@ worker_round(struct worker *w)
 {
 	const struct worker_env *env = w->env;
 	size_t i, n = env->nlisteners, nfds, nparked = w->nclients;
-	int accepting = !worker_stop && w->nclients < WORKER_MAX_CLIENTS;
 	int64_t now = conn_now_ms();
+	int accepting = !worker_stop && w->nclients < WORKER_MAX_CLIENTS &&
+	    now >= w->accept_resume;
 	int rc;
 
 	if (worker_reopen) {
@@ -415,7 +430,8 @@ worker_round(struct worker *w)
 		if (accepting && (w->pfd[n + 2].revents & POLLIN))
 			worker_handoff_take(w);
 		for (i = 0; i < n && accepting; i++)
-			if (w->pfd[i].revents & POLLIN)
+			if ((w->pfd[i].revents & POLLIN) &&
+			    w->accept_resume <= now)
 				worker_accept(w, &env->listeners[i]);
 	}
 	worker_expire(w, conn_now_ms());

@@ -61,7 +61,8 @@ def process_config(**fields):
 class Aileron:
     """One aileron master started from a config text; stopped by pid."""
 
-    def __init__(self, config, port=None, extra_args=(), env=None, wait=True):
+    def __init__(self, config, port=None, extra_args=(), env=None, wait=True,
+                 preexec_fn=None):
         self.dir = tempfile.mkdtemp(prefix="aileron-test-")
         self.config_path = os.path.join(self.dir, "config.yaml")
         self.write_config(config)
@@ -73,7 +74,7 @@ class Aileron:
             e.update(env)
         self.proc = subprocess.Popen(
             [AILERON, "-f", self.config_path] + list(extra_args),
-            stdout=self.log, stderr=subprocess.STDOUT, env=e)
+            stdout=self.log, stderr=subprocess.STDOUT, env=e, preexec_fn=preexec_fn)
         if wait and port is not None:
             wait_port(port, proc=self.proc)
 
@@ -129,6 +130,13 @@ class Aileron:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time a process has used, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_aileron(args, timeout=10, env=None):

@@ -1,0 +1,49 @@
+"""Hostile load and faults: descriptor exhaustion, stop, slow bodies, odd requests."""
+
+import resource
+import socket
+import time
+
+from harness import (AileronTestCase, Client, cpu_seconds, free_port, process_config,
+                     proxy_config, request, simple_lb, wait_for)
+
+
+def nofile(n):
+    """A preexec_fn that caps the descriptors of aileron (soft and hard)."""
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
+
+class DescriptorTest(AileronTestCase):
+
+    def test_out_of_descriptors_pauses_accepting(self):
+        up = self.upstream()
+        port = free_port()
+        a = self.start(proxy_config(port, simple_lb([up.url]), "",
+                                    process_config(workers=1)),
+                       port, preexec_fn=nofile(48))
+        worker = wait_for(a.worker_pids)[0]
+        first = Client(port)
+        first.send(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n")
+        self.assertEqual(first.recv_response()[0], 200)
+        # More connections than the worker has descriptors for.
+        socks = []
+        for _ in range(80):
+            s = socket.create_connection(("127.0.0.1", port))
+            socks.append(s)
+        time.sleep(0.5)
+        before = cpu_seconds(worker)
+        time.sleep(2)
+        used = cpu_seconds(worker) - before
+        self.assertLess(used, 0.5, "the worker spins while out of descriptors")
+        # The connection it has is still served.
+        first.send(b"GET /b HTTP/1.1\r\nHost: h\r\n\r\n")
+        self.assertEqual(first.recv_response()[0], 200)
+        lines = [l for l in a.log_lines()
+                 if isinstance(l, dict) and "accept on" in l.get("msg", "")]
+        self.assertGreater(len(lines), 0)
+        self.assertLess(len(lines), 20, "one line per pause, not per attempt")
+        for s in socks:
+            s.close()
+        first.close()
+        # With descriptors free again, new clients are served.
+        self.assertEqual(wait_for(lambda: request(port)[0] == 200, timeout=5), True)
