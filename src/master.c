@@ -562,6 +562,8 @@ master_begin_stop(struct master *ms)
 	ms->stop_deadline = conn_now_ms() + (int64_t)timeout * 1000;
 	scoreboard_stopping();
 	master_signal_workers(ms, SIGTERM);
+	/* After the signal, so that no worker waits on a dead listener. */
+	listen_shut(ms->cur->listeners, ms->cur->nlisteners);
 }
 
 /* SIGUSR1: reopen the log file here, then in every worker. */

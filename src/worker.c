@@ -430,7 +430,7 @@ worker_round(struct worker *w)
 		if (accepting && (w->pfd[n + 2].revents & POLLIN))
 			worker_handoff_take(w);
 		for (i = 0; i < n && accepting; i++)
-			if ((w->pfd[i].revents & POLLIN) &&
+			if ((w->pfd[i].revents & POLLIN) && !worker_stop &&
 			    w->accept_resume <= now)
 				worker_accept(w, &env->listeners[i]);
 	}

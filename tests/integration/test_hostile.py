@@ -1,11 +1,13 @@
 """Hostile load and faults: descriptor exhaustion, stop, slow bodies, odd requests."""
 
 import resource
+import signal
 import socket
+import threading
 import time
 
 from harness import (AileronTestCase, Client, cpu_seconds, free_port, process_config,
-                     proxy_config, request, simple_lb, wait_for)
+                     proxy_config, request, response, simple_lb, wait_for)
 
 
 def nofile(n):
@@ -47,3 +49,29 @@ class DescriptorTest(AileronTestCase):
         first.close()
         # With descriptors free again, new clients are served.
         self.assertEqual(wait_for(lambda: request(port)[0] == 200, timeout=5), True)
+
+
+class StopTest(AileronTestCase):
+
+    def test_stop_refuses_new_connections_at_once(self):
+        def slow(req, c):
+            time.sleep(2)
+            return response(200, b"done")
+        up = self.upstream(slow)
+        port = free_port()
+        a = self.start(proxy_config(port, simple_lb([up.url]),
+                                    entry_extra=process_config(workers=2)), port)
+        results = []
+        t = threading.Thread(target=lambda: results.append(request(port)))
+        t.start()
+        self.assertTrue(wait_for(lambda: len(up.requests) == 1, 5))
+        a.signal(signal.SIGTERM)
+        time.sleep(0.3)
+        # The request in flight goes on, but nobody takes new connections:
+        # they are refused, so the client can go elsewhere at once.
+        self.assertIsNone(a.proc.poll())
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        t.join(10)
+        self.assertEqual([r[0] for r in results], [200])
+        self.assertEqual(a.proc.wait(10), 0)
