@@ -260,6 +260,28 @@ class TlsTest(AileronTestCase):
         with self.assertRaises(ssl.SSLError):
             https_get(port, ctx)
 
+    def tls12_client(self, suite):
+        ctx = client_ctx(self.pki)
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(suite)
+        return ctx
+
+    def test_default_suites_are_forward_secret_aead(self):
+        a, up, port = self.start_tls(pairs(self.pki, "a"))
+        for suite in ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+                      "ECDHE-ECDSA-CHACHA20-POLY1305"):
+            self.assertEqual(https_get(port, self.tls12_client(suite))[0], 200, suite)
+        # CBC suites, with SHA-1 or SHA-256 MACs, are not offered.
+        for suite in ("ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA",
+                      "ECDHE-ECDSA-AES128-SHA256"):
+            with self.assertRaises(ssl.SSLError, msg=suite):
+                https_get(port, self.tls12_client(suite))
+        # An explicit tlsCipher still wins.
+        a2, up2, port2 = self.start_tls(
+            pairs(self.pki, "a") + "        tlsCipher: [TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA]\n")
+        status, _, info = https_get(port2, self.tls12_client("ECDHE-ECDSA-AES128-SHA"))
+        self.assertEqual(status, 200)
+
     def test_resumption_across_workers(self):
         a, up, port = self.start_tls(pairs(self.pki, "a"), workers=4,
                                      env={"GATEWAY_LOG_LEVEL": "debug"})
