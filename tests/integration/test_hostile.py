@@ -75,3 +75,23 @@ class StopTest(AileronTestCase):
         t.join(10)
         self.assertEqual([r[0] for r in results], [200])
         self.assertEqual(a.proc.wait(10), 0)
+
+
+class LimitTest(AileronTestCase):
+
+    def gateway(self):
+        up = self.upstream()
+        port = free_port()
+        self.start(proxy_config(port, simple_lb([up.url])), port)
+        return up, port
+
+    def test_long_method_is_501_and_not_forwarded(self):
+        up, port = self.gateway()
+        self.assertEqual(request(port, method="X" * 32)[0], 200)
+        c = Client(port)
+        c.send(b"X" * 100 + b" / HTTP/1.1\r\nHost: h\r\n\r\n")
+        status, headers, _ = c.recv_response()
+        self.assertEqual(status, 501)
+        self.assertTrue(c.closed())
+        c.close()
+        self.assertEqual([r.method for r in up.requests], ["X" * 32])
