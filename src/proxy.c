@@ -1519,9 +1519,8 @@ proxy_client_park(struct proxy *px, struct client *cl)
 		cl->saved_len = cl->len;
 		cl->len = 0;
 		/* Slowloris: the whole head must come within the timeout. */
-		cl->deadline = cl->srv->read_header_timeout > 0
-		    ? cl->head_start + cl->srv->read_header_timeout
-		    : 0;
+		cl->deadline = conn_deadline_from(
+		    cl->head_start, cl->srv->read_header_timeout);
 	} else if (cl->nreq > 0)
 		cl->deadline = conn_deadline(cl->srv->idle_timeout);
 	return PROXY_PARKED;
@@ -1535,10 +1534,8 @@ proxy_client_request(struct proxy *px, struct client *cl)
 	int64_t start = conn_now_ms();
 	enum proxy_result rc;
 
-	cl->read_deadline =
-	    cl->srv->read_timeout > 0 ? start + cl->srv->read_timeout : 0;
-	cl->write_deadline =
-	    cl->srv->write_timeout > 0 ? start + cl->srv->write_timeout : 0;
+	cl->read_deadline = conn_deadline_from(start, cl->srv->read_timeout);
+	cl->write_deadline = conn_deadline_from(start, cl->srv->write_timeout);
 	cl->nreq++;
 	cl->consumed = 0;
 	scoreboard_request_begin(cl->ip, px->cbuf + m->method.off,

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 
+from test_client import client_doc
 from harness import (AileronTestCase, Client, cpu_seconds, free_port, process_config,
                      proxy_config, request, response, simple_lb, wait_for)
 
@@ -95,3 +96,26 @@ class LimitTest(AileronTestCase):
         self.assertTrue(c.closed())
         c.close()
         self.assertEqual([r.method for r in up.requests], ["X" * 32])
+
+
+class DeadlineTest(AileronTestCase):
+    """Timeouts at their maximum mean "very long", not an overflow."""
+
+    def test_longest_timeouts_do_not_overflow(self):
+        def slow(req, c):
+            time.sleep(0.5)
+            return response(200, b"late")
+        up = self.upstream(slow)
+        port = free_port()
+        most = 2 ** 63 // 1000 - 1  # seconds, and milliseconds below
+        server = ("  httpConfig:\n    readTimeout: %d\n    readHeaderTimeout: %d\n"
+                  "    writeTimeout: %d\n    idleTimeout: %d\n" % (most, most, most, most))
+        client = ("  httpTransportConfig: {responseHeaderTimeout: %d, idleConnTimeout: %d}\n"
+                  % (most * 1000, most * 1000))
+        self.start(proxy_config(port, client_doc(up.url, client), server), port)
+        c = Client(port)
+        c.send(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok")
+        self.assertEqual(c.recv_response()[0::2], (200, b"late"))
+        c.send(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        self.assertEqual(c.recv_response()[0::2], (200, b"late"))
+        c.close()
