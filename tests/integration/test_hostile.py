@@ -97,6 +97,13 @@ class LimitTest(AileronTestCase):
         c.close()
         self.assertEqual([r.method for r in up.requests], ["X" * 32])
 
+    def test_nul_in_path_is_400_and_not_forwarded(self):
+        up, port = self.gateway()
+        for path in ("/a%00b", "/a%00", "/%00/x"):
+            self.assertEqual(request(port, path=path)[0], 400, path)
+        self.assertEqual(request(port, path="/a%01b")[0], 200)
+        self.assertEqual([r.target for r in up.requests], ["/a%01b"])
+
 
 class DeadlineTest(AileronTestCase):
     """Timeouts at their maximum mean "very long", not an overflow."""
