@@ -910,18 +910,21 @@ proxy_same_upgrade(const char *qbuf, const struct http_msg *q, const char *rbuf,
 /*
  * Read a whole Content-Length body (first bytes already in cbuf) into a
  * malloc'd buffer so that a retry can send it again.  NULL when the
- * client fails.
+ * client fails, and NULL with *nomem set when there is no memory for it
+ * (nothing was read: the body can still be streamed, without retries).
  */
 static char *
 proxy_buffer_body(struct proxy *px, struct client *cl, const struct http_msg *m,
-    struct reqbody *rb, size_t first)
+    struct reqbody *rb, size_t first, int *nomem)
 {
 	size_t len = (size_t)m->content_length;
 	char *b = malloc(len > 0 ? len : 1);
 	ssize_t n;
 
-	if (b == NULL)
-		fatal("malloc");
+	if ((*nomem = b == NULL)) {
+		log_warn("buffering a body of %zu bytes for retries", len);
+		return NULL;
+	}
 	memcpy(b, px->cbuf + m->head_len, first);
 	if (!rb->done && m->expect_continue && first == 0 &&
 	    conn_write(&cl->io, "HTTP/1.1 100 Continue\r\n\r\n", 25,
@@ -1005,10 +1008,17 @@ proxy_forward(struct proxy *px, struct client *cl, struct http_msg *m,
 	body = px->cbuf + m->head_len;
 	blen = (size_t)first;
 	if (replayable && m->body == HTTP_BODY_LENGTH && !rb.done) {
-		if ((replay = proxy_buffer_body(px, cl, m, &rb, blen)) == NULL)
+		int nomem;
+
+		replay = proxy_buffer_body(px, cl, m, &rb, blen, &nomem);
+		if (replay == NULL && !nomem)
 			goto out;
-		body = replay;
-		blen = (size_t)m->content_length;
+		/* No memory for the copy: stream the body, without retries. */
+		replayable = replay != NULL;
+		if (replay != NULL) {
+			body = replay;
+			blen = (size_t)m->content_length;
+		}
 	}
 	for (attempt = 0;; attempt++) {
 		t0 = scoreboard_clock();

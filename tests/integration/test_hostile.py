@@ -126,3 +126,42 @@ class DeadlineTest(AileronTestCase):
         c.send(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
         self.assertEqual(c.recv_response()[0::2], (200, b"late"))
         c.close()
+
+
+def vm_bytes(pid):
+    """The virtual memory size of a process."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    raise ValueError("no VmSize")
+
+
+class RetryBufferTest(AileronTestCase):
+
+    def gateway(self, up, preexec_fn=None):
+        port = free_port()
+        spec = "  retryConfig: {maxRetry: 2, maxContentLength: 16777216}\n"
+        a = self.start(proxy_config(port, client_doc(up.url, spec), "",
+                                    process_config(workers=1)),
+                       port, preexec_fn=preexec_fn)
+        worker = wait_for(a.worker_pids)[0]
+        self.assertEqual(request(port, "POST", body=b"x" * 1000)[0::2], (200, b"1000"))
+        return a, port, worker
+
+    def test_no_memory_for_the_retry_copy_streams_the_body(self):
+        up = self.upstream(lambda req, c: response(200, b"%d" % len(req.body)))
+        a, port, worker = self.gateway(up)
+        vm = vm_bytes(worker)
+        a.stop()
+        if vm > 1 << 40:
+            self.skipTest("sanitizer build: address space reserved up front")
+        # Room for the worker as it is, not for a 12 MiB copy of a body.
+        limit = vm + (6 << 20)
+        a, port, worker = self.gateway(
+            up, lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+        size = 12 << 20
+        st, _, body = request(port, "POST", body=b"y" * size)
+        self.assertEqual((st, body), (200, b"%d" % size))
+        self.assertEqual(wait_for(a.worker_pids), [worker])
+        self.assertIn("buffering a body of %d bytes for retries" % size, a.output())
