@@ -24,6 +24,7 @@
 #include <yaml.h>
 
 #include "arena.h"
+#include "bodywait.h"
 #include "conf.h"
 #include "errpage.h"
 #include "health.h"
@@ -2531,6 +2532,8 @@ static const struct conf_field conf_http_fields[] = {
 	    HTTP_MAX_HEADERS),
 	FINT("maxTrailerBytes", struct srv_spec, srv.max_trailer_bytes, 0,
 	    CONF_MAX_HEADER_BYTES),
+	FINT("requestBodyBuffer", struct srv_spec, srv.request_body_buffer, -1,
+	    BODYWAIT_MAX),
 	FFLAT("listenConfig", &conf_listen_table),
 	FUNSUP("altSvc", NULL),
 	FUNSUP("allowHTTP2", "HTTP/2 is not supported"),
@@ -2581,6 +2584,10 @@ conf_check_server(struct loader *ld, void *obj, yaml_node_t *node)
 		srv->max_header_count = HTTP_DEF_MAX_HEADERS;
 	if (srv->max_trailer_bytes == 0)
 		srv->max_trailer_bytes = HTTP_DEF_MAX_TRAILER;
+	if (srv->request_body_buffer == 0)
+		srv->request_body_buffer = BODYWAIT_DEFAULT;
+	else if (srv->request_body_buffer < 0)
+		srv->request_body_buffer = 0;
 }
 
 static const struct conf_field conf_server_fields[] = {

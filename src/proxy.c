@@ -15,6 +15,7 @@
 #include "accesslog.h"
 #include "status.h"
 #include "balance.h"
+#include "bodywait.h"
 #include "conn.h"
 #include "errpage.h"
 #include "health.h"
@@ -86,7 +87,7 @@ proxy_new(
     struct conf *c, struct routes *rt, const volatile sig_atomic_t *stopping)
 {
 	struct proxy *px = malloc(sizeof(*px));
-	size_t i, max = 8192, tail;
+	size_t i, max = 8192, tail, body = 0;
 
 	if (px == NULL)
 		fatal("malloc");
@@ -99,15 +100,18 @@ proxy_new(
 	memset((char *)px + tail, 0, sizeof(*px) - tail);
 	px->path[0] = px->upath[0] = px->epath[0] = '\0';
 	splice_init(&px->pipe);
-	for (i = 0; i < c->nservers; i++)
+	for (i = 0; i < c->nservers; i++) {
 		if ((size_t)c->servers[i]->max_header_bytes > max)
 			max = (size_t)c->servers[i]->max_header_bytes;
+		if ((size_t)c->servers[i]->request_body_buffer > body)
+			body = (size_t)c->servers[i]->request_body_buffer;
+	}
 	px->conf = c;
 	px->routes = rt;
 	px->stopping = stopping;
 	px->csize = max + PROXY_HEAD_SLACK;
 	px->osize = px->csize * 2 + 1024;
-	px->cbuf = malloc(px->csize);
+	px->cbuf = malloc(px->csize + body); /* a head, then a parked body */
 	px->bbuf = malloc(PROXY_BODY_SIZE);
 	px->ubuf = malloc(PROXY_UBUF_SIZE);
 	px->obuf = malloc(px->osize);
@@ -1484,6 +1488,7 @@ proxy_client_free(struct client *cl)
 	conn_close(&cl->io);
 	free(cl->saved);
 	free(cl->saved_msg);
+	free(cl->bodywait);
 	free(cl);
 }
 
@@ -1531,6 +1536,10 @@ proxy_client_park(struct proxy *px, struct client *cl)
 		/* Slowloris: the whole head must come within the timeout. */
 		cl->deadline = conn_deadline_from(
 		    cl->head_start, cl->srv->read_header_timeout);
+		/* A slow body: the whole request within readTimeout. */
+		if (cl->bodywait != NULL)
+			cl->deadline = conn_deadline_from(
+			    cl->head_start, cl->srv->read_timeout);
 	} else if (cl->nreq > 0)
 		cl->deadline = conn_deadline(cl->srv->idle_timeout);
 	return PROXY_PARKED;
@@ -1567,6 +1576,39 @@ proxy_client_request(struct proxy *px, struct client *cl)
 	return PROXY_KEEP;
 }
 
+/*
+ * Gather the body of the parsed request in cbuf while it arrives, so that
+ * a slow body waits parked (a descriptor) and not in a worker: see
+ * bodywait.c.  HTTP_PARSE_DONE to serve it now, HTTP_PARSE_AGAIN to park
+ * (cl->bodywait kept), -1 to close.
+ */
+static int
+proxy_body_nowait(struct proxy *px, struct client *cl)
+{
+	size_t cap = px->msg.head_len + (size_t)cl->srv->request_body_buffer;
+	int rc;
+
+	if (px->msg.body == HTTP_BODY_NONE || cl->srv->request_body_buffer == 0)
+		return HTTP_PARSE_DONE;
+	if (cl->bodywait == NULL &&
+	    (cl->bodywait = calloc(1, sizeof(*cl->bodywait))) == NULL)
+		return HTTP_PARSE_DONE; /* no memory: read it while serving */
+	rc = bodywait_read(cl->bodywait, &cl->io, &px->msg, px->cbuf, &cl->len,
+	    cap, (uint32_t)cl->srv->max_trailer_bytes);
+	if (rc != HTTP_PARSE_AGAIN) {
+		free(cl->bodywait);
+		cl->bodywait = NULL;
+	}
+	return rc;
+}
+
+void
+proxy_client_expire(struct proxy *px, struct client *cl)
+{
+	if (cl->bodywait != NULL)
+		(void)proxy_plain_error(px, cl, 408);
+}
+
 int
 proxy_client_run(struct proxy *px, struct client *cl)
 {
@@ -1576,7 +1618,9 @@ proxy_client_run(struct proxy *px, struct client *cl)
 		return rc;
 	proxy_client_restore(px, cl);
 	for (;;) {
-		rc = proxy_head_nowait(px, cl, &px->msg);
+		/* Parked with its head complete: only the body is awaited. */
+		rc = cl->bodywait != NULL ? HTTP_PARSE_DONE
+		                          : proxy_head_nowait(px, cl, &px->msg);
 		/*
 		 * Bytes OpenSSL already decrypted are invisible to poll():
 		 * never park on them.  (proxy_head_nowait reads until
@@ -1594,6 +1638,10 @@ proxy_client_run(struct proxy *px, struct client *cl)
 			proxy_plain_error(px, cl, rc);
 			return PROXY_CLOSED;
 		}
+		if ((rc = proxy_body_nowait(px, cl)) == HTTP_PARSE_AGAIN)
+			return proxy_client_park(px, cl);
+		if (rc < 0)
+			return PROXY_CLOSED;
 		if (proxy_client_request(px, cl) != PROXY_KEEP)
 			return PROXY_CLOSED;
 		proxy_client_restore(px, cl);

@@ -329,8 +329,10 @@ worker_expire(struct worker *w, int64_t now)
 
 	while (i-- > 0)
 		if (w->clients[i]->deadline != 0 &&
-		    w->clients[i]->deadline <= now)
+		    w->clients[i]->deadline <= now) {
+			proxy_client_expire(w->px, w->clients[i]);
 			worker_drop(w, i);
+		}
 }
 
 /*

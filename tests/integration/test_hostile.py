@@ -165,3 +165,57 @@ class RetryBufferTest(AileronTestCase):
         self.assertEqual((st, body), (200, b"%d" % size))
         self.assertEqual(wait_for(a.worker_pids), [worker])
         self.assertIn("buffering a body of %d bytes for retries" % size, a.output())
+
+
+class SlowBodyTest(AileronTestCase):
+    """A request body that trickles costs a descriptor, not a worker."""
+
+    def test_slow_bodies_do_not_hold_workers(self):
+        up = self.upstream(lambda req, c: response(200, b"%d" % len(req.body)))
+        port = free_port()
+        entry = process_config(startWorkers=4, minSpareWorkers=2, maxSpareWorkers=4,
+                               maxWorkers=64)
+        a = self.start(proxy_config(port, simple_lb([up.url]), "", entry), port)
+        self.assertEqual(request(port)[0], 200)
+        before = len(wait_for(a.worker_pids))
+        slow = []
+        for i in range(60):
+            c = Client(port)
+            if i % 2:
+                c.send(b"POST /s HTTP/1.1\r\nHost: h\r\nContent-Length: 20\r\n\r\nx")
+            else:
+                c.send(b"POST /s HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       b"14\r\nx")
+            slow.append(c)
+        time.sleep(1.5)  # the pool maintenance has seen them
+        for c in slow:
+            c.send(b"y")
+        # Normal clients are served at once, and the pool did not grow.
+        for _ in range(5):
+            t0 = time.monotonic()
+            self.assertEqual(request(port)[0], 200)
+            self.assertLess(time.monotonic() - t0, 0.5)
+        self.assertLessEqual(len(a.worker_pids()), before)
+        self.assertEqual([r.target for r in up.requests], ["/"] * 6)
+        # Each slow request is served once its body is complete.
+        for i, c in enumerate(slow[:4]):
+            c.send(b"z" * 18 if i % 2 else b"z" * 18 + b"\r\n0\r\n\r\n")
+        for c in slow[:4]:
+            self.assertEqual(c.recv_response()[0::2], (200, b"20"))
+        for c in slow:
+            c.close()
+
+    def test_body_not_complete_within_read_timeout_is_408(self):
+        up = self.upstream()
+        port = free_port()
+        a = self.start(proxy_config(port, simple_lb([up.url]),
+                                    "  httpConfig:\n    readTimeout: 1\n"), port)
+        c = Client(port)
+        c.send(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nab")
+        t0 = time.monotonic()
+        self.assertEqual(c.recv_response()[0], 408)
+        self.assertLess(time.monotonic() - t0, 3)
+        self.assertTrue(c.closed())
+        c.close()
+        self.assertEqual(up.requests, [])
+        self.assertIsNotNone(a)

@@ -271,7 +271,9 @@ class ProxyTest(AileronTestCase):
             conn.close()
         t = threading.Thread(target=upstream, daemon=True)
         t.start()
-        port = self.gateway(simple_lb(["http://127.0.0.1:%d" % port_up]))
+        # Without the parked body buffer, the body streams as it comes.
+        port = self.gateway(simple_lb(["http://127.0.0.1:%d" % port_up]),
+                            server_extra="  httpConfig:\n    requestBodyBuffer: -1\n")
         c = Client(port)
         c.send(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
         self.assertTrue(got_first.wait(5), "first chunk did not reach the upstream")
