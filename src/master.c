@@ -212,7 +212,9 @@ master_gen_new(struct conf *c, struct generation *old, unsigned id)
 	g->id = id;
 	g->conf = c;
 	g->handoff[0] = g->handoff[1] = -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	/* One queue for all generations: taken over from old on success. */
+	if (old == NULL &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	        0, g->handoff) < 0) {
 		log_warn("socketpair");
 		goto fail;
@@ -233,6 +235,10 @@ master_gen_new(struct conf *c, struct generation *old, unsigned id)
 	log_set_owner(g->privs.drop ? g->privs.uid : (uid_t)-1);
 	if (log_reopen() < 0)
 		log_warn("reopening the log file");
+	if (old != NULL) {
+		memcpy(g->handoff, old->handoff, sizeof(g->handoff));
+		old->handoff[0] = old->handoff[1] = -1;
+	}
 	return g;
 fail:
 	health_free(c);

@@ -45,11 +45,16 @@
  */
 #define WORKER_ACCEPT_PAUSE_MS 500
 
-/* What travels with a handed-off connection (the fd goes as SCM_RIGHTS). */
+/*
+ * What travels with a handed-off connection (the fd goes as SCM_RIGHTS).
+ * The queue outlives generations (a reload hands idle connections to the
+ * new one), so the listener is named by its address, not its index.
+ */
 struct worker_handoff_msg {
-	uint32_t listener;
+	uint32_t lsslen;
 	uint32_t nreq;
-	struct sockaddr_storage ss;
+	struct sockaddr_storage lss; /* the listener's address */
+	struct sockaddr_storage ss;  /* the peer's */
 };
 
 static struct worker *worker_self; /* for the slow-wait hook */
@@ -167,7 +172,9 @@ worker_handoff_send(struct worker *w, struct client *cl)
 	if (li < 0 ||
 	    getpeername(cl->io.fd, (struct sockaddr *)&hm.ss, &len) < 0)
 		return -1;
-	hm.listener = (uint32_t)li;
+	memset(&hm.lss, 0, sizeof(hm.lss));
+	memcpy(&hm.lss, &w->env->listeners[li].ss, w->env->listeners[li].sslen);
+	hm.lsslen = (uint32_t)w->env->listeners[li].sslen;
 	hm.nreq = cl->nreq;
 	worker_handoff_msghdr(&mh, &iov, &hm, &cbuf);
 	cm = CMSG_FIRSTHDR(&mh);
@@ -219,6 +226,7 @@ worker_handoff_take(struct worker *w)
 	struct iovec iov;
 	struct cmsghdr *cm;
 	struct client *cl;
+	size_t li;
 	int fd = -1;
 
 	worker_handoff_msghdr(&mh, &iov, &hm, &cbuf);
@@ -229,12 +237,17 @@ worker_handoff_take(struct worker *w)
 	if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
 		return;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	if (hm.listener >= w->env->nlisteners) {
+	/* Our listener for the same address (a reload may have removed it). */
+	for (li = 0; li < w->env->nlisteners; li++)
+		if (w->env->listeners[li].sslen == hm.lsslen &&
+		    memcmp(&w->env->listeners[li].ss, &hm.lss, hm.lsslen) == 0)
+			break;
+	if (li == w->env->nlisteners || hm.lsslen > sizeof(hm.lss)) {
 		close(fd);
 		return;
 	}
 	cl = proxy_client_new(
-	    fd, (struct sockaddr *)&hm.ss, w->env->listeners[hm.listener].srv);
+	    fd, (struct sockaddr *)&hm.ss, w->env->listeners[li].srv);
 	if (cl == NULL) {
 		close(fd);
 		return;
@@ -365,8 +378,9 @@ worker_serve_ready(struct worker *w, size_t first, size_t nready)
 
 /*
  * On stop: a worker that stops alone (pool shrink, maxRequestsPerWorker)
- * hands its idle keep-alive connections to its siblings; when the whole
- * generation stops they get a short grace, then close.  Heads in progress
+ * hands its idle keep-alive connections to its siblings, and a worker of
+ * an old generation to the new one (after a reload); when the server
+ * stops they get a short grace, then close.  Heads and bodies in progress
  * and new connections that have not sent their first request yet are
  * kept (served, or they time out).
  */
@@ -376,7 +390,7 @@ worker_drop_idle(struct worker *w)
 	int64_t grace = conn_deadline(WORKER_STOP_GRACE_MS);
 	size_t i;
 
-	if (!w->env->single && scoreboard_siblings_serve())
+	if (!w->env->single && scoreboard_serving())
 		worker_hand_off_idle();
 	i = w->nclients;
 	while (i-- > 0) {
