@@ -15,6 +15,7 @@ TOP_SRCDIR = os.environ.get(
     "TOP_SRCDIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 AILERON = os.environ.get("AILERON", os.path.join(TOP_SRCDIR, "aileron"))
 PYTHON = "/usr/bin/python3"  # Debian's python, which has httpbin and gunicorn
+OPENSSL = shutil.which("openssl") or "openssl"
 
 
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
@@ -459,6 +460,45 @@ def request(port, method="GET", path="/", headers=(), body=None, host=None):
         return c.recv_response(method=method)
     finally:
         c.close()
+
+
+def openssl(*args):
+    """Run the openssl CLI quietly; raises when it fails."""
+    subprocess.run([OPENSSL] + list(args), check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+class Pki:
+    """CAs, server and client certificates (P-256) made in a temp dir."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="aileron-pki-")
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def ca(self, name):
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+           "-nodes", "-keyout", self.path(name + ".key"), "-out", self.path(name + ".pem"),
+           "-days", "2", "-subj", "/CN=%s" % name)
+
+    def leaf(self, name, ca, dns, ip=None, client=False, cn=None):
+        """Key name.key and certificate name.pem signed by ca."""
+        ext = self.path(name + ".ext")
+        with open(ext, "w") as f:
+            sans = ["DNS:%s" % d for d in dns] + (["IP:%s" % ip] if ip else [])
+            if sans:
+                f.write("subjectAltName=%s\n" % ",".join(sans))
+            f.write("extendedKeyUsage=%s\n" % ("clientAuth" if client else "serverAuth"))
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-keyout", self.path(name + ".key"), "-out", self.path(name + ".csr"),
+           "-subj", "/CN=%s" % (cn or name))
+        openssl("x509", "-req", "-in", self.path(name + ".csr"), "-CA", self.path(ca + ".pem"),
+           "-CAkey", self.path(ca + ".key"), "-set_serial", str(int(time.time() * 1e6)),
+           "-out", self.path(name + ".pem"), "-days", "2", "-extfile", ext)
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class AileronTestCase(unittest.TestCase):
