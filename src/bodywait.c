@@ -48,14 +48,6 @@ bodywait_read(struct bodywait *bw, struct io *io, const struct http_msg *m,
 		if (m->body == HTTP_BODY_LENGTH &&
 		    m->head_len + m->content_length - *len < want)
 			want = (size_t)(m->head_len + m->content_length - *len);
-		/* A client that waits for "100 Continue" gets it now. */
-		if (m->expect_continue && !bw->continued &&
-		    *len == m->head_len) {
-			bw->continued = 1;
-			if (conn_write(io, cont, sizeof(cont) - 1,
-			        conn_deadline(1000)) < 0)
-				return -1;
-		}
 		r = conn_read_now(io, buf + *len, want);
 		if (r == 0)
 			return -1;
@@ -65,6 +57,14 @@ bodywait_read(struct bodywait *bw, struct io *io, const struct http_msg *m,
 			/* Decrypted bytes are invisible to poll(). */
 			if (conn_pending(io) > 0)
 				continue;
+			/* A client that waits for "100 Continue" gets it now. */
+			if (m->expect_continue && !bw->continued &&
+			    *len == m->head_len) {
+				bw->continued = 1;
+				if (conn_write(io, cont, sizeof(cont) - 1,
+				        conn_deadline(1000)) < 0)
+					return -1;
+			}
 			return HTTP_PARSE_AGAIN;
 		}
 		*len += (size_t)r;
