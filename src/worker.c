@@ -242,7 +242,7 @@ worker_handoff_take(struct worker *w)
 		if (w->env->listeners[li].sslen == hm.lsslen &&
 		    memcmp(&w->env->listeners[li].ss, &hm.lss, hm.lsslen) == 0)
 			break;
-	if (li == w->env->nlisteners || hm.lsslen > sizeof(hm.lss)) {
+	if (li == w->env->nlisteners) {
 		close(fd);
 		return;
 	}
