@@ -373,6 +373,8 @@ struct conf_server {
 	int32_t max_request_line_bytes;
 	int32_t max_header_count;
 	int32_t max_trailer_bytes;
+	/* request body bytes gathered while parked; 0: none (streamed) */
+	int32_t request_body_buffer;
 	int disable_keep_alive;
 	int enable_general_options;
 	struct conf_tls *tls; /* listenConfig.tlsConfig; NULL: plain TCP */

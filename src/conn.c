@@ -44,7 +44,15 @@ conn_now_ms(void)
 int64_t
 conn_deadline(int64_t ms)
 {
-	return ms > 0 ? conn_now_ms() + ms : 0;
+	return ms > 0 ? conn_deadline_from(conn_now_ms(), ms) : 0;
+}
+
+int64_t
+conn_deadline_from(int64_t start, int64_t ms)
+{
+	if (ms <= 0)
+		return 0;
+	return ms > INT64_MAX - start ? INT64_MAX : start + ms;
 }
 
 int

@@ -22,6 +22,12 @@ int64_t conn_now_ms(void);
 int64_t conn_deadline(int64_t ms);
 
 /*
+ * Deadline ms after start, or 0 (none) when ms <= 0; saturates at
+ * INT64_MAX, so the longest timeouts mean "very long", never an overflow.
+ */
+int64_t conn_deadline_from(int64_t start, int64_t ms);
+
+/*
  * Wait until fd is ready for events or the deadline (0 = none) passes.
  * If stop_fd >= 0 it is watched too.  Returns 1 when fd is ready, 0 on
  * timeout, 2 when stop_fd became readable, -1 on error.

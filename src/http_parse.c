@@ -713,6 +713,9 @@ http_step_request_line(struct http_msg *m, const char *buf, unsigned char c)
 			m->state = S_TARGET_START;
 			return 0;
 		}
+		/* No method is this long: 501, never forwarded. */
+		if (m->pos - m->method.off >= HTTP_MAX_METHOD)
+			return 501;
 		return http_is_tchar(c) ? 0 : 400;
 	case S_TARGET_START:
 		if (c < 0x21 || c > 0x7e)

@@ -28,6 +28,7 @@
 #define HTTP_DEF_MAX_TRAILER   8192          /* chunked trailer section */
 #define HTTP_MAX_CHUNK_LINE    4096 /* chunk-size line incl. extensions */
 #define HTTP_MAX_EMPTY_LINES   4    /* CRLFs skipped before a request */
+#define HTTP_MAX_METHOD        32   /* longer methods: 501 */
 
 struct http_span {
 	uint32_t off;

@@ -171,3 +171,17 @@ listen_close(struct listener *ls, size_t n)
 			close(ls[i].fd);
 	free(ls);
 }
+
+void
+listen_shut(struct listener *ls, size_t n)
+{
+	size_t i;
+
+	for (i = 0; ls != NULL && i < n; i++) {
+		if (ls[i].fd >= 0) {
+			(void)shutdown(ls[i].fd, SHUT_RDWR);
+			close(ls[i].fd);
+		}
+		ls[i].fd = -1;
+	}
+}

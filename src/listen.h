@@ -25,4 +25,12 @@ struct listener *listen_open(struct conf *c, struct listener *old, size_t nold);
 /* Close every fd still open in ls and free the array; accepts NULL. */
 void listen_close(struct listener *ls, size_t n);
 
+/*
+ * On stop: shut the listening sockets down for every process that shares
+ * them (Linux stops listening on shutdown(2), even with other copies
+ * open), so new clients are refused at once instead of waiting in a
+ * backlog nobody serves; then close ours (fds become -1, ls stays).
+ */
+void listen_shut(struct listener *ls, size_t n);
+
 #endif

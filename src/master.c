@@ -215,7 +215,9 @@ master_gen_new(struct conf *c, struct generation *old, unsigned id)
 	g->id = id;
 	g->conf = c;
 	g->handoff[0] = g->handoff[1] = -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	/* One queue for all generations: taken over from old on success. */
+	if (old == NULL &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	        0, g->handoff) < 0) {
 		log_warn("socketpair");
 		goto fail;
@@ -238,6 +240,10 @@ master_gen_new(struct conf *c, struct generation *old, unsigned id)
 	log_set_owner(g->privs.drop ? g->privs.uid : (uid_t)-1);
 	if (log_reopen() < 0)
 		log_warn("reopening the log file");
+	if (old != NULL) {
+		memcpy(g->handoff, old->handoff, sizeof(g->handoff));
+		old->handoff[0] = old->handoff[1] = -1;
+	}
 	return g;
 fail:
 	health_free(c);
@@ -568,6 +574,8 @@ master_begin_stop(struct master *ms)
 	ms->stop_deadline = conn_now_ms() + (int64_t)timeout * 1000;
 	scoreboard_stopping();
 	master_signal_workers(ms, SIGTERM);
+	/* After the signal, so that no worker waits on a dead listener. */
+	listen_shut(ms->cur->listeners, ms->cur->nlisteners);
 }
 
 /* SIGUSR1: reopen the log file here, then in every worker. */

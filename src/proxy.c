@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "bodywait.h"
 #include "conn.h"
 #include "handler.h"
 #include "http.h"
@@ -43,20 +44,23 @@ proxy_new(struct conf *c, const struct pipeline *pl,
     const volatile sig_atomic_t *stopping)
 {
 	struct proxy *px = calloc(1, sizeof(*px));
-	size_t i, max = 8192;
+	size_t i, max = 8192, body = 0;
 
 	if (px == NULL)
 		fatal("calloc");
-	for (i = 0; i < c->nservers; i++)
+	for (i = 0; i < c->nservers; i++) {
 		if ((size_t)c->servers[i]->max_header_bytes > max)
 			max = (size_t)c->servers[i]->max_header_bytes;
+		if ((size_t)c->servers[i]->request_body_buffer > body)
+			body = (size_t)c->servers[i]->request_body_buffer;
+	}
 	px->conf = c;
 	px->pipeline = pl;
 	px->stopping = stopping;
 	px->csize = max + PROXY_HEAD_SLACK;
 	/* An upstream head (64 KiB at most) plus what the writer adds. */
 	px->hsize = PROXY_MAX_RESPONSE_HEAD + 1024;
-	px->cbuf = malloc(px->csize);
+	px->cbuf = malloc(px->csize + body); /* a head, then a parked body */
 	px->hbuf = malloc(px->hsize);
 	if (px->cbuf == NULL || px->hbuf == NULL)
 		fatal("malloc");
@@ -250,6 +254,7 @@ proxy_client_free(struct client *cl)
 	conn_close(&cl->io);
 	free(cl->saved);
 	free(cl->saved_msg);
+	free(cl->bodywait);
 	free(cl);
 }
 
@@ -295,9 +300,12 @@ proxy_client_park(struct proxy *px, struct client *cl)
 		cl->saved_len = cl->len;
 		cl->len = 0;
 		/* Slowloris: the whole head must come within the timeout. */
-		cl->deadline = cl->srv->read_header_timeout > 0
-		    ? cl->head_start + cl->srv->read_header_timeout
-		    : 0;
+		cl->deadline = conn_deadline_from(
+		    cl->head_start, cl->srv->read_header_timeout);
+		/* A slow body: the whole request within readTimeout. */
+		if (cl->bodywait != NULL)
+			cl->deadline = conn_deadline_from(
+			    cl->head_start, cl->srv->read_timeout);
 	} else if (cl->nreq > 0)
 		cl->deadline = conn_deadline(cl->srv->idle_timeout);
 	return PROXY_PARKED;
@@ -335,6 +343,39 @@ proxy_client_request(struct proxy *px, struct client *cl)
 	return keep;
 }
 
+/*
+ * Gather the body of the parsed request in cbuf while it arrives, so that
+ * a slow body waits parked (a descriptor) and not in a worker: see
+ * bodywait.c.  HTTP_PARSE_DONE to serve it now, HTTP_PARSE_AGAIN to park
+ * (cl->bodywait kept), -1 to close.
+ */
+static int
+proxy_body_nowait(struct proxy *px, struct client *cl)
+{
+	size_t cap = px->msg.head_len + (size_t)cl->srv->request_body_buffer;
+	int rc;
+
+	if (px->msg.body == HTTP_BODY_NONE || cl->srv->request_body_buffer == 0)
+		return HTTP_PARSE_DONE;
+	if (cl->bodywait == NULL &&
+	    (cl->bodywait = calloc(1, sizeof(*cl->bodywait))) == NULL)
+		return HTTP_PARSE_DONE; /* no memory: read it while serving */
+	rc = bodywait_read(cl->bodywait, &cl->io, &px->msg, px->cbuf, &cl->len,
+	    cap, (uint32_t)cl->srv->max_trailer_bytes);
+	if (rc != HTTP_PARSE_AGAIN) {
+		free(cl->bodywait);
+		cl->bodywait = NULL;
+	}
+	return rc;
+}
+
+void
+proxy_client_expire(struct proxy *px, struct client *cl)
+{
+	if (cl->bodywait != NULL)
+		(void)proxy_plain_error(px, cl, 408);
+}
+
 int
 proxy_client_run(struct proxy *px, struct client *cl)
 {
@@ -344,7 +385,9 @@ proxy_client_run(struct proxy *px, struct client *cl)
 		return rc;
 	proxy_client_restore(px, cl);
 	for (;;) {
-		rc = proxy_head_nowait(px, cl, &px->msg);
+		/* Parked with its head complete: only the body is awaited. */
+		rc = cl->bodywait != NULL ? HTTP_PARSE_DONE
+		                          : proxy_head_nowait(px, cl, &px->msg);
 		/*
 		 * Bytes OpenSSL already decrypted are invisible to poll():
 		 * never park on them.  (proxy_head_nowait reads until
@@ -362,6 +405,10 @@ proxy_client_run(struct proxy *px, struct client *cl)
 			proxy_plain_error(px, cl, rc);
 			return PROXY_CLOSED;
 		}
+		if ((rc = proxy_body_nowait(px, cl)) == HTTP_PARSE_AGAIN)
+			return proxy_client_park(px, cl);
+		if (rc < 0)
+			return PROXY_CLOSED;
 		if (!proxy_client_request(px, cl))
 			return PROXY_CLOSED;
 		proxy_client_restore(px, cl);

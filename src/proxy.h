@@ -29,6 +29,7 @@ struct client {
 	char *saved;        /* parked: partial head */
 	size_t saved_len;
 	struct http_msg *saved_msg; /* parked: its parser state */
+	struct bodywait *bodywait;  /* parked: head done, body arriving */
 };
 
 #define PROXY_PARKED 0 /* waits for more bytes: poll it, then run again */
@@ -52,6 +53,12 @@ void proxy_client_free(struct client *cl);
  * bounded by the server's timeouts.
  */
 int proxy_client_run(struct proxy *px, struct client *cl);
+
+/*
+ * A parked connection's deadline passed: a request whose body came too
+ * slowly gets 408 (the caller then frees it).
+ */
+void proxy_client_expire(struct proxy *px, struct client *cl);
 
 /* Close idle upstream connections older than their idle timeout. */
 void proxy_expire_idle(struct proxy *px);

@@ -43,10 +43,8 @@ request_init(struct request *r, struct client *cl, struct http_msg *msg,
 	r->id[0] = '\0';
 	r->start_ms = conn_now_ms();
 	clock_gettime(CLOCK_REALTIME, &r->start);
-	r->read_deadline =
-	    srv->read_timeout > 0 ? r->start_ms + srv->read_timeout : 0;
-	r->write_deadline =
-	    srv->write_timeout > 0 ? r->start_ms + srv->write_timeout : 0;
+	r->read_deadline = conn_deadline_from(r->start_ms, srv->read_timeout);
+	r->write_deadline = conn_deadline_from(r->start_ms, srv->write_timeout);
 	/* The response: only the members the writer does not set itself. */
 	r->resp.status = 0;
 	r->resp.started = 0;

@@ -992,6 +992,9 @@ route_query_unescape(const char *in, size_t len, char *out, size_t size)
 				return -1;
 			c = hi * 16 + lo;
 			i += 2;
+			/* The decoded path is a C string: no NUL in it. */
+			if (c == 0)
+				return -1;
 		}
 		if (o + 1 >= size)
 			return -1;
@@ -1270,6 +1273,9 @@ route_decode_path(const char *in, size_t len, char *out, size_t size)
 				return -1;
 			c = hi * 16 + lo;
 			i += 2;
+			/* The decoded path is a C string: no NUL in it. */
+			if (c == 0)
+				return -1;
 		}
 		if (o + 1 >= size)
 			return -1;

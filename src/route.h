@@ -75,7 +75,8 @@ int route_match(int type, const char *pattern, const void *compiled,
 
 /*
  * Percent-decode the path part of a request target into out.  Returns the
- * decoded length, or -1 for a bad escape or a result that does not fit.
+ * decoded length, or -1 for a bad escape, %00 (the result is a C string)
+ * or a result that does not fit.
  */
 int route_decode_path(const char *in, size_t len, char *out, size_t size);
 

@@ -148,10 +148,9 @@ scoreboard_stopping(void)
 }
 
 int
-scoreboard_siblings_serve(void)
+scoreboard_serving(void)
 {
-	return sb_self != NULL &&
-	    SB_LOAD(&sb->serving) == SB_LOAD(&sb_self->generation);
+	return sb != NULL && SB_LOAD(&sb->serving) != 0;
 }
 
 int

@@ -153,12 +153,8 @@ void scoreboard_upstream_response(const char *url, int status, int64_t usec);
 void scoreboard_conn_end(int fd);
 /* True when the worker served its maxRequestsPerWorker requests. */
 int scoreboard_recycled(void);
-/*
- * True when the calling worker's generation still accepts connections:
- * a worker that stops alone (pool shrink, recycling) can hand its idle
- * connections to its siblings.
- */
-int scoreboard_siblings_serve(void);
+/* Does some generation serve (the server is not stopping)? */
+int scoreboard_serving(void);
 
 /*
  * Read API (metrics, status page).  Readers never block writers: a slot

@@ -252,6 +252,27 @@ tls_ctx_protocol(SSL_CTX *ctx, const struct conf_tls *t, struct tls_report *rp)
 }
 
 /*
+ * A server's TLS 1.2 suites without tlsCipher: forward-secret AEAD only
+ * (ECDHE with AES-GCM or ChaCha20-Poly1305), as current hardening guides
+ * ask, not OpenSSL's default with CBC, SHA-1 MACs and static RSA.  A
+ * minVersion below TLS 1.2 asks for old clients, which have none of these:
+ * it keeps OpenSSL's default.  tlsCipher, applied after, wins.
+ */
+#define TLS_SERVER_CIPHERS                                           \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+static void
+tls_ctx_server_ciphers(SSL_CTX *ctx, const struct conf_tls *t)
+{
+	if (t->min_version >= TLS1_2_VERSION &&
+	    !SSL_CTX_set_cipher_list(ctx, TLS_SERVER_CIPHERS))
+		log_warnx(
+		    "no AEAD cipher suite: OpenSSL's default for TLS 1.2");
+}
+
+/*
  * Client certificates: the verify mode of clientAuth and the CAs of
  * clientCAs (added to the system's, as AILERON does).
  */
@@ -377,6 +398,7 @@ tls_server_ctx_new(const struct conf_tls *t, size_t i, struct tls_server *ts,
 		fatalx("SSL_CTX_set_tlsext_ticket_keys");
 	/* The settings common to all pairs are reported for the first. */
 	rp->quiet = i > 0;
+	tls_ctx_server_ciphers(ctx, t);
 	if (tls_ctx_protocol(ctx, t, rp) < 0 ||
 	    tls_ctx_client_auth(ctx, t, rp) < 0) {
 		rp->quiet = 0;

@@ -38,11 +38,24 @@
  */
 #define WORKER_STOP_GRACE_MS 500
 
-/* What travels with a handed-off connection (the fd goes as SCM_RIGHTS). */
+/*
+ * Out of descriptors (accept() fails with EMFILE or ENFILE), a worker stops
+ * accepting for this long, as nginx does: the listener stays readable, so
+ * retrying at once would spin and log without end.  Parked connections are
+ * served meanwhile, and one line is logged per pause.
+ */
+#define WORKER_ACCEPT_PAUSE_MS 500
+
+/*
+ * What travels with a handed-off connection (the fd goes as SCM_RIGHTS).
+ * The queue outlives generations (a reload hands idle connections to the
+ * new one), so the listener is named by its address, not its index.
+ */
 struct worker_handoff_msg {
-	uint32_t listener;
+	uint32_t lsslen;
 	uint32_t nreq;
-	struct sockaddr_storage ss;
+	struct sockaddr_storage lss; /* the listener's address */
+	struct sockaddr_storage ss;  /* the peer's */
 };
 
 static struct worker *worker_self; /* for the slow-wait hook */
@@ -56,6 +69,7 @@ struct worker {
 	struct client *clients[WORKER_MAX_CLIENTS];
 	size_t nclients;
 	struct pollfd *pfd;
+	int64_t accept_resume; /* out of descriptors: no accept() before this */
 };
 
 /* SIGTERM (and SIGINT, SIGQUIT with -X): finish the request, then exit. */
@@ -159,7 +173,9 @@ worker_handoff_send(struct worker *w, struct client *cl)
 	if (li < 0 ||
 	    getpeername(cl->io.fd, (struct sockaddr *)&hm.ss, &len) < 0)
 		return -1;
-	hm.listener = (uint32_t)li;
+	memset(&hm.lss, 0, sizeof(hm.lss));
+	memcpy(&hm.lss, &w->env->listeners[li].ss, w->env->listeners[li].sslen);
+	hm.lsslen = (uint32_t)w->env->listeners[li].sslen;
 	hm.nreq = cl->nreq;
 	worker_handoff_msghdr(&mh, &iov, &hm, &cbuf);
 	cm = CMSG_FIRSTHDR(&mh);
@@ -211,6 +227,7 @@ worker_handoff_take(struct worker *w)
 	struct iovec iov;
 	struct cmsghdr *cm;
 	struct client *cl;
+	size_t li;
 	int fd = -1;
 
 	worker_handoff_msghdr(&mh, &iov, &hm, &cbuf);
@@ -221,12 +238,17 @@ worker_handoff_take(struct worker *w)
 	if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
 		return;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	if (hm.listener >= w->env->nlisteners) {
+	/* Our listener for the same address (a reload may have removed it). */
+	for (li = 0; li < w->env->nlisteners; li++)
+		if (w->env->listeners[li].sslen == hm.lsslen &&
+		    memcmp(&w->env->listeners[li].ss, &hm.lss, hm.lsslen) == 0)
+			break;
+	if (li == w->env->nlisteners) {
 		close(fd);
 		return;
 	}
 	cl = proxy_client_new(
-	    fd, (struct sockaddr *)&hm.ss, w->env->listeners[hm.listener].srv);
+	    fd, (struct sockaddr *)&hm.ss, w->env->listeners[li].srv);
 	if (cl == NULL) {
 		close(fd);
 		return;
@@ -276,9 +298,12 @@ worker_accept(struct worker *w, const struct listener *l)
 	fd = accept4(
 	    l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno == EMFILE || errno == ENFILE)
-			log_warn("accept on %s", l->name);
-		else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		if (errno == EMFILE || errno == ENFILE) {
+			log_warn("accept on %s (not accepting for %d ms)",
+			    l->name, WORKER_ACCEPT_PAUSE_MS);
+			w->accept_resume =
+			    conn_deadline(WORKER_ACCEPT_PAUSE_MS);
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR && errno != ECONNABORTED)
 			log_warn("accept on %s", l->name);
 		return;
@@ -299,6 +324,8 @@ worker_timeout(const struct worker *w, int64_t now)
 	int64_t t = 1000;
 	size_t i;
 
+	if (w->accept_resume > now && w->accept_resume - now < t)
+		t = w->accept_resume - now;
 	for (i = 0; i < w->nclients; i++) {
 		int64_t d = w->clients[i]->deadline;
 
@@ -316,8 +343,10 @@ worker_expire(struct worker *w, int64_t now)
 
 	while (i-- > 0)
 		if (w->clients[i]->deadline != 0 &&
-		    w->clients[i]->deadline <= now)
+		    w->clients[i]->deadline <= now) {
+			proxy_client_expire(w->px, w->clients[i]);
 			worker_drop(w, i);
+		}
 }
 
 /*
@@ -350,8 +379,9 @@ worker_serve_ready(struct worker *w, size_t first, size_t nready)
 
 /*
  * On stop: a worker that stops alone (pool shrink, maxRequestsPerWorker)
- * hands its idle keep-alive connections to its siblings; when the whole
- * generation stops they get a short grace, then close.  Heads in progress
+ * hands its idle keep-alive connections to its siblings, and a worker of
+ * an old generation to the new one (after a reload); when the server
+ * stops they get a short grace, then close.  Heads and bodies in progress
  * and new connections that have not sent their first request yet are
  * kept (served, or they time out).
  */
@@ -361,7 +391,7 @@ worker_drop_idle(struct worker *w)
 	int64_t grace = conn_deadline(WORKER_STOP_GRACE_MS);
 	size_t i;
 
-	if (!w->env->single && scoreboard_siblings_serve())
+	if (!w->env->single && scoreboard_serving())
 		worker_hand_off_idle();
 	i = w->nclients;
 	while (i-- > 0) {
@@ -379,8 +409,9 @@ worker_round(struct worker *w)
 {
 	const struct worker_env *env = w->env;
 	size_t i, n = env->nlisteners, nfds, nparked = w->nclients;
-	int accepting = !worker_stop && w->nclients < WORKER_MAX_CLIENTS;
 	int64_t now = conn_now_ms();
+	int accepting = !worker_stop && w->nclients < WORKER_MAX_CLIENTS &&
+	    now >= w->accept_resume;
 	int rc;
 
 	if (worker_reopen) {
@@ -416,7 +447,8 @@ worker_round(struct worker *w)
 		if (accepting && (w->pfd[n + 2].revents & POLLIN))
 			worker_handoff_take(w);
 		for (i = 0; i < n && accepting; i++)
-			if (w->pfd[i].revents & POLLIN)
+			if ((w->pfd[i].revents & POLLIN) && !worker_stop &&
+			    w->accept_resume <= now)
 				worker_accept(w, &env->listeners[i]);
 	}
 	worker_expire(w, conn_now_ms());

@@ -1183,18 +1183,21 @@ reverse_proxy_same_upgrade(const char *qbuf, const struct http_msg *q,
 /*
  * Read a whole Content-Length body (first bytes already in cbuf) into a
  * malloc'd buffer so that a retry can send it again.  NULL when the
- * client fails.
+ * client fails, and NULL with *nomem set when there is no memory for it
+ * (nothing was read: the body can still be streamed, without retries).
  */
 static char *
 reverse_proxy_buffer_body(struct reverse_proxy_worker *px, struct request *rq,
-    const struct http_msg *m, struct reqbody *rb, size_t first)
+    const struct http_msg *m, struct reqbody *rb, size_t first, int *nomem)
 {
 	size_t len = (size_t)m->content_length;
 	char *b = malloc(len > 0 ? len : 1);
 	ssize_t n;
 
-	if (b == NULL)
-		fatal("malloc");
+	if ((*nomem = b == NULL)) {
+		log_warn("buffering a body of %zu bytes for retries", len);
+		return NULL;
+	}
 	memcpy(b, rq->buf + m->head_len, first);
 	if (!rb->done && m->expect_continue && first == 0 &&
 	    response_continue(rq) < 0) {
@@ -1343,11 +1346,17 @@ reverse_proxy_forward(struct reverse_proxy_worker *px, struct request *rq,
 	body = rq->buf + m->head_len;
 	blen = (size_t)first;
 	if (replayable && m->body == HTTP_BODY_LENGTH && !rb.done) {
-		if ((replay = reverse_proxy_buffer_body(
-		         px, rq, m, &rb, blen)) == NULL)
+		int nomem;
+
+		replay = reverse_proxy_buffer_body(px, rq, m, &rb, blen, &nomem);
+		if (replay == NULL && !nomem)
 			goto out;
-		body = replay;
-		blen = (size_t)m->content_length;
+		/* No memory for the copy: stream the body, without retries. */
+		replayable = replay != NULL;
+		if (replay != NULL) {
+			body = replay;
+			blen = (size_t)m->content_length;
+		}
 	}
 	for (attempt = 0;; attempt++) {
 		x.attempt = attempt;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "bodywait.h"
 #include "conf_table.h"
 #include "conf_tls.h"
 #include "http_parse.h"
@@ -180,6 +181,9 @@ static const struct conf_field http_server_conf_http_fields[] = {
 	FINTD("maxTrailerBytes", struct http_server_conf_spec,
 	    srv.max_trailer_bytes, 0, CONF_MAX_HEADER_BYTES,
 	    CONF_STR(HTTP_DEF_MAX_TRAILER)),
+	FINTD("requestBodyBuffer", struct http_server_conf_spec,
+	    srv.request_body_buffer, -1, BODYWAIT_MAX,
+	    "65536"), /* BODYWAIT_DEFAULT */
 	FFLAT("listenConfig", &http_server_conf_listen_table),
 	FUNSUP("altSvc", NULL),
 	FUNSUP("allowHTTP2", "HTTP/2 is not supported"),
@@ -220,6 +224,8 @@ http_server_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 	    http_server_conf_ms(srv->read_header_timeout);
 	srv->write_timeout = http_server_conf_ms(srv->write_timeout);
 	srv->idle_timeout = http_server_conf_ms(srv->idle_timeout);
+	if (srv->request_body_buffer < 0)
+		srv->request_body_buffer = 0;
 	/* By default the request line may use the whole head, as in Go. */
 	if (srv->max_request_line_bytes == 0 ||
 	    srv->max_request_line_bytes > srv->max_header_bytes + 4096)

@@ -15,6 +15,7 @@ TOP_SRCDIR = os.environ.get(
     "TOP_SRCDIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 AILERON = os.environ.get("AILERON", os.path.join(TOP_SRCDIR, "aileron"))
 PYTHON = "/usr/bin/python3"  # Debian's python, which has httpbin and gunicorn
+OPENSSL = shutil.which("openssl") or "openssl"
 
 
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
@@ -38,10 +39,31 @@ def wait_port(port, host="127.0.0.1", timeout=10.0, proc=None):
     raise RuntimeError("nothing listens on %s:%d" % (host, port))
 
 
+def wait_for(pred, timeout=5.0, step=0.05):
+    """Poll pred until it is true or timeout seconds passed; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def process_config(**fields):
+    """An Entrypoint processConfig block from keyword arguments."""
+    out = "  processConfig:\n"
+    for k, v in fields.items():
+        if isinstance(v, bool):
+            v = "true" if v else "false"
+        out += "    %s: %s\n" % (k, v)
+    return out
+
+
 class Aileron:
     """One aileron master started from a config text; stopped by pid."""
 
-    def __init__(self, config, port=None, extra_args=(), env=None, wait=True):
+    def __init__(self, config, port=None, extra_args=(), env=None, wait=True,
+                 preexec_fn=None):
         self.dir = tempfile.mkdtemp(prefix="aileron-test-")
         self.config_path = os.path.join(self.dir, "config.yaml")
         self.write_config(config)
@@ -53,7 +75,7 @@ class Aileron:
             e.update(env)
         self.proc = subprocess.Popen(
             [AILERON, "-f", self.config_path] + list(extra_args),
-            stdout=self.log, stderr=subprocess.STDOUT, env=e)
+            stdout=self.log, stderr=subprocess.STDOUT, env=e, preexec_fn=preexec_fn)
         if wait and port is not None:
             wait_port(port, proc=self.proc)
 
@@ -109,6 +131,13 @@ class Aileron:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time a process has used, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_aileron(args, timeout=10, env=None):
@@ -433,6 +462,45 @@ def request(port, method="GET", path="/", headers=(), body=None, host=None):
         c.close()
 
 
+def openssl(*args):
+    """Run the openssl CLI quietly; raises when it fails."""
+    subprocess.run([OPENSSL] + list(args), check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+class Pki:
+    """CAs, server and client certificates (P-256) made in a temp dir."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="aileron-pki-")
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def ca(self, name):
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+           "-nodes", "-keyout", self.path(name + ".key"), "-out", self.path(name + ".pem"),
+           "-days", "2", "-subj", "/CN=%s" % name)
+
+    def leaf(self, name, ca, dns, ip=None, client=False, cn=None):
+        """Key name.key and certificate name.pem signed by ca."""
+        ext = self.path(name + ".ext")
+        with open(ext, "w") as f:
+            sans = ["DNS:%s" % d for d in dns] + (["IP:%s" % ip] if ip else [])
+            if sans:
+                f.write("subjectAltName=%s\n" % ",".join(sans))
+            f.write("extendedKeyUsage=%s\n" % ("clientAuth" if client else "serverAuth"))
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-keyout", self.path(name + ".key"), "-out", self.path(name + ".csr"),
+           "-subj", "/CN=%s" % (cn or name))
+        openssl("x509", "-req", "-in", self.path(name + ".csr"), "-CA", self.path(ca + ".pem"),
+           "-CAkey", self.path(ca + ".key"), "-set_serial", str(int(time.time() * 1e6)),
+           "-out", self.path(name + ".pem"), "-days", "2", "-extfile", ext)
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class AileronTestCase(unittest.TestCase):
     """Base class: tracks processes to stop and checks the error log."""
 
@@ -440,6 +508,11 @@ class AileronTestCase(unittest.TestCase):
 
     def setUp(self):
         self._cleanups_procs = []
+        self._allowed = list(self.allowed_errors)
+
+    def allow_errors(self, *msgs):
+        """This test expects ERROR lines containing one of msgs; no others."""
+        self._allowed.extend(msgs)
 
     def start(self, config, port, **kw):
         a = Aileron(config, port=port, **kw)
@@ -461,6 +534,8 @@ class AileronTestCase(unittest.TestCase):
                 if marker in out:
                     self.fail("sanitizer report:\n%s" % out[-6000:])
             for line in a.log_lines_from(out):
+                if isinstance(line, dict) and line.get("level") == "FATAL":
+                    self.fail("fatal error in log: %s\n%s" % (line.get("msg"), out[-4000:]))
                 if isinstance(line, dict) and line.get("level") == "ERROR":
-                    if not any(s in line.get("msg", "") for s in self.allowed_errors):
+                    if not any(s in line.get("msg", "") for s in self._allowed):
                         self.fail("unexpected error in log: %s\n%s" % (line.get("msg"), out[-4000:]))

@@ -8,7 +8,7 @@ import threading
 import time
 
 from harness import (AileronTestCase, free_port, proxy_config, request,
-                     response, run_aileron, simple_lb)
+                     response, run_aileron, simple_lb, wait_for)
 
 HTTPLOGGER_MW = """  virtualHosts:
     - middleware:
@@ -39,22 +39,11 @@ spec:
 %s""" % (entry_extra, port, HTTPLOGGER_MW, handler_doc, extra_docs)
 
 
-def wait_for(fn, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    return fn()
-
 
 def read_json_lines(path):
-    try:
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8", "replace")
-    except FileNotFoundError:
-        return []
+    """The JSON lines of a log file, which must exist."""
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8", "replace")
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 

@@ -89,7 +89,7 @@ class ProcessTest(AileronTestCase):
         time.sleep(0.5)
         self.assertEqual(request(port)[2], b"two")
         self.assertIn("reload failed", a.output())
-        self.allowed_errors = ("reload failed", "exited on signal", "unknown field")
+        self.allow_errors("reload failed", "exited on signal", "unknown field")
 
 
 class CommandLineTest(unittest.TestCase):

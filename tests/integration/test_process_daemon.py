@@ -9,25 +9,10 @@ import time
 import unittest
 
 from harness import (AILERON, AileronTestCase, free_port, proxy_config, request,
-                     response, run_aileron, simple_lb, wait_port)
+                     response, run_aileron, simple_lb, wait_for, wait_port,
+                     process_config)
 
 
-def process_config(**fields):
-    out = "  processConfig:\n"
-    for k, v in fields.items():
-        if isinstance(v, bool):
-            v = "true" if v else "false"
-        out += "    %s: %s\n" % (k, v)
-    return out
-
-
-def wait_for(pred, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
 
 
 def alive(pid):

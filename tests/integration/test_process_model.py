@@ -8,27 +8,9 @@ import time
 import unittest
 
 from harness import (AileronTestCase, Client, free_port, header, proxy_config,
-                     request, response, simple_lb)
+                     process_config, request, response, simple_lb, wait_for)
 
 
-def process_config(**fields):
-    """An Entrypoint processConfig block from keyword arguments."""
-    out = "  processConfig:\n"
-    for k, v in fields.items():
-        if isinstance(v, bool):
-            v = "true" if v else "false"
-        out += "    %s: %s\n" % (k, v)
-    return out
-
-
-def wait_for(pred, timeout, step=0.05):
-    """Poll pred until it is true or timeout seconds passed; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
 
 
 class LoadGenerator:
@@ -160,34 +142,40 @@ class ReloadTest(AileronTestCase):
         self.assertEqual(slow["r"][0], 200)
         self.assertEqual(slow["r"][2], b"one-slow")
 
-    def test_idle_keep_alive_connection_is_served_once_more_on_reload(self):
-        up = self.upstream(lambda r, c: response(200, b"ok"))
+    def test_idle_keep_alive_connections_move_to_the_new_generation(self):
+        u1 = self.upstream(lambda r, c: response(200, b"one"))
+        u2 = self.upstream(lambda r, c: response(200, b"two"))
         port = free_port()
-        a = self.start(proxy_config(port, simple_lb([up.url]),
-                                    entry_extra=process_config(workers=1)), port)
-        c = Client(port)
+        pc = process_config(workers=2)
+        a = self.start(proxy_config(port, simple_lb([u1.url]), entry_extra=pc), port)
+        old = set(wait_for(a.worker_pids))
+        clients = [Client(port) for _ in range(6)]
         try:
-            c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            self.assertEqual(c.recv_response()[0], 200)
+            for c in clients:
+                c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertEqual(c.recv_response()[2], b"one")
+            a.write_config(proxy_config(port, simple_lb([u2.url]), entry_extra=pc))
             a.signal(signal.SIGHUP)
             self.assertTrue(wait_for(lambda: "(generation 2)" in a.output(), 5))
-            # A request sent just after the reload on the old connection is
-            # answered, and the connection then closes.
-            time.sleep(0.1)
-            c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            status, headers, _ = c.recv_response()
-            self.assertEqual(status, 200)
-            self.assertEqual(header(headers, "Connection"), "close")
-            self.assertTrue(c.closed())
+            # Past the old workers' grace, and after they exited, the idle
+            # connections are still open, served by the new generation.
+            self.assertTrue(wait_for(lambda: not old & set(a.worker_pids()), 5))
+            time.sleep(0.7)
+            for c in clients:
+                c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                status, headers, body = c.recv_response()
+                self.assertEqual((status, body), (200, b"two"))
+                self.assertNotEqual(header(headers, "Connection"), "close")
         finally:
-            c.close()
+            for c in clients:
+                c.close()
 
     def test_broken_reload_keeps_serving_and_names_the_error(self):
         up = self.upstream(lambda r, c: response(200, b"one"))
         port = free_port()
         good = proxy_config(port, simple_lb([up.url]), entry_extra=process_config(workers=2))
         a = self.start(good, port)
-        self.allowed_errors = ("reload failed", "unknown field", "unknown user")
+        self.allow_errors("reload failed", "unknown field", "unknown user")
         self.assertTrue(wait_for(lambda: len(a.worker_pids()) == 2, 5))
         pids = sorted(a.worker_pids())
         for i, bad in enumerate((

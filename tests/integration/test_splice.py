@@ -10,8 +10,6 @@ from harness import (AileronTestCase, Client, free_port, proxy_config,
 
 
 class SpliceTest(AileronTestCase):
-    allowed_errors = ("upstream",)
-
     def gateway(self, handler_doc):
         port = free_port()
         entry = "  processConfig:\n    workers: 1\n"

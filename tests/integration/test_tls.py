@@ -10,53 +10,9 @@ import tempfile
 import time
 import unittest
 
-from harness import AileronTestCase, free_port, run_aileron
+from harness import OPENSSL, AileronTestCase, Pki, free_port, run_aileron
 
-OPENSSL = shutil.which("openssl")
 CURL = shutil.which("curl")
-
-
-def sh(*args):
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-class Pki:
-    """A CA, server certificates and client certificates in a temp dir."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="aileron-pki-")
-        self.ca("ca")
-        self.ca("other-ca")
-        self.leaf("a", "ca", ["a.test", "localhost"], ip="127.0.0.1")
-        self.leaf("b", "ca", ["b.test"])
-        self.leaf("client", "ca", [], client=True)
-        self.leaf("stranger", "other-ca", [], client=True)
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def ca(self, name):
-        sh(OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-           "-nodes", "-keyout", self.path(name + ".key"), "-out", self.path(name + ".pem"),
-           "-days", "2", "-subj", "/CN=%s" % name)
-
-    def leaf(self, name, ca, dns, ip=None, client=False, cn=None):
-        """Key name.key and certificate name.pem signed by ca."""
-        ext = self.path(name + ".ext")
-        with open(ext, "w") as f:
-            sans = ["DNS:%s" % d for d in dns] + (["IP:%s" % ip] if ip else [])
-            if sans:
-                f.write("subjectAltName=%s\n" % ",".join(sans))
-            f.write("extendedKeyUsage=%s\n" % ("clientAuth" if client else "serverAuth"))
-        sh(OPENSSL, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-           "-keyout", self.path(name + ".key"), "-out", self.path(name + ".csr"),
-           "-subj", "/CN=%s" % (cn or name))
-        sh(OPENSSL, "x509", "-req", "-in", self.path(name + ".csr"), "-CA", self.path(ca + ".pem"),
-           "-CAkey", self.path(ca + ".key"), "-set_serial", str(int(time.time() * 1e6)),
-           "-out", self.path(name + ".pem"), "-days", "2", "-extfile", ext)
-
-    def cleanup(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def tls_config(port, upstream, tls, workers=2, server_extra=""):
@@ -145,6 +101,12 @@ class TlsTest(AileronTestCase):
     @classmethod
     def setUpClass(cls):
         cls.pki = Pki()
+        cls.pki.ca("ca")
+        cls.pki.ca("other-ca")
+        cls.pki.leaf("a", "ca", ["a.test", "localhost"], ip="127.0.0.1")
+        cls.pki.leaf("b", "ca", ["b.test"])
+        cls.pki.leaf("client", "ca", [], client=True)
+        cls.pki.leaf("stranger", "other-ca", [], client=True)
 
     @classmethod
     def tearDownClass(cls):
@@ -259,6 +221,28 @@ class TlsTest(AileronTestCase):
         ctx.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")
         with self.assertRaises(ssl.SSLError):
             https_get(port, ctx)
+
+    def tls12_client(self, suite):
+        ctx = client_ctx(self.pki)
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(suite)
+        return ctx
+
+    def test_default_suites_are_forward_secret_aead(self):
+        a, up, port = self.start_tls(pairs(self.pki, "a"))
+        for suite in ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+                      "ECDHE-ECDSA-CHACHA20-POLY1305"):
+            self.assertEqual(https_get(port, self.tls12_client(suite))[0], 200, suite)
+        # CBC suites, with SHA-1 or SHA-256 MACs, are not offered.
+        for suite in ("ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA",
+                      "ECDHE-ECDSA-AES128-SHA256"):
+            with self.assertRaises(ssl.SSLError, msg=suite):
+                https_get(port, self.tls12_client(suite))
+        # An explicit tlsCipher still wins.
+        a2, up2, port2 = self.start_tls(
+            pairs(self.pki, "a") + "        tlsCipher: [TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA]\n")
+        status, _, info = https_get(port2, self.tls12_client("ECDHE-ECDSA-AES128-SHA"))
+        self.assertEqual(status, 200)
 
     def test_resumption_across_workers(self):
         a, up, port = self.start_tls(pairs(self.pki, "a"), workers=4,

@@ -635,6 +635,17 @@ START_TEST(test_http_limits)
 	                      "    maxRequestLineBytes: 9000\n");
 	s = c->servers[0];
 	ck_assert_int_eq(s->max_request_line_bytes, 1024 + 4096);
+	ck_assert_int_eq(s->request_body_buffer, 65536);
+	conf_free(c);
+	c = load_ok(EP SERVER "spec:\n"
+	                      "  httpConfig:\n"
+	                      "    requestBodyBuffer: -1\n");
+	ck_assert_int_eq(c->servers[0]->request_body_buffer, 0);
+	conf_free(c);
+	c = load_ok(EP SERVER "spec:\n"
+	                      "  httpConfig:\n"
+	                      "    requestBodyBuffer: 1048576\n");
+	ck_assert_int_eq(c->servers[0]->request_body_buffer, 1048576);
 	conf_free(c);
 	{
 		static const char *const want[] = {
@@ -642,6 +653,9 @@ START_TEST(test_http_limits)
 			"range (0..128)",
 			"t.yaml:13:22: field \"maxTrailerBytes\": -1 is out of "
 			"range (0..1048576)",
+			"t.yaml:14:24: field \"requestBodyBuffer\": -2 is out "
+			"of "
+			"range (-1..1048576)",
 			NULL
 		};
 
@@ -649,7 +663,8 @@ START_TEST(test_http_limits)
 		    load_str(EP SERVER "spec:\n"
 		                       "  httpConfig:\n"
 		                       "    maxHeaderCount: 129\n"
-		                       "    maxTrailerBytes: -1\n"));
+		                       "    maxTrailerBytes: -1\n"
+		                       "    requestBodyBuffer: -2\n"));
 		assert_errs(want);
 	}
 }
@@ -1756,6 +1771,7 @@ conf_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad");
+	tcase_set_timeout(tc, 60); /* the alias bomb, under ASan when busy */
 	tcase_add_test(tc, test_example_unsupported);
 	tcase_add_test(tc, test_crlf);
 	tcase_add_test(tc, test_missing_file);

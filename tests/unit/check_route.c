@@ -55,6 +55,8 @@ START_TEST(decode_path)
 		{ "/%zz", NULL },
 		{ "/%4", NULL },
 		{ "/%", NULL },
+		{ "/a%00b", NULL },
+		{ "/%00", NULL },
 	};
 	char out[64];
 	size_t i;

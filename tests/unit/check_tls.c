@@ -284,6 +284,8 @@ tls_suite(void)
 	Suite *s = suite_create("tls");
 	TCase *tc = tcase_create("tls");
 
+	/* Key generation and handshakes under ASan on a busy machine. */
+	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_sni_and_verification);
 	tcase_add_test(tc, test_errors);
