@@ -1348,7 +1348,8 @@ reverse_proxy_forward(struct reverse_proxy_worker *px, struct request *rq,
 	if (replayable && m->body == HTTP_BODY_LENGTH && !rb.done) {
 		int nomem;
 
-		replay = reverse_proxy_buffer_body(px, rq, m, &rb, blen, &nomem);
+		replay =
+		    reverse_proxy_buffer_body(px, rq, m, &rb, blen, &nomem);
 		if (replay == NULL && !nomem)
 			goto out;
 		/* No memory for the copy: stream the body, without retries. */
