@@ -37,6 +37,8 @@ struct sb_uentry {
 struct scoreboard {
 	struct sb_counters c;
 	uint32_t serving; /* generation that accepts; 0 while stopping */
+	int32_t queued;   /* connections handed off, not yet taken */
+	uint32_t wake;    /* a worker asked the master to look (1) */
 	size_t nslots;
 	struct sb_hist latency;                /* all upstreams */
 	struct sb_uentry up[SB_UPSTREAMS + 1]; /* the last: "other" */
@@ -51,6 +53,10 @@ static struct scoreboard *sb;
 static struct sb_worker *sb_self; /* this worker's slot */
 static uint64_t sb_max_requests;
 static volatile sig_atomic_t *sb_stop;
+/* This worker's fastest upstream response of the last window, and now. */
+#define SB_RECENT_WINDOW 16
+static int64_t sb_up_recent_us, sb_up_window_min;
+static unsigned sb_up_window_n;
 
 static const char *const sb_state_names[SB_NSTATES] = { "free", "starting",
 	"idle", "reading", "proxying", "writing", "closing", "stopping" };
@@ -138,6 +144,8 @@ scoreboard_reloaded(unsigned gen)
 	SB_ADD(&sb->c.reloads, 1);
 	SB_STORE(&sb->c.generation, gen);
 	SB_STORE(&sb->serving, gen);
+	/* The old generation's queue closes with it. */
+	SB_STORE(&sb->queued, 0);
 }
 
 void
@@ -152,6 +160,43 @@ scoreboard_siblings_serve(void)
 {
 	return sb_self != NULL &&
 	    SB_LOAD(&sb->serving) == SB_LOAD(&sb_self->generation);
+}
+
+int
+scoreboard_handoff_sent(void)
+{
+	if (sb == NULL)
+		return 0;
+	return __atomic_add_fetch(&sb->queued, 1, __ATOMIC_RELAXED);
+}
+
+void
+scoreboard_handoff_taken(void)
+{
+	if (sb != NULL)
+		SB_ADD(&sb->queued, -1);
+}
+
+int
+scoreboard_handoff_queued(void)
+{
+	int32_t n = sb != NULL ? SB_LOAD(&sb->queued) : 0;
+
+	return n > 0 ? n : 0;
+}
+
+int
+scoreboard_wake_claim(void)
+{
+	return sb != NULL &&
+	    __atomic_exchange_n(&sb->wake, 1, __ATOMIC_RELAXED) == 0;
+}
+
+void
+scoreboard_wake_done(void)
+{
+	if (sb != NULL)
+		SB_STORE(&sb->wake, 0);
 }
 
 int
@@ -344,6 +389,12 @@ scoreboard_upstream_response(const char *url, int status, int64_t usec)
 {
 	struct sb_uentry *e;
 
+	if (sb_up_window_n == 0 || usec < sb_up_window_min)
+		sb_up_window_min = usec;
+	if (++sb_up_window_n == SB_RECENT_WINDOW) {
+		sb_up_recent_us = sb_up_window_min;
+		sb_up_window_n = 0;
+	}
 	if (sb_self == NULL)
 		return;
 	e = sb_upstream_entry(url);
@@ -351,6 +402,12 @@ scoreboard_upstream_response(const char *url, int status, int64_t usec)
 		SB_ADD(&e->status[status / 100 - 1], 1);
 	sb_observe(&e->latency, usec);
 	sb_observe(&sb->latency, usec);
+}
+
+int64_t
+scoreboard_upstream_recent_us(void)
+{
+	return sb_up_recent_us;
 }
 
 void
