@@ -36,9 +36,10 @@ struct sb_uentry {
 
 struct scoreboard {
 	struct sb_counters c;
-	uint32_t serving; /* generation that accepts; 0 while stopping */
-	int32_t queued;   /* connections handed off, not yet taken */
-	uint32_t wake;    /* a worker asked the master to look (1) */
+	uint32_t serving;  /* generation that accepts; 0 while stopping */
+	int32_t queued;    /* connections handed off, not yet taken */
+	int64_t recent_us; /* fastest upstream response of a recent window */
+	uint32_t wake;     /* a worker asked the master to look (1) */
 	size_t nslots;
 	struct sb_hist latency;                /* all upstreams */
 	struct sb_uentry up[SB_UPSTREAMS + 1]; /* the last: "other" */
@@ -53,9 +54,9 @@ static struct scoreboard *sb;
 static struct sb_worker *sb_self; /* this worker's slot */
 static uint64_t sb_max_requests;
 static volatile sig_atomic_t *sb_stop;
-/* This worker's fastest upstream response of the last window, and now. */
-#define SB_RECENT_WINDOW 16
-static int64_t sb_up_recent_us, sb_up_window_min;
+/* A worker's window of upstream responses for the recent latency. */
+#define SB_RECENT_WINDOW 8
+static int64_t sb_up_window_min;
 static unsigned sb_up_window_n;
 
 static const char *const sb_state_names[SB_NSTATES] = { "free", "starting",
@@ -391,8 +392,8 @@ scoreboard_upstream_response(const char *url, int status, int64_t usec)
 
 	if (sb_up_window_n == 0 || usec < sb_up_window_min)
 		sb_up_window_min = usec;
-	if (++sb_up_window_n == SB_RECENT_WINDOW) {
-		sb_up_recent_us = sb_up_window_min;
+	if (++sb_up_window_n == SB_RECENT_WINDOW && sb != NULL) {
+		SB_STORE(&sb->recent_us, sb_up_window_min);
 		sb_up_window_n = 0;
 	}
 	if (sb_self == NULL)
@@ -407,7 +408,7 @@ scoreboard_upstream_response(const char *url, int status, int64_t usec)
 int64_t
 scoreboard_upstream_recent_us(void)
 {
-	return sb_up_recent_us;
+	return sb != NULL ? SB_LOAD(&sb->recent_us) : 0;
 }
 
 void

@@ -154,10 +154,11 @@ int64_t scoreboard_clock(void);
  */
 void scoreboard_upstream_response(const char *url, int status, int64_t usec);
 /*
- * The calling worker's recent upstream latency in microseconds: the
- * fastest of a window of 16 responses (the last full one).  The minimum,
- * so that a fast upstream on a busy machine (slow answers when the CPUs
- * are short) still looks fast, while a slow one never looks fast.
+ * Recent upstream latency in microseconds: the fastest of the last
+ * window of 8 responses that some worker completed (shared, so a new
+ * worker knows it at once).  The minimum, so that a fast upstream on a
+ * busy machine (slow answers while the CPUs are short) still looks
+ * fast, while a slow one never looks fast.
  */
 int64_t scoreboard_upstream_recent_us(void);
 /*
