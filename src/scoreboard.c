@@ -168,6 +168,7 @@ scoreboard_handoff_sent(void)
 {
 	if (sb == NULL)
 		return 0;
+	SB_ADD(&sb->c.handoffs, 1);
 	return __atomic_add_fetch(&sb->queued, 1, __ATOMIC_RELAXED);
 }
 
@@ -490,6 +491,8 @@ scoreboard_read_counters(struct sb_counters *c)
 	for (i = 0; i < 5; i++)
 		c->status[i] = SB_LOAD(&sb->c.status[i]);
 	c->upstream_errors = SB_LOAD(&sb->c.upstream_errors);
+	c->handoffs = SB_LOAD(&sb->c.handoffs);
+	c->waiting = (uint64_t)scoreboard_handoff_queued();
 	c->bytes_in = SB_LOAD(&sb->c.bytes_in);
 	c->bytes_out = SB_LOAD(&sb->c.bytes_out);
 	c->reloads = SB_LOAD(&sb->c.reloads);

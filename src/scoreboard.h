@@ -53,6 +53,8 @@ struct sb_counters {
 	uint64_t requests;        /* requests read */
 	uint64_t status[5];       /* responses by class: [0] 1xx .. [4] 5xx */
 	uint64_t upstream_errors; /* connect failures and invalid responses */
+	uint64_t handoffs; /* requests a busy worker passed to an idle one */
+	uint64_t waiting;  /* of those, not taken yet (a gauge) */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	uint64_t reloads;    /* successful reloads */
