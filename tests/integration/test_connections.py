@@ -185,7 +185,7 @@ def no_answer_yet(c):
 
 
 class SlowUpstreamTest(AileronTestCase):
-    """Behind an upstream that takes 50 ms (a slow one: 2 ms or more), a
+    """Behind an upstream that takes 50 ms (a slow one: 5 ms or more), a
     request that arrives on a connection parked in a busy worker is handed
     to another worker at once and counted; the pool grows on such requests."""
 
