@@ -15,21 +15,23 @@
 
 #define CONN_TLS_COALESCE 16384 /* writev over TLS: one record when small */
 
-static void (*conn_slow_fn)(void);
-static int conn_slow_after = -1;
+static size_t (*conn_watch_fill)(struct pollfd *, size_t);
+static void (*conn_watch_ready)(const struct pollfd *, size_t);
+static int conn_watch_after;
 
 void
-conn_set_slow_hook(void (*fn)(void), int after_ms)
+conn_set_watch(size_t (*fill)(struct pollfd *, size_t),
+    void (*ready)(const struct pollfd *, size_t), int after_ms)
 {
-	conn_slow_fn = fn;
-	conn_slow_after = after_ms;
+	conn_watch_fill = fill;
+	conn_watch_ready = ready;
+	conn_watch_after = after_ms;
 }
 
 void
-conn_slow(void)
+conn_set_watch_after(int after_ms)
 {
-	if (conn_slow_fn != NULL)
-		conn_slow_fn();
+	conn_watch_after = after_ms;
 }
 
 int64_t
@@ -58,19 +60,19 @@ conn_deadline_from(int64_t start, int64_t ms)
 int
 conn_wait(int fd, short events, int64_t deadline, int stop_fd)
 {
-	struct pollfd pfd[2];
-	int timeout, n, nfds = 1, fired = 0;
+	struct pollfd pfd[2 + CONN_WATCH_MAX];
+	int timeout, n, nfds, waited = conn_watch_after <= 0;
+	size_t first, nwatch;
 
 	pfd[0].fd = fd;
 	pfd[0].events = events;
+	first = 1;
 	if (stop_fd >= 0) {
 		pfd[1].fd = stop_fd;
 		pfd[1].events = POLLIN;
-		nfds = 2;
+		first = 2;
 	}
 	for (;;) {
-		int slow_check = 0;
-
 		if (deadline == 0)
 			timeout = -1;
 		else {
@@ -80,18 +82,20 @@ conn_wait(int fd, short events, int64_t deadline, int stop_fd)
 				return 0;
 			timeout = left > 1000000 ? 1000000 : (int)left;
 		}
-		/* Wait a little first, so a slow wait can run the hook. */
-		if (conn_slow_fn != NULL && conn_slow_after >= 0 && !fired &&
-		    (timeout < 0 || timeout > conn_slow_after)) {
-			timeout = conn_slow_after;
-			slow_check = 1;
+		nwatch = 0;
+		if (conn_watch_fill != NULL && waited)
+			nwatch = conn_watch_fill(pfd + first, CONN_WATCH_MAX);
+		else if (conn_watch_fill != NULL &&
+		    (timeout < 0 || timeout > conn_watch_after)) {
+			/* A short wait first: a quick answer moves nothing. */
+			timeout = conn_watch_after;
+			waited = 1;
 		}
+		nfds = (int)(first + nwatch);
+		pfd[0].revents = 0;
+		if (first == 2)
+			pfd[1].revents = 0;
 		n = poll(pfd, (nfds_t)nfds, timeout);
-		if (n == 0 && slow_check) {
-			fired = 1;
-			conn_slow();
-			continue;
-		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -99,9 +103,12 @@ conn_wait(int fd, short events, int64_t deadline, int stop_fd)
 		}
 		if (n == 0)
 			continue; /* recheck the deadline */
-		if (nfds == 2 && pfd[1].revents != 0)
+		if (nwatch > 0)
+			conn_watch_ready(pfd + first, nwatch);
+		if (first == 2 && pfd[1].revents != 0)
 			return 2;
-		return 1;
+		if (pfd[0].revents != 0)
+			return 1;
 	}
 }
 

@@ -2,6 +2,7 @@
 #ifndef AILERON_CONN_H
 #define AILERON_CONN_H
 
+#include <poll.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -67,13 +68,21 @@ int conn_handshake_now(struct io *io, int64_t deadline);
 /* Close io: a best-effort TLS close_notify, then the socket. */
 void conn_close(struct io *io);
 
+/* Descriptors a watch may add to one conn_wait() at most. */
+#define CONN_WATCH_MAX 512
+
 /*
- * Register fn to run once a blocking wait has lasted after_ms: the worker
- * uses it to hand its idle connections to other workers while one request
- * is slow.  conn_slow() runs it at once (before a long tunnel).
+ * While conn_wait() blocks on one socket, the worker also watches its
+ * parked connections: fill puts up to max pollfds at pfd and returns how
+ * many; ready gets them back after a poll() that saw any event at all
+ * (check revents).  The watch begins once a wait has lasted after_ms (0:
+ * at once).  A parked connection whose next request arrives is so handed
+ * to an idle worker while this request waits, not after it.
  */
-void conn_set_slow_hook(void (*fn)(void), int after_ms);
-void conn_slow(void);
+void conn_set_watch(size_t (*fill)(struct pollfd *pfd, size_t max),
+    void (*ready)(const struct pollfd *pfd, size_t n), int after_ms);
+/* Change when the watch begins (for the following waits). */
+void conn_set_watch_after(int after_ms);
 
 /* Prepare an accepted client socket: TCP_NODELAY. */
 void conn_setup(int fd);

@@ -29,8 +29,12 @@
 
 #define MASTER_BACKOFF_MAX_MS 30000
 
+/* The master's tick; pool maintenance runs every MASTER_TICKS_PER_SEC. */
+#define MASTER_TICK_MS       100
+#define MASTER_TICKS_PER_SEC (1000 / MASTER_TICK_MS)
+
 static volatile sig_atomic_t master_sig_chld, master_sig_hup, master_sig_term,
-    master_sig_quit, master_sig_alrm, master_sig_usr1;
+    master_sig_quit, master_sig_alrm, master_sig_usr1, master_sig_io;
 
 /* Everything one configuration generation owns in the master. */
 struct generation {
@@ -61,6 +65,8 @@ struct master {
 	struct worker_slot *slots;
 	size_t nslots;
 	int master_pipe[2]; /* workers see EOF on [0] when the master dies */
+	int wake_pipe[2];   /* workers write [1] to wake the master (SIGIO) */
+	unsigned ticks;
 	int stopping;
 	int64_t stop_deadline;
 	int64_t next_spawn; /* back-off after workers die at start */
@@ -97,6 +103,9 @@ master_on_signal(int sig)
 	case SIGUSR1:
 		master_sig_usr1 = 1;
 		break;
+	case SIGIO:
+		master_sig_io = 1;
+		break;
 	}
 }
 
@@ -105,7 +114,7 @@ static void
 master_signals(sigset_t *old)
 {
 	static const int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT,
-		SIGALRM, SIGUSR1 };
+		SIGALRM, SIGUSR1, SIGIO };
 	struct sigaction sa;
 	struct itimerval it;
 	sigset_t set;
@@ -122,10 +131,13 @@ master_signals(sigset_t *old)
 		sigaction(sigs[i], &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	/* A one-second tick drives pool maintenance and stop deadlines. */
+	/*
+	 * A tick drives pool growth on waiting requests, and every second
+	 * pool maintenance and stop deadlines.
+	 */
 	memset(&it, 0, sizeof(it));
-	it.it_interval.tv_sec = 1;
-	it.it_value.tv_sec = 1;
+	it.it_interval.tv_usec = MASTER_TICK_MS * 1000;
+	it.it_value.tv_usec = MASTER_TICK_MS * 1000;
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
@@ -264,6 +276,7 @@ master_worker_env(const struct generation *g, struct worker_env *env)
 	env->listeners = g->listeners;
 	env->nlisteners = g->nlisteners;
 	env->master_fd = -1;
+	env->wake_fd = -1;
 	env->handoff[0] = g->handoff[0];
 	env->handoff[1] = g->handoff[1];
 	env->generation = g->id;
@@ -291,6 +304,7 @@ master_spawn(struct master *ms)
 	ms->sb_full = 0;
 	master_worker_env(ms->cur, &env);
 	env.master_fd = ms->master_pipe[0];
+	env.wake_fd = ms->wake_pipe[1];
 	env.sb_slot = sb;
 	if ((pid = fork()) < 0) {
 		log_warn("fork");
@@ -299,6 +313,7 @@ master_spawn(struct master *ms)
 	}
 	if (pid == 0) {
 		close(ms->master_pipe[1]);
+		close(ms->wake_pipe[0]);
 		setproctitle("worker");
 		daemon_privs_drop(&ms->cur->privs);
 		worker_run(&env);
@@ -433,17 +448,71 @@ master_kill_idle(struct master *ms)
 	}
 }
 
+/* Empty the wake pipe (workers wrote a byte each). */
+static void
+master_drain_wake(struct master *ms)
+{
+	char buf[64];
+
+	while (read(ms->wake_pipe[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+/* Log once that maxWorkers stopped the pool from growing. */
+static void
+master_at_max(struct master *ms, int at_max)
+{
+	if (at_max && !ms->at_max)
+		log_warnx("all %d workers are busy (processConfig.maxWorkers); "
+		          "consider raising it",
+		    ms->cur->pool.max);
+	ms->at_max = at_max;
+}
+
 /*
- * Pool maintenance: replace workers that died at once; on the tick (once
- * a second) grow or shrink the pool by its spare workers, as Apache
- * prefork does.  A fixed pool is refilled whenever it is short.
+ * Requests wait for a worker: connections with a request that busy
+ * workers handed off and nobody took yet.  Fork as many workers as they
+ * outnumber the idle ones, now (a worker woke us, or the tick), not at
+ * the once-a-second maintenance.  (The accept queues are no such signal:
+ * a burst of new connections is accepted and parked in a moment.)
+ */
+static int
+master_grow(struct master *ms, int tick)
+{
+	int total, idle, waiting, n, at_max;
+
+	waiting = scoreboard_handoff_queued();
+	if (waiting == 0) {
+		scoreboard_wake_done();
+		return 0;
+	}
+	total = master_count(ms, ms->cur->id, &idle);
+	n = pool_demand(&ms->cur->pool, total, idle, waiting, &at_max);
+	master_at_max(ms, at_max);
+	/*
+	 * Workers may wake us again once new workers come, or at the tick:
+	 * not while nothing can change (at maxWorkers, or idle enough).
+	 */
+	if (n > 0 || tick)
+		scoreboard_wake_done();
+	while (n-- > 0)
+		if (master_spawn(ms) < 0)
+			break;
+	return waiting;
+}
+
+/*
+ * Pool maintenance: replace workers that died at once; grow at once on
+ * waiting requests; on the second tick grow or shrink the pool by its
+ * spare workers, as Apache prefork does, counting waiting requests
+ * against the idle workers.  A fixed pool is refilled whenever it is short.
  */
 static void
 master_maintain(struct master *ms, int tick)
 {
 	const struct pool_settings *ps = &ms->cur->pool;
 	struct pool_action act;
-	int total, idle, n;
+	int total, idle, n, waiting = 0;
 
 	if (ms->stopping || conn_now_ms() < ms->next_spawn)
 		return;
@@ -452,19 +521,21 @@ master_maintain(struct master *ms, int tick)
 		if (master_spawn(ms) < 0)
 			break;
 	ms->respawn = 0;
-	if (!tick && !ps->fixed)
+	if (!ps->fixed && (tick || master_sig_io)) {
+		master_sig_io = 0;
+		master_drain_wake(ms);
+		waiting = master_grow(ms, tick);
+	}
+	if (!ps->fixed && (!tick || ++ms->ticks % MASTER_TICKS_PER_SEC != 0))
 		return;
 	total = master_count(ms, ms->cur->id, &idle);
+	idle = idle > waiting ? idle - waiting : 0;
 	pool_decide(ps, total, idle, &ms->spawn_rate, &act);
-	if (act.at_max && !ms->at_max)
-		log_warnx("all %d workers are busy (processConfig.maxWorkers); "
-		          "consider raising it",
-		    ps->max);
-	ms->at_max = act.at_max;
+	master_at_max(ms, act.at_max);
 	for (n = 0; n < act.spawn; n++)
 		if (master_spawn(ms) < 0)
 			break;
-	if (act.kill)
+	if (act.kill && waiting == 0)
 		master_kill_idle(ms);
 }
 
@@ -616,6 +687,21 @@ master_single(struct master *ms)
 	worker_run(&env);
 }
 
+/*
+ * The wake pipe: a worker that queued a connection while no worker takes
+ * it writes a byte; O_ASYNC turns that into SIGIO for the master, which
+ * waits in sigsuspend() (and may have other credentials than workers).
+ */
+static void
+master_wake_open(struct master *ms)
+{
+	if (pipe2(ms->wake_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		fatal("pipe2");
+	if (fcntl(ms->wake_pipe[0], F_SETOWN, getpid()) < 0 ||
+	    fcntl(ms->wake_pipe[0], F_SETFL, O_NONBLOCK | O_ASYNC) < 0)
+		log_warn("wake pipe: no SIGIO, the pool grows on the tick");
+}
+
 /* Allow as many descriptors as the hard limit: workers park connections. */
 static void
 master_raise_nofile(void)
@@ -641,6 +727,7 @@ master_run(const struct master_opts *opts, struct conf *c)
 	master_raise_nofile();
 	if (pipe2(ms.master_pipe, O_CLOEXEC) < 0)
 		fatal("pipe2");
+	ms.wake_pipe[0] = ms.wake_pipe[1] = -1;
 	if ((ms.cur = master_gen_new(c, NULL, 1)) == NULL) {
 		conf_free(c);
 		return 1;
@@ -648,6 +735,7 @@ master_run(const struct master_opts *opts, struct conf *c)
 	if (opts->single)
 		return master_single(&ms);
 	master_size_scoreboard(&ms);
+	master_wake_open(&ms);
 	if (scoreboard_init(ms.sb_slots) < 0)
 		return 1;
 	setproctitle("master");
@@ -686,6 +774,8 @@ master_run(const struct master_opts *opts, struct conf *c)
 		}
 		tick = master_sig_alrm;
 		master_sig_alrm = 0;
+		if (master_sig_io && ms.stopping)
+			master_sig_io = 0;
 		if (ms.stopping) {
 			if (ms.nslots == 0)
 				break;

@@ -83,3 +83,21 @@ pool_decide(const struct pool_settings *ps, int total, int idle, int *rate,
 	if (*rate < POOL_MAX_SPAWN_RATE)
 		*rate *= 2;
 }
+
+int
+pool_demand(const struct pool_settings *ps, int total, int idle, int waiting,
+    int *at_max)
+{
+	int want = waiting - idle;
+
+	*at_max = 0;
+	if (ps->fixed || want <= 0)
+		return 0;
+	if (want > POOL_MAX_SPAWN_RATE)
+		want = POOL_MAX_SPAWN_RATE;
+	if (total + want > ps->max) {
+		want = ps->max - total;
+		*at_max = 1;
+	}
+	return want > 0 ? want : 0;
+}

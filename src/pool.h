@@ -39,4 +39,13 @@ struct pool_action {
 void pool_decide(const struct pool_settings *ps, int total, int idle, int *rate,
     struct pool_action *act);
 
+/*
+ * Workers to fork at once because waiting requests (connections in the
+ * handoff queue and in the listeners' accept queues) outnumber the idle
+ * workers: the difference, at most POOL_MAX_SPAWN_RATE and within the
+ * hard cap (*at_max set when the cap cut it).  0 for a fixed pool.
+ */
+int pool_demand(const struct pool_settings *ps, int total, int idle,
+    int waiting, int *at_max);
+
 #endif

@@ -36,7 +36,10 @@ struct sb_uentry {
 
 struct scoreboard {
 	struct sb_counters c;
-	uint32_t serving; /* generation that accepts; 0 while stopping */
+	uint32_t serving;  /* generation that accepts; 0 while stopping */
+	int32_t queued;    /* connections handed off, not yet taken */
+	int64_t recent_us; /* fastest upstream response of a recent window */
+	uint32_t wake;     /* a worker asked the master to look (1) */
 	size_t nslots;
 	struct sb_hist latency;                /* all upstreams */
 	struct sb_uentry up[SB_UPSTREAMS + 1]; /* the last: "other" */
@@ -51,6 +54,10 @@ static struct scoreboard *sb;
 static struct sb_worker *sb_self; /* this worker's slot */
 static uint64_t sb_max_requests;
 static volatile sig_atomic_t *sb_stop;
+/* A worker's window of upstream responses for the recent latency. */
+#define SB_RECENT_WINDOW 8
+static int64_t sb_up_window_min;
+static unsigned sb_up_window_n;
 
 static const char *const sb_state_names[SB_NSTATES] = { "free", "starting",
 	"idle", "reading", "proxying", "writing", "closing", "stopping" };
@@ -138,6 +145,8 @@ scoreboard_reloaded(unsigned gen)
 	SB_ADD(&sb->c.reloads, 1);
 	SB_STORE(&sb->c.generation, gen);
 	SB_STORE(&sb->serving, gen);
+	/* The old generation's queue closes with it. */
+	SB_STORE(&sb->queued, 0);
 }
 
 void
@@ -151,6 +160,44 @@ int
 scoreboard_serving(void)
 {
 	return sb != NULL && SB_LOAD(&sb->serving) != 0;
+}
+
+int
+scoreboard_handoff_sent(void)
+{
+	if (sb == NULL)
+		return 0;
+	SB_ADD(&sb->c.handoffs, 1);
+	return __atomic_add_fetch(&sb->queued, 1, __ATOMIC_RELAXED);
+}
+
+void
+scoreboard_handoff_taken(void)
+{
+	if (sb != NULL)
+		SB_ADD(&sb->queued, -1);
+}
+
+int
+scoreboard_handoff_queued(void)
+{
+	int32_t n = sb != NULL ? SB_LOAD(&sb->queued) : 0;
+
+	return n > 0 ? n : 0;
+}
+
+int
+scoreboard_wake_claim(void)
+{
+	return sb != NULL &&
+	    __atomic_exchange_n(&sb->wake, 1, __ATOMIC_RELAXED) == 0;
+}
+
+void
+scoreboard_wake_done(void)
+{
+	if (sb != NULL)
+		SB_STORE(&sb->wake, 0);
 }
 
 int
@@ -343,6 +390,12 @@ scoreboard_upstream_response(const char *url, int status, int64_t usec)
 {
 	struct sb_uentry *e;
 
+	if (sb_up_window_n == 0 || usec < sb_up_window_min)
+		sb_up_window_min = usec;
+	if (++sb_up_window_n == SB_RECENT_WINDOW && sb != NULL) {
+		SB_STORE(&sb->recent_us, sb_up_window_min);
+		sb_up_window_n = 0;
+	}
 	if (sb_self == NULL)
 		return;
 	e = sb_upstream_entry(url);
@@ -350,6 +403,12 @@ scoreboard_upstream_response(const char *url, int status, int64_t usec)
 		SB_ADD(&e->status[status / 100 - 1], 1);
 	sb_observe(&e->latency, usec);
 	sb_observe(&sb->latency, usec);
+}
+
+int64_t
+scoreboard_upstream_recent_us(void)
+{
+	return sb != NULL ? SB_LOAD(&sb->recent_us) : 0;
 }
 
 void
@@ -431,6 +490,8 @@ scoreboard_read_counters(struct sb_counters *c)
 	for (i = 0; i < 5; i++)
 		c->status[i] = SB_LOAD(&sb->c.status[i]);
 	c->upstream_errors = SB_LOAD(&sb->c.upstream_errors);
+	c->handoffs = SB_LOAD(&sb->c.handoffs);
+	c->waiting = (uint64_t)scoreboard_handoff_queued();
 	c->bytes_in = SB_LOAD(&sb->c.bytes_in);
 	c->bytes_out = SB_LOAD(&sb->c.bytes_out);
 	c->reloads = SB_LOAD(&sb->c.reloads);

@@ -53,6 +53,8 @@ struct sb_counters {
 	uint64_t requests;        /* requests read */
 	uint64_t status[5];       /* responses by class: [0] 1xx .. [4] 5xx */
 	uint64_t upstream_errors; /* connect failures and invalid responses */
+	uint64_t handoffs; /* requests a busy worker passed to an idle one */
+	uint64_t waiting;  /* of those, not taken yet (a gauge) */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	uint64_t reloads;    /* successful reloads */
@@ -111,6 +113,13 @@ void scoreboard_release(int i);
 void scoreboard_reloaded(unsigned gen);
 /* The server stops: no generation accepts connections any more. */
 void scoreboard_stopping(void);
+/*
+ * Connections handed off by busy workers and not yet taken by idle ones:
+ * requests waiting for a worker, the master's signal to grow the pool.
+ */
+int scoreboard_handoff_queued(void);
+/* The master looked at the pool: a worker may wake it again. */
+void scoreboard_wake_done(void);
 /* State of slot i, read by the master's pool maintenance. */
 int scoreboard_state(int i);
 /* Mark slot i as stopping (the master told its worker to stop). */
@@ -147,10 +156,27 @@ int64_t scoreboard_clock(void);
  */
 void scoreboard_upstream_response(const char *url, int status, int64_t usec);
 /*
+ * Recent upstream latency in microseconds: the fastest of the last
+ * window of 8 responses that some worker completed (shared, so a new
+ * worker knows it at once).  The minimum, so that a fast upstream on a
+ * busy machine (slow answers while the CPUs are short) still looks
+ * fast, while a slow one never looks fast.
+ */
+int64_t scoreboard_upstream_recent_us(void);
+/*
  * The client connection fd is about to be closed for good (not handed to
  * another worker): count the bytes the kernel moved on it.
  */
 void scoreboard_conn_end(int fd);
+/* A connection went to the handoff queue; returns the queue's length. */
+int scoreboard_handoff_sent(void);
+/* A connection was taken from the handoff queue. */
+void scoreboard_handoff_taken(void);
+/*
+ * True when the caller should wake the master (nobody did since it last
+ * looked at the pool); at most one worker gets true until then.
+ */
+int scoreboard_wake_claim(void);
 /* True when the worker served its maxRequestsPerWorker requests. */
 int scoreboard_recycled(void);
 /* Does some generation serve (the server is not stopping)? */

@@ -190,6 +190,13 @@ st_prometheus(struct st_buf *b)
 	    "Client connections accepted.", (unsigned long long)c.accepted);
 	st_metric(b, "aileron_requests_total", "counter",
 	    "Requests read from clients.", (unsigned long long)c.requests);
+	st_metric(b, "aileron_handoffs_total", "counter",
+	    "Requests on parked connections that a busy worker passed to an "
+	    "idle one.",
+	    (unsigned long long)c.handoffs);
+	st_metric(b, "aileron_waiting_requests", "gauge",
+	    "Passed requests no worker has taken yet (the pool grows on them).",
+	    (unsigned long long)c.waiting);
 	st_printf(b,
 	    "# HELP aileron_responses_total Responses by status class.\n"
 	    "# TYPE aileron_responses_total counter\n");
@@ -266,6 +273,8 @@ st_auto(struct st_buf *b, const struct sb_counters *c, long long now_ms,
 		    (unsigned long long)c->status[s]);
 	st_printf(b, "UpstreamErrors: %llu\n",
 	    (unsigned long long)c->upstream_errors);
+	st_printf(b, "HandOffs: %llu\nWaitingRequests: %llu\n",
+	    (unsigned long long)c->handoffs, (unsigned long long)c->waiting);
 	st_printf(b, "BytesIn: %llu\nBytesOut: %llu\n",
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
 	st_printf(b, "Workers: %u\nBusyWorkers: %u\nIdleWorkers: %u\n", total,
@@ -343,8 +352,10 @@ st_page(struct st_buf *b, int autofmt)
 	    (unsigned long long)c.status[0], (unsigned long long)c.status[1],
 	    (unsigned long long)c.status[2], (unsigned long long)c.status[3],
 	    (unsigned long long)c.status[4]);
-	st_printf(b, "Upstream errors: %llu\n\n",
+	st_printf(b, "Upstream errors: %llu\n",
 	    (unsigned long long)c.upstream_errors);
+	st_printf(b, "Requests handed to idle workers: %llu, waiting: %llu\n\n",
+	    (unsigned long long)c.handoffs, (unsigned long long)c.waiting);
 	st_page_upstreams(b);
 	st_printf(b, "%u workers: %u busy, %u idle\n\n", total,
 	    total - counts[SB_IDLE] - counts[SB_STARTING], counts[SB_IDLE]);

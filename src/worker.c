@@ -24,11 +24,24 @@
 #define WORKER_MAX_CLIENTS 512
 
 /*
- * A request that waits longer than this hands the worker's idle
- * connections to the other workers, so a slow upstream does not delay
- * the next request of a connection parked behind it.
+ * When the watch hands parked connections with a request waiting to
+ * idle workers.  Behind a slow upstream (recent responses took
+ * WORKER_SLOW_UPSTREAM_US or more) at once: the request would wait a
+ * whole upstream response otherwise.  5 ms: a fast upstream on a
+ * machine whose CPUs are short answers eight requests in a row that
+ * slowly only when the machine is overloaded; a 10 ms one always does.  Behind a fast one only once a wait
+ * lasted WORKER_WATCH_AFTER_MS: the request is served here soon, and
+ * moving it costs more than it saves (and a busy pool would grow for
+ * nothing).
  */
-#define WORKER_HANDOFF_AFTER_MS 20
+#define WORKER_SLOW_UPSTREAM_US 5000
+#define WORKER_WATCH_AFTER_MS   20
+
+/*
+ * A worker that queues a waiting connection while this many are queued
+ * (its own included) wakes the master: idle workers are short.
+ */
+#define WORKER_WAKE_DEPTH 2
 
 /*
  * Told to stop, a worker gives its idle keep-alive connections this long
@@ -54,11 +67,12 @@
 struct worker_handoff_msg {
 	uint32_t lsslen;
 	uint32_t nreq;
+	uint32_t waiting; /* a request waits: counted in the scoreboard */
 	struct sockaddr_storage lss; /* the listener's address */
 	struct sockaddr_storage ss;  /* the peer's */
 };
 
-static struct worker *worker_self; /* for the slow-wait hook */
+static struct worker *worker_self; /* for the watch of conn_wait() */
 
 static volatile sig_atomic_t worker_stop, worker_reopen;
 static int worker_stop_pipe[2] = { -1, -1 };
@@ -70,6 +84,9 @@ struct worker {
 	size_t nclients;
 	struct pollfd *pfd;
 	int64_t accept_resume; /* out of descriptors: no accept() before this */
+	struct client *watched[CONN_WATCH_MAX]; /* what the watch polls */
+	int handoff_full; /* a handoff failed: keep the rest this request */
+	int slow;         /* the upstream is slow: the watch starts at once */
 };
 
 /* SIGTERM (and SIGINT, SIGQUIT with -X): finish the request, then exit. */
@@ -158,9 +175,13 @@ worker_handoff_msghdr(struct msghdr *mh, struct iovec *iov,
 	mh->msg_controllen = sizeof(cbuf->buf);
 }
 
-/* Send one idle client to the handoff queue; 0 when it went. */
+/*
+ * Send one idle client to the handoff queue; 0 when it went.  waiting:
+ * it has a request waiting behind a slow upstream, so it counts as
+ * demand for workers.
+ */
 static int
-worker_handoff_send(struct worker *w, struct client *cl)
+worker_handoff_send(struct worker *w, struct client *cl, int waiting)
 {
 	struct worker_handoff_msg hm;
 	union worker_cmsg cbuf;
@@ -177,41 +198,107 @@ worker_handoff_send(struct worker *w, struct client *cl)
 	memcpy(&hm.lss, &w->env->listeners[li].ss, w->env->listeners[li].sslen);
 	hm.lsslen = (uint32_t)w->env->listeners[li].sslen;
 	hm.nreq = cl->nreq;
+	hm.waiting = waiting != 0;
 	worker_handoff_msghdr(&mh, &iov, &hm, &cbuf);
 	cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &cl->io.fd, sizeof(int));
-	return sendmsg(w->env->handoff[1], &mh, MSG_DONTWAIT | MSG_NOSIGNAL) ==
-	        (ssize_t)sizeof(hm)
-	    ? 0
-	    : -1;
+	if (sendmsg(w->env->handoff[1], &mh, MSG_DONTWAIT | MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(hm))
+		return -1;
+	/*
+	 * Another connection is still queued: idle workers are short, so
+	 * the master should grow the pool now (one wake until it looked).
+	 */
+	if (waiting && scoreboard_handoff_sent() >= WORKER_WAKE_DEPTH &&
+	    w->env->wake_fd >= 0 && scoreboard_wake_claim() &&
+	    write(w->env->wake_fd, "w", 1) < 0)
+		return 0; /* the pipe is full: the master has been woken */
+	return 0;
+}
+
+/* Whether parked client cl can move to another worker. */
+static int
+worker_can_hand_off(const struct client *cl)
+{
+	/* A partial head's bytes are here; TLS state does not travel. */
+	return cl->saved_len == 0 && cl->io.ssl == NULL;
+}
+
+/* Hand parked client i to the queue; 0 when it went (and is gone here). */
+static int
+worker_hand_off(struct worker *w, size_t i, int waiting)
+{
+	if (worker_handoff_send(w, w->clients[i], waiting) < 0) {
+		w->handoff_full = 1;
+		return -1;
+	}
+	proxy_client_free(
+	    w->clients[i]); /* our copy; the receiver has its own */
+	w->clients[i] = w->clients[--w->nclients];
+	return 0;
+}
+
+/* Hand every idle parked connection to the queue, for the siblings. */
+static void
+worker_hand_off_idle(struct worker *w)
+{
+	size_t i = w->nclients;
+
+	if (w->env->handoff[1] < 0)
+		return;
+	while (i-- > 0)
+		if (worker_can_hand_off(w->clients[i]) &&
+		    worker_hand_off(w, i, 0) < 0)
+			break;
 }
 
 /*
- * The slow-wait hook: this worker is stuck in a request, so its idle
- * keep-alive connections go to the handoff queue where an idle worker
- * takes them.  Connections with a partial head stay (their bytes are here).
+ * The watch, first half: while this worker is busy with a request, poll
+ * its parked connections that could move, too.
  */
-static void
-worker_hand_off_idle(void)
+static size_t
+worker_watch_fill(struct pollfd *pfd, size_t max)
 {
 	struct worker *w = worker_self;
-	size_t i;
+	size_t i, n = 0;
 
-	if (w == NULL || w->env->handoff[1] < 0)
-		return;
-	i = w->nclients;
-	while (i-- > 0) {
-		struct client *cl = w->clients[i];
-
-		if (cl->saved_len != 0 || cl->io.ssl != NULL)
+	/* Stopping, the queue has no takers: keep them. */
+	if (w == NULL || w->env->handoff[1] < 0 || w->handoff_full ||
+	    worker_stop || !scoreboard_serving())
+		return 0;
+	for (i = 0; i < w->nclients && n < max; i++) {
+		if (!worker_can_hand_off(w->clients[i]))
 			continue;
-		if (worker_handoff_send(w, cl) < 0)
-			break;
-		proxy_client_free(cl); /* our copy; the receiver has its own */
-		w->clients[i] = w->clients[--w->nclients];
+		w->watched[n] = w->clients[i];
+		pfd[n].fd = w->clients[i]->io.fd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The watch, second half: a parked connection sent its next request (or
+ * closed) while this worker is busy: hand it to an idle worker now.
+ */
+static void
+worker_watch_ready(const struct pollfd *pfd, size_t n)
+{
+	struct worker *w = worker_self;
+	size_t i, j;
+
+	for (i = 0; i < n && !w->handoff_full; i++) {
+		if (pfd[i].revents == 0)
+			continue;
+		for (j = 0; j < w->nclients; j++)
+			if (w->clients[j] == w->watched[i]) {
+				(void)worker_hand_off(w, j, w->slow);
+				break;
+			}
 	}
 }
 
@@ -238,6 +325,8 @@ worker_handoff_take(struct worker *w)
 	if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
 		return;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (hm.waiting)
+		scoreboard_handoff_taken();
 	/* Our listener for the same address (a reload may have removed it). */
 	for (li = 0; li < w->env->nlisteners; li++)
 		if (w->env->listeners[li].sslen == hm.lsslen &&
@@ -279,6 +368,8 @@ static void
 worker_run_client(struct worker *w, struct client *cl)
 {
 	scoreboard_set_state(SB_READING);
+	w->slow = scoreboard_upstream_recent_us() >= WORKER_SLOW_UPSTREAM_US;
+	conn_set_watch_after(w->slow ? 0 : WORKER_WATCH_AFTER_MS);
 	if (proxy_client_run(w->px, cl) == PROXY_PARKED &&
 	    w->nclients < WORKER_MAX_CLIENTS)
 		w->clients[w->nclients++] = cl;
@@ -350,31 +441,28 @@ worker_expire(struct worker *w, int64_t now)
 }
 
 /*
- * Serve the parked clients that poll() found readable.  Entries move
- * while we go, so they are taken out first and put back by
- * worker_run_client.
+ * Serve the parked clients that poll() found readable.  They stay parked
+ * until their turn, so while one waits on its upstream the watch may hand
+ * the others to idle workers; those are gone when their turn comes.
  */
 static void
-worker_serve_ready(struct worker *w, size_t first, size_t nready)
+worker_serve_ready(struct worker *w, size_t first, size_t nparked)
 {
 	struct client *ready[WORKER_MAX_CLIENTS];
-	size_t i, n = 0;
+	size_t i, j, n = 0;
 
-	for (i = 0; i < nready; i++)
+	for (i = 0; i < nparked; i++)
 		if (w->pfd[first + i].revents != 0)
 			ready[n++] = w->clients[i];
-	/* Take them out of the parked set (order does not matter). */
 	for (i = 0; i < n; i++) {
-		size_t j;
-
 		for (j = 0; j < w->nclients; j++)
-			if (w->clients[j] == ready[i]) {
-				w->clients[j] = w->clients[--w->nclients];
+			if (w->clients[j] == ready[i])
 				break;
-			}
-	}
-	for (i = 0; i < n; i++)
+		if (j == w->nclients)
+			continue; /* handed off meanwhile */
+		w->clients[j] = w->clients[--w->nclients];
 		worker_run_client(w, ready[i]);
+	}
 }
 
 /*
@@ -392,7 +480,7 @@ worker_drop_idle(struct worker *w)
 	size_t i;
 
 	if (!w->env->single && scoreboard_serving())
-		worker_hand_off_idle();
+		worker_hand_off_idle(w);
 	i = w->nclients;
 	while (i-- > 0) {
 		struct client *cl = w->clients[i];
@@ -420,6 +508,7 @@ worker_round(struct worker *w)
 			log_warn("reopening the log file");
 	}
 	scoreboard_set_state(SB_IDLE);
+	w->handoff_full = 0;
 	for (i = 0; i < n; i++) {
 		w->pfd[i].fd = accepting ? env->listeners[i].fd : -1;
 		w->pfd[i].events = POLLIN;
@@ -479,7 +568,8 @@ worker_run(const struct worker_env *env)
 		fatalx("worker: cannot set up the handlers");
 	w.px = proxy_new(env->conf, env->pipeline, &worker_stop);
 	worker_self = &w;
-	conn_set_slow_hook(worker_hand_off_idle, WORKER_HANDOFF_AFTER_MS);
+	conn_set_watch(
+	    worker_watch_fill, worker_watch_ready, WORKER_WATCH_AFTER_MS);
 	while (worker_round(&w) == 0)
 		;
 	while (w.nclients > 0)

@@ -19,6 +19,7 @@ struct worker_env {
 	struct listener *listeners;
 	size_t nlisteners;
 	int master_fd; /* read end of a pipe the master holds open; -1: none */
+	int wake_fd;   /* write a byte to wake the master (SIGIO); -1: none */
 	int handoff
 	    [2]; /* SEQPACKET pair: [1] send idle connections, [0] take */
 	unsigned generation;

@@ -130,3 +130,133 @@ class ConnectionTest(AileronTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def status_config(port, up_url, entry_extra):
+    """A catch-all proxy to up_url beside a status page on status.local."""
+    return """apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners:
+    - apiVersion: core/v1
+      kind: HTTPServer
+%s---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: "127.0.0.1:%d"
+  virtualHosts:
+    - hosts: ["status.local"]
+      handlers:
+        - handler: {apiVersion: app/v1, kind: StatusHandler}
+    - handlers:
+        - handler: {apiVersion: core/v1, kind: ReverseProxyHandler}
+---
+apiVersion: app/v1
+kind: StatusHandler
+---
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  loadBalancers:
+    - pathMatcher: {match: "/", matchType: Prefix}
+      upstreams:
+        - url: %s
+""" % (entry_extra, port, up_url)
+
+
+def status_auto(port):
+    st, _, body = request(port, path="/server-status?auto",
+                           host="status.local")
+    assert st == 200, st
+    return dict(line.split(": ", 1) for line in body.decode().splitlines())
+
+
+def no_answer_yet(c):
+    """True when nothing arrived on client c yet."""
+    c.sock.setblocking(False)
+    try:
+        c.sock.recv(1, socket.MSG_PEEK)  # data or EOF: an answer came
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        c.sock.setblocking(True)
+
+
+class SlowUpstreamTest(AileronTestCase):
+    """Behind an upstream that takes 50 ms (a slow one: 5 ms or more), a
+    request that arrives on a connection parked in a busy worker is handed
+    to another worker at once and counted; the pool grows on such requests."""
+
+    def slow_upstream(self, slow_s):
+        def h(req, c):
+            time.sleep(slow_s if req.target == "/slow" else 0.05)
+            return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        return self.upstream(h)
+
+    def warm(self, port):
+        # Sixteen responses: some worker saw a window of eight slow ones.
+        for _ in range(16):
+            self.assertEqual(request(port)[0], 200)
+
+    def test_request_parked_behind_a_busy_worker_is_handed_off(self):
+        up = self.slow_upstream(3)
+        port = free_port()
+        self.start(status_config(port, up.url, entry(2)), port)
+        self.warm(port)
+        before = int(status_auto(port)["HandOffs"])
+        conns = []
+        for _ in range(6):
+            c = Client(port)
+            c.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            self.assertEqual(c.recv_response()[0], 200)
+            conns.append(c)
+        conns[0].send(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+        time.sleep(0.2)
+        for c in conns[1:]:
+            c.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        for c in conns[1:]:
+            self.assertEqual(c.recv_response()[0], 200)
+        # All served while /slow is still in flight: none waited for it...
+        self.assertTrue(no_answer_yet(conns[0]))
+        # ...and the ones parked in its worker went over as waiting
+        # requests (behind a fast upstream they would wait 20 ms first,
+        # uncounted).
+        self.assertGreater(int(status_auto(port)["HandOffs"]), before)
+        self.assertEqual(conns[0].recv_response()[0], 200)
+        for c in conns:
+            c.close()
+
+    def test_pool_grows_on_waiting_requests(self):
+        up = self.slow_upstream(3)
+        port = free_port()
+        pc = ("  processConfig:\n    startWorkers: 1\n    minSpareWorkers: 1\n"
+              "    maxSpareWorkers: 2\n    maxWorkers: 10\n")
+        self.start(status_config(port, up.url, pc), port)
+        self.warm(port)
+        conns = []
+        for _ in range(6):
+            c = Client(port)
+            c.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            self.assertEqual(c.recv_response()[0], 200)
+            conns.append(c)
+        for c in conns:
+            c.send(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+        # All six /slow requests are in flight at once, each in its own
+        # worker, before the first of them is answered: the pool grew on
+        # the waiting requests (the once-a-second spare count would have
+        # added one worker, then two, in that time).
+        busy = 0
+        while all(no_answer_yet(c) for c in conns):
+            a = status_auto(port)
+            busy = max(busy, int(a["BusyWorkers"]) - 1)  # minus this request
+            if busy >= 6:
+                break
+            time.sleep(0.05)
+        self.assertGreaterEqual(busy, 6)
+        self.assertTrue(all(no_answer_yet(c) for c in conns))
+        for c in conns:
+            self.assertEqual(c.recv_response()[0], 200)
+            c.close()
+        self.assertEqual(int(status_auto(port)["WaitingRequests"]), 0)

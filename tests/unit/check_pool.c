@@ -91,6 +91,40 @@ START_TEST(decide_table)
 }
 END_TEST
 
+/* Growth on waiting requests: what they outnumber idle workers by, capped. */
+START_TEST(demand_table)
+{
+	static const struct {
+		struct pool_settings ps;
+		int total, idle, waiting;
+		int spawn, at_max;
+	} cases[] = {
+		/* nothing waits, or idle workers will take it */
+		{ { 0, 8, 4, 16, 256 }, 8, 0, 0, 0, 0 },
+		{ { 0, 8, 4, 16, 256 }, 8, 3, 3, 0, 0 },
+		/* the difference */
+		{ { 0, 8, 4, 16, 256 }, 8, 1, 6, 5, 0 },
+		/* at most POOL_MAX_SPAWN_RATE at once */
+		{ { 0, 8, 4, 16, 256 }, 8, 0, 100, 32, 0 },
+		/* the hard cap */
+		{ { 0, 8, 4, 16, 10 }, 8, 0, 5, 2, 1 },
+		{ { 0, 8, 4, 16, 10 }, 10, 0, 5, 0, 1 },
+		/* a fixed pool never grows */
+		{ { 1, 5, 0, 5, 5 }, 5, 0, 9, 0, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int at_max = -1, n;
+
+		n = pool_demand(&cases[i].ps, cases[i].total, cases[i].idle,
+		    cases[i].waiting, &at_max);
+		ck_assert_msg(n == cases[i].spawn && at_max == cases[i].at_max,
+		    "case %zu: spawn %d at_max %d", i, n, at_max);
+	}
+}
+END_TEST
+
 /* A connected loopback TCP pair: *a accepted, *b the client. */
 static void
 tcp_pair(int *a, int *b)
@@ -338,6 +372,7 @@ pool_suite(void)
 
 	tcase_add_test(tc, settings_table);
 	tcase_add_test(tc, decide_table);
+	tcase_add_test(tc, demand_table);
 	tcase_add_test(tc, scoreboard_life);
 	tcase_add_test(tc, scoreboard_upstreams);
 	suite_add_tcase(s, tc);
