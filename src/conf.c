@@ -217,6 +217,9 @@ struct srv_spec {
 	struct conf_server srv;
 	struct conf_addr addr;
 	struct conf_addr listen_addr;
+	int network;     /* listenConfig.network as an AF_ value ... */
+	int network_set; /* ... when this is set */
+	struct conf_pos network_pos;
 };
 
 enum conf_kind_status { KIND_OK, KIND_LATER, KIND_NEVER };
@@ -1381,7 +1384,34 @@ conf_network(const char *s, size_t n)
 		return AF_INET;
 	if (n == 4 && strncmp(s, "tcp6", 4) == 0)
 		return AF_INET6;
+	if (n == 4 && strncmp(s, "unix", 4) == 0)
+		return AF_UNIX;
 	return -1;
+}
+
+/*
+ * A Unix socket address p (of s as written): "/path" or "@name" (Linux's
+ * abstract namespace), alone or after "unix://".  It fits sun_path.
+ */
+static int
+conf_parse_unix_addr(struct loader *ld, yaml_node_t *v, const char *key,
+    const char *s, const char *p, struct conf_addr *a)
+{
+	size_t len = strlen(p);
+
+	if ((*p != '/' && *p != '@') || len < 2 || len > 107) {
+		conf_errorn(ld, v,
+		    "field \"%s\": invalid unix socket address \"%s\" "
+		    "(a path from / or @name, at most 107 bytes)",
+		    key, s);
+		return -1;
+	}
+	a->addr = arena_strdup(ld->arena, s);
+	a->host = arena_strdup(ld->arena, p);
+	a->port = NULL;
+	a->family = AF_UNIX;
+	a->set = 1;
+	return 0;
 }
 
 /*
@@ -1400,21 +1430,16 @@ conf_parse_addr(struct loader *ld, yaml_node_t *v, const char *key,
 	a->family = AF_UNSPEC;
 	if ((sep = strstr(s, "://")) != NULL) {
 		p = sep + 3;
-		if (strncmp(s, "unix", 4) == 0)
-			p = "@";
-		else if ((a->family = conf_network(s, (size_t)(sep - s))) < 0) {
+		if ((a->family = conf_network(s, (size_t)(sep - s))) < 0) {
 			conf_errorn(ld, v,
 			    "field \"%s\": invalid address %s: unknown "
-			    "network \"%.*s\" (tcp, tcp4 or tcp6)",
+			    "network \"%.*s\" (tcp, tcp4, tcp6 or unix)",
 			    key, buf, (int)(sep - s), s);
 			return -1;
 		}
 	}
-	if (*p == '@' || *p == '/') {
-		conf_errorn(ld, v,
-		    "field \"%s\": unix sockets are not supported yet", key);
-		return -1;
-	}
+	if (a->family == AF_UNIX || (sep == NULL && (*p == '@' || *p == '/')))
+		return conf_parse_unix_addr(ld, v, key, s, p, a);
 	if ((why = conf_split_hostport(p, strlen(p), &hp)) != NULL) {
 		conf_errorn(ld, v, "field \"%s\": invalid address %s: %s", key,
 		    buf, why);
@@ -1951,11 +1976,97 @@ static const struct conf_field conf_tls_client_fields[] = {
 static const struct conf_table conf_tls_client_table = { conf_tls_client_fields,
 	conf_check_tls_client };
 
+/*
+ * One "(net|addr) > (net|addr)" of dialConfig.replaceTargets (AILERON's
+ * pattern: ^\([\w:\-]+\|.+\)[ >]*\([\w:\-]+\|.+\)$).  The dialled
+ * network is tcp (tcp4, tcp6); the target network is tcp or unix.
+ */
+static const char *
+conf_parse_replace_target(
+    struct loader *ld, const char *s, struct conf_replace_target *rt)
+{
+	const char *p = s, *bar, *close, *net[2], *addr[2];
+	struct conf_hostport hp;
+	size_t nlen[2], alen[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (i == 1)
+			p += strspn(p, " >");
+		if (*p != '(' || (bar = strchr(p, '|')) == NULL)
+			return "expected \"(network|address) > "
+			       "(network|address)\"";
+		close = i == 0 ? strchr(bar, ')') : strrchr(bar, ')');
+		if (close == NULL || close == bar + 1 || bar == p + 1)
+			return "expected \"(network|address) > "
+			       "(network|address)\"";
+		net[i] = p + 1;
+		nlen[i] = (size_t)(bar - p - 1);
+		addr[i] = bar + 1;
+		alen[i] = (size_t)(close - bar - 1);
+		p = close + 1;
+	}
+	if (*p != '\0')
+		return "unexpected text after the second \")\"";
+	if (conf_network(net[0], nlen[0]) < 0 ||
+	    conf_network(net[0], nlen[0]) == AF_UNIX)
+		return "the dialled network must be tcp, tcp4 or tcp6";
+	if (conf_network(net[1], nlen[1]) < 0)
+		return "the target network must be tcp, tcp4, tcp6 or unix";
+	rt->from = arena_strndup(ld->arena, addr[0], alen[0]);
+	rt->to_unix = conf_network(net[1], nlen[1]) == AF_UNIX;
+	rt->to = arena_strndup(ld->arena, addr[1], alen[1]);
+	if (rt->to_unix &&
+	    ((rt->to[0] != '/' && rt->to[0] != '@') || alen[1] < 2 ||
+	        alen[1] > 107))
+		return "a unix target is a path from / or @name (at most 107 "
+		       "bytes)";
+	if (!rt->to_unix &&
+	    (conf_split_hostport(rt->to, alen[1], &hp) != NULL ||
+	        hp.port == NULL || hp.hlen == 0))
+		return "a tcp target is host:port";
+	return NULL;
+}
+
+static int
+conf_set_replace_targets(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct conf_client *cc = obj;
+	yaml_node_item_t *it;
+	const char *why;
+	char **strs;
+	size_t n, i;
+	int rc;
+
+	(void)f;
+	if (conf_is_null(v))
+		return 0;
+	if ((rc = conf_get_strings(ld, key, v, CF_UNIQUE, &strs, &n)) < 0)
+		return -1;
+	cc->replace_targets =
+	    arena_alloc(ld->arena, (n + 1) * sizeof(*cc->replace_targets));
+	cc->nreplace_targets = 0;
+	it = v->data.sequence.items.start;
+	for (i = 0; i < n; i++) {
+		why = conf_parse_replace_target(
+		    ld, strs[i], &cc->replace_targets[cc->nreplace_targets]);
+		if (why == NULL) {
+			cc->nreplace_targets++;
+			continue;
+		}
+		conf_errorn(ld, yaml_document_get_node(ld->doc, it[i]),
+		    "field \"%s\": \"%s\": %s", key, strs[i], why);
+		rc = -1;
+	}
+	return rc;
+}
+
 static const struct conf_field conf_dial_fields[] = {
 	FINT("timeout", struct conf_client, dial_timeout, INT32_MIN, INT32_MAX),
 	FOBJ("tlsConfig", struct conf_client, dial_tls, &conf_tls_client_table),
 	FUNSUP("localAddress", NULL),
-	FUNSUP("replaceTargets", NULL),
+	FFUNC("replaceTargets", conf_set_replace_targets, 0),
 	FUNSUP("fallbackDelay", NULL),
 	FUNSUP("sockOption", NULL),
 	FEND,
@@ -2498,15 +2609,177 @@ conf_set_listen_tls(struct loader *ld, const struct conf_field *f,
 	return 0;
 }
 
+/*
+ * listenConfig.network: not in AILERON's current ListenConfig (its
+ * address carries the network, "unix:///x.sock"), but its
+ * listen-unix-socket example still writes network: unix with a bare
+ * address; read it so that the example runs.
+ */
+static int
+conf_set_network(struct loader *ld, const struct conf_field *f, const char *key,
+    yaml_node_t *v, void *obj)
+{
+	struct srv_spec *ss = obj;
+	char *s;
+
+	(void)f;
+	if (conf_get_string(ld, key, v, &s) < 0)
+		return -1;
+	if (*s == '\0')
+		return 0;
+	if ((ss->network = conf_network(s, strlen(s))) < 0) {
+		conf_errorn(ld, v,
+		    "field \"%s\": unknown network \"%s\" (tcp, tcp4, "
+		    "tcp6 or unix)",
+		    key, s);
+		return -1;
+	}
+	ss->network_set = 1;
+	ss->network_pos = conf_node_pos(ld, v);
+	return 0;
+}
+
+/* listenConfig.networks: CIDR blocks (or addresses) allowed to connect. */
+static int
+conf_set_networks(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct netacl *acl = (void *)((char *)obj + f->off);
+	yaml_node_item_t *it;
+	const char *why;
+	char **strs;
+	size_t n, i;
+	int rc;
+
+	if (conf_is_null(v))
+		return 0;
+	if ((rc = conf_get_strings(ld, key, v, CF_UNIQUE, &strs, &n)) < 0)
+		return -1;
+	acl->nets = arena_alloc(ld->arena, (n + 1) * sizeof(*acl->nets));
+	acl->nnets = n;
+	it = v->data.sequence.items.start;
+	for (i = 0; i < n; i++) {
+		if ((why = netacl_parse(strs[i], &acl->nets[i])) == NULL)
+			continue;
+		conf_errorn(ld, yaml_document_get_node(ld->doc, it[i]),
+		    "field \"%s\": \"%s\" %s", key, strs[i], why);
+		rc = -1;
+	}
+	return rc;
+}
+
+/*
+ * sockOption: {soOption: {...}, ipOption: {...}, ipv6Option: {},
+ * tcpOption: {...}, udpOption: {...}} into the list of options to set.
+ */
+static int
+conf_set_sockopts(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	static const char *const groups[] = { "soOption", "ipOption",
+		"ipv6Option", "tcpOption", "udpOption" };
+	struct sockopt_set **setp = (void *)((char *)obj + f->off);
+	struct sockopt_set *set;
+	yaml_node_pair_t *gp, *op;
+	size_t cap = 0, g;
+	int rc = 0;
+
+	if (conf_is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE) {
+		conf_expected(ld, key, v, "a mapping");
+		return -1;
+	}
+	for (gp = v->data.mapping.pairs.start; gp < v->data.mapping.pairs.top;
+	     gp++) {
+		yaml_node_t *gv = yaml_document_get_node(ld->doc, gp->value);
+
+		if (gv->type == YAML_MAPPING_NODE)
+			cap += (size_t)(gv->data.mapping.pairs.top -
+			    gv->data.mapping.pairs.start);
+	}
+	set = arena_alloc(ld->arena, sizeof(*set));
+	set->vals = arena_alloc(ld->arena, (cap + 1) * sizeof(*set->vals));
+	set->nvals = 0;
+	for (gp = v->data.mapping.pairs.start; gp < v->data.mapping.pairs.top;
+	     gp++) {
+		yaml_node_t *gk = yaml_document_get_node(ld->doc, gp->key);
+		yaml_node_t *gv = yaml_document_get_node(ld->doc, gp->value);
+		const char *gname = conf_sval(gk);
+
+		for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+			if (strcmp(gname, groups[g]) == 0)
+				break;
+		if (g == sizeof(groups) / sizeof(groups[0])) {
+			conf_errorn(ld, gk,
+			    "field \"%s\": unknown field \"%s\" (soOption, "
+			    "ipOption, ipv6Option, tcpOption or udpOption)",
+			    key, gname);
+			rc = -1;
+			continue;
+		}
+		if (conf_is_null(gv))
+			continue;
+		if (gv->type != YAML_MAPPING_NODE) {
+			conf_expected(ld, gname, gv, "a mapping");
+			rc = -1;
+			continue;
+		}
+		for (op = gv->data.mapping.pairs.start;
+		     op < gv->data.mapping.pairs.top; op++) {
+			yaml_node_t *ok =
+			    yaml_document_get_node(ld->doc, op->key);
+			yaml_node_t *ov =
+			    yaml_document_get_node(ld->doc, op->value);
+			const struct sockopt_def *d =
+			    sockopt_find(gname, conf_sval(ok));
+			struct sockopt_val *sv = &set->vals[set->nvals];
+			int64_t n = 0;
+			int b = 0;
+			char *str = NULL;
+
+			if (d == NULL) {
+				conf_errorn(ld, ok,
+				    "field \"%s\": unknown field \"%s\"", gname,
+				    conf_sval(ok));
+				rc = -1;
+				continue;
+			}
+			if (d->type == SOCKOPT_STRING) {
+				if (conf_get_string(ld, d->name, ov, &str) < 0)
+					rc = -1;
+			} else if (d->type == SOCKOPT_BOOL ||
+			    (d->type == SOCKOPT_NONE &&
+			        strcmp(d->name, "segment") != 0)) {
+				if (conf_get_bool(ld, d->name, ov, &b) < 0)
+					rc = -1;
+				n = b;
+			} else if (conf_get_int(ld, d->name, ov, INT32_MIN,
+			               INT32_MAX, &n) < 0)
+				rc = -1;
+			if (rc < 0 || !sockopt_is_set(d, (int)n, str))
+				continue;
+			sv->def = d;
+			sv->ival = (int)n;
+			sv->sval = str;
+			set->nvals++;
+		}
+	}
+	*setp = set->nvals > 0 ? set : NULL;
+	return rc;
+}
+
 static const struct conf_field conf_listen_fields[] = {
 	FFUNCAT("addr", struct srv_spec, listen_addr, conf_set_addr),
+	FFUNC("network", conf_set_network, 0),
 	FFUNCAT("tlsConfig", struct srv_spec, srv.tls, conf_set_listen_tls),
 	FUNSUP("connectionLimit", NULL),
-	FUNSUP("networks", NULL),
-	FUNSUP("readDeadline", NULL),
-	FUNSUP("writeDeadline", NULL),
+	FFUNCAT("networks", struct srv_spec, srv.networks, conf_set_networks),
+	FINT("readDeadline", struct srv_spec, srv.read_deadline, 0, INT32_MAX),
+	FINT(
+	    "writeDeadline", struct srv_spec, srv.write_deadline, 0, INT32_MAX),
 	FUNSUP("keepAliveConfig", NULL),
-	FUNSUP("sockOption", NULL),
+	FFUNCAT("sockOption", struct srv_spec, srv.sockopts, conf_set_sockopts),
 	FEND,
 };
 static const struct conf_table conf_listen_table = { conf_listen_fields, NULL };
@@ -2547,6 +2820,24 @@ conf_ms(int64_t sec, int64_t def)
 	return sec < 0 ? 0 : sec * 1000;
 }
 
+/* listenConfig.network must agree with the address it applies to. */
+static void
+conf_check_network(struct loader *ld, struct srv_spec *ss, struct conf_addr *a)
+{
+	if ((ss->network == AF_UNIX) != (a->family == AF_UNIX))
+		conf_error(ld, &ss->network_pos,
+		    "field \"network\": %s does not go with the address "
+		    "\"%s\"",
+		    ss->network == AF_UNIX ? "unix" : "a tcp network",
+		    a->addr != NULL ? a->addr : "");
+	else if (a->family == AF_UNSPEC && ss->network != AF_UNSPEC) {
+		a->family = ss->network;
+		if (a->host == NULL || a->host[0] == '\0')
+			a->host = arena_strdup(ld->arena,
+			    ss->network == AF_INET ? "0.0.0.0" : "::");
+	}
+}
+
 static void
 conf_check_server(struct loader *ld, void *obj, yaml_node_t *node)
 {
@@ -2554,11 +2845,16 @@ conf_check_server(struct loader *ld, void *obj, yaml_node_t *node)
 	struct conf_server *srv = &ss->srv;
 	struct conf_addr *a = &ss->addr;
 
-	(void)node;
 	if (ss->listen_addr.set)
 		a = &ss->listen_addr;
 	else if (!a->set)
 		conf_parse_addr(ld, NULL, "addr", ":8080", a);
+	if (ss->network_set)
+		conf_check_network(ld, ss, a);
+	if (a->family == AF_UNIX && srv->networks.nnets > 0)
+		conf_errorn(ld, node,
+		    "field \"networks\": a unix socket listener has no client "
+		    "networks to allow");
 	srv->addr = a->addr;
 	srv->host = a->host;
 	srv->port = a->port;
@@ -3835,6 +4131,48 @@ conf_add_proxy(struct loader *ld, struct conf_proxy *px)
 	c->proxies[c->nproxies++] = px;
 }
 
+/*
+ * Apply the HTTPClient's dialConfig.replaceTargets to the upstreams of
+ * px: an upstream dialled as host:port (the URL's, as Go dials it) that a
+ * target names is dialled at the target's address instead.
+ */
+static void
+conf_replace_targets(struct loader *ld, struct conf_proxy *px)
+{
+	const struct conf_client *cc = px->client;
+	size_t i, j, k;
+	char hp[300];
+
+	for (i = 0; i < px->nlbs; i++) {
+		for (j = 0; j < px->lbs[i].nupstreams; j++) {
+			struct conf_upstream *up = &px->lbs[i].upstreams[j];
+
+			snprintf(hp, sizeof(hp),
+			    strchr(up->host, ':') != NULL ? "[%s]:%s" : "%s:%s",
+			    up->host, up->port);
+			for (k = 0; k < cc->nreplace_targets; k++) {
+				const struct conf_replace_target *rt =
+				    &cc->replace_targets[k];
+				struct conf_hostport to;
+
+				if (strcmp(rt->from, hp) != 0)
+					continue;
+				if (rt->to_unix)
+					up->dial_unix = rt->to;
+				else if (conf_split_hostport(rt->to,
+				             strlen(rt->to), &to) == NULL &&
+				    to.port != NULL) {
+					up->dial_host = arena_strndup(
+					    ld->arena, to.host, to.hlen);
+					up->dial_port = arena_strndup(
+					    ld->arena, to.port, to.plen);
+				}
+				break;
+			}
+		}
+	}
+}
+
 /* Resolve every ReverseProxyHandler's roundTripper to its HTTPClient. */
 static void
 conf_resolve_clients(struct loader *ld)
@@ -3850,8 +4188,10 @@ conf_resolve_clients(struct loader *ld)
 		if (ps->round_tripper == NULL)
 			continue;
 		if ((d = conf_resolve_ref(ld, ps->round_tripper,
-		         &conf_kind_client, "a roundTripper")) != NULL)
+		         &conf_kind_client, "a roundTripper")) != NULL) {
 			ps->px.client = d->obj;
+			conf_replace_targets(ld, &ps->px);
+		}
 	}
 }
 

@@ -159,8 +159,9 @@ proxy_peer(struct client *cl, const struct sockaddr *sa)
 		inet_ntop(AF_INET, &s4->sin_addr, cl->ip, sizeof(cl->ip));
 		snprintf(cl->port, sizeof(cl->port), "%u", ntohs(s4->sin_port));
 	} else {
-		strcpy(cl->ip, "unknown");
-		strcpy(cl->port, "0");
+		/* A unix socket: no address (as Go, which cannot split it). */
+		cl->ip[0] = '\0';
+		cl->port[0] = '\0';
 	}
 }
 
@@ -398,10 +399,14 @@ proxy_build_request(struct proxy *px, const struct client *cl,
 	        m->method_id == HTTP_M_PATCH) &&
 	    proxy_outs(px, &o, "Content-Length: 0\r\n") < 0)
 		return 0;
-	if (proxy_out_xff(px, &o, m, cl) < 0 ||
-	    proxy_outs(px, &o, "X-Forwarded-Port: ") < 0 ||
-	    proxy_outs(px, &o, cl->port) < 0 ||
-	    proxy_outs(px, &o, "\r\nX-Forwarded-Host: ") < 0 ||
+	/* A unix-socket peer has no address: no X-Forwarded-For/-Port. */
+	if (cl->ip[0] != '\0' &&
+	    (proxy_out_xff(px, &o, m, cl) < 0 ||
+	        proxy_outs(px, &o, "X-Forwarded-Port: ") < 0 ||
+	        proxy_outs(px, &o, cl->port) < 0 ||
+	        proxy_out(px, &o, "\r\n", 2) < 0))
+		return 0;
+	if (proxy_outs(px, &o, "X-Forwarded-Host: ") < 0 ||
 	    proxy_out(px, &o, px->host, px->host_len) < 0 ||
 	    proxy_outs(px, &o,
 	        cl->io.ssl != NULL ? "\r\nX-Forwarded-Proto: https\r\n\r\n"
@@ -1382,6 +1387,24 @@ proxy_handle(struct proxy *px, struct client *cl, struct http_msg *m)
 }
 
 /*
+ * listenConfig.readDeadline/writeDeadline: absolute deadlines from accept
+ * that bound a connection's TLS handshake and first request, after which
+ * the server's per-request timeouts take over (as in AILERON, where
+ * http.Server resets the listener's deadlines for each request).  The
+ * earlier of d and accepted + limit; 0 means none.
+ */
+static int64_t
+proxy_first_deadline(const struct client *cl, int64_t d, int64_t limit)
+{
+	int64_t first;
+
+	if (limit <= 0 || cl->nreq > 0)
+		return d;
+	first = cl->accepted + limit;
+	return d == 0 || first < d ? first : d;
+}
+
+/*
  * The TLS handshake must end within the shortest of the server's
  * timeouts, as in Go's http.Server.
  */
@@ -1451,6 +1474,7 @@ proxy_client_new(
 	cl->io.fd = fd;
 	cl->io.ssl = NULL;
 	cl->srv = srv;
+	cl->accepted = conn_now_ms();
 	proxy_peer(cl, sa);
 	conn_setup(fd);
 	/* A new connection has readHeaderTimeout to send its first request. */
@@ -1463,6 +1487,8 @@ proxy_client_new(
 		cl->handshake = 1;
 		cl->deadline = conn_deadline(proxy_handshake_timeout(srv));
 	}
+	cl->deadline =
+	    proxy_first_deadline(cl, cl->deadline, srv->read_deadline);
 	return cl;
 }
 
@@ -1522,6 +1548,8 @@ proxy_client_park(struct proxy *px, struct client *cl)
 		cl->deadline = cl->srv->read_header_timeout > 0
 		    ? cl->head_start + cl->srv->read_header_timeout
 		    : 0;
+		cl->deadline = proxy_first_deadline(
+		    cl, cl->deadline, cl->srv->read_deadline);
 	} else if (cl->nreq > 0)
 		cl->deadline = conn_deadline(cl->srv->idle_timeout);
 	return PROXY_PARKED;
@@ -1539,6 +1567,10 @@ proxy_client_request(struct proxy *px, struct client *cl)
 	    cl->srv->read_timeout > 0 ? start + cl->srv->read_timeout : 0;
 	cl->write_deadline =
 	    cl->srv->write_timeout > 0 ? start + cl->srv->write_timeout : 0;
+	cl->read_deadline =
+	    proxy_first_deadline(cl, cl->read_deadline, cl->srv->read_deadline);
+	cl->write_deadline = proxy_first_deadline(
+	    cl, cl->write_deadline, cl->srv->write_deadline);
 	cl->nreq++;
 	cl->consumed = 0;
 	scoreboard_request_begin(cl->ip, px->cbuf + m->method.off,
