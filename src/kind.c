@@ -1,0 +1,104 @@
+/* The registry of kinds: one line per apiVersion/kind aileron knows. */
+#include <string.h>
+
+#include "kind.h"
+
+/*
+ * The supported kinds, one line each (<file>_conf_kind of the kind's
+ * file), in the order their build steps run: a kind with KIND_F_SINGLE,
+ * the Entrypoint, runs last and links what the others built.
+ */
+#define KIND_SUPPORTED(X) \
+	X(http_client)    \
+	X(error_handler)  \
+	X(reverse_proxy)  \
+	X(health_check)   \
+	X(prometheus)     \
+	X(status)         \
+	X(slogger)        \
+	X(http_logger)    \
+	X(http_server)    \
+	X(entrypoint)
+
+#define KIND_DECLARE(f) extern const struct kind f##_conf_kind;
+#define KIND_ENTRY(f)   &f##_conf_kind,
+
+KIND_SUPPORTED(KIND_DECLARE)
+
+#define LATER(av, k)            \
+	(&(const struct kind) { \
+	    .api_version = (av), .kind = (k), .status = KIND_LATER })
+#define NEVER(av, k)            \
+	(&(const struct kind) { \
+	    .api_version = (av), .kind = (k), .status = KIND_NEVER })
+
+/*
+ * Every kind: the supported ones, then those of AILERON's reference that
+ * aileron refuses, so that they are named in errors, not "unknown".
+ */
+const struct kind *const kind_registry[] = {
+	KIND_SUPPORTED(KIND_ENTRY)
+	/* refused */
+	LATER("core/v1", "HTTPHandler"),
+	LATER("core/v1", "StaticFileHandler"),
+	LATER("core/v1", "TemplateHandler"),
+	NEVER("core/v1", "GoPlugin"),
+	LATER("app/v1", "EchoHandler"),
+	LATER("app/v1", "TimeoutMiddleware"),
+	LATER("app/v1", "HeaderPolicyMiddleware"),
+	LATER("app/v1", "BodyLimitMiddleware"),
+	LATER("app/v1", "CompressionMiddleware"),
+	LATER("app/v1", "CORSMiddleware"),
+	LATER("app/v1", "CSRFMiddleware"),
+	LATER("app/v1", "ThrottleMiddleware"),
+	LATER("app/v1", "TrackingMiddleware"),
+	LATER("app/v1", "SessionMiddleware"),
+	LATER("app/v1", "RedisClient"),
+	LATER("app/v1", "SOAPRESTMiddleware"),
+	LATER("app/v1", "HeaderCertMiddleware"),
+	LATER("app/v1", "Skipper"),
+	LATER("app/v1", "AuthenticationMiddleware"),
+	LATER("app/v1", "BasicAuthnMiddleware"),
+	LATER("app/v1", "DigestAuthnMiddleware"),
+	LATER("app/v1", "KeyAuthnMiddleware"),
+	LATER("app/v1", "IDKeyAuthnMiddleware"),
+	LATER("app/v1", "OAuthAuthenticationHandler"),
+	LATER("app/v1", "OPAAuthzMiddleware"),
+	LATER("app/v1", "OpenTelemetryMeter"),
+	LATER("app/v1", "OpenTelemetryTracer"),
+	NULL,
+};
+
+const struct kind *
+kind_find(const char *av, const char *kind)
+{
+	const struct kind *const *k;
+
+	for (k = kind_registry; *k != NULL; k++)
+		if (strcmp((*k)->api_version, av) == 0 &&
+		    strcmp((*k)->kind, kind) == 0)
+			return *k;
+	return NULL;
+}
+
+const char *
+kind_role_name(unsigned role)
+{
+	switch (role) {
+	case KIND_ROLE_RUNNER:
+		return "a runner";
+	case KIND_ROLE_HANDLER:
+		return "a handler";
+	case KIND_ROLE_MIDDLEWARE:
+		return "middleware";
+	case KIND_ROLE_TRIPPERWARE:
+		return "a tripperware";
+	case KIND_ROLE_CLIENT:
+		return "a roundTripper";
+	case KIND_ROLE_LOGGER:
+		return "a logger";
+	case KIND_ROLE_ERRHANDLER:
+		return "an error handler";
+	}
+	return "this";
+}
