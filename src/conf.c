@@ -1121,19 +1121,11 @@ conf_parse_port(const char *s, size_t n)
 	return port >= 1 && port <= 65535 ? port : -1;
 }
 
-/* host:port split out of a listen address or a URL authority. */
-struct conf_hostport {
-	const char *host; /* without brackets */
-	size_t hlen;
-	const char *port; /* NULL when there is none */
-	size_t plen;
-};
-
 /*
  * Split p[0..n) as host, host:port, [v6] or [v6]:port (host may be empty).
  * Returns NULL, or what is wrong with it.
  */
-static const char *
+const char *
 conf_split_hostport(const char *p, size_t n, struct conf_hostport *hp)
 {
 	const char *end = p + n, *q;
@@ -1163,8 +1155,7 @@ conf_split_hostport(const char *p, size_t n, struct conf_hostport *hp)
 	return NULL;
 }
 
-/* The address family named by a "tcp4://"-style prefix of s[0..n). */
-static int
+int
 conf_network(const char *s, size_t n)
 {
 	if (n == 3 && strncmp(s, "tcp", 3) == 0)
@@ -1173,12 +1164,40 @@ conf_network(const char *s, size_t n)
 		return AF_INET;
 	if (n == 4 && strncmp(s, "tcp6", 4) == 0)
 		return AF_INET6;
+	if (n == 4 && strncmp(s, "unix", 4) == 0)
+		return AF_UNIX;
 	return -1;
 }
 
 /*
- * Read a listen address: [tcp|tcp4|tcp6://]host:port, :port or
- * [v6]:port.  -1 with an error reported if it is not one.
+ * A Unix socket address p (of s as written): "/path" or "@name" (Linux's
+ * abstract namespace), alone or after "unix://".  It fits sun_path.
+ */
+static int
+conf_parse_unix_addr(struct loader *ld, yaml_node_t *v, const char *key,
+    const char *s, const char *p, struct conf_addr *a)
+{
+	size_t len = strlen(p);
+
+	if ((*p != '/' && *p != '@') || len < 2 || len > 107) {
+		conf_errorn(ld, v,
+		    "field \"%s\": invalid unix socket address \"%s\" "
+		    "(a path from / or @name, at most 107 bytes)",
+		    key, s);
+		return -1;
+	}
+	a->addr = arena_strdup(ld->arena, s);
+	a->host = arena_strdup(ld->arena, p);
+	a->port = NULL;
+	a->family = AF_UNIX;
+	a->set = 1;
+	return 0;
+}
+
+/*
+ * Read a listen address: [tcp|tcp4|tcp6://]host:port, :port, [v6]:port,
+ * or a unix socket: [unix://]/path or [unix://]@name.  -1 with an error
+ * reported if it is not one.
  */
 int
 conf_parse_addr(struct loader *ld, yaml_node_t *v, const char *key,
@@ -1192,21 +1211,16 @@ conf_parse_addr(struct loader *ld, yaml_node_t *v, const char *key,
 	a->family = AF_UNSPEC;
 	if ((sep = strstr(s, "://")) != NULL) {
 		p = sep + 3;
-		if (strncmp(s, "unix", 4) == 0)
-			p = "@";
-		else if ((a->family = conf_network(s, (size_t)(sep - s))) < 0) {
+		if ((a->family = conf_network(s, (size_t)(sep - s))) < 0) {
 			conf_errorn(ld, v,
 			    "field \"%s\": invalid address %s: unknown "
-			    "network \"%.*s\" (tcp, tcp4 or tcp6)",
+			    "network \"%.*s\" (tcp, tcp4, tcp6 or unix)",
 			    key, buf, (int)(sep - s), s);
 			return -1;
 		}
 	}
-	if (*p == '@' || *p == '/') {
-		conf_errorn(ld, v,
-		    "field \"%s\": unix sockets are not supported yet", key);
-		return -1;
-	}
+	if (a->family == AF_UNIX || (sep == NULL && (*p == '@' || *p == '/')))
+		return conf_parse_unix_addr(ld, v, key, s, p, a);
 	if ((why = conf_split_hostport(p, strlen(p), &hp)) != NULL) {
 		conf_errorn(ld, v, "field \"%s\": invalid address %s: %s", key,
 		    buf, why);

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "netacl.h"
+#include "sockopt.h"
 
 /*
  * Ownership: every string, array and struct reachable from a struct conf is
@@ -98,6 +100,11 @@ struct conf_upstream {
 	int initial_delay;         /* initialDelay, as written */
 	int health_check_interval; /* healthCheckInterval, as written */
 	char *health_check_addr;   /* healthCheckAddr, or NULL */
+	/* dialConfig.replaceTargets of its HTTPClient: dial this unix
+	 * socket ("/path" or "@name") or host and port instead; NULL: none */
+	char *dial_unix;
+	char *dial_host;
+	char *dial_port;
 	struct conf_upstream_shared *shared; /* health; NULL: always up */
 	/* HTTPLogger tripperwares of its ReverseProxyHandler */
 	struct conf_httplogger **client_loggers;
@@ -202,6 +209,13 @@ struct conf_tls_client {
 };
 
 /* core/v1 HTTPClient used as a proxy's roundTripper (HTTP/1.1 transport). */
+/* "(tcp|example.com:80) > (unix|/run/x.sock)": dial to instead of from. */
+struct conf_replace_target {
+	char *from; /* host:port as dialled: "localhost:8080" */
+	int to_unix;
+	char *to; /* "/path" or "@name", or host:port */
+};
+
 struct conf_client {
 	char *id;
 	/* times in milliseconds; 0 means none */
@@ -217,6 +231,8 @@ struct conf_client {
 	int64_t tls_handshake_timeout;   /* ms; 0: none */
 	struct conf_tls_client tls;      /* httpTransportConfig.tlsConfig */
 	struct conf_tls_client dial_tls; /* dialConfig.tlsConfig (wins) */
+	struct conf_replace_target *replace_targets; /* dialConfig */
+	size_t nreplace_targets;
 	void *tls_ctx; /* SSL_CTX built by tlsclient_build, or NULL */
 	/* retryConfig; max_retry 0: no retries */
 	int32_t max_retry;
@@ -378,6 +394,12 @@ struct conf_server {
 	int disable_keep_alive;
 	int enable_general_options;
 	struct conf_tls *tls; /* listenConfig.tlsConfig; NULL: plain TCP */
+	/* listenConfig: client allow-list, deadlines from accept (ms; 0:
+	 * none), socket options */
+	struct netacl networks;
+	int64_t read_deadline;
+	int64_t write_deadline;
+	struct sockopt_set *sockopts;
 	struct conf_errhandler *errhandler; /* metadata.errorHandler or NULL */
 	struct conf_vhost *vhosts;
 	size_t nvhosts;

@@ -345,6 +345,20 @@ struct conf_doc *conf_resolve_ref(
 struct conf_doc *conf_doc_find(struct loader *, const char *id);
 
 /* Addresses and URLs. */
+struct conf_hostport {
+	const char *host; /* without brackets */
+	size_t hlen;
+	const char *port; /* NULL when there is none */
+	size_t plen;
+};
+/*
+ * Split p[0..n) as host, host:port, [v6] or [v6]:port (host may be
+ * empty); NULL, or what is wrong.
+ */
+const char *conf_split_hostport(
+    const char *p, size_t n, struct conf_hostport *hp);
+/* The AF_ a network name ("tcp", "tcp4", "tcp6", "unix") means, or -1. */
+int conf_network(const char *s, size_t n);
 int conf_parse_addr(struct loader *, yaml_node_t *v, const char *key,
     const char *s, struct conf_addr *a);
 int conf_set_addr(struct loader *, const struct conf_field *, const char *key,

@@ -11,7 +11,7 @@ struct listener {
 	struct conf_server *srv; /* the server of the current generation */
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	char name[80]; /* "[::]:8080" for logs */
+	char name[128]; /* "[::]:8080" or "unix:/run/x.sock" for logs */
 };
 
 /*
@@ -22,7 +22,10 @@ struct listener {
  */
 struct listener *listen_open(struct conf *c, struct listener *old, size_t nold);
 
-/* Close every fd still open in ls and free the array; accepts NULL. */
+/*
+ * Close every fd still open in ls (removing the files of Unix sockets)
+ * and free the array; accepts NULL.  Master only.
+ */
 void listen_close(struct listener *ls, size_t n);
 
 /*

@@ -121,8 +121,9 @@ proxy_peer(struct client *cl, const struct sockaddr *sa)
 		inet_ntop(AF_INET, &s4->sin_addr, cl->ip, sizeof(cl->ip));
 		snprintf(cl->port, sizeof(cl->port), "%u", ntohs(s4->sin_port));
 	} else {
-		strcpy(cl->ip, "unknown");
-		strcpy(cl->port, "0");
+		/* A unix socket: no address (as Go, which cannot split it). */
+		cl->ip[0] = '\0';
+		cl->port[0] = '\0';
 	}
 }
 
@@ -159,6 +160,24 @@ proxy_head_nowait(struct proxy *px, struct client *cl, struct http_msg *m)
 			cl->head_start = conn_now_ms();
 		cl->len += (size_t)r;
 	}
+}
+
+/*
+ * listenConfig.readDeadline/writeDeadline: absolute deadlines from accept
+ * that bound a connection's TLS handshake and first request, after which
+ * the server's per-request timeouts take over (as in AILERON, where
+ * http.Server resets the listener's deadlines for each request).  The
+ * earlier of d and accepted + limit; 0 means none.
+ */
+static int64_t
+proxy_first_deadline(int64_t d, int64_t accepted, int64_t limit)
+{
+	int64_t first;
+
+	if (limit <= 0)
+		return d;
+	first = accepted + limit;
+	return d == 0 || first < d ? first : d;
 }
 
 /*
@@ -231,6 +250,7 @@ proxy_client_new(
 	cl->io.fd = fd;
 	cl->io.ssl = NULL;
 	cl->srv = srv;
+	cl->accepted = conn_now_ms();
 	proxy_peer(cl, sa);
 	conn_setup(fd);
 	/* A new connection has readHeaderTimeout to send its first request. */
@@ -243,6 +263,8 @@ proxy_client_new(
 		cl->handshake = 1;
 		cl->deadline = conn_deadline(proxy_handshake_timeout(srv));
 	}
+	cl->deadline = proxy_first_deadline(
+	    cl->deadline, cl->accepted, srv->read_deadline);
 	return cl;
 }
 
@@ -306,6 +328,9 @@ proxy_client_park(struct proxy *px, struct client *cl)
 		if (cl->bodywait != NULL)
 			cl->deadline = conn_deadline_from(
 			    cl->head_start, cl->srv->read_timeout);
+		if (cl->nreq == 0)
+			cl->deadline = proxy_first_deadline(
+			    cl->deadline, cl->accepted, cl->srv->read_deadline);
 	} else if (cl->nreq > 0)
 		cl->deadline = conn_deadline(cl->srv->idle_timeout);
 	return PROXY_PARKED;
@@ -317,12 +342,18 @@ proxy_client_request(struct proxy *px, struct client *cl)
 {
 	struct http_msg *m = &px->msg;
 	struct request *r = &px->req;
-	int keep;
+	int keep, first = cl->nreq == 0;
 
 	cl->nreq++;
 	scoreboard_request_begin(cl->ip, px->cbuf + m->method.off,
 	    m->method.len, px->cbuf + m->target.off, m->target.len);
 	request_init(r, cl, m, px->cbuf, cl->len, px->hbuf, px->hsize);
+	if (first) {
+		r->read_deadline = proxy_first_deadline(
+		    r->read_deadline, cl->accepted, cl->srv->read_deadline);
+		r->write_deadline = proxy_first_deadline(
+		    r->write_deadline, cl->accepted, cl->srv->write_deadline);
+	}
 	pipeline_run(px->pipeline, r);
 	keep = response_keep_alive(r);
 	if (keep) {

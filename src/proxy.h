@@ -21,6 +21,7 @@ struct client {
 	char port[8];
 	unsigned nreq;    /* requests served */
 	int64_t deadline; /* parked: close when this passes (0: never) */
+	int64_t accepted; /* when the connection was accepted (ms) */
 
 	/* private to proxy.c */
 	int handshake;      /* TLS handshake not done yet */

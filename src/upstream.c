@@ -1,9 +1,11 @@
 /* Upstream connections: address cache and the per-worker keep-alive pool. */
 #include <errno.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -56,6 +58,36 @@ upstream_pool_free(struct upstream_pool *p)
 	free(p);
 }
 
+/* A cache slot for up's address (the last one is reused when full). */
+static struct upstream_addr *
+upstream_addr_slot(struct upstream_pool *p, const struct conf_upstream *up)
+{
+	struct upstream_addr *a = &p->addrs[p->naddrs < UPSTREAM_ADDR_CACHE
+	        ? p->naddrs++
+	        : UPSTREAM_ADDR_CACHE - 1];
+
+	a->up = up;
+	return a;
+}
+
+/* up is dialled at a unix socket (dialConfig.replaceTargets). */
+static const struct upstream_addr *
+upstream_resolve_unix(struct upstream_pool *p, const struct conf_upstream *up)
+{
+	struct upstream_addr *a = upstream_addr_slot(p, up);
+	struct sockaddr_un *un = (struct sockaddr_un *)&a->ss;
+	size_t len = strlen(up->dial_unix); /* < sun_path: checked by conf */
+
+	memset(&a->ss, 0, sizeof(a->ss));
+	un->sun_family = AF_UNIX;
+	memcpy(un->sun_path, up->dial_unix, len);
+	if (up->dial_unix[0] == '@')
+		un->sun_path[0] = '\0';
+	a->sslen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
+	    (up->dial_unix[0] == '@' ? 0 : 1));
+	return a;
+}
+
 /* Resolve up's address, cached for the life of the worker; -1 on failure. */
 static const struct upstream_addr *
 upstream_resolve(struct upstream_pool *p, const struct conf_upstream *up)
@@ -68,20 +100,21 @@ upstream_resolve(struct upstream_pool *p, const struct conf_upstream *up)
 	for (i = 0; i < p->naddrs; i++)
 		if (p->addrs[i].up == up)
 			return &p->addrs[i];
+	if (up->dial_unix != NULL)
+		return upstream_resolve_unix(p, up);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-	if ((rc = getaddrinfo(up->host, up->port, &hints, &res)) != 0) {
+	if ((rc = getaddrinfo(up->dial_host != NULL ? up->dial_host : up->host,
+	         up->dial_port != NULL ? up->dial_port : up->port, &hints,
+	         &res)) != 0) {
 		log_error("cannot resolve upstream %s: %s", up->url,
 		    gai_strerror(rc));
 		errno = EHOSTUNREACH;
 		return NULL;
 	}
-	a = &p->addrs[p->naddrs < UPSTREAM_ADDR_CACHE
-	        ? p->naddrs++
-	        : UPSTREAM_ADDR_CACHE - 1];
-	a->up = up;
+	a = upstream_addr_slot(p, up);
 	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
 	a->sslen = res->ai_addrlen;
 	freeaddrinfo(res);

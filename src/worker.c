@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "log.h"
 #include "pipeline.h"
+#include "netacl.h"
 #include "proxy.h"
 #include "scoreboard.h"
 #include "worker.h"
@@ -397,6 +398,11 @@ worker_accept(struct worker *w, const struct listener *l)
 		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR && errno != ECONNABORTED)
 			log_warn("accept on %s", l->name);
+		return;
+	}
+	/* listenConfig.networks: others are closed unanswered, as AILERON. */
+	if (!netacl_allows(&l->srv->networks, (struct sockaddr *)&ss)) {
+		close(fd);
 		return;
 	}
 	scoreboard_accepted();

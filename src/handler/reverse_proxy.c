@@ -2,6 +2,7 @@
 #include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -430,6 +431,47 @@ static const struct conf_table reverse_proxy_conf_table = {
 	reverse_proxy_conf_fields, NULL
 };
 
+/*
+ * Apply the HTTPClient's dialConfig.replaceTargets to the upstreams of
+ * px: an upstream dialled as host:port (the URL's, as Go dials it) that a
+ * target names is dialled at the target's address instead.
+ */
+static void
+reverse_proxy_conf_targets(struct loader *ld, struct conf_proxy *px)
+{
+	const struct conf_client *cc = px->client;
+	size_t i, j, k;
+	char hp[300];
+
+	for (i = 0; i < px->nlbs; i++) {
+		for (j = 0; j < px->lbs[i].nupstreams; j++) {
+			struct conf_upstream *up = &px->lbs[i].upstreams[j];
+
+			snprintf(hp, sizeof(hp),
+			    strchr(up->host, ':') != NULL ? "[%s]:%s" : "%s:%s",
+			    up->host, up->port);
+			for (k = 0; k < cc->nreplace_targets; k++) {
+				const struct conf_replace_target *rt =
+				    &cc->replace_targets[k];
+				struct conf_hostport to;
+
+				if (strcmp(rt->from, hp) != 0)
+					continue;
+				if (rt->to_unix)
+					up->dial_unix = rt->to;
+				else if (conf_split_hostport(rt->to,
+				             strlen(rt->to), &to) == NULL) {
+					up->dial_host = arena_strndup(
+					    ld->arena, to.host, to.hlen);
+					up->dial_port = arena_strndup(
+					    ld->arena, to.port, to.plen);
+				}
+				break;
+			}
+		}
+	}
+}
+
 /* A ReverseProxyHandler's roundTripper: an HTTPClient. */
 static void
 reverse_proxy_conf_build(struct loader *ld, struct conf_doc *doc)
@@ -439,8 +481,10 @@ reverse_proxy_conf_build(struct loader *ld, struct conf_doc *doc)
 
 	if (ps->round_tripper != NULL &&
 	    (d = conf_resolve_ref(ld, ps->round_tripper, KIND_ROLE_CLIENT)) !=
-	        NULL)
+	        NULL) {
 		ps->px.client = d->obj;
+		reverse_proxy_conf_targets(ld, &ps->px);
+	}
 }
 
 const struct kind reverse_proxy_conf_kind = {
@@ -705,10 +749,14 @@ reverse_proxy_build_request(struct reverse_proxy_worker *px,
 	        m->method_id == HTTP_M_PATCH) &&
 	    reverse_proxy_outs(px, &o, "Content-Length: 0\r\n") < 0)
 		return 0;
-	if (reverse_proxy_out_xff(px, &o, m, rq) < 0 ||
-	    reverse_proxy_outs(px, &o, "X-Forwarded-Port: ") < 0 ||
-	    reverse_proxy_outs(px, &o, rq->port) < 0 ||
-	    reverse_proxy_outs(px, &o, "\r\nX-Forwarded-Host: ") < 0 ||
+	/* A unix-socket peer has no address: no X-Forwarded-For/-Port. */
+	if (rq->ip[0] != '\0' &&
+	    (reverse_proxy_out_xff(px, &o, m, rq) < 0 ||
+	        reverse_proxy_outs(px, &o, "X-Forwarded-Port: ") < 0 ||
+	        reverse_proxy_outs(px, &o, rq->port) < 0 ||
+	        reverse_proxy_out(px, &o, "\r\n", 2) < 0))
+		return 0;
+	if (reverse_proxy_outs(px, &o, "X-Forwarded-Host: ") < 0 ||
 	    reverse_proxy_out(px, &o, rq->host, rq->host_len) < 0 ||
 	    reverse_proxy_outs(px, &o,
 	        rq->client->io.ssl != NULL

@@ -2,6 +2,8 @@
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "arena.h"
 #include "conf_table.h"
@@ -56,13 +58,100 @@ static const struct conf_table http_client_conf_retry_table = {
 	http_client_conf_retry_fields, NULL
 };
 
+/*
+ * One "(net|addr) > (net|addr)" of dialConfig.replaceTargets (AILERON's
+ * pattern: ^\([\w:\-]+\|.+\)[ >]*\([\w:\-]+\|.+\)$).  The dialled
+ * network is tcp (tcp4, tcp6); the target network is tcp or unix.
+ */
+static const char *
+http_client_conf_parse_target(
+    struct loader *ld, const char *s, struct conf_replace_target *rt)
+{
+	const char *p = s, *bar, *close, *net[2], *addr[2];
+	struct conf_hostport hp;
+	size_t nlen[2], alen[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (i == 1)
+			p += strspn(p, " >");
+		if (*p != '(' || (bar = strchr(p, '|')) == NULL)
+			return "expected \"(network|address) > "
+			       "(network|address)\"";
+		close = i == 0 ? strchr(bar, ')') : strrchr(bar, ')');
+		if (close == NULL || close == bar + 1 || bar == p + 1)
+			return "expected \"(network|address) > "
+			       "(network|address)\"";
+		net[i] = p + 1;
+		nlen[i] = (size_t)(bar - p - 1);
+		addr[i] = bar + 1;
+		alen[i] = (size_t)(close - bar - 1);
+		p = close + 1;
+	}
+	if (*p != '\0')
+		return "unexpected text after the second \")\"";
+	if (conf_network(net[0], nlen[0]) < 0 ||
+	    conf_network(net[0], nlen[0]) == AF_UNIX)
+		return "the dialled network must be tcp, tcp4 or tcp6";
+	if (conf_network(net[1], nlen[1]) < 0)
+		return "the target network must be tcp, tcp4, tcp6 or unix";
+	rt->from = arena_strndup(ld->arena, addr[0], alen[0]);
+	rt->to_unix = conf_network(net[1], nlen[1]) == AF_UNIX;
+	rt->to = arena_strndup(ld->arena, addr[1], alen[1]);
+	if (rt->to_unix &&
+	    ((rt->to[0] != '/' && rt->to[0] != '@') || alen[1] < 2 ||
+	        alen[1] > 107))
+		return "a unix target is a path from / or @name (at most 107 "
+		       "bytes)";
+	if (!rt->to_unix &&
+	    (conf_split_hostport(rt->to, alen[1], &hp) != NULL ||
+	        hp.port == NULL || hp.hlen == 0))
+		return "a tcp target is host:port";
+	return NULL;
+}
+
+/* dialConfig.replaceTargets: the entries that parse (others reported). */
+static int
+http_client_conf_set_targets(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct conf_client *cc = obj;
+	yaml_node_item_t *it;
+	const char *why;
+	char **strs;
+	size_t n, i;
+	int rc;
+
+	(void)f;
+	if (conf_is_null(v))
+		return 0;
+	if ((rc = conf_get_strings(ld, key, v, CF_UNIQUE, &strs, &n)) < 0)
+		return -1;
+	cc->replace_targets =
+	    arena_alloc(ld->arena, (n + 1) * sizeof(*cc->replace_targets));
+	cc->nreplace_targets = 0;
+	it = v->data.sequence.items.start;
+	for (i = 0; i < n; i++) {
+		why = http_client_conf_parse_target(
+		    ld, strs[i], &cc->replace_targets[cc->nreplace_targets]);
+		if (why == NULL) {
+			cc->nreplace_targets++;
+			continue;
+		}
+		conf_errorn(ld, yaml_document_get_node(ld->doc, it[i]),
+		    "field \"%s\": \"%s\": %s", key, strs[i], why);
+		rc = -1;
+	}
+	return rc;
+}
+
 static const struct conf_field http_client_conf_dial_fields[] = {
 	FINTD("timeout", struct conf_client, dial_timeout, INT32_MIN, INT32_MAX,
 	    "10000"),
 	FOBJD("tlsConfig", struct conf_client, dial_tls, &conf_tls_client_table,
 	    "null"),
 	FUNSUP("localAddress", NULL),
-	FUNSUP("replaceTargets", NULL),
+	FFUNCD("replaceTargets", http_client_conf_set_targets, 0, "[]"),
 	FUNSUP("fallbackDelay", NULL),
 	FUNSUP("sockOption", NULL),
 	FEND,

@@ -17,6 +17,9 @@ struct http_server_conf_spec {
 	struct conf_server srv;
 	struct conf_addr addr;
 	struct conf_addr listen_addr;
+	int network;     /* listenConfig.network as an AF_ value ... */
+	int network_set; /* ... when this is set */
+	struct conf_pos network_pos;
 };
 
 /* Add HTTPLogger hl to the access loggers of srv, once. */
@@ -141,17 +144,183 @@ http_server_conf_set_listen_tls(struct loader *ld, const struct conf_field *f,
 	return 0;
 }
 
+/*
+ * listenConfig.network: not in AILERON's current ListenConfig (its
+ * address carries the network, "unix:///x.sock"), but its
+ * listen-unix-socket example still writes network: unix with a bare
+ * address; read it so that the example runs.
+ */
+static int
+http_server_conf_set_network(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct http_server_conf_spec *ss = obj;
+	char *s;
+
+	(void)f;
+	if (conf_get_string(ld, key, v, &s) < 0)
+		return -1;
+	if (*s == '\0')
+		return 0;
+	if ((ss->network = conf_network(s, strlen(s))) < 0) {
+		conf_errorn(ld, v,
+		    "field \"%s\": unknown network \"%s\" (tcp, tcp4, "
+		    "tcp6 or unix)",
+		    key, s);
+		return -1;
+	}
+	ss->network_set = 1;
+	ss->network_pos = conf_node_pos(ld, v);
+	return 0;
+}
+
+/* listenConfig.networks: CIDR blocks (or addresses) allowed to connect. */
+static int
+http_server_conf_set_networks(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct netacl *acl = (void *)((char *)obj + f->off);
+	yaml_node_item_t *it;
+	const char *why;
+	char **strs;
+	size_t n, i;
+	int rc;
+
+	if (conf_is_null(v))
+		return 0;
+	if ((rc = conf_get_strings(ld, key, v, CF_UNIQUE, &strs, &n)) < 0)
+		return -1;
+	acl->nets = arena_alloc(ld->arena, (n + 1) * sizeof(*acl->nets));
+	acl->nnets = n;
+	it = v->data.sequence.items.start;
+	for (i = 0; i < n; i++) {
+		if ((why = netacl_parse(strs[i], &acl->nets[i])) == NULL)
+			continue;
+		conf_errorn(ld, yaml_document_get_node(ld->doc, it[i]),
+		    "field \"%s\": \"%s\" %s", key, strs[i], why);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* One option of sockOption group gname into sv; 1 if it is to be set. */
+static int
+http_server_conf_sockopt(struct loader *ld, const char *gname, yaml_node_t *ok,
+    yaml_node_t *ov, struct sockopt_val *sv, int *rc)
+{
+	const struct sockopt_def *d = sockopt_find(gname, conf_sval(ok));
+	int64_t n = 0;
+	int b = 0;
+	char *str = NULL;
+
+	if (d == NULL) {
+		conf_errorn(ld, ok, "field \"%s\": unknown field \"%s\"", gname,
+		    conf_sval(ok));
+		*rc = -1;
+		return 0;
+	}
+	if (d->type == SOCKOPT_STRING) {
+		if (conf_get_string(ld, d->name, ov, &str) < 0)
+			*rc = -1;
+	} else if (d->type == SOCKOPT_BOOL ||
+	    (d->type == SOCKOPT_NONE && strcmp(d->name, "segment") != 0)) {
+		if (conf_get_bool(ld, d->name, ov, &b) < 0)
+			*rc = -1;
+		n = b;
+	} else if (conf_get_int(ld, d->name, ov, INT32_MIN, INT32_MAX, &n) < 0)
+		*rc = -1;
+	if (*rc < 0 || !sockopt_is_set(d, (int)n, str))
+		return 0;
+	sv->def = d;
+	sv->ival = (int)n;
+	sv->sval = str;
+	return 1;
+}
+
+/*
+ * sockOption: {soOption: {...}, ipOption: {...}, ipv6Option: {},
+ * tcpOption: {...}, udpOption: {...}} into the list of options to set.
+ */
+static int
+http_server_conf_set_sockopts(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	static const char *const groups[] = { "soOption", "ipOption",
+		"ipv6Option", "tcpOption", "udpOption" };
+	struct sockopt_set **setp = (void *)((char *)obj + f->off);
+	struct sockopt_set *set;
+	yaml_node_pair_t *gp, *op;
+	size_t cap = 0, g;
+	int rc = 0;
+
+	if (conf_is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE) {
+		conf_expected(ld, key, v, "a mapping");
+		return -1;
+	}
+	for (gp = v->data.mapping.pairs.start; gp < v->data.mapping.pairs.top;
+	     gp++) {
+		yaml_node_t *gv = yaml_document_get_node(ld->doc, gp->value);
+
+		if (gv->type == YAML_MAPPING_NODE)
+			cap += (size_t)(gv->data.mapping.pairs.top -
+			    gv->data.mapping.pairs.start);
+	}
+	set = arena_alloc(ld->arena, sizeof(*set));
+	set->vals = arena_alloc(ld->arena, (cap + 1) * sizeof(*set->vals));
+	set->nvals = 0;
+	for (gp = v->data.mapping.pairs.start; gp < v->data.mapping.pairs.top;
+	     gp++) {
+		yaml_node_t *gk = yaml_document_get_node(ld->doc, gp->key);
+		yaml_node_t *gv = yaml_document_get_node(ld->doc, gp->value);
+		const char *gname = conf_sval(gk);
+
+		for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+			if (strcmp(gname, groups[g]) == 0)
+				break;
+		if (g == sizeof(groups) / sizeof(groups[0])) {
+			conf_errorn(ld, gk,
+			    "field \"%s\": unknown field \"%s\" (soOption, "
+			    "ipOption, ipv6Option, tcpOption or udpOption)",
+			    key, gname);
+			rc = -1;
+			continue;
+		}
+		if (conf_is_null(gv))
+			continue;
+		if (gv->type != YAML_MAPPING_NODE) {
+			conf_expected(ld, gname, gv, "a mapping");
+			rc = -1;
+			continue;
+		}
+		for (op = gv->data.mapping.pairs.start;
+		     op < gv->data.mapping.pairs.top; op++)
+			set->nvals += (size_t)http_server_conf_sockopt(ld,
+			    gname, yaml_document_get_node(ld->doc, op->key),
+			    yaml_document_get_node(ld->doc, op->value),
+			    &set->vals[set->nvals], &rc);
+	}
+	*setp = set->nvals > 0 ? set : NULL;
+	return rc;
+}
+
 static const struct conf_field http_server_conf_listen_fields[] = {
 	FFUNCAT(
 	    "addr", struct http_server_conf_spec, listen_addr, conf_set_addr),
+	FFUNCD("network", http_server_conf_set_network, 0, "\"\""),
 	FFUNCAT("tlsConfig", struct http_server_conf_spec, srv.tls,
 	    http_server_conf_set_listen_tls),
 	FUNSUP("connectionLimit", NULL),
-	FUNSUP("networks", NULL),
-	FUNSUP("readDeadline", NULL),
-	FUNSUP("writeDeadline", NULL),
+	FFUNCATD("networks", struct http_server_conf_spec, srv.networks,
+	    http_server_conf_set_networks, "[]"),
+	FINT("readDeadline", struct http_server_conf_spec, srv.read_deadline, 0,
+	    INT32_MAX),
+	FINT("writeDeadline", struct http_server_conf_spec, srv.write_deadline,
+	    0, INT32_MAX),
 	FUNSUP("keepAliveConfig", NULL),
-	FUNSUP("sockOption", NULL),
+	FFUNCATD("sockOption", struct http_server_conf_spec, srv.sockopts,
+	    http_server_conf_set_sockopts, "null"),
 	FEND,
 };
 static const struct conf_table http_server_conf_listen_table = {
@@ -200,6 +369,25 @@ http_server_conf_ms(int64_t sec)
 	return sec < 0 ? 0 : sec * 1000;
 }
 
+/* listenConfig.network must agree with the address it applies to. */
+static void
+http_server_conf_check_network(
+    struct loader *ld, struct http_server_conf_spec *ss, struct conf_addr *a)
+{
+	if ((ss->network == AF_UNIX) != (a->family == AF_UNIX))
+		conf_error(ld, &ss->network_pos,
+		    "field \"network\": %s does not go with the address "
+		    "\"%s\"",
+		    ss->network == AF_UNIX ? "unix" : "a tcp network",
+		    a->addr != NULL ? a->addr : "");
+	else if (a->family == AF_UNSPEC && ss->network != AF_UNSPEC) {
+		a->family = ss->network;
+		if (a->host == NULL || a->host[0] == '\0')
+			a->host = arena_strdup(ld->arena,
+			    ss->network == AF_INET ? "0.0.0.0" : "::");
+	}
+}
+
 static void
 http_server_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
@@ -207,11 +395,16 @@ http_server_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 	struct conf_server *srv = &ss->srv;
 	struct conf_addr *a = &ss->addr;
 
-	(void)node;
 	if (ss->listen_addr.set)
 		a = &ss->listen_addr;
 	else if (!a->set)
 		conf_parse_addr(ld, NULL, "addr", HTTP_SERVER_CONF_ADDR, a);
+	if (ss->network_set)
+		http_server_conf_check_network(ld, ss, a);
+	if (a->family == AF_UNIX && srv->networks.nnets > 0)
+		conf_errorn(ld, node,
+		    "field \"networks\": a unix socket listener has no client "
+		    "networks to allow");
 	srv->pos = ld->docpos;
 	srv->addr = a->addr;
 	srv->host = a->host;

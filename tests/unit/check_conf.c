@@ -1445,7 +1445,7 @@ static const struct {
 	        "t.yaml:19:18: undefined reference to "
 	        "core/v1/HTTPLogger/default/default" } },
 	{ "listen addresses",
-	    EP SERVER "spec: {addr: \"unix:///tmp/x.sock\"}\n"
+	    EP SERVER "spec: {addr: \"unix://tmp/x.sock\"}\n"
 	              "---\n" SERVER "metadata: {name: a}\n"
 	              "spec: {addr: \"udp://:53\"}\n"
 	              "---\n" SERVER "metadata: {name: b}\n"
@@ -1457,11 +1457,12 @@ static const struct {
 	              "---\n" SERVER "metadata: {name: d}\n"
 	              "spec:\n"
 	              "  addr: \":http\"\n"
-	              "  httpConfig: {listenConfig: {addr: \"@abstract\"}}\n",
-	    { "t.yaml:10:14: field \"addr\": unix sockets are not supported "
-	      "yet",
+	              "  httpConfig: {listenConfig: {addr: \"@\"}}\n",
+	    { "t.yaml:10:14: field \"addr\": invalid unix socket address "
+	      "\"unix://tmp/x.sock\" (a path from / or @name, at most 107 "
+	      "bytes)",
 	        "t.yaml:15:14: field \"addr\": invalid address \"udp://:53\": "
-	        "unknown network \"udp\" (tcp, tcp4 or tcp6)",
+	        "unknown network \"udp\" (tcp, tcp4, tcp6 or unix)",
 	        "t.yaml:20:14: field \"addr\": invalid address \"::1:80\": "
 	        "IPv6 "
 	        "addresses must be in brackets",
@@ -1471,8 +1472,8 @@ static const struct {
 	        "(expected host:port, :port or [v6]:port)",
 	        "t.yaml:36:9: field \"addr\": invalid address \":http\": port "
 	        "must be 1..65535",
-	        "t.yaml:37:37: field \"addr\": unix sockets are not supported "
-	        "yet" } },
+	        "t.yaml:37:37: field \"addr\": invalid unix socket address "
+	        "\"@\" (a path from / or @name, at most 107 bytes)" } },
 	{ "many errors in many documents",
 	    EP SERVER "spec: {addr: 1}\n"
 	              "---\n"
