@@ -257,9 +257,8 @@ echo_sorted_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : 1;
 }
 
-/* Canonicalise a header name in place: upper case after start and '-'. */
-static void
-echo_canon(char *s, size_t n)
+void
+echo_canon_name(char *s, size_t n)
 {
 	int upper = 1;
 	size_t i;
@@ -308,7 +307,7 @@ echo_headers(struct echo_buf *b, const struct echo_field *f, size_t n)
 		memcpy(np, f[i].name, nl);
 		np += nl;
 		s[m].name_len = nl;
-		echo_canon(s[m].name, nl);
+		echo_canon_name(s[m].name, nl);
 		if (nl == 17 && memcmp(s[m].name, "Transfer-Encoding", 17) == 0)
 			continue;
 		s[m].f = &f[i];

@@ -38,6 +38,9 @@ struct echo_req {
  */
 char *echo_body_build(const struct echo_req *r, size_t *len, int *status);
 
+/* Go's CanonicalMIMEHeaderKey in place: upper case after start and '-'. */
+void echo_canon_name(char *s, size_t n);
+
 /*
  * Append s (len bytes) to a growing buffer as a Go json.Encoder string
  * (quotes included, <, > and & escaped); the buffer helpers are below.
