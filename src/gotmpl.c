@@ -68,7 +68,7 @@ struct gt_node {
 };
 
 struct gotmpl {
-	struct arena *arena;
+	struct arena *arena; /* its own, or NULL */
 	int flavour;
 	struct gt_node *root;
 };
@@ -667,27 +667,29 @@ gt_list(struct gt_parser *ps, enum gt_stop *stop)
 }
 
 struct gotmpl *
-gotmpl_parse(const char *src, size_t len, int flavour, char *err, size_t size)
+gotmpl_parse(struct arena *a, const char *src, size_t len, int flavour,
+    char *err, size_t size)
 {
 	struct gt_parser ps;
 	struct gotmpl *t;
 	enum gt_stop stop;
 
 	memset(&ps, 0, sizeof(ps));
-	ps.a = arena_new(4096);
+	ps.a = a != NULL ? a : arena_new(4096);
 	ps.src = ps.p = src;
 	ps.end = src + len;
 	ps.err = err;
 	ps.errsize = size;
 	t = arena_alloc(ps.a, sizeof(*t));
-	t->arena = ps.a;
+	t->arena = a != NULL ? NULL : ps.a;
 	t->flavour = flavour;
 	t->root = gt_list(&ps, &stop);
 	if (!ps.failed && stop != STOP_EOF)
 		gt_error(&ps, ps.p, "unexpected {{%s}}",
 		    stop == STOP_END ? "end" : "else");
 	if (ps.failed) {
-		arena_free(ps.a);
+		if (a == NULL)
+			arena_free(ps.a);
 		return NULL;
 	}
 	return t;

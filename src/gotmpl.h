@@ -43,13 +43,15 @@ struct gotmpl_entry {
 struct gotmpl;
 
 /*
- * Parse template src (len bytes).  NULL with a message in err (size
- * bytes) for a syntax error or something outside the subset.
+ * Parse template src (len bytes, which must outlive the template).  NULL
+ * with a message in err (size bytes) for a syntax error or something
+ * outside the subset.  The template lives in arena a (freed with it), or
+ * in its own when a is NULL (then gotmpl_free frees it).
  */
-struct gotmpl *gotmpl_parse(
-    const char *src, size_t len, int flavour, char *err, size_t size);
+struct gotmpl *gotmpl_parse(struct arena *a, const char *src, size_t len,
+    int flavour, char *err, size_t size);
 
-/* Free a parsed template; accepts NULL. */
+/* Free a template parsed into its own arena; accepts NULL. */
 void gotmpl_free(struct gotmpl *t);
 
 /*

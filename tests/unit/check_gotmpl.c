@@ -152,7 +152,7 @@ START_TEST(test_exec)
 	size_t len = 0;
 	char *out;
 
-	t = gotmpl_parse(tpl, strlen(tpl),
+	t = gotmpl_parse(NULL, tpl, strlen(tpl),
 	    exec_cases[_i].html ? GOTMPL_HTML : GOTMPL_TEXT, err, sizeof(err));
 	ck_assert_msg(t != NULL, "%s: %s", tpl, err);
 	out = gotmpl_exec(t, &root, a, &len);
@@ -209,7 +209,7 @@ START_TEST(test_parse_error)
 	char err[256] = "";
 	struct gotmpl *t;
 
-	t = gotmpl_parse(tpl, strlen(tpl), GOTMPL_TEXT, err, sizeof(err));
+	t = gotmpl_parse(NULL, tpl, strlen(tpl), GOTMPL_TEXT, err, sizeof(err));
 	ck_assert_msg(t == NULL, "%s parsed", tpl);
 	ck_assert_msg(
 	    strncmp(err, parse_cases[_i].err, strlen(parse_cases[_i].err)) == 0,
@@ -241,7 +241,8 @@ START_TEST(test_example_template)
 	e[3].v.s = "/";
 	e[3].v.len = 1;
 	data.entries = e;
-	t = gotmpl_parse(tpl, sizeof(tpl) - 1, GOTMPL_HTML, err, sizeof(err));
+	t = gotmpl_parse(
+	    NULL, tpl, sizeof(tpl) - 1, GOTMPL_HTML, err, sizeof(err));
 	ck_assert_ptr_nonnull(t);
 	ck_assert_ptr_nonnull(out = gotmpl_exec(t, &data, a, &len));
 	ck_assert_str_eq(out,
@@ -270,7 +271,8 @@ START_TEST(test_exec_cap)
 	char err[128];
 	size_t len;
 
-	t = gotmpl_parse(tpl, sizeof(tpl) - 1, GOTMPL_TEXT, err, sizeof(err));
+	t = gotmpl_parse(
+	    NULL, tpl, sizeof(tpl) - 1, GOTMPL_TEXT, err, sizeof(err));
 	ck_assert_ptr_nonnull(t);
 	ck_assert_ptr_null(gotmpl_exec(t, &root, a, &len));
 	gotmpl_free(t);

@@ -111,7 +111,7 @@ START_TEST(test_data)
 	char *out;
 
 	v = mime_content_data(a, &r);
-	t = gotmpl_parse("{{.}}", 5, GOTMPL_TEXT, err, sizeof(err));
+	t = gotmpl_parse(NULL, "{{.}}", 5, GOTMPL_TEXT, err, sizeof(err));
 	ck_assert_ptr_nonnull(t);
 	ck_assert_ptr_nonnull(out = gotmpl_exec(t, v, a, &len));
 	ck_assert_str_eq(out,
@@ -135,8 +135,8 @@ START_TEST(test_data_empty)
 	size_t len;
 	char *out;
 
-	t = gotmpl_parse("{{.header}} {{.query}} {{index .query \"x\"}}", 44,
-	    GOTMPL_TEXT, err, sizeof(err));
+	t = gotmpl_parse(NULL, "{{.header}} {{.query}} {{index .query \"x\"}}",
+	    44, GOTMPL_TEXT, err, sizeof(err));
 	ck_assert_ptr_nonnull(t);
 	ck_assert_ptr_nonnull(
 	    out = gotmpl_exec(t, mime_content_data(a, &r), a, &len));
