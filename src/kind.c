@@ -13,6 +13,9 @@ extern const struct kind slogger_conf_kind;
 extern const struct kind http_logger_conf_kind;
 extern const struct kind prometheus_conf_kind;
 extern const struct kind status_conf_kind;
+extern const struct kind echo_conf_kind;
+extern const struct kind static_file_conf_kind;
+extern const struct kind template_conf_kind;
 
 #define LATER(av, k)            \
 	(&(const struct kind) { \
@@ -34,15 +37,15 @@ const struct kind *const kind_registry[] = {
 	&health_check_conf_kind,
 	&prometheus_conf_kind,
 	&status_conf_kind,
+	&echo_conf_kind,
+	&static_file_conf_kind,
+	&template_conf_kind,
 	&slogger_conf_kind,
 	&http_logger_conf_kind,
 	&http_server_conf_kind,
 	&entrypoint_conf_kind,
 	LATER("core/v1", "HTTPHandler"),
-	LATER("core/v1", "StaticFileHandler"),
-	LATER("core/v1", "TemplateHandler"),
 	NEVER("core/v1", "GoPlugin"),
-	LATER("app/v1", "EchoHandler"),
 	LATER("app/v1", "TimeoutMiddleware"),
 	LATER("app/v1", "HeaderPolicyMiddleware"),
 	LATER("app/v1", "BodyLimitMiddleware"),
