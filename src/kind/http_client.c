@@ -49,7 +49,7 @@ static const struct conf_field http_client_conf_retry_fields[] = {
 	FINT("maxRetry", struct conf_client, max_retry, 0, 100),
 	FINT("maxContentLength", struct conf_client, max_content_length, 0,
 	    16777216),
-	FFUNC("retryStatusCodes", http_client_conf_set_retry_status, 0),
+	FFUNCD("retryStatusCodes", http_client_conf_set_retry_status, 0, "[]"),
 	FEND,
 };
 static const struct conf_table http_client_conf_retry_table = {
@@ -59,7 +59,8 @@ static const struct conf_table http_client_conf_retry_table = {
 static const struct conf_field http_client_conf_dial_fields[] = {
 	FINTD("timeout", struct conf_client, dial_timeout, INT32_MIN, INT32_MAX,
 	    "10000"),
-	FOBJ("tlsConfig", struct conf_client, dial_tls, &conf_tls_client_table),
+	FOBJD("tlsConfig", struct conf_client, dial_tls, &conf_tls_client_table,
+	    "null"),
 	FUNSUP("localAddress", NULL),
 	FUNSUP("replaceTargets", NULL),
 	FUNSUP("fallbackDelay", NULL),
@@ -71,7 +72,8 @@ static const struct conf_table http_client_conf_dial_table = {
 };
 
 static const struct conf_field http_client_conf_transport_fields[] = {
-	FOBJ("tlsConfig", struct conf_client, tls, &conf_tls_client_table),
+	FOBJD("tlsConfig", struct conf_client, tls, &conf_tls_client_table,
+	    "null"),
 	FINT("tlsHandshakeTimeout", struct conf_client, tls_handshake_timeout,
 	    INT64_MIN, CONF_MAX_SECONDS * 1000),
 	FBOOL("disableKeepAlives", struct conf_client, disable_keep_alives),

@@ -98,7 +98,7 @@ http_server_conf_set_handler(struct loader *ld, const struct conf_field *f,
 
 static const struct conf_field http_server_conf_handler_fields[] = {
 	FSTR("pattern", struct conf_handler, pattern),
-	FFUNC("middleware", http_server_conf_set_middleware, 0),
+	FFUNCD("middleware", http_server_conf_set_middleware, 0, "[]"),
 	FFUNC("handler", http_server_conf_set_handler, CF_REQUIRED),
 	FEND,
 };
@@ -111,7 +111,7 @@ static const struct conf_field http_server_conf_vhost_fields[] = {
 	    "hosts", struct conf_vhost, hosts, nhosts, CF_UNIQUE | CF_HOSTNAME),
 	FSTR("pattern", struct conf_vhost, pattern),
 	FMETHODS("methods", struct conf_vhost, methods),
-	FFUNC("middleware", http_server_conf_set_middleware, 0),
+	FFUNCD("middleware", http_server_conf_set_middleware, 0, "[]"),
 	FLIST("handlers", struct conf_vhost, handlers, nhandlers,
 	    struct conf_handler, &http_server_conf_handler_table),
 	FEND,
@@ -234,7 +234,7 @@ static const struct conf_field http_server_conf_fields[] = {
 	FFLAT("httpConfig", &http_server_conf_http_table),
 	FUNSUP("http2Config", "HTTP/2 is not supported"),
 	FUNSUP("http3Config", "HTTP/3 is not supported"),
-	FFUNC("middleware", http_server_conf_set_middleware, 0),
+	FFUNCD("middleware", http_server_conf_set_middleware, 0, "[]"),
 	FLIST("virtualHosts", struct http_server_conf_spec, srv.vhosts,
 	    srv.nvhosts, struct conf_vhost, &http_server_conf_vhost_table),
 	FUNSUP("enableProfile", NULL),
