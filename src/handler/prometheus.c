@@ -38,3 +38,19 @@ const struct kind prometheus_conf_kind = {
 	.id_off = offsetof(struct prometheus_conf_spec, px.id),
 	.eh_off = KIND_NO_OFF,
 };
+
+#include "handler.h"
+#include "status.h"
+
+/* The metrics page. */
+static int
+prometheus_serve(void *inst, struct request *r)
+{
+	(void)inst;
+	return status_handler_send(r, CONF_PROXY_METRICS);
+}
+
+const struct handler_ops prometheus_handler = {
+	.name = "app/v1/PrometheusMeter",
+	.serve = prometheus_serve,
+};
