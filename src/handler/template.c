@@ -1,6 +1,7 @@
 /* core/v1 TemplateHandler: a fixed or Go-templated body chosen by Accept. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,8 +11,12 @@
 #include "conf_table.h"
 #include "conf_util.h"
 #include "gotmpl.h"
+#include "handler.h"
+#include "http_parse.h"
 #include "kind.h"
 #include "mime_content.h"
+#include "request.h"
+#include "response.h"
 
 /* The spec: the runtime struct first, vhost handlers point at it. */
 struct template_conf_spec {
@@ -132,4 +137,105 @@ const struct kind template_conf_kind = {
 	.size = sizeof(struct template_conf_spec),
 	.id_off = offsetof(struct template_conf_spec, px.id),
 	.eh_off = offsetof(struct template_conf_spec, px.errhandler),
+	.handler = &template_handler,
+};
+
+/*
+ * Runtime.
+ */
+
+/* The body of content i for r: Text as is, Go templates executed. */
+static char *
+template_body(const struct template_conf_spec *ts, size_t i, struct request *r,
+    size_t *len)
+{
+	const struct http_msg *m = r->msg;
+	struct mime_content_req q;
+	struct echo_field *f;
+	char proto[16], *remote, *out;
+	size_t k, rlen;
+
+	f = arena_alloc(r->arena, (m->nfields + 1) * sizeof(*f));
+	memset(&q, 0, sizeof(q));
+	for (k = 0; k < m->nfields; k++) {
+		f[q.nfields].name = r->buf + m->fields[k].name.off;
+		f[q.nfields].name_len = m->fields[k].name.len;
+		f[q.nfields].value = r->buf + m->fields[k].value.off;
+		f[q.nfields++].value_len = m->fields[k].value.len;
+	}
+	snprintf(proto, sizeof(proto), "HTTP/1.%d", m->version_minor);
+	rlen = strlen(r->ip) + strlen(r->port) + 4;
+	remote = arena_alloc(r->arena, rlen);
+	snprintf(remote, rlen, strchr(r->ip, ':') ? "[%s]:%s" : "%s:%s", r->ip,
+	    r->port);
+	q.proto = arena_strdup(r->arena, proto);
+	q.host = arena_strndup(r->arena, r->host ? r->host : "", r->host_len);
+	q.method =
+	    arena_strndup(r->arena, r->buf + m->method.off, m->method.len);
+	q.remote = remote;
+	q.path = r->path;
+	q.path_len = r->path_len;
+	q.query = r->query;
+	q.query_len = r->query_len;
+	q.fields = f;
+	out = gotmpl_exec(
+	    ts->tmpls[i], mime_content_data(r->arena, &q), r->arena, len);
+	if (out == NULL)
+		*len = 0; /* AILERON: an execution error gives an empty body */
+	return out;
+}
+
+/* Answer with the first content the client accepts, or 406. */
+static int
+template_serve(void *inst, struct request *r)
+{
+	const struct template_conf_spec *ts = inst;
+	const struct conf_mime_content *mc;
+	const char *accept, *body;
+	char ctype[128], *made = NULL;
+	size_t alen = 0, len, k;
+	int i, rc = HANDLER_ABORT;
+
+	accept = request_header(r, HDR_ACCEPT, &alen);
+	i = mime_content_find(accept, alen, ts->types, ts->ncontents);
+	if (i < 0)
+		return response_error(r, 406, "") < 0 ? HANDLER_ABORT
+		                                      : HANDLER_OK;
+	mc = &ts->contents[i];
+	if (mc->template_type == TEMPLATE_TEXT) {
+		body = mc->template_text;
+		len = ts->text_lens[i];
+	} else {
+		made = template_body(ts, (size_t)i, r, &len);
+		body = made ? made : "";
+	}
+	/* 204 and 304 have no body. */
+	if (mc->status_code == 204 || mc->status_code == 304)
+		len = 0;
+	snprintf(ctype, sizeof(ctype), "%s; charset=utf-8", mc->mime_type);
+	if (response_start(r, mc->status_code, NULL, 0) < 0)
+		goto out;
+	for (k = 0; k < mc->nheaders; k++)
+		if (response_add_str(
+		        r, mc->headers[k].key, mc->headers[k].value) < 0)
+			goto out;
+	if (response_set(r, "Content-Type", ctype) < 0 ||
+	    response_set(r, "X-Content-Type-Options", "nosniff") < 0 ||
+	    response_add_str(r, "Vary", "Accept") < 0 ||
+	    response_send_head(r,
+	        len > 0 || (mc->status_code != 204 && mc->status_code != 304)
+	            ? RESPONSE_LENGTH
+	            : RESPONSE_NONE,
+	        len) < 0 ||
+	    response_body(r, body, len) < 0 || response_end(r) < 0)
+		goto out;
+	rc = HANDLER_OK;
+out:
+	free(made);
+	return rc;
+}
+
+const struct handler_ops template_handler = {
+	.name = "core/v1/TemplateHandler",
+	.serve = template_serve,
 };
