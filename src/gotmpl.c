@@ -1332,6 +1332,7 @@ gt_pipe_eval(struct gt_exec *x, const struct gt_pipe *pp,
 	struct gotmpl_value v, prev;
 	size_t i;
 
+	memset(&v, 0, sizeof(v)); /* a parsed pipeline has a command */
 	for (i = 0; i < pp->ncmds; i++) {
 		if (gt_cmd_eval(x, &pp->cmds[i], dot, i ? &prev : NULL, &v) <
 		    0) {

@@ -87,10 +87,12 @@ int
 mime_content_find(
     const char *accept, size_t len, const char *const *types, size_t n)
 {
-	const char *p = accept, *end = accept + len;
+	const char *p, *end;
 
 	if (accept == NULL)
 		return -1;
+	p = accept;
+	end = accept + len;
 	while (p <= end) {
 		const char *comma = memchr(p, ',', (size_t)(end - p));
 		const char *e = comma ? comma : end;
@@ -226,13 +228,18 @@ static struct gotmpl_value *
 mime_content_query(struct arena *a, const char *q, size_t len)
 {
 	struct mime_content_pair *p;
-	const char *s = q, *end = q + len;
+	const char *s, *end;
 	size_t n = 0, cap = 1;
 
+	if (q == NULL) {
+		q = "";
+		len = 0;
+	}
+	end = q + len;
 	for (s = q; s < end; s++)
 		cap += *s == '&';
 	p = arena_alloc(a, cap * sizeof(*p));
-	for (s = q; q != NULL && s < end;) {
+	for (s = q; s < end;) {
 		const char *amp = memchr(s, '&', (size_t)(end - s));
 		const char *e = amp ? amp : end;
 
