@@ -31,6 +31,14 @@ struct echo_req {
 	size_t body_len;
 };
 
+struct request;
+
+/*
+ * Fill r's view of request rq (src/handler/echo.c; strings in rq's arena;
+ * no body): what EchoHandler shows and TemplateHandler's templates see.
+ */
+void echo_request_view(struct request *rq, struct echo_req *r);
+
 /*
  * Build the dump of r.  Returns a malloc'd body and its length in *len
  * with *status 200, or, when the path or query holds a bad escape, Go's

@@ -193,16 +193,50 @@ echo_span(struct request *r, struct http_span s)
 	return arena_strndup(r->arena, r->buf + s.off, s.len);
 }
 
+void
+echo_request_view(struct request *r, struct echo_req *er)
+{
+	const struct http_msg *m = r->msg;
+	struct echo_field *f;
+	char *proto, *remote;
+	size_t i, rlen;
+
+	memset(er, 0, sizeof(*er));
+	f = arena_alloc(r->arena, (m->nfields + 1) * sizeof(*f));
+	for (i = 0; i < m->nfields; i++) {
+		if (m->fields[i].id == HDR_HOST)
+			continue;
+		f[er->nfields].name = r->buf + m->fields[i].name.off;
+		f[er->nfields].name_len = m->fields[i].name.len;
+		f[er->nfields].value = r->buf + m->fields[i].value.off;
+		f[er->nfields++].value_len = m->fields[i].value.len;
+	}
+	proto = arena_alloc(r->arena, 16);
+	snprintf(proto, 16, "HTTP/1.%d", m->version_minor);
+	rlen = strlen(r->ip) + strlen(r->port) + 4;
+	remote = arena_alloc(r->arena, rlen);
+	snprintf(remote, rlen, strchr(r->ip, ':') ? "[%s]:%s" : "%s:%s", r->ip,
+	    r->port);
+	er->proto = proto;
+	er->host = arena_strndup(r->arena, r->host ? r->host : "", r->host_len);
+	er->method = echo_span(r, m->method);
+	er->uri = echo_span(r, m->target);
+	er->path = r->path;
+	er->path_len = r->path_len;
+	er->query =
+	    r->query ? arena_strndup(r->arena, r->query, r->query_len) : "";
+	er->remote = remote;
+	er->fields = f;
+}
+
 /* Answer with the dump of r (200), or Go's unescape error (500). */
 static int
 echo_serve(void *inst, struct request *r)
 {
-	const struct http_msg *m = r->msg;
 	struct echo_body b = { NULL, 0, 0, 0 };
-	struct echo_field *f;
 	struct echo_req er;
-	char proto[16], *remote, *body;
-	size_t i, len, rlen;
+	char *body;
+	size_t len;
 	int status;
 
 	(void)inst;
@@ -210,31 +244,7 @@ echo_serve(void *inst, struct request *r)
 		free(b.p);
 		return status;
 	}
-	f = arena_alloc(r->arena, (m->nfields + 1) * sizeof(*f));
-	memset(&er, 0, sizeof(er));
-	for (i = 0; i < m->nfields; i++) {
-		if (m->fields[i].id == HDR_HOST)
-			continue;
-		f[er.nfields].name = r->buf + m->fields[i].name.off;
-		f[er.nfields].name_len = m->fields[i].name.len;
-		f[er.nfields].value = r->buf + m->fields[i].value.off;
-		f[er.nfields++].value_len = m->fields[i].value.len;
-	}
-	snprintf(proto, sizeof(proto), "HTTP/1.%d", m->version_minor);
-	rlen = strlen(r->ip) + strlen(r->port) + 4;
-	remote = arena_alloc(r->arena, rlen);
-	snprintf(remote, rlen, strchr(r->ip, ':') ? "[%s]:%s" : "%s:%s", r->ip,
-	    r->port);
-	er.proto = proto;
-	er.host = arena_strndup(r->arena, r->host ? r->host : "", r->host_len);
-	er.method = echo_span(r, m->method);
-	er.uri = echo_span(r, m->target);
-	er.path = r->path;
-	er.path_len = r->path_len;
-	er.query =
-	    r->query ? arena_strndup(r->arena, r->query, r->query_len) : "";
-	er.remote = remote;
-	er.fields = f;
+	echo_request_view(r, &er);
 	er.body = b.too_large ? NULL : (b.p ? b.p : "");
 	er.body_len = b.len;
 	body = echo_body_build(&er, &len, &status);

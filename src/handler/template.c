@@ -149,35 +149,22 @@ static char *
 template_body(const struct template_conf_spec *ts, size_t i, struct request *r,
     size_t *len)
 {
-	const struct http_msg *m = r->msg;
 	struct mime_content_req q;
-	struct echo_field *f;
-	char proto[16], *remote, *out;
-	size_t k, rlen;
+	struct echo_req er;
+	char *out;
 
-	f = arena_alloc(r->arena, (m->nfields + 1) * sizeof(*f));
+	echo_request_view(r, &er);
 	memset(&q, 0, sizeof(q));
-	for (k = 0; k < m->nfields; k++) {
-		f[q.nfields].name = r->buf + m->fields[k].name.off;
-		f[q.nfields].name_len = m->fields[k].name.len;
-		f[q.nfields].value = r->buf + m->fields[k].value.off;
-		f[q.nfields++].value_len = m->fields[k].value.len;
-	}
-	snprintf(proto, sizeof(proto), "HTTP/1.%d", m->version_minor);
-	rlen = strlen(r->ip) + strlen(r->port) + 4;
-	remote = arena_alloc(r->arena, rlen);
-	snprintf(remote, rlen, strchr(r->ip, ':') ? "[%s]:%s" : "%s:%s", r->ip,
-	    r->port);
-	q.proto = arena_strdup(r->arena, proto);
-	q.host = arena_strndup(r->arena, r->host ? r->host : "", r->host_len);
-	q.method =
-	    arena_strndup(r->arena, r->buf + m->method.off, m->method.len);
-	q.remote = remote;
-	q.path = r->path;
-	q.path_len = r->path_len;
+	q.proto = er.proto;
+	q.host = er.host;
+	q.method = er.method;
+	q.remote = er.remote;
+	q.path = er.path;
+	q.path_len = er.path_len;
 	q.query = r->query;
 	q.query_len = r->query_len;
-	q.fields = f;
+	q.fields = er.fields;
+	q.nfields = er.nfields;
 	out = gotmpl_exec(
 	    ts->tmpls[i], mime_content_data(r->arena, &q), r->arena, len);
 	if (out == NULL)

@@ -6,7 +6,7 @@ import re
 import shutil
 import tempfile
 
-from harness import AileronTestCase, Client, TOP_SRCDIR, free_port, header, request, run_aileron
+from harness import AileronTestCase, Client, enter_example, free_port, header, request, run_aileron
 
 SECRET = b"secret-content-outside-root"
 
@@ -272,19 +272,7 @@ class StaticConfigTest(AileronTestCase):
 
     def test_example(self):
         # AILERON's examples/static, unchanged but for the port, run from its directory.
-        src = os.path.join(TOP_SRCDIR, "tests", "integration", "examples", "static")
-        tmp = tempfile.mkdtemp(prefix="aileron-example-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        shutil.copytree(src, os.path.join(tmp, "static"))
-        cwd = os.getcwd()
-        os.chdir(os.path.join(tmp, "static"))
-        self.addCleanup(os.chdir, cwd)
-        rc, out = run_aileron(["-c", "-f", "config.yaml"])
-        self.assertEqual(rc, 0, out)
-        port = free_port()
-        with open("config.yaml") as f:
-            text = f.read().replace('addr: ":8080"', 'addr: "127.0.0.1:%d"' % port)
-        self.start(text, port)
+        port = enter_example(self, "static")
         st, hd, body = request(port, "GET", "/hello.json")
         self.assertEqual((st, body), (200, b'{ "hello": "AILERON Gateway" }\n'))
         self.assertEqual(header(hd, "Cache-Control"), "no-cache")

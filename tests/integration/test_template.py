@@ -4,7 +4,7 @@ import os
 import shutil
 import tempfile
 
-from harness import AileronTestCase, Client, TOP_SRCDIR, free_port, header, request, run_aileron
+from harness import AileronTestCase, Client, enter_example, free_port, header, request, run_aileron
 
 
 def config(port, contents):
@@ -164,19 +164,7 @@ class TemplateTest(AileronTestCase):
 
     def test_example(self):
         # AILERON's examples/template, unchanged but for the port, run from its directory.
-        src = os.path.join(TOP_SRCDIR, "tests", "integration", "examples", "template")
-        tmp = tempfile.mkdtemp(prefix="aileron-example-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        shutil.copytree(src, os.path.join(tmp, "template"))
-        cwd = os.getcwd()
-        os.chdir(os.path.join(tmp, "template"))
-        self.addCleanup(os.chdir, cwd)
-        rc, out = run_aileron(["-c", "-f", "config.yaml"])
-        self.assertEqual(rc, 0, out)
-        port = free_port()
-        with open("config.yaml") as f:
-            text = f.read().replace('addr: ":8080"', 'addr: "127.0.0.1:%d"' % port)
-        self.start(text, port)
+        port = enter_example(self, "template")
         st, _, body = request(port, "GET", "/", [("Accept", "text/plain")])
         self.assertEqual((st, body), (500, b"Hello! AILERON Gateway!\n"))
         st, _, body = request(port, "GET", "/", [("Accept", "application/json")])
