@@ -734,6 +734,8 @@ struct gt_exec {
 	size_t len, size;
 	struct gt_var *vars;
 	size_t nvars, capvars;
+	size_t
+	    steps; /* nodes run and range iterations, up to GOTMPL_STEPS_MAX */
 	int failed;
 };
 
@@ -1417,6 +1419,10 @@ gt_range(struct gt_exec *x, const struct gt_node *n,
 	     i++) {
 		struct gotmpl_value key, elem;
 
+		if (++x->steps > GOTMPL_STEPS_MAX) {
+			x->failed = 1;
+			break;
+		}
 		memset(&key, 0, sizeof(key));
 		if (v->kind == GOTMPL_MAP) {
 			gt_string_value(
@@ -1451,6 +1457,10 @@ gt_run(
 	for (; n != NULL && !x->failed; n = n->next) {
 		struct gotmpl_value v;
 
+		if (++x->steps > GOTMPL_STEPS_MAX) {
+			x->failed = 1;
+			break;
+		}
 		if (n->type == N_TEXT) {
 			gt_out(x, n->text, n->len);
 			continue;

@@ -61,6 +61,8 @@ void gotmpl_free(struct gotmpl *t);
  * caller).  Output is capped at GOTMPL_OUT_MAX bytes (an error beyond).
  */
 #define GOTMPL_OUT_MAX (4u * 1024 * 1024)
+/* So are more than this many actions and range iterations in one run. */
+#define GOTMPL_STEPS_MAX 1000000u
 char *gotmpl_exec(const struct gotmpl *t, const struct gotmpl_value *data,
     struct arena *a, size_t *len);
 

@@ -280,6 +280,24 @@ START_TEST(test_exec_cap)
 }
 END_TEST
 
+/* A loop that prints nothing still ends: the step budget. */
+START_TEST(test_exec_steps)
+{
+	static const char tpl[] = "{{range 2000000000}}{{end}}";
+	struct arena *a = arena_new(1024);
+	struct gotmpl *t;
+	char err[128];
+	size_t len;
+
+	t = gotmpl_parse(
+	    NULL, tpl, sizeof(tpl) - 1, GOTMPL_TEXT, err, sizeof(err));
+	ck_assert_ptr_nonnull(t);
+	ck_assert_ptr_null(gotmpl_exec(t, &root, a, &len));
+	gotmpl_free(t);
+	arena_free(a);
+}
+END_TEST
+
 /* gotmpl_sort orders keys bytewise, shorter first on a common prefix. */
 START_TEST(test_sort)
 {
@@ -308,6 +326,7 @@ gotmpl_suite(void)
 	    (int)(sizeof(parse_cases) / sizeof(parse_cases[0])));
 	tcase_add_test(tc, test_example_template);
 	tcase_add_test(tc, test_exec_cap);
+	tcase_add_test(tc, test_exec_steps);
 	tcase_add_test(tc, test_sort);
 	suite_add_tcase(s, tc);
 	return s;
