@@ -61,26 +61,51 @@ mime_content_media_type(const char *s, size_t len, char *out, size_t size)
 	return (int)o;
 }
 
-/* Go's path.Match for a pattern of token bytes: '*' is a wildcard. */
+/*
+ * Glob p[0..pn) against s[0..sn), neither holding '/': '*' matches any
+ * run of bytes.  Linear backtracking to the last '*' only, so that a
+ * client's "****...*" costs O(pn * sn), not exponential time.
+ */
+static int
+mime_content_glob_seg(const char *p, size_t pn, const char *s, size_t sn)
+{
+	size_t pi = 0, si = 0, star = (size_t)-1, mark = 0;
+
+	while (si < sn) {
+		if (pi < pn && p[pi] == '*') {
+			star = pi++;
+			mark = si;
+		} else if (pi < pn && p[pi] == s[si]) {
+			pi++;
+			si++;
+		} else if (star != (size_t)-1) {
+			pi = star + 1;
+			si = ++mark;
+		} else
+			return 0;
+	}
+	while (pi < pn && p[pi] == '*')
+		pi++;
+	return pi == pn;
+}
+
+/* Go's path.Match for a pattern of token bytes: '*' never matches '/'. */
 static int
 mime_content_glob(const char *p, const char *s)
 {
-	for (; *p != '\0'; p++) {
-		if (*p == '*') {
-			/* The shortest run of non-'/' bytes that lets the rest match. */
-			for (;;) {
-				if (mime_content_glob(p + 1, s))
-					return 1;
-				if (*s == '\0' || *s == '/')
-					return 0;
-				s++;
-			}
-		}
-		if (*p != *s)
+	for (;;) {
+		const char *ps = strchr(p, '/'), *ss = strchr(s, '/');
+		size_t pn = ps ? (size_t)(ps - p) : strlen(p);
+		size_t sn = ss ? (size_t)(ss - s) : strlen(s);
+
+		if ((ps == NULL) != (ss == NULL) ||
+		    !mime_content_glob_seg(p, pn, s, sn))
 			return 0;
-		s++;
+		if (ps == NULL)
+			return 1;
+		p = ps + 1;
+		s = ss + 1;
 	}
-	return *s == '\0';
 }
 
 int

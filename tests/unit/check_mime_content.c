@@ -76,6 +76,11 @@ static const struct {
 	{ "bad value, TEXT/PLAIN", 1 },
 	{ "text/html;q=0, application/json", 2 },
 	{ ",,text/plain", 1 },
+	{ "*/*json", 0 },
+	{ "*/*/*", -1 },
+	{ "text/pl*n", 1 },
+	{ "text/*l*i*", 1 },
+	{ "*t*e*x*t*/*h*", 2 },
 };
 
 START_TEST(test_find)
@@ -93,6 +98,25 @@ END_TEST
 	{                                          \
 		n, sizeof(n) - 1, v, sizeof(v) - 1 \
 	}
+
+/* Many stars against a long type: quick, not exponential. */
+START_TEST(test_find_stars)
+{
+	static const char *const types[] = {
+		"application/"
+		"vnd.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	};
+	char accept[200];
+
+	memset(accept, '*', sizeof(accept));
+	memcpy(accept + 100, "/x", 2);
+	ck_assert_int_eq(
+	    mime_content_find(accept, sizeof(accept), types, 1), -1);
+	accept[101] = '*';
+	ck_assert_int_eq(
+	    mime_content_find(accept, sizeof(accept), types, 1), 0);
+}
+END_TEST
 
 /* The data, printed as Go prints the map. */
 START_TEST(test_data)
@@ -158,6 +182,7 @@ mime_content_suite(void)
 	    (int)(sizeof(media_cases) / sizeof(media_cases[0])));
 	tcase_add_loop_test(tc, test_find, 0,
 	    (int)(sizeof(find_cases) / sizeof(find_cases[0])));
+	tcase_add_test(tc, test_find_stars);
 	tcase_add_test(tc, test_data);
 	tcase_add_test(tc, test_data_empty);
 	suite_add_tcase(s, tc);
