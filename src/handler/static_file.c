@@ -36,17 +36,23 @@ static void
 static_file_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct static_file_conf_spec *ss = obj;
+	char *abs;
 	size_t i;
 	int fd;
 
 	ss->px.kind = CONF_PROXY_STATIC;
 	fd = open(ss->root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
+	if (fd < 0 || (abs = realpath(ss->root_dir, NULL)) == NULL) {
 		conf_errorn(ld, conf_field_node(ld, node, "rootDir"),
 		    "field \"rootDir\": %s: %s", ss->root_dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
 	close(fd);
+	/* Absolute: a daemon opens it after changing to "/". */
+	ss->root_dir = arena_strdup(ld->arena, abs);
+	free(abs);
 	for (i = 0; i < ss->nheaders; i++)
 		if (strcasecmp(ss->headers[i].key, "Content-Length") == 0 ||
 		    strcasecmp(ss->headers[i].key, "Transfer-Encoding") == 0 ||
