@@ -1,4 +1,4 @@
-/* core/v1 HTTPLogger: access logs of servers (middleware) and of proxies' upstream requests (tripperware). */
+/* core/v1 HTTPLogger: access logs, as server middleware or proxy tripperware. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
