@@ -6,6 +6,7 @@
 
 #include "arena.h"
 #include "gotmpl.h"
+#include "log.h"
 
 /*
  * The subset: text; {{pipeline}}; comments; trim markers
@@ -84,6 +85,9 @@ struct gt_parser {
 	size_t errsize;
 	int failed;
 };
+
+static void gt_error(struct gt_parser *ps, const char *at, const char *fmt, ...)
+    LOG_PRINTF(3, 4);
 
 /* Record the first error with the line it is on. */
 static void
