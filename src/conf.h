@@ -241,10 +241,13 @@ struct conf_client {
 	size_t nretry_status;
 };
 
-#define CONF_PROXY_REVERSE 0 /* core/v1 ReverseProxyHandler */
-#define CONF_PROXY_HEALTH  1 /* app/v1 HealthCheckHandler: 200 {} */
-#define CONF_PROXY_METRICS 2 /* app/v1 PrometheusMeter: the scoreboard */
-#define CONF_PROXY_STATUS  3 /* app/v1 StatusHandler: mod_status page */
+#define CONF_PROXY_REVERSE  0 /* core/v1 ReverseProxyHandler */
+#define CONF_PROXY_HEALTH   1 /* app/v1 HealthCheckHandler: 200 {} */
+#define CONF_PROXY_METRICS  2 /* app/v1 PrometheusMeter: the scoreboard */
+#define CONF_PROXY_STATUS   3 /* app/v1 StatusHandler: mod_status page */
+#define CONF_PROXY_ECHO     4 /* app/v1 EchoHandler */
+#define CONF_PROXY_STATIC   5 /* core/v1 StaticFileHandler */
+#define CONF_PROXY_TEMPLATE 6 /* core/v1 TemplateHandler */
 
 struct conf_proxy {
 	char *id;                           /* apiVersion/kind/namespace/name */

@@ -71,6 +71,9 @@ extern const struct handler_ops reverse_proxy_handler;
 extern const struct handler_ops health_check_handler;
 extern const struct handler_ops status_handler;
 extern const struct handler_ops prometheus_handler;
+extern const struct handler_ops echo_handler;
+extern const struct handler_ops static_file_handler;
+extern const struct handler_ops template_handler;
 
 /* ReverseProxyHandler's per-worker state: close idle upstream connections, free it. */
 void reverse_proxy_expire_idle(void);

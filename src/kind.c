@@ -15,6 +15,9 @@
 	X(health_check)   \
 	X(prometheus)     \
 	X(status)         \
+	X(echo)           \
+	X(static_file)    \
+	X(template)       \
 	X(slogger)        \
 	X(http_logger)    \
 	X(http_server)    \
@@ -40,10 +43,7 @@ const struct kind *const kind_registry[] = {
 	KIND_SUPPORTED(KIND_ENTRY)
 	/* refused */
 	LATER("core/v1", "HTTPHandler"),
-	LATER("core/v1", "StaticFileHandler"),
-	LATER("core/v1", "TemplateHandler"),
 	NEVER("core/v1", "GoPlugin"),
-	LATER("app/v1", "EchoHandler"),
 	LATER("app/v1", "TimeoutMiddleware"),
 	LATER("app/v1", "HeaderPolicyMiddleware"),
 	LATER("app/v1", "BodyLimitMiddleware"),

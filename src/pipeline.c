@@ -104,6 +104,12 @@ pipeline_handler_ops(const struct conf_proxy *p)
 		return &prometheus_handler;
 	case CONF_PROXY_STATUS:
 		return &status_handler;
+	case CONF_PROXY_ECHO:
+		return &echo_handler;
+	case CONF_PROXY_STATIC:
+		return &static_file_handler;
+	case CONF_PROXY_TEMPLATE:
+		return &template_handler;
 	default:
 		return &reverse_proxy_handler;
 	}

@@ -1,9 +1,11 @@
 /* The response writer: builds, frames and sends every response; keep-alive decided here once. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 
 #include "conn.h"
@@ -453,6 +455,41 @@ response_splice(struct request *r, struct splice_pipe *pipe, int fd, uint64_t n)
 		return -1;
 	}
 	rs->body_bytes += n;
+	return 0;
+}
+
+int
+response_sendfile(struct request *r, int fd, int64_t off, uint64_t n)
+{
+	struct response *rs = &r->resp;
+	int out = r->client->io.fd;
+	off_t o = (off_t)off;
+
+	if (!rs->started || rs->filters > 0 || rs->chunked_out || rs->failed ||
+	    r->client->io.ssl != NULL)
+		return 1;
+	if (r->msg->method_id == HTTP_M_HEAD)
+		return 0;
+	if (response_write(r, NULL, 0, 0) < 0)
+		return -1;
+	while (n > 0) {
+		ssize_t w =
+		    sendfile(out, fd, &o, n > (1u << 30) ? 1u << 30 : n);
+
+		if (w > 0) {
+			n -= (uint64_t)w;
+			rs->body_bytes += (uint64_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    conn_wait(out, POLLOUT, r->write_deadline, -1) == 1)
+			continue;
+		/* Timeout, a gone client, or the file shrank under us. */
+		rs->failed = 1;
+		return -1;
+	}
 	return 0;
 }
 

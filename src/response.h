@@ -117,6 +117,15 @@ int response_flush(struct request *r);
 /* An interim "100 Continue" (the status of the response is not set). */
 int response_continue(struct request *r);
 
+/*
+ * Zero-copy: send n body bytes of regular file fd from offset off with
+ * sendfile(2) (RESPONSE_LENGTH bodies, plain sockets, no body filter; the
+ * pending head goes first).  Returns 1 without doing anything when it
+ * cannot (the caller then reads and calls response_body), 0 when done,
+ * -1 on error (client gone, timeout, the file shrank).
+ */
+int response_sendfile(struct request *r, int fd, int64_t off, uint64_t n);
+
 /* Is a body filter in the chain (zero-copy paths must step aside)? */
 int response_filtered(const struct request *r);
 

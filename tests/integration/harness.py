@@ -499,6 +499,24 @@ class Pki:
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+def enter_example(test, name):
+    """Copy AILERON's examples/<name> (kept in tests/integration/examples) to a
+    temporary directory, make it the working directory for the rest of test
+    (the examples name their files relatively), check that it loads, and
+    start it on a free port; returns the port."""
+    src = os.path.join(TOP_SRCDIR, "tests", "integration", "examples", name)
+    tmp = tempfile.mkdtemp(prefix="aileron-example-")
+    test.addCleanup(shutil.rmtree, tmp, True)
+    shutil.copytree(src, os.path.join(tmp, name))
+    test.addCleanup(os.chdir, os.getcwd())
+    os.chdir(os.path.join(tmp, name))
+    rc, out = run_aileron(["-c", "-f", "config.yaml"])
+    test.assertEqual(rc, 0, out)
+    port = free_port()
+    with open("config.yaml") as f:
+        text = f.read().replace('addr: ":8080"', 'addr: "127.0.0.1:%d"' % port)
+    test.start(text, port)
+    return port
 
 
 class AileronTestCase(unittest.TestCase):

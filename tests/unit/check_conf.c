@@ -1161,19 +1161,19 @@ static const struct {
 	              "kind: FooBar\n"
 	              "---\n"
 	              "apiVersion: core/v1\n"
-	              "kind: StaticFileHandler\n"
+	              "kind: HTTPHandler\n"
 	              "---\n"
 	              "apiVersion: app/v1\n"
-	              "kind: EchoHandler\n"
+	              "kind: TimeoutMiddleware\n"
 	              "---\n"
 	              "apiVersion: core/v1\n"
 	              "kind: GoPlugin\n"
 	              "---\n"
 	              "kind: HTTPServer\n",
 	    { "t.yaml:12:7: unknown kind core/v1 FooBar",
-	        "t.yaml:15:7: kind core/v1 StaticFileHandler is not supported "
+	        "t.yaml:15:7: kind core/v1 HTTPHandler is not supported yet",
+	        "t.yaml:18:7: kind app/v1 TimeoutMiddleware is not supported "
 	        "yet",
-	        "t.yaml:18:7: kind app/v1 EchoHandler is not supported yet",
 	        "t.yaml:21:7: kind core/v1 GoPlugin is not supported",
 	        "t.yaml:23:1: missing field \"apiVersion\"" } },
 	{ "references",
