@@ -1,0 +1,140 @@
+/* MatcherSpec {patterns, matchType}: path matching shared by middleware kinds. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <fnmatch.h>
+#include <pcre2.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+#include "middleware/matcher.h"
+#include "route.h"
+
+/*
+ * Check a Go path.Match pattern the way Go does at start-up: a bracket
+ * must close and a trailing backslash escapes nothing.
+ */
+static int
+mw_matcher_path_valid(const char *p)
+{
+	for (; *p != '\0'; p++) {
+		if (*p == '\\') {
+			if (*++p == '\0')
+				return 0;
+		} else if (*p == '[') {
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				return 0; /* Go refuses an empty class */
+			while (*p != '\0' && *p != ']') {
+				if (*p == '\\' && *++p == '\0')
+					return 0;
+				p++;
+			}
+			if (*p == '\0')
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* Compile one pattern; NULL in *out for the non-regex types.  -1 on error. */
+static int
+mw_matcher_compile(
+    int type, const char *pattern, void **out, char *err, size_t errsize)
+{
+	int errcode;
+	PCRE2_SIZE erroff;
+
+	*out = NULL;
+	if (type == MATCH_REGEX) {
+		*out = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+		    PCRE2_UTF, &errcode, &erroff, NULL);
+		if (*out == NULL) {
+			snprintf(err, errsize,
+			    "invalid regular expression \"%s\"", pattern);
+			return -1;
+		}
+	} else if (type == MATCH_REGEX_POSIX) {
+		regex_t *re = malloc(sizeof(*re));
+
+		if (re == NULL)
+			fatal("malloc");
+		if (regcomp(re, pattern, REG_EXTENDED) != 0) {
+			free(re);
+			snprintf(err, errsize,
+			    "invalid POSIX regular expression \"%s\"", pattern);
+			return -1;
+		}
+		*out = re;
+	} else if ((type == MATCH_PATH || type == MATCH_FILEPATH) &&
+	    !mw_matcher_path_valid(pattern)) {
+		snprintf(err, errsize, "invalid path pattern \"%s\"", pattern);
+		return -1;
+	}
+	return 0;
+}
+
+int
+mw_matcher_init(struct mw_matcher *m, int type, const char *const *patterns,
+    size_t n, char *err, size_t errsize)
+{
+	size_t i;
+
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	if (n == 0)
+		return 0;
+	m->patterns = calloc(n, sizeof(*m->patterns));
+	m->compiled = calloc(n, sizeof(*m->compiled));
+	if (m->patterns == NULL || m->compiled == NULL)
+		fatal("calloc");
+	for (i = 0; i < n; i++) {
+		if ((m->patterns[i] = strdup(patterns[i])) == NULL)
+			fatal("strdup");
+		m->npatterns++;
+		if (mw_matcher_compile(
+		        type, patterns[i], &m->compiled[i], err, errsize) < 0) {
+			mw_matcher_reset(m);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+mw_matcher_reset(struct mw_matcher *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->npatterns; i++) {
+		free(m->patterns[i]);
+		if (m->compiled[i] == NULL)
+			continue;
+		if (m->type == MATCH_REGEX)
+			pcre2_code_free(m->compiled[i]);
+		else {
+			regfree(m->compiled[i]);
+			free(m->compiled[i]);
+		}
+	}
+	free(m->patterns);
+	free(m->compiled);
+	memset(m, 0, sizeof(*m));
+}
+
+int
+mw_matcher_match(const struct mw_matcher *m, const char *value, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < m->npatterns; i++)
+		if (route_match(
+		        m->type, m->patterns[i], m->compiled[i], value, len))
+			return 1;
+	return 0;
+}

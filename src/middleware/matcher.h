@@ -1,0 +1,26 @@
+/* MatcherSpec {patterns, matchType}: path matching shared by middleware kinds. */
+#ifndef AILERON_MW_MATCHER_H
+#define AILERON_MW_MATCHER_H
+
+#include <stddef.h>
+
+/* Patterns of one match type (enum conf MATCH_*), regexes compiled. */
+struct mw_matcher {
+	int type;
+	char **patterns; /* owned */
+	void **compiled; /* per pattern: pcre2_code, regex_t or NULL */
+	size_t npatterns;
+};
+
+/*
+ * Compile n patterns of type into m (copies them).  Returns 0, or -1 after
+ * writing the reason to err for an invalid Path pattern or regex.
+ */
+int mw_matcher_init(struct mw_matcher *m, int type, const char *const *patterns,
+    size_t n, char *err, size_t errsize);
+/* Free what mw_matcher_init made; accepts a zeroed matcher. */
+void mw_matcher_reset(struct mw_matcher *m);
+/* 1 if any pattern matches the NUL-terminated value of len bytes. */
+int mw_matcher_match(const struct mw_matcher *m, const char *value, size_t len);
+
+#endif

@@ -1,0 +1,47 @@
+/* app/v1 TimeoutMiddleware: a deadline per API, 504 if nothing was sent by then. */
+#ifndef AILERON_MW_TIMEOUT_H
+#define AILERON_MW_TIMEOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "middleware/matcher.h"
+
+/* One apiTimeouts entry (entries with timeout <= 0 are dropped at load). */
+struct timeout_api {
+	struct mw_matcher matcher;
+	char **methods; /* owned; empty: every method */
+	size_t nmethods;
+	int32_t timeout_ms;
+};
+
+struct timeout_policy {
+	int32_t default_ms; /* 0: none */
+	struct timeout_api *apis;
+	size_t napis;
+};
+
+/* The timeout in ms for a request (method token, decoded path); 0: none. */
+int32_t timeout_select(const struct timeout_policy *p, const char *method,
+    size_t mlen, const char *path, size_t plen);
+
+/* The absolute CLOCK_MONOTONIC deadline ms after now. */
+struct timespec timeout_deadline(const struct timespec *now, int32_t ms);
+
+/*
+ * Milliseconds left until deadline as a poll() timeout: 0 once passed,
+ * and never more than cap_ms when cap_ms >= 0 (the caller's own timeout).
+ */
+int timeout_poll_ms(
+    const struct timespec *deadline, const struct timespec *now, int cap_ms);
+
+/*
+ * The status the middleware answers when the inner handler returns:
+ * 504 if the deadline passed and nothing was sent yet, else 0 (keep what
+ * the handler did).
+ */
+int timeout_status(const struct timespec *deadline, const struct timespec *now,
+    int response_started);
+
+#endif
