@@ -1,0 +1,221 @@
+/* app/v1 CORSMiddleware: preflight answers and CORS headers on actual requests. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "middleware/cors.h"
+
+/* Append one header to h if there is room. */
+static void
+cors_put(struct cors_header *h, size_t *nh, const char *name, const char *value)
+{
+	if (*nh >= CORS_MAX_HEADERS)
+		return;
+	h[*nh].name = name;
+	h[*nh].value = value;
+	(*nh)++;
+}
+
+/* 1 if s is one of the n strings of list. */
+static int
+cors_listed(char *const *list, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The origin rule: the exact origin, else "*" (or the origin when the
+ * wildcard is disabled).  Adds Access-Control-Allow-Origin; 0 if refused.
+ */
+static int
+cors_origin(const struct cors_policy *p, const struct cors_request *r,
+    struct cors_header *h, size_t *nh, int *wildcard)
+{
+	*wildcard = 0;
+	if (r->origin == NULL || r->origin[0] == '\0')
+		return 0;
+	if (cors_listed(p->origins, p->norigins, r->origin)) {
+		cors_put(h, nh, "Access-Control-Allow-Origin", r->origin);
+		return 1;
+	}
+	if (cors_listed(p->origins, p->norigins, "*")) {
+		if (p->disable_wildcard_origin)
+			cors_put(
+			    h, nh, "Access-Control-Allow-Origin", r->origin);
+		else {
+			cors_put(h, nh, "Access-Control-Allow-Origin", "*");
+			*wildcard = 1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* A preflight: OPTIONS with a non-empty Access-Control-Request-Method. */
+static enum cors_action
+cors_preflight(const struct cors_policy *p, const struct cors_request *r,
+    struct cors_header *h, size_t *nh)
+{
+	int wildcard;
+
+	cors_put(h, nh, "Vary", "Origin");
+	cors_put(h, nh, "Access-Control-Allow-Methods", p->joined_methods);
+	cors_put(h, nh, "Vary", "Access-Control-Request-Method");
+	cors_put(h, nh, "Vary", "Access-Control-Request-Headers");
+	if (r->acrh != NULL && r->acrh[0] != '\0')
+		cors_put(
+		    h, nh, "Access-Control-Allow-Headers", p->joined_headers);
+	if (p->joined_exposed[0] != '\0')
+		cors_put(
+		    h, nh, "Access-Control-Expose-Headers", p->joined_exposed);
+	if (p->allow_credentials)
+		cors_put(h, nh, "Access-Control-Allow-Credentials", "true");
+	cors_put(h, nh, "Access-Control-Max-Age", p->max_age);
+	if (r->acrpn != NULL && r->acrpn[0] != '\0') {
+		cors_put(
+		    h, nh, "Vary", "Access-Control-Request-Private-Network");
+		if (p->allow_private_network)
+			cors_put(h, nh, "Access-Control-Allow-Private-Network",
+			    "true");
+	}
+	if (!cors_origin(p, r, h, nh, &wildcard))
+		return CORS_PREFLIGHT_FORBIDDEN;
+	return CORS_PREFLIGHT_OK;
+}
+
+/*
+ * An actual request.  AILERON means to leave out
+ * Access-Control-Allow-Credentials when the origin is answered with "*",
+ * but tests for it before the origin is set, so it always sends it; we do
+ * what it means (aileron.yaml(5)).
+ */
+static enum cors_action
+cors_actual(const struct cors_policy *p, const struct cors_request *r,
+    struct cors_header *h, size_t *nh)
+{
+	int allowed, wildcard;
+
+	cors_put(h, nh, "Vary", "Origin");
+	cors_put(h, nh, "Access-Control-Allow-Methods", p->joined_methods);
+	if (p->joined_headers[0] != '\0')
+		cors_put(
+		    h, nh, "Access-Control-Allow-Headers", p->joined_headers);
+	if (p->joined_exposed[0] != '\0')
+		cors_put(
+		    h, nh, "Access-Control-Expose-Headers", p->joined_exposed);
+	allowed = cors_origin(p, r, h, nh, &wildcard);
+	if (p->allow_credentials && allowed && !wildcard)
+		cors_put(h, nh, "Access-Control-Allow-Credentials", "true");
+	if (!allowed)
+		return CORS_FORBIDDEN;
+	if (!cors_listed(p->methods, p->nmethods, r->method))
+		return CORS_FORBIDDEN;
+	if (p->embedder != NULL)
+		cors_put(h, nh, "Cross-Origin-Embedder-Policy", p->embedder);
+	if (p->opener != NULL)
+		cors_put(h, nh, "Cross-Origin-Opener-Policy", p->opener);
+	if (p->resource != NULL)
+		cors_put(h, nh, "Cross-Origin-Resource-Policy", p->resource);
+	return CORS_FORWARD;
+}
+
+enum cors_action
+cors_evaluate(const struct cors_policy *p, const struct cors_request *r,
+    struct cors_header *h, size_t *nh)
+{
+	*nh = 0;
+	if (strcmp(r->method, "OPTIONS") == 0 && r->acrm != NULL &&
+	    r->acrm[0] != '\0')
+		return cors_preflight(p, r, h, nh);
+	return cors_actual(p, r, h, nh);
+}
+
+/* Map an enum name to its header value through a two-column table. */
+static const char *
+cors_enum_value(const char *const (*table)[2], size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(table[i][0], name) == 0)
+			return table[i][1];
+	return NULL;
+}
+
+const char *
+cors_embedder_value(const char *name)
+{
+	static const char *const t[][2] = {
+		{ "EmbedderUnsafeNone", "unsafe-none" },
+		{ "EmbedderRequireCorp", "require-corp" },
+		{ "EmbedderCredentialless", "credentialless" },
+	};
+
+	return cors_enum_value(t, sizeof(t) / sizeof(t[0]), name);
+}
+
+const char *
+cors_opener_value(const char *name)
+{
+	static const char *const t[][2] = {
+		{ "OpenerUnsafeNone", "unsafe-none" },
+		{ "OpenerSameOriginAllowPopups", "same-origin-allow-popups" },
+		{ "OpenerSameOrigin", "same-origin" },
+	};
+
+	return cors_enum_value(t, sizeof(t) / sizeof(t[0]), name);
+}
+
+const char *
+cors_resource_value(const char *name)
+{
+	static const char *const t[][2] = {
+		{ "ResourceSameSite", "same-site" },
+		{ "ResourceSameOrigin", "same-origin" },
+		{ "ResourceCrossOrigin", "cross-origin" },
+	};
+
+	return cors_enum_value(t, sizeof(t) / sizeof(t[0]), name);
+}
+
+/* qsort comparator for an array of strings. */
+static int
+cors_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *
+cors_join_methods(char *const *methods, size_t n)
+{
+	char **sorted, *out;
+	size_t i, len = 1, o = 0;
+
+	if ((sorted = calloc(n + 1, sizeof(*sorted))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < n; i++) {
+		sorted[i] = methods[i];
+		len += strlen(methods[i]) + 1;
+	}
+	qsort(sorted, n, sizeof(*sorted), cors_cmp);
+	if ((out = malloc(len)) == NULL)
+		fatal("malloc");
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(sorted[i]);
+
+		if (i > 0 && strcmp(sorted[i], sorted[i - 1]) == 0)
+			continue; /* duplicates once, as slices.Compact */
+		if (o > 0)
+			out[o++] = ',';
+		memcpy(out + o, sorted[i], l);
+		o += l;
+	}
+	out[o] = '\0';
+	free(sorted);
+	return out;
+}
