@@ -337,8 +337,9 @@ const char *
 header_replacer_apply(const struct header_replacer *r, const char *value,
     size_t vlen, struct arena *a, size_t *outlen)
 {
-	char *buf, *tmp, *src;
-	size_t i, o = 0;
+	char b1[HEADER_POLICY_VALUE_MAX], b2[HEADER_POLICY_VALUE_MAX];
+	char *buf = b1, *tmp = b2, *src;
+	size_t i, o = vlen;
 
 	*outlen = vlen;
 	switch (r->type) {
@@ -346,35 +347,33 @@ header_replacer_apply(const struct header_replacer *r, const char *value,
 		*outlen = strlen(r->value);
 		return r->value;
 	case HEADER_REPL_VALUE:
-		buf = arena_alloc(a, HEADER_POLICY_VALUE_MAX);
-		tmp = arena_alloc(a, HEADER_POLICY_VALUE_MAX);
-		if (vlen >= HEADER_POLICY_VALUE_MAX)
+		if (vlen >= sizeof(b1))
 			return value;
 		memcpy(buf, value, vlen);
-		o = vlen;
 		for (i = 0; i < r->npairs; i++) {
 			src = buf;
 			if (header_replace_all(src, o, r->from[i], r->to[i],
-			        tmp, HEADER_POLICY_VALUE_MAX, &o) < 0)
+			        tmp, sizeof(b2), &o) < 0)
 				return value; /* too long: keep the value */
 			buf = tmp;
 			tmp = src;
 		}
-		buf[o] = '\0';
-		*outlen = o;
-		return buf;
+		break;
 	case HEADER_REPL_REGEXP:
-		src = arena_strndup(a, value, vlen);
-		buf = arena_alloc(a, HEADER_POLICY_VALUE_MAX);
-		if (r->re == NULL ||
-		    header_regexp_replace(
-		        r, src, vlen, buf, HEADER_POLICY_VALUE_MAX, &o) < 0)
+		/* the regex functions want a NUL-terminated subject */
+		if (vlen >= sizeof(b2) || r->re == NULL)
 			return value;
-		buf[o] = '\0';
-		*outlen = o;
-		return buf;
+		memcpy(tmp, value, vlen);
+		tmp[vlen] = '\0';
+		if (header_regexp_replace(r, tmp, vlen, buf, sizeof(b1), &o) <
+		    0)
+			return value;
+		break;
+	default:
+		return value;
 	}
-	return value;
+	*outlen = o;
+	return arena_strndup(a, buf, o);
 }
 
 void

@@ -258,6 +258,21 @@ START_TEST(replacers)
 	out = header_replacer_apply(&r, "aab", 3, a, &n);
 	ck_assert_str_eq(out, "Xb"); /* a->b gives bbb, then bb->X */
 	ck_assert_uint_eq(n, 2);
+	{
+		/* a result that would not fit keeps the value as it was */
+		char big_to[101], in[201];
+
+		memset(big_to, 'z', 100);
+		big_to[100] = '\0';
+		memset(in, 'a', 200);
+		in[200] = '\0';
+		r.to[0] = big_to;
+		r.npairs = 1;
+		out = header_replacer_apply(&r, in, 200, a, &n);
+		ck_assert_ptr_eq(out, in);
+		ck_assert_uint_eq(n, 200);
+		r.to[0] = to1;
+	}
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(&r, 0, sizeof(r));
