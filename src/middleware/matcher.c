@@ -138,3 +138,12 @@ mw_matcher_match(const struct mw_matcher *m, const char *value, size_t len)
 			return 1;
 	return 0;
 }
+
+int
+mw_methods_listed(conf_methods mask, int method)
+{
+	if (mask == 0)
+		return 1;
+	/* HTTP_M_OTHER is never in a mask: unknown methods never match. */
+	return method > 0 && method < 32 && (mask & (1u << method)) != 0;
+}

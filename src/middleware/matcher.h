@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "conf.h"
+
 /* Patterns of one match type (enum conf MATCH_*), regexes compiled. */
 struct mw_matcher {
 	int type;
@@ -22,5 +24,8 @@ int mw_matcher_init(struct mw_matcher *m, int type, const char *const *patterns,
 void mw_matcher_reset(struct mw_matcher *m);
 /* 1 if any pattern matches the NUL-terminated value of len bytes. */
 int mw_matcher_match(const struct mw_matcher *m, const char *value, size_t len);
+
+/* 1 if method (enum http_method) is in the mask, or the mask is 0 (all). */
+int mw_methods_listed(conf_methods mask, int method);
 
 #endif

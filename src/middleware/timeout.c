@@ -1,32 +1,16 @@
 /* app/v1 TimeoutMiddleware: a deadline per API, 504 if nothing was sent by then. */
 #include <limits.h>
-#include <string.h>
 
 #include "middleware/timeout.h"
 
-/* 1 if method is listed in the entry, or the entry lists none. */
-static int
-timeout_method_listed(const struct timeout_api *a, const char *m, size_t mlen)
-{
-	size_t i;
-
-	if (a->nmethods == 0)
-		return 1;
-	for (i = 0; i < a->nmethods; i++)
-		if (strlen(a->methods[i]) == mlen &&
-		    memcmp(a->methods[i], m, mlen) == 0)
-			return 1;
-	return 0;
-}
-
 int32_t
-timeout_select(const struct timeout_policy *p, const char *method, size_t mlen,
-    const char *path, size_t plen)
+timeout_select(
+    const struct timeout_policy *p, int method, const char *path, size_t plen)
 {
 	size_t i;
 
 	for (i = 0; i < p->napis; i++)
-		if (timeout_method_listed(&p->apis[i], method, mlen) &&
+		if (mw_methods_listed(p->apis[i].methods, method) &&
 		    mw_matcher_match(&p->apis[i].matcher, path, plen))
 			return p->apis[i].timeout_ms;
 	return p->default_ms > 0 ? p->default_ms : 0;

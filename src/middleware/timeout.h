@@ -11,8 +11,7 @@
 /* One apiTimeouts entry (entries with timeout <= 0 are dropped at load). */
 struct timeout_api {
 	struct mw_matcher matcher;
-	char **methods; /* owned; empty: every method */
-	size_t nmethods;
+	conf_methods methods; /* 0: every method */
 	int32_t timeout_ms;
 };
 
@@ -22,9 +21,9 @@ struct timeout_policy {
 	size_t napis;
 };
 
-/* The timeout in ms for a request (method token, decoded path); 0: none. */
-int32_t timeout_select(const struct timeout_policy *p, const char *method,
-    size_t mlen, const char *path, size_t plen);
+/* The timeout in ms for a request (enum http_method, decoded path); 0: none. */
+int32_t timeout_select(
+    const struct timeout_policy *p, int method, const char *path, size_t plen);
 
 /* The absolute CLOCK_MONOTONIC deadline ms after now. */
 struct timespec timeout_deadline(const struct timespec *now, int32_t ms);

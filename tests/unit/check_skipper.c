@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "http_parse.h"
 #include "middleware/matcher.h"
 #include "middleware/skipper.h"
 #include "middleware/timeout.h"
@@ -84,22 +85,22 @@ START_TEST(skip_conditions)
 {
 	static const char *const health[] = { "/health" };
 	static const char *const admin[] = { "^/admin/" };
-	char get[] = "GET", post[] = "POST";
-	char *methods[] = { get, post };
 	struct skipper_cond c[2];
 	char err[128];
 	static const struct {
-		const char *method, *path;
+		int method;
+		const char *path;
 		int want;
 	} cases[] = {
-		{ "GET", "/healthz", 1 }, /* no methods: any */
-		{ "DELETE", "/health", 1 },
-		{ "GET", "/x", 0 },
-		{ "GET", "/admin/x", 1 }, /* second condition, listed method */
-		{ "POST", "/admin/x", 1 },
-		{ "PUT", "/admin/x", 0 }, /* method not listed */
-		{ "GE", "/admin/x", 0 },  /* no prefix match on methods */
-		{ "GET", "/x/admin/", 0 },
+		{ HTTP_M_GET, "/healthz", 1 }, /* no methods: any */
+		{ HTTP_M_DELETE, "/health", 1 },
+		{ HTTP_M_OTHER, "/health", 1 },
+		{ HTTP_M_GET, "/x", 0 },
+		{ HTTP_M_GET, "/admin/x", 1 }, /* listed method */
+		{ HTTP_M_POST, "/admin/x", 1 },
+		{ HTTP_M_PUT, "/admin/x", 0 },   /* method not listed */
+		{ HTTP_M_OTHER, "/admin/x", 0 }, /* unknown: never listed */
+		{ HTTP_M_GET, "/x/admin/", 0 },
 	};
 	size_t i;
 
@@ -110,14 +111,14 @@ START_TEST(skip_conditions)
 	ck_assert_int_eq(mw_matcher_init(&c[1].matcher, MATCH_REGEX, admin, 1,
 	                     err, sizeof(err)),
 	    0);
-	c[1].methods = methods;
-	c[1].nmethods = 2;
+	c[1].methods = 1u << HTTP_M_GET | 1u << HTTP_M_POST;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		ck_assert_msg(skipper_should_skip(c, 2, cases[i].method,
-		                  strlen(cases[i].method), cases[i].path,
-		                  strlen(cases[i].path)) == cases[i].want,
-		    "case %zu: %s %s", i, cases[i].method, cases[i].path);
-	ck_assert_int_eq(skipper_should_skip(c, 0, "GET", 3, "/health", 7), 0);
+		ck_assert_msg(
+		    skipper_should_skip(c, 2, cases[i].method, cases[i].path,
+		        strlen(cases[i].path)) == cases[i].want,
+		    "case %zu: %d %s", i, cases[i].method, cases[i].path);
+	ck_assert_int_eq(
+	    skipper_should_skip(c, 0, HTTP_M_GET, "/health", 7), 0);
 	mw_matcher_reset(&c[0].matcher);
 	mw_matcher_reset(&c[1].matcher);
 }
@@ -127,20 +128,19 @@ END_TEST
 START_TEST(timeout_select_table)
 {
 	static const char *const applied[] = { "/applied-api-timeout" };
-	char get[] = "GET";
-	char *methods[] = { get };
 	struct timeout_api api;
 	struct timeout_policy p = { 50, &api, 1 };
 	char err[128];
 	static const struct {
-		const char *method, *path;
+		int method;
+		const char *path;
 		int32_t want;
 	} cases[] = {
-		{ "GET", "/default", 50 },
-		{ "GET", "/applied-api-timeout", 100 },
-		{ "POST", "/applied-api-timeout", 50 },
-		{ "GET", "/applied-api-timeout/x", 50 },
-		{ "GET", "/not-applied-api-timeout", 50 },
+		{ HTTP_M_GET, "/default", 50 },
+		{ HTTP_M_GET, "/applied-api-timeout", 100 },
+		{ HTTP_M_POST, "/applied-api-timeout", 50 },
+		{ HTTP_M_GET, "/applied-api-timeout/x", 50 },
+		{ HTTP_M_GET, "/not-applied-api-timeout", 50 },
 	};
 	size_t i;
 
@@ -148,18 +148,16 @@ START_TEST(timeout_select_table)
 	ck_assert_int_eq(mw_matcher_init(&api.matcher, MATCH_EXACT, applied, 1,
 	                     err, sizeof(err)),
 	    0);
-	api.methods = methods;
-	api.nmethods = 1;
+	api.methods = 1u << HTTP_M_GET;
 	api.timeout_ms = 100;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		ck_assert_msg(
-		    timeout_select(&p, cases[i].method, strlen(cases[i].method),
-		        cases[i].path, strlen(cases[i].path)) == cases[i].want,
+		ck_assert_msg(timeout_select(&p, cases[i].method, cases[i].path,
+		                  strlen(cases[i].path)) == cases[i].want,
 		    "case %zu", i);
 	p.default_ms = 0;
-	ck_assert_int_eq(timeout_select(&p, "GET", 3, "/default", 8), 0);
+	ck_assert_int_eq(timeout_select(&p, HTTP_M_GET, "/default", 8), 0);
 	ck_assert_int_eq(
-	    timeout_select(&p, "GET", 3, "/applied-api-timeout", 20), 100);
+	    timeout_select(&p, HTTP_M_GET, "/applied-api-timeout", 20), 100);
 	mw_matcher_reset(&api.matcher);
 }
 END_TEST
