@@ -511,7 +511,7 @@ static const struct conf_enum conf_http_methods[] = {
 	{ NULL, 0 },
 };
 
-static const struct conf_enum conf_match_types[] = {
+const struct conf_enum conf_match_types[] = {
 	{ "Exact", MATCH_EXACT },
 	{ "Prefix", MATCH_PREFIX },
 	{ "Suffix", MATCH_SUFFIX },
@@ -2733,7 +2733,7 @@ static const struct conf_field conf_replacer_fields[] = {
 	FUNSUP("hmac", NULL),
 	FEND,
 };
-static const struct conf_table conf_replacer_table = { conf_replacer_fields,
+const struct conf_table conf_replacer_table = { conf_replacer_fields,
 	conf_check_replacer };
 
 static const struct conf_field conf_log_header_fields[] = {
@@ -3907,6 +3907,18 @@ conf_load_string(
 }
 
 void
+conf_at_free(struct loader *ld, void (*fn)(void *), void *arg)
+{
+	struct conf *c = ld->conf;
+
+	c->cleanups = arena_realloc(ld->arena, c->cleanups,
+	    c->ncleanups * sizeof(*c->cleanups),
+	    (c->ncleanups + 1) * sizeof(*c->cleanups));
+	c->cleanups[c->ncleanups].fn = fn;
+	c->cleanups[c->ncleanups++].arg = arg;
+}
+
+void
 conf_free(struct conf *c)
 {
 	size_t i;
@@ -3918,5 +3930,7 @@ conf_free(struct conf *c)
 		log_file_close(c->log_fds[i]);
 	for (i = 0; i < c->nlog_regexes; i++)
 		pcre2_code_free(c->log_regexes[i]);
+	for (i = c->ncleanups; i > 0; i--)
+		c->cleanups[i - 1].fn(c->cleanups[i - 1].arg);
 	arena_free(c->arena);
 }

@@ -418,6 +418,12 @@ struct conf {
 	size_t nlog_fds;
 	void **log_regexes; /* compiled replacer patterns (pcre2_code *) */
 	size_t nlog_regexes;
+	/* what kinds built outside the arena, freed last first (conf_at_free) */
+	struct conf_cleanup {
+		void (*fn)(void *);
+		void *arg;
+	} *cleanups;
+	size_t ncleanups;
 };
 
 /* Error reporting sink; the loader calls it once per error. */

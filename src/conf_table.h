@@ -357,6 +357,13 @@ int conf_set_url(struct loader *, const struct conf_field *, const char *key,
 /* Seconds as read (non-zero wins over def) to milliseconds; <0 is none. */
 int64_t conf_ms(int64_t sec, int64_t def);
 
+/* Have conf_free() call fn(arg) (what a kind built outside the arena). */
+void conf_at_free(struct loader *, void (*fn)(void *), void *arg);
+
+/* MatchType names (MATCH_*) and ReplacerSpec (struct conf_replacer). */
+extern const struct conf_enum conf_match_types[];
+extern const struct conf_table conf_replacer_table;
+
 /* Remember a log file the config opened, for conf_free(). */
 void conf_keep_fd(struct loader *, int fd);
 
