@@ -13,6 +13,13 @@ extern const struct kind slogger_conf_kind;
 extern const struct kind http_logger_conf_kind;
 extern const struct kind prometheus_conf_kind;
 extern const struct kind status_conf_kind;
+extern const struct kind tracking_conf_kind;
+extern const struct kind body_limit_conf_kind;
+extern const struct kind timeout_conf_kind;
+extern const struct kind cors_conf_kind;
+extern const struct kind header_cert_conf_kind;
+extern const struct kind header_policy_conf_kind;
+extern const struct kind skipper_conf_kind;
 
 #define LATER(av, k)            \
 	(&(const struct kind) { \
@@ -34,6 +41,13 @@ const struct kind *const kind_registry[] = {
 	&health_check_conf_kind,
 	&prometheus_conf_kind,
 	&status_conf_kind,
+	&header_policy_conf_kind,
+	&body_limit_conf_kind,
+	&timeout_conf_kind,
+	&tracking_conf_kind,
+	&cors_conf_kind,
+	&header_cert_conf_kind,
+	&skipper_conf_kind,
 	&slogger_conf_kind,
 	&http_logger_conf_kind,
 	&http_server_conf_kind,
@@ -43,19 +57,12 @@ const struct kind *const kind_registry[] = {
 	LATER("core/v1", "TemplateHandler"),
 	NEVER("core/v1", "GoPlugin"),
 	LATER("app/v1", "EchoHandler"),
-	LATER("app/v1", "TimeoutMiddleware"),
-	LATER("app/v1", "HeaderPolicyMiddleware"),
-	LATER("app/v1", "BodyLimitMiddleware"),
 	LATER("app/v1", "CompressionMiddleware"),
-	LATER("app/v1", "CORSMiddleware"),
 	LATER("app/v1", "CSRFMiddleware"),
 	LATER("app/v1", "ThrottleMiddleware"),
-	LATER("app/v1", "TrackingMiddleware"),
 	LATER("app/v1", "SessionMiddleware"),
 	LATER("app/v1", "RedisClient"),
 	LATER("app/v1", "SOAPRESTMiddleware"),
-	LATER("app/v1", "HeaderCertMiddleware"),
-	LATER("app/v1", "Skipper"),
 	LATER("app/v1", "AuthenticationMiddleware"),
 	LATER("app/v1", "BasicAuthnMiddleware"),
 	LATER("app/v1", "DigestAuthnMiddleware"),

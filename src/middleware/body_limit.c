@@ -2,12 +2,65 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
+#include "conf_table.h"
+#include "kind.h"
 #include "middleware/body_limit.h"
+
+/*
+ * Config part.
+ */
+
+/* memLimit defaults to maxSize (0 merges to it); tempPath to $TMPDIR or /tmp. */
+static void
+body_limit_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct body_limit_policy *p = obj;
+	const char *tmp = getenv("TMPDIR");
+	size_t n;
+
+	(void)node;
+	if (p->mem_limit == 0)
+		p->mem_limit = p->max_size;
+	if (p->temp_path == NULL || p->temp_path[0] == '\0')
+		p->temp_path = arena_strdup(
+		    ld->arena, tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
+	/* as Go's filepath.Clean for the trailing slashes */
+	n = strlen(p->temp_path);
+	while (n > 1 && p->temp_path[n - 1] == '/')
+		p->temp_path[--n] = '\0';
+}
+
+static const struct conf_field body_limit_conf_fields[] = {
+	FINTD("maxSize", struct body_limit_policy, max_size, INT64_MIN,
+	    INT64_MAX, "4194304"),
+	FINT("memLimit", struct body_limit_policy, mem_limit, INT64_MIN,
+	    INT64_MAX),
+	FSTR("tempPath", struct body_limit_policy, temp_path),
+	FEND,
+};
+static const struct conf_table body_limit_conf_table = { body_limit_conf_fields,
+	body_limit_conf_check };
+
+/* Not usable as middleware until the runtime part is wired (phase B). */
+const struct kind body_limit_conf_kind = {
+	.api_version = "app/v1",
+	.kind = "BodyLimitMiddleware",
+	.table = &body_limit_conf_table,
+	.size = sizeof(struct body_limit_policy),
+	.id_off = KIND_NO_OFF,
+	.eh_off = KIND_NO_OFF,
+};
+
+/*
+ * Runtime part.
+ */
 
 enum body_limit_action
 body_limit_decide(

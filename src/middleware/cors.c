@@ -1,9 +1,176 @@
 /* app/v1 CORSMiddleware: preflight answers and CORS headers on actual requests. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+#include "conf_table.h"
+#include "http_parse.h"
+#include "kind.h"
 #include "log.h"
 #include "middleware/cors.h"
+
+/*
+ * Config part.
+ */
+
+static const struct conf_enum cors_conf_embedder[] = {
+	{ "EmbedderPolicy_Unknown", 0 },
+	{ "EmbedderUnsafeNone", 1 },
+	{ "EmbedderRequireCorp", 2 },
+	{ "EmbedderCredentialless", 3 },
+	{ NULL, 0 },
+};
+static const struct conf_enum cors_conf_opener[] = {
+	{ "OpenerPolicy_Unknown", 0 },
+	{ "OpenerUnsafeNone", 1 },
+	{ "OpenerSameOriginAllowPopups", 2 },
+	{ "OpenerSameOrigin", 3 },
+	{ NULL, 0 },
+};
+static const struct conf_enum cors_conf_resource[] = {
+	{ "ResourcePolicy_Unknown", 0 },
+	{ "ResourceSameSite", 1 },
+	{ "ResourceSameOrigin", 2 },
+	{ "ResourceCrossOrigin", 3 },
+	{ NULL, 0 },
+};
+
+/* The name of enum value v in e (known to be there). */
+static const char *
+cors_conf_enum_name(const struct conf_enum *e, int v)
+{
+	for (; e->name != NULL; e++)
+		if (e->value == v)
+			return e->name;
+	return "";
+}
+
+/* Join n strings with "," into the arena. */
+static char *
+cors_conf_join(struct loader *ld, char *const *l, size_t n)
+{
+	size_t i, len = 1;
+	char *s;
+
+	for (i = 0; i < n; i++)
+		len += strlen(l[i]) + 1;
+	s = arena_alloc(ld->arena, len);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(s, ",");
+		strcat(s, l[i]);
+	}
+	return s;
+}
+
+/* conf_free: the sorted method list. */
+static void
+cors_conf_free(void *arg)
+{
+	free(arg);
+}
+
+/* The list defaults (when empty), then the policy the runtime uses. */
+static void
+cors_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	static const char *const def_headers[] = { "Content-Type",
+		"X-Requested-With" };
+	struct cors_conf_policy *c = obj;
+	struct cors_policy *p = &c->policy;
+	char *methods[32];
+	size_t i, n = 0;
+	int m;
+
+	(void)node;
+	if (c->nallowed_origins == 0) {
+		c->allowed_origins = arena_alloc(ld->arena, sizeof(char *));
+		c->allowed_origins[c->nallowed_origins++] =
+		    arena_strdup(ld->arena, "*");
+	}
+	if (c->allowed_methods == 0)
+		c->allowed_methods =
+		    1u << HTTP_M_POST | 1u << HTTP_M_GET | 1u << HTTP_M_OPTIONS;
+	if (c->nallowed_headers == 0) {
+		c->allowed_headers = arena_alloc(ld->arena, 2 * sizeof(char *));
+		for (i = 0; i < 2; i++)
+			c->allowed_headers[c->nallowed_headers++] =
+			    arena_strdup(ld->arena, def_headers[i]);
+	}
+	p->origins = c->allowed_origins;
+	p->norigins = c->nallowed_origins;
+	for (m = 1; m < 32; m++)
+		if (c->allowed_methods & (1u << m))
+			methods[n++] = (char *)(uintptr_t)http_method_name(m);
+	p->methods = arena_alloc(ld->arena, (n + 1) * sizeof(char *));
+	memcpy(p->methods, methods, n * sizeof(char *));
+	p->nmethods = n;
+	p->joined_methods = cors_join_methods(p->methods, n);
+	conf_at_free(ld, cors_conf_free, p->joined_methods);
+	p->joined_headers =
+	    cors_conf_join(ld, c->allowed_headers, c->nallowed_headers);
+	p->joined_exposed =
+	    cors_conf_join(ld, c->exposed_headers, c->nexposed_headers);
+	snprintf(p->max_age, sizeof(p->max_age), "%d", (int)c->max_age);
+	p->embedder = cors_embedder_value(
+	    cors_conf_enum_name(cors_conf_embedder, c->embedder));
+	p->opener =
+	    cors_opener_value(cors_conf_enum_name(cors_conf_opener, c->opener));
+	p->resource = cors_resource_value(
+	    cors_conf_enum_name(cors_conf_resource, c->resource));
+	p->allow_credentials = c->allow_credentials;
+	p->allow_private_network = c->allow_private_network;
+	p->disable_wildcard_origin = c->disable_wildcard_origin;
+}
+
+static const struct conf_field cors_conf_policy_fields[] = {
+	FSTRS("allowedOrigins", struct cors_conf_policy, allowed_origins,
+	    nallowed_origins, 0),
+	FMETHODS("allowedMethods", struct cors_conf_policy, allowed_methods),
+	FSTRS("allowedHeaders", struct cors_conf_policy, allowed_headers,
+	    nallowed_headers, 0),
+	FSTRS("exposedHeaders", struct cors_conf_policy, exposed_headers,
+	    nexposed_headers, 0),
+	FBOOL("allowCredentials", struct cors_conf_policy, allow_credentials),
+	FINT("maxAge", struct cors_conf_policy, max_age, INT32_MIN, INT32_MAX),
+	FENUM("corsEmbedderPolicy", struct cors_conf_policy, embedder,
+	    cors_conf_embedder),
+	FENUM("corsOpenerPolicy", struct cors_conf_policy, opener,
+	    cors_conf_opener),
+	FENUM("corsResourcePolicy", struct cors_conf_policy, resource,
+	    cors_conf_resource),
+	FBOOL("allowPrivateNetwork", struct cors_conf_policy,
+	    allow_private_network),
+	FBOOL("disableWildCardOrigin", struct cors_conf_policy,
+	    disable_wildcard_origin),
+	FEND,
+};
+static const struct conf_table cors_conf_policy_table = {
+	cors_conf_policy_fields, cors_conf_check
+};
+
+static const struct conf_field cors_conf_fields[] = {
+	FOBJ(
+	    "corsPolicy", struct cors_conf_spec, cors, &cors_conf_policy_table),
+	FEND,
+};
+static const struct conf_table cors_conf_table = { cors_conf_fields, NULL };
+
+/* Not usable as middleware until the runtime part is wired (phase B). */
+const struct kind cors_conf_kind = {
+	.api_version = "app/v1",
+	.kind = "CORSMiddleware",
+	.table = &cors_conf_table,
+	.size = sizeof(struct cors_conf_spec),
+	.id_off = KIND_NO_OFF,
+	.eh_off = KIND_NO_OFF,
+};
+
+/*
+ * Runtime part.
+ */
 
 /* Append one header to h if there is room. */
 static void

@@ -3,6 +3,9 @@
 #define AILERON_MW_CORS_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
 
 /* The policy as built at start-up (defaults applied, lists joined). */
 struct cors_policy {
@@ -20,6 +23,27 @@ struct cors_policy {
 	int allow_credentials;
 	int allow_private_network;
 	int disable_wildcard_origin;
+};
+
+/* corsPolicy as read; its check builds policy. */
+struct cors_conf_policy {
+	char **allowed_origins;
+	size_t nallowed_origins;
+	conf_methods allowed_methods;
+	char **allowed_headers;
+	size_t nallowed_headers;
+	char **exposed_headers;
+	size_t nexposed_headers;
+	int allow_credentials;
+	int32_t max_age;
+	int embedder, opener, resource; /* enum values, 0: unset */
+	int allow_private_network;
+	int disable_wildcard_origin;
+	struct cors_policy policy;
+};
+
+struct cors_conf_spec {
+	struct cors_conf_policy cors;
 };
 
 /* The request headers CORS reads; NULL when absent. */

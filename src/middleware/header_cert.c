@@ -9,7 +9,65 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "conf_table.h"
+#include "kind.h"
 #include "middleware/header_cert.h"
+
+/*
+ * Config part.
+ */
+
+/* conf_free: the root store. */
+static void
+header_cert_conf_free(void *arg)
+{
+	X509_STORE_free(arg);
+}
+
+/* Load the roots now: a file that cannot be used stops the start. */
+static void
+header_cert_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct header_cert_conf_spec *hs = obj;
+	char err[1024];
+
+	if (hs->fingerprint_header != NULL && hs->fingerprint_header[0] == '\0')
+		hs->fingerprint_header = NULL;
+	hs->roots = header_cert_load_roots(
+	    (const char *const *)hs->root_cas, hs->nroot_cas, err, sizeof(err));
+	if (hs->roots == NULL) {
+		conf_errorn(ld, conf_field_node(ld, node, "rootCAs"),
+		    "field \"rootCAs\": %s", err);
+		return;
+	}
+	conf_at_free(ld, header_cert_conf_free, hs->roots);
+}
+
+static const struct conf_field header_cert_conf_fields[] = {
+	FSTRS("rootCAs", struct header_cert_conf_spec, root_cas, nroot_cas, 0),
+	FSTRD("certHeader", struct header_cert_conf_spec, cert_header,
+	    HEADER_CERT_DEFAULT_HEADER),
+	FSTR("fingerprintHeader", struct header_cert_conf_spec,
+	    fingerprint_header),
+	FEND,
+};
+static const struct conf_table header_cert_conf_table = {
+	header_cert_conf_fields, header_cert_conf_check
+};
+
+/* Not usable as middleware until the runtime part is wired (phase B). */
+const struct kind header_cert_conf_kind = {
+	.api_version = "app/v1",
+	.kind = "HeaderCertMiddleware",
+	.table = &header_cert_conf_table,
+	.size = sizeof(struct header_cert_conf_spec),
+	.id_off = KIND_NO_OFF,
+	.eh_off = KIND_NO_OFF,
+};
+
+/*
+ * Runtime part.
+ */
 
 #define HEADER_CERT_MAX 32768 /* decoded PEM text */
 
@@ -93,8 +151,7 @@ header_cert_load_roots(
 		int count = 0;
 
 		if (bio == NULL) {
-			snprintf(
-			    err, errsize, "rootCAs: cannot read %s", paths[i]);
+			snprintf(err, errsize, "cannot read %s", paths[i]);
 			goto fail;
 		}
 		while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
@@ -105,8 +162,8 @@ header_cert_load_roots(
 		ERR_clear_error(); /* the end of the file */
 		BIO_free(bio);
 		if (count == 0) {
-			snprintf(err, errsize, "rootCAs: no certificate in %s",
-			    paths[i]);
+			snprintf(
+			    err, errsize, "no certificate in %s", paths[i]);
 			goto fail;
 		}
 	}

@@ -8,6 +8,15 @@
 
 #define HEADER_CERT_DEFAULT_HEADER "X-SSL-Client-Cert"
 
+/* The spec as read; roots is built at load (the master, before fork). */
+struct header_cert_conf_spec {
+	char **root_cas;
+	size_t nroot_cas;
+	char *cert_header;        /* default X-SSL-Client-Cert */
+	char *fingerprint_header; /* NULL: no fingerprint check */
+	X509_STORE *roots;
+};
+
 /*
  * Load the rootCAs PEM files into a new store (in the master, before
  * fork).  A file that cannot be read or holds no certificate is an

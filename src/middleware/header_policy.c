@@ -3,17 +3,244 @@
 
 #include <pcre2.h>
 #include <regex.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "arena.h"
+#include "conf_table.h"
+#include "kind.h"
 #include "log.h"
 #include "middleware/header_policy.h"
 #include "route.h"
 
 #define HEADER_POLICY_VALUE_MAX 16384
+
+/*
+ * Config part.
+ */
+
+/* add and set: a mapping of header names to values, kept in order. */
+static int
+header_policy_conf_set_map(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct header_policy_pair **arr =
+	    (struct header_policy_pair **)(void *)((char *)obj + f->off);
+	size_t *np = (size_t *)(void *)((char *)obj + f->off_n);
+	yaml_node_pair_t *p;
+	size_t n;
+	int rc = 0;
+
+	if (v->type != YAML_MAPPING_NODE) {
+		conf_expected(ld, key, v, "a mapping");
+		return -1;
+	}
+	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	*arr = arena_alloc(ld->arena, (n + 1) * sizeof(**arr));
+	*np = 0;
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(ld->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(ld->doc, p->value);
+		struct header_policy_pair *e = &(*arr)[*np];
+
+		if (k->type != YAML_SCALAR_NODE ||
+		    val->type != YAML_SCALAR_NODE) {
+			conf_expected(ld, key, v, "a mapping of strings");
+			rc = -1;
+			continue;
+		}
+		e->name = arena_strdup(ld->arena, conf_sval(k));
+		e->value = arena_strdup(ld->arena, conf_sval(val));
+		if (!header_policy_name_valid(e->name)) {
+			conf_errorn(
+			    ld, k, "field \"%s\": invalid header name", key);
+			rc = -1;
+			continue;
+		}
+		if (!header_policy_value_valid(e->value)) {
+			conf_errorn(ld, val,
+			    "field \"%s\": control character in the value of "
+			    "%s",
+			    key, e->name);
+			rc = -1;
+			continue;
+		}
+		header_policy_canonical(e->name, strlen(e->name), e->name);
+		(*np)++;
+	}
+	return rc;
+}
+
+/* rewrites[].replacer: a ReplacerSpec (fixed, value or regexp here). */
+static int
+header_policy_conf_set_repl(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct header_policy_conf_rewrite *rw = obj;
+
+	(void)f;
+	(void)key;
+	rw->has_repl = 1;
+	return conf_parse_object(ld, v, &conf_replacer_table, &rw->repl);
+}
+
+static const struct conf_field header_policy_conf_rewrite_fields[] = {
+	FSTR("name", struct header_policy_conf_rewrite, name),
+	FFUNC("replacer", header_policy_conf_set_repl, 0),
+	FEND,
+};
+static const struct conf_table header_policy_conf_rewrite_table = {
+	header_policy_conf_rewrite_fields, NULL
+};
+
+/* Header names of a list must be tokens; stored canonical. */
+static void
+header_policy_conf_names(struct loader *ld, yaml_node_t *node,
+    const char *field, char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!header_policy_name_valid(names[i])) {
+			conf_errorn(ld, conf_field_node(ld, node, field),
+			    "field \"%s\": invalid header name \"%s\"", field,
+			    names[i]);
+			continue;
+		}
+		header_policy_canonical(names[i], strlen(names[i]), names[i]);
+	}
+}
+
+static void
+header_policy_conf_part_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct header_policy_conf_part *cp = obj;
+	size_t i;
+
+	header_policy_conf_names(ld, node, "allows", cp->allows, cp->nallows);
+	header_policy_conf_names(
+	    ld, node, "removes", cp->removes, cp->nremoves);
+	for (i = 0; i < cp->nrewrites; i++) {
+		char *name = cp->rewrites[i].name;
+
+		if (name == NULL || name[0] == '\0')
+			continue; /* ignored, as AILERON */
+		if (!header_policy_name_valid(name))
+			conf_errorn(ld, conf_field_node(ld, node, "rewrites"),
+			    "field \"rewrites\": invalid header name \"%s\"",
+			    name);
+		else
+			header_policy_canonical(name, strlen(name), name);
+	}
+}
+
+static const struct conf_field header_policy_conf_part_fields[] = {
+	FSTRS("allows", struct header_policy_conf_part, allows, nallows, 0),
+	FSTRS("removes", struct header_policy_conf_part, removes, nremoves, 0),
+	{ .name = "add",
+	    .type = CF_FUNC,
+	    .off = offsetof(struct header_policy_conf_part, add),
+	    .off_n = offsetof(struct header_policy_conf_part, nadd),
+	    .set = header_policy_conf_set_map },
+	{ .name = "set",
+	    .type = CF_FUNC,
+	    .off = offsetof(struct header_policy_conf_part, set),
+	    .off_n = offsetof(struct header_policy_conf_part, nset),
+	    .set = header_policy_conf_set_map },
+	FLIST("rewrites", struct header_policy_conf_part, rewrites, nrewrites,
+	    struct header_policy_conf_rewrite,
+	    &header_policy_conf_rewrite_table),
+	FEND,
+};
+static const struct conf_table header_policy_conf_part_table = {
+	header_policy_conf_part_fields, header_policy_conf_part_check
+};
+
+/* The runtime part of one policy from what was read. */
+static void
+header_policy_conf_build_part(struct loader *ld,
+    const struct header_policy_conf_part *cp, struct header_policy_part *p)
+{
+	size_t i;
+
+	p->allows = cp->allows;
+	p->nallows = cp->nallows;
+	p->removes = cp->removes;
+	p->nremoves = cp->nremoves;
+	p->add = cp->add;
+	p->nadd = cp->nadd;
+	p->set = cp->set;
+	p->nset = cp->nset;
+	p->rewrites =
+	    arena_alloc(ld->arena, (cp->nrewrites + 1) * sizeof(*p->rewrites));
+	for (i = 0; i < cp->nrewrites; i++) {
+		const struct header_policy_conf_rewrite *rw = &cp->rewrites[i];
+		struct header_policy_rewrite *o = &p->rewrites[p->nrewrites];
+
+		if (rw->name == NULL || rw->name[0] == '\0' || !rw->has_repl ||
+		    rw->repl.kind == 0)
+			continue; /* ignored, as AILERON */
+		o->name = rw->name;
+		o->repl.value = rw->repl.value;
+		o->repl.from = rw->repl.from;
+		o->repl.to = rw->repl.to;
+		o->repl.npairs = rw->repl.nfrom;
+		o->repl.pattern = rw->repl.pattern;
+		o->repl.replace = rw->repl.replace;
+		o->repl.literal = rw->repl.literal;
+		o->repl.re = rw->repl.compiled; /* conf_free frees it */
+		if (rw->repl.kind == REPL_FIXED)
+			o->repl.type = HEADER_REPL_FIXED;
+		else if (rw->repl.kind == REPL_VALUE)
+			o->repl.type = HEADER_REPL_VALUE;
+		else
+			o->repl.type = HEADER_REPL_REGEXP;
+		p->nrewrites++;
+	}
+}
+
+static void
+header_policy_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct header_policy_conf_spec *hs = obj;
+
+	(void)node;
+	header_policy_conf_build_part(ld, &hs->req, &hs->policy.req);
+	header_policy_conf_build_part(ld, &hs->res, &hs->policy.res);
+}
+
+static const struct conf_field header_policy_conf_fields[] = {
+	FSTRS("allowMIMEs", struct header_policy_conf_spec, policy.mimes,
+	    policy.nmimes, 0),
+	FINT("maxContentLength", struct header_policy_conf_spec,
+	    policy.max_length, INT64_MIN, INT64_MAX),
+	FOBJ("requestPolicy", struct header_policy_conf_spec, req,
+	    &header_policy_conf_part_table),
+	FOBJ("responsePolicy", struct header_policy_conf_spec, res,
+	    &header_policy_conf_part_table),
+	FEND,
+};
+static const struct conf_table header_policy_conf_table = {
+	header_policy_conf_fields, header_policy_conf_check
+};
+
+/* Not usable as middleware until the runtime part is wired (phase B). */
+const struct kind header_policy_conf_kind = {
+	.api_version = "app/v1",
+	.kind = "HeaderPolicyMiddleware",
+	.table = &header_policy_conf_table,
+	.size = sizeof(struct header_policy_conf_spec),
+	.id_off = KIND_NO_OFF,
+	.eh_off = KIND_NO_OFF,
+};
+
+/*
+ * Runtime part.
+ */
 
 /* 1 for an RFC 9110 tchar. */
 static int

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf.h"
+
 struct arena;
 
 /* A header list being edited; strings live in the caller's buffers or the arena. */
@@ -66,6 +68,28 @@ struct header_policy {
 	size_t nmimes;
 	int64_t max_length; /* maxContentLength; <= 0: off */
 	struct header_policy_part req, res;
+};
+
+/* A HeaderPolicySpec as read. */
+struct header_policy_conf_rewrite {
+	char *name;
+	struct conf_replacer repl;
+	int has_repl;
+};
+
+struct header_policy_conf_part {
+	char **allows, **removes;
+	size_t nallows, nremoves;
+	struct header_policy_pair *add, *set; /* from the maps, in order */
+	size_t nadd, nset;
+	struct header_policy_conf_rewrite *rewrites;
+	size_t nrewrites;
+};
+
+/* The spec as read; policy is what the runtime uses. */
+struct header_policy_conf_spec {
+	struct header_policy policy;
+	struct header_policy_conf_part req, res;
 };
 
 /* Go's CanonicalMIMEHeaderKey into out (n + 1 bytes); invalid names unchanged. */

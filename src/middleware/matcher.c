@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "conf_table.h"
 #include "log.h"
 #include "middleware/matcher.h"
 #include "route.h"
@@ -147,3 +148,37 @@ mw_methods_listed(conf_methods mask, int method)
 	/* HTTP_M_OTHER is never in a mask: unknown methods never match. */
 	return method > 0 && method < 32 && (mask & (1u << method)) != 0;
 }
+
+/* conf_free: the compiled patterns of a matcher. */
+static void
+mw_matcher_conf_free(void *arg)
+{
+	mw_matcher_reset(arg);
+}
+
+/* Compile a MatcherSpec once read; errors at the matcher's position. */
+static void
+mw_matcher_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct mw_matcher_conf *mc = obj;
+	char err[512];
+
+	if (mw_matcher_init(&mc->m, mc->match_type,
+	        (const char *const *)mc->patterns, mc->npatterns, err,
+	        sizeof(err)) < 0) {
+		conf_errorn(ld, conf_field_node(ld, node, "patterns"),
+		    "field \"patterns\": %s", err);
+		return;
+	}
+	conf_at_free(ld, mw_matcher_conf_free, &mc->m);
+}
+
+static const struct conf_field mw_matcher_conf_fields[] = {
+	FSTRS(
+	    "patterns", struct mw_matcher_conf, patterns, npatterns, CF_UNIQUE),
+	FENUM(
+	    "matchType", struct mw_matcher_conf, match_type, conf_match_types),
+	FEND,
+};
+const struct conf_table mw_matcher_conf_table = { mw_matcher_conf_fields,
+	mw_matcher_conf_check };

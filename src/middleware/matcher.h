@@ -25,6 +25,20 @@ void mw_matcher_reset(struct mw_matcher *m);
 /* 1 if any pattern matches the NUL-terminated value of len bytes. */
 int mw_matcher_match(const struct mw_matcher *m, const char *value, size_t len);
 
+struct conf_table;
+
+/*
+ * A MatcherSpec as read: {patterns (unique), matchType}, compiled by the
+ * table's check (an invalid pattern is an error at its position).
+ */
+struct mw_matcher_conf {
+	char **patterns;
+	size_t npatterns;
+	int match_type;
+	struct mw_matcher m;
+};
+extern const struct conf_table mw_matcher_conf_table;
+
 /* 1 if method (enum http_method) is in the mask, or the mask is 0 (all). */
 int mw_methods_listed(conf_methods mask, int method);
 

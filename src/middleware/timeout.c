@@ -1,7 +1,75 @@
 /* app/v1 TimeoutMiddleware: a deadline per API, 504 if nothing was sent by then. */
 #include <limits.h>
+#include <stddef.h>
 
+#include "arena.h"
+#include "conf_table.h"
+#include "kind.h"
 #include "middleware/timeout.h"
+
+/*
+ * Config part.
+ */
+
+static const struct conf_field timeout_conf_api_fields[] = {
+	{ .name = "matcher",
+	    .type = CF_OBJECT,
+	    .flags = CF_REQUIRED,
+	    .off = offsetof(struct timeout_conf_api, matcher),
+	    .table = &mw_matcher_conf_table },
+	FMETHODS("methods", struct timeout_conf_api, methods),
+	FINT("timeout", struct timeout_conf_api, timeout, 0, INT32_MAX),
+	FEND,
+};
+static const struct conf_table timeout_conf_api_table = {
+	timeout_conf_api_fields, NULL
+};
+
+/* Keep the entries with a timeout (> 0), in order, for the runtime. */
+static void
+timeout_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct timeout_conf_spec *ts = obj;
+	size_t i;
+
+	(void)node;
+	ts->policy.apis =
+	    arena_alloc(ld->arena, (ts->napis + 1) * sizeof(*ts->policy.apis));
+	for (i = 0; i < ts->napis; i++) {
+		struct timeout_api *a;
+
+		if (ts->apis[i].timeout <= 0)
+			continue;
+		a = &ts->policy.apis[ts->policy.napis++];
+		a->matcher = ts->apis[i].matcher.m;
+		a->methods = ts->apis[i].methods;
+		a->timeout_ms = ts->apis[i].timeout;
+	}
+}
+
+static const struct conf_field timeout_conf_fields[] = {
+	FINT("defaultTimeout", struct timeout_conf_spec, policy.default_ms, 0,
+	    INT32_MAX),
+	FLIST("apiTimeouts", struct timeout_conf_spec, apis, napis,
+	    struct timeout_conf_api, &timeout_conf_api_table),
+	FEND,
+};
+static const struct conf_table timeout_conf_table = { timeout_conf_fields,
+	timeout_conf_check };
+
+/* Not usable as middleware until the runtime part is wired (phase B). */
+const struct kind timeout_conf_kind = {
+	.api_version = "app/v1",
+	.kind = "TimeoutMiddleware",
+	.table = &timeout_conf_table,
+	.size = sizeof(struct timeout_conf_spec),
+	.id_off = KIND_NO_OFF,
+	.eh_off = KIND_NO_OFF,
+};
+
+/*
+ * Runtime part.
+ */
 
 int32_t
 timeout_select(

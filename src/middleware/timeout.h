@@ -21,6 +21,20 @@ struct timeout_policy {
 	size_t napis;
 };
 
+/* An apiTimeouts entry as read. */
+struct timeout_conf_api {
+	struct mw_matcher_conf matcher; /* required */
+	conf_methods methods;
+	int32_t timeout;
+};
+
+/* The spec as read; policy is what the runtime uses. */
+struct timeout_conf_spec {
+	struct timeout_policy policy;
+	struct timeout_conf_api *apis;
+	size_t napis;
+};
+
 /* The timeout in ms for a request (enum http_method, decoded path); 0: none. */
 int32_t timeout_select(
     const struct timeout_policy *p, int method, const char *path, size_t plen);

@@ -4,8 +4,78 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "conf_table.h"
+#include "kind.h"
+#include "middleware/header_policy.h"
 #include "middleware/tracking.h"
+
+/*
+ * Config part.
+ */
+
+/* One of the three names: ^[0-9a-zA-Z-_]*$, "" is unset, stored canonical. */
+static void
+tracking_conf_name(
+    struct loader *ld, yaml_node_t *node, const char *field, char **name)
+{
+	if (*name == NULL)
+		return;
+	if (!tracking_name_valid(*name)) {
+		conf_errorn(ld, conf_field_node(ld, node, field),
+		    "field \"%s\": must match ^[0-9a-zA-Z-_]*$", field);
+		return;
+	}
+	if (**name == '\0')
+		*name = NULL;
+	else
+		header_policy_canonical(*name, strlen(*name), *name);
+}
+
+static void
+tracking_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct tracking_conf_spec *ts = obj;
+	char host[256];
+
+	tracking_conf_name(
+	    ld, node, "requestIDProxyName", &ts->request_id_proxy_name);
+	tracking_conf_name(
+	    ld, node, "traceIDProxyName", &ts->trace_id_proxy_name);
+	tracking_conf_name(
+	    ld, node, "traceIDExtractName", &ts->trace_id_extract_name);
+	if (gethostname(host, sizeof(host)) < 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	ts->host_hash = tracking_host_hash(host);
+}
+
+static const struct conf_field tracking_conf_fields[] = {
+	FSTR("requestIDProxyName", struct tracking_conf_spec,
+	    request_id_proxy_name),
+	FSTR(
+	    "traceIDProxyName", struct tracking_conf_spec, trace_id_proxy_name),
+	FSTR("traceIDExtractName", struct tracking_conf_spec,
+	    trace_id_extract_name),
+	FEND,
+};
+static const struct conf_table tracking_conf_table = { tracking_conf_fields,
+	tracking_conf_check };
+
+/* Not usable as middleware until the runtime part is wired (phase B). */
+const struct kind tracking_conf_kind = {
+	.api_version = "app/v1",
+	.kind = "TrackingMiddleware",
+	.table = &tracking_conf_table,
+	.size = sizeof(struct tracking_conf_spec),
+	.id_off = KIND_NO_OFF,
+	.eh_off = KIND_NO_OFF,
+};
+
+/*
+ * Runtime part.
+ */
 
 uint64_t
 tracking_host_hash(const char *hostname)

@@ -5,6 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The spec as read and built (the runtime reads it as is). */
+struct tracking_conf_spec {
+	char *request_id_proxy_name; /* canonical, or NULL: not sent */
+	char *trace_id_proxy_name;
+	char *trace_id_extract_name; /* NULL: the trace ID is the request ID */
+	uint64_t host_hash;          /* FNV-1a 64 of the host name */
+};
+
 #define TRACKING_ID_LEN 48 /* base32 of 30 bytes, no padding needed */
 
 /*
