@@ -85,7 +85,8 @@ header_policy_conf_set_repl(struct loader *ld, const struct conf_field *f,
 	(void)f;
 	(void)key;
 	rw->has_repl = 1;
-	return conf_parse_object(ld, v, &conf_replacer_table, &rw->repl);
+	return conf_parse_object(
+	    ld, v, &http_logger_conf_replacer_table, &rw->repl);
 }
 
 static const struct conf_field header_policy_conf_rewrite_fields[] = {

@@ -176,8 +176,8 @@ mw_matcher_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 static const struct conf_field mw_matcher_conf_fields[] = {
 	FSTRS(
 	    "patterns", struct mw_matcher_conf, patterns, npatterns, CF_UNIQUE),
-	FENUM(
-	    "matchType", struct mw_matcher_conf, match_type, conf_match_types),
+	FENUM("matchType", struct mw_matcher_conf, match_type,
+	    reverse_proxy_conf_match_types),
 	FEND,
 };
 const struct conf_table mw_matcher_conf_table = { mw_matcher_conf_fields,
