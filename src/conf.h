@@ -18,6 +18,7 @@
 struct arena;
 struct health;
 struct conf_httplogger;
+struct kind;
 
 /* Method bitmask: bit (1 << enum http_method); 0 means "all methods". */
 typedef uint32_t conf_methods;
@@ -358,6 +359,15 @@ struct conf_server {
 	/* HTTPLogger middleware of the server and its virtual hosts, once each */
 	struct conf_httplogger **access_loggers;
 	size_t naccess_loggers;
+	/*
+	 * The other middleware of the server and its virtual hosts, in the
+	 * order written, once each: kinds with a runtime (kind->middleware).
+	 */
+	struct conf_middleware {
+		const struct kind *kind;
+		const void *obj; /* the kind's spec object */
+	} *middleware;
+	size_t nmiddleware;
 	char *addr; /* as written, e.g. ":8080" */
 	char *host; /* NULL or "" for any address */
 	char *port;

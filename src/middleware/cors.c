@@ -9,7 +9,11 @@
 #include "http_parse.h"
 #include "kind.h"
 #include "log.h"
+#include "middleware.h"
 #include "middleware/cors.h"
+#include "middleware/matcher.h"
+#include "request.h"
+#include "response.h"
 
 /*
  * Config part.
@@ -156,16 +160,31 @@ static const struct conf_field cors_conf_fields[] = {
 	    "corsPolicy", struct cors_conf_spec, cors, &cors_conf_policy_table),
 	FEND,
 };
-static const struct conf_table cors_conf_table = { cors_conf_fields, NULL };
+/* Without corsPolicy its check has not run: build the default policy. */
+static void
+cors_conf_spec_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct cors_conf_spec *cs = obj;
 
-/* Not usable as middleware until the runtime part is wired (phase B). */
+	(void)node;
+	if (cs->cors.policy.joined_methods == NULL)
+		cors_conf_check(ld, &cs->cors, NULL);
+}
+
+static const struct conf_table cors_conf_table = { cors_conf_fields,
+	cors_conf_spec_check };
+
+extern const struct middleware_ops cors_middleware;
+
 const struct kind cors_conf_kind = {
 	.api_version = "app/v1",
 	.kind = "CORSMiddleware",
+	.roles = KIND_ROLE_MIDDLEWARE,
 	.table = &cors_conf_table,
 	.size = sizeof(struct cors_conf_spec),
 	.id_off = KIND_NO_OFF,
 	.eh_off = KIND_NO_OFF,
+	.middleware = &cors_middleware,
 };
 
 /*
@@ -386,3 +405,82 @@ cors_join_methods(char *const *methods, size_t n)
 	free(sorted);
 	return out;
 }
+
+/* Per request: the response headers the policy adds. */
+struct cors_state {
+	struct cors_header h[CORS_MAX_HEADERS];
+	size_t n;
+	int answered; /* a preflight, answered here with the headers */
+};
+
+/* Answer a preflight: 200 or 403, the headers, an empty body. */
+static int
+cors_answer_preflight(struct request *r, struct cors_state *st, int status)
+{
+	size_t i;
+
+	st->answered = 1;
+	if (response_start(r, status, NULL, 0) < 0)
+		return HANDLER_ABORT;
+	for (i = 0; i < st->n; i++)
+		if (response_add_str(r, st->h[i].name, st->h[i].value) < 0)
+			return HANDLER_ABORT;
+	if (response_send_head(r, RESPONSE_LENGTH, 0) < 0 ||
+	    response_end(r) < 0)
+		return HANDLER_ABORT;
+	return HANDLER_OK;
+}
+
+/* Evaluate the request; answer preflights and refusals here. */
+static int
+cors_request_hook(void *inst, struct request *r)
+{
+	const struct cors_conf_spec *cs = inst;
+	struct cors_state *st = arena_alloc(r->arena, sizeof(*st));
+	struct cors_request cr;
+	void **slot = mw_state_slot(r, inst);
+	int m = r->msg->method_id;
+
+	if (slot != NULL)
+		*slot = st;
+	/* An unknown method is never in allowedMethods. */
+	cr.method = m != HTTP_M_OTHER ? http_method_name(m) : "";
+	cr.origin = mw_request_header(r, "Origin");
+	cr.acrm = mw_request_header(r, "Access-Control-Request-Method");
+	cr.acrh = mw_request_header(r, "Access-Control-Request-Headers");
+	cr.acrpn =
+	    mw_request_header(r, "Access-Control-Request-Private-Network");
+	switch (cors_evaluate(&cs->cors.policy, &cr, st->h, &st->n)) {
+	case CORS_PREFLIGHT_OK:
+		return cors_answer_preflight(r, st, 200);
+	case CORS_PREFLIGHT_FORBIDDEN:
+		return cors_answer_preflight(r, st, 403);
+	case CORS_FORBIDDEN:
+		log_debug("E3204 CORS forbidden");
+		return response_error(r, 403, "E3204") < 0 ? HANDLER_ABORT
+		                                           : HANDLER_OK;
+	case CORS_FORWARD:
+		break;
+	}
+	return HANDLER_DECLINED;
+}
+
+/* Add the policy's headers to whatever response goes out. */
+static void
+cors_head_hook(void *inst, struct request *r)
+{
+	void **slot = mw_state_slot(r, inst);
+	struct cors_state *st = slot != NULL ? *slot : NULL;
+	size_t i;
+
+	if (st == NULL || st->answered)
+		return;
+	for (i = 0; i < st->n; i++)
+		(void)response_add_str(r, st->h[i].name, st->h[i].value);
+}
+
+const struct middleware_ops cors_middleware = {
+	.name = "app/v1/CORSMiddleware",
+	.request = cors_request_hook,
+	.head = cors_head_hook,
+};

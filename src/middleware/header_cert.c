@@ -11,7 +11,12 @@
 
 #include "conf_table.h"
 #include "kind.h"
+#include "log.h"
+#include "middleware.h"
 #include "middleware/header_cert.h"
+#include "middleware/matcher.h"
+#include "request.h"
+#include "response.h"
 
 /*
  * Config part.
@@ -55,10 +60,13 @@ static const struct conf_table header_cert_conf_table = {
 	header_cert_conf_fields, header_cert_conf_check
 };
 
-/* Not usable as middleware until the runtime part is wired (phase B). */
+extern const struct middleware_ops header_cert_middleware;
+
 const struct kind header_cert_conf_kind = {
 	.api_version = "app/v1",
 	.kind = "HeaderCertMiddleware",
+	.roles = KIND_ROLE_MIDDLEWARE,
+	.middleware = &header_cert_middleware,
 	.table = &header_cert_conf_table,
 	.size = sizeof(struct header_cert_conf_spec),
 	.id_off = KIND_NO_OFF,
@@ -301,3 +309,30 @@ header_cert_check(X509_STORE *roots, const char *cert, size_t certlen,
 	X509_free(x);
 	return res;
 }
+
+/* Verify the certificate the front proxy passed; refuse otherwise. */
+static int
+header_cert_request_hook(void *inst, struct request *r)
+{
+	const struct header_cert_conf_spec *hs = inst;
+	struct header_cert_result res;
+	const char *cert, *fp = NULL;
+	size_t clen = 0, fplen = 0;
+
+	cert = mw_request_header_span(r, hs->cert_header, &clen);
+	if (hs->fingerprint_header != NULL)
+		fp = mw_request_header_span(r, hs->fingerprint_header, &fplen);
+	res = header_cert_check(
+	    hs->roots, cert, clen, hs->fingerprint_header != NULL, fp, fplen);
+	if (res.status == 0)
+		return HANDLER_DECLINED;
+	log_debug("%s%sHeaderCertMiddleware: %s", res.code,
+	    res.code[0] != '\0' ? " " : "", res.reason);
+	return response_error(r, res.status, res.code) < 0 ? HANDLER_ABORT
+	                                                   : HANDLER_OK;
+}
+
+const struct middleware_ops header_cert_middleware = {
+	.name = "app/v1/HeaderCertMiddleware",
+	.request = header_cert_request_hook,
+};

@@ -1,4 +1,4 @@
-/* MatcherSpec {patterns, matchType}: path matching shared by middleware kinds. */
+/* MatcherSpec {patterns, matchType} and small helpers shared by middleware kinds. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <fnmatch.h>
@@ -8,9 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "conf.h"
 #include "conf_table.h"
+#include "http.h"
 #include "log.h"
+#include "middleware.h"
+#include "pipeline.h"
+#include "request.h"
 #include "middleware/matcher.h"
 #include "route.h"
 
@@ -182,3 +187,36 @@ static const struct conf_field mw_matcher_conf_fields[] = {
 };
 const struct conf_table mw_matcher_conf_table = { mw_matcher_conf_fields,
 	mw_matcher_conf_check };
+
+const char *
+mw_request_header_span(const struct request *r, const char *name, size_t *len)
+{
+	int i = http_find_name(r->msg, r->buf, name, strlen(name));
+
+	if (i < 0)
+		return NULL;
+	*len = r->msg->fields[i].value.len;
+	return r->buf + r->msg->fields[i].value.off;
+}
+
+const char *
+mw_request_header(struct request *r, const char *name)
+{
+	size_t len;
+	const char *v = mw_request_header_span(r, name, &len);
+
+	return v != NULL ? arena_strndup(r->arena, v, len) : NULL;
+}
+
+void **
+mw_state_slot(const struct request *r, const void *inst)
+{
+	size_t i;
+
+	if (r->chain == NULL || r->mw_state == NULL)
+		return NULL;
+	for (i = 0; i < r->chain->nmws; i++)
+		if (r->chain->mws[i]->inst == inst)
+			return &r->mw_state[i];
+	return NULL;
+}

@@ -1,4 +1,4 @@
-/* MatcherSpec {patterns, matchType}: path matching shared by middleware kinds. */
+/* MatcherSpec {patterns, matchType} and small helpers shared by middleware kinds. */
 #ifndef AILERON_MW_MATCHER_H
 #define AILERON_MW_MATCHER_H
 
@@ -38,6 +38,19 @@ struct mw_matcher_conf {
 	struct mw_matcher m;
 };
 extern const struct conf_table mw_matcher_conf_table;
+
+struct request;
+
+/*
+ * The value of the first request header called name, as a NUL-terminated
+ * copy in the request's arena, or NULL when there is none.
+ */
+const char *mw_request_header(struct request *r, const char *name);
+/* The value of that header in place (not NUL-terminated), or NULL. */
+const char *mw_request_header_span(
+    const struct request *r, const char *name, size_t *len);
+/* The per-request state slot of server-chain middleware inst, or NULL. */
+void **mw_state_slot(const struct request *r, const void *inst);
 
 /* 1 if method (enum http_method) is in the mask, or the mask is 0 (all). */
 int mw_methods_listed(conf_methods mask, int method);

@@ -8,7 +8,12 @@
 
 #include "conf_table.h"
 #include "kind.h"
+#include "arena.h"
+#include "log.h"
+#include "middleware.h"
 #include "middleware/header_policy.h"
+#include "middleware/matcher.h"
+#include "request.h"
 #include "middleware/tracking.h"
 
 /*
@@ -63,10 +68,13 @@ static const struct conf_field tracking_conf_fields[] = {
 static const struct conf_table tracking_conf_table = { tracking_conf_fields,
 	tracking_conf_check };
 
-/* Not usable as middleware until the runtime part is wired (phase B). */
+extern const struct middleware_ops tracking_middleware;
+
 const struct kind tracking_conf_kind = {
 	.api_version = "app/v1",
 	.kind = "TrackingMiddleware",
+	.roles = KIND_ROLE_MIDDLEWARE,
+	.middleware = &tracking_middleware,
 	.table = &tracking_conf_table,
 	.size = sizeof(struct tracking_conf_spec),
 	.id_off = KIND_NO_OFF,
@@ -165,3 +173,37 @@ tracking_trace_id(const char *request_id, const char *extracted)
 	return extracted != NULL && extracted[0] != '\0' ? extracted
 	                                                 : request_id;
 }
+
+/* Make the IDs and hand them to the ReverseProxyHandler as proxy headers. */
+static int
+tracking_request_hook(void *inst, struct request *r)
+{
+	const struct tracking_conf_spec *ts = inst;
+	char *id = arena_alloc(r->arena, TRACKING_ID_LEN + 1);
+	const char *trace, *ext = NULL;
+	size_t elen = 0;
+
+	if (tracking_new_id(id, ts->host_hash) < 0) {
+		log_error("TrackingMiddleware: no random bytes");
+		return 500;
+	}
+	if (ts->trace_id_extract_name != NULL)
+		ext =
+		    mw_request_header_span(r, ts->trace_id_extract_name, &elen);
+	if (ext != NULL && elen > 0)
+		trace = arena_strndup(r->arena, ext, elen);
+	else
+		trace = id;
+	if (ts->request_id_proxy_name != NULL)
+		request_proxy_header(r, ts->request_id_proxy_name,
+		    strlen(ts->request_id_proxy_name), id, TRACKING_ID_LEN);
+	if (ts->trace_id_proxy_name != NULL)
+		request_proxy_header(r, ts->trace_id_proxy_name,
+		    strlen(ts->trace_id_proxy_name), trace, strlen(trace));
+	return HANDLER_DECLINED;
+}
+
+const struct middleware_ops tracking_middleware = {
+	.name = "app/v1/TrackingMiddleware",
+	.request = tracking_request_hook,
+};
