@@ -208,6 +208,21 @@ mw_request_header(struct request *r, const char *name)
 	return v != NULL ? arena_strndup(r->arena, v, len) : NULL;
 }
 
+#define MW_PATH_MAX 8192 /* as routing's */
+
+const char *
+mw_request_path(struct request *r, size_t *len)
+{
+	char *buf;
+
+	/* Split now: request_init leaves the last request's path in r. */
+	buf = arena_alloc(r->arena, MW_PATH_MAX);
+	if (request_split_target(r, buf, MW_PATH_MAX) < 0)
+		return NULL;
+	*len = r->path_len;
+	return r->path;
+}
+
 void **
 mw_state_slot(const struct request *r, const void *inst)
 {

@@ -49,6 +49,12 @@ const char *mw_request_header(struct request *r, const char *name);
 /* The value of that header in place (not NUL-terminated), or NULL. */
 const char *mw_request_header_span(
     const struct request *r, const char *name, size_t *len);
+/*
+ * The decoded request path, split into the arena (server middleware run
+ * before routing splits the target); NULL for a target that routing will
+ * refuse anyway.
+ */
+const char *mw_request_path(struct request *r, size_t *len);
 /* The per-request state slot of server-chain middleware inst, or NULL. */
 void **mw_state_slot(const struct request *r, const void *inst);
 

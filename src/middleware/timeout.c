@@ -4,8 +4,11 @@
 
 #include "arena.h"
 #include "conf_table.h"
+#include "conn.h"
 #include "kind.h"
+#include "middleware.h"
 #include "middleware/timeout.h"
+#include "request.h"
 
 /*
  * Config part.
@@ -57,10 +60,13 @@ static const struct conf_field timeout_conf_fields[] = {
 static const struct conf_table timeout_conf_table = { timeout_conf_fields,
 	timeout_conf_check };
 
-/* Not usable as middleware until the runtime part is wired (phase B). */
+extern const struct middleware_ops timeout_middleware;
+
 const struct kind timeout_conf_kind = {
 	.api_version = "app/v1",
 	.kind = "TimeoutMiddleware",
+	.roles = KIND_ROLE_MIDDLEWARE,
+	.middleware = &timeout_middleware,
 	.table = &timeout_conf_table,
 	.size = sizeof(struct timeout_conf_spec),
 	.id_off = KIND_NO_OFF,
@@ -126,3 +132,41 @@ timeout_status(const struct timespec *deadline, const struct timespec *now,
 	        now->tv_nsec >= deadline->tv_nsec);
 	return passed && !response_started ? 504 : 0;
 }
+
+/* The earlier of two deadlines (0: none). */
+static int64_t
+timeout_min(int64_t a, int64_t b)
+{
+	return a == 0 || (b != 0 && b < a) ? b : a;
+}
+
+/*
+ * Bound the handler's I/O by the API's deadline: the ReverseProxyHandler
+ * waits for the upstream, relays and reads the body within the request's
+ * deadlines, and answers 504 itself when they pass before its response
+ * began.  (AILERON waits for the handler either way.)
+ */
+static int
+timeout_request_hook(void *inst, struct request *r)
+{
+	const struct timeout_conf_spec *ts = inst;
+	const char *path;
+	size_t plen = 0;
+	int32_t ms;
+	int64_t d;
+
+	if ((path = mw_request_path(r, &plen)) == NULL)
+		return HANDLER_DECLINED; /* routing answers 400 */
+	if ((ms = timeout_select(&ts->policy, r->msg->method_id, path, plen)) <=
+	    0)
+		return HANDLER_DECLINED;
+	d = conn_deadline(ms);
+	r->read_deadline = timeout_min(r->read_deadline, d);
+	r->write_deadline = timeout_min(r->write_deadline, d);
+	return HANDLER_DECLINED;
+}
+
+const struct middleware_ops timeout_middleware = {
+	.name = "app/v1/TimeoutMiddleware",
+	.request = timeout_request_hook,
+};

@@ -270,14 +270,53 @@ spec:
                                                      pem_header("client.crt"))])[0], 400)
 
 
+class TimeoutTest(MiddlewareTestCase):
+    """AILERON's timeout test: default 50 ms, GET /applied-api-timeout 400 ms (Exact)."""
+
+    allowed_errors = ("no valid response (504)",)
+
+    def test_deadlines(self):
+        import time
+
+        def handle(req, c):
+            # /<path>?<ms>: the upstream sleeps that long before answering
+            ms = int(req.target.split("?", 1)[1]) if "?" in req.target else 0
+            time.sleep(ms / 1000.0)
+            return response(200, b"ok")
+        up = self.upstream(handle)
+        port = free_port()
+        self.start(config(port, up.url, """apiVersion: app/v1
+kind: TimeoutMiddleware
+spec:
+  defaultTimeout: 50
+  apiTimeouts:
+    - matcher: {patterns: [/applied-api-timeout], matchType: Exact}
+      methods: [GET]
+      timeout: 400
+    - matcher: {patterns: [/dropped], matchType: Exact}
+      timeout: 0
+""", ["TimeoutMiddleware"]), port)
+        for path, want in (("/default?300", 504), ("/default?0", 200),
+                           ("/applied-api-timeout?150", 200),
+                           ("/applied-api-timeout?800", 504),
+                           ("/not-applied-api-timeout?300", 504),
+                           ("/dropped?300", 504)):
+            st, _, body = request(port, "GET", path)
+            self.assertEqual(st, want, path)
+            if want == 504:
+                self.assertEqual(json.loads(body),
+                                 {"status": 504, "statusText": "Gateway Timeout"})
+        # POST is not listed for the API: the default applies
+        self.assertEqual(request(port, "POST", "/applied-api-timeout?150", body=b"x")[0], 504)
+
+
 class RefusedTest(unittest.TestCase):
     """Kinds whose runtime is not wired yet are refused as middleware, never skipped."""
 
     def test_not_wired_refused(self):
         tmp = tempfile.mkdtemp()
         try:
-            for kind in ("HeaderPolicyMiddleware", "BodyLimitMiddleware", "TimeoutMiddleware",
-                         "Skipper"):
+            for kind in ("HeaderPolicyMiddleware", "BodyLimitMiddleware", "Skipper"):
                 path = os.path.join(tmp, "c.yaml")
                 with open(path, "w") as f:
                     f.write(config(free_port(), "http://127.0.0.1:1",
