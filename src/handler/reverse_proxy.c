@@ -670,6 +670,8 @@ reverse_proxy_build_request(struct reverse_proxy_worker *px,
 	for (i = 0; i < m->nfields; i++) {
 		const struct http_field *f = &m->fields[i];
 
+		if ((rq->drop[i / 64] >> (i % 64) & 1) != 0)
+			continue; /* a middleware removed it */
 		if ((f->flags & HTTP_FIELD_HOP) || f->id == HDR_HOST ||
 		    f->id == HDR_X_FORWARDED_FOR ||
 		    f->id == HDR_X_FORWARDED_HOST ||

@@ -12,8 +12,13 @@
 #include "arena.h"
 #include "conf_table.h"
 #include "kind.h"
+#include "http_parse.h"
 #include "log.h"
+#include "middleware.h"
 #include "middleware/header_policy.h"
+#include "middleware/matcher.h"
+#include "request.h"
+#include "response.h"
 #include "route.h"
 
 #define HEADER_POLICY_VALUE_MAX 16384
@@ -229,10 +234,13 @@ static const struct conf_table header_policy_conf_table = {
 	header_policy_conf_fields, header_policy_conf_check
 };
 
-/* Not usable as middleware until the runtime part is wired (phase B). */
+extern const struct middleware_ops header_policy_middleware;
+
 const struct kind header_policy_conf_kind = {
 	.api_version = "app/v1",
 	.kind = "HeaderPolicyMiddleware",
+	.roles = KIND_ROLE_MIDDLEWARE,
+	.middleware = &header_policy_middleware,
 	.table = &header_policy_conf_table,
 	.size = sizeof(struct header_policy_conf_spec),
 	.id_off = KIND_NO_OFF,
@@ -715,3 +723,117 @@ header_policy_apply(const struct header_policy_part *part,
 				    &h->f[j].vlen);
 	}
 }
+
+/* 1 if a policy part has nothing to do. */
+static int
+header_policy_part_empty(const struct header_policy_part *p)
+{
+	return p->nallows == 0 && p->nremoves == 0 && p->nadd == 0 &&
+	    p->nset == 0 && p->nrewrites == 0;
+}
+
+/*
+ * The request policy on the upstream request: removed fields are dropped
+ * (r->drop), and what was added, set or rewritten goes as proxy headers
+ * (appended after the fields kept).  Content-Length is never dropped:
+ * it is framing, not a header to Go's policy either.
+ */
+static void
+header_policy_request_edit(
+    const struct header_policy_part *part, struct request *r)
+{
+	const struct http_msg *m = r->msg;
+	struct header_policy_headers h;
+	uint32_t i;
+
+	memset(&h, 0, sizeof(h));
+	h.arena = r->arena;
+	for (i = 0; i < m->nfields; i++)
+		header_policy_headers_add(&h, r->buf + m->fields[i].name.off,
+		    m->fields[i].name.len, r->buf + m->fields[i].value.off,
+		    m->fields[i].value.len);
+	header_policy_apply(part, &h, 1);
+	for (i = 0; i < h.n; i++) {
+		const struct header_policy_field *f = &h.f[i];
+		int orig = i < m->nfields, changed;
+
+		if (orig && m->fields[i].id == HDR_CONTENT_LENGTH)
+			continue;
+		changed = orig && !f->deleted &&
+		    f->value != r->buf + m->fields[i].value.off;
+		if (orig && (f->deleted || changed))
+			r->drop[i / 64] |= (uint64_t)1 << (i % 64);
+		if (f->deleted || f->value == NULL || (orig && !changed))
+			continue;
+		request_proxy_header(r, f->name, f->nlen, f->value, f->vlen);
+	}
+}
+
+/* The MIME and length checks, then the request policy. */
+static int
+header_policy_request_hook(void *inst, struct request *r)
+{
+	const struct header_policy_conf_spec *hs = inst;
+	const struct http_msg *m = r->msg;
+	const char *ct, *reason;
+	size_t ctlen = 0;
+	int status;
+
+	ct = mw_request_header_span(r, "Content-Type", &ctlen);
+	status = header_policy_check(&hs->policy, ct, ctlen,
+	    m->body == HTTP_BODY_CHUNKED,
+	    m->body == HTTP_BODY_LENGTH ? m->content_length : 0, &reason);
+	if (status != 0) {
+		log_debug("E3211 header policy error. %s", reason);
+		return response_error(r, status, "E3211") < 0 ? HANDLER_ABORT
+		                                              : HANDLER_OK;
+	}
+	if (!header_policy_part_empty(&hs->policy.req))
+		header_policy_request_edit(&hs->policy.req, r);
+	return HANDLER_DECLINED;
+}
+
+/*
+ * The response policy, once, just before the head is sent: the head's
+ * fields are taken out, edited and put back.  A removed Date stays away.
+ */
+static void
+header_policy_head_hook(void *inst, struct request *r)
+{
+	const struct header_policy_conf_spec *hs = inst;
+	const struct header_policy_part *part = &hs->policy.res;
+	const struct response *rs = &r->resp;
+	struct header_policy_headers h;
+	size_t i;
+
+	if (header_policy_part_empty(part))
+		return;
+	memset(&h, 0, sizeof(h));
+	h.arena = r->arena;
+	for (i = 0; i < rs->head.nfields; i++) {
+		const struct http_field *f = &rs->head.fields[i];
+
+		header_policy_headers_add(&h,
+		    arena_strndup(
+		        r->arena, rs->head_buf + f->name.off, f->name.len),
+		    f->name.len,
+		    arena_strndup(
+		        r->arena, rs->head_buf + f->value.off, f->value.len),
+		    f->value.len);
+	}
+	header_policy_apply(part, &h, 0);
+	for (i = 0; i < h.n; i++)
+		(void)response_del(r, h.f[i].name);
+	for (i = 0; i < h.n; i++)
+		if (!h.f[i].deleted && h.f[i].value != NULL)
+			(void)response_add(r, HDR_OTHER, h.f[i].name,
+			    h.f[i].nlen, h.f[i].value, h.f[i].vlen);
+	if (header_policy_suppressed(&h, "Date"))
+		r->resp.no_date = 1;
+}
+
+const struct middleware_ops header_policy_middleware = {
+	.name = "app/v1/HeaderPolicyMiddleware",
+	.request = header_policy_request_hook,
+	.head = header_policy_head_hook,
+};

@@ -310,13 +310,107 @@ spec:
         self.assertEqual(request(port, "POST", "/applied-api-timeout?150", body=b"x")[0], 504)
 
 
+class HeaderPolicyTest(MiddlewareTestCase):
+    def test_mimes(self):
+        port = self.serve("""apiVersion: app/v1
+kind: HeaderPolicyMiddleware
+spec:
+  allowMIMEs: [application/json, text/plain]
+""", ["HeaderPolicyMiddleware"])
+        ok = request(port, "POST", "/", [("Content-Type", "application/json; charset=utf-8")],
+                     body=b"{}")
+        self.assertEqual(ok[0], 200)
+        st, _, body = request(port, "POST", "/", [("Content-Type", "application/xml")], b"<a/>")
+        self.assertEqual((st, json.loads(body)),
+                         (415, {"status": 415, "statusText": "Unsupported Media Type"}))
+        # a GET without Content-Type is refused too (as AILERON)
+        self.assertEqual(request(port, "GET", "/")[0], 415)
+
+    def test_length(self):
+        port = self.serve("""apiVersion: app/v1
+kind: HeaderPolicyMiddleware
+spec:
+  maxContentLength: 20
+""", ["HeaderPolicyMiddleware"])
+        self.assertEqual(request(port, "POST", "/", body=b"x" * 15)[0], 200)
+        st, _, body = request(port, "POST", "/", body=b"x" * 30)
+        self.assertEqual((st, json.loads(body)),
+                         (413, {"status": 413, "statusText": "Request Entity Too Large"}))
+        c = Client(port)
+        try:
+            c.send(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   b"3\r\nabc\r\n0\r\n\r\n")
+            st, _, body = c.recv_response()
+        finally:
+            c.close()
+        self.assertEqual((st, json.loads(body)),
+                         (411, {"status": 411, "statusText": "Length Required"}))
+        self.assertEqual(len(self.seen), 1)
+
+    def test_request_and_response_policies(self):
+        up_seen = []
+
+        def handle(req, c):
+            up_seen.append(req)
+            return response(200, b"ok", [("X-Removes-Foo", "1"), ("X-Removes-Bar", "2"),
+                                         ("X-Removes-Baz", "3"), ("X-Set-Res", "old")])
+        up = self.upstream(handle)
+        port = free_port()
+        self.start(config(port, up.url, """apiVersion: app/v1
+kind: HeaderPolicyMiddleware
+spec:
+  requestPolicy:
+    allows: [X-Add-Foo, X-Set-Foo, X-Rewrites-Foo, X-Allows-Foo, X-Allows-Bar, Content-Type]
+    add: {X-Add-Foo: foo}
+    set: {X-Set-Foo: foo}
+    rewrites:
+      - name: X-Rewrites-Foo
+        replacer: {fixed: {value: fOo}}
+  responsePolicy:
+    removes: [X-Removes-Foo, X-Removes-Bar, Date]
+    set: {X-Set-Res: new}
+""", ["HeaderPolicyMiddleware"]), port)
+        st, hd, body = request(port, "POST", "/", [
+            ("X-Add-Foo", "FOO"), ("X-Set-Foo", "FOO"), ("X-Rewrites-Foo", "FOO"),
+            ("X-Rewrites-Foo", "foo"), ("X-Allows-Foo", "1"), ("X-Allows-Bar", "2"),
+            ("X-Allows-Baz", "3")], body=b"hello")
+        self.assertEqual((st, body), (200, b"ok"))
+        req = up_seen[-1]
+        self.assertEqual(req.header_all("X-Add-Foo"), ["FOO", "foo"])
+        self.assertEqual(req.header_all("X-Set-Foo"), ["foo"])
+        self.assertEqual(req.header_all("X-Rewrites-Foo"), ["fOo", "fOo"])
+        self.assertEqual(req.header("X-Allows-Foo"), "1")
+        self.assertIsNone(req.header("X-Allows-Baz"))
+        self.assertEqual(req.body, b"hello")  # Content-Length is never dropped
+        h = dict(hd)
+        self.assertNotIn("X-Removes-Foo", h)
+        self.assertNotIn("X-Removes-Bar", h)
+        self.assertEqual(h["X-Removes-Baz"], "3")
+        self.assertEqual(h["X-Set-Res"], "new")
+        self.assertNotIn("Date", h)  # removes suppresses the automatic Date
+
+    def test_bad_input(self):
+        port = self.serve("""apiVersion: app/v1
+kind: HeaderPolicyMiddleware
+spec:
+  allowMIMEs: [application/json]
+  maxContentLength: 10
+""", ["HeaderPolicyMiddleware"])
+        for ct in ("application/json/x", ";;;", "a" * 4000, ""):
+            self.assertEqual(request(port, "POST", "/", [("Content-Type", ct)], b"{}")[0], 415, ct)
+        # a control character never gets here: the parser refuses it
+        self.assertEqual(request(port, "POST", "/", [("Content-Type", "\x7f")], b"{}")[0], 400)
+        self.assertEqual(request(port, "POST", "/", [("Content-Type", "application/json")],
+                                 b"{}")[0], 200)
+
+
 class RefusedTest(unittest.TestCase):
     """Kinds whose runtime is not wired yet are refused as middleware, never skipped."""
 
     def test_not_wired_refused(self):
         tmp = tempfile.mkdtemp()
         try:
-            for kind in ("HeaderPolicyMiddleware", "BodyLimitMiddleware", "Skipper"):
+            for kind in ("BodyLimitMiddleware", "Skipper"):
                 path = os.path.join(tmp, "c.yaml")
                 with open(path, "w") as f:
                     f.write(config(free_port(), "http://127.0.0.1:1",
