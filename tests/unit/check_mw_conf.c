@@ -147,10 +147,10 @@ START_TEST(manifests)
 		  "        replacer: {hash: {alg: SHA256}}\n",
 		    "not supported yet" },
 		/* until the runtime is wired, referencing them is refused */
-		{ "apiVersion: app/v1\nkind: CORSMiddleware\n---\n"
+		{ "apiVersion: app/v1\nkind: BodyLimitMiddleware\n---\n"
 		  "apiVersion: core/v1\nkind: HTTPServer\nmetadata: {name: b}\n"
 		  "spec:\n  addr: \":18081\"\n  middleware:\n"
-		  "    - apiVersion: app/v1\n      kind: CORSMiddleware\n",
+		  "    - apiVersion: app/v1\n      kind: BodyLimitMiddleware\n",
 		    "cannot be used as middleware" },
 	};
 	size_t i;
