@@ -366,7 +366,7 @@ struct conf_server {
 	struct conf_middleware {
 		const struct kind *kind;
 		const void *obj; /* the kind's spec object */
-	} *middleware;
+	} * middleware;
 	size_t nmiddleware;
 	char *addr; /* as written, e.g. ":8080" */
 	char *host; /* NULL or "" for any address */
@@ -432,7 +432,7 @@ struct conf {
 	struct conf_cleanup {
 		void (*fn)(void *);
 		void *arg;
-	} *cleanups;
+	} * cleanups;
 	size_t ncleanups;
 };
 
