@@ -724,6 +724,13 @@ header_policy_apply(const struct header_policy_part *part,
 	}
 }
 
+/* The header id that asks the response writer to look the name up. */
+#ifdef RESPONSE_HDR_LOOKUP
+#define HEADER_POLICY_LOOKUP RESPONSE_HDR_LOOKUP
+#else
+#define HEADER_POLICY_LOOKUP HDR_OTHER
+#endif
+
 /* 1 if a policy part has nothing to do. */
 static int
 header_policy_part_empty(const struct header_policy_part *p)
@@ -804,14 +811,19 @@ header_policy_head_hook(void *inst, struct request *r)
 	const struct header_policy_part *part = &hs->policy.res;
 	const struct response *rs = &r->resp;
 	struct header_policy_headers h;
-	size_t i;
+	uint8_t *ids;
+	size_t i, nfields;
 
 	if (header_policy_part_empty(part))
 		return;
 	memset(&h, 0, sizeof(h));
 	h.arena = r->arena;
-	for (i = 0; i < rs->head.nfields; i++) {
+	nfields = rs->head.nfields;
+	ids = arena_alloc(r->arena, nfields + 1);
+	for (i = 0; i < nfields; i++) {
 		const struct http_field *f = &rs->head.fields[i];
+
+		ids[i] = f->id; /* kept for the fields put back */
 
 		header_policy_headers_add(&h,
 		    arena_strndup(
@@ -826,8 +838,10 @@ header_policy_head_hook(void *inst, struct request *r)
 		(void)response_del(r, h.f[i].name);
 	for (i = 0; i < h.n; i++)
 		if (!h.f[i].deleted && h.f[i].value != NULL)
-			(void)response_add(r, HDR_OTHER, h.f[i].name,
-			    h.f[i].nlen, h.f[i].value, h.f[i].vlen);
+			(void)response_add(r,
+			    i < nfields ? ids[i] : HEADER_POLICY_LOOKUP,
+			    h.f[i].name, h.f[i].nlen, h.f[i].value,
+			    h.f[i].vlen);
 	if (header_policy_suppressed(&h, "Date"))
 		r->resp.no_date = 1;
 }
