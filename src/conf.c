@@ -1329,7 +1329,7 @@ conf_set_url(struct loader *ld, const struct conf_field *f, const char *key,
  */
 
 /* Remember a log file the config opened, for conf_free(). */
-static void
+void
 conf_keep_fd(struct loader *ld, int fd)
 {
 	struct conf *c = ld->conf;
@@ -1968,6 +1968,18 @@ conf_load_string(
 }
 
 void
+conf_at_free(struct loader *ld, void (*fn)(void *), void *arg)
+{
+	struct conf *c = ld->conf;
+
+	c->cleanups = arena_realloc(ld->arena, c->cleanups,
+	    c->ncleanups * sizeof(*c->cleanups),
+	    (c->ncleanups + 1) * sizeof(*c->cleanups));
+	c->cleanups[c->ncleanups].fn = fn;
+	c->cleanups[c->ncleanups++].arg = arg;
+}
+
+void
 conf_free(struct conf *c)
 {
 	size_t i;
@@ -1979,5 +1991,7 @@ conf_free(struct conf *c)
 		log_file_close(c->log_fds[i]);
 	for (i = 0; i < c->nlog_regexes; i++)
 		pcre2_code_free(c->log_regexes[i]);
+	for (i = c->ncleanups; i > 0; i--)
+		c->cleanups[i - 1].fn(c->cleanups[i - 1].arg);
 	arena_free(c->arena);
 }

@@ -20,6 +20,7 @@
 struct arena;
 struct health;
 struct conf_httplogger;
+struct kind;
 
 /* Method bitmask: bit (1 << enum http_method); 0 means "all methods". */
 typedef uint32_t conf_methods;
@@ -377,6 +378,15 @@ struct conf_server {
 	/* HTTPLogger middleware of the server and its virtual hosts, once each */
 	struct conf_httplogger **access_loggers;
 	size_t naccess_loggers;
+	/*
+	 * The other middleware of the server and its virtual hosts, in the
+	 * order written, once each: kinds with a runtime (kind->middleware).
+	 */
+	struct conf_middleware {
+		const struct kind *kind;
+		const void *obj; /* the kind's spec object */
+	} * middleware;
+	size_t nmiddleware;
 	char *addr; /* as written, e.g. ":8080" */
 	char *host; /* NULL or "" for any address */
 	char *port;
@@ -445,6 +455,12 @@ struct conf {
 	size_t nlog_fds;
 	void **log_regexes; /* compiled replacer patterns (pcre2_code *) */
 	size_t nlog_regexes;
+	/* what kinds built outside the arena, freed last first (conf_at_free) */
+	struct conf_cleanup {
+		void (*fn)(void *);
+		void *arg;
+	} * cleanups;
+	size_t ncleanups;
 };
 
 /* Error reporting sink; the loader calls it once per error. */

@@ -366,6 +366,15 @@ int conf_set_addr(struct loader *, const struct conf_field *, const char *key,
 int conf_set_url(struct loader *, const struct conf_field *, const char *key,
     yaml_node_t *, void *obj);
 
+/* Have conf_free() call fn(arg) (what a kind built outside the arena). */
+void conf_at_free(struct loader *, void (*fn)(void *), void *arg);
+
+/* MatchType names (MATCH_*), ReplacerSpec (struct conf_replacer): shared. */
+extern const struct conf_enum reverse_proxy_conf_match_types[];
+extern const struct conf_table http_logger_conf_replacer_table;
+
+/* Remember a log file the config opened, for conf_free(). */
+void conf_keep_fd(struct loader *, int fd);
 /* Open a log file as a real start would; -1 after reporting at node. */
 int conf_open_log(struct loader *, yaml_node_t *node, const char *path);
 

@@ -18,6 +18,13 @@
 	X(echo)           \
 	X(static_file)    \
 	X(template)       \
+	X(header_policy)  \
+	X(body_limit)     \
+	X(timeout)        \
+	X(tracking)       \
+	X(cors)           \
+	X(header_cert)    \
+	X(skipper)        \
 	X(slogger)        \
 	X(http_logger)    \
 	X(http_server)    \
@@ -44,19 +51,12 @@ const struct kind *const kind_registry[] = {
 	/* refused */
 	LATER("core/v1", "HTTPHandler"),
 	NEVER("core/v1", "GoPlugin"),
-	LATER("app/v1", "TimeoutMiddleware"),
-	LATER("app/v1", "HeaderPolicyMiddleware"),
-	LATER("app/v1", "BodyLimitMiddleware"),
 	LATER("app/v1", "CompressionMiddleware"),
-	LATER("app/v1", "CORSMiddleware"),
 	LATER("app/v1", "CSRFMiddleware"),
 	LATER("app/v1", "ThrottleMiddleware"),
-	LATER("app/v1", "TrackingMiddleware"),
 	LATER("app/v1", "SessionMiddleware"),
 	LATER("app/v1", "RedisClient"),
 	LATER("app/v1", "SOAPRESTMiddleware"),
-	LATER("app/v1", "HeaderCertMiddleware"),
-	LATER("app/v1", "Skipper"),
 	LATER("app/v1", "AuthenticationMiddleware"),
 	LATER("app/v1", "BasicAuthnMiddleware"),
 	LATER("app/v1", "DigestAuthnMiddleware"),

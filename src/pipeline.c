@@ -5,6 +5,7 @@
 #include "arena.h"
 #include "errpage.h"
 #include "http_target.h"
+#include "kind.h"
 #include "log.h"
 #include "pipeline.h"
 #include "route.h"
@@ -115,18 +116,26 @@ pipeline_handler_ops(const struct conf_proxy *p)
 	}
 }
 
-/* The server chain: its HTTPLoggers (server's, then virtual hosts'). */
+/*
+ * The server chain: its HTTPLoggers (server's, then virtual hosts'),
+ * outermost, so that they log what the client saw; then the other
+ * middleware in the order written.
+ */
 static void
 pipeline_build_chain(struct pipeline *pl, const struct conf_server *srv,
     struct chain *ch, int *err)
 {
-	size_t i;
+	size_t i, n = srv->naccess_loggers;
 
-	ch->nmws = srv->naccess_loggers;
+	ch->nmws = n + srv->nmiddleware;
 	ch->mws = arena_alloc(pl->arena, (ch->nmws + 1) * sizeof(*ch->mws));
-	for (i = 0; i < ch->nmws; i++)
+	for (i = 0; i < n; i++)
 		ch->mws[i] = pipeline_mw(
 		    pl, &http_logger_middleware, srv->access_loggers[i], err);
+	for (i = 0; i < srv->nmiddleware; i++)
+		ch->mws[n + i] =
+		    pipeline_mw(pl, srv->middleware[i].kind->middleware,
+		        srv->middleware[i].obj, err);
 	for (i = 0; i < ch->nmws; i++)
 		if (ch->mws[i]->ops->body != NULL)
 			ch->nfilters++;

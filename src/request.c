@@ -38,6 +38,7 @@ request_init(struct request *r, struct client *cl, struct http_msg *msg,
 	r->next_len = 0;
 	r->proxy_headers = NULL;
 	r->nproxy_headers = 0;
+	memset(r->drop, 0, sizeof(r->drop));
 	r->mw_state = NULL;
 	r->nentered = 0;
 	r->id[0] = '\0';
@@ -64,6 +65,7 @@ request_init(struct request *r, struct client *cl, struct http_msg *msg,
 	r->resp.chunked_out = 0;
 	r->resp.filters = 0;
 	r->resp.filter_pos = 0;
+	r->resp.no_date = 0;
 }
 
 int

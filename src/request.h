@@ -83,6 +83,11 @@ struct request {
 	 */
 	struct request_header *proxy_headers;
 	size_t nproxy_headers;
+	/*
+	 * Request header fields (bit i: msg->fields[i]) a middleware removed
+	 * (HeaderPolicy): the ReverseProxyHandler does not send them.
+	 */
+	uint64_t drop[(HTTP_MAX_HEADERS + 63) / 64];
 
 	/* per-request state of middleware: slot i belongs to chain entry i */
 	void **mw_state;

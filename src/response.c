@@ -290,7 +290,7 @@ response_send_head(struct request *r, int framing, uint64_t length)
 	rs->chunked_out = framing == RESPONSE_CHUNKED;
 	/* After a 101 the connection is the tunnel's: never reused. */
 	rs->close = framing == RESPONSE_UPGRADE || response_decide_close(r);
-	if (response_field(rs, HDR_DATE) == NULL &&
+	if (!rs->no_date && response_field(rs, HDR_DATE) == NULL &&
 	    response_tail(rs, HDR_DATE, "Date", http_date_now()) < 0)
 		return -1;
 	if (framing == RESPONSE_LENGTH &&

@@ -49,6 +49,7 @@ struct response {
 	int chunked_out;     /* the writer frames chunks itself */
 	int filters;         /* body filters in the chain */
 	int filter_pos;      /* the filter running (response_body) */
+	int no_date;         /* a middleware removed Date: do not add one */
 };
 
 /*

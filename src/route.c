@@ -839,6 +839,14 @@ route_expand(const pcre2_code *re, const char *tmpl, const char *subject,
 	return 0;
 }
 
+int
+route_expand_go(const void *re, const char *tmpl, const char *subject,
+    const size_t *ov, int nmatch, char *out, size_t size, size_t *o)
+{
+	return route_expand((const pcre2_code *)re, tmpl, subject,
+	    (const PCRE2_SIZE *)ov, nmatch, out, size, o);
+}
+
 /* Rewrite path with a PCRE2 regex: concatenate the expansions of every match. */
 static int
 route_rewrite_pcre(const pcre2_code *re, const char *tmpl, const char *path,

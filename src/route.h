@@ -69,6 +69,14 @@ struct conf_lb *route_select_lb(const struct conf_proxy *p,
 const char *route_hash_key(const struct conf_lb *lb, const struct route_req *r,
     const char *client, char *buf, size_t size, size_t *len);
 
+/*
+ * Append the Go Regexp.Expand of tmpl for one PCRE2 match (re a
+ * pcre2_code, ov its ovector of nmatch pairs) to out at *o; -1 if it does
+ * not fit in size.
+ */
+int route_expand_go(const void *re, const char *tmpl, const char *subject,
+    const size_t *ov, int nmatch, char *out, size_t size, size_t *o);
+
 /* Match value against pattern with a match type (compiled may be NULL). */
 int route_match(int type, const char *pattern, const void *compiled,
     const char *value, size_t len);

@@ -3,7 +3,9 @@
 #include <stdint.h>
 
 #include "conf_table.h"
+#include "handler.h"
 #include "kind.h"
+#include "response.h"
 
 /* The spec: the runtime struct first, vhost handlers point at it. */
 struct health_check_conf_spec {
@@ -62,8 +64,9 @@ const struct kind health_check_conf_kind = {
 	.build = health_check_conf_build,
 };
 
-#include "handler.h"
-#include "response.h"
+/*
+ * Runtime part.
+ */
 
 /* Answer every request with 200 {}. */
 static int

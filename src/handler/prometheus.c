@@ -2,7 +2,9 @@
 #include <stddef.h>
 
 #include "conf_table.h"
+#include "handler.h"
 #include "kind.h"
+#include "status.h"
 
 /* The spec: the runtime struct first, vhost handlers point at it. */
 struct prometheus_conf_spec {
@@ -39,8 +41,9 @@ const struct kind prometheus_conf_kind = {
 	.eh_off = KIND_NO_OFF,
 };
 
-#include "handler.h"
-#include "status.h"
+/*
+ * Runtime part.
+ */
 
 /* The metrics page. */
 static int

@@ -1,17 +1,40 @@
 /* core/v1 ReverseProxyHandler: routes to load balancers of upstreams. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
 #include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include "arena.h"
+#include "balance.h"
 #include "conf_table.h"
+#include "conn.h"
+#include "errpage.h"
+#include "handler.h"
 #include "health.h"
+#include "http.h"
 #include "kind.h"
+#include "log.h"
+#include "middleware.h"
+#include "pipeline.h"
+#include "proxy.h"
+#include "request.h"
+#include "response.h"
+#include "route.h"
+#include "scoreboard.h"
+#include "splice.h"
+#include "upstream.h"
 
 /* ReverseProxyHandler spec: the proxy plus its roundTripper reference. */
 struct reverse_proxy_conf_spec {
@@ -19,7 +42,7 @@ struct reverse_proxy_conf_spec {
 	struct conf_ref *round_tripper;
 };
 
-static const struct conf_enum reverse_proxy_conf_match_types[] = {
+const struct conf_enum reverse_proxy_conf_match_types[] = {
 	{ "Exact", MATCH_EXACT },
 	{ "Prefix", MATCH_PREFIX },
 	{ "Suffix", MATCH_SUFFIX },
@@ -498,35 +521,9 @@ const struct kind reverse_proxy_conf_kind = {
 	.build = reverse_proxy_conf_build,
 };
 
-#include <arpa/inet.h>
-#include <ctype.h>
-#include <errno.h>
-#include <poll.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include "arena.h"
-#include "balance.h"
-#include "conn.h"
-#include "errpage.h"
-#include "handler.h"
-#include "health.h"
-#include "http.h"
-#include "log.h"
-#include "middleware.h"
-#include "pipeline.h"
-#include "proxy.h"
-#include "request.h"
-#include "response.h"
-#include "route.h"
-#include "scoreboard.h"
-#include "splice.h"
-#include "upstream.h"
+/*
+ * Runtime part.
+ */
 
 #define REVERSE_PROXY_HEAD_SLACK        4096 /* Go allows maxHeaderBytes + 4096 */
 #define REVERSE_PROXY_UBUF_SIZE         (64 * 1024) /* upstream head and body buffer */
@@ -716,6 +713,8 @@ reverse_proxy_build_request(struct reverse_proxy_worker *px,
 	for (i = 0; i < m->nfields; i++) {
 		const struct http_field *f = &m->fields[i];
 
+		if ((rq->drop[i / 64] >> (i % 64) & 1) != 0)
+			continue; /* a middleware removed it */
 		if ((f->flags & HTTP_FIELD_HOP) || f->id == HDR_HOST ||
 		    f->id == HDR_X_FORWARDED_FOR ||
 		    f->id == HDR_X_FORWARDED_HOST ||

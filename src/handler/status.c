@@ -1,8 +1,12 @@
 /* app/v1 StatusHandler: the scoreboard as a page, as Apache's mod_status. */
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "conf_table.h"
+#include "handler.h"
 #include "kind.h"
+#include "response.h"
+#include "status.h"
 
 /* The spec: the runtime struct first, vhost handlers point at it. */
 struct status_conf_spec {
@@ -39,11 +43,9 @@ const struct kind status_conf_kind = {
 	.eh_off = KIND_NO_OFF,
 };
 
-#include <stdlib.h>
-
-#include "handler.h"
-#include "response.h"
-#include "status.h"
+/*
+ * Runtime part.
+ */
 
 /*
  * Send the page status_render makes for kind (the StatusHandler's or the

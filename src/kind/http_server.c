@@ -38,14 +38,38 @@ http_server_conf_add_access_logger(
 	srv->access_loggers[srv->naccess_loggers++] = hl;
 }
 
-/* Middleware (an HTTPLogger): logs every request of the server. */
+/* Add a middleware with a runtime part (kind->middleware) to srv, once. */
+static void
+http_server_conf_add_middleware(
+    struct loader *ld, struct conf_server *srv, const struct conf_doc *d)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nmiddleware; i++)
+		if (srv->middleware[i].obj == d->obj)
+			return;
+	srv->middleware = arena_realloc(ld->arena, srv->middleware,
+	    srv->nmiddleware * sizeof(*srv->middleware),
+	    (srv->nmiddleware + 1) * sizeof(*srv->middleware));
+	srv->middleware[srv->nmiddleware].kind = d->kind;
+	srv->middleware[srv->nmiddleware++].obj = d->obj;
+}
+
+/*
+ * Middleware: an HTTPLogger logs every request of the server; the other
+ * kinds run in the server's chain, in order (pipeline.c).
+ */
 static void
 http_server_conf_bind_middleware(
     struct loader *ld, void *user, struct conf_doc *d)
 {
-	http_server_conf_add_access_logger(ld,
-	    &((struct http_server_conf_spec *)user)->srv,
-	    d->obj /* its struct conf_httplogger first */);
+	struct conf_server *srv = &((struct http_server_conf_spec *)user)->srv;
+
+	if (d->kind->middleware != NULL)
+		http_server_conf_add_middleware(ld, srv, d);
+	else
+		http_server_conf_add_access_logger(
+		    ld, srv, d->obj /* its struct conf_httplogger first */);
 }
 
 /*

@@ -1,16 +1,17 @@
 /* core/v1 HTTPLogger: access logs, as server middleware or proxy tripperware. */
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include "accesslog.h"
 #include "arena.h"
 #include "conf_table.h"
 #include "kind.h"
+#include "middleware.h"
 
 /* ReplacerSpec value.fromTo: a mapping of strings to strings. */
 static int
@@ -159,7 +160,7 @@ static const struct conf_field http_logger_conf_replacer_fields[] = {
 	FUNSUP("hmac", NULL),
 	FEND,
 };
-static const struct conf_table http_logger_conf_replacer_table = {
+const struct conf_table http_logger_conf_replacer_table = {
 	http_logger_conf_replacer_fields, http_logger_conf_check_replacer
 };
 
@@ -294,8 +295,9 @@ const struct kind http_logger_conf_kind = {
 	.build = http_logger_conf_build,
 };
 
-#include "accesslog.h"
-#include "middleware.h"
+/*
+ * Runtime part.
+ */
 
 /* The request line, when the request comes in; never answers. */
 static int

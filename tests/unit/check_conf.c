@@ -1164,7 +1164,7 @@ static const struct {
 	              "kind: HTTPHandler\n"
 	              "---\n"
 	              "apiVersion: app/v1\n"
-	              "kind: TimeoutMiddleware\n"
+	              "kind: CSRFMiddleware\n"
 	              "---\n"
 	              "apiVersion: core/v1\n"
 	              "kind: GoPlugin\n"
@@ -1172,7 +1172,7 @@ static const struct {
 	              "kind: HTTPServer\n",
 	    { "t.yaml:12:7: unknown kind core/v1 FooBar",
 	        "t.yaml:15:7: kind core/v1 HTTPHandler is not supported yet",
-	        "t.yaml:18:7: kind app/v1 TimeoutMiddleware is not supported "
+	        "t.yaml:18:7: kind app/v1 CSRFMiddleware is not supported "
 	        "yet",
 	        "t.yaml:21:7: kind core/v1 GoPlugin is not supported",
 	        "t.yaml:23:1: missing field \"apiVersion\"" } },
