@@ -17,11 +17,11 @@
 
 /* The state every worker sees, in one shared mapping per limiter. */
 struct throttle_shared {
-	pthread_mutex_t th_mu;  /* buckets and leaky bucket */
-	int64_t th_tokens;      /* buckets: tokens left */
-	uint64_t th_filled;     /* buckets: last refill */
-	uint64_t th_next;       /* leaky bucket: next free release time */
-	int64_t th_in_use;      /* maxConnections: slots held (atomic) */
+	pthread_mutex_t th_mu; /* buckets and leaky bucket */
+	int64_t th_tokens;     /* buckets: tokens left */
+	uint64_t th_filled;    /* buckets: last refill */
+	uint64_t th_next;      /* leaky bucket: next free release time */
+	int64_t th_in_use;     /* maxConnections: slots held (atomic) */
 };
 
 struct throttle {
@@ -135,7 +135,8 @@ throttle_take(struct throttle *t, uint64_t now, uint64_t *wait)
 	*wait = 0;
 	switch (t->th_p.alg) {
 	case THROTTLE_MAX_CONNS:
-		n = __atomic_add_fetch(&t->th_sh->th_in_use, 1, __ATOMIC_ACQ_REL);
+		n = __atomic_add_fetch(
+		    &t->th_sh->th_in_use, 1, __ATOMIC_ACQ_REL);
 		if (n <= t->th_p.size)
 			return 1;
 		__atomic_sub_fetch(&t->th_sh->th_in_use, 1, __ATOMIC_ACQ_REL);
@@ -240,8 +241,9 @@ throttle_admit(struct throttle *t, int max_retry, int client_fd)
 		return 0;
 	/* AILERON retries max_retry + 1 times. */
 	for (i = 0; i <= max_retry; i++) {
-		if (throttle_sleep(throttle_backoff((unsigned)i,
-		        throttle_random()), &fd) == -1)
+		if (throttle_sleep(
+		        throttle_backoff((unsigned)i, throttle_random()),
+		        &fd) == -1)
 			return 0;
 		if (throttle_take(t, throttle_clock(), &wait))
 			goto accepted;

@@ -7,9 +7,9 @@
 /* The algorithm oneof of an apiThrottler. */
 enum throttle_alg {
 	THROTTLE_MAX_CONNS = 1, /* maxConnections{maxConns} */
-	THROTTLE_TOKEN_BUCKET,  /* tokenBucket{bucketSize, fillInterval, fillRate} */
-	THROTTLE_FIXED_WINDOW,  /* fixedWindow{windowSize, limit} */
-	THROTTLE_LEAKY_BUCKET   /* leakyBucket{bucketSize, leakInterval} */
+	THROTTLE_TOKEN_BUCKET, /* tokenBucket{bucketSize, fillInterval, fillRate} */
+	THROTTLE_FIXED_WINDOW, /* fixedWindow{windowSize, limit} */
+	THROTTLE_LEAKY_BUCKET  /* leakyBucket{bucketSize, leakInterval} */
 };
 
 /* One limiter's parameters, all >= 1 (the config loader checks). */

@@ -36,7 +36,8 @@ static const struct {
 	        { 120, 1, 0 }, { 135, 0, 0 } },
 	    10 },
 	/* The refill resets to min(rate * elapsed / interval, size) - 1. */
-	{ "tokenBucket refill capped", { THROTTLE_TOKEN_BUCKET, 3, 10, 10 * MS },
+	{ "tokenBucket refill capped",
+	    { THROTTLE_TOKEN_BUCKET, 3, 10, 10 * MS },
 	    { { 0, 1, 0 }, { 0, 1, 0 }, { 0, 1, 0 }, { 9, 0, 0 },
 	        { 1000, 1, 0 }, { 1000, 1, 0 }, { 1000, 1, 0 },
 	        { 1000, 0, 0 } },
@@ -44,8 +45,7 @@ static const struct {
 	/* Not additive: 2.5 intervals idle refill one token, not three. */
 	{ "tokenBucket slow", { THROTTLE_TOKEN_BUCKET, 1, 1, 100 * MS },
 	    { { 0, 1, 0 }, { 99, 0, 0 }, { 100, 1, 0 }, { 150, 0, 0 },
-	        { 350, 1, 0 }, { 350, 0, 0 }, { 449, 0, 0 },
-	        { 450, 1, 0 } },
+	        { 350, 1, 0 }, { 350, 0, 0 }, { 449, 0, 0 }, { 450, 1, 0 } },
 	    8 },
 	/* AILERON's test: {100 ms, 5}, bursts of 10 150 ms apart: 5 each. */
 	{ "fixedWindow", { THROTTLE_FIXED_WINDOW, 5, 0, 100 * MS },
@@ -195,8 +195,8 @@ START_TEST(backoff_table)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		ck_assert_msg(throttle_backoff(cases[i].n, cases[i].r) ==
-		        cases[i].want,
+		ck_assert_msg(
+		    throttle_backoff(cases[i].n, cases[i].r) == cases[i].want,
 		    "case %zu", i);
 }
 END_TEST
@@ -222,7 +222,8 @@ END_TEST
  */
 START_TEST(admit_client_gone)
 {
-	struct throttle_params lp = { THROTTLE_LEAKY_BUCKET, 2, 0, 100000 * MS };
+	struct throttle_params lp = { THROTTLE_LEAKY_BUCKET, 2, 0,
+		100000 * MS };
 	struct throttle_params mp = { THROTTLE_MAX_CONNS, 1, 0, 0 };
 	struct throttle *t = throttle_new(&lp, throttle_clock());
 	int sv[2];
