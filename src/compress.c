@@ -384,16 +384,19 @@ compress_write(struct compress_enc *e, const void *p, size_t n,
 	return 0;
 }
 
-int
-compress_flush(struct compress_enc *e, compress_out_fn out, void *arg)
+/* Send out all pending bytes: a sync flush, or the end of the stream. */
+static int
+cz_end(struct compress_enc *e, int final, compress_out_fn out, void *arg)
 {
 	int r;
 
 	if (e->cz_alg == COMPRESS_BR)
-		r = cz_brotli_end(e, BROTLI_OPERATION_FLUSH, out, arg);
+		r = cz_brotli_end(e,
+		    final ? BROTLI_OPERATION_FINISH : BROTLI_OPERATION_FLUSH,
+		    out, arg);
 	else {
 		e->cz_z.avail_in = 0;
-		r = cz_deflate(e, Z_SYNC_FLUSH, out, arg);
+		r = cz_deflate(e, final ? Z_FINISH : Z_SYNC_FLUSH, out, arg);
 	}
 	if (r == -1)
 		return -1;
@@ -401,19 +404,15 @@ compress_flush(struct compress_enc *e, compress_out_fn out, void *arg)
 }
 
 int
+compress_flush(struct compress_enc *e, compress_out_fn out, void *arg)
+{
+	return cz_end(e, 0, out, arg);
+}
+
+int
 compress_finish(struct compress_enc *e, compress_out_fn out, void *arg)
 {
-	int r;
-
-	if (e->cz_alg == COMPRESS_BR)
-		r = cz_brotli_end(e, BROTLI_OPERATION_FINISH, out, arg);
-	else {
-		e->cz_z.avail_in = 0;
-		r = cz_deflate(e, Z_FINISH, out, arg);
-	}
-	if (r == -1)
-		return -1;
-	return cz_drain(e, out, arg);
+	return cz_end(e, 1, out, arg);
 }
 
 void
