@@ -27,161 +27,17 @@
 #include "conf.h"
 #include "errpage.h"
 #include "health.h"
-#include "conf_int.h"
+#include "conf_table.h"
+#include "conf_util.h"
 #include "http_parse.h"
+#include "kind.h"
 #include "log.h"
 #include "tls.h"
 
-#define CONF_MAX_ERRORS       50         /* then give up */
-#define CONF_MAX_FILE         (64 << 20) /* bytes per config file */
-#define CONF_MAX_VISITS       200000     /* YAML nodes walked per document */
-#define CONF_MAX_FIELDS       32         /* per table */
-#define CONF_MAX_DEPTH        64         /* YAML nesting */
-#define CONF_MAX_SECONDS      (INT64_MAX / 1000)
-#define CONF_MAX_HEADER_BYTES (1 << 20)
-
-/* Field types of the tables. */
-enum conf_type {
-	CF_STRING = 1, /* char * */
-	CF_INT,        /* int32_t or int64_t (by size), within min..max */
-	CF_BOOL,       /* int */
-	CF_ENUM,       /* int, from a name or number in enums */
-	CF_METHODS,    /* conf_methods from a list of HTTPMethod */
-	CF_STRINGS,    /* char ** and a size_t count at off_n */
-	CF_OBJECT,     /* nested table on the object at off (0: flattened) */
-	CF_LIST,       /* array of size-byte elements and a count at off_n */
-	CF_FUNC,       /* the setter does it all */
-	CF_ENUMS,      /* int array of enums values and a count at off_n */
-	CF_UNSUPPORTED /* refused unless empty or zero */
-};
-
-/* Field flags. */
-#define CF_REQUIRED 0x01
-#define CF_UNIQUE   0x02 /* CF_STRINGS: no duplicates */
-#define CF_HOSTNAME 0x04 /* CF_STRINGS: ^[0-9a-zA-Z.-]+$ */
-
-struct loader;
-struct conf_field;
-
-struct conf_enum {
-	const char *name;
-	int value;
-};
-
-/* Sets one field from node v; key is the field name as written. */
-typedef int (*conf_setter)(struct loader *, const struct conf_field *,
-    const char *key, yaml_node_t *v, void *obj);
-
-/* Runs after every field of an object was read (node may be NULL). */
-typedef void (*conf_checker)(struct loader *, void *obj, yaml_node_t *node);
-
-struct conf_table {
-	const struct conf_field *fields; /* ends with a NULL name */
-	conf_checker check;
-};
-
-/*
- * One field: its camelCase name (the PascalCase proto name matches too),
- * how to read it and where to store it.
- */
-struct conf_field {
-	const char *name;
-	int type;
-	int flags;
-	size_t off;
-	size_t off_n;
-	size_t size;
-	int64_t min;
-	int64_t max;
-	const struct conf_enum *enums;
-	const struct conf_table *table;
-	conf_setter set;
-	const char *why; /* CF_UNSUPPORTED: NULL means "not supported yet" */
-};
-
-#define MEMBER_SIZE(t, m) sizeof(((t *)0)->m)
-#define FSTR(n, t, m)                                                 \
-	{                                                             \
-		.name = (n), .type = CF_STRING, .off = offsetof(t, m) \
-	}
-#define FINT(n, t, m, lo, hi)                                       \
-	{                                                           \
-		.name = (n), .type = CF_INT, .off = offsetof(t, m), \
-		.size = MEMBER_SIZE(t, m), .min = (lo), .max = (hi) \
-	}
-#define FBOOL(n, t, m)                                              \
-	{                                                           \
-		.name = (n), .type = CF_BOOL, .off = offsetof(t, m) \
-	}
-#define FENUM(n, t, m, e)                                            \
-	{                                                            \
-		.name = (n), .type = CF_ENUM, .off = offsetof(t, m), \
-		.enums = (e)                                         \
-	}
-#define FMETHODS(n, t, m)                                              \
-	{                                                              \
-		.name = (n), .type = CF_METHODS, .off = offsetof(t, m) \
-	}
-#define FSTRS(n, t, m, cnt, fl)                                  \
-	{                                                        \
-		.name = (n), .type = CF_STRINGS, .flags = (fl),  \
-		.off = offsetof(t, m), .off_n = offsetof(t, cnt) \
-	}
-#define FOBJ(n, t, m, tbl)                                             \
-	{                                                              \
-		.name = (n), .type = CF_OBJECT, .off = offsetof(t, m), \
-		.table = (tbl)                                         \
-	}
-#define FFLAT(n, tbl)                                          \
-	{                                                      \
-		.name = (n), .type = CF_OBJECT, .table = (tbl) \
-	}
-#define FLIST(n, t, m, cnt, et, tbl)                                          \
-	{                                                                     \
-		.name = (n), .type = CF_LIST, .off = offsetof(t, m),          \
-		.off_n = offsetof(t, cnt), .size = sizeof(et), .table = (tbl) \
-	}
-#define FENUMS(n, t, m, cnt, e)                                       \
-	{                                                             \
-		.name = (n), .type = CF_ENUMS, .off = offsetof(t, m), \
-		.off_n = offsetof(t, cnt), .enums = (e)               \
-	}
-#define FFUNC(n, fn, fl)                                                 \
-	{                                                                \
-		.name = (n), .type = CF_FUNC, .set = (fn), .flags = (fl) \
-	}
-#define FFUNCAT(n, t, m, fn)                                         \
-	{                                                            \
-		.name = (n), .type = CF_FUNC, .off = offsetof(t, m), \
-		.set = (fn)                                          \
-	}
-#define FUNSUP(n, w)                                            \
-	{                                                       \
-		.name = (n), .type = CF_UNSUPPORTED, .why = (w) \
-	}
-#define FEND                 \
-	{                    \
-		.name = NULL \
-	}
-
-/* A reference to another document: {apiVersion, kind, namespace, name}. */
-struct conf_ref {
-	char *api_version;
-	char *kind;
-	char *name;
-	char *namespace;
-	char *id;
-	struct conf_pos pos;
-};
-
-/* A listen address as read from addr or listenConfig.addr. */
-struct conf_addr {
-	char *addr;
-	char *host;
-	char *port;
-	int family;
-	int set;
-};
+#define CONF_MAX_ERRORS 50         /* then give up */
+#define CONF_MAX_VISITS 200000     /* YAML nodes walked per document */
+#define CONF_MAX_FIELDS 32         /* per table */
+#define CONF_MAX_DEPTH  64         /* YAML nesting */
 
 /* What every document has around its spec. */
 struct conf_meta {
@@ -194,7 +50,7 @@ struct conf_envelope {
 	char *api_version;
 	char *kind;
 	struct conf_meta meta;
-	const struct conf_kind *k; /* how to read spec, into obj */
+	const struct kind *k; /* how to read spec, into obj */
 	void *obj;
 	int has_spec;
 };
@@ -219,86 +75,9 @@ struct srv_spec {
 	struct conf_addr listen_addr;
 };
 
-enum conf_kind_status { KIND_OK, KIND_LATER, KIND_NEVER };
-
-struct conf_kind {
-	const char *api_version;
-	const char *name;
-	int status;
-	const struct conf_table *spec;
-	size_t size; /* of the spec object */
-};
-
-/* Every document read, by id, for references and duplicates. */
-struct conf_doc {
-	const struct conf_kind *kind;
-	char *id;
-	struct conf_pos pos;
-	void *obj;
-	struct conf_ref *runner; /* servers: the runner reference using it */
-	char *eh_name;           /* metadata.errorHandler */
-};
-
-/* A vhost handler whose reference is resolved after all files are read. */
-struct conf_pending {
-	struct conf_ref *ref;
-	struct conf_handler *handler;
-};
-
-/*
- * A middleware reference of a server (or one of its vhosts or handlers),
- * or a tripperware reference of a proxy.
- */
-struct conf_pending_mw {
-	struct conf_ref *ref;
-	struct srv_spec *srv;
-	struct conf_proxy *proxy;
-};
-
-struct loader {
-	struct conf *conf;
-	struct arena *arena;
-	conf_error_fn err;
-	void *ctx;
-	int nerrors;
-	int gave_up;
-	int lost; /* documents that could not be read at all */
-
-	/* the document being read */
-	const char *file; /* arena copy */
-	int line0;        /* file line of the piece's first line */
-	const struct conf_envtext *env;
-	yaml_document_t *doc;
-	struct conf_pos docpos;
-	size_t visits;
-	int too_big;
-	char path[256]; /* "core/v1 HTTPServer spec.virtualHosts[0]" */
-	size_t pathlen;
-	size_t rootlen;
-
-	struct conf_doc *docs;
-	size_t ndocs;
-	size_t capdocs;
-	struct conf_pending *pend;
-	size_t npend;
-	size_t cappend;
-	struct srv_spec *cur_srv; /* the HTTPServer being read */
-	struct conf_pending_mw *mw;
-	size_t nmw;
-	size_t capmw;
-};
-
 static void conf_verror(struct loader *, const struct conf_pos *, const char *,
     va_list) LOG_PRINTF(3, 0);
-static void conf_error(struct loader *, const struct conf_pos *, const char *,
-    ...) LOG_PRINTF(3, 4);
-static void conf_errorn(struct loader *, yaml_node_t *, const char *, ...)
-    LOG_PRINTF(3, 4);
-static int conf_parse_object(
-    struct loader *, yaml_node_t *, const struct conf_table *, void *);
 static int conf_set_middleware(struct loader *, const struct conf_field *,
-    const char *, yaml_node_t *, void *);
-static int conf_set_tripperwares(struct loader *, const struct conf_field *,
     const char *, yaml_node_t *, void *);
 
 /*
@@ -328,7 +107,7 @@ conf_verror(
 	}
 }
 
-static void
+void
 conf_error(struct loader *ld, const struct conf_pos *pos, const char *fmt, ...)
 {
 	va_list ap;
@@ -353,13 +132,13 @@ conf_mark_pos(struct loader *ld, yaml_mark_t m)
 	return pos;
 }
 
-static struct conf_pos
+struct conf_pos
 conf_node_pos(struct loader *ld, yaml_node_t *n)
 {
 	return n != NULL ? conf_mark_pos(ld, n->start_mark) : ld->docpos;
 }
 
-static void
+void
 conf_errorn(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
 {
 	struct conf_pos pos = conf_node_pos(ld, n);
@@ -370,16 +149,8 @@ conf_errorn(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
 	va_end(ap);
 }
 
-void *
-conf_realloc(void *p, size_t n)
-{
-	if ((p = realloc(p, n)) == NULL)
-		fatal("realloc");
-	return p;
-}
-
 /* An object id: apiVersion/kind/namespace/name. */
-static char *
+char *
 conf_make_id(struct loader *ld, const char *av, const char *kind,
     const char *ns, const char *name)
 {
@@ -391,7 +162,7 @@ conf_make_id(struct loader *ld, const char *av, const char *kind,
 }
 
 /* "file:line:column" of pos, for messages naming a second place. */
-static const char *
+const char *
 conf_pos_str(const struct conf_pos *pos, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s:%d:%d", pos->file, pos->line, pos->column);
@@ -410,7 +181,7 @@ conf_path_grew(struct loader *ld, size_t old, int n)
 }
 
 /* Message path: "core/v1 HTTPServer spec.virtualHosts[0]". */
-static size_t
+size_t
 conf_path_push(struct loader *ld, const char *name)
 {
 	size_t old = ld->pathlen;
@@ -420,7 +191,7 @@ conf_path_push(struct loader *ld, const char *name)
 	        old == ld->rootlen ? " " : ".", name));
 }
 
-static size_t
+size_t
 conf_path_index(struct loader *ld, size_t i)
 {
 	size_t old = ld->pathlen;
@@ -430,7 +201,7 @@ conf_path_index(struct loader *ld, size_t i)
 }
 
 /* The last element of the path: "httpConfig", "handlers[0]". */
-static const char *
+const char *
 conf_path_last(struct loader *ld)
 {
 	size_t i = ld->pathlen;
@@ -441,7 +212,7 @@ conf_path_last(struct loader *ld)
 	return i > ld->rootlen ? ld->path + i : "document";
 }
 
-static void
+void
 conf_path_pop(struct loader *ld, size_t old)
 {
 	ld->pathlen = old;
@@ -452,15 +223,13 @@ conf_path_pop(struct loader *ld, size_t old)
  * YAML nodes.
  */
 
-enum { SC_NULL, SC_BOOL, SC_INT, SC_FLOAT, SC_STRING };
-
-static const char *
+const char *
 conf_sval(yaml_node_t *n)
 {
 	return (const char *)n->data.scalar.value;
 }
 
-static int
+int
 conf_all_in(const char *s, const char *set)
 {
 	if (*s == '\0')
@@ -495,7 +264,7 @@ conf_is_float(const char *s)
 }
 
 /* What a plain scalar resolves to under the YAML 1.2 core schema. */
-static int
+int
 conf_scalar_class(yaml_node_t *n)
 {
 	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
@@ -528,7 +297,7 @@ conf_scalar_class(yaml_node_t *n)
 	return conf_is_float(s) ? SC_FLOAT : SC_STRING;
 }
 
-static int
+int
 conf_is_null(yaml_node_t *n)
 {
 	return n == NULL ||
@@ -536,7 +305,7 @@ conf_is_null(yaml_node_t *n)
 }
 
 /* Copy s[0..n) for a message: quoted, escaped, shortened. */
-static const char *
+const char *
 conf_quote(const char *s, size_t n, char *buf, size_t size)
 {
 	size_t i, o = 0;
@@ -576,7 +345,7 @@ conf_describe(yaml_node_t *n, char *buf, size_t size)
 	return buf;
 }
 
-static void
+void
 conf_expected(
     struct loader *ld, const char *key, yaml_node_t *v, const char *what)
 {
@@ -602,7 +371,7 @@ conf_visit(struct loader *ld, yaml_node_t *n)
  * Scalar readers.
  */
 
-static int
+int
 conf_get_string(struct loader *ld, const char *key, yaml_node_t *v, char **out)
 {
 	if (v->type != YAML_SCALAR_NODE || conf_scalar_class(v) != SC_STRING) {
@@ -618,7 +387,7 @@ conf_get_string(struct loader *ld, const char *key, yaml_node_t *v, char **out)
 	return 0;
 }
 
-static int
+int
 conf_get_int(struct loader *ld, const char *key, yaml_node_t *v, int64_t min,
     int64_t max, int64_t *out)
 {
@@ -657,7 +426,7 @@ bad:
 	return -1;
 }
 
-static int
+int
 conf_get_bool(struct loader *ld, const char *key, yaml_node_t *v, int *out)
 {
 	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes",
@@ -683,7 +452,7 @@ conf_get_bool(struct loader *ld, const char *key, yaml_node_t *v, int *out)
 	return -1;
 }
 
-static int
+int
 conf_get_enum(struct loader *ld, const char *key, yaml_node_t *v,
     const struct conf_enum *e, int *out)
 {
@@ -739,38 +508,7 @@ static const struct conf_enum conf_http_methods[] = {
 	{ NULL, 0 },
 };
 
-static const struct conf_enum conf_match_types[] = {
-	{ "Exact", MATCH_EXACT },
-	{ "Prefix", MATCH_PREFIX },
-	{ "Suffix", MATCH_SUFFIX },
-	{ "Contains", MATCH_CONTAINS },
-	{ "Path", MATCH_PATH },
-	{ "FilePath", MATCH_FILEPATH },
-	{ "Regex", MATCH_REGEX },
-	{ "RegexPOSIX", MATCH_REGEX_POSIX },
-	{ NULL, 0 },
-};
-
-static const struct conf_enum conf_lb_algorithms[] = {
-	{ "RoundRobin", LB_ROUND_ROBIN },
-	{ "Random", LB_RANDOM },
-	{ "RingHash", LB_RING_HASH },
-	{ "Maglev", LB_MAGLEV },
-	{ "DirectHash", LB_DIRECT_HASH },
-	{ NULL, 0 },
-};
-
-static const struct conf_enum conf_hash_sources[] = {
-	{ "ClientAddr", HASH_CLIENT_ADDR },
-	{ "Header", HASH_HEADER },
-	{ "Cookie", HASH_COOKIE },
-	{ "Query", HASH_QUERY },
-	{ "PathParam", HASH_PATH_PARAM },
-	{ NULL, 0 },
-};
-
-/* A list of HTTPMethod names: a bit mask, no duplicates. */
-static int
+int
 conf_get_methods(
     struct loader *ld, const char *key, yaml_node_t *v, conf_methods *out)
 {
@@ -805,7 +543,7 @@ conf_get_methods(
 }
 
 /* A list of enum values (names or numbers), no duplicates. */
-static int
+int
 conf_get_enums(struct loader *ld, const char *key, yaml_node_t *v,
     const struct conf_enum *e, int **arrp, size_t *np)
 {
@@ -843,14 +581,14 @@ conf_get_enums(struct loader *ld, const char *key, yaml_node_t *v,
 	return rc;
 }
 
-static int
+int
 conf_is_hostname(const char *s)
 {
 	return conf_all_in(s,
 	    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-");
 }
 
-static int
+int
 conf_get_strings(struct loader *ld, const char *key, yaml_node_t *v, int flags,
     char ***arrp, size_t *np)
 {
@@ -896,7 +634,7 @@ conf_get_strings(struct loader *ld, const char *key, yaml_node_t *v, int flags,
 }
 
 /* Read a list of objects of size esize, each through table t. */
-static int
+int
 conf_get_list(struct loader *ld, const char *key, yaml_node_t *v,
     const struct conf_table *t, size_t esize, void **arrp, size_t *np)
 {
@@ -926,7 +664,7 @@ conf_get_list(struct loader *ld, const char *key, yaml_node_t *v,
 }
 
 /* Is v the zero value of its type (false, 0, "", [])? */
-static int
+int
 conf_is_zero(yaml_node_t *v)
 {
 	const char *s;
@@ -955,7 +693,7 @@ conf_name_eq(const char *field, const char *key)
 	    (key[0] >= 'A' && key[0] <= 'Z' && strcasecmp(field, key) == 0);
 }
 
-static const struct conf_field *
+const struct conf_field *
 conf_find_field(const struct conf_table *t, const char *key)
 {
 	const struct conf_field *f;
@@ -967,7 +705,7 @@ conf_find_field(const struct conf_table *t, const char *key)
 }
 
 /* The value node of field name in mapping node, or node itself. */
-static yaml_node_t *
+yaml_node_t *
 conf_field_node(struct loader *ld, yaml_node_t *node, const char *name)
 {
 	yaml_node_pair_t *p;
@@ -1123,19 +861,85 @@ conf_parse_pair(struct loader *ld, yaml_node_t *node, yaml_node_pair_t *p,
 	conf_set_field(ld, f, k, v, obj);
 }
 
+/* Is the int of size bytes at p zero? */
+static int
+conf_int_is_zero(const void *p, size_t size)
+{
+	int64_t v64;
+	int32_t v32;
+
+	if (size == sizeof(int64_t)) {
+		memcpy(&v64, p, sizeof(v64));
+		return v64 == 0;
+	}
+	memcpy(&v32, p, sizeof(v32));
+	return v32 == 0;
+}
+
+/* Store f's default in obj if the value there is still zero. */
+static void
+conf_field_default(struct loader *ld, const struct conf_field *f, void *obj)
+{
+	char *dst = (char *)obj + f->off;
+	size_t *np = (size_t *)(void *)((char *)obj + f->off_n);
+	char ***ap = (char ***)(void *)dst;
+	const struct conf_enum *e;
+	char **sp = (char **)(void *)dst;
+	int *ip = (int *)(void *)dst;
+
+	switch (f->type) {
+	case CF_STRING:
+		if (*sp == NULL || **sp == '\0')
+			*sp = (char *)(uintptr_t)f->def; /* never written */
+		break;
+	case CF_INT:
+		if (conf_int_is_zero(dst, f->size))
+			conf_store_int(dst, f->size, strtoll(f->def, NULL, 10));
+		break;
+	case CF_STRINGS: /* .def is the one element */
+		if (*np != 0)
+			break;
+		*ap = arena_alloc(ld->arena, sizeof(char *));
+		(*ap)[0] = (char *)(uintptr_t)f->def;
+		*np = 1;
+		break;
+	case CF_ENUM:
+		if (*ip != 0)
+			break;
+		for (e = f->enums; e->name != NULL; e++)
+			if (strcmp(e->name, f->def) == 0)
+				*ip = e->value;
+		break;
+	}
+}
+
+void
+conf_table_defaults(struct loader *ld, const struct conf_table *t, void *obj)
+{
+	const struct conf_field *f;
+
+	for (f = t->fields; f->name != NULL; f++)
+		if (f->type == CF_OBJECT)
+			conf_table_defaults(ld, f->table, (char *)obj + f->off);
+		else if (f->def != NULL)
+			conf_field_default(ld, f, obj);
+}
+
 /*
- * Read mapping node into obj through table t, then run the table's check
- * (also when node is absent or null, so that defaults apply).  Every error
- * is reported; returns -1 if there was any.
+ * Read mapping node into obj through table t, apply the defaults (those
+ * of t, of nested objects not written, then the defaults hook), then run
+ * the table's check (also when node is absent or null).  Every error is
+ * reported; returns -1 if there was any.
  */
 static int
-conf_parse_object(
-    struct loader *ld, yaml_node_t *node, const struct conf_table *t, void *obj)
+conf_parse_obj(struct loader *ld, yaml_node_t *node, const struct conf_table *t,
+    void *obj, void (*defaults)(struct loader *, void *))
 {
 	yaml_node_t *seen[CONF_MAX_FIELDS];
 	yaml_node_pair_t *p;
 	const struct conf_field *f;
 	int before = ld->nerrors;
+	size_t i;
 
 	memset(seen, 0, sizeof(seen));
 	if (conf_is_null(node))
@@ -1151,13 +955,28 @@ conf_parse_object(
 	if (ld->too_big)
 		return -1;
 	for (f = t->fields; f->name != NULL && f - t->fields < CONF_MAX_FIELDS;
-	     f++)
-		if ((f->flags & CF_REQUIRED) && seen[f - t->fields] == NULL)
+	     f++) {
+		i = (size_t)(f - t->fields);
+		if ((f->flags & CF_REQUIRED) && seen[i] == NULL)
 			conf_errorn(ld, node, "missing field \"%s\" in %s",
 			    f->name, ld->path);
+		if (f->type == CF_OBJECT && seen[i] == NULL)
+			conf_table_defaults(ld, f->table, (char *)obj + f->off);
+		else if (f->type != CF_OBJECT && f->def != NULL)
+			conf_field_default(ld, f, obj);
+	}
+	if (defaults != NULL)
+		defaults(ld, obj);
 	if (t->check != NULL)
 		t->check(ld, obj, node);
 	return ld->nerrors > before ? -1 : 0;
+}
+
+int
+conf_parse_object(
+    struct loader *ld, yaml_node_t *node, const struct conf_table *t, void *obj)
+{
+	return conf_parse_obj(ld, node, t, obj, NULL);
 }
 
 /*
@@ -1196,7 +1015,7 @@ conf_is_api_version(const char *s)
 }
 
 /* Check a metadata or reference name/namespace; empty means "default". */
-static int
+int
 conf_check_name(
     struct loader *ld, yaml_node_t *node, const char *field, char **s)
 {
@@ -1267,14 +1086,13 @@ static const struct conf_field conf_ref_fields[] = {
 	FSTR("namespace", struct conf_ref, namespace),
 	FEND,
 };
-static const struct conf_table conf_ref_table = { conf_ref_fields,
-	conf_check_ref };
+const struct conf_table conf_ref_table = { conf_ref_fields, conf_check_ref };
 
 /*
  * A reference field read into a new conf_ref at the member's offset; a
  * null value leaves it unset.
  */
-static int
+int
 conf_set_ref(struct loader *ld, const struct conf_field *f, const char *key,
     yaml_node_t *v, void *obj)
 {
@@ -1291,6 +1109,36 @@ conf_set_ref(struct loader *ld, const struct conf_field *f, const char *key,
 	return 0;
 }
 
+/* Resolve r later, to a document playing role, then call bind. */
+void
+conf_defer_ref(struct loader *ld, struct conf_ref *r, unsigned role,
+    conf_bind_fn bind, void *user)
+{
+	struct conf_defer *d;
+
+	if (ld->ndefer == ld->capdefer) {
+		ld->capdefer = ld->capdefer != 0 ? ld->capdefer * 2 : 16;
+		ld->defer =
+		    conf_realloc(ld->defer, ld->capdefer * sizeof(*ld->defer));
+	}
+	d = &ld->defer[ld->ndefer++];
+	d->ref = r;
+	d->role = role;
+	d->bind = bind;
+	d->user = user;
+}
+
+/* A vhost handler serves the document it names (its runtime struct). */
+static void
+conf_bind_handler(struct loader *ld, void *user, struct conf_doc *d)
+{
+	struct conf_handler *h = user;
+
+	(void)ld;
+	h->kind = CONF_HANDLER_PROXY;
+	h->proxy = d->obj;
+}
+
 /* A vhost handler's reference; resolved once every file has been read. */
 static int
 conf_set_handler(struct loader *ld, const struct conf_field *f, const char *key,
@@ -1302,14 +1150,7 @@ conf_set_handler(struct loader *ld, const struct conf_field *f, const char *key,
 	(void)key;
 	if (conf_parse_object(ld, v, &conf_ref_table, r) < 0 || r->id == NULL)
 		return -1;
-	if (ld->npend == ld->cappend) {
-		ld->cappend = ld->cappend != 0 ? ld->cappend * 2 : 16;
-		ld->pend =
-		    conf_realloc(ld->pend, ld->cappend * sizeof(*ld->pend));
-	}
-	ld->pend[ld->npend].ref = r;
-	ld->pend[ld->npend].handler = obj;
-	ld->npend++;
+	conf_defer_ref(ld, r, KIND_ROLE_HANDLER, conf_bind_handler, obj);
 	return 0;
 }
 
@@ -1388,7 +1229,7 @@ conf_network(const char *s, size_t n)
  * Read a listen address: [tcp|tcp4|tcp6://]host:port, :port or
  * [v6]:port.  -1 with an error reported if it is not one.
  */
-static int
+int
 conf_parse_addr(struct loader *ld, yaml_node_t *v, const char *key,
     const char *s, struct conf_addr *a)
 {
@@ -1439,7 +1280,7 @@ conf_parse_addr(struct loader *ld, yaml_node_t *v, const char *key,
 	return 0;
 }
 
-static int
+int
 conf_set_addr(struct loader *ld, const struct conf_field *f, const char *key,
     yaml_node_t *v, void *obj)
 {
@@ -1454,7 +1295,7 @@ conf_set_addr(struct loader *ld, const struct conf_field *f, const char *key,
 }
 
 /* What is wrong with upstream URL s, or NULL; fills up if nothing. */
-static const char *
+const char *
 conf_parse_url(struct loader *ld, const char *s, struct conf_upstream *up)
 {
 	struct conf_hostport hp;
@@ -1493,7 +1334,7 @@ conf_parse_url(struct loader *ld, const char *s, struct conf_upstream *up)
  * An upstream URL: scheme, host (no brackets), port, authority as written
  * (the Host header to send), raw query.  The path is ignored.
  */
-static int
+int
 conf_set_url(struct loader *ld, const struct conf_field *f, const char *key,
     yaml_node_t *v, void *obj)
 {
@@ -1517,318 +1358,6 @@ conf_set_url(struct loader *ld, const struct conf_field *f, const char *key,
 	up->url = url;
 	return 0;
 }
-
-/*
- * Patterns.
- */
-
-/* One character of a bracket expression (Go's path.Match getEsc). */
-static int
-conf_glob_esc(const char **pp)
-{
-	const char *p = *pp;
-
-	if (*p == '\0' || *p == '-' || *p == ']')
-		return -1;
-	if (*p == '\\' && *++p == '\0')
-		return -1;
-	for (p++; ((unsigned char)*p & 0xc0) == 0x80; p++)
-		;
-	if (*p == '\0')
-		return -1;
-	*pp = p;
-	return 0;
-}
-
-/* Syntax check of a Go path.Match / filepath.Match pattern. */
-static int
-conf_glob_check(const char *p)
-{
-	int nrange;
-
-	while (*p != '\0') {
-		if (*p == '\\') {
-			if (*++p == '\0')
-				return -1;
-			p++;
-		} else if (*p == '[') {
-			if (*++p == '^')
-				p++;
-			for (nrange = 0;; nrange++) {
-				if (*p == ']' && nrange > 0) {
-					p++;
-					break;
-				}
-				if (conf_glob_esc(&p) < 0)
-					return -1;
-				if (*p == '-' && (p++, conf_glob_esc(&p) < 0))
-					return -1;
-			}
-		} else
-			p++;
-	}
-	return 0;
-}
-
-/* Check that pattern compiles under match type type. */
-static int
-conf_check_pattern(struct loader *ld, yaml_node_t *v, const char *key, int type,
-    const char *pat)
-{
-	char msg[256], buf[128];
-	PCRE2_SIZE off;
-	pcre2_code *re;
-	regex_t rx;
-	int rc;
-
-	switch (type) {
-	case MATCH_REGEX:
-		re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
-		    PCRE2_UTF, &rc, &off, NULL);
-		if (re != NULL) {
-			pcre2_code_free(re);
-			return 0;
-		}
-		pcre2_get_error_message(rc, (PCRE2_UCHAR *)msg, sizeof(msg));
-		conf_errorn(ld, v,
-		    "field \"%s\": invalid Regex %s: %s (at "
-		    "offset %zu)",
-		    key, conf_quote(pat, strlen(pat), buf, sizeof(buf)), msg,
-		    (size_t)off);
-		return -1;
-	case MATCH_REGEX_POSIX:
-		if ((rc = regcomp(&rx, pat, REG_EXTENDED)) == 0) {
-			regfree(&rx);
-			return 0;
-		}
-		regerror(rc, &rx, msg, sizeof(msg));
-		conf_errorn(ld, v, "field \"%s\": invalid RegexPOSIX %s: %s",
-		    key, conf_quote(pat, strlen(pat), buf, sizeof(buf)), msg);
-		return -1;
-	case MATCH_PATH:
-	case MATCH_FILEPATH:
-		if (conf_glob_check(pat) == 0)
-			return 0;
-		conf_errorn(ld, v,
-		    "field \"%s\": invalid %s pattern %s: "
-		    "syntax error",
-		    key, type == MATCH_PATH ? "Path" : "FilePath",
-		    conf_quote(pat, strlen(pat), buf, sizeof(buf)));
-		return -1;
-	}
-	return 0;
-}
-
-static void
-conf_check_path_matcher(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	struct conf_path_matcher *pm = obj;
-
-	pm->pos = conf_node_pos(ld, node);
-	conf_check_pattern(ld, conf_field_node(ld, node, "match"), "match",
-	    pm->match_type, pm->match != NULL ? pm->match : "");
-}
-
-static void
-conf_check_param_matcher(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	struct conf_param_matcher *pm = obj;
-	yaml_node_t *list = conf_field_node(ld, node, "patterns");
-	size_t i;
-
-	if (pm->key == NULL || pm->key[0] == '\0')
-		return; /* ignored: see conf_drop_keyless() */
-	for (i = 0; i < pm->npatterns; i++)
-		conf_check_pattern(ld,
-		    list != node ? yaml_document_get_node(ld->doc,
-		                       list->data.sequence.items.start[i])
-		                 : node,
-		    "patterns", pm->match_type, pm->patterns[i]);
-}
-
-static const struct conf_field conf_path_matcher_fields[] = {
-	FSTR("match", struct conf_path_matcher, match),
-	FENUM("matchType", struct conf_path_matcher, match_type,
-	    conf_match_types),
-	FSTR("rewrite", struct conf_path_matcher, rewrite),
-	FSTR("trimPrefix", struct conf_path_matcher, trim_prefix),
-	FSTR("appendPrefix", struct conf_path_matcher, append_prefix),
-	FEND,
-};
-static const struct conf_table conf_path_matcher_table = {
-	conf_path_matcher_fields, conf_check_path_matcher
-};
-
-static const struct conf_field conf_param_matcher_fields[] = {
-	FSTR("key", struct conf_param_matcher, key),
-	FSTRS("patterns", struct conf_param_matcher, patterns, npatterns, 0),
-	FENUM("matchType", struct conf_param_matcher, match_type,
-	    conf_match_types),
-	FEND,
-};
-static const struct conf_table conf_param_matcher_table = {
-	conf_param_matcher_fields, conf_check_param_matcher
-};
-
-/* pathMatcher: goes first in path_matchers, whatever the key order. */
-static int
-conf_set_path_matcher(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	struct conf_lb *lb = obj;
-	struct conf_path_matcher pm;
-	const size_t sz = sizeof(pm);
-	int rc;
-
-	(void)f;
-	(void)key;
-	memset(&pm, 0, sizeof(pm));
-	rc = conf_parse_object(ld, v, &conf_path_matcher_table, &pm);
-	lb->path_matchers = arena_realloc(ld->arena, lb->path_matchers,
-	    lb->npath_matchers * sz, (lb->npath_matchers + 1) * sz);
-	memmove(
-	    lb->path_matchers + 1, lb->path_matchers, lb->npath_matchers * sz);
-	lb->path_matchers[0] = pm;
-	lb->npath_matchers++;
-	return rc;
-}
-
-static int
-conf_set_path_matchers(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	struct conf_lb *lb = obj;
-	struct conf_path_matcher *arr;
-	const size_t sz = sizeof(*arr);
-	size_t n = 0;
-	void *list = NULL;
-	int rc;
-
-	(void)f;
-	rc = conf_get_list(ld, key, v, &conf_path_matcher_table, sz, &list, &n);
-	if (n == 0)
-		return rc;
-	arr = arena_realloc(ld->arena, lb->path_matchers,
-	    lb->npath_matchers * sz, (lb->npath_matchers + n) * sz);
-	memcpy(arr + lb->npath_matchers, list, n * sz);
-	lb->path_matchers = arr;
-	lb->npath_matchers += n;
-	return rc;
-}
-
-/*
- * core/v1 ReverseProxyHandler.
- */
-
-static void
-conf_check_upstream(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	struct conf_upstream *up = obj;
-
-	if (up->weight == 0)
-		up->weight = 1;
-	if (up->health_check_addr != NULL && up->health_check_addr[0] != '\0' &&
-	    health_addr_check(up->health_check_addr) < 0)
-		conf_errorn(ld, conf_field_node(ld, node, "healthCheckAddr"),
-		    "field \"healthCheckAddr\": expected host:port or "
-		    "http://host:port/path, got \"%s\"",
-		    up->health_check_addr);
-}
-
-static const struct conf_field conf_upstream_fields[] = {
-	FFUNC("url", conf_set_url, CF_REQUIRED),
-	FINT("weight", struct conf_upstream, weight, -1, 65535),
-	FBOOL("enablePassive", struct conf_upstream, enable_passive),
-	FBOOL("enableActive", struct conf_upstream, enable_active),
-	FINT("initialDelay", struct conf_upstream, initial_delay, 0, INT32_MAX),
-	FINT("healthCheckInterval", struct conf_upstream, health_check_interval,
-	    0, INT32_MAX),
-	FSTR("healthCheckAddr", struct conf_upstream, health_check_addr),
-	FEND,
-};
-static const struct conf_table conf_upstream_table = { conf_upstream_fields,
-	conf_check_upstream };
-
-/* Drop param matchers without a key (AILERON ignores them). */
-static void
-conf_drop_keyless(struct conf_param_matcher *pm, size_t *n)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < *n; i++)
-		if (pm[i].key != NULL && pm[i].key[0] != '\0')
-			pm[o++] = pm[i];
-	*n = o;
-}
-
-static void
-conf_check_lb(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	struct conf_lb *lb = obj;
-	size_t i, o = 0;
-
-	lb->pos = conf_node_pos(ld, node);
-	lb->total_weight = 0;
-	for (i = 0; i < lb->nupstreams; i++) {
-		if (lb->upstreams[i].weight < 0)
-			continue;
-		lb->upstreams[o++] = lb->upstreams[i];
-		lb->total_weight += (uint64_t)lb->upstreams[i].weight;
-	}
-	lb->nupstreams = o;
-	if (o == 0)
-		lb->upstreams = NULL;
-	conf_drop_keyless(lb->header_matchers, &lb->nheader_matchers);
-	conf_drop_keyless(lb->query_matchers, &lb->nquery_matchers);
-	conf_drop_keyless(lb->path_param_matchers, &lb->npath_param_matchers);
-}
-
-static const struct conf_field conf_hasher_fields[] = {
-	FENUM("hashSource", struct conf_lb, hash_source, conf_hash_sources),
-	FSTR("key", struct conf_lb, hash_key),
-	FEND,
-};
-static const struct conf_table conf_hasher_table = { conf_hasher_fields, NULL };
-
-static const struct conf_field conf_lb_fields[] = {
-	FENUM("lbAlgorithm", struct conf_lb, algorithm, conf_lb_algorithms),
-	FLIST("upstreams", struct conf_lb, upstreams, nupstreams,
-	    struct conf_upstream, &conf_upstream_table),
-	FFUNC("pathMatcher", conf_set_path_matcher, 0),
-	FFUNC("pathMatchers", conf_set_path_matchers, 0),
-	FMETHODS("methods", struct conf_lb, methods),
-	FSTRS("hosts", struct conf_lb, hosts, nhosts, CF_UNIQUE),
-	FLIST("pathParamMatchers", struct conf_lb, path_param_matchers,
-	    npath_param_matchers, struct conf_param_matcher,
-	    &conf_param_matcher_table),
-	FLIST("headerMatchers", struct conf_lb, header_matchers,
-	    nheader_matchers, struct conf_param_matcher,
-	    &conf_param_matcher_table),
-	FLIST("queryMatchers", struct conf_lb, query_matchers, nquery_matchers,
-	    struct conf_param_matcher, &conf_param_matcher_table),
-	FFLAT("hasher", &conf_hasher_table),
-	FEND,
-};
-static const struct conf_table conf_lb_table = { conf_lb_fields,
-	conf_check_lb };
-
-/* ReverseProxyHandler spec: the proxy plus its roundTripper reference. */
-struct proxy_spec {
-	struct conf_proxy px; /* first: documents point at it */
-	struct conf_ref *round_tripper;
-};
-
-static const struct conf_field conf_proxy_fields[] = {
-	FSTRS("patterns", struct proxy_spec, px.patterns, px.npatterns,
-	    CF_UNIQUE),
-	FMETHODS("methods", struct proxy_spec, px.methods),
-	FFUNC("tripperwares", conf_set_tripperwares, 0),
-	FFUNCAT("roundTripper", struct proxy_spec, round_tripper, conf_set_ref),
-	FLIST("loadBalancers", struct proxy_spec, px.lbs, px.nlbs,
-	    struct conf_lb, &conf_lb_table),
-	FEND,
-};
-static const struct conf_table conf_proxy_table = { conf_proxy_fields, NULL };
 
 /*
  * core/v1 HTTPClient (HTTP/1.1 transport only).
@@ -2023,263 +1552,6 @@ static const struct conf_field conf_client_fields[] = {
 };
 static const struct conf_table conf_client_table = { conf_client_fields,
 	conf_check_client };
-
-/*
- * core/v1 ErrorHandler.
- */
-
-/* A mapping of strings (header: value) into a conf_kv array at f->off. */
-static int
-conf_set_kv(struct loader *ld, const struct conf_field *f, const char *key,
-    yaml_node_t *v, void *obj)
-{
-	struct conf_kv **arr =
-	    (struct conf_kv **)(void *)((char *)obj + f->off);
-	size_t *n = (size_t *)(void *)((char *)obj + f->off_n);
-	yaml_node_pair_t *pr;
-	size_t cnt;
-
-	if (conf_is_null(v))
-		return 0;
-	if (v->type != YAML_MAPPING_NODE) {
-		conf_expected(ld, key, v, "a mapping");
-		return -1;
-	}
-	cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-	*arr = arena_alloc(ld->arena, (cnt + 1) * sizeof(**arr));
-	*n = 0;
-	for (pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top;
-	     pr++) {
-		yaml_node_t *k = yaml_document_get_node(ld->doc, pr->key);
-		yaml_node_t *val = yaml_document_get_node(ld->doc, pr->value);
-
-		if (k->type != YAML_SCALAR_NODE ||
-		    val->type != YAML_SCALAR_NODE) {
-			conf_expected(ld, key, val, "a mapping of strings");
-			return -1;
-		}
-		if (strpbrk(conf_sval(k), "\r\n:") != NULL ||
-		    strpbrk(conf_sval(val), "\r\n") != NULL) {
-			conf_errorn(ld, val,
-			    "field \"%s\": header names and values cannot "
-			    "contain line breaks",
-			    key);
-			return -1;
-		}
-		(*arr)[*n].key = arena_strdup(ld->arena, conf_sval(k));
-		(*arr)[*n].value = arena_strdup(ld->arena, conf_sval(val));
-		(*n)++;
-	}
-	return 0;
-}
-
-#define FKV(n, t, m, cnt)                                            \
-	{                                                            \
-		.name = (n), .type = CF_FUNC, .off = offsetof(t, m), \
-		.off_n = offsetof(t, cnt), .set = conf_set_kv        \
-	}
-
-static const struct conf_enum conf_template_types[] = {
-	{ "Text", TEMPLATE_TEXT },
-	{ "GoText", TEMPLATE_GO_TEXT },
-	{ "GoHTML", TEMPLATE_GO_HTML },
-	{ NULL, 0 },
-};
-
-static const char conf_template_help[] =
-    "only {{.status}}, {{.statusText}}, {{.code}} and {{.kind}} are "
-    "supported in templates";
-
-static void
-conf_check_mime_content(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	struct conf_mime_content *mc = obj;
-	const char *t;
-	size_t len;
-
-	if (mc->mime_type == NULL) {
-		conf_errorn(
-		    ld, node, "missing field \"mimeType\" in %s", ld->path);
-		return;
-	}
-	t = mc->mime_type;
-	if (strspn(t, "abcdefghijklmnopqrstuvwxyz") == 0 ||
-	    t[strspn(t, "abcdefghijklmnopqrstuvwxyz")] != '/' ||
-	    t[strspn(t, "abcdefghijklmnopqrstuvwxyz") + 1] == '\0' ||
-	    strspn(t + strspn(t, "abcdefghijklmnopqrstuvwxyz") + 1,
-	        "abcdefghijklmnopqrstuvwxyz"
-	        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-") !=
-	        strlen(t + strspn(t, "abcdefghijklmnopqrstuvwxyz") + 1)) {
-		conf_errorn(ld, conf_field_node(ld, node, "mimeType"),
-		    "field \"mimeType\": invalid media type \"%s\"", t);
-		return;
-	}
-	if (mc->template_file != NULL && mc->template_file[0] != '\0') {
-		char *text =
-		    conf_read_file(mc->template_file, CONF_MAX_FILE, &len);
-
-		if (text == NULL) {
-			conf_errorn(ld,
-			    conf_field_node(ld, node, "templateFile"),
-			    "field \"templateFile\": %s: %s", mc->template_file,
-			    strerror(errno));
-			return;
-		}
-		mc->template_text = arena_strndup(ld->arena, text, len);
-		free(text);
-	}
-	if (errpage_check_template(mc->template_type, mc->template_text) < 0)
-		conf_errorn(ld, node, "%s: %s", ld->path, conf_template_help);
-}
-
-static const struct conf_field conf_mime_content_fields[] = {
-	FSTR("mimeType", struct conf_mime_content, mime_type),
-	FINT("statusCode", struct conf_mime_content, status_code, 0, 999),
-	FKV("header", struct conf_mime_content, headers, nheaders),
-	FENUM("templateType", struct conf_mime_content, template_type,
-	    conf_template_types),
-	FSTR("template", struct conf_mime_content, template_text),
-	FSTR("templateFile", struct conf_mime_content, template_file),
-	FEND,
-};
-static const struct conf_table conf_mime_content_table = {
-	conf_mime_content_fields, conf_check_mime_content
-};
-
-static void
-conf_check_error_message(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	struct conf_error_message *m = obj;
-	char err[256];
-	size_t i;
-
-	for (i = 0; i < m->npaths; i++)
-		if (errpage_check_regex(m->paths[i], err, sizeof(err)) < 0)
-			conf_errorn(ld, conf_field_node(ld, node, "paths"),
-			    "field \"paths\": invalid regular expression "
-			    "\"%s\": %s",
-			    m->paths[i], err);
-	for (i = 0; i < m->nmessages; i++)
-		if (errpage_check_regex(m->messages[i], err, sizeof(err)) < 0)
-			conf_errorn(ld, conf_field_node(ld, node, "messages"),
-			    "field \"messages\": invalid regular expression "
-			    "\"%s\": %s",
-			    m->messages[i], err);
-	for (i = 0; i < m->nheader_template; i++)
-		if (errpage_check_template(
-		        TEMPLATE_GO_TEXT, m->header_template[i].value) < 0)
-			conf_errorn(ld,
-			    conf_field_node(ld, node, "headerTemplate"),
-			    "field \"headerTemplate\": %s", conf_template_help);
-}
-
-static const struct conf_field conf_error_message_fields[] = {
-	FSTRS("paths", struct conf_error_message, paths, npaths, CF_UNIQUE),
-	FSTRS("codes", struct conf_error_message, codes, ncodes, CF_UNIQUE),
-	FSTRS("kinds", struct conf_error_message, kinds, nkinds, CF_UNIQUE),
-	FSTRS("messages", struct conf_error_message, messages, nmessages,
-	    CF_UNIQUE),
-	FKV("headerTemplate", struct conf_error_message, header_template,
-	    nheader_template),
-	FLIST("mimeContents", struct conf_error_message, contents, ncontents,
-	    struct conf_mime_content, &conf_mime_content_table),
-	FEND,
-};
-static const struct conf_table conf_error_message_table = {
-	conf_error_message_fields, conf_check_error_message
-};
-
-static const struct conf_field conf_errhandler_fields[] = {
-	FBOOL("stackAlways", struct conf_errhandler, stack_always),
-	FLIST("errorMessages", struct conf_errhandler, messages, nmessages,
-	    struct conf_error_message, &conf_error_message_table),
-	FEND,
-};
-static const struct conf_table conf_errhandler_table = { conf_errhandler_fields,
-	NULL };
-
-/*
- * app/v1 HealthCheckHandler: answers 200 {} (no external probes).
- */
-
-struct healthz_spec {
-	struct conf_proxy px; /* first: vhost handlers point at it */
-	int32_t timeout;
-	struct conf_ref *eh;
-};
-
-static void
-conf_check_healthz(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	struct healthz_spec *hs = obj;
-
-	(void)node;
-	hs->px.kind = CONF_PROXY_HEALTH;
-	if (hs->px.npatterns == 0) {
-		hs->px.patterns = arena_alloc(ld->arena, sizeof(char *));
-		hs->px.patterns[0] = arena_strdup(ld->arena, "/healthz");
-		hs->px.npatterns = 1;
-	}
-}
-
-static const struct conf_field conf_healthz_fields[] = {
-	FFUNCAT("errorHandler", struct healthz_spec, eh, conf_set_ref),
-	FSTRS("patterns", struct healthz_spec, px.patterns, px.npatterns,
-	    CF_UNIQUE),
-	FMETHODS("methods", struct healthz_spec, px.methods),
-	FINT("timeout", struct healthz_spec, timeout, 0, INT32_MAX),
-	FUNSUP("externalProbes", NULL),
-	FEND,
-};
-static const struct conf_table conf_healthz_table = { conf_healthz_fields,
-	conf_check_healthz };
-
-/*
- * app/v1 PrometheusMeter (as a handler) and our app/v1 StatusHandler:
- * the scoreboard as Prometheus text or as a page in the spirit of
- * Apache's mod_status.  Served like a proxy without load balancers.
- */
-struct meter_spec {
-	struct conf_proxy px; /* first: vhost handlers point at it */
-};
-
-/* Default the patterns of a meter or status handler to path. */
-static void
-conf_meter_defaults(
-    struct loader *ld, struct meter_spec *ms, int kind, const char *path)
-{
-	ms->px.kind = kind;
-	if (ms->px.npatterns == 0) {
-		ms->px.patterns = arena_alloc(ld->arena, sizeof(char *));
-		ms->px.patterns[0] = arena_strdup(ld->arena, path);
-		ms->px.npatterns = 1;
-	}
-}
-
-static void
-conf_check_meter(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	(void)node;
-	conf_meter_defaults(ld, obj, CONF_PROXY_METRICS, "/metrics");
-}
-
-static void
-conf_check_status(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	(void)node;
-	conf_meter_defaults(ld, obj, CONF_PROXY_STATUS, "/server-status");
-}
-
-static const struct conf_field conf_meter_fields[] = {
-	FSTRS("patterns", struct meter_spec, px.patterns, px.npatterns,
-	    CF_UNIQUE),
-	FMETHODS("methods", struct meter_spec, px.methods),
-	FEND,
-};
-static const struct conf_table conf_meter_table = { conf_meter_fields,
-	conf_check_meter };
-static const struct conf_table conf_status_table = { conf_meter_fields,
-	conf_check_status };
 
 /*
  * core/v1 HTTPServer.
@@ -2539,7 +1811,7 @@ static const struct conf_field conf_http_fields[] = {
 static const struct conf_table conf_http_table = { conf_http_fields, NULL };
 
 /* Seconds as read (non-zero wins over def) to milliseconds; <0 is none. */
-static int64_t
+int64_t
 conf_ms(int64_t sec, int64_t def)
 {
 	if (sec == 0)
@@ -2559,6 +1831,7 @@ conf_check_server(struct loader *ld, void *obj, yaml_node_t *node)
 		a = &ss->listen_addr;
 	else if (!a->set)
 		conf_parse_addr(ld, NULL, "addr", ":8080", a);
+	srv->pos = ld->docpos;
 	srv->addr = a->addr;
 	srv->host = a->host;
 	srv->port = a->port;
@@ -2638,7 +1911,7 @@ struct slog_spec {
 };
 
 /* Remember a log file the config opened, for conf_free(). */
-static void
+void
 conf_keep_fd(struct loader *ld, int fd)
 {
 	struct conf *c = ld->conf;
@@ -3008,6 +2281,30 @@ static const struct conf_field conf_httplogger_fields[] = {
 static const struct conf_table conf_httplogger_table = { conf_httplogger_fields,
 	conf_check_httplogger };
 
+/* Add HTTPLogger hl to the access loggers of srv, once. */
+static void
+conf_add_access_logger(
+    struct loader *ld, struct conf_server *srv, struct conf_httplogger *hl)
+{
+	size_t i;
+
+	for (i = 0; i < srv->naccess_loggers; i++)
+		if (srv->access_loggers[i] == hl)
+			return;
+	srv->access_loggers = arena_realloc(ld->arena, srv->access_loggers,
+	    srv->naccess_loggers * sizeof(hl),
+	    (srv->naccess_loggers + 1) * sizeof(hl));
+	srv->access_loggers[srv->naccess_loggers++] = hl;
+}
+
+/* Middleware (an HTTPLogger): logs every request of the server. */
+static void
+conf_bind_middleware(struct loader *ld, void *user, struct conf_doc *d)
+{
+	conf_add_access_logger(ld, &((struct srv_spec *)user)->srv,
+	    &((struct hlog_spec *)d->obj)->hl);
+}
+
 /*
  * middleware: references resolved once every file is read; each must be
  * an HTTPLogger, which logs every request of the server being read.
@@ -3026,77 +2323,11 @@ conf_set_middleware(struct loader *ld, const struct conf_field *f,
 	rc = conf_get_list(
 	    ld, key, v, &conf_ref_table, sizeof(*refs), &list, &n);
 	refs = list;
-	for (i = 0; i < n; i++) {
-		if (refs[i].id == NULL || ld->cur_srv == NULL)
-			continue;
-		if (ld->nmw == ld->capmw) {
-			ld->capmw = ld->capmw != 0 ? ld->capmw * 2 : 8;
-			ld->mw =
-			    conf_realloc(ld->mw, ld->capmw * sizeof(*ld->mw));
-		}
-		ld->mw[ld->nmw].ref = &refs[i];
-		ld->mw[ld->nmw].srv = ld->cur_srv;
-		ld->mw[ld->nmw].proxy = NULL;
-		ld->nmw++;
-	}
+	for (i = 0; i < n; i++)
+		if (refs[i].id != NULL && ld->spec != NULL)
+			conf_defer_ref(ld, &refs[i], KIND_ROLE_MIDDLEWARE,
+			    conf_bind_middleware, ld->spec);
 	return rc;
-}
-
-/*
- * tripperwares of a ReverseProxyHandler: HTTPLoggers that log what is sent
- * to and received from its upstreams (resolved later, like middleware).
- */
-static int
-conf_set_tripperwares(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	struct conf_ref *refs = NULL;
-	void *list = NULL;
-	size_t n = 0, i;
-	int rc;
-
-	(void)f;
-	rc = conf_get_list(
-	    ld, key, v, &conf_ref_table, sizeof(*refs), &list, &n);
-	refs = list;
-	for (i = 0; i < n; i++) {
-		if (refs[i].id == NULL)
-			continue;
-		if (ld->nmw == ld->capmw) {
-			ld->capmw = ld->capmw != 0 ? ld->capmw * 2 : 8;
-			ld->mw =
-			    conf_realloc(ld->mw, ld->capmw * sizeof(*ld->mw));
-		}
-		ld->mw[ld->nmw].ref = &refs[i];
-		ld->mw[ld->nmw].srv = NULL;
-		ld->mw[ld->nmw].proxy = &((struct proxy_spec *)obj)->px;
-		ld->nmw++;
-	}
-	return rc;
-}
-
-/* Add HTTPLogger hl to the client-side loggers of every upstream of px. */
-static void
-conf_add_client_logger(
-    struct loader *ld, struct conf_proxy *px, struct conf_httplogger *hl)
-{
-	struct conf_upstream *up;
-	size_t l, u, i;
-
-	for (l = 0; l < px->nlbs; l++)
-		for (u = 0; u < px->lbs[l].nupstreams; u++) {
-			up = &px->lbs[l].upstreams[u];
-			for (i = 0; i < up->nclient_loggers; i++)
-				if (up->client_loggers[i] == hl)
-					break;
-			if (i < up->nclient_loggers)
-				continue;
-			up->client_loggers =
-			    arena_realloc(ld->arena, up->client_loggers,
-			        up->nclient_loggers * sizeof(hl),
-			        (up->nclient_loggers + 1) * sizeof(hl));
-			up->client_loggers[up->nclient_loggers++] = hl;
-		}
 }
 
 /*
@@ -3198,15 +2429,14 @@ conf_set_spec(struct loader *ld, const struct conf_field *f, const char *key,
     yaml_node_t *v, void *obj)
 {
 	struct conf_envelope *env = obj;
-
 	int rc;
 
 	(void)f;
 	(void)key;
 	env->has_spec = 1;
-	ld->cur_srv = env->k->spec == &conf_server_table ? env->obj : NULL;
-	rc = conf_parse_object(ld, v, env->k->spec, env->obj);
-	ld->cur_srv = NULL;
+	ld->spec = env->obj;
+	rc = conf_parse_obj(ld, v, env->k->table, env->obj, env->k->defaults);
+	ld->spec = NULL;
 	return rc;
 }
 
@@ -3230,88 +2460,205 @@ static const struct conf_field conf_envelope_fields[] = {
 static const struct conf_table conf_envelope_table = { conf_envelope_fields,
 	NULL };
 
-static const struct conf_kind conf_kind_entrypoint = { "core/v1", "Entrypoint",
-	KIND_OK, &conf_ep_table, sizeof(struct ep_spec) };
-static const struct conf_kind conf_kind_server = { "core/v1", "HTTPServer",
-	KIND_OK, &conf_server_table, sizeof(struct srv_spec) };
-static const struct conf_kind conf_kind_proxy = { "core/v1",
-	"ReverseProxyHandler", KIND_OK, &conf_proxy_table,
-	sizeof(struct proxy_spec) };
-static const struct conf_kind conf_kind_client = { "core/v1", "HTTPClient",
-	KIND_OK, &conf_client_table, sizeof(struct conf_client) };
-static const struct conf_kind conf_kind_errhandler = { "core/v1",
-	"ErrorHandler", KIND_OK, &conf_errhandler_table,
-	sizeof(struct conf_errhandler) };
-static const struct conf_kind conf_kind_healthz = { "app/v1",
-	"HealthCheckHandler", KIND_OK, &conf_healthz_table,
-	sizeof(struct healthz_spec) };
-static const struct conf_kind conf_kind_meter = { "app/v1", "PrometheusMeter",
-	KIND_OK, &conf_meter_table, sizeof(struct meter_spec) };
-static const struct conf_kind conf_kind_status = { "app/v1", "StatusHandler",
-	KIND_OK, &conf_status_table, sizeof(struct meter_spec) };
-static const struct conf_kind conf_kind_slogger = { "core/v1", "SLogger",
-	KIND_OK, &conf_slogger_table, sizeof(struct slog_spec) };
-static const struct conf_kind conf_kind_httplogger = { "core/v1", "HTTPLogger",
-	KIND_OK, &conf_httplogger_table, sizeof(struct hlog_spec) };
-
-#define LATER(av, k)                       \
-	{                                  \
-		av, k, KIND_LATER, NULL, 0 \
-	}
-/* Kinds of reference section 1 that aileron does not implement (yet). */
-static const struct conf_kind conf_kinds_later[] = {
-	LATER("core/v1", "HTTPHandler"),
-	LATER("core/v1", "StaticFileHandler"),
-	LATER("core/v1", "TemplateHandler"),
-	{ "core/v1", "GoPlugin", KIND_NEVER, NULL, 0 },
-	LATER("app/v1", "EchoHandler"),
-	LATER("app/v1", "TimeoutMiddleware"),
-	LATER("app/v1", "HeaderPolicyMiddleware"),
-	LATER("app/v1", "BodyLimitMiddleware"),
-	LATER("app/v1", "CompressionMiddleware"),
-	LATER("app/v1", "CORSMiddleware"),
-	LATER("app/v1", "CSRFMiddleware"),
-	LATER("app/v1", "ThrottleMiddleware"),
-	LATER("app/v1", "TrackingMiddleware"),
-	LATER("app/v1", "SessionMiddleware"),
-	LATER("app/v1", "RedisClient"),
-	LATER("app/v1", "SOAPRESTMiddleware"),
-	LATER("app/v1", "HeaderCertMiddleware"),
-	LATER("app/v1", "Skipper"),
-	LATER("app/v1", "AuthenticationMiddleware"),
-	LATER("app/v1", "BasicAuthnMiddleware"),
-	LATER("app/v1", "DigestAuthnMiddleware"),
-	LATER("app/v1", "KeyAuthnMiddleware"),
-	LATER("app/v1", "IDKeyAuthnMiddleware"),
-	LATER("app/v1", "OAuthAuthenticationHandler"),
-	LATER("app/v1", "OPAAuthzMiddleware"),
-	LATER("app/v1", "OpenTelemetryMeter"),
-	LATER("app/v1", "OpenTelemetryTracer"),
-	{ NULL, NULL, 0, NULL, 0 },
-};
-
-static const struct conf_kind *
-conf_kind_find(const char *av, const char *kind)
+/* An HTTPLogger's logger: an SLogger (its struct log_logger first). */
+static void
+conf_build_httplogger(struct loader *ld, struct conf_doc *doc)
 {
-	static const struct conf_kind *const ok[] = { &conf_kind_entrypoint,
-		&conf_kind_server, &conf_kind_proxy, &conf_kind_client,
-		&conf_kind_errhandler, &conf_kind_healthz, &conf_kind_slogger,
-		&conf_kind_httplogger, &conf_kind_meter, &conf_kind_status };
-	const struct conf_kind *k;
+	struct hlog_spec *hs = doc->obj;
+	struct conf_doc *d;
+
+	if (hs->logger != NULL && hs->logger->id != NULL &&
+	    (d = conf_resolve_ref(ld, hs->logger, KIND_ROLE_LOGGER)) != NULL)
+		hs->hl.logger = d->obj;
+}
+
+static void
+conf_add_proxy(struct loader *ld, struct conf_proxy *px)
+{
+	struct conf *c = ld->conf;
 	size_t i;
 
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (strcmp(ok[i]->api_version, av) == 0 &&
-		    strcmp(ok[i]->name, kind) == 0)
-			return ok[i];
-	for (k = conf_kinds_later; k->name != NULL; k++)
-		if (strcmp(k->api_version, av) == 0 &&
-		    strcmp(k->name, kind) == 0)
-			return k;
+	for (i = 0; i < c->nproxies; i++)
+		if (c->proxies[i] == px)
+			return;
+	c->proxies = arena_realloc(ld->arena, c->proxies,
+	    c->nproxies * sizeof(*c->proxies),
+	    (c->nproxies + 1) * sizeof(*c->proxies));
+	c->proxies[c->nproxies++] = px;
+}
+
+/* The error handler of es->ehs that name (an id) is, or NULL. */
+static struct conf_errhandler *
+conf_ep_errhandler(struct loader *ld, struct ep_spec *es, const char *name)
+{
+	struct conf_doc *e;
+	size_t j;
+
+	for (j = 0; j < es->nehs; j++)
+		if (es->ehs[j].id != NULL && strcmp(es->ehs[j].id, name) == 0 &&
+		    (e = conf_doc_find(ld, es->ehs[j].id)) != NULL &&
+		    (e->kind->roles & KIND_ROLE_ERRHANDLER))
+			return e->obj;
 	return NULL;
 }
 
-static struct conf_doc *
+/*
+ * Resolve the Entrypoint's defaultErrorHandler and errorHandlers, then
+ * every document's metadata.errorHandler, which must name one of the
+ * registered ones ("core/v1/ErrorHandler/<namespace>/<name>").
+ */
+static void
+conf_ep_errhandlers(struct loader *ld, struct ep_spec *es)
+{
+	struct conf_errhandler *eh;
+	struct conf_doc *d;
+	size_t i;
+
+	if (es->default_eh != NULL &&
+	    (d = conf_resolve_ref(ld, es->default_eh, KIND_ROLE_ERRHANDLER)) !=
+	        NULL)
+		ld->conf->default_errhandler = d->obj;
+	for (i = 0; i < es->nehs; i++)
+		if (es->ehs[i].id != NULL)
+			(void)conf_resolve_ref(
+			    ld, &es->ehs[i], KIND_ROLE_ERRHANDLER);
+	for (i = 0; i < ld->ndocs; i++) {
+		d = &ld->docs[i];
+		if (d->eh_name == NULL || d->eh_name[0] == '\0')
+			continue;
+		if ((eh = conf_ep_errhandler(ld, es, d->eh_name)) == NULL) {
+			conf_error(ld, &d->pos,
+			    "metadata.errorHandler: \"%s\" is not one of the "
+			    "Entrypoint's errorHandlers",
+			    d->eh_name);
+			continue;
+		}
+		if (d->kind->eh_off != KIND_NO_OFF)
+			*(struct conf_errhandler **)(void *)((char *)d->obj +
+			    d->kind->eh_off) = eh;
+	}
+}
+
+/* defaultLogger and loggers: SLoggers (their struct log_logger first). */
+static void
+conf_ep_loggers(struct loader *ld, struct ep_spec *es)
+{
+	struct conf_doc *d;
+	size_t i;
+
+	if (es->default_logger != NULL && es->default_logger->id != NULL &&
+	    (d = conf_resolve_ref(ld, es->default_logger, KIND_ROLE_LOGGER)) !=
+	        NULL)
+		ld->conf->default_logger = d->obj;
+	for (i = 0; i < es->nloggers; i++)
+		if (es->loggers[i].id != NULL)
+			(void)conf_resolve_ref(
+			    ld, &es->loggers[i], KIND_ROLE_LOGGER);
+}
+
+/*
+ * The Entrypoint links the rest: process settings, error handlers,
+ * loggers, and the runners (HTTPServers, their struct conf_server first)
+ * with the handlers they serve.
+ */
+static void
+conf_build_entrypoint(struct loader *ld, struct conf_doc *doc)
+{
+	struct ep_spec *es = doc->obj;
+	struct conf *c = ld->conf;
+	struct conf_server *srv;
+	struct conf_doc *d;
+	struct conf_ref *r;
+	char where[512];
+	size_t i, v, h;
+
+	c->has_entrypoint = 1;
+	c->process = es->process;
+	conf_ep_errhandlers(ld, es);
+	conf_ep_loggers(ld, es);
+	c->servers =
+	    arena_alloc(ld->arena, (es->nrunners + 1) * sizeof(*c->servers));
+	for (i = 0; i < es->nrunners; i++) {
+		r = &es->runners[i];
+		if (r->id == NULL) /* reported already */
+			continue;
+		if ((d = conf_resolve_ref(ld, r, KIND_ROLE_RUNNER)) == NULL)
+			continue;
+		if (d->runner != NULL) {
+			conf_error(ld, &r->pos,
+			    "runner %s is listed twice "
+			    "(first at %s)",
+			    r->id,
+			    conf_pos_str(
+			        &d->runner->pos, where, sizeof(where)));
+			continue;
+		}
+		d->runner = r;
+		srv = d->obj;
+		c->servers[c->nservers++] = srv;
+		for (v = 0; v < srv->nvhosts; v++)
+			for (h = 0; h < srv->vhosts[v].nhandlers; h++)
+				if (srv->vhosts[v].handlers[h].proxy != NULL)
+					conf_add_proxy(ld,
+					    srv->vhosts[v].handlers[h].proxy);
+	}
+}
+
+const struct kind entrypoint_conf_kind = {
+	.api_version = "core/v1",
+	.kind = "Entrypoint",
+	.flags = KIND_F_SINGLE,
+	.table = &conf_ep_table,
+	.size = sizeof(struct ep_spec),
+	.id_off = KIND_NO_OFF,
+	.eh_off = KIND_NO_OFF,
+	.build = conf_build_entrypoint,
+};
+
+const struct kind http_server_conf_kind = {
+	.api_version = "core/v1",
+	.kind = "HTTPServer",
+	.roles = KIND_ROLE_RUNNER,
+	.table = &conf_server_table,
+	.size = sizeof(struct srv_spec),
+	.id_off = offsetof(struct srv_spec, srv.id),
+	.eh_off = offsetof(struct srv_spec, srv.errhandler),
+};
+
+
+const struct kind http_client_conf_kind = {
+	.api_version = "core/v1",
+	.kind = "HTTPClient",
+	.roles = KIND_ROLE_CLIENT,
+	.table = &conf_client_table,
+	.size = sizeof(struct conf_client),
+	.id_off = offsetof(struct conf_client, id),
+	.eh_off = KIND_NO_OFF,
+};
+
+
+const struct kind slogger_conf_kind = {
+	.api_version = "core/v1",
+	.kind = "SLogger",
+	.roles = KIND_ROLE_LOGGER,
+	.table = &conf_slogger_table,
+	.size = sizeof(struct slog_spec),
+	.id_off = offsetof(struct slog_spec, lg.id),
+	.eh_off = KIND_NO_OFF,
+};
+
+const struct kind http_logger_conf_kind = {
+	.api_version = "core/v1",
+	.kind = "HTTPLogger",
+	.roles = KIND_ROLE_MIDDLEWARE | KIND_ROLE_TRIPPERWARE,
+	.table = &conf_httplogger_table,
+	.size = sizeof(struct hlog_spec),
+	.id_off = offsetof(struct hlog_spec, hl.id),
+	.eh_off = KIND_NO_OFF,
+	.build = conf_build_httplogger,
+};
+
+struct conf_doc *
 conf_doc_find(struct loader *ld, const char *id)
 {
 	size_t i;
@@ -3324,20 +2671,19 @@ conf_doc_find(struct loader *ld, const char *id)
 
 /* Register a document under its id; an error if the id is taken. */
 static void
-conf_doc_add(struct loader *ld, const struct conf_kind *kind, const char *av,
+conf_doc_add(struct loader *ld, const struct kind *kind, const char *av,
     const char *name, const char *ns, void *obj)
 {
 	struct conf_doc *d;
-	char *id = conf_make_id(ld, av, kind->name, ns, name);
+	char *id = conf_make_id(ld, av, kind->kind, ns, name);
 	char where[512];
 
 	if ((d = conf_doc_find(ld, id)) != NULL) {
 		conf_pos_str(&d->pos, where, sizeof(where));
-		if (kind == &conf_kind_entrypoint)
+		if (kind->flags & KIND_F_SINGLE)
 			conf_error(ld, &ld->docpos,
-			    "more than one core/v1 "
-			    "Entrypoint (the first is at %s)",
-			    where);
+			    "more than one %s %s (the first is at %s)", av,
+			    kind->kind, where);
 		else
 			conf_error(ld, &ld->docpos,
 			    "duplicate %s (first "
@@ -3356,22 +2702,8 @@ conf_doc_add(struct loader *ld, const struct conf_kind *kind, const char *av,
 	d->id = id;
 	d->pos = ld->docpos;
 	d->obj = obj;
-	if (kind == &conf_kind_server) {
-		((struct srv_spec *)obj)->srv.id = id;
-		((struct srv_spec *)obj)->srv.pos = d->pos;
-	} else if (kind == &conf_kind_proxy)
-		((struct conf_proxy *)obj)->id = id;
-	else if (kind == &conf_kind_client)
-		((struct conf_client *)obj)->id = id;
-	else if (kind == &conf_kind_errhandler)
-		((struct conf_errhandler *)obj)->id = id;
-	else if (kind == &conf_kind_healthz || kind == &conf_kind_meter ||
-	    kind == &conf_kind_status)
-		((struct conf_proxy *)obj)->id = id;
-	else if (kind == &conf_kind_slogger && obj != NULL)
-		((struct slog_spec *)obj)->lg.id = id;
-	else if (kind == &conf_kind_httplogger && obj != NULL)
-		((struct hlog_spec *)obj)->hl.id = id;
+	if (obj != NULL && kind->id_off != KIND_NO_OFF)
+		*(char **)(void *)((char *)obj + kind->id_off) = id;
 }
 
 /* apiVersion or kind as a string ("" if absent); -1 if not a string. */
@@ -3410,7 +2742,7 @@ conf_doc_meta(struct loader *ld, yaml_node_t *root, const char *name)
 static void
 conf_doc_load(struct loader *ld, yaml_node_t *root)
 {
-	const struct conf_kind *kind;
+	const struct kind *kind;
 	struct conf_envelope env;
 	const char *av, *kn;
 	size_t old;
@@ -3438,7 +2770,7 @@ conf_doc_load(struct loader *ld, yaml_node_t *root)
 		ld->lost++;
 		return;
 	}
-	if ((kind = conf_kind_find(av, kn)) == NULL) {
+	if ((kind = kind_find(av, kn)) == NULL) {
 		conf_errorn(ld, conf_field_node(ld, root, "kind"),
 		    "unknown kind %s %s", av, kn);
 		ld->lost++;
@@ -3465,10 +2797,12 @@ conf_doc_load(struct loader *ld, yaml_node_t *root)
 	}
 	if (!env.has_spec) { /* defaults still apply */
 		old = conf_path_push(ld, "spec");
-		conf_parse_object(ld, NULL, kind->spec, obj);
+		ld->spec = obj;
+		conf_parse_obj(ld, NULL, kind->table, obj, kind->defaults);
+		ld->spec = NULL;
 		conf_path_pop(ld, old);
 	}
-	if (kind == &conf_kind_entrypoint)
+	if (kind->flags & KIND_F_SINGLE) /* its id is fixed */
 		env.meta.name = env.meta.namespace =
 		    arena_strdup(ld->arena, ".entrypoint");
 	if (env.meta.name == NULL) /* no metadata at all */
@@ -3652,60 +2986,6 @@ conf_text(struct loader *ld, const char *file, char *buf, size_t len)
 	}
 }
 
-char *
-conf_read_file(const char *path, size_t max, size_t *lenp)
-{
-	char *buf;
-	size_t len = 0, cap = 16384;
-	ssize_t n;
-	int fd, saved;
-
-	if ((fd = open(path, O_RDONLY)) == -1)
-		return NULL;
-	buf = conf_realloc(NULL, cap + 1);
-	for (;;) {
-		if (len == cap) {
-			if (cap >= max) {
-				errno = EFBIG;
-				goto fail;
-			}
-			cap = cap * 2 < max ? cap * 2 : max;
-			buf = conf_realloc(buf, cap + 1);
-		}
-		if ((n = read(fd, buf + len, cap - len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*lenp = len;
-	return buf;
-fail:
-	saved = errno;
-	close(fd);
-	free(buf);
-	errno = saved;
-	return NULL;
-}
-
-size_t
-conf_crlf(char *buf, size_t len)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len; i++)
-		if (!(buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n'))
-			buf[o++] = buf[i];
-	if (o < len)
-		buf[o] = '\0';
-	return o;
-}
-
 static void
 conf_file(struct loader *ld, const char *path)
 {
@@ -3798,9 +3078,8 @@ conf_path(struct loader *ld, const char *path)
  */
 
 /* The document a reference names, with its kind checked for a role. */
-static struct conf_doc *
-conf_resolve_ref(struct loader *ld, const struct conf_ref *r,
-    const struct conf_kind *want, const char *role)
+struct conf_doc *
+conf_resolve_ref(struct loader *ld, const struct conf_ref *r, unsigned role)
 {
 	struct conf_doc *d;
 
@@ -3813,235 +3092,76 @@ conf_resolve_ref(struct loader *ld, const struct conf_ref *r,
 	}
 	if (d->kind->status != KIND_OK)
 		return NULL; /* already reported */
-	if (d->kind != want) {
-		conf_error(ld, &r->pos, "%s cannot be used as %s", r->id, role);
+	if ((d->kind->roles & role) == 0) {
+		conf_error(ld, &r->pos, "%s cannot be used as %s", r->id,
+		    kind_role_name(role));
 		return NULL;
 	}
 	return d;
 }
 
+/* Resolve the deferred references that play (or not) role. */
 static void
-conf_add_proxy(struct loader *ld, struct conf_proxy *px)
+conf_resolve_deferred(struct loader *ld, unsigned role, int want)
 {
-	struct conf *c = ld->conf;
-	size_t i;
-
-	for (i = 0; i < c->nproxies; i++)
-		if (c->proxies[i] == px)
-			return;
-	c->proxies = arena_realloc(ld->arena, c->proxies,
-	    c->nproxies * sizeof(*c->proxies),
-	    (c->nproxies + 1) * sizeof(*c->proxies));
-	c->proxies[c->nproxies++] = px;
-}
-
-/* Resolve every ReverseProxyHandler's roundTripper to its HTTPClient. */
-static void
-conf_resolve_clients(struct loader *ld)
-{
-	struct proxy_spec *ps;
+	struct conf_defer *df;
 	struct conf_doc *d;
 	size_t i;
 
-	for (i = 0; i < ld->ndocs; i++) {
-		if (ld->docs[i].kind != &conf_kind_proxy)
+	for (i = 0; i < ld->ndefer; i++) {
+		df = &ld->defer[i];
+		if (((df->role & role) != 0) != want)
 			continue;
-		ps = ld->docs[i].obj;
-		if (ps->round_tripper == NULL)
+		if ((d = conf_resolve_ref(ld, df->ref, df->role)) != NULL)
+			df->bind(ld, df->user, d);
+	}
+}
+
+/* Run the build step of every document of kinds with(out) flag. */
+static void
+conf_build(struct loader *ld, int flag, int want)
+{
+	const struct kind *const *k;
+	size_t i;
+
+	for (k = kind_registry; *k != NULL; k++) {
+		if ((*k)->build == NULL || (((*k)->flags & flag) != 0) != want)
 			continue;
-		if ((d = conf_resolve_ref(ld, ps->round_tripper,
-		         &conf_kind_client, "a roundTripper")) != NULL)
-			ps->px.client = d->obj;
+		for (i = 0; i < ld->ndocs; i++)
+			if (ld->docs[i].kind == *k)
+				(*k)->build(ld, &ld->docs[i]);
 	}
 }
 
 /*
- * Resolve the Entrypoint's defaultErrorHandler and errorHandlers, then
- * every document's metadata.errorHandler, which must name one of the
- * registered ones ("core/v1/ErrorHandler/<namespace>/<name>").
+ * Once every document is read: handler references (servers point at
+ * them), each kind's build step in registry order, the middleware and
+ * tripperware references (they attach to what was built), and last the
+ * Entrypoint's build, which links the rest.
  */
-static void
-conf_resolve_errhandlers(struct loader *ld, struct ep_spec *es)
-{
-	struct conf_errhandler *eh;
-	struct conf_doc *d;
-	size_t i, j;
-
-	if (es->default_eh != NULL &&
-	    (d = conf_resolve_ref(ld, es->default_eh, &conf_kind_errhandler,
-	         "an error handler")) != NULL)
-		ld->conf->default_errhandler = d->obj;
-	for (i = 0; i < es->nehs; i++)
-		if (es->ehs[i].id != NULL)
-			(void)conf_resolve_ref(ld, &es->ehs[i],
-			    &conf_kind_errhandler, "an error handler");
-	for (i = 0; i < ld->ndocs; i++) {
-		d = &ld->docs[i];
-		if (d->eh_name == NULL || d->eh_name[0] == '\0')
-			continue;
-		eh = NULL;
-		for (j = 0; j < es->nehs && eh == NULL; j++)
-			if (es->ehs[j].id != NULL &&
-			    strcmp(es->ehs[j].id, d->eh_name) == 0) {
-				struct conf_doc *e =
-				    conf_doc_find(ld, es->ehs[j].id);
-
-				if (e != NULL &&
-				    e->kind == &conf_kind_errhandler)
-					eh = e->obj;
-			}
-		if (eh == NULL) {
-			conf_error(ld, &d->pos,
-			    "metadata.errorHandler: \"%s\" is not one of the "
-			    "Entrypoint's errorHandlers",
-			    d->eh_name);
-			continue;
-		}
-		if (d->kind == &conf_kind_server)
-			((struct srv_spec *)d->obj)->srv.errhandler = eh;
-		else if (d->kind == &conf_kind_proxy ||
-		    d->kind == &conf_kind_healthz)
-			((struct conf_proxy *)d->obj)->errhandler = eh;
-	}
-	/* The HealthCheckHandler's own errorHandler reference. */
-	for (i = 0; i < ld->ndocs; i++) {
-		struct healthz_spec *hs = ld->docs[i].obj;
-
-		if (ld->docs[i].kind != &conf_kind_healthz || hs->eh == NULL)
-			continue;
-		if ((d = conf_resolve_ref(ld, hs->eh, &conf_kind_errhandler,
-		         "an error handler")) != NULL &&
-		    hs->px.errhandler == NULL)
-			hs->px.errhandler = d->obj;
-	}
-}
-
-/* Add HTTPLogger hl to the access loggers of srv, once. */
-static void
-conf_add_access_logger(
-    struct loader *ld, struct conf_server *srv, struct conf_httplogger *hl)
-{
-	size_t i;
-
-	for (i = 0; i < srv->naccess_loggers; i++)
-		if (srv->access_loggers[i] == hl)
-			return;
-	srv->access_loggers = arena_realloc(ld->arena, srv->access_loggers,
-	    srv->naccess_loggers * sizeof(hl),
-	    (srv->naccess_loggers + 1) * sizeof(hl));
-	srv->access_loggers[srv->naccess_loggers++] = hl;
-}
-
-/*
- * Loggers: HTTPLogger.logger and Entrypoint defaultLogger/loggers name
- * SLoggers; middleware names HTTPLoggers.
- */
-static void
-conf_resolve_loggers(struct loader *ld, struct ep_spec *es)
-{
-	struct conf_doc *d;
-	struct hlog_spec *hs;
-	size_t i;
-
-	for (i = 0; i < ld->ndocs; i++) {
-		if (ld->docs[i].kind != &conf_kind_httplogger ||
-		    (hs = ld->docs[i].obj) == NULL || hs->logger == NULL ||
-		    hs->logger->id == NULL)
-			continue;
-		if ((d = conf_resolve_ref(ld, hs->logger, &conf_kind_slogger,
-		         "a logger")) != NULL)
-			hs->hl.logger = &((struct slog_spec *)d->obj)->lg;
-	}
-	for (i = 0; i < ld->nmw; i++) {
-		if ((d = conf_resolve_ref(ld, ld->mw[i].ref,
-		         &conf_kind_httplogger,
-		         ld->mw[i].proxy != NULL ? "a tripperware"
-		                                 : "middleware")) == NULL)
-			continue;
-		if (ld->mw[i].proxy != NULL)
-			conf_add_client_logger(ld, ld->mw[i].proxy,
-			    &((struct hlog_spec *)d->obj)->hl);
-		else
-			conf_add_access_logger(ld, &ld->mw[i].srv->srv,
-			    &((struct hlog_spec *)d->obj)->hl);
-	}
-	if (es->default_logger != NULL && es->default_logger->id != NULL &&
-	    (d = conf_resolve_ref(ld, es->default_logger, &conf_kind_slogger,
-	         "a logger")) != NULL)
-		ld->conf->default_logger = &((struct slog_spec *)d->obj)->lg;
-	for (i = 0; i < es->nloggers; i++)
-		if (es->loggers[i].id != NULL)
-			(void)conf_resolve_ref(ld, &es->loggers[i],
-			    &conf_kind_slogger, "a logger");
-}
-
 static void
 conf_resolve(struct loader *ld)
 {
-	struct conf *c = ld->conf;
-	struct conf_doc *ep = NULL, *d;
-	struct ep_spec *es;
-	struct conf_server *srv;
-	struct conf_ref *r;
-	char where[512];
-	size_t i, v, h;
+	const struct kind *const *k;
+	size_t i;
 
-	for (i = 0; i < ld->npend; i++) {
-		r = ld->pend[i].ref;
-		/* A HealthCheckHandler is served like a proxy without LBs. */
-		d = conf_doc_find(ld, r->id);
-		if (d == NULL ||
-		    (d->kind != &conf_kind_healthz &&
-		        d->kind != &conf_kind_meter &&
-		        d->kind != &conf_kind_status))
-			d = conf_resolve_ref(
-			    ld, r, &conf_kind_proxy, "a handler");
-		if (d == NULL)
+	conf_resolve_deferred(ld, KIND_ROLE_HANDLER, 1);
+	conf_build(ld, KIND_F_SINGLE, 0);
+	for (k = kind_registry; *k != NULL; k++) {
+		if (!((*k)->flags & KIND_F_SINGLE))
 			continue;
-		ld->pend[i].handler->kind = CONF_HANDLER_PROXY;
-		ld->pend[i].handler->proxy = d->obj;
-	}
-	conf_resolve_clients(ld);
-	for (i = 0; i < ld->ndocs && ep == NULL; i++)
-		if (ld->docs[i].kind == &conf_kind_entrypoint)
-			ep = &ld->docs[i];
-	if (ep == NULL) {
-		if (ld->lost == 0)
-			conf_error(ld, NULL, "no core/v1 Entrypoint");
-		return;
-	}
-	c->has_entrypoint = 1;
-	es = ep->obj;
-	c->process = es->process;
-	conf_resolve_errhandlers(ld, es);
-	conf_resolve_loggers(ld, es);
-	c->servers =
-	    arena_alloc(ld->arena, (es->nrunners + 1) * sizeof(*c->servers));
-	for (i = 0; i < es->nrunners; i++) {
-		r = &es->runners[i];
-		if (r->id == NULL) /* reported already */
-			continue;
-		if ((d = conf_resolve_ref(
-		         ld, r, &conf_kind_server, "a runner")) == NULL)
-			continue;
-		if (d->runner != NULL) {
-			conf_error(ld, &r->pos,
-			    "runner %s is listed twice "
-			    "(first at %s)",
-			    r->id,
-			    conf_pos_str(
-			        &d->runner->pos, where, sizeof(where)));
-			continue;
+		for (i = 0; i < ld->ndocs; i++)
+			if (ld->docs[i].kind == *k)
+				break;
+		if (i == ld->ndocs) {
+			if (ld->lost == 0)
+				conf_error(ld, NULL, "no %s %s",
+				    (*k)->api_version, (*k)->kind);
+			return;
 		}
-		d->runner = r;
-		srv = &((struct srv_spec *)d->obj)->srv;
-		c->servers[c->nservers++] = srv;
-		for (v = 0; v < srv->nvhosts; v++)
-			for (h = 0; h < srv->vhosts[v].nhandlers; h++)
-				if (srv->vhosts[v].handlers[h].proxy != NULL)
-					conf_add_proxy(ld,
-					    srv->vhosts[v].handlers[h].proxy);
 	}
+	conf_resolve_deferred(ld, KIND_ROLE_HANDLER, 0);
+	conf_build(ld, KIND_F_SINGLE, 1);
 }
 
 /*
@@ -4069,8 +3189,7 @@ conf_loader_finish(struct loader *ld)
 	if (!ld->gave_up)
 		conf_resolve(ld);
 	free(ld->docs);
-	free(ld->pend);
-	free(ld->mw);
+	free(ld->defer);
 	/* Certificates and keys are read now: -c and reloads check them. */
 	if (ld->nerrors == 0 && tls_conf_build(c, ld->err, ld->ctx) < 0)
 		ld->nerrors++;

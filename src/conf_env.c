@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "conf_int.h"
+#include "conf_util.h"
 #include "log.h"
 
 extern char **environ;

@@ -1,4 +1,4 @@
-/* Config loader: declarations shared by conf.c and conf_env.c only. */
+/* The ${...} expander of conf_env.c, as the loader and -t use it. */
 #ifndef AILERON_CONF_INT_H
 #define AILERON_CONF_INT_H
 
@@ -40,17 +40,5 @@ int conf_env_subst(const char *in, size_t len, struct conf_envtext *out,
 void conf_env_map(const struct conf_envtext *t, int *line, int *col);
 
 void conf_envtext_free(struct conf_envtext *t);
-
-/*
- * Read a whole file (at most max bytes) into a malloc'd, NUL-terminated
- * buffer; NULL with errno set on failure.
- */
-char *conf_read_file(const char *path, size_t max, size_t *lenp);
-
-/* realloc(3) that does not fail (fatal on exhaustion, like the arena). */
-void *conf_realloc(void *p, size_t n);
-
-/* Turn CRLF into LF in buf[0..len); returns the new length. */
-size_t conf_crlf(char *buf, size_t len);
 
 #endif

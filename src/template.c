@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "conf_int.h"
+#include "conf_util.h"
 #include "log.h"
 #include "template.h"
 

@@ -1,0 +1,103 @@
+/* The registry of kinds: one line per apiVersion/kind aileron knows. */
+#include <string.h>
+
+#include "kind.h"
+
+extern const struct kind entrypoint_conf_kind;
+extern const struct kind http_server_conf_kind;
+extern const struct kind reverse_proxy_conf_kind;
+extern const struct kind http_client_conf_kind;
+extern const struct kind error_handler_conf_kind;
+extern const struct kind health_check_conf_kind;
+extern const struct kind slogger_conf_kind;
+extern const struct kind http_logger_conf_kind;
+extern const struct kind prometheus_conf_kind;
+extern const struct kind status_conf_kind;
+
+#define LATER(av, k)            \
+	(&(const struct kind) { \
+	    .api_version = (av), .kind = (k), .status = KIND_LATER })
+#define NEVER(av, k)            \
+	(&(const struct kind) { \
+	    .api_version = (av), .kind = (k), .status = KIND_NEVER })
+
+/*
+ * Supported kinds first, in the order their build steps run (a kind with
+ * KIND_F_SINGLE, the Entrypoint, runs last and links what the others
+ * built); then the kinds of AILERON's
+ * reference that aileron refuses, so that they are named, not "unknown".
+ */
+const struct kind *const kind_registry[] = {
+	&http_client_conf_kind,
+	&error_handler_conf_kind,
+	&reverse_proxy_conf_kind,
+	&health_check_conf_kind,
+	&prometheus_conf_kind,
+	&status_conf_kind,
+	&slogger_conf_kind,
+	&http_logger_conf_kind,
+	&http_server_conf_kind,
+	&entrypoint_conf_kind,
+	LATER("core/v1", "HTTPHandler"),
+	LATER("core/v1", "StaticFileHandler"),
+	LATER("core/v1", "TemplateHandler"),
+	NEVER("core/v1", "GoPlugin"),
+	LATER("app/v1", "EchoHandler"),
+	LATER("app/v1", "TimeoutMiddleware"),
+	LATER("app/v1", "HeaderPolicyMiddleware"),
+	LATER("app/v1", "BodyLimitMiddleware"),
+	LATER("app/v1", "CompressionMiddleware"),
+	LATER("app/v1", "CORSMiddleware"),
+	LATER("app/v1", "CSRFMiddleware"),
+	LATER("app/v1", "ThrottleMiddleware"),
+	LATER("app/v1", "TrackingMiddleware"),
+	LATER("app/v1", "SessionMiddleware"),
+	LATER("app/v1", "RedisClient"),
+	LATER("app/v1", "SOAPRESTMiddleware"),
+	LATER("app/v1", "HeaderCertMiddleware"),
+	LATER("app/v1", "Skipper"),
+	LATER("app/v1", "AuthenticationMiddleware"),
+	LATER("app/v1", "BasicAuthnMiddleware"),
+	LATER("app/v1", "DigestAuthnMiddleware"),
+	LATER("app/v1", "KeyAuthnMiddleware"),
+	LATER("app/v1", "IDKeyAuthnMiddleware"),
+	LATER("app/v1", "OAuthAuthenticationHandler"),
+	LATER("app/v1", "OPAAuthzMiddleware"),
+	LATER("app/v1", "OpenTelemetryMeter"),
+	LATER("app/v1", "OpenTelemetryTracer"),
+	NULL,
+};
+
+const struct kind *
+kind_find(const char *av, const char *kind)
+{
+	const struct kind *const *k;
+
+	for (k = kind_registry; *k != NULL; k++)
+		if (strcmp((*k)->api_version, av) == 0 &&
+		    strcmp((*k)->kind, kind) == 0)
+			return *k;
+	return NULL;
+}
+
+const char *
+kind_role_name(unsigned role)
+{
+	switch (role) {
+	case KIND_ROLE_RUNNER:
+		return "a runner";
+	case KIND_ROLE_HANDLER:
+		return "a handler";
+	case KIND_ROLE_MIDDLEWARE:
+		return "middleware";
+	case KIND_ROLE_TRIPPERWARE:
+		return "a tripperware";
+	case KIND_ROLE_CLIENT:
+		return "a roundTripper";
+	case KIND_ROLE_LOGGER:
+		return "a logger";
+	case KIND_ROLE_ERRHANDLER:
+		return "an error handler";
+	}
+	return "this";
+}
