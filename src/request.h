@@ -1,0 +1,139 @@
+/* The request object: one HTTP request from parsed head to its last logged byte. */
+#ifndef AILERON_REQUEST_H
+#define AILERON_REQUEST_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "conf.h"
+#include "http_parse.h"
+#include "response.h"
+
+struct arena;
+struct client;
+struct chain;
+struct handler;
+struct route_req;
+
+/*
+ * A header a middleware wants on the upstream request (Tracking's
+ * request id, CSRF's proxyHeaderName, OAuth's token headers): the
+ * ReverseProxyHandler appends every entry, in order, after its own
+ * headers (hop-by-hop removal and X-Forwarded-* done); other handlers
+ * ignore them.  Name and value live in the request's arena.
+ */
+struct request_header {
+	const char *name; /* as given; written canonicalised (X-Request-Id) */
+	size_t name_len;
+	const char *value;
+	size_t value_len;
+};
+
+/*
+ * One request.  The connection layer (proxy.c) fills it for each request
+ * it parsed, runs the pipeline on it and resets it; everything here lives
+ * for exactly one request.  Handlers and middleware read it freely and
+ * write only where a member says so.  Strings are views into buf (the
+ * client's head buffer) or the arena; none is freed on its own.
+ */
+struct request {
+	/* the connection it came on (proxy.h) and its HTTPServer */
+	struct client *client;
+	const struct conf_server *srv;
+	const char *ip;   /* peer address, IPv4-mapped shown as IPv4 */
+	const char *port; /* peer port */
+	int tls;          /* came over TLS */
+
+	/*
+	 * The parsed head: every span of msg is an offset into buf, which
+	 * also holds the body bytes (and pipelined requests) that came with
+	 * the head, buf_len bytes in all.  The ReverseProxyHandler consumes
+	 * the body; see request_keep_pipelined().
+	 */
+	struct http_msg *msg;
+	char *buf;
+	size_t buf_len;
+
+	/* the target, split: path decoded and NUL-terminated, query raw */
+	const char *path;
+	size_t path_len;
+	const char *query; /* without '?', or NULL */
+	size_t query_len;
+	const char *host; /* Host, or an absolute-form target's authority */
+	size_t host_len;
+	struct route_req *rr; /* what routing saw, path parameters after */
+
+	/* routing: the handler's config and chain, and the error handler */
+	const struct conf_proxy *route; /* NULL until a handler matched */
+	const struct chain *chain;      /* the server's chain (pipeline.h) */
+	const struct handler *handler;  /* the routed handler instance */
+	const struct conf_errhandler *errhandler; /* for error responses */
+
+	/* the request body: set by whoever reads it (ReverseProxyHandler) */
+	int body_read; /* the body was read to its end (or there is none) */
+
+	/*
+	 * Upstream request headers added by middleware (request_proxy_header)
+	 * for the ReverseProxyHandler to append.
+	 */
+	struct request_header *proxy_headers;
+	size_t nproxy_headers;
+
+	/* per-request state of middleware: slot i belongs to chain entry i */
+	void **mw_state;
+
+	/* the response being sent: only through response.h */
+	struct response resp;
+
+	/* timings: start is when the head was parsed */
+	int64_t start_ms;      /* monotonic */
+	struct timespec start; /* wall clock (logs) */
+	int64_t read_deadline; /* whole request read by (readTimeout); 0 none */
+	int64_t write_deadline; /* response written by (writeTimeout) */
+	char id[21];            /* AILERON's request id, made on first use */
+
+	/* set by the worker's stop signal: the connection closes after this */
+	const volatile sig_atomic_t *stopping;
+
+	/* reset (not freed) when the request ends */
+	struct arena *arena;
+};
+
+/*
+ * Prepare r for the request parsed into msg (bytes in buf[0..len)) on
+ * client cl: timings, deadlines, an empty response whose head is built
+ * in hbuf (the worker's, hsize bytes).  The target is split later
+ * (request_split_target).
+ */
+void request_init(struct request *r, struct client *cl, struct http_msg *msg,
+    char *buf, size_t len, char *hbuf, size_t hsize);
+
+/*
+ * Split the target into path (decoded into path[0..size)), query and
+ * host.  -1 when it is malformed (answer 400).
+ */
+int request_split_target(struct request *r, char *path, size_t size);
+
+/* The request ended: forget its state and reset the arena. */
+void request_reset(struct request *r);
+
+/* The request id (made on first call, the same for all its log lines). */
+const char *request_id(struct request *r);
+
+/* Add a header for the upstream request (see struct request_header). */
+void request_proxy_header(struct request *r, const char *name, size_t nlen,
+    const char *value, size_t vlen);
+
+/*
+ * The handler consumed the body and more bytes followed it: the next
+ * pipelined request starts with src[0..len) (may point into buf), which
+ * is moved to the start of buf.
+ */
+void request_keep_pipelined(struct request *r, const char *src, size_t len);
+
+/* The value of the first request header with id (enum http_hdr_id), or NULL. */
+const char *request_header(const struct request *r, int id, size_t *len);
+
+#endif
