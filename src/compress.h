@@ -12,7 +12,7 @@ struct compress_conf {
 	int gzip_level;     /* 1..9 (gzipLevel, default 6) */
 	int brotli_level;   /* 0..11 (brotliLevel, default 4; -1 means 0) */
 	int64_t min_size;   /* minimumSize (default 1024); < 0: every size */
-	const char **mimes; /* targetMIMEs, lower case; NULL: the default */
+	const char *const *mimes; /* targetMIMEs, lower case; NULL: default */
 	size_t nmimes;
 };
 

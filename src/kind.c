@@ -13,6 +13,8 @@ extern const struct kind slogger_conf_kind;
 extern const struct kind http_logger_conf_kind;
 extern const struct kind prometheus_conf_kind;
 extern const struct kind status_conf_kind;
+extern const struct kind throttle_conf_kind;
+extern const struct kind compression_conf_kind;
 
 #define LATER(av, k)            \
 	(&(const struct kind) { \
@@ -36,6 +38,8 @@ const struct kind *const kind_registry[] = {
 	&status_conf_kind,
 	&slogger_conf_kind,
 	&http_logger_conf_kind,
+	&throttle_conf_kind,
+	&compression_conf_kind,
 	&http_server_conf_kind,
 	&entrypoint_conf_kind,
 	LATER("core/v1", "HTTPHandler"),
@@ -46,10 +50,8 @@ const struct kind *const kind_registry[] = {
 	LATER("app/v1", "TimeoutMiddleware"),
 	LATER("app/v1", "HeaderPolicyMiddleware"),
 	LATER("app/v1", "BodyLimitMiddleware"),
-	LATER("app/v1", "CompressionMiddleware"),
 	LATER("app/v1", "CORSMiddleware"),
 	LATER("app/v1", "CSRFMiddleware"),
-	LATER("app/v1", "ThrottleMiddleware"),
 	LATER("app/v1", "TrackingMiddleware"),
 	LATER("app/v1", "SessionMiddleware"),
 	LATER("app/v1", "RedisClient"),
