@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "prommeter.h"
 #include "promvec.h"
 
 /* PrometheusMeter's labels, in AILERON's order of use. */
@@ -195,6 +196,74 @@ START_TEST(across_fork)
 }
 END_TEST
 
+/* The meter's families, in client_golang's order, from any of its users. */
+START_TEST(meter_write)
+{
+	static const char want[] =
+	    "# HELP http_client_requests_total Total number of sent http "
+	    "requests\n"
+	    "# TYPE http_client_requests_total counter\n"
+	    "http_client_requests_total{code=\"0\",host=\"127.0.0.1:9\","
+	    "method=\"GET\",path=\"/get\"} 1\n"
+	    "http_client_requests_total{code=\"200\",host=\"127.0.0.1:8\","
+	    "method=\"GET\",path=\"/get\"} 5\n"
+	    "# HELP http_requests_total Total number of received http "
+	    "requests\n"
+	    "# TYPE http_requests_total counter\n"
+	    "http_requests_total{code=\"200\",host=\"metrics.com\","
+	    "method=\"GET\",path=\"/get\"} 5\n"
+	    "# HELP promhttp_metric_handler_requests_in_flight Current number "
+	    "of scrapes being served.\n"
+	    "# TYPE promhttp_metric_handler_requests_in_flight gauge\n"
+	    "promhttp_metric_handler_requests_in_flight 1\n"
+	    "# HELP promhttp_metric_handler_requests_total Total number of "
+	    "scrapes by HTTP status code.\n"
+	    "# TYPE promhttp_metric_handler_requests_total counter\n"
+	    "promhttp_metric_handler_requests_total{code=\"200\"} 1\n"
+	    "promhttp_metric_handler_requests_total{code=\"500\"} 0\n"
+	    "promhttp_metric_handler_requests_total{code=\"503\"} 0\n";
+	static int key, other;
+	struct prommeter *mw = prommeter_get(&key), *h = prommeter_get(&key);
+	struct prommeter *o = prommeter_get(&other);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	ck_assert_ptr_eq(mw, h); /* one meter per config object */
+	ck_assert_ptr_ne(mw, o);
+	for (i = 0; i < 5; i++) {
+		prommeter_count_request(
+		    mw, "metrics.com", 11, "/get", 4, 200, "GET", 3);
+		prommeter_count_client(
+		    mw, "127.0.0.1:8", 11, "/get", 4, 200, "GET", 3);
+	}
+	prommeter_count_client(mw, "127.0.0.1:9", 11, "/get", 4, 0, "GET", 3);
+	prommeter_scrape_begin(h);
+	prommeter_scrape_end(h, 200);
+	prommeter_scrape_begin(h);
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(prommeter_write(h, f), 0);
+	fclose(f);
+	ck_assert_str_eq(buf, want);
+	free(buf);
+	prommeter_scrape_end(h, 200);
+	prommeter_put(mw);
+	prommeter_put(h);
+	prommeter_put(o);
+	/* the last user freed it: a new one starts from zero */
+	mw = prommeter_get(&key);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(prommeter_write(mw, f), 0);
+	fclose(f);
+	ck_assert_ptr_null(strstr(buf, "http_requests_total{"));
+	free(buf);
+	prommeter_put(mw);
+	prommeter_put(NULL);
+}
+END_TEST
+
 static Suite *
 promvec_suite(void)
 {
@@ -207,6 +276,7 @@ promvec_suite(void)
 	tcase_add_test(tc, empty_writes_nothing);
 	tcase_add_test(tc, bounded);
 	tcase_add_test(tc, across_fork);
+	tcase_add_test(tc, meter_write);
 	suite_add_tcase(s, tc);
 	return s;
 }
