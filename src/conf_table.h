@@ -20,15 +20,16 @@
  * rejected with file:line:column, every error is counted and reported, and
  * then the defaults apply.
  *
- * Defaults (.def, YAML text): AILERON merges a manifest over the kind's
- * defaults and a zero value (0, "", false, []) never overrides a non-zero
- * default.  For CF_STRING, CF_INT, CF_ENUM and CF_STRINGS (.def is then its
- * one element) fields the engine stores .def wherever the value read is
- * still zero, before the table's check runs (in nested objects that were
- * not written too).  For the other types .def
- * is what -t prints, and the kind's check or defaults hook applies it.  -t
- * prints every field of the tables with its .def (or the zero value), so
- * the templates and the defaults cannot disagree.
+ * Defaults (.def).  AILERON merges a manifest over the kind's defaults
+ * and a zero value (0, "", false, []) never overrides a non-zero default.
+ * For CF_STRING, CF_INT, CF_ENUM and CF_STRINGS fields .def is the value
+ * as text (a number in decimal, an enum by its name, the one element of a
+ * list): the engine stores it wherever the value read is still zero,
+ * before the table's check runs (in nested objects that were not written
+ * too).  For other types .def is YAML text that -t prints instead of the
+ * zero value ("[]", "null", a quoted string), and the setter or the check
+ * applies the default.  -t prints every field of the tables this way, so
+ * templates and defaults cannot disagree.
  */
 
 #define CONF_MAX_FILE         (64 << 20) /* bytes per config file */
@@ -93,8 +94,12 @@ struct conf_field {
 	const struct conf_table *table;
 	conf_setter set;
 	const char *why; /* CF_UNSUPPORTED: NULL means "not supported yet" */
-	const char *def; /* the default as YAML text (see below) */
+	const char *def; /* the default (see above) */
 };
+
+/* A macro's value as a string, for a .def. */
+#define CONF_STR_(x) #x
+#define CONF_STR(x)  CONF_STR_(x)
 
 #define MEMBER_SIZE(t, m) sizeof(((t *)0)->m)
 #define FSTR(n, t, m)                                                 \
@@ -128,6 +133,11 @@ struct conf_field {
 	{                                                              \
 		.name = (n), .type = CF_OBJECT, .off = offsetof(t, m), \
 		.table = (tbl)                                         \
+	}
+#define FOBJD(n, t, m, tbl, d)                                         \
+	{                                                              \
+		.name = (n), .type = CF_OBJECT, .off = offsetof(t, m), \
+		.table = (tbl), .def = (d)                             \
 	}
 #define FFLAT(n, tbl)                                          \
 	{                                                      \
@@ -355,10 +365,9 @@ const char *conf_parse_url(
 int conf_set_url(struct loader *, const struct conf_field *, const char *key,
     yaml_node_t *, void *obj);
 
-/* Seconds as read (non-zero wins over def) to milliseconds; <0 is none. */
-int64_t conf_ms(int64_t sec, int64_t def);
-
 /* Remember a log file the config opened, for conf_free(). */
 void conf_keep_fd(struct loader *, int fd);
+/* Open a log file as a real start would; -1 after reporting at node. */
+int conf_open_log(struct loader *, yaml_node_t *node, const char *path);
 
 #endif

@@ -7,124 +7,11 @@
 
 #include "conf.h"
 #include "conf_int.h"
+#include "conf_table.h"
 #include "conf_util.h"
+#include "kind.h"
 #include "log.h"
 #include "template.h"
-
-/*
- * The default manifest of each supported kind, with every field aileron
- * reads and its effective default (AILERON's "non-zero wins" defaults).
- */
-static const struct tmpl_kind {
-	const char *api_version;
-	const char *kind;
-	const char *spec; /* YAML, indented by two spaces */
-} tmpl_kinds[] = {
-	{ "core/v1", "Entrypoint",
-	    "  defaultLogger: null\n"
-	    "  loggers: []\n"
-	    "  defaultErrorHandler: null\n"
-	    "  errorHandlers: []\n"
-	    "  runners: []\n"
-	    "  processConfig:\n"
-	    "    workers: 0\n"
-	    "    startWorkers: 0\n"
-	    "    minSpareWorkers: 0\n"
-	    "    maxSpareWorkers: 0\n"
-	    "    maxWorkers: 0\n"
-	    "    maxRequestsPerWorker: 0\n"
-	    "    user: null\n"
-	    "    group: null\n"
-	    "    allowRootWorkers: false\n"
-	    "    pidFile: null\n" },
-	{ "core/v1", "HTTPServer",
-	    "  addr: \":8080\"\n"
-	    "  shutdownTimeout: 30\n"
-	    "  httpConfig:\n"
-	    "    listenConfig:\n"
-	    "      addr: \"\"\n"
-	    "      tlsConfig: null\n"
-	    "    readTimeout: 30\n"
-	    "    readHeaderTimeout: 30\n"
-	    "    writeTimeout: 30\n"
-	    "    idleTimeout: 10\n"
-	    "    maxHeaderBytes: 8192\n"
-	    "    disableKeepAlive: false\n"
-	    "    enableGeneralOptionsHandler: false\n"
-	    "  middleware: []\n"
-	    "  virtualHosts: []\n" },
-	{ "core/v1", "ReverseProxyHandler",
-	    "  patterns: []\n"
-	    "  methods: []\n"
-	    "  tripperwares: []\n"
-	    "  roundTripper: null\n"
-	    "  loadBalancers: []\n" },
-	{ "core/v1", "HTTPClient",
-	    "  retryConfig:\n"
-	    "    maxRetry: 0\n"
-	    "    maxContentLength: 0\n"
-	    "    retryStatusCodes: []\n"
-	    "  httpTransportConfig:\n"
-	    "    tlsConfig: null\n"
-	    "    tlsHandshakeTimeout: 0\n"
-	    "    disableKeepAlives: false\n"
-	    "    disableCompression: false\n"
-	    "    maxIdleConns: 0\n"
-	    "    maxIdleConnsPerHost: 0\n"
-	    "    maxConnsPerHost: 0\n"
-	    "    idleConnTimeout: 0\n"
-	    "    responseHeaderTimeout: 0\n"
-	    "    maxResponseHeaderBytes: 65536\n"
-	    "    dialConfig:\n"
-	    "      timeout: 10000\n"
-	    "      tlsConfig: null\n" },
-	{ "core/v1", "ErrorHandler",
-	    "  stackAlways: false\n"
-	    "  errorMessages: []\n" },
-	{ "app/v1", "PrometheusMeter",
-	    "  patterns:\n"
-	    "    - /metrics\n"
-	    "  methods: []\n" },
-	{ "app/v1", "StatusHandler",
-	    "  patterns:\n"
-	    "    - /server-status\n"
-	    "  methods: []\n" },
-	{ "app/v1", "HealthCheckHandler",
-	    "  errorHandler: null\n"
-	    "  patterns:\n"
-	    "    - /healthz\n"
-	    "  methods: []\n"
-	    "  timeout: 30\n" },
-	{ "core/v1", "HTTPLogger",
-	    "  logger: null\n"
-	    "  timezone: Local\n"
-	    "  timeFormat: \"2006-01-02 15:04:05.000\"\n"
-	    "  accessLogFormat: JSON\n"
-	    "  request:\n"
-	    "    headers: []\n"
-	    "    queries: []\n"
-	    "    logFormat: \"\"\n"
-	    "    maxContentLength: 4096\n"
-	    "    mimes: []\n"
-	    "  response:\n"
-	    "    headers: []\n"
-	    "    logFormat: \"\"\n"
-	    "    maxContentLength: 4096\n"
-	    "    mimes: []\n" },
-	{ "core/v1", "SLogger",
-	    "  level: Info\n"
-	    "  unstructured: false\n"
-	    "  outputTimeFormat: \"2006-01-02 15:04:05\"\n"
-	    "  dateFormat: \"2006-01-02\"\n"
-	    "  timeFormat: \"15:04:05.000\"\n"
-	    "  noLocation: false\n"
-	    "  noDatetime: false\n"
-	    "  logOutput:\n"
-	    "    outputTarget: Stdout\n"
-	    "    logDir: \".\"\n"
-	    "    logFileName: application.log\n" },
-	{ NULL, NULL, NULL },
-};
 
 /* A YAML tree we can merge and print. */
 struct tnode {
@@ -455,11 +342,11 @@ tmpl_json(FILE *fp, const struct tnode *t, int indent)
 
 /* Does document d have this apiVersion/kind/namespace/name? */
 static int
-tmpl_doc_is(const struct tnode *d, const char *av, const char *kind,
-    const char *ns, const char *name)
+tmpl_doc_is(const struct tnode *d, const struct kind *k, const char *ns,
+    const char *name)
 {
 	const struct tnode *a = tmpl_get(d, "apiVersion"),
-	                   *k = tmpl_get(d, "kind"),
+	                   *kn = tmpl_get(d, "kind"),
 	                   *md = tmpl_get(d, "metadata");
 	const struct tnode *n = tmpl_get(md, "name"),
 	                   *s = tmpl_get(md, "namespace");
@@ -472,19 +359,21 @@ tmpl_doc_is(const struct tnode *d, const char *av, const char *kind,
 	    ? s->value
 	    : "default";
 
-	if (a == NULL || k == NULL || a->type != YAML_SCALAR_NODE ||
-	    k->type != YAML_SCALAR_NODE)
+	if (a == NULL || kn == NULL || a->type != YAML_SCALAR_NODE ||
+	    kn->type != YAML_SCALAR_NODE)
 		return 0;
-	if (strcmp(kind, "Entrypoint") == 0) /* its id is forced */
-		return strcmp(a->value, av) == 0 && strcmp(k->value, kind) == 0;
-	return strcmp(a->value, av) == 0 && strcmp(k->value, kind) == 0 &&
-	    strcmp(dn, name) == 0 && strcmp(ds, ns) == 0;
+	if (strcmp(a->value, k->api_version) != 0 ||
+	    strcmp(kn->value, k->kind) != 0)
+		return 0;
+	if (k->flags & KIND_F_SINGLE) /* its id is fixed */
+		return 1;
+	return strcmp(dn, name) == 0 && strcmp(ds, ns) == 0;
 }
 
 /* The document with that id in one file (split as the loader does). */
 static struct tnode *
-tmpl_find_in_file(const char *path, const char *av, const char *kind,
-    const char *ns, const char *name)
+tmpl_find_in_file(
+    const char *path, const struct kind *k, const char *ns, const char *name)
 {
 	struct conf_envtext et;
 	struct tnode *d, *found = NULL;
@@ -503,7 +392,7 @@ tmpl_find_in_file(const char *path, const char *av, const char *kind,
 			if (conf_env_subst(start, (size_t)(p - start), &et,
 			        NULL, NULL) == 0 &&
 			    (d = tmpl_parse(et.text, et.len)) != NULL) {
-				if (tmpl_doc_is(d, av, kind, ns, name))
+				if (tmpl_doc_is(d, k, ns, name))
 					found = d;
 				else
 					tmpl_free(d);
@@ -519,16 +408,122 @@ tmpl_find_in_file(const char *path, const char *av, const char *kind,
 	return found;
 }
 
+/* Can s be written as a plain YAML scalar that reads back as a string? */
+static int
+tmpl_is_plain(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+	        *s == '/'))
+		return 0;
+	if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0 ||
+	    strcmp(s, "null") == 0 || strcmp(s, "True") == 0 ||
+	    strcmp(s, "False") == 0 || strcmp(s, "Null") == 0 ||
+	    strcmp(s, "TRUE") == 0 || strcmp(s, "FALSE") == 0 ||
+	    strcmp(s, "NULL") == 0)
+		return 0;
+	return s[strspn(s,
+	           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	           "0123456789._/-")] == '\0';
+}
+
+static void
+tmpl_put_string(FILE *fp, const char *s)
+{
+	if (tmpl_is_plain(s))
+		fputs(s, fp);
+	else
+		tmpl_put_quoted(fp, s);
+}
+
+/*
+ * The YAML of table t at indent: each field with its default (see
+ * conf_table.h) or its zero value; unsupported fields are left out.
+ */
+static void
+tmpl_gen_table(FILE *fp, const struct conf_table *t, int indent)
+{
+	const struct conf_field *f;
+
+	for (f = t->fields; f->name != NULL; f++) {
+		if (f->type == CF_UNSUPPORTED)
+			continue;
+		fprintf(fp, "%*s%s:", indent, "", f->name);
+		switch (f->type) {
+		case CF_STRING:
+		case CF_ENUM:
+			fputc(' ', fp);
+			if (f->def != NULL)
+				tmpl_put_string(fp, f->def);
+			else
+				fputs("null", fp);
+			break;
+		case CF_INT:
+			fprintf(fp, " %s", f->def != NULL ? f->def : "0");
+			break;
+		case CF_STRINGS:
+			if (f->def != NULL) {
+				fputs(" [", fp);
+				tmpl_put_string(fp, f->def);
+				fputc(']', fp);
+			} else
+				fputs(" []", fp);
+			break;
+		case CF_OBJECT:
+			if (f->def == NULL) {
+				fputc('\n', fp);
+				tmpl_gen_table(fp, f->table, indent + 2);
+				continue;
+			}
+			fprintf(fp, " %s", f->def);
+			break;
+		case CF_BOOL:
+			fprintf(fp, " %s", f->def != NULL ? f->def : "false");
+			break;
+		case CF_METHODS:
+		case CF_LIST:
+		case CF_ENUMS:
+			fprintf(fp, " %s", f->def != NULL ? f->def : "[]");
+			break;
+		default: /* CF_FUNC */
+			fprintf(fp, " %s", f->def != NULL ? f->def : "null");
+			break;
+		}
+		fputc('\n', fp);
+	}
+}
+
+/* The default manifest of kind k, named ns/name, as YAML text. */
+static char *
+tmpl_gen(const struct kind *k, const char *ns, const char *name, size_t *lenp)
+{
+	char *text = NULL;
+	FILE *fp;
+
+	if ((fp = open_memstream(&text, lenp)) == NULL)
+		fatal("open_memstream");
+	fprintf(fp,
+	    "apiVersion: %s\nkind: %s\nmetadata:\n  name: ", k->api_version,
+	    k->kind);
+	tmpl_put_quoted(fp, name);
+	fputs("\n  namespace: ", fp);
+	tmpl_put_quoted(fp, ns);
+	fputs("\nspec:\n", fp);
+	tmpl_gen_table(fp, k->table, 2);
+	if (fclose(fp) != 0)
+		fatal("open_memstream");
+	return text;
+}
+
 int
 template_print(
     FILE *fp, const char *what, int json, char *const *paths, size_t npaths)
 {
-	char av[128], kind[128], ns[128], name[128], text[4096];
-	const struct tmpl_kind *tk;
+	char av[128], kind[128], ns[128], name[128], *text;
+	const struct kind *k;
 	struct tnode *def, *user = NULL;
 	const char *p[5];
 	char buf[512];
-	size_t n = 0, i;
+	size_t n = 0, i, len;
 	char *s, *save = NULL;
 
 	if (snprintf(buf, sizeof(buf), "%s", what) >= (int)sizeof(buf))
@@ -542,24 +537,18 @@ template_print(
 	snprintf(kind, sizeof(kind), "%s", p[2]);
 	snprintf(ns, sizeof(ns), "%s", n == 5 ? p[3] : "default");
 	snprintf(name, sizeof(name), "%s", n == 5 ? p[4] : "default");
-	for (tk = tmpl_kinds; tk->kind != NULL; tk++)
-		if (strcmp(tk->api_version, av) == 0 &&
-		    strcmp(tk->kind, kind) == 0)
-			break;
-	if (tk->kind == NULL)
+	if ((k = kind_find(av, kind)) == NULL || k->status != KIND_OK)
 		return -1;
-	if (strcmp(kind, "Entrypoint") == 0)
+	if (k->flags & KIND_F_SINGLE) /* its id is fixed */
 		snprintf(ns, sizeof(ns), "%s", ".entrypoint"),
 		    snprintf(name, sizeof(name), "%s", ".entrypoint");
-	snprintf(text, sizeof(text),
-	    "apiVersion: %s\nkind: %s\nmetadata:\n  name: \"%s\"\n"
-	    "  namespace: \"%s\"\nspec:\n%s",
-	    av, kind, name, ns, tk->spec);
-	if ((def = tmpl_parse(text, strlen(text))) == NULL)
+	text = tmpl_gen(k, ns, name, &len);
+	if ((def = tmpl_parse(text, len)) == NULL)
 		fatalx("template of %s does not parse", kind);
+	free(text);
 	if (n == 5) {
 		for (i = 0; i < npaths && user == NULL; i++)
-			user = tmpl_find_in_file(paths[i], av, kind, ns, name);
+			user = tmpl_find_in_file(paths[i], k, ns, name);
 		if (user == NULL) {
 			tmpl_free(def);
 			return -2;

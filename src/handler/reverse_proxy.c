@@ -419,7 +419,7 @@ static const struct conf_field reverse_proxy_conf_fields[] = {
 	FSTRS("patterns", struct reverse_proxy_conf_spec, px.patterns,
 	    px.npatterns, CF_UNIQUE),
 	FMETHODS("methods", struct reverse_proxy_conf_spec, px.methods),
-	FFUNC("tripperwares", reverse_proxy_conf_set_tripperwares, 0),
+	FFUNCD("tripperwares", reverse_proxy_conf_set_tripperwares, 0, "[]"),
 	FFUNCAT("roundTripper", struct reverse_proxy_conf_spec, round_tripper,
 	    conf_set_ref),
 	FLIST("loadBalancers", struct reverse_proxy_conf_spec, px.lbs, px.nlbs,
