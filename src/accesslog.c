@@ -13,6 +13,8 @@
 
 #include "accesslog.h"
 #include "log.h"
+#include "middleware.h"
+#include "request.h"
 
 #define AL_LINE_MAX  (1 << 20) /* a line longer than this is cut */
 #define AL_VALUE_MAX 8192      /* one header value after replacing */
@@ -24,19 +26,6 @@ struct al_buf {
 	size_t len;
 	size_t cap;
 };
-
-/* What the response line needs of the request (one request at a time). */
-static struct al_req {
-	int active;
-	char id[21];
-	struct timespec start;
-	int64_t start_us;
-	char remote[72]; /* ip:port */
-	char ip[64];
-	char line[AL_KEEP_MAX]; /* "GET /x HTTP/1.1", raw */
-	char referer[1024];
-	char agent[1024];
-} al_req;
 
 static struct al_buf al_line;
 static char al_value[AL_VALUE_MAX];
@@ -441,19 +430,6 @@ al_raw_header(
 	return NULL;
 }
 
-/* Copy a request value for the combined line (bounded). */
-static void
-al_keep(char *dst, size_t size, const char *s, size_t n)
-{
-	if (s == NULL)
-		n = 0;
-	if (n >= size)
-		n = size - 1;
-	if (n > 0)
-		memcpy(dst, s, n);
-	dst[n] = '\0';
-}
-
 /* Everything a request line (JSON or logFormat) shows. */
 struct al_reqview {
 	const char *id;
@@ -664,77 +640,72 @@ al_reqview_init(struct al_reqview *rq, const struct http_msg *m,
 	                                       : -1;
 }
 
+/* The peer as Go's RemoteAddr: "ip:port", "[v6]:port". */
+static void
+al_remote(const struct request *r, char *out, size_t size)
+{
+	snprintf(out, size, strchr(r->ip, ':') != NULL ? "[%s]:%s" : "%s:%s",
+	    r->ip, r->port);
+}
+
 void
-accesslog_begin(const struct conf_server *srv, const struct http_msg *m,
-    const char *buf, const char *ip, const char *port)
+accesslog_server_request(const struct conf_httplogger *hl, struct request *r)
 {
 	struct al_reqview rq;
-	const char *q;
-	size_t i, n;
+	char remote[72];
 
-	al_req.active = 0;
-	if (srv->naccess_loggers == 0)
-		return;
-	al_req.active = 1;
-	clock_gettime(CLOCK_REALTIME, &al_req.start);
-	accesslog_make_id(al_req.id);
-	snprintf(al_req.ip, sizeof(al_req.ip), "%s", ip);
-	snprintf(al_req.remote, sizeof(al_req.remote),
-	    strchr(ip, ':') != NULL ? "[%s]:%s" : "%s:%s", ip, port);
-	n = (size_t)snprintf(al_req.line, sizeof(al_req.line), "%.*s ",
-	    (int)m->method.len, buf + m->method.off);
-	if (n < sizeof(al_req.line))
-		snprintf(al_req.line + n, sizeof(al_req.line) - n,
-		    "%.*s HTTP/1.%d", (int)m->target.len, buf + m->target.off,
-		    m->version_minor);
-	q = al_raw_header(m, buf, "Referer", &n);
-	al_keep(al_req.referer, sizeof(al_req.referer), q, n);
-	q = al_raw_header(m, buf, "User-Agent", &n);
-	al_keep(al_req.agent, sizeof(al_req.agent), q, n);
-	al_reqview_init(&rq, m, buf, al_req.id, al_req.remote);
-	for (i = 0; i < srv->naccess_loggers; i++)
-		al_emit_request(
-		    srv->access_loggers[i], &rq, "server", &al_req.start);
+	al_remote(r, remote, sizeof(remote));
+	al_reqview_init(&rq, r->msg, r->buf, request_id(r), remote);
+	al_emit_request(hl, &rq, "server", &r->start);
 }
 
 /* The combined (Apache/nginx) line of the request that just ended. */
 static void
 al_combined(struct al_buf *b, const struct conf_httplogger *hl,
-    const struct al_respview *rs)
+    const struct request *r, const struct al_respview *rs)
 {
+	const struct http_msg *m = r->msg;
+	const char *v;
+	size_t n;
 	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
 		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	struct tm tm;
 	long off;
 
 	if (hl->utc)
-		gmtime_r(&al_req.start.tv_sec, &tm);
+		gmtime_r(&r->start.tv_sec, &tm);
 	else
-		localtime_r(&al_req.start.tv_sec, &tm);
+		localtime_r(&r->start.tv_sec, &tm);
 	off = tm.tm_gmtoff / 60;
 	b->len = 0;
-	al_puts(b, al_req.ip);
+	al_puts(b, r->ip);
 	al_printf(b, " - - [%02d/%s/%04d:%02d:%02d:%02d %c%02ld%02ld] \"",
 	    tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+', labs(off) / 60,
 	    labs(off) % 60);
-	al_put_clf(b, al_req.line, strlen(al_req.line));
+	/* The request line as it came: "GET /x HTTP/1.1". */
+	al_put_clf(b, r->buf + m->method.off, m->method.len);
+	al_put(b, " ", 1);
+	al_put_clf(b, r->buf + m->target.off, m->target.len);
+	al_printf(b, " HTTP/1.%d", m->version_minor);
 	al_printf(b, "\" %d ", rs->status);
 	if (rs->size > 0)
 		al_printf(b, "%lld", (long long)rs->size);
 	else
 		al_puts(b, "-");
 	al_puts(b, " \"");
-	al_put_clf(b, al_req.referer, strlen(al_req.referer));
+	v = al_raw_header(m, r->buf, "Referer", &n);
+	al_put_clf(b, v, v != NULL ? n : 0);
 	al_puts(b, "\" \"");
-	al_put_clf(b, al_req.agent, strlen(al_req.agent));
+	v = al_raw_header(m, r->buf, "User-Agent", &n);
+	al_put_clf(b, v, v != NULL ? n : 0);
 	al_puts(b, "\"\n");
 }
 
 /* Write the response line of HTTPLogger hl. */
 static void
-al_emit_response(const struct conf_httplogger *hl, const struct al_respview *rs,
-    const char *type, const struct timespec *ts)
+al_emit_response(const struct conf_httplogger *hl, const struct request *r,
+    const struct al_respview *rs, const char *type, const struct timespec *ts)
 {
 	const struct conf_log_spec *spec = &hl->response;
 	const struct log_logger *lg;
@@ -745,7 +716,7 @@ al_emit_response(const struct conf_httplogger *hl, const struct al_respview *rs,
 		return;
 	if (hl->format == ACCESS_COMBINED) {
 		if (strcmp(type, "server") == 0) {
-			al_combined(b, hl, rs);
+			al_combined(b, hl, r, rs);
 			log_write_line(lg->fd, b->p, b->len);
 		}
 		return;
@@ -790,93 +761,63 @@ al_respview_size(struct al_respview *rs, const struct http_msg *r)
 }
 
 void
-accesslog_end(const struct conf_server *srv, const char *resp, size_t resp_size)
+accesslog_server_response(const struct conf_httplogger *hl, struct request *r)
 {
-	static struct http_msg r;
-	struct http_limits lim;
+	const struct response *resp = &r->resp;
 	struct al_respview rs;
 	struct timespec now;
-	size_t i;
 
-	if (!al_req.active || srv->naccess_loggers == 0)
-		return;
-	al_req.active = 0;
 	clock_gettime(CLOCK_REALTIME, &now);
 	memset(&rs, 0, sizeof(rs));
-	rs.id = al_req.id;
+	rs.id = request_id(r);
+	rs.duration = al_usec(&r->start, &now);
 	rs.status = 499; /* nothing was sent: the client went away */
 	rs.size = -1;
-	rs.buf = resp;
-	rs.duration = al_usec(&al_req.start, &now);
-	memset(&lim, 0, sizeof(lim));
-	lim.max_head = (uint32_t)resp_size;
-	lim.max_line = (uint32_t)resp_size;
-	http_response_init(&r, &lim, HTTP_M_GET);
-	if (resp[0] == 'H' &&
-	    http_parse_response(&r, resp, resp_size) == HTTP_PARSE_DONE) {
-		rs.r = &r;
-		rs.status = r.status;
-		al_respview_size(&rs, &r);
+	if (resp->started) {
+		/* What the writer sent: never re-parsed. */
+		rs.r = &resp->head;
+		rs.buf = resp->head_buf;
+		rs.status = resp->status;
+		rs.size = resp->log_size;
 	}
-	for (i = 0; i < srv->naccess_loggers; i++)
-		al_emit_response(srv->access_loggers[i], &rs, "server", &now);
+	al_emit_response(hl, r, &rs, "server", &now);
 }
 
-/* The client side (tripperware) of the request being forwarded. */
-static struct {
-	char id[21];
-	struct timespec start;
-} al_client;
-
 void
-accesslog_client_request(
-    const struct conf_upstream *up, const char *head, size_t len)
+accesslog_client_request(const struct conf_httplogger *hl, struct request *r,
+    const struct exchange *x)
 {
 	static struct http_msg m;
 	struct http_limits lim;
 	struct al_reqview rq;
-	size_t i;
 
-	if (up->nclient_loggers == 0)
-		return;
-	clock_gettime(CLOCK_REALTIME, &al_client.start);
-	/* One id for the server and client lines of a request. */
-	if (al_req.active)
-		memcpy(al_client.id, al_req.id, sizeof(al_client.id));
-	else
-		accesslog_make_id(al_client.id);
+	/* The head we built (tripperware logging only): its fields. */
 	memset(&lim, 0, sizeof(lim));
-	lim.max_head = (uint32_t)len;
-	lim.max_line = (uint32_t)len;
+	lim.max_head = (uint32_t)x->head_len;
+	lim.max_line = (uint32_t)x->head_len;
 	http_request_init(&m, &lim);
-	if (http_parse_request(&m, head, len) != HTTP_PARSE_DONE)
+	if (http_parse_request(&m, x->head, x->head_len) != HTTP_PARSE_DONE)
 		return; /* we built it: cannot happen */
-	al_reqview_init(&rq, &m, head, al_client.id, "");
-	rq.host = up->authority;
-	rq.hlen = strlen(up->authority);
-	for (i = 0; i < up->nclient_loggers; i++)
-		al_emit_request(
-		    up->client_loggers[i], &rq, "client", &al_client.start);
+	al_reqview_init(&rq, &m, x->head, request_id(r), "");
+	rq.host = x->up->authority;
+	rq.hlen = strlen(x->up->authority);
+	al_emit_request(hl, &rq, "client", &x->start);
 }
 
 void
-accesslog_client_response(
-    const struct conf_upstream *up, const struct http_msg *r, const char *buf)
+accesslog_client_response(const struct conf_httplogger *hl, struct request *r,
+    const struct exchange *x)
 {
 	struct al_respview rs;
 	struct timespec now;
-	size_t i;
 
-	if (up->nclient_loggers == 0)
-		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	memset(&rs, 0, sizeof(rs));
-	rs.id = al_client.id;
-	rs.r = r;
-	rs.buf = buf;
-	rs.status = r->status;
-	rs.duration = al_usec(&al_client.start, &now);
-	al_respview_size(&rs, r);
-	for (i = 0; i < up->nclient_loggers; i++)
-		al_emit_response(up->client_loggers[i], &rs, "client", &now);
+	rs.id = request_id(r);
+	rs.r = x->resp;
+	rs.buf = x->resp_buf;
+	rs.status = x->status;
+	rs.duration = al_usec(&x->start, &now);
+	al_respview_size(&rs, x->resp);
+	al_emit_response(hl, r, &rs, "client", &now);
 }

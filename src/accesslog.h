@@ -1,4 +1,4 @@
-/* Access log: core/v1 HTTPLogger used as HTTPServer middleware. */
+/* Access log lines of core/v1 HTTPLogger (JSON, logFormat, combined). */
 #ifndef AILERON_ACCESSLOG_H
 #define AILERON_ACCESSLOG_H
 
@@ -8,31 +8,27 @@
 #include "conf.h"
 #include "http_parse.h"
 
-/*
- * A request of server srv was parsed: m with its bytes in buf, from client
- * ip:port.  Writes the JSON "server" request line of each HTTPLogger of
- * srv and remembers what the response line needs.  Nothing happens when
- * srv has no HTTPLogger.
- */
-void accesslog_begin(const struct conf_server *srv, const struct http_msg *m,
-    const char *buf, const char *ip, const char *port);
+struct request;
+struct exchange;
 
 /*
- * The response to that request ended; resp holds the response head that
- * was sent (resp[0] == '\0' when none was: logged as status 499).
+ * The lines of HTTPLogger hl (the runtime of src/middleware/http_logger.c):
+ * the "server" request line of r, and its response line from what the
+ * response writer sent (status 499 when nothing was sent).
  */
-void accesslog_end(
-    const struct conf_server *srv, const char *resp, size_t resp_size);
+void accesslog_server_request(
+    const struct conf_httplogger *hl, struct request *r);
+void accesslog_server_response(
+    const struct conf_httplogger *hl, struct request *r);
 
 /*
- * Tripperware (client side) lines of upstream up's HTTPLoggers: the
- * request head sent upstream (head[0..len)) and the response head r
- * received (bytes in buf).  Nothing happens without such loggers.
+ * Tripperware ("client") lines: the upstream request head of exchange x
+ * as it will be sent, and the upstream response head x received.
  */
-void accesslog_client_request(
-    const struct conf_upstream *up, const char *head, size_t len);
-void accesslog_client_response(
-    const struct conf_upstream *up, const struct http_msg *r, const char *buf);
+void accesslog_client_request(const struct conf_httplogger *hl,
+    struct request *r, const struct exchange *x);
+void accesslog_client_response(const struct conf_httplogger *hl,
+    struct request *r, const struct exchange *x);
 
 /* Apply replacers to value[0..len) into out (NUL-terminated); its length. */
 size_t accesslog_replace(const struct conf_replacer *r, size_t n,

@@ -11,6 +11,8 @@
 #include "errpage.h"
 #include "http.h"
 #include "log.h"
+#include "request.h"
+#include "response.h"
 
 /* A growing output buffer. */
 struct errpage_buf {
@@ -266,34 +268,31 @@ errpage_pick(
 	return &m->contents[0];
 }
 
-/* Append "Name: value\r\n" unless the value could split the head. */
-static void
-errpage_header(struct errpage_buf *b, const char *name, const char *value)
+/* Add header name: value unless the value could split the head. */
+static int
+errpage_header(struct request *r, const char *name, const char *value)
 {
 	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
-		return;
-	errpage_puts(b, name);
-	errpage_puts(b, ": ");
-	errpage_puts(b, value);
-	errpage_puts(b, "\r\n");
+		return 0;
+	return response_add_str(r, name, value);
 }
 
-char *
-errpage_format(const struct conf_errhandler *eh, int status, const char *code,
-    const char *message, const char *path, size_t plen, const char *accept,
-    size_t alen, int close, size_t *len)
+int
+errpage_send(struct request *r, const struct conf_errhandler *eh, int status,
+    const char *code, const char *message, const char *accept, size_t alen)
 {
 	const struct conf_error_message *m;
 	const struct conf_mime_content *mc;
-	struct errpage_buf head = { NULL, 0, 0 }, body = { NULL, 0, 0 };
-	struct errpage_buf hv = { NULL, 0, 0 };
+	struct errpage_buf body = { NULL, 0, 0 }, hv = { NULL, 0, 0 };
 	const char *kind = errpage_kind(code), *vars[4];
-	char st[16], line[64];
+	char st[16];
 	size_t i;
+	int rc = -1;
 
 	if (eh == NULL ||
-	    (m = errpage_find(eh, code, kind, message, path, plen)) == NULL)
-		return NULL;
+	    (m = errpage_find(eh, code, kind, message, r->path, r->path_len)) ==
+	        NULL)
+		return 0;
 	mc = errpage_pick(m, accept, alen);
 	if (mc->status_code != 0)
 		status = mc->status_code;
@@ -305,31 +304,31 @@ errpage_format(const struct conf_errhandler *eh, int status, const char *code,
 	errpage_put(&body, "", 0);
 	errpage_expand(&body, mc->template_type,
 	    mc->template_text != NULL ? mc->template_text : "", vars);
-	snprintf(line, sizeof(line), "HTTP/1.1 %03d %s\r\n", status, vars[1]);
-	errpage_puts(&head, line);
-	errpage_header(&head, "Content-Type", mc->mime_type);
-	errpage_puts(&head, "X-Content-Type-Options: nosniff\r\n");
-	if (m->ncontents > 1) /* the content was chosen by Accept */
-		errpage_puts(&head, "Vary: Accept\r\n");
+	if (response_start(r, status, NULL, 0) < 0 ||
+	    errpage_header(r, "Content-Type", mc->mime_type) < 0 ||
+	    response_add_str(r, "X-Content-Type-Options", "nosniff") < 0)
+		goto done;
+	/* The content was chosen by Accept. */
+	if (m->ncontents > 1 && response_add_str(r, "Vary", "Accept") < 0)
+		goto done;
 	for (i = 0; i < mc->nheaders; i++)
-		errpage_header(&head, mc->headers[i].key, mc->headers[i].value);
+		if (errpage_header(
+		        r, mc->headers[i].key, mc->headers[i].value) < 0)
+			goto done;
 	for (i = 0; i < m->nheader_template; i++) {
 		hv.len = 0;
 		errpage_put(&hv, "", 0);
 		errpage_expand(
 		    &hv, TEMPLATE_GO_TEXT, m->header_template[i].value, vars);
-		errpage_header(&head, m->header_template[i].key, hv.p);
+		if (errpage_header(r, m->header_template[i].key, hv.p) < 0)
+			goto done;
 	}
+	if (response_send_head(r, RESPONSE_LENGTH, body.len) < 0 ||
+	    response_body(r, body.p, body.len) < 0 || response_end(r) < 0)
+		goto done;
+	rc = 1;
+done:
 	free(hv.p);
-	errpage_puts(&head, "Date: ");
-	errpage_puts(&head, http_date_now());
-	snprintf(line, sizeof(line), "\r\nContent-Length: %zu\r\n", body.len);
-	errpage_puts(&head, line);
-	if (close)
-		errpage_puts(&head, "Connection: close\r\n");
-	errpage_puts(&head, "\r\n");
-	errpage_put(&head, body.p, body.len);
 	free(body.p);
-	*len = head.len;
-	return head.p;
+	return rc;
 }

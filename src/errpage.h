@@ -6,6 +6,8 @@
 
 #include "conf.h"
 
+struct request;
+
 /* AILERON error codes of the errors aileron produces. */
 #define ERRPAGE_NO_UPSTREAM "E2122" /* no load balancer matched: 404 */
 #define ERRPAGE_UNAVAILABLE "E2121" /* no usable upstream: 502 */
@@ -15,15 +17,15 @@
 #define ERRPAGE_NOT_FOUND   "E2131" /* no route in the server: 404 */
 
 /*
- * Build the response for an error with code (one of the above), message
- * and status on request path, using eh's errorMessages; the client's
- * Accept picks the content.  Returns a malloc'd response (head and body)
- * with its length in *len, or NULL when eh is NULL or nothing matches
- * (the caller then sends the default body).
+ * Answer r with the error code (one of the above), message and status
+ * through eh's errorMessages, the client's Accept (accept[0..alen))
+ * picking the content.  Returns 1 when it answered, 0 when eh is NULL or
+ * nothing matches (the caller sends the default body), -1 when the
+ * response could not be sent.
  */
-char *errpage_format(const struct conf_errhandler *eh, int status,
-    const char *code, const char *message, const char *path, size_t plen,
-    const char *accept, size_t alen, int close, size_t *len);
+int errpage_send(struct request *r, const struct conf_errhandler *eh,
+    int status, const char *code, const char *message, const char *accept,
+    size_t alen);
 
 /* Check a regular expression for errorMessages; -1 with a message in err. */
 int errpage_check_regex(const char *re, char *err, size_t size);

@@ -72,4 +72,8 @@ extern const struct handler_ops health_check_handler;
 extern const struct handler_ops status_handler;
 extern const struct handler_ops prometheus_handler;
 
+/* ReverseProxyHandler's per-worker state: close idle upstream connections, free it. */
+void reverse_proxy_expire_idle(void);
+void reverse_proxy_worker_free(void);
+
 #endif

@@ -115,40 +115,29 @@ http_error_pick(const char *accept, size_t len, const char **type)
 }
 
 size_t
-http_error_format(char *out, size_t size, int status, const char *accept,
-    size_t accept_len, int close)
+http_error_body(int status, const char *accept, size_t accept_len, char *ctype,
+    size_t csize, char *out, size_t size)
 {
 	const char *text = http_status_text(status), *type;
-	char body[256];
-	int blen, n;
+	int n;
 
 	switch (http_error_pick(accept, accept_len, &type)) {
 	case ERR_XML:
-		blen = snprintf(body, sizeof(body),
+		n = snprintf(out, size,
 		    "<result><status>%d</status><statusText>%s</statusText>"
 		    "</result>",
 		    status, text);
 		break;
 	case ERR_YAML:
-		blen = snprintf(body, sizeof(body),
-		    "status: %d\nstatusText: %s\n", status, text);
+		n = snprintf(
+		    out, size, "status: %d\nstatusText: %s\n", status, text);
 		break;
 	default:
-		blen = snprintf(body, sizeof(body),
-		    "{\"status\":%d,\"statusText\":\"%s\"}", status, text);
+		n = snprintf(out, size, "{\"status\":%d,\"statusText\":\"%s\"}",
+		    status, text);
 		break;
 	}
-	n = snprintf(out, size,
-	    "HTTP/1.1 %d %s\r\n"
-	    "Content-Type: %s; charset=utf-8\r\n"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "Vary: Accept\r\n"
-	    "Date: %s\r\n"
-	    "Content-Length: %d\r\n"
-	    "%s"
-	    "\r\n%s",
-	    status, text, type, http_date_now(), blen,
-	    close ? "Connection: close\r\n" : "", body);
+	snprintf(ctype, csize, "%s; charset=utf-8", type);
 	if (n < 0 || (size_t)n >= size)
 		return 0;
 	return (size_t)n;

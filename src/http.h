@@ -13,13 +13,13 @@ const char *http_status_text(int status);
 const char *http_date_now(void);
 
 /*
- * Format an error response in AILERON's style into out (size bytes):
- * JSON, XML or YAML body chosen by the first entry of accept (may be NULL).
- * If close is set the head carries "Connection: close".  Returns the
- * length, or 0 if it did not fit.
+ * The body of an error response in AILERON's style into out (size
+ * bytes): JSON, XML or YAML chosen by the first entry of accept (may be
+ * NULL); its Content-Type into ctype.  Returns the body's length, or 0
+ * if it did not fit.
  */
-size_t http_error_format(char *out, size_t size, int status, const char *accept,
-    size_t accept_len, int close);
+size_t http_error_body(int status, const char *accept, size_t accept_len,
+    char *ctype, size_t csize, char *out, size_t size);
 
 /* Plain-text protocol error (400, 414, 431, 501, 505) with Connection: close. */
 size_t http_plain_error_format(char *out, size_t size, int status);

@@ -20,6 +20,7 @@
 #include "listen.h"
 #include "log.h"
 #include "master.h"
+#include "pipeline.h"
 #include "pool.h"
 #include "route.h"
 #include "scoreboard.h"
@@ -36,6 +37,7 @@ struct generation {
 	unsigned id;
 	struct conf *conf;
 	struct routes *routes;
+	struct pipeline *pipeline;
 	struct listener *listeners;
 	size_t nlisteners;
 	struct conf_lb_shared *shm;
@@ -192,6 +194,7 @@ master_gen_free(struct generation *g)
 		close(g->handoff[0]);
 	if (g->handoff[1] >= 0)
 		close(g->handoff[1]);
+	pipeline_free(g->pipeline);
 	route_free(g->routes);
 	if (g->shm != NULL)
 		munmap(g->shm, g->shmlen);
@@ -219,8 +222,10 @@ master_gen_new(struct conf *c, struct generation *old, unsigned id)
 	}
 	pool_settings(&c->process, sysconf(_SC_NPROCESSORS_ONLN), &g->pool);
 	if (daemon_privs_resolve(&c->process, &g->privs) < 0 ||
-	    (g->routes = route_build(c)) == NULL || balance_build(c) < 0 ||
-	    tlsclient_build(c) < 0 || master_map_shared(g) < 0)
+	    (g->routes = route_build(c)) == NULL ||
+	    (g->pipeline = pipeline_build(c, g->routes)) == NULL ||
+	    balance_build(c) < 0 || tlsclient_build(c) < 0 ||
+	    master_map_shared(g) < 0)
 		goto fail;
 	g->listeners = listen_open(
 	    c, old ? old->listeners : NULL, old ? old->nlisteners : 0);
@@ -249,6 +254,7 @@ master_worker_env(const struct generation *g, struct worker_env *env)
 	memset(env, 0, sizeof(*env));
 	env->conf = g->conf;
 	env->routes = g->routes;
+	env->pipeline = g->pipeline;
 	env->listeners = g->listeners;
 	env->nlisteners = g->nlisteners;
 	env->master_fd = -1;

@@ -48,14 +48,20 @@
  * BodyLimit must not answer then).  Pre-proxy work (Session) is a
  * handler-level request hook: it runs just before ReverseProxyHandler.
  *
- * Tripperware wraps one upstream exchange of the ReverseProxyHandler (and
+ * Tripperware wraps the upstream exchange of the ReverseProxyHandler (and
  * of HTTPClient, later) the same way: request(inst, r, x) once the
- * upstream request head is built, before it is sent (may answer r
- * instead: return HANDLER_OK or a status; the upstream is not contacted);
- * response(inst, r, x) when the upstream response head has been read;
- * done(inst, r, x) when the exchange is over (failed or not).  A retry
- * is a new exchange.  Order: ReverseProxyHandler.tripperwares, first
- * outermost.
+ * upstream request head is built, before anything is sent (may answer r
+ * instead: return HANDLER_OK or a status; the upstream is not
+ * contacted); response(inst, r, x) each time an upstream response head
+ * has been read (x->attempt says which try; a retried status is seen
+ * too); done(inst, r, x) once, when the exchange is over (failed or
+ * not).  Request hooks run first outermost, response and done hooks
+ * innermost first.  Order: ReverseProxyHandler.tripperwares (as written
+ * on each upstream), first outermost.
+ *
+ * Per-request state: r->mw_state has one slot per server-chain entry
+ * (allocate from r->arena, never free).  Instances hold only what is
+ * the same for every request.
  *
  * Instances are shared as handlers' are (handler.h): one per config
  * object per generation, made by create() in the master before fork.

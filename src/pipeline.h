@@ -44,6 +44,8 @@ const struct handler *pipeline_handler(
  * connection goes on (response_keep_alive).
  */
 void pipeline_run(const struct pipeline *pl, struct request *r);
+/* The same with the chain the caller put in r->chain (unit tests). */
+void pipeline_serve(const struct pipeline *pl, struct request *r);
 
 /*
  * For handlers that talk upstream (ReverseProxyHandler): run the

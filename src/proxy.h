@@ -1,4 +1,4 @@
-/* Reverse proxy: serve one client connection, forwarding each request upstream. */
+/* Client connections of a worker: read request heads, hand each request to the pipeline. */
 #ifndef AILERON_PROXY_H
 #define AILERON_PROXY_H
 
@@ -11,6 +11,7 @@
 
 struct proxy;
 struct http_msg;
+struct pipeline;
 
 /* One client connection owned by a worker. */
 struct client {
@@ -22,13 +23,10 @@ struct client {
 	int64_t deadline; /* parked: close when this passes (0: never) */
 
 	/* private to proxy.c */
-	int handshake;          /* TLS handshake not done yet */
-	size_t len;             /* bytes in the worker's head buffer */
-	int consumed;           /* the request's bytes were taken */
-	int64_t head_start;     /* when the current head began */
-	int64_t read_deadline;  /* request: whole request read by */
-	int64_t write_deadline; /* request: response written by */
-	char *saved;            /* parked: partial head */
+	int handshake;      /* TLS handshake not done yet */
+	size_t len;         /* bytes in the worker's head buffer */
+	int64_t head_start; /* when the current head began */
+	char *saved;        /* parked: partial head */
 	size_t saved_len;
 	struct http_msg *saved_msg; /* parked: its parser state */
 };
@@ -36,9 +34,9 @@ struct client {
 #define PROXY_PARKED 0 /* waits for more bytes: poll it, then run again */
 #define PROXY_CLOSED 1 /* ended: free it */
 
-/* Per-worker proxy state: buffers and the upstream keep-alive pool. */
-struct proxy *proxy_new(
-    struct conf *c, struct routes *rt, const volatile sig_atomic_t *stopping);
+/* Per-worker connection state: the head and response-head buffers, the request. */
+struct proxy *proxy_new(struct conf *c, const struct pipeline *pl,
+    const volatile sig_atomic_t *stopping);
 void proxy_free(struct proxy *px);
 
 /* A client connection just accepted on a listener of srv; NULL on ENOMEM. */

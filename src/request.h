@@ -73,6 +73,9 @@ struct request {
 
 	/* the request body: set by whoever reads it (ReverseProxyHandler) */
 	int body_read; /* the body was read to its end (or there is none) */
+	/* bytes after the body (next pipelined request): request_keep_pipelined */
+	const char *next;
+	size_t next_len;
 
 	/*
 	 * Upstream request headers added by middleware (request_proxy_header)
@@ -83,6 +86,11 @@ struct request {
 
 	/* per-request state of middleware: slot i belongs to chain entry i */
 	void **mw_state;
+	/*
+	 * Middleware entered (their request hook declined): the first
+	 * nentered of the server chain followed by the handler's list.
+	 */
+	size_t nentered;
 
 	/* the response being sent: only through response.h */
 	struct response resp;
@@ -127,9 +135,10 @@ void request_proxy_header(struct request *r, const char *name, size_t nlen,
     const char *value, size_t vlen);
 
 /*
- * The handler consumed the body and more bytes followed it: the next
- * pipelined request starts with src[0..len) (may point into buf), which
- * is moved to the start of buf.
+ * The handler consumed the body and len more bytes followed it at src
+ * (in buf or in a buffer of the handler's that stays untouched until the
+ * request ends): the connection layer moves them to the start of buf for
+ * the next request, after the done hooks (which still see the head).
  */
 void request_keep_pipelined(struct request *r, const char *src, size_t len);
 

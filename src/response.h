@@ -89,9 +89,10 @@ int response_send_head(struct request *r, int framing, uint64_t length);
 int response_body(struct request *r, const void *data, size_t n);
 
 /*
- * Send bytes already framed for the wire (a verbatim chunked relay):
- * only when response_filtered() is 0.  The head, if pending, goes with
- * them.  -1 on error.
+ * Send bytes already framed for the wire (a verbatim chunked relay, the
+ * first bytes of a tunnel): only when response_filtered() is 0.  The
+ * head, if pending, goes with them; the writer then frames nothing
+ * itself (no last chunk).  -1 on error.
  */
 int response_raw(struct request *r, const void *data, size_t n);
 
@@ -104,6 +105,12 @@ int response_raw(struct request *r, const void *data, size_t n);
 struct splice_pipe;
 int response_splice(
     struct request *r, struct splice_pipe *pipe, int fd, uint64_t n);
+
+/* Send the head now if it still waits for body bytes.  -1 on error. */
+int response_flush(struct request *r);
+
+/* An interim "100 Continue" (the status of the response is not set). */
+int response_continue(struct request *r);
 
 /* Is a body filter in the chain (zero-copy paths must step aside)? */
 int response_filtered(const struct request *r);

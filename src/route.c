@@ -192,11 +192,10 @@ route_parse_pattern(struct route_entry *e)
 /* Append one route entry to rs; -1 (logged) for an invalid pattern. */
 static int
 route_add(struct route_server *rs, const char *host, const char *path,
-    conf_methods methods, struct conf_proxy *proxy)
+    int trailing, conf_methods methods, struct conf_proxy *proxy)
 {
 	struct route_entry *e;
-	size_t plen = strlen(path);
-	int trailing = plen > 0 && path[plen - 1] == '/', rc;
+	int rc;
 	char *shown;
 
 	rs->entries =
@@ -230,39 +229,61 @@ route_methods(conf_methods a, conf_methods b)
 	return a & b;
 }
 
-/* Add the routes of one handler in one vhost for each of its hosts. */
+/*
+ * Add the routes of one handler in one vhost for each of its hosts, as
+ * AILERON's mux.go builds them: p = path.Join(handlerSpec.pattern,
+ * pattern) (a trailing '/' of pattern kept), or handlerSpec.pattern when
+ * the handler has none; the route is path.Clean("/" + vhost.pattern + p)
+ * with a trailing '/' only when p ends with one.  So a virtual host's
+ * "pattern: /prefix" mounts the exact path /prefix, not a subtree.
+ */
 static int
 route_add_handler(struct route_server *rs, const struct conf_vhost *vh,
     const struct conf_handler *h)
 {
 	const struct conf_proxy *p = h->proxy;
+	const char *vp = vh->pattern ? vh->pattern : "";
+	const char *hp = h->pattern ? h->pattern : "";
 	size_t i, j, npat = p->npatterns ? p->npatterns : 1;
 	conf_methods m = route_methods(vh->methods, p->methods);
-	int rc = 0;
+	int rc = 0, trailing;
 
 	for (i = 0; i < npat; i++) {
-		const char *pat = p->npatterns ? p->patterns[i] : "";
-		char *path;
-		size_t len = strlen(vh->pattern ? vh->pattern : "") +
-		    strlen(h->pattern ? h->pattern : "") + strlen(pat) + 4;
+		const char *pat = p->npatterns ? p->patterns[i] : NULL;
+		char *joined, *path, *c;
+		size_t len =
+		    strlen(vp) + strlen(hp) + (pat ? strlen(pat) : 0) + 4;
 
-		if ((path = malloc(len)) == NULL)
+		if ((joined = malloc(len)) == NULL ||
+		    (path = malloc(len + 1)) == NULL)
 			fatal("malloc");
-		/* Join with '/' separators; cleaning removes duplicates. */
-		snprintf(path, len, "/%s/%s%s%s",
-		    vh->pattern ? vh->pattern : "",
-		    h->pattern ? h->pattern : "", pat[0] != '\0' ? "/" : "",
-		    pat);
-		if (pat[0] == '\0' &&
-		    (h->pattern == NULL || h->pattern[0] == '\0') &&
-		    (vh->pattern == NULL || vh->pattern[0] == '\0'))
-			strcpy(path, "/");
+		if (pat == NULL)
+			snprintf(joined, len, "%s", hp);
+		else {
+			/* path.Join skips empty elements and cleans. */
+			snprintf(joined, len, "%s%s%s", hp,
+			    hp[0] != '\0' && pat[0] != '\0' ? "/" : "", pat);
+			if (joined[0] != '\0') {
+				trailing = pat[0] != '\0' &&
+				    pat[strlen(pat) - 1] == '/';
+				c = route_clean(joined, 0);
+				snprintf(joined, len, "%s%s",
+				    joined[0] == '/' ? c : c + 1,
+				    trailing && strcmp(c, "/") != 0 ? "/" : "");
+				free(c);
+			}
+		}
+		trailing =
+		    joined[0] != '\0' && joined[strlen(joined) - 1] == '/';
+		snprintf(path, len + 1, "/%s%s", vp, joined);
 		if (vh->nhosts == 0 &&
-		    route_add(rs, NULL, path, m, h->proxy) < 0)
+		    route_add(rs, NULL, path, trailing, m, h->proxy) < 0)
 			rc = -1;
 		for (j = 0; j < vh->nhosts; j++)
-			if (route_add(rs, vh->hosts[j], path, m, h->proxy) < 0)
+			if (route_add(rs, vh->hosts[j], path, trailing, m,
+			        h->proxy) < 0)
 				rc = -1;
+		free(joined);
 		free(path);
 	}
 	return rc;

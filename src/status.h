@@ -14,4 +14,13 @@
 char *status_render(
     int kind, const char *query, size_t qlen, size_t *len, const char **ctype);
 
+struct request;
+
+/*
+ * Answer r with the page of kind (CONF_PROXY_METRICS or
+ * CONF_PROXY_STATUS): the StatusHandler's and PrometheusMeter's runtime
+ * (src/handler/status.c).  HANDLER_OK or HANDLER_ABORT.
+ */
+int status_handler_send(struct request *r, int kind);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "pipeline.h"
 #include "proxy.h"
 #include "scoreboard.h"
 #include "worker.h"
@@ -442,7 +443,9 @@ worker_run(const struct worker_env *env)
 	    calloc(env->nlisteners + 3 + WORKER_MAX_CLIENTS, sizeof(*w.pfd));
 	if (w.pfd == NULL)
 		fatal("calloc");
-	w.px = proxy_new(env->conf, env->routes, &worker_stop);
+	if (pipeline_worker_init(env->pipeline) < 0)
+		fatalx("worker: cannot set up the handlers");
+	w.px = proxy_new(env->conf, env->pipeline, &worker_stop);
 	worker_self = &w;
 	conn_set_slow_hook(worker_hand_off_idle, WORKER_HANDOFF_AFTER_MS);
 	while (worker_round(&w) == 0)

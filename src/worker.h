@@ -9,10 +9,13 @@
 #include "listen.h"
 #include "route.h"
 
+struct pipeline;
+
 /* What a worker inherits from the master at fork. */
 struct worker_env {
 	struct conf *conf;
 	struct routes *routes;
+	struct pipeline *pipeline; /* handlers and middleware (pipeline.h) */
 	struct listener *listeners;
 	size_t nlisteners;
 	int master_fd; /* read end of a pipe the master holds open; -1: none */

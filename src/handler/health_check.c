@@ -1,9 +1,15 @@
-/* app/v1 HealthCheckHandler: answers 200 {} (no external probes). */
+/* app/v1 HealthCheckHandler: 200 with the JSON body {}. */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "conf_table.h"
+#include "handler.h"
 #include "kind.h"
+#include "response.h"
+
+/*
+ * Config part.
+ */
 
 /* The spec: the runtime struct first, vhost handlers point at it. */
 struct health_check_conf_spec {
@@ -60,4 +66,28 @@ const struct kind health_check_conf_kind = {
 	.id_off = offsetof(struct health_check_conf_spec, px.id),
 	.eh_off = offsetof(struct health_check_conf_spec, px.errhandler),
 	.build = health_check_conf_build,
+};
+
+/*
+ * Runtime part.
+ */
+
+/* Answer every request with 200 {}. */
+static int
+health_check_serve(void *inst, struct request *r)
+{
+	(void)inst;
+	if (response_start(r, 200, NULL, 0) < 0 ||
+	    response_add_str(
+	        r, "Content-Type", "application/json; charset=utf-8") < 0 ||
+	    response_add_str(r, "X-Content-Type-Options", "nosniff") < 0 ||
+	    response_send_head(r, RESPONSE_LENGTH, 2) < 0 ||
+	    response_body(r, "{}", 2) < 0 || response_end(r) < 0)
+		return HANDLER_ABORT;
+	return HANDLER_OK;
+}
+
+const struct handler_ops health_check_handler = {
+	.name = "app/v1/HealthCheckHandler",
+	.serve = health_check_serve,
 };

@@ -1,8 +1,14 @@
-/* app/v1 PrometheusMeter: the scoreboard as Prometheus text (as a handler). */
+/* app/v1 PrometheusMeter as a handler: the scoreboard's counters in Prometheus text. */
 #include <stddef.h>
 
 #include "conf_table.h"
+#include "handler.h"
 #include "kind.h"
+#include "status.h"
+
+/*
+ * Config part.
+ */
 
 /* The spec: the runtime struct first, vhost handlers point at it. */
 struct prometheus_conf_spec {
@@ -37,4 +43,21 @@ const struct kind prometheus_conf_kind = {
 	.size = sizeof(struct prometheus_conf_spec),
 	.id_off = offsetof(struct prometheus_conf_spec, px.id),
 	.eh_off = KIND_NO_OFF,
+};
+
+/*
+ * Runtime part.
+ */
+
+/* The metrics page. */
+static int
+prometheus_serve(void *inst, struct request *r)
+{
+	(void)inst;
+	return status_handler_send(r, CONF_PROXY_METRICS);
+}
+
+const struct handler_ops prometheus_handler = {
+	.name = "app/v1/PrometheusMeter",
+	.serve = prometheus_serve,
 };

@@ -774,6 +774,29 @@ class SemanticsTest(AileronTestCase):
         time.sleep(0.2)
         self.assertEqual(len(up.requests), 1)
 
+    def test_options_asterisk_follows_keep_alive_rules(self):
+        # Issue 11: OPTIONS * kept the connection despite disableKeepAlive.
+        up = RawUpstream()
+        self.addCleanup(up.stop)
+        port = self.gateway(up, "  httpConfig:\n    enableGeneralOptionsHandler: true\n")
+        s = send(port, b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", False)
+        st, head, body = read_response(s)
+        self.assertEqual((st, body), (200, b""))
+        self.assertIn("Content-Length: 0", head)
+        self.assertIn("Date: ", head)
+        self.assertNotIn("Connection:", head)
+        s.sendall(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n")
+        self.assertEqual(read_response(s)[0], 200)
+        s.close()
+        port = self.gateway(up, "  httpConfig:\n    enableGeneralOptionsHandler: true\n"
+                            "    disableKeepAlive: true\n")
+        s = send(port, b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", False)
+        st, head, _ = read_response(s)
+        self.assertEqual(st, 200)
+        self.assertIn("Connection: close", head)
+        self.assertTrue(closed(s))
+        s.close()
+
     def test_connection_close_both_ways(self):
         # The upstream closing its side does not close the client's.
         up = self.upstream(lambda req, c: b"HTTP/1.1 200 OK\r\nConnection: close\r\n"

@@ -213,6 +213,53 @@ spec:
         self.assertEqual(lines[1]["response"]["status"], st)
         self.assertEqual(lines[0]["request"]["header"], {})
 
+    def test_error_handler_responses_log_their_status(self):
+        # Issue 11: an ErrorHandler's response was logged as 499.
+        up = self.upstream(None)
+        port = free_port()
+        d = self.tmpdir()
+        docs = """apiVersion: core/v1
+kind: SLogger
+metadata: {name: access}
+spec:
+  logOutput: {outputTarget: File, logDir: %s, logFileName: access.log}
+---
+apiVersion: core/v1
+kind: HTTPLogger
+spec:
+  logger: {apiVersion: core/v1, kind: SLogger, name: access}
+  response:
+    headers: [{name: "*"}]
+---
+apiVersion: core/v1
+kind: ErrorHandler
+metadata: {name: default}
+spec:
+  errorMessages:
+    - codes: ["E2131", "E2122"]
+      mimeContents:
+        - mimeType: text/plain
+          statusCode: 418
+          header: {alice: bob}
+          template: "custom"
+""" % d
+        handler = simple_lb([up.url], match="/only")
+        self.start(server_with_logger(
+            port, handler, docs,
+            entry_extra="  defaultErrorHandler: {apiVersion: core/v1, kind: ErrorHandler}\n"),
+            port)
+        st, hd, body = request(port, path="/nothing")
+        self.assertEqual((st, body), (418, b"custom"))
+        path = os.path.join(d, "access.log")
+        lines = wait_for(lambda: len(read_json_lines(path)) >= 2 and read_json_lines(path))
+        s = lines[1]["response"]
+        self.assertEqual(s["status"], 418)
+        self.assertEqual(s["size"], 6)
+        # The headers logged are those sent, the writer's own included.
+        self.assertEqual(s["header"]["Alice"], "bob")
+        self.assertEqual(s["header"]["Content-Length"], "6")
+        self.assertIn("Date", s["header"])
+
     def test_log_format_template(self):
         port, path = self.start_logged("""  request:
     logFormat: "REQ %id% %method% %path% %query% %proto% %header.X-A% %nope%"

@@ -108,6 +108,32 @@ class RoutingTest(AileronTestCase):
         self.assertEqual(self.status(port, "/v/3/h/x"), 404)
         self.assertEqual(self.status(port, "/v/1/h"), 404)
 
+    def vhost_config(self, port, vhost_pattern, handler_pattern, patterns):
+        hp = "        - pattern: %s\n  " % handler_pattern if handler_pattern else "        - "
+        return ("apiVersion: core/v1\nkind: Entrypoint\nspec:\n  runners:\n"
+                "    - {apiVersion: core/v1, kind: HTTPServer}\n---\n"
+                "apiVersion: core/v1\nkind: HTTPServer\nspec:\n  addr: \"127.0.0.1:%d\"\n"
+                "  virtualHosts:\n    - pattern: %s\n      handlers:\n"
+                "%shandler: {apiVersion: core/v1, kind: ReverseProxyHandler}\n"
+                "---\n" % (port, vhost_pattern, hp)) + self.lb("", patterns=patterns)
+
+    def test_vhost_pattern_mounts_the_exact_path(self):
+        # Issue 11, AILERON's mux.go: path.Clean("/" + vhost.pattern + p),
+        # a trailing slash only when p has one.  "pattern: /prefix" with a
+        # pattern-less handler mounts /prefix itself (reference case 34),
+        # not the subtree /prefix/ with a 301 for /prefix.
+        port = free_port()
+        self.start(self.vhost_config(port, "/prefix", None, None), port)
+        self.assertEqual(request(port, "GET", "/prefix", host="test.com")[::2], (302, b"/prefix"))
+        self.assertEqual(self.status(port, "/prefix/"), 404)
+        self.assertEqual(self.status(port, "/prefix/x"), 404)
+        # A handler pattern with a trailing slash still mounts a subtree.
+        port = free_port()
+        self.start(self.vhost_config(port, "/prefix", None, '["/"]'), port)
+        self.assertEqual(request(port, "GET", "/prefix/x", host="test.com")[0], 302)
+        st, hd, _ = request(port, "GET", "/prefix", host="test.com")
+        self.assertEqual((st, header(hd, "Location")), (301, "/prefix/"))
+
     def test_servemux_redirects(self):
         port = self.gateway(self.lb("", patterns='["/api/", "/files/{id}/"]', match=""))
         st, hd, body = request(port, "GET", "/api/a//b/../c?q=1&r=2", host="test.com")

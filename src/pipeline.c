@@ -1,0 +1,479 @@
+/* The pipeline: instances and chains built in the master; a request's walk through them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "errpage.h"
+#include "http_target.h"
+#include "log.h"
+#include "pipeline.h"
+#include "route.h"
+
+#define PIPELINE_PATH_MAX 8192
+
+/* One instance, keyed by its config object (a reference is one instance). */
+struct pipeline_inst {
+	const void *conf;
+	const void *ops;
+	void *inst;
+	void (*destroy)(void *);
+	int (*worker_init)(void *);
+};
+
+struct pipeline {
+	struct conf *conf;
+	struct routes *routes;
+	struct arena *arena; /* chains, handlers, instance table */
+	struct pipeline_inst *insts;
+	size_t ninsts;
+	const struct conf_server **servers; /* chains[i] is servers[i]'s */
+	struct chain *chains;
+	size_t nchains;
+	const struct conf_proxy **proxies; /* handlers[i] is proxies[i]'s */
+	struct handler *handlers;
+	size_t nhandlers;
+};
+
+/* The instance of conf made by ops, made now if it is the first use. */
+static void *
+pipeline_instance(struct pipeline *pl, const void *ops, const void *conf,
+    void *(*create)(const void *, struct conf *), void (*destroy)(void *),
+    int (*worker_init)(void *), int *err)
+{
+	struct pipeline_inst *pi;
+	size_t i;
+	void *inst;
+
+	for (i = 0; i < pl->ninsts; i++)
+		if (pl->insts[i].conf == conf && pl->insts[i].ops == ops)
+			return pl->insts[i].inst;
+	inst =
+	    create != NULL ? create(conf, pl->conf) : (void *)(uintptr_t)conf;
+	if (inst == NULL) {
+		*err = 1;
+		return NULL;
+	}
+	pl->insts = realloc(pl->insts, (pl->ninsts + 1) * sizeof(*pl->insts));
+	if (pl->insts == NULL)
+		fatal("realloc");
+	pi = &pl->insts[pl->ninsts++];
+	pi->conf = conf;
+	pi->ops = ops;
+	pi->inst = inst;
+	pi->destroy = create != NULL ? destroy : NULL;
+	pi->worker_init = worker_init;
+	return inst;
+}
+
+/* A middleware of kind ops for config object conf. */
+static struct middleware *
+pipeline_mw(struct pipeline *pl, const struct middleware_ops *ops,
+    const void *conf, int *err)
+{
+	struct middleware *mw = arena_alloc(pl->arena, sizeof(*mw));
+
+	mw->ops = ops;
+	mw->conf = conf;
+	mw->inst = pipeline_instance(
+	    pl, ops, conf, ops->create, ops->destroy, ops->worker_init, err);
+	return mw;
+}
+
+/* A tripperware of kind ops for config object conf. */
+static struct tripperware *
+pipeline_tw(struct pipeline *pl, const struct tripperware_ops *ops,
+    const void *conf, int *err)
+{
+	struct tripperware *tw = arena_alloc(pl->arena, sizeof(*tw));
+
+	tw->ops = ops;
+	tw->conf = conf;
+	tw->inst = pipeline_instance(
+	    pl, ops, conf, ops->create, ops->destroy, NULL, err);
+	return tw;
+}
+
+/* The handler kind of a routed config object. */
+static const struct handler_ops *
+pipeline_handler_ops(const struct conf_proxy *p)
+{
+	switch (p->kind) {
+	case CONF_PROXY_HEALTH:
+		return &health_check_handler;
+	case CONF_PROXY_METRICS:
+		return &prometheus_handler;
+	case CONF_PROXY_STATUS:
+		return &status_handler;
+	default:
+		return &reverse_proxy_handler;
+	}
+}
+
+/* The server chain: its HTTPLoggers (server's, then virtual hosts'). */
+static void
+pipeline_build_chain(struct pipeline *pl, const struct conf_server *srv,
+    struct chain *ch, int *err)
+{
+	size_t i;
+
+	ch->nmws = srv->naccess_loggers;
+	ch->mws = arena_alloc(pl->arena, (ch->nmws + 1) * sizeof(*ch->mws));
+	for (i = 0; i < ch->nmws; i++)
+		ch->mws[i] = pipeline_mw(
+		    pl, &http_logger_middleware, srv->access_loggers[i], err);
+	for (i = 0; i < ch->nmws; i++)
+		if (ch->mws[i]->ops->body != NULL)
+			ch->nfilters++;
+}
+
+/* A handler of p with the tripperwares of its upstreams (in order, once). */
+static void
+pipeline_build_handler(struct pipeline *pl, const struct conf_proxy *p,
+    struct handler *h, int *err)
+{
+	const struct handler_ops *ops = pipeline_handler_ops(p);
+	size_t l, u, i, j;
+
+	h->ops = ops;
+	h->conf = p;
+	h->inst = pipeline_instance(
+	    pl, ops, p, ops->create, ops->destroy, ops->worker_init, err);
+	for (l = 0; l < p->nlbs; l++)
+		for (u = 0; u < p->lbs[l].nupstreams; u++) {
+			const struct conf_upstream *up =
+			    &p->lbs[l].upstreams[u];
+
+			for (i = 0; i < up->nclient_loggers; i++) {
+				for (j = 0; j < h->ntws; j++)
+					if (h->tws[j]->conf ==
+					    up->client_loggers[i])
+						break;
+				if (j < h->ntws)
+					continue;
+				h->tws = arena_realloc(pl->arena, h->tws,
+				    h->ntws * sizeof(*h->tws),
+				    (h->ntws + 1) * sizeof(*h->tws));
+				h->tws[h->ntws++] =
+				    pipeline_tw(pl, &http_logger_tripperware,
+				        up->client_loggers[i], err);
+			}
+		}
+}
+
+struct pipeline *
+pipeline_build(struct conf *c, struct routes *rt)
+{
+	struct pipeline *pl = calloc(1, sizeof(*pl));
+	size_t i;
+	int err = 0;
+
+	if (pl == NULL)
+		fatal("calloc");
+	pl->conf = c;
+	pl->routes = rt;
+	pl->arena = arena_new(4096);
+	pl->nchains = c->nservers;
+	pl->servers =
+	    arena_alloc(pl->arena, (c->nservers + 1) * sizeof(void *));
+	pl->chains =
+	    arena_alloc(pl->arena, (c->nservers + 1) * sizeof(*pl->chains));
+	for (i = 0; i < c->nservers; i++) {
+		pl->servers[i] = c->servers[i];
+		pipeline_build_chain(pl, c->servers[i], &pl->chains[i], &err);
+	}
+	pl->nhandlers = c->nproxies;
+	pl->proxies =
+	    arena_alloc(pl->arena, (c->nproxies + 1) * sizeof(void *));
+	pl->handlers =
+	    arena_alloc(pl->arena, (c->nproxies + 1) * sizeof(*pl->handlers));
+	for (i = 0; i < c->nproxies; i++) {
+		pl->proxies[i] = c->proxies[i];
+		pipeline_build_handler(
+		    pl, c->proxies[i], &pl->handlers[i], &err);
+	}
+	if (err) {
+		pipeline_free(pl);
+		return NULL;
+	}
+	return pl;
+}
+
+void
+pipeline_free(struct pipeline *pl)
+{
+	size_t i;
+
+	if (pl == NULL)
+		return;
+	for (i = 0; i < pl->ninsts; i++)
+		if (pl->insts[i].destroy != NULL)
+			pl->insts[i].destroy(pl->insts[i].inst);
+	free(pl->insts);
+	arena_free(pl->arena);
+	free(pl);
+}
+
+int
+pipeline_worker_init(struct pipeline *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->ninsts; i++)
+		if (pl->insts[i].worker_init != NULL &&
+		    pl->insts[i].worker_init(pl->insts[i].inst) < 0)
+			return -1;
+	return 0;
+}
+
+const struct chain *
+pipeline_chain(const struct pipeline *pl, const struct conf_server *srv)
+{
+	static const struct chain empty;
+	size_t i;
+
+	for (i = 0; i < pl->nchains; i++)
+		if (pl->servers[i] == srv)
+			return &pl->chains[i];
+	return &empty;
+}
+
+const struct handler *
+pipeline_handler(const struct pipeline *pl, const struct conf_proxy *p)
+{
+	size_t i;
+
+	for (i = 0; i < pl->nhandlers; i++)
+		if (pl->proxies[i] == p)
+			return &pl->handlers[i];
+	return NULL;
+}
+
+/* The error handler of a request: the route's, the server's, the Entrypoint's. */
+static const struct conf_errhandler *
+pipeline_errhandler(const struct pipeline *pl, const struct request *r)
+{
+	if (r->route != NULL && r->route->errhandler != NULL)
+		return r->route->errhandler;
+	if (r->route == NULL && r->srv->errhandler != NULL)
+		return r->srv->errhandler;
+	return pl->conf->default_errhandler;
+}
+
+/* Answer r with an error response; HANDLER_OK or HANDLER_ABORT. */
+static int
+pipeline_error(struct request *r, int status, const char *code)
+{
+	return response_error(r, status, code) < 0 ? HANDLER_ABORT : HANDLER_OK;
+}
+
+/*
+ * Go ServeMux's 301 to the path in upath (decoded) with the query kept;
+ * GET gets a small HTML body, as net/http's Redirect writes it.
+ */
+static int
+pipeline_redirect(struct request *r, const char *upath)
+{
+	static char loc[PIPELINE_PATH_MAX * 3], body[sizeof(loc) * 5 + 64];
+	size_t i, b = 0;
+	int n, get = r->msg->method_id == HTTP_M_GET;
+
+	if ((n = route_encode_path(
+	         upath, strlen(upath), loc, sizeof(loc) - 1)) < 0 ||
+	    (size_t)n + 1 + r->query_len >= sizeof(loc))
+		return pipeline_error(r, 414, NULL);
+	if (r->query != NULL) {
+		loc[n++] = '?';
+		memcpy(loc + n, r->query, r->query_len);
+		n += (int)r->query_len;
+	}
+	loc[n] = '\0';
+	if (get) {
+		memcpy(body, "<a href=\"", 9);
+		b = 9;
+		for (i = 0; loc[i] != '\0'; i++) {
+			if (loc[i] == '&') {
+				memcpy(body + b, "&amp;", 5);
+				b += 5;
+			} else if (loc[i] == '"') {
+				memcpy(body + b, "&#34;", 5);
+				b += 5;
+			} else
+				body[b++] = loc[i];
+		}
+		memcpy(body + b, "\">Moved Permanently</a>.\n\n", 26);
+		b += 26;
+	}
+	if (response_start(r, 301, NULL, 0) < 0 ||
+	    response_add_str(r, "Location", loc) < 0 ||
+	    ((get || r->msg->method_id == HTTP_M_HEAD) &&
+	        response_add_str(
+	            r, "Content-Type", "text/html; charset=utf-8") < 0) ||
+	    response_send_head(r, RESPONSE_LENGTH, b) < 0 ||
+	    response_body(r, body, b) < 0)
+		return HANDLER_ABORT;
+	return response_end(r) < 0 ? HANDLER_ABORT : HANDLER_OK;
+}
+
+/*
+ * The mux: what Go's server and ServeMux do before a handler runs
+ * (Expect, OPTIONS *, CONNECT, redirects, 404), then the handler's
+ * middleware and the handler.
+ */
+static int
+pipeline_route(const struct pipeline *pl, struct request *r)
+{
+	static char path[PIPELINE_PATH_MAX], upath[PIPELINE_PATH_MAX];
+	static struct route_req rr;
+	const struct http_msg *m = r->msg;
+	const struct handler *h;
+	size_t i;
+	int rc;
+
+	r->errhandler = pipeline_errhandler(pl, r);
+	/* Go answers an Expect it cannot meet before any handler runs. */
+	if (http_expect_check(m, r->buf) != 0)
+		return pipeline_error(r, 417, NULL);
+	if (m->target.len == 1 && r->buf[m->target.off] == '*' &&
+	    m->method_id == HTTP_M_OPTIONS) {
+		if (!r->srv->enable_general_options)
+			return 400;
+		/* Go's serverHandler: 200, Content-Length: 0. */
+		if (response_start(r, 200, NULL, 0) < 0 ||
+		    response_send_head(r, RESPONSE_LENGTH, 0) < 0 ||
+		    response_end(r) < 0)
+			return HANDLER_ABORT;
+		return HANDLER_OK;
+	}
+	/*
+	 * A reverse proxy does not tunnel: CONNECT (authority-form) finds no
+	 * route, as in Go's ServeMux, and the connection closes.
+	 */
+	if (m->method_id == HTTP_M_CONNECT) {
+		response_close(r);
+		return pipeline_error(r, 404, ERRPAGE_NOT_FOUND);
+	}
+	if (request_split_target(r, path, sizeof(path)) < 0)
+		return 400;
+	memset(&rr, 0, sizeof(rr));
+	rr.method = m->method_id;
+	rr.path = r->path;
+	rr.path_len = r->path_len;
+	rr.query = r->query;
+	rr.query_len = r->query_len;
+	rr.host = r->host;
+	rr.host_len = r->host_len;
+	rr.msg = m;
+	rr.buf = r->buf;
+	r->rr = &rr;
+	if (route_redirect(pl->routes, r->srv, &rr, upath, sizeof(upath)))
+		return pipeline_redirect(r, upath);
+	if ((r->route = route_find(pl->routes, r->srv, &rr)) == NULL)
+		return pipeline_error(r, 404, ERRPAGE_NOT_FOUND);
+	r->errhandler = pipeline_errhandler(pl, r);
+	if ((h = pipeline_handler(pl, r->route)) == NULL)
+		return 500;
+	r->handler = h;
+	for (i = 0; i < h->nmws; i++) {
+		const struct middleware *mw = h->mws[i];
+
+		r->nentered++;
+		if (mw->ops->request != NULL &&
+		    (rc = mw->ops->request(mw->inst, r)) != HANDLER_DECLINED)
+			return rc;
+	}
+	return h->ops->serve(h->inst, r);
+}
+
+/* The middleware entered by r, entry i (as response.c counts them). */
+static const struct middleware *
+pipeline_entered(const struct request *r, size_t i)
+{
+	if (i < r->chain->nmws)
+		return r->chain->mws[i];
+	return r->handler->mws[i - r->chain->nmws];
+}
+
+void
+pipeline_run(const struct pipeline *pl, struct request *r)
+{
+	r->chain = pipeline_chain(pl, r->srv);
+	pipeline_serve(pl, r);
+}
+
+void
+pipeline_serve(const struct pipeline *pl, struct request *r)
+{
+	const struct chain *ch = r->chain;
+	size_t i;
+	int rc = HANDLER_DECLINED;
+
+	r->errhandler = pipeline_errhandler(pl, r);
+	if (ch->nmws > 0)
+		r->mw_state =
+		    arena_alloc(r->arena, ch->nmws * sizeof(*r->mw_state));
+	for (i = 0; i < ch->nmws && rc == HANDLER_DECLINED; i++) {
+		const struct middleware *mw = ch->mws[i];
+
+		r->nentered++;
+		if (mw->ops->request != NULL)
+			rc = mw->ops->request(mw->inst, r);
+	}
+	if (rc == HANDLER_DECLINED)
+		rc = pipeline_route(pl, r);
+	/*
+	 * A status: answer it (400, a protocol error, in plain text; others
+	 * in AILERON's style), unless the response has begun.  HANDLER_OK
+	 * without a response is a handler's bug: 500.
+	 */
+	if (rc >= 400 && !response_started(r))
+		(void)response_error(r, rc, rc == 400 ? NULL : "");
+	else if (rc >= 0 && !response_started(r))
+		(void)response_error(r, 500, "");
+	if (rc == HANDLER_ABORT)
+		response_close(r);
+	for (i = r->nentered; i-- > 0;) {
+		const struct middleware *mw = pipeline_entered(r, i);
+
+		if (mw->ops->done != NULL)
+			mw->ops->done(mw->inst, r);
+	}
+}
+
+int
+pipeline_exchange_request(
+    const struct handler *h, struct request *r, struct exchange *x)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < h->ntws; i++) {
+		const struct tripperware *tw = h->tws[i];
+
+		if (tw->ops->request != NULL &&
+		    (rc = tw->ops->request(tw->inst, r, x)) != HANDLER_DECLINED)
+			return rc;
+	}
+	return HANDLER_DECLINED;
+}
+
+void
+pipeline_exchange_response(
+    const struct handler *h, struct request *r, struct exchange *x)
+{
+	size_t i;
+
+	for (i = h->ntws; i-- > 0;)
+		if (h->tws[i]->ops->response != NULL)
+			h->tws[i]->ops->response(h->tws[i]->inst, r, x);
+}
+
+void
+pipeline_exchange_done(
+    const struct handler *h, struct request *r, struct exchange *x)
+{
+	size_t i;
+
+	for (i = h->ntws; i-- > 0;)
+		if (h->tws[i]->ops->done != NULL)
+			h->tws[i]->ops->done(h->tws[i]->inst, r, x);
+}

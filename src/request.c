@@ -1,0 +1,154 @@
+/* The request object: set up from a parsed head, reset (with its arena) when it ends. */
+#include <string.h>
+
+#include "accesslog.h"
+#include "arena.h"
+#include "conn.h"
+#include "http_target.h"
+#include "proxy.h"
+#include "request.h"
+#include "route.h"
+
+void
+request_init(struct request *r, struct client *cl, struct http_msg *msg,
+    char *buf, size_t len, char *hbuf, size_t hsize)
+{
+	const struct conf_server *srv = cl->srv;
+
+	r->client = cl;
+	r->srv = srv;
+	r->ip = cl->ip;
+	r->port = cl->port;
+	r->tls = cl->io.ssl != NULL;
+	r->msg = msg;
+	r->buf = buf;
+	r->buf_len = len;
+	r->path = "";
+	r->path_len = 0;
+	r->query = NULL;
+	r->query_len = 0;
+	r->host = NULL;
+	r->host_len = 0;
+	r->rr = NULL;
+	r->route = NULL;
+	r->handler = NULL;
+	r->errhandler = NULL;
+	r->body_read = msg->body == HTTP_BODY_NONE;
+	r->next = NULL;
+	r->next_len = 0;
+	r->proxy_headers = NULL;
+	r->nproxy_headers = 0;
+	r->mw_state = NULL;
+	r->nentered = 0;
+	r->id[0] = '\0';
+	r->start_ms = conn_now_ms();
+	clock_gettime(CLOCK_REALTIME, &r->start);
+	r->read_deadline =
+	    srv->read_timeout > 0 ? r->start_ms + srv->read_timeout : 0;
+	r->write_deadline =
+	    srv->write_timeout > 0 ? r->start_ms + srv->write_timeout : 0;
+	/* The response: only the members the writer does not set itself. */
+	r->resp.status = 0;
+	r->resp.started = 0;
+	r->resp.close = 0;
+	r->resp.framing = RESPONSE_NONE;
+	r->resp.length = 0;
+	r->resp.complete = 0;
+	r->resp.failed = 0;
+	r->resp.head_bytes = 0;
+	r->resp.body_bytes = 0;
+	r->resp.log_size = 0;
+	r->resp.head.nfields = 0;
+	r->resp.head_buf = hbuf;
+	r->resp.head_size = hsize;
+	r->resp.head_len = 0;
+	r->resp.pending = NULL;
+	r->resp.chunked_out = 0;
+	r->resp.filters = 0;
+	r->resp.filter_pos = 0;
+}
+
+int
+request_split_target(struct request *r, char *path, size_t size)
+{
+	const struct http_msg *m = r->msg;
+	struct http_target t;
+	int dlen;
+
+	if (http_target_split(r->buf + m->target.off, m->target.len, &t) < 0)
+		return -1;
+	/* RFC 9112 3.2.1: an absolute-form target's empty path is "/". */
+	if (t.path_len == 0)
+		t.path = "/", t.path_len = 1;
+	if ((dlen = route_decode_path(t.path, t.path_len, path, size)) < 0)
+		return -1;
+	r->path = path;
+	r->path_len = (size_t)dlen;
+	r->query = t.query;
+	r->query_len = t.query_len;
+	/* RFC 9112 3.2.2: an absolute-form authority replaces Host. */
+	if (t.authority != NULL) {
+		r->host = t.authority;
+		r->host_len = t.authority_len;
+	} else if (m->host_index >= 0) {
+		r->host = r->buf + m->fields[m->host_index].value.off;
+		r->host_len = m->fields[m->host_index].value.len;
+	}
+	return 0;
+}
+
+void
+request_reset(struct request *r)
+{
+	if (r->arena != NULL)
+		arena_reset(r->arena);
+	r->proxy_headers = NULL;
+	r->nproxy_headers = 0;
+	r->mw_state = NULL;
+}
+
+const char *
+request_id(struct request *r)
+{
+	if (r->id[0] == '\0')
+		accesslog_make_id(r->id);
+	return r->id;
+}
+
+void
+request_proxy_header(struct request *r, const char *name, size_t nlen,
+    const char *value, size_t vlen)
+{
+	struct request_header *h;
+
+	r->proxy_headers = arena_realloc(r->arena, r->proxy_headers,
+	    r->nproxy_headers * sizeof(*h),
+	    (r->nproxy_headers + 1) * sizeof(*h));
+	h = &r->proxy_headers[r->nproxy_headers++];
+	h->name = arena_strndup(r->arena, name, nlen);
+	h->name_len = nlen;
+	h->value = arena_strndup(r->arena, value, vlen);
+	h->value_len = vlen;
+}
+
+void
+request_keep_pipelined(struct request *r, const char *src, size_t len)
+{
+	r->next = src;
+	r->next_len = len;
+}
+
+const char *
+request_header(const struct request *r, int id, size_t *len)
+{
+	const struct http_msg *m = r->msg;
+	uint32_t i;
+
+	for (i = 0; i < m->nfields; i++)
+		if (m->fields[i].id == id) {
+			*len = m->fields[i].value.len;
+			return r->buf + m->fields[i].value.off;
+		}
+	*len = 0;
+	return NULL;
+}
