@@ -18,6 +18,7 @@
 struct arena;
 struct health;
 struct conf_httplogger;
+struct kind;
 
 /* Method bitmask: bit (1 << enum http_method); 0 means "all methods". */
 typedef uint32_t conf_methods;
@@ -99,9 +100,6 @@ struct conf_upstream {
 	int health_check_interval; /* healthCheckInterval, as written */
 	char *health_check_addr;   /* healthCheckAddr, or NULL */
 	struct conf_upstream_shared *shared; /* health; NULL: always up */
-	/* HTTPLogger tripperwares of its ReverseProxyHandler */
-	struct conf_httplogger **client_loggers;
-	size_t nclient_loggers;
 	struct conf_pos pos;
 };
 
@@ -202,8 +200,20 @@ struct conf_tls_client {
 };
 
 /* core/v1 HTTPClient used as a proxy's roundTripper (HTTP/1.1 transport). */
+/*
+ * One middleware or tripperware a server or proxy uses: the kind of the
+ * document referenced (its runtime ops in kind.h) and its config object.
+ */
+struct conf_ware {
+	const struct kind *kind;
+	void *obj;
+};
+
 struct conf_client {
 	char *id;
+	/* tripperwares, first outermost, once each */
+	struct conf_ware *tripperwares;
+	size_t ntripperwares;
 	/* times in milliseconds; 0 means none */
 	int64_t dial_timeout;            /* dialConfig.timeout (default 10 s) */
 	int64_t idle_timeout;            /* idleConnTimeout (default 60 s) */
@@ -240,6 +250,9 @@ struct conf_proxy {
 	conf_methods methods;
 	struct conf_lb *lbs;
 	size_t nlbs;
+	/* tripperwares (ReverseProxyHandler), first outermost, once each */
+	struct conf_ware *tripperwares;
+	size_t ntripperwares;
 };
 
 /* One handler mounted in a virtual host (HTTPHandlerSpec). */
@@ -355,9 +368,12 @@ struct conf_tls {
 
 struct conf_server {
 	char *id;
-	/* HTTPLogger middleware of the server and its virtual hosts, once each */
-	struct conf_httplogger **access_loggers;
-	size_t naccess_loggers;
+	/*
+	 * Middleware of the server, its virtual hosts and their handlers, in
+	 * that order, first outermost, once each
+	 */
+	struct conf_ware *middleware;
+	size_t nmiddleware;
 	char *addr; /* as written, e.g. ":8080" */
 	char *host; /* NULL or "" for any address */
 	char *port;

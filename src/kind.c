@@ -1,6 +1,9 @@
 /* The registry of kinds: one line per apiVersion/kind aileron knows. */
 #include <string.h>
 
+#include "arena.h"
+#include "conf.h"
+#include "conf_table.h"
 #include "kind.h"
 
 extern const struct kind entrypoint_conf_kind;
@@ -80,6 +83,21 @@ kind_find(const char *av, const char *kind)
 		    strcmp((*k)->kind, kind) == 0)
 			return *k;
 	return NULL;
+}
+
+void
+kind_ware_add(struct arena *a, struct conf_ware **list, size_t *n,
+    const struct conf_doc *d)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if ((*list)[i].obj == d->obj)
+			return;
+	*list = arena_realloc(
+	    a, *list, *n * sizeof(**list), (*n + 1) * sizeof(**list));
+	(*list)[*n].kind = d->kind;
+	(*list)[(*n)++].obj = d->obj;
 }
 
 const char *

@@ -91,6 +91,16 @@ extern const struct kind *const kind_registry[];
 /* The kind named av/kind, or NULL if unknown. */
 const struct kind *kind_find(const char *av, const char *kind);
 
+struct arena;
+struct conf_ware;
+
+/*
+ * Append the kind and config object of document d to a list of
+ * middleware or tripperwares (*list, *n), unless it is there already.
+ */
+void kind_ware_add(struct arena *a, struct conf_ware **list, size_t *n,
+    const struct conf_doc *d);
+
 /* Role names for messages: "a handler", "middleware", ... */
 const char *kind_role_name(unsigned role);
 

@@ -81,42 +81,19 @@ static const struct conf_enum reverse_proxy_conf_hash_sources[] = {
 
 /* A list of HTTPMethod names: a bit mask, no duplicates. */
 
-/* Add HTTPLogger hl to the client-side loggers of every upstream of px. */
-static void
-reverse_proxy_conf_add_client_logger(
-    struct loader *ld, struct conf_proxy *px, struct conf_httplogger *hl)
-{
-	struct conf_upstream *up;
-	size_t l, u, i;
-
-	for (l = 0; l < px->nlbs; l++)
-		for (u = 0; u < px->lbs[l].nupstreams; u++) {
-			up = &px->lbs[l].upstreams[u];
-			for (i = 0; i < up->nclient_loggers; i++)
-				if (up->client_loggers[i] == hl)
-					break;
-			if (i < up->nclient_loggers)
-				continue;
-			up->client_loggers =
-			    arena_realloc(ld->arena, up->client_loggers,
-			        up->nclient_loggers * sizeof(hl),
-			        (up->nclient_loggers + 1) * sizeof(hl));
-			up->client_loggers[up->nclient_loggers++] = hl;
-		}
-}
-
-/* A tripperware (an HTTPLogger): logs what the proxy sends upstream. */
+/* A tripperware of any kind: wraps the proxy's upstream exchanges, once. */
 static void
 reverse_proxy_conf_bind_tripperware(
     struct loader *ld, void *user, struct conf_doc *d)
 {
-	reverse_proxy_conf_add_client_logger(
-	    ld, user, d->obj /* its struct conf_httplogger first */);
+	struct conf_proxy *px = user;
+
+	kind_ware_add(ld->arena, &px->tripperwares, &px->ntripperwares, d);
 }
 
 /*
- * tripperwares of a ReverseProxyHandler: HTTPLoggers that log what is sent
- * to and received from its upstreams (resolved later, like middleware).
+ * tripperwares of a ReverseProxyHandler: what wraps each exchange with an
+ * upstream, first outermost (resolved later, like middleware).
  */
 static int
 reverse_proxy_conf_set_tripperwares(struct loader *ld,

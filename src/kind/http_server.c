@@ -18,35 +18,19 @@ struct http_server_conf_spec {
 	struct conf_addr listen_addr;
 };
 
-/* Add HTTPLogger hl to the access loggers of srv, once. */
-static void
-http_server_conf_add_access_logger(
-    struct loader *ld, struct conf_server *srv, struct conf_httplogger *hl)
-{
-	size_t i;
-
-	for (i = 0; i < srv->naccess_loggers; i++)
-		if (srv->access_loggers[i] == hl)
-			return;
-	srv->access_loggers = arena_realloc(ld->arena, srv->access_loggers,
-	    srv->naccess_loggers * sizeof(hl),
-	    (srv->naccess_loggers + 1) * sizeof(hl));
-	srv->access_loggers[srv->naccess_loggers++] = hl;
-}
-
-/* Middleware (an HTTPLogger): logs every request of the server. */
+/* Middleware of any kind: the server's chain takes it, once. */
 static void
 http_server_conf_bind_middleware(
     struct loader *ld, void *user, struct conf_doc *d)
 {
-	http_server_conf_add_access_logger(ld,
-	    &((struct http_server_conf_spec *)user)->srv,
-	    d->obj /* its struct conf_httplogger first */);
+	struct conf_server *srv = &((struct http_server_conf_spec *)user)->srv;
+
+	kind_ware_add(ld->arena, &srv->middleware, &srv->nmiddleware, d);
 }
 
 /*
- * middleware: references resolved once every file is read; each must be
- * an HTTPLogger, which logs every request of the server being read.
+ * middleware: references resolved once every file is read; the server's
+ * chain takes them in the order read (server, virtual hosts, handlers).
  */
 static int
 http_server_conf_set_middleware(struct loader *ld, const struct conf_field *f,
