@@ -49,6 +49,7 @@ struct response {
 	int chunked_out;     /* the writer frames chunks itself */
 	int filters;         /* body filters in the chain */
 	int filter_pos;      /* the filter running (response_body) */
+	int filter_skip;     /* the head hook running leaves the body alone */
 };
 
 /*
@@ -111,6 +112,13 @@ int response_flush(struct request *r);
 
 /* An interim "100 Continue" (the status of the response is not set). */
 int response_continue(struct request *r);
+
+/*
+ * From a head hook of a middleware with a body filter: this response's
+ * body passes through it unchanged, so it does not count as a filter
+ * (its body hook may still be called: it must pass the data on).
+ */
+void response_filter_skip(struct request *r);
 
 /* Is a body filter in the chain (zero-copy paths must step aside)? */
 int response_filtered(const struct request *r);

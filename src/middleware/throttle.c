@@ -7,8 +7,13 @@
 #include <string.h>
 
 #include "conf_table.h"
+#include "errpage.h"
 #include "kind.h"
 #include "log.h"
+#include "middleware.h"
+#include "proxy.h"
+#include "request.h"
+#include "response.h"
 #include "route.h"
 #include "throttle.h"
 
@@ -281,17 +286,176 @@ static const struct conf_field throttle_conf_fields[] = {
 static const struct conf_table throttle_conf_table = { throttle_conf_fields,
 	NULL };
 
-/*
- * Servers' middleware lists take HTTPLoggers only until the generic
- * chain lands (issue 11): no role yet, so a reference is refused with
- * a clear error instead of being taken for an HTTPLogger.
- */
 const struct kind throttle_conf_kind = {
 	.api_version = "app/v1",
 	.kind = "ThrottleMiddleware",
-	.roles = 0,
+	.roles = KIND_ROLE_MIDDLEWARE,
 	.table = &throttle_conf_table,
 	.size = sizeof(struct throttle_conf_spec),
 	.id_off = offsetof(struct throttle_conf_spec, id),
 	.eh_off = offsetof(struct throttle_conf_spec, errhandler),
+	.middleware = &throttle_middleware,
+};
+
+/*
+ * Runtime part.
+ */
+
+/* One rule's limiter (mapped before fork) and its compiled patterns. */
+struct throttle_rule {
+	const struct throttle_conf_rule *conf;
+	struct throttle *lim;
+	void **compiled;
+};
+
+struct throttle_inst {
+	struct throttle_rule *rules;
+	size_t nrules;
+};
+
+/*
+ * maxConnections slots the worker's current request holds, given back
+ * when it ends.  A worker serves one request at a time.
+ */
+#define THROTTLE_HELD_MAX 16
+static struct throttle *throttle_held[THROTTLE_HELD_MAX];
+static size_t throttle_nheld;
+
+static void
+throttle_destroy(void *p)
+{
+	struct throttle_inst *t = p;
+	size_t i, j;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nrules; i++) {
+		throttle_free(t->rules[i].lim);
+		for (j = 0; t->rules[i].compiled != NULL &&
+		     j < t->rules[i].conf->matcher.npatterns;
+		     j++)
+			throttle_compiled_free(
+			    t->rules[i].conf->matcher.match_type,
+			    t->rules[i].compiled[j]);
+		free(t->rules[i].compiled);
+	}
+	free(t->rules);
+	free(t);
+}
+
+/* Master, before fork: the limiters in shared memory, the patterns compiled. */
+static void *
+throttle_create(const void *conf, struct conf *c)
+{
+	const struct throttle_conf_spec *spec = conf;
+	const struct throttle_conf_matcher *m;
+	struct throttle_inst *t;
+	uint64_t now = throttle_clock();
+	char err[256];
+	size_t i, j;
+
+	(void)c;
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->rules = calloc(spec->nrules + 1, sizeof(*t->rules))) == NULL)
+		fatal("calloc");
+	t->nrules = spec->nrules;
+	for (i = 0; i < spec->nrules; i++) {
+		t->rules[i].conf = &spec->rules[i];
+		m = &spec->rules[i].matcher;
+		if ((t->rules[i].lim = throttle_new(
+		         &spec->rules[i].params, now)) == NULL ||
+		    (t->rules[i].compiled =
+		            calloc(m->npatterns + 1, sizeof(void *))) == NULL)
+			goto fail;
+		for (j = 0; j < m->npatterns; j++)
+			if (throttle_compile(m->match_type, m->patterns[j],
+			        &t->rules[i].compiled[j], err,
+			        sizeof(err)) == -1) {
+				log_warnx("%s: %s", m->patterns[j], err);
+				goto fail;
+			}
+	}
+	return t;
+fail:
+	throttle_destroy(t);
+	return NULL;
+}
+
+/* Does rule r take a request with method and path (NUL-terminated)? */
+static int
+throttle_rule_matches(
+    const struct throttle_rule *r, int method, const char *path, size_t len)
+{
+	const struct throttle_conf_matcher *m = &r->conf->matcher;
+	size_t i;
+
+	if (r->conf->methods != 0 && (r->conf->methods & (1u << method)) == 0)
+		return 0;
+	for (i = 0; i < m->npatterns; i++)
+		if (route_match(m->match_type, m->patterns[i], r->compiled[i],
+		        path, len))
+			return 1;
+	return 0;
+}
+
+/* 429 through the error handler, E3213, no Retry-After (AILERON's). */
+static int
+throttle_refuse(struct request *r)
+{
+	return response_error(r, 429, ERRPAGE_THROTTLE) == -1 ? HANDLER_ABORT
+	                                                      : HANDLER_OK;
+}
+
+/*
+ * The first rule matching the method and the path decides: admitted
+ * (after waiting, maybe), or 429 E3213.  No rule matches: on we go.
+ */
+static int
+throttle_request(void *inst, struct request *r)
+{
+	static char path[8192];
+	struct throttle_inst *t = inst;
+	struct throttle_rule *rule;
+	size_t i;
+
+	/* Server middleware run before routing splits the target. */
+	if (r->path == NULL &&
+	    request_split_target(r, path, sizeof(path)) == -1)
+		return HANDLER_DECLINED; /* routing answers 400 */
+	for (i = 0; i < t->nrules; i++) {
+		rule = &t->rules[i];
+		if (!throttle_rule_matches(
+		        rule, r->msg->method_id, r->path, r->path_len))
+			continue;
+		if (!throttle_admit(rule->lim, rule->conf->max_retry,
+		        r->client != NULL ? r->client->io.fd : -1))
+			return throttle_refuse(r);
+		if (rule->conf->params.alg == THROTTLE_MAX_CONNS) {
+			if (throttle_nheld == THROTTLE_HELD_MAX) {
+				throttle_release(rule->lim);
+				return throttle_refuse(r);
+			}
+			throttle_held[throttle_nheld++] = rule->lim;
+		}
+		break;
+	}
+	return HANDLER_DECLINED;
+}
+
+/* The request ended: give back its maxConnections slots. */
+static void
+throttle_done(void *inst, struct request *r)
+{
+	(void)inst;
+	(void)r;
+	while (throttle_nheld > 0)
+		throttle_release(throttle_held[--throttle_nheld]);
+}
+
+const struct middleware_ops throttle_middleware = {
+	.name = "app/v1/ThrottleMiddleware",
+	.create = throttle_create,
+	.destroy = throttle_destroy,
+	.request = throttle_request,
+	.done = throttle_done,
 };

@@ -55,6 +55,21 @@ static const char *const good[] = {
 	HEAD COMPRESS "  gzipLevel: 9\n  brotliLevel: -1\n  minimumSize: -1\n"
 	              "  targetMIMEs: [application/json, Text/Plain]\n",
 	HEAD COMPRESS "  minimumSize: 10\n",
+	/* server, virtual host and handler middleware */
+	"apiVersion: core/v1\nkind: Entrypoint\nspec:\n  runners:\n"
+	"    - apiVersion: core/v1\n      kind: HTTPServer\n---\n"
+	"apiVersion: core/v1\nkind: HTTPServer\nspec:\n  addr: \":1\"\n"
+	"  middleware:\n"
+	"    - {apiVersion: app/v1, kind: ThrottleMiddleware}\n"
+	"  virtualHosts:\n"
+	"    - middleware:\n"
+	"        - {apiVersion: app/v1, kind: CompressionMiddleware}\n"
+	"      handlers:\n"
+	"        - handler: {apiVersion: app/v1, kind: PrometheusMeter}\n"
+	"          middleware:\n"
+	"            - {apiVersion: app/v1, kind: ThrottleMiddleware}\n"
+	"---\n" COMPRESS "  {}\n---\n" THROTTLE "  apiThrottlers: []\n"
+	"---\napiVersion: app/v1\nkind: PrometheusMeter\n",
 };
 
 START_TEST(test_good)
@@ -115,14 +130,13 @@ static const struct {
 	        "t.yaml:17:22: field \"targetMIMEs\": duplicate value \"a/b\"",
 	        "t.yaml:18:3: unknown field \"level\" in app/v1 "
 	        "CompressionMiddleware spec" } },
-	/* referenced as middleware before servers take any kind of it */
-	{ "apiVersion: core/v1\nkind: Entrypoint\nspec:\n  runners:\n"
-	  "    - apiVersion: core/v1\n      kind: HTTPServer\n---\n"
-	  "apiVersion: core/v1\nkind: HTTPServer\nspec:\n  addr: \":1\"\n"
-	  "  middleware:\n    - apiVersion: app/v1\n"
-	  "      kind: CompressionMiddleware\n---\n" COMPRESS "  {}\n",
-	    { "t.yaml:13:7: app/v1/CompressionMiddleware/default/default "
-	      "cannot be used as middleware" } },
+	/* middleware, not tripperware */
+	{ HEAD COMPRESS "  {}\n---\n"
+	                "apiVersion: core/v1\nkind: HTTPClient\nspec:\n"
+	                "  tripperwares:\n    - apiVersion: app/v1\n"
+	                "      kind: CompressionMiddleware\n",
+	    { "t.yaml:21:7: app/v1/CompressionMiddleware/default/default "
+	      "cannot be used as a tripperware" } },
 };
 
 START_TEST(test_bad)
