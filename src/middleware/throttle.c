@@ -418,8 +418,11 @@ throttle_request(void *inst, struct request *r)
 	struct throttle_rule *rule;
 	size_t i;
 
-	/* Server middleware run before routing splits the target. */
-	if (r->path == NULL &&
+	/*
+	 * Server middleware run before routing splits the target (until
+	 * then the path is empty; a split one is at least "/").
+	 */
+	if (r->path_len == 0 &&
 	    request_split_target(r, path, sizeof(path)) == -1)
 		return HANDLER_DECLINED; /* routing answers 400 */
 	for (i = 0; i < t->nrules; i++) {
