@@ -11,7 +11,8 @@ from harness import TOP_SRCDIR, free_port, proxy_config, run_aileron, simple_lb
 KINDS = ["core/v1/Entrypoint", "core/v1/HTTPServer", "core/v1/ReverseProxyHandler",
          "core/v1/HTTPLogger", "core/v1/SLogger", "core/v1/HTTPClient",
          "core/v1/ErrorHandler", "app/v1/HealthCheckHandler", "app/v1/PrometheusMeter",
-         "app/v1/StatusHandler"]
+         "app/v1/StatusHandler", "app/v1/ThrottleMiddleware",
+         "app/v1/CompressionMiddleware"]
 
 
 class TemplateTest(unittest.TestCase):
