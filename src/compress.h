@@ -9,9 +9,9 @@ enum compress_alg { COMPRESS_NONE = 0, COMPRESS_GZIP, COMPRESS_BR };
 
 /* app/v1 CompressionMiddleware spec, defaults filled. */
 struct compress_conf {
-	int gzip_level;     /* 1..9 (gzipLevel, default 6) */
-	int brotli_level;   /* 0..11 (brotliLevel, default 4; -1 means 0) */
-	int64_t min_size;   /* minimumSize (default 1024); < 0: every size */
+	int gzip_level;   /* 1..9 (gzipLevel, default 6) */
+	int brotli_level; /* 0..11 (brotliLevel, default 4; -1 means 0) */
+	int64_t min_size; /* minimumSize (default 1024); < 0: every size */
 	const char *const *mimes; /* targetMIMEs, lower case; NULL: default */
 	size_t nmimes;
 };

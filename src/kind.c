@@ -100,6 +100,44 @@ kind_ware_add(struct arena *a, struct conf_ware **list, size_t *n,
 	(*list)[(*n)++].obj = d->obj;
 }
 
+/* Where kind_read_wares() adds what it resolves. */
+struct kind_wares {
+	struct conf_ware **list;
+	size_t *n;
+};
+
+static void
+kind_wares_bind(struct loader *ld, void *user, struct conf_doc *d)
+{
+	struct kind_wares *w = user;
+
+	kind_ware_add(ld->arena, w->list, w->n, d);
+}
+
+int
+kind_read_wares(struct loader *ld, const char *key, yaml_node_t *v,
+    unsigned role, struct conf_ware **list, size_t *n)
+{
+	struct kind_wares *w;
+	struct conf_ref *refs;
+	void *got = NULL;
+	size_t nrefs = 0, i;
+	int rc;
+
+	rc = conf_get_list(
+	    ld, key, v, &conf_ref_table, sizeof(*refs), &got, &nrefs);
+	refs = got;
+	if (list == NULL)
+		return rc;
+	w = arena_alloc(ld->arena, sizeof(*w));
+	w->list = list;
+	w->n = n;
+	for (i = 0; i < nrefs; i++)
+		if (refs[i].id != NULL)
+			conf_defer_ref(ld, &refs[i], role, kind_wares_bind, w);
+	return rc;
+}
+
 const char *
 kind_role_name(unsigned role)
 {

@@ -81,16 +81,6 @@ static const struct conf_enum reverse_proxy_conf_hash_sources[] = {
 
 /* A list of HTTPMethod names: a bit mask, no duplicates. */
 
-/* A tripperware of any kind: wraps the proxy's upstream exchanges, once. */
-static void
-reverse_proxy_conf_bind_tripperware(
-    struct loader *ld, void *user, struct conf_doc *d)
-{
-	struct conf_proxy *px = user;
-
-	kind_ware_add(ld->arena, &px->tripperwares, &px->ntripperwares, d);
-}
-
 /*
  * tripperwares of a ReverseProxyHandler: what wraps each exchange with an
  * upstream, first outermost (resolved later, like middleware).
@@ -99,21 +89,11 @@ static int
 reverse_proxy_conf_set_tripperwares(struct loader *ld,
     const struct conf_field *f, const char *key, yaml_node_t *v, void *obj)
 {
-	struct conf_ref *refs = NULL;
-	void *list = NULL;
-	size_t n = 0, i;
-	int rc;
+	struct conf_proxy *px = &((struct reverse_proxy_conf_spec *)obj)->px;
 
 	(void)f;
-	rc = conf_get_list(
-	    ld, key, v, &conf_ref_table, sizeof(*refs), &list, &n);
-	refs = list;
-	for (i = 0; i < n; i++)
-		if (refs[i].id != NULL)
-			conf_defer_ref(ld, &refs[i], KIND_ROLE_TRIPPERWARE,
-			    reverse_proxy_conf_bind_tripperware,
-			    &((struct reverse_proxy_conf_spec *)obj)->px);
-	return rc;
+	return kind_read_wares(ld, key, v, KIND_ROLE_TRIPPERWARE,
+	    &px->tripperwares, &px->ntripperwares);
 }
 
 /* Patterns. */

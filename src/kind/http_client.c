@@ -8,35 +8,16 @@
 #include "conf_tls.h"
 #include "kind.h"
 
-/* A tripperware of any kind: wraps the exchanges of the proxies using it. */
-static void
-http_client_conf_bind_tripperware(
-    struct loader *ld, void *user, struct conf_doc *d)
-{
-	struct conf_client *cc = user;
-
-	kind_ware_add(ld->arena, &cc->tripperwares, &cc->ntripperwares, d);
-}
-
 /* tripperwares: inside those of the ReverseProxyHandler using the client. */
 static int
 http_client_conf_set_tripperwares(struct loader *ld, const struct conf_field *f,
     const char *key, yaml_node_t *v, void *obj)
 {
-	struct conf_ref *refs;
-	void *list = NULL;
-	size_t n = 0, i;
-	int rc;
+	struct conf_client *cc = obj;
 
 	(void)f;
-	rc = conf_get_list(
-	    ld, key, v, &conf_ref_table, sizeof(*refs), &list, &n);
-	refs = list;
-	for (i = 0; i < n; i++)
-		if (refs[i].id != NULL)
-			conf_defer_ref(ld, &refs[i], KIND_ROLE_TRIPPERWARE,
-			    http_client_conf_bind_tripperware, obj);
-	return rc;
+	return kind_read_wares(ld, key, v, KIND_ROLE_TRIPPERWARE,
+	    &cc->tripperwares, &cc->ntripperwares);
 }
 
 /* retryConfig.retryStatusCodes: unique status codes. */

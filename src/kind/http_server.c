@@ -18,16 +18,6 @@ struct http_server_conf_spec {
 	struct conf_addr listen_addr;
 };
 
-/* Middleware of any kind: the server's chain takes it, once. */
-static void
-http_server_conf_bind_middleware(
-    struct loader *ld, void *user, struct conf_doc *d)
-{
-	struct conf_server *srv = &((struct http_server_conf_spec *)user)->srv;
-
-	kind_ware_add(ld->arena, &srv->middleware, &srv->nmiddleware, d);
-}
-
 /*
  * middleware: references resolved once every file is read; the server's
  * chain takes them in the order read (server, virtual hosts, handlers).
@@ -36,21 +26,15 @@ static int
 http_server_conf_set_middleware(struct loader *ld, const struct conf_field *f,
     const char *key, yaml_node_t *v, void *obj)
 {
-	struct conf_ref *refs = NULL;
-	void *list = NULL;
-	size_t n = 0, i;
-	int rc;
+	struct conf_server *srv = ld->spec != NULL
+	    ? &((struct http_server_conf_spec *)ld->spec)->srv
+	    : NULL;
 
 	(void)f;
 	(void)obj;
-	rc = conf_get_list(
-	    ld, key, v, &conf_ref_table, sizeof(*refs), &list, &n);
-	refs = list;
-	for (i = 0; i < n; i++)
-		if (refs[i].id != NULL && ld->spec != NULL)
-			conf_defer_ref(ld, &refs[i], KIND_ROLE_MIDDLEWARE,
-			    http_server_conf_bind_middleware, ld->spec);
-	return rc;
+	return kind_read_wares(ld, key, v, KIND_ROLE_MIDDLEWARE,
+	    srv != NULL ? &srv->middleware : NULL,
+	    srv != NULL ? &srv->nmiddleware : NULL);
 }
 
 /* A vhost handler serves the document it names (its runtime struct). */

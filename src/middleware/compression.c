@@ -125,7 +125,7 @@ compression_start(const struct compression_conf_spec *s, struct request *r)
 {
 	const char *ct, *ce;
 	size_t ctlen = 0, celen = 0;
-	char cl[24], val[256];
+	char cl[24] = "", val[256];
 	int n = 0, alg;
 
 	if (compression_cur.r != r)
