@@ -1,4 +1,4 @@
-/* Configuration loader: YAML documents -> struct conf, through field tables. */
+/* Config loader: files, YAML documents, references; kinds read their spec. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +24,7 @@
 
 #include "arena.h"
 #include "conf.h"
-#include "errpage.h"
-#include "health.h"
 #include "conf_table.h"
-#include "conf_tls.h"
 #include "conf_util.h"
 #include "http_parse.h"
 #include "kind.h"
@@ -129,7 +125,7 @@ conf_errorn(struct loader *ld, yaml_node_t *n, const char *fmt, ...)
 }
 
 /* An object id: apiVersion/kind/namespace/name. */
-char *
+static char *
 conf_make_id(struct loader *ld, const char *av, const char *kind,
     const char *ns, const char *name)
 {
@@ -202,13 +198,15 @@ conf_path_pop(struct loader *ld, size_t old)
  * YAML nodes.
  */
 
+enum { SC_NULL, SC_BOOL, SC_INT, SC_FLOAT, SC_STRING };
+
 const char *
 conf_sval(yaml_node_t *n)
 {
 	return (const char *)n->data.scalar.value;
 }
 
-int
+static int
 conf_all_in(const char *s, const char *set)
 {
 	if (*s == '\0')
@@ -243,7 +241,7 @@ conf_is_float(const char *s)
 }
 
 /* What a plain scalar resolves to under the YAML 1.2 core schema. */
-int
+static int
 conf_scalar_class(yaml_node_t *n)
 {
 	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
@@ -560,7 +558,7 @@ conf_get_enums(struct loader *ld, const char *key, yaml_node_t *v,
 	return rc;
 }
 
-int
+static int
 conf_is_hostname(const char *s)
 {
 	return conf_all_in(s,
@@ -672,7 +670,7 @@ conf_name_eq(const char *field, const char *key)
 	    (key[0] >= 'A' && key[0] <= 'Z' && strcasecmp(field, key) == 0);
 }
 
-const struct conf_field *
+static const struct conf_field *
 conf_find_field(const struct conf_table *t, const char *key)
 {
 	const struct conf_field *f;
@@ -994,7 +992,7 @@ conf_is_api_version(const char *s)
 }
 
 /* Check a metadata or reference name/namespace; empty means "default". */
-int
+static int
 conf_check_name(
     struct loader *ld, yaml_node_t *node, const char *field, char **s)
 {
@@ -1248,7 +1246,7 @@ conf_set_addr(struct loader *ld, const struct conf_field *f, const char *key,
 }
 
 /* What is wrong with upstream URL s, or NULL; fills up if nothing. */
-const char *
+static const char *
 conf_parse_url(struct loader *ld, const char *s, struct conf_upstream *up)
 {
 	struct conf_hostport hp;
@@ -1317,7 +1315,7 @@ conf_set_url(struct loader *ld, const struct conf_field *f, const char *key,
  */
 
 /* Remember a log file the config opened, for conf_free(). */
-void
+static void
 conf_keep_fd(struct loader *ld, int fd)
 {
 	struct conf *c = ld->conf;

@@ -291,8 +291,6 @@ void conf_expected(
     struct loader *, const char *key, yaml_node_t *v, const char *what);
 struct conf_pos conf_node_pos(struct loader *, yaml_node_t *);
 const char *conf_pos_str(const struct conf_pos *, char *buf, size_t size);
-char *conf_make_id(struct loader *, const char *av, const char *kind,
-    const char *ns, const char *name);
 
 /* The message path ("core/v1 HTTPServer spec.virtualHosts[0]"). */
 size_t conf_path_push(struct loader *, const char *name);
@@ -301,10 +299,7 @@ const char *conf_path_last(struct loader *);
 void conf_path_pop(struct loader *, size_t old);
 
 /* YAML nodes. */
-enum { SC_NULL, SC_BOOL, SC_INT, SC_FLOAT, SC_STRING };
 const char *conf_sval(yaml_node_t *);
-int conf_all_in(const char *s, const char *set);
-int conf_scalar_class(yaml_node_t *);
 int conf_is_null(yaml_node_t *);
 int conf_is_zero(yaml_node_t *);
 const char *conf_quote(const char *s, size_t n, char *buf, size_t size);
@@ -326,7 +321,6 @@ int conf_get_strings(struct loader *, const char *key, yaml_node_t *, int flags,
     char ***arrp, size_t *np);
 int conf_get_list(struct loader *, const char *key, yaml_node_t *,
     const struct conf_table *, size_t esize, void **arrp, size_t *np);
-int conf_is_hostname(const char *);
 
 /*
  * Read mapping node into obj through table t, apply the defaults, then run
@@ -337,13 +331,8 @@ int conf_parse_object(
 /* Store t's defaults wherever obj still holds a zero value. */
 void conf_table_defaults(
     struct loader *, const struct conf_table *t, void *obj);
-/* Find the field of t that key names (camelCase, or PascalCase). */
-const struct conf_field *conf_find_field(
-    const struct conf_table *t, const char *key);
 
-/* Names and references. */
-int conf_check_name(
-    struct loader *, yaml_node_t *node, const char *field, char **s);
+/* References ({apiVersion, kind, namespace, name}) between documents. */
 extern const struct conf_table conf_ref_table;
 int conf_set_ref(struct loader *, const struct conf_field *, const char *key,
     yaml_node_t *, void *obj);
@@ -360,13 +349,9 @@ int conf_parse_addr(struct loader *, yaml_node_t *v, const char *key,
     const char *s, struct conf_addr *a);
 int conf_set_addr(struct loader *, const struct conf_field *, const char *key,
     yaml_node_t *, void *obj);
-const char *conf_parse_url(
-    struct loader *, const char *s, struct conf_upstream *up);
 int conf_set_url(struct loader *, const struct conf_field *, const char *key,
     yaml_node_t *, void *obj);
 
-/* Remember a log file the config opened, for conf_free(). */
-void conf_keep_fd(struct loader *, int fd);
 /* Open a log file as a real start would; -1 after reporting at node. */
 int conf_open_log(struct loader *, yaml_node_t *node, const char *path);
 

@@ -6,18 +6,29 @@
 #include "conf_table.h"
 #include "kind.h"
 
-extern const struct kind entrypoint_conf_kind;
-extern const struct kind http_server_conf_kind;
-extern const struct kind reverse_proxy_conf_kind;
-extern const struct kind http_client_conf_kind;
-extern const struct kind error_handler_conf_kind;
-extern const struct kind health_check_conf_kind;
-extern const struct kind slogger_conf_kind;
-extern const struct kind http_logger_conf_kind;
-extern const struct kind prometheus_conf_kind;
-extern const struct kind status_conf_kind;
-extern const struct kind throttle_conf_kind;
-extern const struct kind compression_conf_kind;
+/*
+ * The supported kinds, one line each (<file>_conf_kind of the kind's
+ * file), in the order their build steps run: a kind with KIND_F_SINGLE,
+ * the Entrypoint, runs last and links what the others built.
+ */
+#define KIND_SUPPORTED(X) \
+	X(http_client)    \
+	X(error_handler)  \
+	X(reverse_proxy)  \
+	X(health_check)   \
+	X(prometheus)     \
+	X(status)         \
+	X(slogger)        \
+	X(http_logger)    \
+	X(throttle)       \
+	X(compression)    \
+	X(http_server)    \
+	X(entrypoint)
+
+#define KIND_DECLARE(f) extern const struct kind f##_conf_kind;
+#define KIND_ENTRY(f)   &f##_conf_kind,
+
+KIND_SUPPORTED(KIND_DECLARE)
 
 #define LATER(av, k)            \
 	(&(const struct kind) { \
@@ -27,24 +38,12 @@ extern const struct kind compression_conf_kind;
 	    .api_version = (av), .kind = (k), .status = KIND_NEVER })
 
 /*
- * Supported kinds first, in the order their build steps run (a kind with
- * KIND_F_SINGLE, the Entrypoint, runs last and links what the others
- * built); then the kinds of AILERON's
- * reference that aileron refuses, so that they are named, not "unknown".
+ * Every kind: the supported ones, then those of AILERON's reference that
+ * aileron refuses, so that they are named in errors, not "unknown".
  */
 const struct kind *const kind_registry[] = {
-	&http_client_conf_kind,
-	&error_handler_conf_kind,
-	&reverse_proxy_conf_kind,
-	&health_check_conf_kind,
-	&prometheus_conf_kind,
-	&status_conf_kind,
-	&slogger_conf_kind,
-	&http_logger_conf_kind,
-	&throttle_conf_kind,
-	&compression_conf_kind,
-	&http_server_conf_kind,
-	&entrypoint_conf_kind,
+	KIND_SUPPORTED(KIND_ENTRY)
+	/* refused */
 	LATER("core/v1", "HTTPHandler"),
 	LATER("core/v1", "StaticFileHandler"),
 	LATER("core/v1", "TemplateHandler"),

@@ -24,8 +24,9 @@
  *      and `const struct kind echo_conf_kind = { "app/v1", "EchoHandler",
  *      KIND_OK, KIND_ROLE_HANDLER, ... }`.  Config names echo_conf_*,
  *      runtime names echo_*.
- *   2. One line in kind.c: replace its LATER(...) line (or add one) with
- *      &echo_conf_kind; add the file to Makefile.am.
+ *   2. One line in kind.c: X(echo) in KIND_SUPPORTED (where its build
+ *      step should run), and drop its LATER(...) line; the file in
+ *      Makefile.am's libaileron_a_SOURCES.
  *   3. Tests: tests/unit/check_conf.c (a good and a bad manifest; the
  *      registry loop already checks that its -t template loads back),
  *      tests/integration for the runtime.

@@ -1,4 +1,4 @@
-/* core/v1 Entrypoint: runners, loggers, error handlers and the process model. */
+/* core/v1 Entrypoint: runners, loggers, error handlers, the process model. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* core/v1 HTTPLogger as middleware (server and virtual host) and as tripperware (ReverseProxyHandler). */
+/* core/v1 HTTPLogger: access logs, as server middleware or proxy tripperware. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stddef.h>
