@@ -101,7 +101,7 @@ response_field_add(struct response *rs, int id, const char *name, size_t nlen,
 	f->name.len = (uint32_t)nlen;
 	f->value.off = (uint32_t)(start + nlen + 2);
 	f->value.len = (uint32_t)vlen;
-	f->id = (uint8_t)(id != HDR_OTHER ? id : response_hdr_id(name, nlen));
+	f->id = (uint8_t)(id >= 0 ? id : response_hdr_id(name, nlen));
 	f->flags = 0;
 	return 0;
 }
@@ -120,7 +120,7 @@ int
 response_add_str(struct request *r, const char *name, const char *value)
 {
 	return response_add(
-	    r, HDR_OTHER, name, strlen(name), value, strlen(value));
+	    r, RESPONSE_HDR_LOOKUP, name, strlen(name), value, strlen(value));
 }
 
 /* Does field f of the head have name[0..n)? */

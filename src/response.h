@@ -60,7 +60,12 @@ struct response {
 int response_start(
     struct request *r, int status, const char *reason, size_t reason_len);
 
-/* Append a header field; id is enum http_hdr_id or HDR_OTHER (looked up). */
+/*
+ * Append a header field.  id is its enum http_hdr_id when the caller
+ * knows it (a parsed field's id: HDR_OTHER for a name the parser does
+ * not know), or RESPONSE_HDR_LOOKUP to have the writer find it.
+ */
+#define RESPONSE_HDR_LOOKUP -1
 int response_add(struct request *r, int id, const char *name, size_t nlen,
     const char *value, size_t vlen);
 /* Append a NUL-terminated name and value. */
