@@ -107,9 +107,6 @@ struct conf_upstream {
 	char *dial_host;
 	char *dial_port;
 	struct conf_upstream_shared *shared; /* health; NULL: always up */
-	/* HTTPLogger tripperwares of its ReverseProxyHandler */
-	struct conf_httplogger **client_loggers;
-	size_t nclient_loggers;
 	struct conf_pos pos;
 };
 
@@ -217,8 +214,20 @@ struct conf_replace_target {
 	char *to; /* "/path" or "@name", or host:port */
 };
 
+/*
+ * One middleware or tripperware a server or proxy uses: the kind of the
+ * document referenced (its runtime ops in kind.h) and its config object.
+ */
+struct conf_ware {
+	const struct kind *kind;
+	void *obj;
+};
+
 struct conf_client {
 	char *id;
+	/* tripperwares, first outermost, once each */
+	struct conf_ware *tripperwares;
+	size_t ntripperwares;
 	/* times in milliseconds; 0 means none */
 	int64_t dial_timeout;            /* dialConfig.timeout (default 10 s) */
 	int64_t idle_timeout;            /* idleConnTimeout (default 60 s) */
@@ -260,6 +269,9 @@ struct conf_proxy {
 	conf_methods methods;
 	struct conf_lb *lbs;
 	size_t nlbs;
+	/* tripperwares (ReverseProxyHandler), first outermost, once each */
+	struct conf_ware *tripperwares;
+	size_t ntripperwares;
 };
 
 /* One handler mounted in a virtual host (HTTPHandlerSpec). */
@@ -375,17 +387,11 @@ struct conf_tls {
 
 struct conf_server {
 	char *id;
-	/* HTTPLogger middleware of the server and its virtual hosts, once each */
-	struct conf_httplogger **access_loggers;
-	size_t naccess_loggers;
 	/*
-	 * The other middleware of the server and its virtual hosts, in the
-	 * order written, once each: kinds with a runtime (kind->middleware).
+	 * Middleware of the server, its virtual hosts and their handlers, in
+	 * that order, first outermost, once each
 	 */
-	struct conf_middleware {
-		const struct kind *kind;
-		const void *obj; /* the kind's spec object */
-	} * middleware;
+	struct conf_ware *middleware;
 	size_t nmiddleware;
 	char *addr; /* as written, e.g. ":8080" */
 	char *host; /* NULL or "" for any address */

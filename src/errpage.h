@@ -15,6 +15,7 @@ struct request;
 #define ERRPAGE_ROUNDTRIP   "E2124" /* upstream failed: 502 */
 #define ERRPAGE_SWITCH      "E2125" /* protocol switch refused: 502 */
 #define ERRPAGE_NOT_FOUND   "E2131" /* no route in the server: 404 */
+#define ERRPAGE_THROTTLE    "E3213" /* ThrottleMiddleware refused: 429 */
 
 /*
  * Answer r with the error code (one of the above), message and status

@@ -1,6 +1,9 @@
 /* The registry of kinds: one line per apiVersion/kind aileron knows. */
 #include <string.h>
 
+#include "arena.h"
+#include "conf.h"
+#include "conf_table.h"
 #include "kind.h"
 
 /*
@@ -27,6 +30,8 @@
 	X(skipper)        \
 	X(slogger)        \
 	X(http_logger)    \
+	X(throttle)       \
+	X(compression)    \
 	X(http_server)    \
 	X(entrypoint)
 
@@ -51,9 +56,7 @@ const struct kind *const kind_registry[] = {
 	/* refused */
 	LATER("core/v1", "HTTPHandler"),
 	NEVER("core/v1", "GoPlugin"),
-	LATER("app/v1", "CompressionMiddleware"),
 	LATER("app/v1", "CSRFMiddleware"),
-	LATER("app/v1", "ThrottleMiddleware"),
 	LATER("app/v1", "SessionMiddleware"),
 	LATER("app/v1", "RedisClient"),
 	LATER("app/v1", "SOAPRESTMiddleware"),
@@ -79,6 +82,59 @@ kind_find(const char *av, const char *kind)
 		    strcmp((*k)->kind, kind) == 0)
 			return *k;
 	return NULL;
+}
+
+void
+kind_ware_add(struct arena *a, struct conf_ware **list, size_t *n,
+    const struct conf_doc *d)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if ((*list)[i].obj == d->obj)
+			return;
+	*list = arena_realloc(
+	    a, *list, *n * sizeof(**list), (*n + 1) * sizeof(**list));
+	(*list)[*n].kind = d->kind;
+	(*list)[(*n)++].obj = d->obj;
+}
+
+/* Where kind_read_wares() adds what it resolves. */
+struct kind_wares {
+	struct conf_ware **list;
+	size_t *n;
+};
+
+static void
+kind_wares_bind(struct loader *ld, void *user, struct conf_doc *d)
+{
+	struct kind_wares *w = user;
+
+	kind_ware_add(ld->arena, w->list, w->n, d);
+}
+
+int
+kind_read_wares(struct loader *ld, const char *key, yaml_node_t *v,
+    unsigned role, struct conf_ware **list, size_t *n)
+{
+	struct kind_wares *w;
+	struct conf_ref *refs;
+	void *got = NULL;
+	size_t nrefs = 0, i;
+	int rc;
+
+	rc = conf_get_list(
+	    ld, key, v, &conf_ref_table, sizeof(*refs), &got, &nrefs);
+	refs = got;
+	if (list == NULL)
+		return rc;
+	w = arena_alloc(ld->arena, sizeof(*w));
+	w->list = list;
+	w->n = n;
+	for (i = 0; i < nrefs; i++)
+		if (refs[i].id != NULL)
+			conf_defer_ref(ld, &refs[i], role, kind_wares_bind, w);
+	return rc;
 }
 
 const char *

@@ -92,6 +92,25 @@ extern const struct kind *const kind_registry[];
 /* The kind named av/kind, or NULL if unknown. */
 const struct kind *kind_find(const char *av, const char *kind);
 
+struct arena;
+struct conf_ware;
+
+/*
+ * Append the kind and config object of document d to a list of
+ * middleware or tripperwares (*list, *n), unless it is there already.
+ */
+void kind_ware_add(struct arena *a, struct conf_ware **list, size_t *n,
+    const struct conf_doc *d);
+
+/*
+ * Read the list of references at key (value v: middleware, tripperwares)
+ * and, once every file is read, add each document that plays role to
+ * (*list, *n) with kind_ware_add() (list NULL: read and check only).
+ * 0, or -1 after reporting.
+ */
+int kind_read_wares(struct loader *ld, const char *key, yaml_node_t *v,
+    unsigned role, struct conf_ware **list, size_t *n);
+
 /* Role names for messages: "a handler", "middleware", ... */
 const char *kind_role_name(unsigned role);
 

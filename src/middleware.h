@@ -38,7 +38,9 @@
  *                          SOAPREST buffers all and passes at last).  A
  *                          middleware with a body hook turns off the
  *                          zero-copy paths and Content-Length framing
- *                          of every response it wraps.
+ *                          of every response it wraps, unless its head
+ *                          hook called response_filter_skip() for it
+ *                          (Compression with nothing to compress).
  *  done(inst, r)           the request ended, answered or not (logging,
  *                          releasing); r->resp says what was sent
  *                          (status, bytes, complete/failed).  Innermost
@@ -129,5 +131,9 @@ struct tripperware {
 /* The middleware kinds aileron has (src/middleware/). */
 extern const struct middleware_ops http_logger_middleware;
 extern const struct tripperware_ops http_logger_tripperware;
+extern const struct middleware_ops throttle_middleware;
+extern const struct middleware_ops compression_middleware;
+extern const struct middleware_ops prometheus_middleware;
+extern const struct tripperware_ops prometheus_tripperware;
 
 #endif

@@ -116,24 +116,17 @@ pipeline_handler_ops(const struct conf_proxy *p)
 	}
 }
 
-/*
- * The server chain: its HTTPLoggers (server's, then virtual hosts'),
- * outermost, so that they log what the client saw; then the other
- * middleware in the order written.
- */
+/* The server chain: its middleware (server's, virtual hosts', handlers'). */
 static void
 pipeline_build_chain(struct pipeline *pl, const struct conf_server *srv,
     struct chain *ch, int *err)
 {
-	size_t i, n = srv->naccess_loggers;
+	size_t i;
 
-	ch->nmws = n + srv->nmiddleware;
+	ch->nmws = srv->nmiddleware;
 	ch->mws = arena_alloc(pl->arena, (ch->nmws + 1) * sizeof(*ch->mws));
-	for (i = 0; i < n; i++)
-		ch->mws[i] = pipeline_mw(
-		    pl, &http_logger_middleware, srv->access_loggers[i], err);
-	for (i = 0; i < srv->nmiddleware; i++)
-		ch->mws[n + i] =
+	for (i = 0; i < ch->nmws; i++)
+		ch->mws[i] =
 		    pipeline_mw(pl, srv->middleware[i].kind->middleware,
 		        srv->middleware[i].obj, err);
 	for (i = 0; i < ch->nmws; i++)
@@ -141,38 +134,44 @@ pipeline_build_chain(struct pipeline *pl, const struct conf_server *srv,
 			ch->nfilters++;
 }
 
-/* A handler of p with the tripperwares of its upstreams (in order, once). */
+/* Add the tripperwares of list to h's, once each. */
+static void
+pipeline_add_tws(struct pipeline *pl, struct handler *h,
+    const struct conf_ware *list, size_t n, int *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < h->ntws; j++)
+			if (h->tws[j]->conf == list[i].obj)
+				break;
+		if (j < h->ntws)
+			continue;
+		h->tws = arena_realloc(pl->arena, h->tws,
+		    h->ntws * sizeof(*h->tws), (h->ntws + 1) * sizeof(*h->tws));
+		h->tws[h->ntws++] = pipeline_tw(
+		    pl, list[i].kind->tripperware, list[i].obj, err);
+	}
+}
+
+/*
+ * A handler of p with its tripperwares: the ReverseProxyHandler's, then
+ * its HTTPClient's (inside them), once each.
+ */
 static void
 pipeline_build_handler(struct pipeline *pl, const struct conf_proxy *p,
     struct handler *h, int *err)
 {
 	const struct handler_ops *ops = pipeline_handler_ops(p);
-	size_t l, u, i, j;
 
 	h->ops = ops;
 	h->conf = p;
 	h->inst = pipeline_instance(
 	    pl, ops, p, ops->create, ops->destroy, ops->worker_init, err);
-	for (l = 0; l < p->nlbs; l++)
-		for (u = 0; u < p->lbs[l].nupstreams; u++) {
-			const struct conf_upstream *up =
-			    &p->lbs[l].upstreams[u];
-
-			for (i = 0; i < up->nclient_loggers; i++) {
-				for (j = 0; j < h->ntws; j++)
-					if (h->tws[j]->conf ==
-					    up->client_loggers[i])
-						break;
-				if (j < h->ntws)
-					continue;
-				h->tws = arena_realloc(pl->arena, h->tws,
-				    h->ntws * sizeof(*h->tws),
-				    (h->ntws + 1) * sizeof(*h->tws));
-				h->tws[h->ntws++] =
-				    pipeline_tw(pl, &http_logger_tripperware,
-				        up->client_loggers[i], err);
-			}
-		}
+	pipeline_add_tws(pl, h, p->tripperwares, p->ntripperwares, err);
+	if (p->client != NULL)
+		pipeline_add_tws(pl, h, p->client->tripperwares,
+		    p->client->ntripperwares, err);
 }
 
 struct pipeline *

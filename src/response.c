@@ -269,22 +269,30 @@ response_send_head(struct request *r, int framing, uint64_t length)
 
 	if (rs->started)
 		return -1;
-	/* Middleware see the head last-in first: innermost first. */
+	/*
+	 * Middleware see the head last-in first: innermost first, with the
+	 * framing and length the handler gave.  A body filter that leaves
+	 * this body alone says so (response_filter_skip): the zero-copy
+	 * paths and Content-Length then stay if no other filter runs.
+	 */
+	rs->framing = framing;
+	rs->length = length;
 	for (i = n; i-- > 0;) {
 		const struct middleware *mw = response_mw(r, i);
 
+		rs->filter_skip = 0;
 		if (mw->ops->head != NULL)
 			mw->ops->head(mw->inst, r);
-		if (mw->ops->body != NULL)
+		if (mw->ops->body != NULL && !rs->filter_skip)
 			rs->filters++;
 	}
-	rs->started = 1;
 	/* A filter may change the length: chunk it (1.1) or close (1.0). */
 	if (rs->filters > 0 && framing == RESPONSE_LENGTH) {
 		(void)response_del(r, "Content-Length");
 		framing = r->msg->version_minor >= 1 ? RESPONSE_CHUNKED
 		                                     : RESPONSE_CLOSE;
 	}
+	rs->started = 1;
 	rs->framing = framing;
 	rs->length = length;
 	rs->chunked_out = framing == RESPONSE_CHUNKED;
@@ -458,6 +466,12 @@ response_splice(struct request *r, struct splice_pipe *pipe, int fd, uint64_t n)
 	return 0;
 }
 
+void
+response_filter_skip(struct request *r)
+{
+	r->resp.filter_skip = 1;
+}
+
 int
 response_sendfile(struct request *r, int fd, int64_t off, uint64_t n)
 {
@@ -548,6 +562,8 @@ response_error_message(const char *code)
 		return "protocol switch failed";
 	if (strcmp(code, ERRPAGE_NOT_FOUND) == 0)
 		return "not found";
+	if (strcmp(code, ERRPAGE_THROTTLE) == 0)
+		return "too many requests.";
 	return "upstream round trip failed";
 }
 

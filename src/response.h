@@ -50,6 +50,7 @@ struct response {
 	int filters;         /* body filters in the chain */
 	int filter_pos;      /* the filter running (response_body) */
 	int no_date;         /* a middleware removed Date: do not add one */
+	int filter_skip;     /* the head hook running leaves the body alone */
 };
 
 /*
@@ -126,6 +127,13 @@ int response_continue(struct request *r);
  * -1 on error (client gone, timeout, the file shrank).
  */
 int response_sendfile(struct request *r, int fd, int64_t off, uint64_t n);
+
+/*
+ * From a head hook of a middleware with a body filter: this response's
+ * body passes through it unchanged, so it does not count as a filter
+ * (its body hook may still be called: it must pass the data on).
+ */
+void response_filter_skip(struct request *r);
 
 /* Is a body filter in the chain (zero-copy paths must step aside)? */
 int response_filtered(const struct request *r);

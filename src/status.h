@@ -22,5 +22,8 @@ struct request;
  * (src/handler/status.c).  HANDLER_OK or HANDLER_ABORT.
  */
 int status_handler_send(struct request *r, int kind);
+/* Answer r with the page body (blen bytes of type ctype) as above. */
+int status_handler_reply(
+    struct request *r, const char *body, size_t blen, const char *ctype);
 
 #endif

@@ -1,4 +1,4 @@
-/* app/v1 HealthCheckHandler: answers 200 {} (no external probes). */
+/* app/v1 HealthCheckHandler: 200 with the JSON body {}. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -6,6 +6,10 @@
 #include "handler.h"
 #include "kind.h"
 #include "response.h"
+
+/*
+ * Config part.
+ */
 
 /* The spec: the runtime struct first, vhost handlers point at it. */
 struct health_check_conf_spec {

@@ -1,5 +1,5 @@
-/* core/v1 ReverseProxyHandler: routes to load balancers of upstreams. */
-#define PCRE2_CODE_UNIT_WIDTH 8
+/* core/v1 ReverseProxyHandler: forward a routed request upstream (retries, streaming, splice, WebSocket tunnel). */
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -11,20 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
-
-#include <pcre2.h>
 
 #include "arena.h"
 #include "balance.h"
-#include "conf_table.h"
 #include "conn.h"
 #include "errpage.h"
 #include "handler.h"
 #include "health.h"
 #include "http.h"
-#include "kind.h"
 #include "log.h"
 #include "middleware.h"
 #include "pipeline.h"
@@ -35,6 +30,18 @@
 #include "scoreboard.h"
 #include "splice.h"
 #include "upstream.h"
+
+/*
+ * Config part.
+ */
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "arena.h"
+#include "conf_table.h"
+#include "health.h"
+#include "kind.h"
 
 /* ReverseProxyHandler spec: the proxy plus its roundTripper reference. */
 struct reverse_proxy_conf_spec {
@@ -74,62 +81,19 @@ static const struct conf_enum reverse_proxy_conf_hash_sources[] = {
 
 /* A list of HTTPMethod names: a bit mask, no duplicates. */
 
-/* Add HTTPLogger hl to the client-side loggers of every upstream of px. */
-static void
-reverse_proxy_conf_add_client_logger(
-    struct loader *ld, struct conf_proxy *px, struct conf_httplogger *hl)
-{
-	struct conf_upstream *up;
-	size_t l, u, i;
-
-	for (l = 0; l < px->nlbs; l++)
-		for (u = 0; u < px->lbs[l].nupstreams; u++) {
-			up = &px->lbs[l].upstreams[u];
-			for (i = 0; i < up->nclient_loggers; i++)
-				if (up->client_loggers[i] == hl)
-					break;
-			if (i < up->nclient_loggers)
-				continue;
-			up->client_loggers =
-			    arena_realloc(ld->arena, up->client_loggers,
-			        up->nclient_loggers * sizeof(hl),
-			        (up->nclient_loggers + 1) * sizeof(hl));
-			up->client_loggers[up->nclient_loggers++] = hl;
-		}
-}
-
-/* A tripperware (an HTTPLogger): logs what the proxy sends upstream. */
-static void
-reverse_proxy_conf_bind_tripperware(
-    struct loader *ld, void *user, struct conf_doc *d)
-{
-	reverse_proxy_conf_add_client_logger(
-	    ld, user, d->obj /* its struct conf_httplogger first */);
-}
-
 /*
- * tripperwares of a ReverseProxyHandler: HTTPLoggers that log what is sent
- * to and received from its upstreams (resolved later, like middleware).
+ * tripperwares of a ReverseProxyHandler: what wraps each exchange with an
+ * upstream, first outermost (resolved later, like middleware).
  */
 static int
 reverse_proxy_conf_set_tripperwares(struct loader *ld,
     const struct conf_field *f, const char *key, yaml_node_t *v, void *obj)
 {
-	struct conf_ref *refs = NULL;
-	void *list = NULL;
-	size_t n = 0, i;
-	int rc;
+	struct conf_proxy *px = &((struct reverse_proxy_conf_spec *)obj)->px;
 
 	(void)f;
-	rc = conf_get_list(
-	    ld, key, v, &conf_ref_table, sizeof(*refs), &list, &n);
-	refs = list;
-	for (i = 0; i < n; i++)
-		if (refs[i].id != NULL)
-			conf_defer_ref(ld, &refs[i], KIND_ROLE_TRIPPERWARE,
-			    reverse_proxy_conf_bind_tripperware,
-			    &((struct reverse_proxy_conf_spec *)obj)->px);
-	return rc;
+	return kind_read_wares(ld, key, v, KIND_ROLE_TRIPPERWARE,
+	    &px->tripperwares, &px->ntripperwares);
 }
 
 /* Patterns. */

@@ -1,4 +1,4 @@
-/* app/v1 StatusHandler: the scoreboard as a page, as Apache's mod_status. */
+/* app/v1 StatusHandler: the scoreboard as a mod_status-like page (rendered by status.c). */
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -7,6 +7,10 @@
 #include "kind.h"
 #include "response.h"
 #include "status.h"
+
+/*
+ * Config part.
+ */
 
 /* The spec: the runtime struct first, vhost handlers point at it. */
 struct status_conf_spec {
@@ -57,17 +61,24 @@ status_handler_send(struct request *r, int kind)
 	const char *ctype;
 	size_t blen;
 	char *body = status_render(kind, r->query, r->query_len, &blen, &ctype);
-	int rc = HANDLER_ABORT;
+	int rc = status_handler_reply(r, body, blen, ctype);
 
+	free(body);
+	return rc;
+}
+
+int
+status_handler_reply(
+    struct request *r, const char *body, size_t blen, const char *ctype)
+{
 	if (response_start(r, 200, NULL, 0) == 0 &&
 	    response_add_str(r, "Content-Type", ctype) == 0 &&
 	    response_add_str(r, "Cache-Control", "no-store") == 0 &&
 	    response_add_str(r, "X-Content-Type-Options", "nosniff") == 0 &&
 	    response_send_head(r, RESPONSE_LENGTH, blen) == 0 &&
 	    response_body(r, body, blen) == 0 && response_end(r) == 0)
-		rc = HANDLER_OK;
-	free(body);
-	return rc;
+		return HANDLER_OK;
+	return HANDLER_ABORT;
 }
 
 /* The status page ("?auto": Key: value lines). */

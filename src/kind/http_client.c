@@ -10,6 +10,18 @@
 #include "conf_tls.h"
 #include "kind.h"
 
+/* tripperwares: inside those of the ReverseProxyHandler using the client. */
+static int
+http_client_conf_set_tripperwares(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct conf_client *cc = obj;
+
+	(void)f;
+	return kind_read_wares(ld, key, v, KIND_ROLE_TRIPPERWARE,
+	    &cc->tripperwares, &cc->ntripperwares);
+}
+
 /* retryConfig.retryStatusCodes: unique status codes. */
 static int
 http_client_conf_set_retry_status(struct loader *ld, const struct conf_field *f,
@@ -212,7 +224,7 @@ http_client_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 }
 
 static const struct conf_field http_client_conf_fields[] = {
-	FUNSUP("tripperwares", NULL),
+	FFUNCD("tripperwares", http_client_conf_set_tripperwares, 0, "[]"),
 	FFLAT("retryConfig", &http_client_conf_retry_table),
 	FFLAT("httpTransportConfig", &http_client_conf_transport_table),
 	FUNSUP("http2TransportConfig", "HTTP/2 is not supported"),

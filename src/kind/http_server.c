@@ -22,79 +22,23 @@ struct http_server_conf_spec {
 	struct conf_pos network_pos;
 };
 
-/* Add HTTPLogger hl to the access loggers of srv, once. */
-static void
-http_server_conf_add_access_logger(
-    struct loader *ld, struct conf_server *srv, struct conf_httplogger *hl)
-{
-	size_t i;
-
-	for (i = 0; i < srv->naccess_loggers; i++)
-		if (srv->access_loggers[i] == hl)
-			return;
-	srv->access_loggers = arena_realloc(ld->arena, srv->access_loggers,
-	    srv->naccess_loggers * sizeof(hl),
-	    (srv->naccess_loggers + 1) * sizeof(hl));
-	srv->access_loggers[srv->naccess_loggers++] = hl;
-}
-
-/* Add a middleware with a runtime part (kind->middleware) to srv, once. */
-static void
-http_server_conf_add_middleware(
-    struct loader *ld, struct conf_server *srv, const struct conf_doc *d)
-{
-	size_t i;
-
-	for (i = 0; i < srv->nmiddleware; i++)
-		if (srv->middleware[i].obj == d->obj)
-			return;
-	srv->middleware = arena_realloc(ld->arena, srv->middleware,
-	    srv->nmiddleware * sizeof(*srv->middleware),
-	    (srv->nmiddleware + 1) * sizeof(*srv->middleware));
-	srv->middleware[srv->nmiddleware].kind = d->kind;
-	srv->middleware[srv->nmiddleware++].obj = d->obj;
-}
-
 /*
- * Middleware: an HTTPLogger logs every request of the server; the other
- * kinds run in the server's chain, in order (pipeline.c).
- */
-static void
-http_server_conf_bind_middleware(
-    struct loader *ld, void *user, struct conf_doc *d)
-{
-	struct conf_server *srv = &((struct http_server_conf_spec *)user)->srv;
-
-	if (d->kind->middleware != NULL)
-		http_server_conf_add_middleware(ld, srv, d);
-	else
-		http_server_conf_add_access_logger(
-		    ld, srv, d->obj /* its struct conf_httplogger first */);
-}
-
-/*
- * middleware: references resolved once every file is read; each must be
- * an HTTPLogger, which logs every request of the server being read.
+ * middleware: references resolved once every file is read; the server's
+ * chain takes them in the order read (server, virtual hosts, handlers).
  */
 static int
 http_server_conf_set_middleware(struct loader *ld, const struct conf_field *f,
     const char *key, yaml_node_t *v, void *obj)
 {
-	struct conf_ref *refs = NULL;
-	void *list = NULL;
-	size_t n = 0, i;
-	int rc;
+	struct conf_server *srv = ld->spec != NULL
+	    ? &((struct http_server_conf_spec *)ld->spec)->srv
+	    : NULL;
 
 	(void)f;
 	(void)obj;
-	rc = conf_get_list(
-	    ld, key, v, &conf_ref_table, sizeof(*refs), &list, &n);
-	refs = list;
-	for (i = 0; i < n; i++)
-		if (refs[i].id != NULL && ld->spec != NULL)
-			conf_defer_ref(ld, &refs[i], KIND_ROLE_MIDDLEWARE,
-			    http_server_conf_bind_middleware, ld->spec);
-	return rc;
+	return kind_read_wares(ld, key, v, KIND_ROLE_MIDDLEWARE,
+	    srv != NULL ? &srv->middleware : NULL,
+	    srv != NULL ? &srv->nmiddleware : NULL);
 }
 
 /* A vhost handler serves the document it names (its runtime struct). */

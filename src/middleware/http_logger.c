@@ -1,17 +1,20 @@
 /* core/v1 HTTPLogger: access logs, as server middleware or proxy tripperware. */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <pcre2.h>
 
 #include "accesslog.h"
 #include "arena.h"
 #include "conf_table.h"
 #include "kind.h"
 #include "middleware.h"
+
+/*
+ * Config part.
+ */
 
 /* ReplacerSpec value.fromTo: a mapping of strings to strings. */
 static int
@@ -293,6 +296,8 @@ const struct kind http_logger_conf_kind = {
 	.id_off = offsetof(struct http_logger_conf_spec, hl.id),
 	.eh_off = KIND_NO_OFF,
 	.build = http_logger_conf_build,
+	.middleware = &http_logger_middleware,
+	.tripperware = &http_logger_tripperware,
 };
 
 /*

@@ -12,7 +12,8 @@ KINDS = ["core/v1/Entrypoint", "core/v1/HTTPServer", "core/v1/ReverseProxyHandle
          "core/v1/HTTPLogger", "core/v1/SLogger", "core/v1/HTTPClient",
          "core/v1/ErrorHandler", "app/v1/HealthCheckHandler", "app/v1/PrometheusMeter",
          "app/v1/StatusHandler", "app/v1/EchoHandler", "core/v1/StaticFileHandler",
-         "core/v1/TemplateHandler"]
+         "core/v1/TemplateHandler", "app/v1/ThrottleMiddleware",
+         "app/v1/CompressionMiddleware"]
 
 
 class TemplateTest(unittest.TestCase):

@@ -131,8 +131,9 @@ class ClientTest(AileronTestCase):
 
     def test_unsupported_fields_refused(self):
         self.check_refused("  http2TransportConfig: {}\n", "HTTP/2 is not supported")
+        # tripperwares are references, resolved like the proxy's
         self.check_refused("  tripperwares: [{apiVersion: core/v1, kind: HTTPLogger}]\n",
-                           "not supported yet")
+                           "undefined reference to core/v1/HTTPLogger/default/default")
         self.check_refused("  retryConfig: {maxRetry: 101}\n", "out of range")
         self.check_refused("  retryConfig: {retryStatusCodes: [500, 500]}\n", "duplicate")
 

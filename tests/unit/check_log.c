@@ -15,6 +15,10 @@
 #include "conf.h"
 #include "log.h"
 
+/* The first middleware of the first server: an HTTPLogger here. */
+#define LOGGER0(c) \
+	((struct conf_httplogger *)(c)->servers[0]->middleware[0].obj)
+
 struct errs {
 	char msg[32][512];
 	int n;
@@ -77,8 +81,8 @@ START_TEST(test_slogger_defaults)
 	ck_assert_str_eq(lg->output_time_format, "2006-01-02 15:04:05");
 	ck_assert_str_eq(lg->date_format, "2006-01-02");
 	ck_assert_str_eq(lg->time_format, "15:04:05.000");
-	ck_assert_uint_eq(c->servers[0]->naccess_loggers, 1);
-	hl = c->servers[0]->access_loggers[0];
+	ck_assert_uint_eq(c->servers[0]->nmiddleware, 1);
+	hl = LOGGER0(c);
 	ck_assert_ptr_null(hl->logger);
 	ck_assert_str_eq(hl->time_format, "2006-01-02 15:04:05.000");
 	ck_assert_int_eq(hl->format, ACCESS_JSON);
@@ -117,11 +121,9 @@ START_TEST(test_slogger_file)
 	ck_assert_int_eq(c->default_logger->unstructured, 1);
 	ck_assert_int_eq(c->default_logger->no_location, 1);
 	ck_assert_int_eq(access(path, F_OK), 0);
-	ck_assert_ptr_eq(
-	    c->servers[0]->access_loggers[0]->logger, c->default_logger);
-	ck_assert_int_eq(c->servers[0]->access_loggers[0]->utc, 1);
-	ck_assert_int_eq(
-	    c->servers[0]->access_loggers[0]->format, ACCESS_COMBINED);
+	ck_assert_ptr_eq(LOGGER0(c)->logger, c->default_logger);
+	ck_assert_int_eq(LOGGER0(c)->utc, 1);
+	ck_assert_int_eq(LOGGER0(c)->format, ACCESS_COMBINED);
 	conf_free(c);
 	unlink(path);
 	rmdir(dir);
@@ -268,7 +270,7 @@ START_TEST(test_replacers)
 	if (c == NULL)
 		fprintf(stderr, "%s\n", errs.msg[0]);
 	ck_assert_ptr_nonnull(c);
-	s = &c->servers[0]->access_loggers[0]->request;
+	s = &LOGGER0(c)->request;
 	ck_assert_uint_eq(s->nheaders, 6);
 	n = accesslog_replace(
 	    s->headers[0].replacers, 1, "Bearer x", 8, out, sizeof(out));
