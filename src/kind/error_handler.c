@@ -5,61 +5,11 @@
 #include <string.h>
 
 #include "arena.h"
+#include "conf_kv.h"
 #include "conf_table.h"
 #include "conf_util.h"
 #include "errpage.h"
 #include "kind.h"
-
-/* A mapping of strings (header: value) into a conf_kv array at f->off. */
-static int
-error_handler_conf_set_kv(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	struct conf_kv **arr =
-	    (struct conf_kv **)(void *)((char *)obj + f->off);
-	size_t *n = (size_t *)(void *)((char *)obj + f->off_n);
-	yaml_node_pair_t *pr;
-	size_t cnt;
-
-	if (conf_is_null(v))
-		return 0;
-	if (v->type != YAML_MAPPING_NODE) {
-		conf_expected(ld, key, v, "a mapping");
-		return -1;
-	}
-	cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-	*arr = arena_alloc(ld->arena, (cnt + 1) * sizeof(**arr));
-	*n = 0;
-	for (pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top;
-	     pr++) {
-		yaml_node_t *k = yaml_document_get_node(ld->doc, pr->key);
-		yaml_node_t *val = yaml_document_get_node(ld->doc, pr->value);
-
-		if (k->type != YAML_SCALAR_NODE ||
-		    val->type != YAML_SCALAR_NODE) {
-			conf_expected(ld, key, val, "a mapping of strings");
-			return -1;
-		}
-		if (strpbrk(conf_sval(k), "\r\n:") != NULL ||
-		    strpbrk(conf_sval(val), "\r\n") != NULL) {
-			conf_errorn(ld, val,
-			    "field \"%s\": header names and values cannot "
-			    "contain line breaks",
-			    key);
-			return -1;
-		}
-		(*arr)[*n].key = arena_strdup(ld->arena, conf_sval(k));
-		(*arr)[*n].value = arena_strdup(ld->arena, conf_sval(val));
-		(*n)++;
-	}
-	return 0;
-}
-
-#define FKV(n, t, m, cnt)                                                   \
-	{                                                                   \
-		.name = (n), .type = CF_FUNC, .off = offsetof(t, m),        \
-		.off_n = offsetof(t, cnt), .set = error_handler_conf_set_kv \
-	}
 
 static const struct conf_enum error_handler_conf_template_types[] = {
 	{ "Text", TEMPLATE_TEXT },
@@ -118,7 +68,7 @@ error_handler_conf_check_mime(struct loader *ld, void *obj, yaml_node_t *node)
 static const struct conf_field error_handler_conf_mime_fields[] = {
 	FSTR("mimeType", struct conf_mime_content, mime_type),
 	FINT("statusCode", struct conf_mime_content, status_code, 0, 999),
-	FKV("header", struct conf_mime_content, headers, nheaders),
+	FHEADERS("header", struct conf_mime_content, headers, nheaders),
 	FENUM("templateType", struct conf_mime_content, template_type,
 	    error_handler_conf_template_types),
 	FSTR("template", struct conf_mime_content, template_text),
@@ -164,7 +114,7 @@ static const struct conf_field error_handler_conf_message_fields[] = {
 	FSTRS("kinds", struct conf_error_message, kinds, nkinds, CF_UNIQUE),
 	FSTRS("messages", struct conf_error_message, messages, nmessages,
 	    CF_UNIQUE),
-	FKV("headerTemplate", struct conf_error_message, header_template,
+	FHEADERS("headerTemplate", struct conf_error_message, header_template,
 	    nheader_template),
 	FLIST("mimeContents", struct conf_error_message, contents, ncontents,
 	    struct conf_mime_content, &error_handler_conf_mime_table),
