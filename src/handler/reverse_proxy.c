@@ -430,10 +430,14 @@ reverse_proxy_conf_targets(struct loader *ld, struct conf_proxy *px)
 	size_t i, j, k;
 	char hp[300];
 
+	if (cc->nreplace_targets == 0)
+		return;
 	for (i = 0; i < px->nlbs; i++) {
 		for (j = 0; j < px->lbs[i].nupstreams; j++) {
 			struct conf_upstream *up = &px->lbs[i].upstreams[j];
 
+			if (up->host == NULL || up->port == NULL)
+				continue; /* a bad url, reported already */
 			snprintf(hp, sizeof(hp),
 			    strchr(up->host, ':') != NULL ? "[%s]:%s" : "%s:%s",
 			    up->host, up->port);
