@@ -1,10 +1,7 @@
 /* core/v1 SLogger: the operator's log (level, format, where it goes). */
-#include <errno.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -45,40 +42,12 @@ struct slogger_conf_spec {
 	char *log_file_name;
 };
 
-/*
- * Create logDir and its missing parents (mode 0755, as AILERON's
- * os.MkdirAll), so that a fresh install can log to /var/log/x/y; 0, or -1
- * with errno.
- */
-static int
-slogger_conf_mkdirs(const char *dir)
-{
-	char path[PATH_MAX];
-	size_t i, n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(path, dir, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return -1;
-		path[i] = dir[i];
-	}
-	return 0;
-}
-
 static void
 slogger_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct slogger_conf_spec *ss = obj;
 	struct log_logger *lg = &ss->lg;
 	const char *dir, *name;
-	yaml_node_t *dnode;
 	size_t n;
 
 	lg->level--; /* stored +1, defaulted in the table */
@@ -101,14 +70,10 @@ slogger_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 		n = strlen(dir) + strlen(name) + 2;
 		lg->path = arena_alloc(ld->arena, n);
 		snprintf(lg->path, n, "%s/%s", dir, name);
-		dnode = conf_field_node(
-		    ld, conf_field_node(ld, node, "logOutput"), "logDir");
-		if (conf_open_log_files && slogger_conf_mkdirs(dir) < 0) {
-			conf_errorn(
-			    ld, dnode, "logDir %s: %s", dir, strerror(errno));
-			break;
-		}
-		lg->fd = conf_open_log(ld, dnode, lg->path);
+		lg->fd = conf_open_log(ld,
+		    conf_field_node(
+		        ld, conf_field_node(ld, node, "logOutput"), "logDir"),
+		    lg->path);
 		break;
 	}
 }

