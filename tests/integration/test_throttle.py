@@ -86,7 +86,12 @@ class ThrottleTest(AileronTestCase):
       maxConnections: {maxConns: 3}
 """), port)
         got = concurrent(port, 5)
-        self.assertEqual(sorted(got), [200, 200, 200, 429, 429], got)
+        # Usually [200, 200, 200, 429, 429].  A request waiting in the
+        # bucket holds its worker, and a connection that worker had
+        # parked waits with it: it may arrive after the first leak (2 s)
+        # and find room (a worker waits out its own throttle turn).
+        self.assertIn(sorted(got), ([200, 200, 200, 429, 429],
+                                    [200, 200, 200, 200, 429]), got)
         # The slots came back when the responses ended.
         self.assertEqual(sorted(concurrent(port, 3)), [200, 200, 200])
         st, hdrs, body = request(port)
