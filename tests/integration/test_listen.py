@@ -110,6 +110,15 @@ class ListenTestCase(AileronTestCase):
         self.addCleanup(shutil.rmtree, d, True)
         return d
 
+    def assert_config_error(self, text, want):
+        """aileron -c refuses config text with an error containing want."""
+        p = os.path.join(self.tmpdir(), "c.yaml")
+        with open(p, "w") as f:
+            f.write(text)
+        rc, out = run_aileron(["-c", "-f", p])
+        self.assertEqual(rc, 1, out)
+        self.assertIn(want, out)
+
 
 class UnixListenerTest(ListenTestCase):
 
@@ -230,14 +239,10 @@ spec:
         ]
         for listen, want in cases:
             with self.subTest(listen=listen):
-                d = self.tmpdir()
-                p = os.path.join(d, "c.yaml")
-                with open(p, "w") as f:
-                    f.write(ENTRY % runner("gw") + server("gw", listen) +
-                            proxy("default", "http://127.0.0.1:9"))
-                rc, out = run_aileron(["-c", "-f", p])
-                self.assertEqual(rc, 1, out)
-                self.assertIn(want, out)
+                self.assert_config_error(
+                    ENTRY % runner("gw") + server("gw", listen) +
+                        proxy("default", "http://127.0.0.1:9"),
+                    want)
 
 
 class NetworksTest(ListenTestCase):
@@ -274,16 +279,12 @@ class NetworksTest(ListenTestCase):
                            (['"example.com"'], "is not an IP address"),
                            (['"10.0.0.0/8"', '"10.0.0.0/8"'], "duplicate value")):
             with self.subTest(nets=nets):
-                d = self.tmpdir()
-                p = os.path.join(d, "c.yaml")
-                with open(p, "w") as f:
-                    f.write(ENTRY % runner("gw") +
-                            server("gw", '      addr: "127.0.0.1:1"\n      networks: [%s]\n'
-                                   % ", ".join(nets)) +
-                            proxy("default", "http://127.0.0.1:9"))
-                rc, out = run_aileron(["-c", "-f", p])
-                self.assertEqual(rc, 1, out)
-                self.assertIn(want, out)
+                self.assert_config_error(
+                    ENTRY % runner("gw") +
+                        server("gw", '      addr: "127.0.0.1:1"\n      networks: [%s]\n'
+                               % ", ".join(nets)) +
+                        proxy("default", "http://127.0.0.1:9"),
+                    want)
 
 
 class SockOptionTest(ListenTestCase):
@@ -325,15 +326,11 @@ class SockOptionTest(ListenTestCase):
                           ("tcp: {noDelay: true}", 'unknown field "tcp"'),
                           ("tcpOption: {keepIdle: yes}", "expected an integer")):
             with self.subTest(opt=opt):
-                d = self.tmpdir()
-                p = os.path.join(d, "c.yaml")
-                with open(p, "w") as f:
-                    f.write(ENTRY % runner("gw") +
-                            server("gw", '      addr: "127.0.0.1:1"\n      sockOption: {%s}\n'
-                                   % opt) + proxy("default", "http://127.0.0.1:9"))
-                rc, out = run_aileron(["-c", "-f", p])
-                self.assertEqual(rc, 1, out)
-                self.assertIn(want, out)
+                self.assert_config_error(
+                    ENTRY % runner("gw") +
+                        server("gw", '      addr: "127.0.0.1:1"\n      sockOption: {%s}\n'
+                               % opt) + proxy("default", "http://127.0.0.1:9"),
+                    want)
 
 
 class ReplaceTargetsConfigTest(ListenTestCase):
@@ -345,12 +342,10 @@ class ReplaceTargetsConfigTest(ListenTestCase):
                         ('"(tcp|a:80) > (unix|relative)"', "a unix target"),
                         ('"(tcp|a:80) > (tcp|noport)"', "a tcp target is host:port")):
             with self.subTest(t=t):
-                d = self.tmpdir()
-                p = os.path.join(d, "c.yaml")
-                with open(p, "w") as f:
-                    f.write(ENTRY % runner("gw") +
-                            server("gw", '      addr: "127.0.0.1:1"\n') +
-                            proxy("default", "http://a", client="c") + """---
+                self.assert_config_error(
+                    ENTRY % runner("gw") +
+                        server("gw", '      addr: "127.0.0.1:1"\n') +
+                        proxy("default", "http://a", client="c") + """---
 apiVersion: core/v1
 kind: HTTPClient
 metadata: {name: c}
@@ -358,10 +353,8 @@ spec:
   httpTransportConfig:
     dialConfig:
       replaceTargets: [%s]
-""" % t)
-                rc, out = run_aileron(["-c", "-f", p])
-                self.assertEqual(rc, 1, out)
-                self.assertIn(want, out)
+""" % t,
+                    want)
 
 
 class DeadlineTest(ListenTestCase):
