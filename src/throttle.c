@@ -9,6 +9,7 @@
 
 #include <openssl/rand.h>
 
+#include "conn.h"
 #include "log.h"
 #include "shm.h"
 #include "throttle.h"
@@ -188,34 +189,31 @@ throttle_clock(void)
 /*
  * Sleep ns nanoseconds unless the client goes away first: 0 slept, -1
  * gone.  A client that sent more bytes (a pipelined request) is not gone;
- * it is no longer watched.
+ * it is no longer watched.  The sleep goes through conn_wait(), so the
+ * worker's parked connections are handed to idle workers meanwhile
+ * instead of waiting out this request's turn with it.
  */
 static int
 throttle_sleep(uint64_t ns, int *fd)
 {
-	uint64_t end = throttle_clock() + ns, now;
-	struct pollfd pfd;
+	int64_t ms = (int64_t)((ns + TH_MS - 1) / TH_MS);
+	int64_t deadline = conn_deadline(ms > 0 ? ms : 1);
 	char c;
-	int ms, n;
+	int n;
 
-	while ((now = throttle_clock()) < end) {
-		ms = (int)((end - now + TH_MS - 1) / TH_MS);
-		pfd.fd = *fd;
-		pfd.events = POLLIN | POLLRDHUP;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, ms);
-		if (n == -1 && errno != EINTR)
-			return -1;
-		if (n <= 0)
-			continue;
-		if (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+	for (;;) {
+		n = conn_wait(*fd, POLLIN | POLLRDHUP, deadline, -1);
+		if (n == 0)
+			return 0;
+		if (n == -1)
 			return -1;
 		n = (int)recv(*fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 			return -1;
-		*fd = -1; /* poll() ignores it from now on */
+		if (n == -1)
+			continue; /* a spurious wakeup */
+		*fd = -1;         /* poll() ignores it from now on */
 	}
-	return 0;
 }
 
 /* A random 64-bit number for the backoff's jitter. */
