@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arena.h"
 #include "conf_table.h"
@@ -202,14 +203,27 @@ echo_request_view(struct request *r, struct echo_req *er)
 	size_t i, rlen;
 
 	memset(er, 0, sizeof(*er));
-	f = arena_alloc(r->arena, (m->nfields + 1) * sizeof(*f));
+	/* The headers as middleware left them: removed ones out, added in. */
+	f = arena_alloc(
+	    r->arena, (m->nfields + r->nproxy_headers + 1) * sizeof(*f));
 	for (i = 0; i < m->nfields; i++) {
-		if (m->fields[i].id == HDR_HOST)
+		if (m->fields[i].id == HDR_HOST ||
+		    (r->drop[i / 64] >> (i % 64) & 1) != 0)
 			continue;
 		f[er->nfields].name = r->buf + m->fields[i].name.off;
 		f[er->nfields].name_len = m->fields[i].name.len;
 		f[er->nfields].value = r->buf + m->fields[i].value.off;
 		f[er->nfields++].value_len = m->fields[i].value.len;
+	}
+	for (i = 0; i < r->nproxy_headers; i++) {
+		const struct request_header *h = &r->proxy_headers[i];
+
+		if (h->name_len == 4 && strncasecmp(h->name, "Host", 4) == 0)
+			continue;
+		f[er->nfields].name = h->name;
+		f[er->nfields].name_len = h->name_len;
+		f[er->nfields].value = h->value;
+		f[er->nfields++].value_len = h->value_len;
 	}
 	proto = arena_alloc(r->arena, 16);
 	snprintf(proto, 16, "HTTP/1.%d", m->version_minor);

@@ -454,6 +454,26 @@ class ExamplesTest(MiddlewareTestCase):
         self.assertRegex(rid, r"^[0-9BCDFGHJKLMNPQRSTUVWXYZ]{48}$")
         self.assertEqual(req.header("X-Aileron-Trace-Id"), rid)
 
+    def test_header(self):
+        # The request policy is what every handler sees (here EchoHandler),
+        # not only what a proxy forwards.
+        port, _ = self.example("header", "")
+        st, hd, body = request(port, "GET", "/", [("Authorization", "Basic c2VjcmV0"),
+                                                  ("User-Agent", "curl/8.0"),
+                                                  ("Content-Type", "text/plain")])
+        self.assertEqual(st, 200)
+        shown = json.loads(body.split(b"---------- Header ----------\n")[1]
+                           .split(b"---------- Body")[0])
+        self.assertNotIn("Authorization", shown)
+        self.assertEqual(shown["User-Agent"], ["*****"])
+        self.assertEqual(shown["Content-Type"], ["text/plain"])
+        names = [k.lower() for k, _ in hd]
+        self.assertNotIn("date", names)
+        self.assertNotIn("x-content-type-options", names)
+        st, _, body = request(port, "POST", "/", [("Content-Type", "text/plain")],
+                              body=b"12345678901")
+        self.assertEqual((st, json.loads(body)["status"]), (413, 413))
+
     def test_header_cert(self):
         up = self.ok_upstream()
         port, d = self.example("header-cert", up.url)
