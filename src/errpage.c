@@ -42,21 +42,87 @@ errpage_puts(struct errpage_buf *b, const char *s)
 const char *
 errpage_kind(const char *code)
 {
+	/* AILERON's error kinds (app/errors.go, core/errors.go), by code. */
 	static const struct {
 		const char *code, *kind;
 	} kinds[] = {
-		{ ERRPAGE_UNAVAILABLE, "CoreProxyUpstreamUnavailable" },
-		{ ERRPAGE_NO_UPSTREAM, "CoreProxyNoUpstream" },
-		{ ERRPAGE_TIMEOUT, "CoreProxyTimeout" },
-		{ ERRPAGE_ROUNDTRIP, "CoreProxyRoundtrip" },
-		{ ERRPAGE_SWITCH, "CoreProxyProtocolSwitch" },
-		{ ERRPAGE_NOT_FOUND, "CoreServerNotFound" },
+		{ "E0000", "Undefined" },
+		{ "E2000", "CoreGenCreateComponent" },
+		{ "E2004", "CoreGenCreateObject" },
+		{ "E2050", "CoreLogger" },
+		{ "E2060", "CoreEntrypointRun" },
+		{ "E2121", "CoreProxyUpstreamUnavailable" },
+		{ "E2122", "CoreProxyNoUpstream" },
+		{ "E2123", "CoreProxyTimeout" },
+		{ "E2124", "CoreProxyRoundtrip" },
+		{ "E2125", "CoreProxyProtocolSwitch" },
+		{ "E2126", "CoreProxyBidirectionalCom" },
+		{ "E2127", "CoreProxyNoRecovery" },
+		{ "E2130", "CoreServer" },
+		{ "E2131", "CoreServerNotFound" },
+		{ "E2132", "CoreServerRecover" },
+		{ "E2140", "CoreStaticServer" },
+		{ "E3000", "AppGenCreateRequest" },
+		{ "E3001", "AppGenRoundTrip" },
+		{ "E3002", "AppGenInvalidResponse" },
+		{ "E3003", "AppGenReadHTTPBody" },
+		{ "E3004", "AppGenSessionOperation" },
+		{ "E3005", "AppGenUnmarshal" },
+		{ "E3050", "AppAuthnAuthentication" },
+		{ "E3051", "AppAuthnParseWithClaims" },
+		{ "E3052", "AppAuthnRedeemToken" },
+		{ "E3053", "AppAuthnRefreshToken" },
+		{ "E3054", "AppAuthnIntrospection" },
+		{ "E3055", "AppAuthnInvalidToken" },
+		{ "E3056", "AppAuthnInvalidCredential" },
+		{ "E3057", "AppAuthnInvalidParameters" },
+		{ "E3058", "AppAuthnGenerateCSRFParams" },
+		{ "E3059", "AppAuthnNoSession" },
+		{ "E3060", "AppAuthnGenerateRequestObject" },
+		{ "E3061", "AppAuthnGenerateClientAssertion" },
+		{ "E3062", "AppAuthnGenerateTokenWithClaims" },
+		{ "E3063", "AppAuthnSignToken" },
+		{ "E3064", "AppAuthnUserInfo" },
+		{ "E3065", "AppAuthnInvalidUserInfo" },
+		{ "E3100", "AppAuthzAuthorization" },
+		{ "E3101", "ErrAppAuthzForbidden" },
+		{ "E3201", "AppMiddleGenID" },
+		{ "E3202", "AppMiddleAPITimeout" },
+		{ "E3203", "AppMiddlePanicRecovered" },
+		{ "E3204", "AppMiddleCORSForbidden" },
+		{ "E3205", "AppMiddleBodyTooLarge" },
+		{ "E3206", "AppMiddleInvalidLength" },
+		{ "E3207", "AppMiddleBodyLimit" },
+		{ "E3208", "AppMiddleCSRFNewToken" },
+		{ "E3209", "AppMiddleCSRFToken" },
+		{ "E3210", "AppMiddleCSRFSession" },
+		{ "E3211", "AppMiddleHeaderPolicy" },
+		{ "E3212", "AppMiddleSession" },
+		{ "E3213", "AppMiddleThrottle" },
+		{ "E3214", "AppMiddleInvalidCert" },
+		{ "E3215", "AppMiddleInvalidFingerprint" },
+		{ "E3216", "AppMiddleSOAPRESTVersionMismatch" },
+		{ "E3217", "AppMiddleSOAPRESTReadXMLBody" },
+		{ "E3218", "AppMiddleSOAPRESTConvertXMLtoJSON" },
+		{ "E3219", "AppMiddleSOAPRESTInvalidContentType" },
+		{ "E3220", "AppMiddleSOAPRESTConvertJSONtoXML" },
+		{ "E3221", "AppMiddleSOAPRESTWriteResponseBody" },
+		{ "E3250", "AppStorageKVS" },
+		{ "E3400", "AppUtilGenerateJWTKey" },
+		{ "E3401", "AppUtilGetJWKSet" },
 	};
-	size_t i;
+	size_t lo = 0, hi = sizeof(kinds) / sizeof(kinds[0]), mid;
+	int c;
 
-	for (i = 0; code != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(kinds[i].code, code) == 0)
-			return kinds[i].kind;
+	while (code != NULL && lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(code, kinds[mid].code)) == 0)
+			return kinds[mid].kind;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return "";
 }
 

@@ -333,10 +333,29 @@ pipeline_redirect(struct request *r, const char *upath)
  * (Expect, OPTIONS *, CONNECT, redirects, 404), then the handler's
  * middleware and the handler.
  */
+/* The decoded path of the current request (request_split_target). */
+static char pipeline_path[PIPELINE_PATH_MAX];
+
+/*
+ * Split the target before any middleware runs, so that middleware and
+ * error pages see the path; a malformed one is left to routing (400).
+ * OPTIONS * and CONNECT have no path.
+ */
+static void
+pipeline_split(struct request *r)
+{
+	const struct http_msg *m = r->msg;
+
+	if (m->method_id == HTTP_M_CONNECT ||
+	    (m->target.len == 1 && r->buf[m->target.off] == '*'))
+		return;
+	(void)request_split_target(r, pipeline_path, sizeof(pipeline_path));
+}
+
 static int
 pipeline_route(const struct pipeline *pl, struct request *r)
 {
-	static char path[PIPELINE_PATH_MAX], upath[PIPELINE_PATH_MAX];
+	static char upath[PIPELINE_PATH_MAX];
 	static struct route_req rr;
 	const struct http_msg *m = r->msg;
 	const struct handler *h;
@@ -366,7 +385,8 @@ pipeline_route(const struct pipeline *pl, struct request *r)
 		response_close(r);
 		return pipeline_error(r, 404, ERRPAGE_NOT_FOUND);
 	}
-	if (request_split_target(r, path, sizeof(path)) < 0)
+	if (r->path != pipeline_path &&
+	    request_split_target(r, pipeline_path, sizeof(pipeline_path)) < 0)
 		return 400;
 	memset(&rr, 0, sizeof(rr));
 	rr.method = m->method_id;
@@ -421,6 +441,7 @@ pipeline_serve(const struct pipeline *pl, struct request *r)
 	size_t i;
 	int rc = HANDLER_DECLINED;
 
+	pipeline_split(r);
 	r->errhandler = pipeline_errhandler(pl, r);
 	if (ch->nmws > 0)
 		r->mw_state =

@@ -423,7 +423,7 @@ class RefusedTest(unittest.TestCase):
 
 
 class ExamplesTest(MiddlewareTestCase):
-    """AILERON's examples tracking and header-cert, unchanged but for addresses."""
+    """AILERON's examples, unchanged but for addresses and paths."""
 
     allowed_errors = ("upstream",)
 
@@ -435,13 +435,17 @@ class ExamplesTest(MiddlewareTestCase):
         path = os.path.join(tmp, "_example", name, "config.yaml")
         with open(path) as f:
             text = f.read()
-        # loads unchanged, from the repository's top as its README runs it
-        p = subprocess.run([AILERON, "-c", "-f", path], cwd=tmp, capture_output=True)
+        # loads unchanged, from where its README runs it (the repository top
+        # for configs naming ./_example/, else the example directory)
+        here = tmp if "./_example/" in text else os.path.dirname(path)
+        p = subprocess.run([AILERON, "-c", "-f", path], cwd=here, capture_output=True)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         port = free_port()
         text = text.replace('addr: ":8080"', 'addr: "127.0.0.1:%d"' % port)
         text = text.replace("http://httpbin.org", upstream)
         text = text.replace("./_example/", os.path.join(tmp, "_example") + "/")
+        # paths relative to the example's directory, where its README runs it
+        text = text.replace('"./', '"%s/' % os.path.join(tmp, "_example", name))
         self.start(text, port)
         return port, os.path.join(tmp, "_example", name)
 
@@ -473,6 +477,31 @@ class ExamplesTest(MiddlewareTestCase):
         st, _, body = request(port, "POST", "/", [("Content-Type", "text/plain")],
                               body=b"12345678901")
         self.assertEqual((st, json.loads(body)["status"]), (413, 413))
+
+    def test_error_handler(self):
+        # HeaderPolicy allows only JSON requests, so every request without
+        # that Content-Type fails (415, E3211); the ErrorHandler picks its
+        # message by the request's path, then by Accept.
+        port, _ = self.example("error-handler", "")
+        st, hd, body = request(port, "GET", "/foo.html")
+        self.assertEqual(st, 500)
+        self.assertEqual(body, b'msg: "^/foo*" or "^/bar.*"\ncode: E3211\n'
+                               b'kind: AppMiddleHeaderPolicy\n')
+        st, hd, body = request(port, "GET", "/baz")
+        self.assertEqual(body, b'msg: "^/baz.*"\n"code": "E3211"\n'
+                               b'"kind": "AppMiddleHeaderPolicy"\n')
+        st, hd, body = request(port, "GET", "/wrong")
+        self.assertEqual((st, dict(hd).get("X-Example")), (500, "status=500"))
+        self.assertEqual(json.loads(body), {"app": "AILERON Gateway", "status": 500,
+                                            "statusText": "Internal Server Error",
+                                            "code": "E3211", "kind": "AppMiddleHeaderPolicy"})
+        st, hd, body = request(port, "GET", "/wrong", [("Accept", "application/xml")])
+        self.assertEqual(st, 415)
+        self.assertIn(b"<status>415</status>", body)
+        self.assertIn(b"<kind>AppMiddleHeaderPolicy</kind>", body)
+        # An allowed request is served by the StaticFileHandler.
+        st, hd, body = request(port, "GET", "/ok.json", [("Content-Type", "application/json")])
+        self.assertEqual(st, 200)
 
     def test_header_cert(self):
         up = self.ok_upstream()
