@@ -229,21 +229,29 @@ class SlowUpstreamTest(AileronTestCase):
             c.close()
 
     def test_pool_grows_on_waiting_requests(self):
+        self.check_all_waiting_requests_served_at_once(6)
+
+    def test_many_waiting_requests_all_handed_off(self):
+        # Thirty at once, more than one handoff round of a small queue:
+        # none stays behind the worker they were parked in.
+        self.check_all_waiting_requests_served_at_once(30)
+
+    def check_all_waiting_requests_served_at_once(self, n):
         up = self.slow_upstream(3)
         port = free_port()
         pc = ("  processConfig:\n    startWorkers: 1\n    minSpareWorkers: 1\n"
-              "    maxSpareWorkers: 2\n    maxWorkers: 10\n")
+              "    maxSpareWorkers: 2\n    maxWorkers: %d\n" % (n + 4))
         self.start(status_config(port, up.url, pc), port)
         self.warm(port)
         conns = []
-        for _ in range(6):
+        for _ in range(n):
             c = Client(port)
             c.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
             self.assertEqual(c.recv_response()[0], 200)
             conns.append(c)
         for c in conns:
             c.send(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
-        # All six /slow requests are in flight at once, each in its own
+        # All n /slow requests are in flight at once, each in its own
         # worker, before the first of them is answered: the pool grew on
         # the waiting requests (the once-a-second spare count would have
         # added one worker, then two, in that time).
@@ -251,10 +259,10 @@ class SlowUpstreamTest(AileronTestCase):
         while all(no_answer_yet(c) for c in conns):
             a = status_auto(port)
             busy = max(busy, int(a["BusyWorkers"]) - 1)  # minus this request
-            if busy >= 6:
+            if busy >= n:
                 break
             time.sleep(0.05)
-        self.assertGreaterEqual(busy, 6)
+        self.assertGreaterEqual(busy, n)
         self.assertTrue(all(no_answer_yet(c) for c in conns))
         for c in conns:
             self.assertEqual(c.recv_response()[0], 200)
