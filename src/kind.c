@@ -137,6 +137,15 @@ kind_read_wares(struct loader *ld, const char *key, yaml_node_t *v,
 	return rc;
 }
 
+int
+kind_set_middleware(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	return kind_read_wares(ld, key, v, KIND_ROLE_MIDDLEWARE,
+	    (struct conf_ware **)(void *)((char *)obj + f->off),
+	    (size_t *)(void *)((char *)obj + f->off_n));
+}
+
 const char *
 kind_role_name(unsigned role)
 {
