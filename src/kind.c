@@ -21,6 +21,7 @@
 	X(echo)           \
 	X(static_file)    \
 	X(template)       \
+	X(http_handler)   \
 	X(header_policy)  \
 	X(body_limit)     \
 	X(timeout)        \
@@ -54,7 +55,6 @@ KIND_SUPPORTED(KIND_DECLARE)
 const struct kind *const kind_registry[] = {
 	KIND_SUPPORTED(KIND_ENTRY)
 	/* refused */
-	LATER("core/v1", "HTTPHandler"),
 	NEVER("core/v1", "GoPlugin"),
 	LATER("app/v1", "CSRFMiddleware"),
 	LATER("app/v1", "SessionMiddleware"),
