@@ -258,6 +258,7 @@ struct conf_client {
 #define CONF_PROXY_ECHO     4 /* app/v1 EchoHandler */
 #define CONF_PROXY_STATIC   5 /* core/v1 StaticFileHandler */
 #define CONF_PROXY_TEMPLATE 6 /* core/v1 TemplateHandler */
+#define CONF_PROXY_WRAPPER  7 /* core/v1 HTTPHandler: middleware + inner */
 
 struct conf_proxy {
 	char *id;                           /* apiVersion/kind/namespace/name */
@@ -272,13 +273,19 @@ struct conf_proxy {
 	/* tripperwares (ReverseProxyHandler), first outermost, once each */
 	struct conf_ware *tripperwares;
 	size_t ntripperwares;
+	/* HTTPHandler: the handler it wraps in its middleware (first outermost) */
+	struct conf_proxy *inner;
+	struct conf_ware *middleware;
+	size_t nmiddleware;
 };
 
 /* One handler mounted in a virtual host (HTTPHandlerSpec). */
 struct conf_handler {
-	char *pattern;            /* HTTPHandlerSpec.pattern, may be NULL */
-	int kind;                 /* CONF_HANDLER_* */
-	struct conf_proxy *proxy; /* when kind == CONF_HANDLER_PROXY */
+	char *pattern;                /* HTTPHandlerSpec.pattern, may be NULL */
+	int kind;                     /* CONF_HANDLER_* */
+	struct conf_proxy *proxy;     /* when kind == CONF_HANDLER_PROXY */
+	struct conf_ware *middleware; /* first outermost, once each */
+	size_t nmiddleware;
 };
 
 #define CONF_HANDLER_PROXY 1
@@ -290,6 +297,9 @@ struct conf_vhost {
 	conf_methods methods;
 	struct conf_handler *handlers;
 	size_t nhandlers;
+	/* around each of its handlers, first outermost, once each */
+	struct conf_ware *middleware;
+	size_t nmiddleware;
 };
 
 /* core/v1 HTTPLogger: one ReplacerSpec (header and query masking). */
@@ -388,8 +398,8 @@ struct conf_tls {
 struct conf_server {
 	char *id;
 	/*
-	 * Middleware of the server, its virtual hosts and their handlers, in
-	 * that order, first outermost, once each
+	 * Middleware of the server: every request, routed or not, first
+	 * outermost, once each (virtual hosts and handlers have theirs)
 	 */
 	struct conf_ware *middleware;
 	size_t nmiddleware;

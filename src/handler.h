@@ -6,9 +6,11 @@
  * Design (issue 11).  A request runs through one pipeline, blocking, in
  * the worker (no "try again" states: a handler that waits, waits):
  *
- *   server middleware (HTTPServer, then its virtual hosts', first outermost)
- *     -> routing (ServeMux patterns; redirects and 404 are answered here)
- *     -> the handler's middleware (HTTPHandler.middleware, later)
+ *   server middleware (HTTPServer.middleware, first outermost)
+ *     -> routing (ServeMux patterns; redirects, 404 and a method the
+ *        route does not allow are answered here)
+ *     -> the route's middleware: its virtual host's, its handler spec's,
+ *        then each HTTPHandler's on the way in (first outermost)
  *     -> the handler.serve()
  *   then, innermost first: every middleware's done() hook.
  *
@@ -55,7 +57,10 @@ struct handler_ops {
 	int (*serve)(void *inst, struct request *r);
 };
 
-/* One handler instance with the middleware its HTTPHandler wraps it in. */
+/*
+ * A handler instance with the middleware of one route (pipeline.c makes
+ * one per virtual host handler; ops, conf and inst are the shared ones).
+ */
 struct handler {
 	const struct handler_ops *ops;
 	const void *conf; /* its config object: the key of the instance */

@@ -21,6 +21,7 @@
 	X(echo)           \
 	X(static_file)    \
 	X(template)       \
+	X(http_handler)   \
 	X(header_policy)  \
 	X(body_limit)     \
 	X(timeout)        \
@@ -54,7 +55,6 @@ KIND_SUPPORTED(KIND_DECLARE)
 const struct kind *const kind_registry[] = {
 	KIND_SUPPORTED(KIND_ENTRY)
 	/* refused */
-	LATER("core/v1", "HTTPHandler"),
 	NEVER("core/v1", "GoPlugin"),
 	LATER("app/v1", "CSRFMiddleware"),
 	LATER("app/v1", "SessionMiddleware"),
@@ -135,6 +135,15 @@ kind_read_wares(struct loader *ld, const char *key, yaml_node_t *v,
 		if (refs[i].id != NULL)
 			conf_defer_ref(ld, &refs[i], role, kind_wares_bind, w);
 	return rc;
+}
+
+int
+kind_set_middleware(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	return kind_read_wares(ld, key, v, KIND_ROLE_MIDDLEWARE,
+	    (struct conf_ware **)(void *)((char *)obj + f->off),
+	    (size_t *)(void *)((char *)obj + f->off_n));
 }
 
 const char *

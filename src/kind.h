@@ -37,6 +37,7 @@
 struct loader;
 struct conf_doc;
 struct conf_table;
+struct conf_field;
 struct handler_ops;
 struct middleware_ops;
 struct tripperware_ops;
@@ -110,6 +111,20 @@ void kind_ware_add(struct arena *a, struct conf_ware **list, size_t *n,
  */
 int kind_read_wares(struct loader *ld, const char *key, yaml_node_t *v,
     unsigned role, struct conf_ware **list, size_t *n);
+
+/*
+ * A conf_setter for a middleware list: kind_read_wares() into the list
+ * at f->off and its count at f->off_n of obj.  KIND_FMIDDLEWARE(t, m, n)
+ * is its table entry, "middleware" of struct t.
+ */
+int kind_set_middleware(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj);
+#define KIND_FMIDDLEWARE(t, m, cnt)                                           \
+	{                                                                     \
+		.name = "middleware", .type = CF_FUNC, .off = offsetof(t, m), \
+		.off_n = offsetof(t, cnt), .set = kind_set_middleware,        \
+		.def = "[]"                                                   \
+	}
 
 /* Role names for messages: "a handler", "middleware", ... */
 const char *kind_role_name(unsigned role);

@@ -61,9 +61,10 @@
  * innermost first.  Order: ReverseProxyHandler.tripperwares (as written
  * on each upstream), first outermost.
  *
- * Per-request state: r->mw_state has one slot per server-chain entry
- * (allocate from r->arena, never free).  Instances hold only what is
- * the same for every request.
+ * Per-request state: r->mw_state has one slot per entry of the server
+ * chain, then of the routed handler's list once routed (mw_state_slot;
+ * allocate from r->arena, never free).  Instances hold only what is the
+ * same for every request.
  *
  * Instances are shared as handlers' are (handler.h): one per config
  * object per generation, made by create() in the master before fork.

@@ -33,6 +33,10 @@ struct pipeline {
 	const struct conf_proxy **proxies; /* handlers[i] is proxies[i]'s */
 	struct handler *handlers;
 	size_t nhandlers;
+	/* routed[i]: the handler of vhost handler specs[i] in its middleware */
+	const struct conf_handler **specs;
+	struct handler *routed;
+	size_t nrouted;
 };
 
 /* The instance of conf made by ops, made now if it is the first use. */
@@ -116,7 +120,10 @@ pipeline_handler_ops(const struct conf_proxy *p)
 	}
 }
 
-/* The server chain: its middleware (server's, virtual hosts', handlers'). */
+/*
+ * The server chain: the HTTPServer's middleware, which every request
+ * goes through, routed or not (a 404, a redirect).
+ */
 static void
 pipeline_build_chain(struct pipeline *pl, const struct conf_server *srv,
     struct chain *ch, int *err)
@@ -174,6 +181,75 @@ pipeline_build_handler(struct pipeline *pl, const struct conf_proxy *p,
 		    p->client->ntripperwares, err);
 }
 
+/* Append the middleware of list to h's (one instance per config object). */
+static void
+pipeline_add_mws(struct pipeline *pl, struct handler *h,
+    const struct conf_ware *list, size_t n, int *err)
+{
+	size_t i;
+
+	if (n == 0)
+		return;
+	h->mws = arena_realloc(pl->arena, h->mws, h->nmws * sizeof(*h->mws),
+	    (h->nmws + n) * sizeof(*h->mws));
+	for (i = 0; i < n; i++)
+		h->mws[h->nmws++] =
+		    pipeline_mw(pl, list[i].kind->middleware, list[i].obj, err);
+}
+
+/*
+ * The handler of a vhost handler spec as AILERON chains it: the virtual
+ * host's middleware, the spec's, then each HTTPHandler's on the way in
+ * (first outermost), around the innermost handler's instance.
+ */
+static void
+pipeline_build_route(struct pipeline *pl, const struct conf_vhost *vh,
+    const struct conf_handler *spec, struct handler *h, int *err)
+{
+	const struct conf_proxy *p;
+	const struct handler *in;
+
+	for (p = spec->proxy; p->inner != NULL; p = p->inner)
+		;
+	if ((in = pipeline_handler(pl, p)) == NULL) {
+		*err = 1;
+		return;
+	}
+	*h = *in;
+	h->mws = NULL;
+	h->nmws = 0;
+	pipeline_add_mws(pl, h, vh->middleware, vh->nmiddleware, err);
+	pipeline_add_mws(pl, h, spec->middleware, spec->nmiddleware, err);
+	for (p = spec->proxy; p->inner != NULL; p = p->inner)
+		pipeline_add_mws(pl, h, p->middleware, p->nmiddleware, err);
+}
+
+/* Every vhost handler of server srv with its middleware. */
+static void
+pipeline_build_routes(
+    struct pipeline *pl, const struct conf_server *srv, int *err)
+{
+	const struct conf_vhost *vh;
+	size_t v, i;
+
+	for (v = 0; v < srv->nvhosts; v++) {
+		vh = &srv->vhosts[v];
+		for (i = 0; i < vh->nhandlers; i++) {
+			if (vh->handlers[i].proxy == NULL)
+				continue;
+			pl->specs = arena_realloc(pl->arena, pl->specs,
+			    pl->nrouted * sizeof(*pl->specs),
+			    (pl->nrouted + 1) * sizeof(*pl->specs));
+			pl->routed = arena_realloc(pl->arena, pl->routed,
+			    pl->nrouted * sizeof(*pl->routed),
+			    (pl->nrouted + 1) * sizeof(*pl->routed));
+			pl->specs[pl->nrouted] = &vh->handlers[i];
+			pipeline_build_route(pl, vh, &vh->handlers[i],
+			    &pl->routed[pl->nrouted++], err);
+		}
+	}
+}
+
 struct pipeline *
 pipeline_build(struct conf *c, struct routes *rt)
 {
@@ -195,16 +271,20 @@ pipeline_build(struct conf *c, struct routes *rt)
 		pl->servers[i] = c->servers[i];
 		pipeline_build_chain(pl, c->servers[i], &pl->chains[i], &err);
 	}
-	pl->nhandlers = c->nproxies;
 	pl->proxies =
 	    arena_alloc(pl->arena, (c->nproxies + 1) * sizeof(void *));
 	pl->handlers =
 	    arena_alloc(pl->arena, (c->nproxies + 1) * sizeof(*pl->handlers));
+	/* An HTTPHandler has no instance: its routes reach its inner one. */
 	for (i = 0; i < c->nproxies; i++) {
-		pl->proxies[i] = c->proxies[i];
+		if (c->proxies[i]->kind == CONF_PROXY_WRAPPER)
+			continue;
+		pl->proxies[pl->nhandlers] = c->proxies[i];
 		pipeline_build_handler(
-		    pl, c->proxies[i], &pl->handlers[i], &err);
+		    pl, c->proxies[i], &pl->handlers[pl->nhandlers++], &err);
 	}
+	for (i = 0; i < c->nservers; i++)
+		pipeline_build_routes(pl, c->servers[i], &err);
 	if (err) {
 		pipeline_free(pl);
 		return NULL;
@@ -259,6 +339,18 @@ pipeline_handler(const struct pipeline *pl, const struct conf_proxy *p)
 	for (i = 0; i < pl->nhandlers; i++)
 		if (pl->proxies[i] == p)
 			return &pl->handlers[i];
+	return NULL;
+}
+
+/* The handler, in its route's middleware, of the vhost handler spec. */
+static const struct handler *
+pipeline_routed(const struct pipeline *pl, const struct conf_handler *spec)
+{
+	size_t i;
+
+	for (i = 0; i < pl->nrouted; i++)
+		if (pl->specs[i] == spec)
+			return &pl->routed[i];
 	return NULL;
 }
 
@@ -326,6 +418,21 @@ pipeline_redirect(struct request *r, const char *upath)
 	    response_body(r, body, b) < 0)
 		return HANDLER_ABORT;
 	return response_end(r) < 0 ? HANDLER_ABORT : HANDLER_OK;
+}
+
+/* Per-request state slots for the routed handler's middleware too. */
+static void
+pipeline_state_grow(struct request *r)
+{
+	size_t n = r->chain->nmws;
+	void **st;
+
+	if (r->handler->nmws == 0)
+		return;
+	st = arena_alloc(r->arena, (n + r->handler->nmws) * sizeof(*st));
+	if (n > 0)
+		memcpy(st, r->mw_state, n * sizeof(*st));
+	r->mw_state = st;
 }
 
 /*
@@ -401,12 +508,14 @@ pipeline_route(const struct pipeline *pl, struct request *r)
 	r->rr = &rr;
 	if (route_redirect(pl->routes, r->srv, &rr, upath, sizeof(upath)))
 		return pipeline_redirect(r, upath);
-	if ((r->route = route_find(pl->routes, r->srv, &rr)) == NULL)
+	if (route_find(pl->routes, r->srv, &rr) == NULL)
 		return pipeline_error(r, 404, ERRPAGE_NOT_FOUND);
-	r->errhandler = pipeline_errhandler(pl, r);
-	if ((h = pipeline_handler(pl, r->route)) == NULL)
+	if ((h = pipeline_routed(pl, rr.spec)) == NULL)
 		return 500;
+	r->route = h->conf;
+	r->errhandler = pipeline_errhandler(pl, r);
 	r->handler = h;
+	pipeline_state_grow(r);
 	for (i = 0; i < h->nmws; i++) {
 		const struct middleware *mw = h->mws[i];
 

@@ -10,7 +10,7 @@
 struct conf;
 struct routes;
 
-/* The middleware of one HTTPServer (server, then virtual hosts'). */
+/* The middleware of one HTTPServer (its own: every request runs it). */
 struct chain {
 	struct middleware **mws; /* first outermost */
 	size_t nmws;
@@ -39,7 +39,7 @@ const struct handler *pipeline_handler(
     const struct pipeline *pl, const struct conf_proxy *p);
 
 /*
- * Serve r: the server middleware, routing, the handler's middleware and
+ * Serve r: the server middleware, routing, the route's middleware and
  * the handler, then the done hooks.  After it r->resp tells whether the
  * connection goes on (response_keep_alive).
  */

@@ -68,7 +68,8 @@ struct request {
 	/* routing: the handler's config and chain, and the error handler */
 	const struct conf_proxy *route; /* NULL until a handler matched */
 	const struct chain *chain;      /* the server's chain (pipeline.h) */
-	const struct handler *handler;  /* the routed handler instance */
+	/* the routed handler in its route's middleware (vhost, handler) */
+	const struct handler *handler;
 	const struct conf_errhandler *errhandler; /* for error responses */
 
 	/* the request body: set by whoever reads it (ReverseProxyHandler) */
@@ -89,7 +90,10 @@ struct request {
 	 */
 	uint64_t drop[(HTTP_MAX_HEADERS + 63) / 64];
 
-	/* per-request state of middleware: slot i belongs to chain entry i */
+	/*
+	 * per-request state of middleware: slot i belongs to entry i of the
+	 * server chain followed by the routed handler's list
+	 */
 	void **mw_state;
 	/*
 	 * Middleware entered (their request hook declined): the first

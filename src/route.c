@@ -31,6 +31,7 @@ struct route_entry {
 	char *multi; /* name of a final {name...}, or NULL */
 	conf_methods methods;
 	struct conf_proxy *proxy;
+	const struct conf_handler *spec; /* the vhost handler it came from */
 };
 
 struct route_server {
@@ -192,8 +193,9 @@ route_parse_pattern(struct route_entry *e)
 /* Append one route entry to rs; -1 (logged) for an invalid pattern. */
 static int
 route_add(struct route_server *rs, const char *host, const char *path,
-    int trailing, conf_methods methods, struct conf_proxy *proxy)
+    int trailing, conf_methods methods, const struct conf_handler *spec)
 {
+	struct conf_proxy *proxy = spec->proxy;
 	struct route_entry *e;
 	int rc;
 	char *shown;
@@ -208,6 +210,7 @@ route_add(struct route_server *rs, const char *host, const char *path,
 	e->path = route_clean(path, trailing);
 	e->methods = methods;
 	e->proxy = proxy;
+	e->spec = spec;
 	if ((shown = strdup(e->path)) == NULL)
 		fatal("strdup");
 	rc = route_parse_pattern(e);
@@ -227,6 +230,28 @@ route_methods(conf_methods a, conf_methods b)
 	if (b == 0)
 		return a;
 	return a & b;
+}
+
+char *
+route_join_pattern(const char *prefix, const char *pattern)
+{
+	size_t len = strlen(prefix) + strlen(pattern) + 4;
+	char *joined, *c;
+	int trailing;
+
+	if ((joined = malloc(len)) == NULL)
+		fatal("malloc");
+	/* path.Join skips empty elements and cleans. */
+	snprintf(joined, len, "%s%s%s", prefix,
+	    prefix[0] != '\0' && pattern[0] != '\0' ? "/" : "", pattern);
+	if (joined[0] == '\0')
+		return joined;
+	trailing = pattern[0] != '\0' && pattern[strlen(pattern) - 1] == '/';
+	c = route_clean(joined, 0);
+	snprintf(joined, len, "%s%s", joined[0] == '/' ? c : c + 1,
+	    trailing && strcmp(c, "/") != 0 ? "/" : "");
+	free(c);
+	return joined;
 }
 
 /*
@@ -249,39 +274,26 @@ route_add_handler(struct route_server *rs, const struct conf_vhost *vh,
 	int rc = 0, trailing;
 
 	for (i = 0; i < npat; i++) {
-		const char *pat = p->npatterns ? p->patterns[i] : NULL;
-		char *joined, *path, *c;
-		size_t len =
-		    strlen(vp) + strlen(hp) + (pat ? strlen(pat) : 0) + 4;
+		char *joined, *path;
+		size_t len;
 
-		if ((joined = malloc(len)) == NULL ||
-		    (path = malloc(len + 1)) == NULL)
+		if (p->npatterns == 0) {
+			if ((joined = strdup(hp)) == NULL)
+				fatal("strdup");
+		} else
+			joined = route_join_pattern(hp, p->patterns[i]);
+		len = strlen(vp) + strlen(joined) + 2;
+		if ((path = malloc(len)) == NULL)
 			fatal("malloc");
-		if (pat == NULL)
-			snprintf(joined, len, "%s", hp);
-		else {
-			/* path.Join skips empty elements and cleans. */
-			snprintf(joined, len, "%s%s%s", hp,
-			    hp[0] != '\0' && pat[0] != '\0' ? "/" : "", pat);
-			if (joined[0] != '\0') {
-				trailing = pat[0] != '\0' &&
-				    pat[strlen(pat) - 1] == '/';
-				c = route_clean(joined, 0);
-				snprintf(joined, len, "%s%s",
-				    joined[0] == '/' ? c : c + 1,
-				    trailing && strcmp(c, "/") != 0 ? "/" : "");
-				free(c);
-			}
-		}
 		trailing =
 		    joined[0] != '\0' && joined[strlen(joined) - 1] == '/';
-		snprintf(path, len + 1, "/%s%s", vp, joined);
+		snprintf(path, len, "/%s%s", vp, joined);
 		if (vh->nhosts == 0 &&
-		    route_add(rs, NULL, path, trailing, m, h->proxy) < 0)
+		    route_add(rs, NULL, path, trailing, m, h) < 0)
 			rc = -1;
 		for (j = 0; j < vh->nhosts; j++)
-			if (route_add(rs, vh->hosts[j], path, trailing, m,
-			        h->proxy) < 0)
+			if (route_add(rs, vh->hosts[j], path, trailing, m, h) <
+			    0)
 				rc = -1;
 		free(joined);
 		free(path);
@@ -408,7 +420,7 @@ route_duplicates(const struct route_server *rs)
 
 	for (i = 0; i < rs->nentries; i++)
 		for (j = 0; j < i; j++)
-			if (rs->entries[i].proxy != rs->entries[j].proxy &&
+			if (rs->entries[i].spec != rs->entries[j].spec &&
 			    route_same(&rs->entries[i], &rs->entries[j])) {
 				log_error("%s: %s and %s are both mounted at "
 				          "the same pattern%s%s",
@@ -666,10 +678,12 @@ route_find(
 {
 	const struct route_entry *best = route_best(rt, srv, r);
 
+	r->spec = NULL;
 	if (best == NULL)
 		return NULL;
 	if (best->methods != 0 && (best->methods & (1u << r->method)) == 0)
 		return NULL;
+	r->spec = best->spec;
 	return best->proxy;
 }
 

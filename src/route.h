@@ -30,6 +30,8 @@ struct route_req {
 	/* path wildcards ({name}, {name...}) filled in by route_find */
 	struct route_param params[ROUTE_MAX_PARAMS];
 	size_t nparams;
+	/* the virtual host handler found by route_find (its chain) */
+	const struct conf_handler *spec;
 };
 
 struct routes;
@@ -40,10 +42,17 @@ void route_free(struct routes *rt);
 
 /*
  * Find the proxy handling r on server srv (Go 1.22 ServeMux patterns: the
- * most specific match wins); NULL means 404.  Fills r->params.
+ * most specific match wins); NULL means 404.  Fills r->params and
+ * r->spec.
  */
 struct conf_proxy *route_find(const struct routes *rt,
     const struct conf_server *srv, struct route_req *r);
+
+/*
+ * Join a handler pattern to a prefix as path.Join does, keeping the
+ * pattern's trailing '/' (a subtree stays one); malloc'd.
+ */
+char *route_join_pattern(const char *prefix, const char *pattern);
 
 /*
  * Go ServeMux redirects: when r's path is not clean, or names a subtree

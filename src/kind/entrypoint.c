@@ -109,6 +109,7 @@ static const struct conf_field entrypoint_conf_fields[] = {
 static const struct conf_table entrypoint_conf_table = { entrypoint_conf_fields,
 	NULL };
 
+/* Add a served handler, and the one an HTTPHandler wraps, once each. */
 static void
 entrypoint_conf_add_proxy(struct loader *ld, struct conf_proxy *px)
 {
@@ -122,6 +123,8 @@ entrypoint_conf_add_proxy(struct loader *ld, struct conf_proxy *px)
 	    c->nproxies * sizeof(*c->proxies),
 	    (c->nproxies + 1) * sizeof(*c->proxies));
 	c->proxies[c->nproxies++] = px;
+	if (px->inner != NULL)
+		entrypoint_conf_add_proxy(ld, px->inner);
 }
 
 /* The error handler of es->ehs that name (an id) is, or NULL. */

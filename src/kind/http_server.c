@@ -22,25 +22,6 @@ struct http_server_conf_spec {
 	struct conf_pos network_pos;
 };
 
-/*
- * middleware: references resolved once every file is read; the server's
- * chain takes them in the order read (server, virtual hosts, handlers).
- */
-static int
-http_server_conf_set_middleware(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	struct conf_server *srv = ld->spec != NULL
-	    ? &((struct http_server_conf_spec *)ld->spec)->srv
-	    : NULL;
-
-	(void)f;
-	(void)obj;
-	return kind_read_wares(ld, key, v, KIND_ROLE_MIDDLEWARE,
-	    srv != NULL ? &srv->middleware : NULL,
-	    srv != NULL ? &srv->nmiddleware : NULL);
-}
-
 /* A vhost handler serves the document it names (its runtime struct). */
 static void
 http_server_conf_bind_handler(struct loader *ld, void *user, struct conf_doc *d)
@@ -70,7 +51,7 @@ http_server_conf_set_handler(struct loader *ld, const struct conf_field *f,
 
 static const struct conf_field http_server_conf_handler_fields[] = {
 	FSTR("pattern", struct conf_handler, pattern),
-	FFUNCD("middleware", http_server_conf_set_middleware, 0, "[]"),
+	KIND_FMIDDLEWARE(struct conf_handler, middleware, nmiddleware),
 	FFUNC("handler", http_server_conf_set_handler, CF_REQUIRED),
 	FEND,
 };
@@ -83,7 +64,7 @@ static const struct conf_field http_server_conf_vhost_fields[] = {
 	    "hosts", struct conf_vhost, hosts, nhosts, CF_UNIQUE | CF_HOSTNAME),
 	FSTR("pattern", struct conf_vhost, pattern),
 	FMETHODS("methods", struct conf_vhost, methods),
-	FFUNCD("middleware", http_server_conf_set_middleware, 0, "[]"),
+	KIND_FMIDDLEWARE(struct conf_vhost, middleware, nmiddleware),
 	FLIST("handlers", struct conf_vhost, handlers, nhandlers,
 	    struct conf_handler, &http_server_conf_handler_table),
 	FEND,
@@ -401,7 +382,9 @@ static const struct conf_field http_server_conf_fields[] = {
 	FFLAT("httpConfig", &http_server_conf_http_table),
 	FUNSUP("http2Config", "HTTP/2 is not supported"),
 	FUNSUP("http3Config", "HTTP/3 is not supported"),
-	FFUNCD("middleware", http_server_conf_set_middleware, 0, "[]"),
+	/* middleware of each level: server, virtual host, handler entry */
+	KIND_FMIDDLEWARE(
+	    struct http_server_conf_spec, srv.middleware, srv.nmiddleware),
 	FLIST("virtualHosts", struct http_server_conf_spec, srv.vhosts,
 	    srv.nvhosts, struct conf_vhost, &http_server_conf_vhost_table),
 	FUNSUP("enableProfile", NULL),

@@ -233,5 +233,8 @@ mw_state_slot(const struct request *r, const void *inst)
 	for (i = 0; i < r->chain->nmws; i++)
 		if (r->chain->mws[i]->inst == inst)
 			return &r->mw_state[i];
+	for (i = 0; r->handler != NULL && i < r->handler->nmws; i++)
+		if (r->handler->mws[i]->inst == inst)
+			return &r->mw_state[r->chain->nmws + i];
 	return NULL;
 }

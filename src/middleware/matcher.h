@@ -55,7 +55,7 @@ const char *mw_request_header_span(
  * refuse anyway.
  */
 const char *mw_request_path(struct request *r, size_t *len);
-/* The per-request state slot of server-chain middleware inst, or NULL. */
+/* The per-request state slot of entered middleware inst, or NULL. */
 void **mw_state_slot(const struct request *r, const void *inst);
 
 /* 1 if method (enum http_method) is in the mask, or the mask is 0 (all). */

@@ -13,7 +13,9 @@ KINDS = ["core/v1/Entrypoint", "core/v1/HTTPServer", "core/v1/ReverseProxyHandle
          "core/v1/ErrorHandler", "app/v1/HealthCheckHandler", "app/v1/PrometheusMeter",
          "app/v1/StatusHandler", "app/v1/EchoHandler", "core/v1/StaticFileHandler",
          "core/v1/TemplateHandler", "app/v1/ThrottleMiddleware",
-         "app/v1/CompressionMiddleware"]
+         "app/v1/CompressionMiddleware", "core/v1/HTTPHandler"]
+# As in AILERON, these kinds' defaults lack a required reference.
+NOT_ALONE = {"core/v1/HTTPHandler": 'missing field "handler"'}
 
 
 class TemplateTest(unittest.TestCase):
@@ -49,6 +51,11 @@ class TemplateTest(unittest.TestCase):
         for kind in KINDS:
             rc, out = run_aileron(["-t", kind])
             self.assertEqual(rc, 0)
+            if kind in NOT_ALONE:
+                rc, err = run_aileron(["-c", "-f", self.write("alone.yaml", out)])
+                self.assertEqual(rc, 1, err)
+                self.assertIn(NOT_ALONE[kind], err)
+                continue
             docs.append(out)
         path = self.write("all.yaml", "---\n".join(docs))
         rc, out = run_aileron(["-c", "-f", path])

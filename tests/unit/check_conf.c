@@ -1160,8 +1160,8 @@ static const struct {
 	              "apiVersion: core/v1\n"
 	              "kind: FooBar\n"
 	              "---\n"
-	              "apiVersion: core/v1\n"
-	              "kind: HTTPHandler\n"
+	              "apiVersion: app/v1\n"
+	              "kind: SessionMiddleware\n"
 	              "---\n"
 	              "apiVersion: app/v1\n"
 	              "kind: CSRFMiddleware\n"
@@ -1171,7 +1171,8 @@ static const struct {
 	              "---\n"
 	              "kind: HTTPServer\n",
 	    { "t.yaml:12:7: unknown kind core/v1 FooBar",
-	        "t.yaml:15:7: kind core/v1 HTTPHandler is not supported yet",
+	        "t.yaml:15:7: kind app/v1 SessionMiddleware is not supported "
+	        "yet",
 	        "t.yaml:18:7: kind app/v1 CSRFMiddleware is not supported "
 	        "yet",
 	        "t.yaml:21:7: kind core/v1 GoPlugin is not supported",

@@ -1,4 +1,4 @@
-/* Check unit tests for the config of EchoHandler, StaticFileHandler and TemplateHandler. */
+/* Check unit tests for the config of EchoHandler, StaticFileHandler, TemplateHandler and HTTPHandler. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +104,59 @@ START_TEST(test_good)
 }
 END_TEST
 
+/*
+ * core/v1 HTTPHandler: pattern joined before each of the wrapped
+ * handler's patterns (path.Join, a trailing '/' kept, duplicates once),
+ * or alone when that has none; its methods are the wrapped handler's.
+ */
+static const struct {
+	const char *pattern, *inner, *want[3];
+} hh[] = {
+	{ "/api", "[/]", { "/api/" } },
+	{ "/prefix", "[/test]", { "/prefix/test" } },
+	{ "\"\"", "[/x/, /y]", { "/x/", "/y" } },
+	{ "/api", "[]", { "/api" } },
+	{ "\"\"", "[]", { NULL } },
+	{ "/a", "[x, /x, x/]", { "/a/x", "/a/x/" } },
+	{ "api", "[v1/]", { "api/v1/" } },
+};
+
+START_TEST(test_http_handler_patterns)
+{
+	char text[2048];
+	struct conf *c;
+	const struct conf_proxy *px;
+	size_t i;
+
+	snprintf(text, sizeof(text),
+	    HEAD "apiVersion: core/v1\nkind: HTTPHandler\nspec:\n"
+	         "  pattern: %s\n"
+	         "  handler: {apiVersion: app/v1, kind: EchoHandler}\n"
+	         "---\n"
+	         "apiVersion: app/v1\nkind: EchoHandler\nspec:\n"
+	         "  patterns: %s\n  methods: [GET, POST]\n",
+	    "core/v1", "HTTPHandler", hh[_i].pattern, hh[_i].inner);
+	c = load(text);
+	if (c == NULL)
+		ck_abort_msg("%s", errs.msg[0]);
+	px = c->servers[0]->vhosts[0].handlers[0].proxy;
+	ck_assert_int_eq(px->kind, CONF_PROXY_WRAPPER);
+	ck_assert_ptr_nonnull(px->inner);
+	ck_assert_int_eq(px->inner->kind, CONF_PROXY_ECHO);
+	ck_assert_uint_eq(px->methods, px->inner->methods);
+	ck_assert_uint_ne(px->methods, 0);
+	for (i = 0; i < 3 && hh[_i].want[i] != NULL; i++) {
+		ck_assert_uint_gt(px->npatterns, i);
+		ck_assert_str_eq(px->patterns[i], hh[_i].want[i]);
+	}
+	ck_assert_uint_eq(px->npatterns, i);
+	/* Both are served: the wrapped one gets its instance. */
+	ck_assert_uint_eq(c->nproxies, 2);
+	ck_assert_ptr_eq(c->proxies[1], px->inner);
+	conf_free(c);
+}
+END_TEST
+
 /* Bad documents (after the head: line 13 is the document's first). */
 static const struct {
 	const char *av, *kind, *doc, *err;
@@ -204,6 +257,8 @@ conf_handlers_suite(void)
 	    tc, test_good, 0, (int)(sizeof(good) / sizeof(good[0])));
 	tcase_add_loop_test(
 	    tc, test_bad, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_loop_test(tc, test_http_handler_patterns, 0,
+	    (int)(sizeof(hh) / sizeof(hh[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

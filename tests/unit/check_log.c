@@ -17,7 +17,7 @@
 
 /* The first middleware of the first server: an HTTPLogger here. */
 #define LOGGER0(c) \
-	((struct conf_httplogger *)(c)->servers[0]->middleware[0].obj)
+	((struct conf_httplogger *)(c)->servers[0]->vhosts[0].middleware[0].obj)
 
 struct errs {
 	char msg[32][512];
@@ -81,7 +81,8 @@ START_TEST(test_slogger_defaults)
 	ck_assert_str_eq(lg->output_time_format, "2006-01-02 15:04:05");
 	ck_assert_str_eq(lg->date_format, "2006-01-02");
 	ck_assert_str_eq(lg->time_format, "15:04:05.000");
-	ck_assert_uint_eq(c->servers[0]->nmiddleware, 1);
+	ck_assert_uint_eq(c->servers[0]->nmiddleware, 0);
+	ck_assert_uint_eq(c->servers[0]->vhosts[0].nmiddleware, 1);
 	hl = LOGGER0(c);
 	ck_assert_ptr_null(hl->logger);
 	ck_assert_str_eq(hl->time_format, "2006-01-02 15:04:05.000");
