@@ -3,7 +3,7 @@
 import os
 import re
 
-from harness import AileronTestCase, free_port, request, response, run_aileron
+from harness import AileronTestCase, free_port, request, response, run_aileron, wait_for
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aileron-examples")
 
@@ -73,20 +73,25 @@ class PromMeterTest(AileronTestCase):
         for _ in range(5):
             self.assertEqual(request(port, path="/get", host="metrics.com")[0], 200)
             self.assertEqual(request(port, "POST", "/post", body=b"x", host="metrics.com")[0], 200)
-        s = samples(port, "http_requests_total")
-        self.assertEqual(s['{code="200",host="metrics.com",method="GET",path="/get"}'], 5)
-        self.assertEqual(s['{code="200",host="metrics.com",method="POST",path="/post"}'], 5)
-        c = samples(port, "http_client_requests_total")
+        # A worker counts a request once its response is sent: the client
+        # may see the response first, so wait for the last ones.
+        get = '{code="200",host="metrics.com",method="GET",path="/get"}'
+        post = '{code="200",host="metrics.com",method="POST",path="/post"}'
+        self.assertTrue(wait_for(lambda: [samples(port, "http_requests_total").get(k)
+                                          for k in (get, post)] == [5, 5]),
+                        samples(port, "http_requests_total"))
         host = up.url[len("http://"):]
+        c = samples(port, "http_client_requests_total")
         self.assertEqual(c['{code="200",host="%s",method="GET",path="/get"}' % host], 5)
         self.assertEqual(c['{code="200",host="%s",method="POST",path="/post"}' % host], 5)
-        # The scrapes themselves are counted once they ended: the client may
-        # see a response before its worker has counted it.
-        s = samples(port, "http_requests_total")
-        self.assertIn(s['{code="200",host="127.0.0.1:%d",method="GET",path="/metrics"}' % port],
-                      (1, 2))
-        self.assertIn(samples(port, "promhttp_metric_handler_requests_total")['{code="200"}'],
-                      (2, 3))
+        # The scrapes themselves are counted once they ended, whichever
+        # worker served them.
+        scrape = '{code="200",host="127.0.0.1:%d",method="GET",path="/metrics"}' % port
+        first = samples(port, "http_requests_total").get(scrape, 0)
+        self.assertTrue(wait_for(
+            lambda: samples(port, "http_requests_total").get(scrape, 0) > first))
+        self.assertGreaterEqual(
+            samples(port, "promhttp_metric_handler_requests_total")['{code="200"}'], first + 1)
         self.assertGreaterEqual(samples(port, "promhttp_metric_handler_requests_in_flight")[""], 1)
 
     def test_upstream_down_and_errors(self):
