@@ -259,6 +259,7 @@ struct conf_client {
 #define CONF_PROXY_STATIC   5 /* core/v1 StaticFileHandler */
 #define CONF_PROXY_TEMPLATE 6 /* core/v1 TemplateHandler */
 #define CONF_PROXY_WRAPPER  7 /* core/v1 HTTPHandler: middleware + inner */
+#define CONF_PROXY_CSRF     8 /* app/v1 CSRFMiddleware: the token endpoint */
 
 struct conf_proxy {
 	char *id;                           /* apiVersion/kind/namespace/name */

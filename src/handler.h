@@ -77,6 +77,7 @@ extern const struct handler_ops health_check_handler;
 extern const struct handler_ops status_handler;
 extern const struct handler_ops prometheus_handler;
 extern const struct handler_ops echo_handler;
+extern const struct handler_ops csrf_handler;
 extern const struct handler_ops static_file_handler;
 extern const struct handler_ops template_handler;
 

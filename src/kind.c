@@ -27,6 +27,7 @@
 	X(timeout)        \
 	X(tracking)       \
 	X(cors)           \
+	X(csrf)           \
 	X(header_cert)    \
 	X(skipper)        \
 	X(slogger)        \
@@ -56,7 +57,6 @@ const struct kind *const kind_registry[] = {
 	KIND_SUPPORTED(KIND_ENTRY)
 	/* refused */
 	NEVER("core/v1", "GoPlugin"),
-	LATER("app/v1", "CSRFMiddleware"),
 	LATER("app/v1", "SessionMiddleware"),
 	LATER("app/v1", "RedisClient"),
 	LATER("app/v1", "SOAPRESTMiddleware"),

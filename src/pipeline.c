@@ -111,6 +111,8 @@ pipeline_handler_ops(const struct conf_proxy *p)
 		return &status_handler;
 	case CONF_PROXY_ECHO:
 		return &echo_handler;
+	case CONF_PROXY_CSRF:
+		return &csrf_handler;
 	case CONF_PROXY_STATIC:
 		return &static_file_handler;
 	case CONF_PROXY_TEMPLATE:

@@ -1,0 +1,714 @@
+/* app/v1 CSRFMiddleware: CSRF tokens checked as middleware, issued as a handler. */
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "arena.h"
+#include "conf_table.h"
+#include "handler.h"
+#include "http_parse.h"
+#include "kenc.h"
+#include "khash.h"
+#include "kind.h"
+#include "kname.h"
+#include "log.h"
+#include "middleware.h"
+#include "middleware/header_policy.h"
+#include "middleware/matcher.h"
+#include "request.h"
+#include "response.h"
+
+/*
+ * Config part.
+ */
+
+#define CSRF_SOURCE_HEADER 0
+#define CSRF_SOURCE_FORM   1
+#define CSRF_SOURCE_JSON   2
+
+#define CSRF_SAMESITE_DEFAULT 0
+#define CSRF_SAMESITE_LAX     1
+#define CSRF_SAMESITE_STRICT  2
+#define CSRF_SAMESITE_NONE    3
+
+/* The largest token: hex of a seed and an HMAC, each KHASH_MAX bytes. */
+#define CSRF_TOKEN_MAX (4 * KHASH_MAX)
+
+/* core/v1 CookieSpec. */
+struct csrf_conf_cookie {
+	char *name, *value, *path, *domain;
+	int64_t expires_in, max_age;
+	int secure, http_only, same_site;
+};
+
+struct csrf_conf_header {
+	char *header_name;
+	char *allowed_pattern;
+	pcre2_code *re; /* NULL: no pattern */
+};
+
+struct csrf_conf_double {
+	char *cookie_name;
+	struct csrf_conf_cookie cookie;
+	int cookie_set; /* cookie was written: used as is */
+	int token_source;
+	char *source_key;
+};
+
+struct csrf_conf_sync {
+	int token_source;
+	char *source_key;
+};
+
+#define CSRF_CUSTOM_HEADER 0
+#define CSRF_DOUBLE_SUBMIT 1
+#define CSRF_SYNCHRONIZER  2
+
+/* The spec: the runtime struct first, vhost handlers point at it. */
+struct csrf_conf_spec {
+	struct conf_proxy px; /* the token endpoint: patterns, methods */
+	conf_methods skip_methods;
+	char *proxy_header_name; /* canonical, or NULL */
+	int issue_new;
+	char *secret; /* base64 */
+	int32_t seed_size;
+	int hash_alg;
+	struct csrf_conf_header crh;
+	struct csrf_conf_double dsc;
+	struct csrf_conf_sync sync;
+	/* built by the check */
+	int strategy; /* CSRF_* */
+	unsigned char *key;
+	size_t klen;
+	size_t hsize; /* the hash's size: also the seed's */
+};
+
+static const struct conf_enum csrf_conf_sources[] = {
+	{ "Header", CSRF_SOURCE_HEADER },
+	{ "Form", CSRF_SOURCE_FORM },
+	{ "JSON", CSRF_SOURCE_JSON },
+	{ NULL, 0 },
+};
+
+static const struct conf_enum csrf_conf_same_sites[] = {
+	{ "Default", CSRF_SAMESITE_DEFAULT },
+	{ "Lax", CSRF_SAMESITE_LAX },
+	{ "Strict", CSRF_SAMESITE_STRICT },
+	{ "None", CSRF_SAMESITE_NONE },
+	{ NULL, 0 },
+};
+
+/* AILERON's name rule for headers, cookies and keys: ^[0-9a-zA-Z-_]+$. */
+static int
+csrf_name_valid(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return 0;
+	return 1;
+}
+
+static void
+csrf_conf_name(
+    struct loader *ld, yaml_node_t *node, const char *field, const char *value)
+{
+	if (value != NULL && !csrf_name_valid(value))
+		conf_errorn(ld, conf_field_node(ld, node, field),
+		    "field \"%s\": must match ^[0-9a-zA-Z-_]+$", field);
+}
+
+static void
+csrf_conf_header_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct csrf_conf_header *h = obj;
+	PCRE2_SIZE off;
+	int err;
+
+	static char dflt[] = "X-Requested-With";
+
+	if (h->header_name == NULL || *h->header_name == '\0')
+		h->header_name = dflt;
+	csrf_conf_name(ld, node, "headerName", h->header_name);
+	if (h->allowed_pattern == NULL || *h->allowed_pattern == '\0')
+		return;
+	h->re = pcre2_compile((PCRE2_SPTR)h->allowed_pattern,
+	    PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+	if (h->re == NULL) {
+		PCRE2_UCHAR msg[128];
+
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		conf_errorn(ld, conf_field_node(ld, node, "allowedPattern"),
+		    "field \"allowedPattern\": invalid regular expression "
+		    "\"%s\": %s",
+		    h->allowed_pattern, (const char *)msg);
+	}
+}
+
+static const struct conf_field csrf_conf_header_fields[] = {
+	FSTRD("headerName", struct csrf_conf_header, header_name,
+	    "X-Requested-With"),
+	FSTR("allowedPattern", struct csrf_conf_header, allowed_pattern),
+	FEND,
+};
+static const struct conf_table csrf_conf_header_table = {
+	csrf_conf_header_fields, csrf_conf_header_check
+};
+
+static const struct conf_field csrf_conf_cookie_fields[] = {
+	FSTR("name", struct csrf_conf_cookie, name),
+	FSTR("value", struct csrf_conf_cookie, value),
+	FSTR("path", struct csrf_conf_cookie, path),
+	FSTR("domain", struct csrf_conf_cookie, domain),
+	FINT("expiresIn", struct csrf_conf_cookie, expires_in, 0,
+	    CONF_MAX_SECONDS),
+	FINT("maxAge", struct csrf_conf_cookie, max_age, INT32_MIN, INT32_MAX),
+	FBOOL("secure", struct csrf_conf_cookie, secure),
+	FBOOL("httpOnly", struct csrf_conf_cookie, http_only),
+	FENUM("sameSite", struct csrf_conf_cookie, same_site,
+	    csrf_conf_same_sites),
+	FEND,
+};
+static const struct conf_table csrf_conf_cookie_table = {
+	csrf_conf_cookie_fields, NULL
+};
+
+/* The token source: Header always; Form reads the buffered body. */
+static void
+csrf_conf_source(struct loader *ld, yaml_node_t *node, int source)
+{
+	if (source == CSRF_SOURCE_JSON)
+		conf_errorn(ld, conf_field_node(ld, node, "tokenSource"),
+		    "field \"tokenSource\": JSON is not supported yet "
+		    "(Header and Form are)");
+}
+
+static void
+csrf_conf_double_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct csrf_conf_double *d = obj;
+
+	csrf_conf_name(ld, node, "cookieName", d->cookie_name);
+	csrf_conf_name(ld, node, "sourceKey", d->source_key);
+	csrf_conf_source(ld, node, d->token_source);
+	d->cookie_set = node != NULL &&
+	    conf_field_node(ld, node, "cookie") != node &&
+	    !conf_is_null(conf_field_node(ld, node, "cookie"));
+}
+
+static const struct conf_field csrf_conf_double_fields[] = {
+	FSTRD(
+	    "cookieName", struct csrf_conf_double, cookie_name, "__csrfToken"),
+	FOBJ(
+	    "cookie", struct csrf_conf_double, cookie, &csrf_conf_cookie_table),
+	FENUMD("tokenSource", struct csrf_conf_double, token_source,
+	    csrf_conf_sources, "Header"),
+	FSTRD("sourceKey", struct csrf_conf_double, source_key, "__csrfToken"),
+	FEND,
+};
+static const struct conf_table csrf_conf_double_table = {
+	csrf_conf_double_fields, csrf_conf_double_check
+};
+
+static void
+csrf_conf_sync_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct csrf_conf_sync *s = obj;
+
+	csrf_conf_name(ld, node, "sourceKey", s->source_key);
+	csrf_conf_source(ld, node, s->token_source);
+}
+
+static const struct conf_field csrf_conf_sync_fields[] = {
+	FENUMD("tokenSource", struct csrf_conf_sync, token_source,
+	    csrf_conf_sources, "Header"),
+	FSTRD("sourceKey", struct csrf_conf_sync, source_key, "__csrfToken"),
+	FEND,
+};
+static const struct conf_table csrf_conf_sync_table = { csrf_conf_sync_fields,
+	csrf_conf_sync_check };
+
+/* Whether the spec wrote field name (a mapping, not null). */
+static int
+csrf_conf_has(struct loader *ld, yaml_node_t *node, const char *name)
+{
+	yaml_node_t *v;
+
+	if (node == NULL || (v = conf_field_node(ld, node, name)) == node)
+		return 0;
+	return v != NULL && !conf_is_null(v);
+}
+
+/* The secret as bytes: the base64 given, or SHA-512 of the host name. */
+static void
+csrf_conf_secret(struct loader *ld, yaml_node_t *node, struct csrf_conf_spec *s)
+{
+	char host[256];
+	size_t n;
+
+	if (s->secret == NULL || *s->secret == '\0') {
+		if (gethostname(host, sizeof(host)) < 0)
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+		s->key = arena_alloc(ld->arena, KHASH_MAX);
+		s->klen =
+		    (size_t)khash_sum(KHASH_SHA512, host, strlen(host), s->key);
+		return;
+	}
+	n = strlen(s->secret);
+	s->key = arena_alloc(ld->arena, kenc_decoded_max(KENC_BASE64, n) + 1);
+	if (kenc_decode(KENC_BASE64, s->secret, n, s->key, &s->klen) < 0)
+		conf_errorn(ld, conf_field_node(ld, node, "secret"),
+		    "field \"secret\": not valid base64");
+}
+
+static void
+csrf_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct csrf_conf_spec *s = obj;
+	int n = 0;
+
+	s->px.kind = CONF_PROXY_CSRF;
+	if (csrf_conf_has(ld, node, "customRequestHeader"))
+		n++, s->strategy = CSRF_CUSTOM_HEADER;
+	if (csrf_conf_has(ld, node, "doubleSubmitCookies"))
+		n++, s->strategy = CSRF_DOUBLE_SUBMIT;
+	if (csrf_conf_has(ld, node, "synchronizerToken"))
+		n++, s->strategy = CSRF_SYNCHRONIZER;
+	if (n > 1)
+		conf_errorn(ld, node,
+		    "only one of customRequestHeader, doubleSubmitCookies and "
+		    "synchronizerToken may be set");
+	if (n == 0) /* AILERON's default: a custom header, X-Requested-With */
+		csrf_conf_header_check(ld, &s->crh, NULL);
+	if (n == 1 && s->strategy == CSRF_SYNCHRONIZER)
+		conf_errorn(ld, conf_field_node(ld, node, "synchronizerToken"),
+		    "field \"synchronizerToken\": needs app/v1 "
+		    "SessionMiddleware, which is not supported yet");
+	if (s->proxy_header_name != NULL && *s->proxy_header_name == '\0')
+		s->proxy_header_name = NULL;
+	if (s->proxy_header_name != NULL)
+		header_policy_canonical(s->proxy_header_name,
+		    strlen(s->proxy_header_name), s->proxy_header_name);
+	if (!khash_hmac_ok((enum khash_alg)s->hash_alg))
+		conf_errorn(ld, conf_field_node(ld, node, "hashAlg"),
+		    "field \"hashAlg\": %s has no HMAC",
+		    kname_name(khash_names, s->hash_alg));
+	s->hsize = khash_size((enum khash_alg)s->hash_alg);
+	csrf_conf_secret(ld, node, s);
+}
+
+/* HashAlg by AILERON's names, as kname lists them. */
+static const struct conf_enum *
+csrf_conf_hash_enums(void)
+{
+	static struct conf_enum e[32];
+	size_t i;
+
+	if (e[0].name == NULL) {
+		for (i = 0; khash_names[i].name != NULL && i < 31; i++) {
+			e[i].name = khash_names[i].name;
+			e[i].value = khash_names[i].value;
+		}
+	}
+	return e;
+}
+
+static int
+csrf_conf_set_hash(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct csrf_conf_spec *s = obj;
+
+	(void)f;
+	return conf_get_enum(ld, key, v, csrf_conf_hash_enums(), &s->hash_alg);
+}
+
+static const struct conf_field csrf_conf_fields[] = {
+	FSTRSD("patterns", struct csrf_conf_spec, px.patterns, px.npatterns,
+	    CF_UNIQUE, "/token"),
+	FMETHODS("methods", struct csrf_conf_spec, px.methods),
+	FMETHODS("skipMethods", struct csrf_conf_spec, skip_methods),
+	FSTR("proxyHeaderName", struct csrf_conf_spec, proxy_header_name),
+	FBOOL("issueNew", struct csrf_conf_spec, issue_new),
+	FSTR("secret", struct csrf_conf_spec, secret),
+	FINTD("seedSize", struct csrf_conf_spec, seed_size, 5, INT32_MAX, "20"),
+	FFUNCD("hashAlg", csrf_conf_set_hash, 0, "SHA256"),
+	FOBJ("customRequestHeader", struct csrf_conf_spec, crh,
+	    &csrf_conf_header_table),
+	FOBJ("doubleSubmitCookies", struct csrf_conf_spec, dsc,
+	    &csrf_conf_double_table),
+	FOBJ("synchronizerToken", struct csrf_conf_spec, sync,
+	    &csrf_conf_sync_table),
+	FEND,
+};
+static const struct conf_table csrf_conf_table = { csrf_conf_fields,
+	csrf_conf_check };
+
+static void
+csrf_conf_defaults(struct loader *ld, void *obj)
+{
+	struct csrf_conf_spec *s = obj;
+
+	(void)ld;
+	s->hash_alg = KHASH_SHA256;
+}
+
+extern const struct middleware_ops csrf_middleware;
+
+const struct kind csrf_conf_kind = {
+	.api_version = "app/v1",
+	.kind = "CSRFMiddleware",
+	.roles = KIND_ROLE_HANDLER | KIND_ROLE_MIDDLEWARE,
+	.table = &csrf_conf_table,
+	.size = sizeof(struct csrf_conf_spec),
+	.id_off = offsetof(struct csrf_conf_spec, px.id),
+	.eh_off = KIND_NO_OFF,
+	.defaults = csrf_conf_defaults,
+	.middleware = &csrf_middleware,
+};
+
+/*
+ * Runtime part.
+ */
+
+/* hex(seed || HMAC(secret, seed)) into out; the seed as long as the hash. */
+static int
+csrf_token_new(const struct csrf_conf_spec *s, char *out)
+{
+	unsigned char b[2 * KHASH_MAX];
+
+	if (RAND_bytes(b, (int)s->hsize) != 1 ||
+	    khash_hmac((enum khash_alg)s->hash_alg, s->key, s->klen, b,
+	        s->hsize, b + s->hsize) < 0)
+		return -1;
+	kenc_encode(KENC_BASE16, b, 2 * s->hsize, out);
+	out[4 * s->hsize] = '\0';
+	return 0;
+}
+
+/* Whether t[0..n) is hex of the right length whose HMAC matches. */
+static int
+csrf_token_valid(const struct csrf_conf_spec *s, const char *t, size_t n)
+{
+	unsigned char b[2 * KHASH_MAX + 1], mac[KHASH_MAX];
+	size_t len = 0;
+
+	if (n != 4 * s->hsize || kenc_decode(KENC_BASE16, t, n, b, &len) < 0 ||
+	    len != 2 * s->hsize ||
+	    khash_hmac((enum khash_alg)s->hash_alg, s->key, s->klen, b,
+	        s->hsize, mac) < 0)
+		return 0;
+	return CRYPTO_memcmp(mac, b + s->hsize, s->hsize) == 0;
+}
+
+/*
+ * The value of cookie name in the request's Cookie headers (Go's
+ * r.Cookie: the first one, quotes removed), or NULL.
+ */
+static const char *
+csrf_cookie(const struct request *r, const char *name, size_t *len)
+{
+	const struct http_msg *m = r->msg;
+	size_t nlen = strlen(name), i;
+
+	for (i = 0; i < m->nfields; i++) {
+		const char *p = r->buf + m->fields[i].value.off;
+		const char *end = p + m->fields[i].value.len, *e, *v;
+
+		if (m->fields[i].id != HDR_COOKIE)
+			continue;
+		while (p < end) {
+			while (p < end && (*p == ' ' || *p == ';'))
+				p++;
+			for (e = p; e < end && *e != ';'; e++)
+				;
+			v = memchr(p, '=', (size_t)(e - p));
+			if (v != NULL && (size_t)(v - p) == nlen &&
+			    memcmp(p, name, nlen) == 0) {
+				v++;
+				if (e - v >= 2 && *v == '"' && e[-1] == '"')
+					v++, e--;
+				*len = (size_t)(e - v);
+				return v;
+			}
+			p = e;
+		}
+	}
+	return NULL;
+}
+
+/* %XX and '+' of a form value, into out (n bytes at most); -1 if bad. */
+static int
+csrf_form_unescape(const char *s, size_t n, char *out, size_t *olen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '+')
+			out[o++] = ' ';
+		else if (s[i] != '%')
+			out[o++] = s[i];
+		else if (i + 2 < n + 0 && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = { s[i + 1], s[i + 2], '\0' };
+
+			out[o++] = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else
+			return -1;
+	}
+	*olen = o;
+	return 0;
+}
+
+/*
+ * The first value of form field key in the request body, which must be
+ * application/x-www-form-urlencoded and already in the connection's
+ * buffer (it stays there for the handler).  NULL when absent or not
+ * readable that way.
+ */
+static const char *
+csrf_form_value(struct request *r, const char *key, size_t *len)
+{
+	const struct http_msg *m = r->msg;
+	const char *ct, *p, *end, *e, *eq;
+	size_t ctlen, klen = strlen(key), have;
+	char *out;
+
+	ct = mw_request_header_span(r, "Content-Type", &ctlen);
+	if (ct == NULL || ctlen < 33 ||
+	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0 ||
+	    (ctlen > 33 && ct[33] != ';' && ct[33] != ' '))
+		return NULL;
+	have = r->buf_len > m->head_len ? r->buf_len - m->head_len : 0;
+	if (m->body != HTTP_BODY_LENGTH || m->content_length > have) {
+		log_debug("E3209 CSRFMiddleware: the form body is not "
+		          "buffered (chunked or larger than the buffer)");
+		return NULL;
+	}
+	p = r->buf + m->head_len;
+	end = p + m->content_length;
+	out = arena_alloc(r->arena, m->content_length + 1);
+	for (; p < end; p = e + 1) {
+		size_t kl;
+
+		for (e = p; e < end && *e != '&'; e++)
+			;
+		eq = memchr(p, '=', (size_t)(e - p));
+		if (eq == NULL)
+			eq = e;
+		if (csrf_form_unescape(p, (size_t)(eq - p), out, &kl) < 0 ||
+		    kl != klen || memcmp(out, key, klen) != 0)
+			continue;
+		if (eq == e) {
+			*len = 0;
+			return out;
+		}
+		if (csrf_form_unescape(eq + 1, (size_t)(e - eq - 1), out, len) <
+		    0)
+			continue;
+		return out;
+	}
+	return NULL;
+}
+
+/* The token a double-submit request carries in its source, or NULL. */
+static const char *
+csrf_source(struct request *r, const struct csrf_conf_double *d, size_t *len)
+{
+	if (d->token_source == CSRF_SOURCE_FORM)
+		return csrf_form_value(r, d->source_key, len);
+	return mw_request_header_span(r, d->source_key, len);
+}
+
+/* The request's valid token (NUL-terminated in the arena), or NULL. */
+static const char *
+csrf_get(const struct csrf_conf_spec *s, struct request *r)
+{
+	const char *t, *c;
+	size_t n = 0, cn = 0;
+
+	if (s->strategy == CSRF_CUSTOM_HEADER) {
+		t = mw_request_header_span(r, s->crh.header_name, &n);
+		if (t == NULL || n == 0)
+			return NULL;
+		t = arena_strndup(r->arena, t, n);
+		if (s->crh.re != NULL) {
+			pcre2_match_data *md =
+			    pcre2_match_data_create_from_pattern(
+			        s->crh.re, NULL);
+			int hit = md != NULL &&
+			    pcre2_match(s->crh.re, (PCRE2_SPTR)t, n, 0, 0, md,
+			        NULL) >= 0;
+
+			pcre2_match_data_free(md);
+			if (hit)
+				return t;
+		}
+		return csrf_token_valid(s, t, n) ? t : NULL;
+	}
+	/* doubleSubmitCookies: the cookie and the source agree, and verify */
+	if ((c = csrf_cookie(r, s->dsc.cookie_name, &cn)) == NULL ||
+	    (t = csrf_source(r, &s->dsc, &n)) == NULL || n != cn ||
+	    CRYPTO_memcmp(c, t, n) != 0 || !csrf_token_valid(s, t, n))
+		return NULL;
+	return arena_strndup(r->arena, t, n);
+}
+
+/* Drop the incoming proxyHeaderName fields: only ours goes upstream. */
+static void
+csrf_drop_proxy_header(const struct csrf_conf_spec *s, struct request *r)
+{
+	const struct http_msg *m = r->msg;
+	size_t i, n = strlen(s->proxy_header_name);
+
+	for (i = 0; i < m->nfields; i++)
+		if (m->fields[i].name.len == n &&
+		    strncasecmp(r->buf + m->fields[i].name.off,
+		        s->proxy_header_name, n) == 0)
+			r->drop[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+static int
+csrf_request(void *inst, struct request *r)
+{
+	const struct csrf_conf_spec *s = inst;
+	const char *t;
+
+	if (s->proxy_header_name != NULL)
+		csrf_drop_proxy_header(s, r);
+	if (s->skip_methods != 0 &&
+	    mw_methods_listed(s->skip_methods, r->msg->method_id))
+		return HANDLER_DECLINED;
+	if ((t = csrf_get(s, r)) == NULL) {
+		log_debug("E3209 CSRFMiddleware: invalid csrf token");
+		return response_error(r, 403, "E3209") < 0 ? HANDLER_ABORT
+		                                           : HANDLER_OK;
+	}
+	if (s->proxy_header_name != NULL)
+		request_proxy_header(r, s->proxy_header_name,
+		    strlen(s->proxy_header_name), t, strlen(t));
+	return HANDLER_DECLINED;
+}
+
+/* Go's http.Cookie String() for the double-submit cookie. */
+static const char *
+csrf_set_cookie(
+    const struct csrf_conf_spec *s, struct request *r, const char *token)
+{
+	const struct csrf_conf_cookie *ck = &s->dsc.cookie;
+	char *out = arena_alloc(r->arena, 1024 + strlen(token)), date[64];
+	size_t n;
+
+	n = (size_t)sprintf(out, "%s=%s", s->dsc.cookie_name, token);
+	if (!s->dsc.cookie_set) /* AILERON's default cookie */
+		return strcat(out, "; Path=/; HttpOnly; Secure");
+	if (ck->path != NULL && *ck->path != '\0')
+		n += (size_t)snprintf(out + n, 256, "; Path=%.200s", ck->path);
+	if (ck->domain != NULL && *ck->domain != '\0')
+		n += (size_t)snprintf(
+		    out + n, 256, "; Domain=%.200s", ck->domain);
+	if (ck->expires_in > 0) {
+		time_t t = time(NULL) + (time_t)ck->expires_in;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		n += (size_t)sprintf(out + n, "; Expires=%s", date);
+	}
+	if (ck->max_age > 0)
+		n += (size_t)sprintf(
+		    out + n, "; Max-Age=%lld", (long long)ck->max_age);
+	else if (ck->max_age < 0)
+		n += (size_t)sprintf(out + n, "; Max-Age=0");
+	if (ck->http_only)
+		n += (size_t)sprintf(out + n, "; HttpOnly");
+	if (ck->secure)
+		n += (size_t)sprintf(out + n, "; Secure");
+	if (ck->same_site == CSRF_SAMESITE_LAX)
+		(void)sprintf(out + n, "; SameSite=Lax");
+	else if (ck->same_site == CSRF_SAMESITE_STRICT)
+		(void)sprintf(out + n, "; SameSite=Strict");
+	else if (ck->same_site == CSRF_SAMESITE_NONE)
+		(void)sprintf(out + n, "; SameSite=None");
+	return out;
+}
+
+/* Does Accept contain s (Go's strings.Contains)? */
+static int
+csrf_accepts(const char *a, size_t n, const char *s)
+{
+	return a != NULL && memmem(a, n, s, strlen(s)) != NULL;
+}
+
+/* The token endpoint: reuse the request's token or make one, store it, return it. */
+static int
+csrf_serve(void *inst, struct request *r)
+{
+	const struct csrf_conf_spec *s = inst;
+	const char *t = NULL, *ctype, *accept;
+	char fresh[CSRF_TOKEN_MAX + 1], *body;
+	size_t alen = 0, blen;
+
+	if (!s->issue_new)
+		t = csrf_get(s, r);
+	if (t == NULL) {
+		if (csrf_token_new(s, fresh) < 0) {
+			log_error("E3208 CSRFMiddleware: no new token");
+			return response_error(r, 500, "E3208") < 0
+			    ? HANDLER_ABORT
+			    : HANDLER_OK;
+		}
+		t = fresh;
+	}
+	accept = mw_request_header_span(r, "Accept", &alen);
+	body = arena_alloc(r->arena, strlen(t) + 32);
+	if (csrf_accepts(accept, alen, "text/plain")) {
+		ctype = "text/plain; charset=utf-8";
+		blen = (size_t)sprintf(body, "%s", t);
+	} else if (csrf_accepts(accept, alen, "application/json") ||
+	    csrf_accepts(accept, alen, "text/json")) {
+		ctype = "application/json; charset=utf-8";
+		blen = (size_t)sprintf(body, "{\"token\":\"%s\"}", t);
+	} else if (csrf_accepts(accept, alen, "application/xml") ||
+	    csrf_accepts(accept, alen, "text/xml")) {
+		ctype = "application/xml; charset=utf-8";
+		blen = (size_t)sprintf(body, "<token>%s</token>", t);
+	} else {
+		ctype = "text/plain; charset=utf-8";
+		blen = (size_t)sprintf(body, "%s", t);
+	}
+	if (response_start(r, 200, NULL, 0) < 0 ||
+	    (s->strategy == CSRF_DOUBLE_SUBMIT &&
+	        response_add_str(r, "Set-Cookie", csrf_set_cookie(s, r, t)) <
+	            0) ||
+	    response_set(r, "X-Content-Type-Options", "nosniff") < 0 ||
+	    response_set(r, "Cache-Control", "no-store") < 0 ||
+	    response_set(r, "Content-Type", ctype) < 0 ||
+	    response_send_head(r, RESPONSE_LENGTH, blen) < 0 ||
+	    response_body(r, body, blen) < 0 || response_end(r) < 0)
+		return HANDLER_ABORT;
+	return HANDLER_OK;
+}
+
+const struct middleware_ops csrf_middleware = {
+	.name = "app/v1/CSRFMiddleware",
+	.request = csrf_request,
+};
+
+const struct handler_ops csrf_handler = {
+	.name = "app/v1/CSRFMiddleware",
+	.serve = csrf_serve,
+};
