@@ -440,7 +440,10 @@ pipeline_serve(const struct pipeline *pl, struct request *r)
 	 * without a response is a handler's bug: 500.
 	 */
 	if (rc >= 400 && !response_started(r))
-		(void)response_error(r, rc, rc == 400 ? NULL : "");
+		(void)response_error(r, rc,
+		    rc == 400       ? NULL
+		        : rc == 413 ? ERRPAGE_BODY_TOO_LARGE
+		                    : "");
 	else if (rc >= 0 && !response_started(r))
 		(void)response_error(r, 500, "");
 	if (rc == HANDLER_ABORT)
