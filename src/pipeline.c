@@ -116,6 +116,27 @@ pipeline_handler_ops(const struct conf_proxy *p)
 	}
 }
 
+void *
+pipeline_alloc(struct pipeline *pl, size_t size)
+{
+	return arena_alloc(pl->arena, size);
+}
+
+void
+pipeline_chain_add(struct pipeline *pl, struct middleware ***mws, size_t *n,
+    const struct conf_ware *w, int *err)
+{
+	const struct middleware_ops *ops = w->kind->middleware;
+
+	if (ops->expand != NULL) {
+		ops->expand(pl, mws, n, w->obj, err);
+		return;
+	}
+	*mws = arena_realloc(
+	    pl->arena, *mws, *n * sizeof(**mws), (*n + 1) * sizeof(**mws));
+	(*mws)[(*n)++] = pipeline_mw(pl, ops, w->obj, err);
+}
+
 /* The server chain: its middleware (server's, virtual hosts', handlers'). */
 static void
 pipeline_build_chain(struct pipeline *pl, const struct conf_server *srv,
@@ -123,12 +144,9 @@ pipeline_build_chain(struct pipeline *pl, const struct conf_server *srv,
 {
 	size_t i;
 
-	ch->nmws = srv->nmiddleware;
-	ch->mws = arena_alloc(pl->arena, (ch->nmws + 1) * sizeof(*ch->mws));
-	for (i = 0; i < ch->nmws; i++)
-		ch->mws[i] =
-		    pipeline_mw(pl, srv->middleware[i].kind->middleware,
-		        srv->middleware[i].obj, err);
+	for (i = 0; i < srv->nmiddleware; i++)
+		pipeline_chain_add(
+		    pl, &ch->mws, &ch->nmws, &srv->middleware[i], err);
 	for (i = 0; i < ch->nmws; i++)
 		if (ch->mws[i]->ops->body != NULL)
 			ch->nfilters++;

@@ -17,6 +17,7 @@
 #include "pipeline.h"
 #include "request.h"
 #include "middleware/matcher.h"
+#include "middleware/skipper.h"
 #include "route.h"
 
 /*
@@ -231,7 +232,7 @@ mw_state_slot(const struct request *r, const void *inst)
 	if (r->chain == NULL || r->mw_state == NULL)
 		return NULL;
 	for (i = 0; i < r->chain->nmws; i++)
-		if (r->chain->mws[i]->inst == inst)
+		if (skipper_unwrap(r->chain->mws[i])->inst == inst)
 			return &r->mw_state[i];
 	return NULL;
 }

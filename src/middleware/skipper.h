@@ -43,4 +43,12 @@ struct skipper_conf_spec {
 int skipper_should_skip(const struct skipper_cond *conds, size_t n, int method,
     const char *path, size_t plen);
 
+struct middleware;
+
+/*
+ * The middleware a chain entry runs: itself, or for the guard a Skipper
+ * put in the chain, the middleware it wraps.
+ */
+const struct middleware *skipper_unwrap(const struct middleware *mw);
+
 #endif
