@@ -51,6 +51,7 @@ errpage_kind(const char *code)
 		{ ERRPAGE_ROUNDTRIP, "CoreProxyRoundtrip" },
 		{ ERRPAGE_SWITCH, "CoreProxyProtocolSwitch" },
 		{ ERRPAGE_NOT_FOUND, "CoreServerNotFound" },
+		{ ERRPAGE_BODY_TOO_LARGE, "AppMiddleBodyTooLarge" },
 	};
 	size_t i;
 

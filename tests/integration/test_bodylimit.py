@@ -251,6 +251,38 @@ class EchoBodyLimitTest(AileronTestCase):
         self.assertIn(b"<status>413</status>", body)
 
 
+class BodyLimitErrorHandlerTest(AileronTestCase):
+    """A custom ErrorHandler matches the 413 by code and by kind, whoever sends it."""
+
+    def test_custom_messages(self):
+        for match in ('codes: ["E3205"]', 'kinds: ["AppMiddleBody*"]'):
+            up = self.upstream(lambda req, c: response(200, b"ok"))
+            port = free_port()
+            text = config(port, PROXY, "  maxSize: 10", proxy_doc(up.url) + """---
+apiVersion: core/v1
+kind: ErrorHandler
+spec:
+  errorMessages:
+    - %s
+      mimeContents:
+        - mimeType: text/plain
+          templateType: GoText
+          template: "too big: {{.code}} {{.status}} {{.kind}}"
+""" % match).replace(
+                "  runners: [{apiVersion: core/v1, kind: HTTPServer}]\n",
+                "  runners: [{apiVersion: core/v1, kind: HTTPServer}]\n"
+                "  defaultErrorHandler: {apiVersion: core/v1, kind: ErrorHandler}\n")
+            self.start(text, port)
+            st, _, body = request(port, "POST", "/", body=b"x" * 11)
+            self.assertEqual((st, body), (413, b"too big: E3205 413 AppMiddleBodyTooLarge"), match)
+            c = Client(port)
+            c.send(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   + chunked(b"x" * 11))
+            st, _, body = c.recv_response()
+            self.assertEqual((st, body), (413, b"too big: E3205 413 AppMiddleBodyTooLarge"), match)
+            c.close()
+
+
 class BodyLimitConfigTest(AileronTestCase):
 
     def check(self, spec, words=None):
