@@ -27,16 +27,6 @@ static const struct conf_table skipper_conf_cond_table = {
 	skipper_conf_cond_fields, NULL
 };
 
-/* Append a resolved document to a list of the spec. */
-static void
-skipper_conf_push(
-    struct loader *ld, struct conf_doc ***arr, size_t *n, struct conf_doc *d)
-{
-	*arr = arena_realloc(
-	    ld->arena, *arr, *n * sizeof(**arr), (*n + 1) * sizeof(**arr));
-	(*arr)[(*n)++] = d;
-}
-
 /* Does the chain of Skipper spec from wrap (itself or through others) target? */
 static int
 skipper_conf_reaches(const struct skipper_conf_spec *from,
@@ -49,8 +39,8 @@ skipper_conf_reaches(const struct skipper_conf_spec *from,
 	if (depth > 64)
 		return 1; /* too deep to be meant: refused as a cycle */
 	for (i = 0; i < from->nmws; i++)
-		if (from->mws[i]->kind == &skipper_conf_kind &&
-		    skipper_conf_reaches(from->mws[i]->obj, target, depth + 1))
+		if (from->mws[i].kind == &skipper_conf_kind &&
+		    skipper_conf_reaches(from->mws[i].obj, target, depth + 1))
 			return 1;
 	return 0;
 }
@@ -72,7 +62,7 @@ skipper_conf_bind_mw(struct loader *ld, void *user, struct conf_doc *d)
 		    d->id != NULL ? d->id : "");
 		return;
 	}
-	skipper_conf_push(ld, &ss->mws, &ss->nmws, d);
+	kind_ware_add(ld->arena, &ss->mws, &ss->nmws, d);
 }
 
 static void
@@ -80,7 +70,7 @@ skipper_conf_bind_tw(struct loader *ld, void *user, struct conf_doc *d)
 {
 	struct skipper_conf_spec *ss = user;
 
-	skipper_conf_push(ld, &ss->tws, &ss->ntws, d);
+	kind_ware_add(ld->arena, &ss->tws, &ss->ntws, d);
 }
 
 /* middleware and tripperware: references, resolved once all is read. */
@@ -259,11 +249,8 @@ skipper_expand(struct pipeline *pl, struct middleware ***mws, size_t *n,
 	size_t i, first = *n;
 
 	run->ss = ss;
-	for (i = 0; i < ss->nmws; i++) {
-		struct conf_ware w = { ss->mws[i]->kind, ss->mws[i]->obj };
-
-		pipeline_chain_add(pl, mws, n, &w, err);
-	}
+	for (i = 0; i < ss->nmws; i++)
+		pipeline_chain_add(pl, mws, n, &ss->mws[i], err);
 	for (i = first; i < *n; i++) {
 		struct skipper_guard *g = pipeline_alloc(pl, sizeof(*g));
 		struct middleware *mw = pipeline_alloc(pl, sizeof(*mw));

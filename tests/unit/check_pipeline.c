@@ -9,7 +9,6 @@
 
 #include "arena.h"
 #include "conf.h"
-#include "conf_table.h"
 #include "http_parse.h"
 #include "kind.h"
 #include "middleware.h"
@@ -410,9 +409,7 @@ START_TEST(skipper_guards)
 	static const char *const prefix[] = { "/healthz" };
 	struct kind kt = { .middleware = &t_ops };
 	struct kind kf = { .middleware = &t_filter_ops };
-	struct conf_doc df = { .kind = &kf, .obj = name_f };
-	struct conf_doc db = { .kind = &kt, .obj = name_b };
-	struct conf_doc *inner[] = { &df, &db };
+	struct conf_ware inner[] = { { &kf, name_f }, { &kt, name_b } };
 	struct skipper_cond cond;
 	struct skipper_conf_spec ss;
 	struct conf_ware wa = { &kt, name_a }, ws = { &skipper_conf_kind, &ss },
