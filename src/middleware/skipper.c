@@ -27,7 +27,7 @@ static const struct conf_table skipper_conf_cond_table = {
 	skipper_conf_cond_fields, NULL
 };
 
-/* Does the chain of Skipper spec from wrap (itself or through others) target? */
+/* 1 when Skipper spec from is target or wraps it, directly or through others. */
 static int
 skipper_conf_reaches(const struct skipper_conf_spec *from,
     const struct skipper_conf_spec *target, unsigned depth)
