@@ -9,13 +9,14 @@
 struct request;
 
 /* AILERON error codes of the errors aileron produces. */
-#define ERRPAGE_NO_UPSTREAM "E2122" /* no load balancer matched: 404 */
-#define ERRPAGE_UNAVAILABLE "E2121" /* no usable upstream: 502 */
-#define ERRPAGE_TIMEOUT     "E2123" /* upstream timeout: 504 */
-#define ERRPAGE_ROUNDTRIP   "E2124" /* upstream failed: 502 */
-#define ERRPAGE_SWITCH      "E2125" /* protocol switch refused: 502 */
-#define ERRPAGE_NOT_FOUND   "E2131" /* no route in the server: 404 */
-#define ERRPAGE_THROTTLE    "E3213" /* ThrottleMiddleware refused: 429 */
+#define ERRPAGE_NO_UPSTREAM    "E2122" /* no load balancer matched: 404 */
+#define ERRPAGE_UNAVAILABLE    "E2121" /* no usable upstream: 502 */
+#define ERRPAGE_TIMEOUT        "E2123" /* upstream timeout: 504 */
+#define ERRPAGE_ROUNDTRIP      "E2124" /* upstream failed: 502 */
+#define ERRPAGE_SWITCH         "E2125" /* protocol switch refused: 502 */
+#define ERRPAGE_NOT_FOUND      "E2131" /* no route in the server: 404 */
+#define ERRPAGE_THROTTLE       "E3213" /* ThrottleMiddleware refused: 429 */
+#define ERRPAGE_BODY_TOO_LARGE "E3205" /* BodyLimitMiddleware: 413 */
 
 /*
  * Answer r with the error code (one of the above), message and status

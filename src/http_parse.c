@@ -1004,6 +1004,13 @@ http_chunk_size_byte(struct http_chunked *c, unsigned char ch)
 		if (ch != '\n')
 			return -1;
 		c->line_len = 0;
+		/* A chunk that would take the data past max_data: refused. */
+		if (c->max_data != 0 &&
+		    c->remaining > c->max_data - c->data_len) {
+			c->too_large = 1;
+			return -1;
+		}
+		c->data_len += c->remaining;
 		c->state = c->remaining == 0 ? C_TR_START : C_DATA;
 		return 0;
 	default:

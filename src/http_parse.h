@@ -174,12 +174,20 @@ struct http_chunked {
 	uint32_t max_trailer; /* limit on the trailer section */
 	uint32_t size_digits;
 	uint8_t has_trailers; /* at least one trailer field seen */
+	uint8_t too_large;    /* the error: a chunk went past max_data */
+	uint64_t max_data;    /* limit on the data of all chunks; 0 none */
+	uint64_t data_len;    /* data announced by the chunks so far */
 };
 
 #define HTTP_CHUNK_AGAIN 0 /* message not ended; see *used */
 #define HTTP_CHUNK_DONE  1 /* body (incl. trailers) ended at *used */
 #define HTTP_CHUNK_ERROR -1
 
+/*
+ * Start decoding a chunked body.  The caller may then set max_data: a
+ * chunk-size line taking the data past it is an error with too_large set
+ * (answer 413), found before any byte of that chunk's data is consumed.
+ */
 void http_chunked_init(struct http_chunked *c, uint32_t max_trailer);
 
 /*

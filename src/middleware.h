@@ -78,6 +78,8 @@
 
 struct conf;
 struct conf_upstream;
+struct middleware;
+struct pipeline;
 
 struct middleware_ops {
 	const char *name; /* "core/v1/HTTPLogger" */
@@ -89,6 +91,13 @@ struct middleware_ops {
 	int (*body)(void *inst, struct request *r, const void *data, size_t n,
 	    int last);
 	void (*done)(void *inst, struct request *r);
+	/*
+	 * Master, building a chain (pipeline_chain_add): a middleware made
+	 * of others adds its own entries to (*mws, *n) instead of one
+	 * instance of itself (Skipper).  NULL for the others.
+	 */
+	void (*expand)(struct pipeline *pl, struct middleware ***mws, size_t *n,
+	    const void *conf, int *err);
 };
 
 /* One middleware instance. */

@@ -122,6 +122,27 @@ pipeline_handler_ops(const struct conf_proxy *p)
 	}
 }
 
+void *
+pipeline_alloc(struct pipeline *pl, size_t size)
+{
+	return arena_alloc(pl->arena, size);
+}
+
+void
+pipeline_chain_add(struct pipeline *pl, struct middleware ***mws, size_t *n,
+    const struct conf_ware *w, int *err)
+{
+	const struct middleware_ops *ops = w->kind->middleware;
+
+	if (ops->expand != NULL) {
+		ops->expand(pl, mws, n, w->obj, err);
+		return;
+	}
+	*mws = arena_realloc(
+	    pl->arena, *mws, *n * sizeof(**mws), (*n + 1) * sizeof(**mws));
+	(*mws)[(*n)++] = pipeline_mw(pl, ops, w->obj, err);
+}
+
 /*
  * The server chain: the HTTPServer's middleware, which every request
  * goes through, routed or not (a 404, a redirect).
@@ -132,12 +153,9 @@ pipeline_build_chain(struct pipeline *pl, const struct conf_server *srv,
 {
 	size_t i;
 
-	ch->nmws = srv->nmiddleware;
-	ch->mws = arena_alloc(pl->arena, (ch->nmws + 1) * sizeof(*ch->mws));
-	for (i = 0; i < ch->nmws; i++)
-		ch->mws[i] =
-		    pipeline_mw(pl, srv->middleware[i].kind->middleware,
-		        srv->middleware[i].obj, err);
+	for (i = 0; i < srv->nmiddleware; i++)
+		pipeline_chain_add(
+		    pl, &ch->mws, &ch->nmws, &srv->middleware[i], err);
 	for (i = 0; i < ch->nmws; i++)
 		if (ch->mws[i]->ops->body != NULL)
 			ch->nfilters++;
@@ -190,13 +208,8 @@ pipeline_add_mws(struct pipeline *pl, struct handler *h,
 {
 	size_t i;
 
-	if (n == 0)
-		return;
-	h->mws = arena_realloc(pl->arena, h->mws, h->nmws * sizeof(*h->mws),
-	    (h->nmws + n) * sizeof(*h->mws));
-	for (i = 0; i < n; i++)
-		h->mws[h->nmws++] =
-		    pipeline_mw(pl, list[i].kind->middleware, list[i].obj, err);
+	for (i = 0; i < n; i++) /* a Skipper expands in place */
+		pipeline_chain_add(pl, &h->mws, &h->nmws, &list[i], err);
 }
 
 /*
@@ -572,7 +585,10 @@ pipeline_serve(const struct pipeline *pl, struct request *r)
 	 * without a response is a handler's bug: 500.
 	 */
 	if (rc >= 400 && !response_started(r))
-		(void)response_error(r, rc, rc == 400 ? NULL : "");
+		(void)response_error(r, rc,
+		    rc == 400       ? NULL
+		        : rc == 413 ? ERRPAGE_BODY_TOO_LARGE
+		                    : "");
 	else if (rc >= 0 && !response_started(r))
 		(void)response_error(r, 500, "");
 	if (rc == HANDLER_ABORT)

@@ -31,6 +31,17 @@ void pipeline_free(struct pipeline *pl);
 /* Worker, after fork: worker_init of every instance; -1 on failure. */
 int pipeline_worker_init(struct pipeline *pl);
 
+struct conf_ware;
+
+/*
+ * Master, building a chain: append the entries of middleware w to
+ * (*mws, *n): its instance, or what its ops->expand adds (Skipper).
+ */
+void pipeline_chain_add(struct pipeline *pl, struct middleware ***mws,
+    size_t *n, const struct conf_ware *w, int *err);
+/* Master: memory that lives as long as pl's chains. */
+void *pipeline_alloc(struct pipeline *pl, size_t size);
+
 /* The chain of server srv (never NULL). */
 const struct chain *pipeline_chain(
     const struct pipeline *pl, const struct conf_server *srv);

@@ -34,6 +34,7 @@ request_init(struct request *r, struct client *cl, struct http_msg *msg,
 	r->handler = NULL;
 	r->errhandler = NULL;
 	r->body_read = msg->body == HTTP_BODY_NONE;
+	r->body_max = 0;
 	r->next = NULL;
 	r->next_len = 0;
 	r->proxy_headers = NULL;
@@ -151,4 +152,24 @@ request_header(const struct request *r, int id, size_t *len)
 		}
 	*len = 0;
 	return NULL;
+}
+
+void
+request_body_limit(struct request *r, uint64_t max)
+{
+	if (r->body_max == 0 || max < r->body_max)
+		r->body_max = max;
+}
+
+void
+request_chunked_init(const struct request *r, struct http_chunked *c)
+{
+	http_chunked_init(c, (uint32_t)r->srv->max_trailer_bytes);
+	c->max_data = r->body_max;
+}
+
+int
+request_chunked_status(const struct http_chunked *c)
+{
+	return c->too_large ? 413 : 400;
 }

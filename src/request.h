@@ -74,6 +74,12 @@ struct request {
 
 	/* the request body: set by whoever reads it (ReverseProxyHandler) */
 	int body_read; /* the body was read to its end (or there is none) */
+	/*
+	 * The most body bytes a reader may take (BodyLimitMiddleware,
+	 * request_body_limit); 0: no limit.  Readers of a chunked body
+	 * enforce it through request_chunked_init().
+	 */
+	uint64_t body_max;
 	/* bytes after the body (next pipelined request): request_keep_pipelined */
 	const char *next;
 	size_t next_len;
@@ -150,6 +156,19 @@ void request_proxy_header(struct request *r, const char *name, size_t nlen,
  * the next request, after the done hooks (which still see the head).
  */
 void request_keep_pipelined(struct request *r, const char *src, size_t len);
+
+/* Lower the body limit of r to max bytes (the smallest limit wins). */
+void request_body_limit(struct request *r, uint64_t max);
+
+/*
+ * Every reader of a chunked request body starts its decoder here: the
+ * server's trailer limit and the request's body limit.  A decoding error
+ * is then answered with request_chunked_status(): 413 when the body went
+ * past the limit (nothing of the chunk that would cross it was taken),
+ * 400 for a malformed body.
+ */
+void request_chunked_init(const struct request *r, struct http_chunked *c);
+int request_chunked_status(const struct http_chunked *c);
 
 /* The value of the first request header with id (enum http_hdr_id), or NULL. */
 const char *request_header(const struct request *r, int id, size_t *len);

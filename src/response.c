@@ -564,6 +564,8 @@ response_error_message(const char *code)
 		return "not found";
 	if (strcmp(code, ERRPAGE_THROTTLE) == 0)
 		return "too many requests.";
+	if (strcmp(code, ERRPAGE_BODY_TOO_LARGE) == 0)
+		return "request body size exceeded the body limit.";
 	return "upstream round trip failed";
 }
 

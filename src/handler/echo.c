@@ -166,7 +166,7 @@ echo_read_body(struct request *r, struct echo_body *b)
 	}
 	if (m->body != HTTP_BODY_CHUNKED)
 		return 400; /* read until close: not a request body */
-	http_chunked_init(&c, (uint32_t)r->srv->max_trailer_bytes);
+	request_chunked_init(r, &c);
 	rc = echo_chunked(&c, b, data, avail, &used);
 	if (rc == HTTP_CHUNK_DONE)
 		request_keep_pipelined(r, data + used, avail - used);
@@ -182,7 +182,7 @@ echo_read_body(struct request *r, struct echo_body *b)
 			    r, echo_rbuf + used, (size_t)n - used);
 	}
 	if (rc == HTTP_CHUNK_ERROR)
-		return 400;
+		return request_chunked_status(&c);
 	r->body_read = 1;
 	return 0;
 }

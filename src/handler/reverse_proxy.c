@@ -757,12 +757,13 @@ reverse_proxy_body_start(
 		rb->done = rb->left == 0;
 		break;
 	case HTTP_BODY_CHUNKED:
-		http_chunked_init(
-		    &rb->chunked, (uint32_t)rq->srv->max_trailer_bytes);
+		request_chunked_init(rq, &rb->chunked);
 		rc = http_chunked_parse(
 		    &rb->chunked, rq->buf + m->head_len, avail, &used, NULL);
-		if (rc == HTTP_CHUNK_ERROR)
+		if (rc == HTTP_CHUNK_ERROR) {
+			rb->status = request_chunked_status(&rb->chunked);
 			return -1;
+		}
 		rb->done = rc == HTTP_CHUNK_DONE;
 		break;
 	default:
@@ -803,7 +804,7 @@ reverse_proxy_body_read(
 	}
 	rc = http_chunked_parse(&rb->chunked, px->bbuf, (size_t)r, &used, NULL);
 	if (rc == HTTP_CHUNK_ERROR) {
-		rb->status = 400;
+		rb->status = request_chunked_status(&rb->chunked);
 		return -1;
 	}
 	if (rc == HTTP_CHUNK_DONE) {
@@ -1263,6 +1264,18 @@ reverse_proxy_error(struct request *rq, int status, int close, const char *code)
 	                                            : HANDLER_OK;
 }
 
+/*
+ * Answer a client body that could not be read (the connection closes): a
+ * malformed one in plain text, one past BodyLimitMiddleware's maxSize as
+ * AILERON's 413 (E3205), a slow one as 408.
+ */
+static int
+reverse_proxy_body_error(struct request *rq, int status)
+{
+	return reverse_proxy_error(
+	    rq, status, 1, status == 413 ? ERRPAGE_BODY_TOO_LARGE : NULL);
+}
+
 /* Switch protocols: relay the 101 head, then tunnel until one side ends. */
 static int
 reverse_proxy_upgrade(struct reverse_proxy_worker *px, struct request *rq,
@@ -1350,7 +1363,7 @@ reverse_proxy_forward(struct reverse_proxy_worker *px, struct request *rq,
 		goto out;
 	}
 	if ((first = reverse_proxy_body_start(rq, m, &rb)) < 0) {
-		res = reverse_proxy_error(rq, 400, 1, NULL);
+		res = reverse_proxy_body_error(rq, rb.status);
 		goto out;
 	}
 	/* Only what can be sent again is retried: no body, or a small one. */
@@ -1391,8 +1404,7 @@ reverse_proxy_forward(struct reverse_proxy_worker *px, struct request *rq,
 			/* The client failed while sending the body. */
 			rq->body_read = 0;
 			if (rb.status != 0)
-				res =
-				    reverse_proxy_error(rq, rb.status, 1, NULL);
+				res = reverse_proxy_body_error(rq, rb.status);
 			goto out;
 		}
 		if (rc == 0)

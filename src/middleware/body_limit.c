@@ -1,17 +1,17 @@
 /* app/v1 BodyLimitMiddleware: refuse request bodies above maxSize. */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "arena.h"
 #include "conf_table.h"
+#include "conn.h"
+#include "errpage.h"
 #include "kind.h"
+#include "middleware.h"
 #include "middleware/body_limit.h"
+#include "proxy.h"
+#include "request.h"
+#include "response.h"
 
 /*
  * Config part.
@@ -48,137 +48,121 @@ static const struct conf_field body_limit_conf_fields[] = {
 static const struct conf_table body_limit_conf_table = { body_limit_conf_fields,
 	body_limit_conf_check };
 
-/* Not usable as middleware until the runtime part is wired (phase B). */
+extern const struct middleware_ops body_limit_middleware;
+
 const struct kind body_limit_conf_kind = {
 	.api_version = "app/v1",
 	.kind = "BodyLimitMiddleware",
+	.roles = KIND_ROLE_MIDDLEWARE,
 	.table = &body_limit_conf_table,
 	.size = sizeof(struct body_limit_policy),
 	.id_off = KIND_NO_OFF,
 	.eh_off = KIND_NO_OFF,
+	.middleware = &body_limit_middleware,
 };
 
 /*
  * Runtime part.
+ *
+ * Our parser frames a Content-Length body exactly, so the length is
+ * known before a byte is read: AILERON reads such bodies into memory or
+ * a temp file (memLimit, tempPath) only to learn that the body is as
+ * long as announced, which we need not do; they stream.  A chunked body
+ * is counted while it streams by the decoder every body reader starts
+ * with request_chunked_init() (request.h), which stops at the chunk that
+ * would pass maxSize: the reader then answers 413 (closing the
+ * connection) and the ReverseProxyHandler drops the upstream exchange.
  */
 
 enum body_limit_action
-body_limit_decide(
-    const struct body_limit_policy *p, int chunked, uint64_t length)
+body_limit_decide(const struct body_limit_policy *p, int body, uint64_t length)
 {
 	if (p->max_size <= 0)
 		return BODY_LIMIT_PASS;
-	if (!chunked && length > (uint64_t)p->max_size)
+	if (body == HTTP_BODY_LENGTH && length > (uint64_t)p->max_size)
 		return BODY_LIMIT_TOO_LARGE;
-	if (chunked || p->mem_limit <= 0)
+	if (body == HTTP_BODY_CHUNKED)
 		return BODY_LIMIT_COUNT;
-	if (length <= (uint64_t)p->mem_limit)
-		return BODY_LIMIT_MEMORY;
-	return BODY_LIMIT_FILE;
+	return BODY_LIMIT_PASS;
 }
 
 int
-body_limit_count(const struct body_limit_policy *p, uint64_t *total, size_t n,
-    int response_started)
+body_limit_drainable(uint64_t length, size_t avail, int expect_continue)
 {
-	*total += n;
-	if (p->max_size <= 0 || *total <= (uint64_t)p->max_size)
+	if (avail >= length)
+		return 1;
+	/* A client waiting for 100 Continue sends nothing: do not ask. */
+	if (expect_continue && avail == 0)
 		return 0;
-	return response_started ? -1 : 413;
+	return length - avail <= BODY_LIMIT_DRAIN_MAX;
 }
 
-int
-body_limit_tempfile(const struct body_limit_policy *p, char *path, size_t size)
+/*
+ * Read and drop the rest of a refused body of known length, as AILERON
+ * does, so the connection can serve the next request; a long one is not
+ * read (the connection closes after the 413).
+ */
+static void
+body_limit_drain(struct request *r)
 {
-	static uint64_t counter;
-	struct timeval tv;
-	struct tm tm;
-	char stamp[32];
-	int fd, tries;
+	static char sink[16384];
+	const struct http_msg *m = r->msg;
+	size_t avail = r->buf_len - m->head_len;
+	uint64_t left;
+	int64_t deadline;
 
-	for (tries = 0; tries < 16; tries++) {
-		gettimeofday(&tv, NULL);
-		localtime_r(&tv.tv_sec, &tm);
-		strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
-		/*
-		 * The counter is per worker; O_EXCL and the retry keep two
-		 * workers in the same microsecond apart.
-		 */
-		if ((size_t)snprintf(path, size, "%s/body-%s.%06ld-%020llu",
-		        p->temp_path, stamp, (long)tv.tv_usec,
-		        (unsigned long long)++counter) >= size) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			unlink(path);
-			return fd;
-		}
-		if (errno != EEXIST)
-			return -1;
+	if (!body_limit_drainable(m->content_length, avail, m->expect_continue))
+		return;
+	if (avail >= m->content_length) {
+		/* All here: what follows is the next pipelined request. */
+		r->body_read = 1;
+		request_keep_pipelined(r,
+		    r->buf + m->head_len + m->content_length,
+		    avail - (size_t)m->content_length);
+		return;
 	}
-	return -1;
+	deadline = conn_deadline(BODY_LIMIT_DRAIN_MS);
+	if (r->read_deadline != 0 && r->read_deadline < deadline)
+		deadline = r->read_deadline;
+	for (left = m->content_length - avail; left > 0;) {
+		ssize_t n = conn_read(&r->client->io, sink,
+		    left < sizeof(sink) ? (size_t)left : sizeof(sink),
+		    deadline);
+
+		if (n <= 0)
+			return; /* gone or slow: the connection closes */
+		left -= (uint64_t)n;
+	}
+	r->body_read = 1;
+	request_keep_pipelined(r, r->buf + r->buf_len, 0);
 }
 
-/* Write all n bytes of buf to fd; -1 on error. */
+/*
+ * Refuse a Content-Length above maxSize with 413 (E3205) before the
+ * handler runs; let the readers of a chunked body stop at maxSize.
+ */
 static int
-body_limit_write(int fd, const char *buf, size_t n)
+body_limit_request(void *inst, struct request *r)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
+	const struct body_limit_policy *p = inst;
+	const struct http_msg *m = r->msg;
 
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += w;
-		n -= (size_t)w;
+	switch (body_limit_decide(p, m->body, m->content_length)) {
+	case BODY_LIMIT_TOO_LARGE:
+		body_limit_drain(r);
+		return response_error(r, 413, ERRPAGE_BODY_TOO_LARGE) < 0
+		    ? HANDLER_ABORT
+		    : HANDLER_OK;
+	case BODY_LIMIT_COUNT:
+		request_body_limit(r, (uint64_t)p->max_size);
+		break;
+	default:
+		break;
 	}
-	return 0;
+	return HANDLER_DECLINED;
 }
 
-int
-body_limit_spool(const struct body_limit_policy *p, int fd, uint64_t length,
-    body_limit_read_fn rd, void *ctx)
-{
-	char buf[16384];
-	uint64_t total = 0, max = (uint64_t)p->max_size;
-
-	while (total < max) {
-		size_t want = sizeof(buf);
-		ssize_t r;
-
-		if (max - total < want)
-			want = (size_t)(max - total);
-		if ((r = rd(ctx, buf, want)) < 0)
-			return 500;
-		if (r == 0)
-			break;
-		if (body_limit_write(fd, buf, (size_t)r) < 0)
-			return 500;
-		total += (uint64_t)r;
-	}
-	if (total != length)
-		return 400;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return 500;
-	return 0;
-}
-
-int
-body_limit_read_all(
-    void *buf, uint64_t length, body_limit_read_fn rd, void *ctx)
-{
-	uint64_t got = 0;
-
-	while (got < length) {
-		ssize_t r = rd(ctx, (char *)buf + got, (size_t)(length - got));
-
-		if (r <= 0)
-			return 400;
-		got += (uint64_t)r;
-	}
-	return 0;
-}
+const struct middleware_ops body_limit_middleware = {
+	.name = "app/v1/BodyLimitMiddleware",
+	.request = body_limit_request,
+};

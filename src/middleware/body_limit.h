@@ -4,65 +4,36 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #define BODY_LIMIT_DEFAULT_MAX 4194304
+#define BODY_LIMIT_DRAIN_MAX   (256 * 1024) /* refused body read and dropped */
+#define BODY_LIMIT_DRAIN_MS    5000         /* ... within this time */
 
 struct body_limit_policy {
 	int64_t max_size;  /* <= 0: off */
-	int64_t mem_limit; /* <= 0: count while streaming */
-	char *temp_path;   /* directory for bodies above mem_limit */
+	int64_t mem_limit; /* read, checked; not used (bodies stream) */
+	char *temp_path;   /* read, checked; not used (bodies stream) */
 };
 
 enum body_limit_action {
-	BODY_LIMIT_PASS = 0,  /* no limit: forward as is */
-	BODY_LIMIT_TOO_LARGE, /* drain the body, then 413 (E3205) */
-	BODY_LIMIT_COUNT,     /* forward, counting; see body_limit_count */
-	BODY_LIMIT_MEMORY,    /* read the whole body into memory first */
-	BODY_LIMIT_FILE       /* spool the body to a temp file first */
+	BODY_LIMIT_PASS = 0,  /* no limit, no body or short enough: go on */
+	BODY_LIMIT_TOO_LARGE, /* Content-Length > maxSize: 413 (E3205) */
+	BODY_LIMIT_COUNT      /* chunked: the readers stop at maxSize */
 };
 
 /*
- * What to do with a request body: chunked says the length is unknown,
- * else length is the Content-Length (0 with no body).
+ * What to do with a request body of kind body (enum http_body) whose
+ * Content-Length is length.
  */
 enum body_limit_action body_limit_decide(
-    const struct body_limit_policy *p, int chunked, uint64_t length);
+    const struct body_limit_policy *p, int body, uint64_t length);
 
 /*
- * Account n more bytes read by a counting reader into *total.  Returns 0
- * while within max_size; past it, 413 if the response has not started
- * (send it with Connection: close) or -1 (abort the connection).
+ * 1 when a refused body of length bytes, avail of them here already, is
+ * read and dropped before the 413 (the connection then stays usable):
+ * at most BODY_LIMIT_DRAIN_MAX more bytes, and not from a client that
+ * waits for 100 Continue before sending any.
  */
-int body_limit_count(const struct body_limit_policy *p, uint64_t *total,
-    size_t n, int response_started);
-
-/* Read up to n body bytes into buf: >0 bytes, 0 at the end, -1 on error. */
-typedef ssize_t (*body_limit_read_fn)(void *ctx, void *buf, size_t n);
-
-/*
- * Create the temp file for a spooled body,
- * <temp_path>/body-<YYYYMMDDhhmmss.uuuuuu>-<20-digit counter>, opened
- * read-write with mode 0600 and already unlinked, so nothing is left
- * behind whatever happens.  The name is written to path.  Returns the fd
- * or -1 (errno set).
- */
-int body_limit_tempfile(
-    const struct body_limit_policy *p, char *path, size_t size);
-
-/*
- * Copy the body (length bytes announced) from rd into fd, at most
- * max_size bytes, then rewind fd.  Returns 0, 400 if the body was shorter
- * or longer than announced (E3206), 500 on a read or write error (E3207).
- */
-int body_limit_spool(const struct body_limit_policy *p, int fd, uint64_t length,
-    body_limit_read_fn rd, void *ctx);
-
-/*
- * Read exactly length bytes from rd into buf (length <= mem_limit).
- * Returns 0, or 400 on a short body or read error (E3206).
- */
-int body_limit_read_all(
-    void *buf, uint64_t length, body_limit_read_fn rd, void *ctx);
+int body_limit_drainable(uint64_t length, size_t avail, int expect_continue);
 
 #endif

@@ -347,10 +347,11 @@ static const struct conf_field csrf_conf_fields[] = {
 	FFUNCD("hashAlg", csrf_conf_set_hash, 0, "SHA256"),
 	FOBJ("customRequestHeader", struct csrf_conf_spec, crh,
 	    &csrf_conf_header_table),
-	FOBJ("doubleSubmitCookies", struct csrf_conf_spec, dsc,
-	    &csrf_conf_double_table),
-	FOBJ("synchronizerToken", struct csrf_conf_spec, sync,
-	    &csrf_conf_sync_table),
+	/* one of the three: -t shows the default one */
+	FOBJD("doubleSubmitCookies", struct csrf_conf_spec, dsc,
+	    &csrf_conf_double_table, "null"),
+	FOBJD("synchronizerToken", struct csrf_conf_spec, sync,
+	    &csrf_conf_sync_table, "null"),
 	FEND,
 };
 static const struct conf_table csrf_conf_table = { csrf_conf_fields,

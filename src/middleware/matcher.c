@@ -17,6 +17,7 @@
 #include "pipeline.h"
 #include "request.h"
 #include "middleware/matcher.h"
+#include "middleware/skipper.h"
 #include "route.h"
 
 /*
@@ -231,10 +232,10 @@ mw_state_slot(const struct request *r, const void *inst)
 	if (r->chain == NULL || r->mw_state == NULL)
 		return NULL;
 	for (i = 0; i < r->chain->nmws; i++)
-		if (r->chain->mws[i]->inst == inst)
+		if (skipper_unwrap(r->chain->mws[i])->inst == inst)
 			return &r->mw_state[i];
 	for (i = 0; r->handler != NULL && i < r->handler->nmws; i++)
-		if (r->handler->mws[i]->inst == inst)
+		if (skipper_unwrap(r->handler->mws[i])->inst == inst)
 			return &r->mw_state[r->chain->nmws + i];
 	return NULL;
 }

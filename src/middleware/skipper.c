@@ -4,7 +4,14 @@
 #include "arena.h"
 #include "conf_table.h"
 #include "kind.h"
+#include "middleware.h"
 #include "middleware/skipper.h"
+#include "pipeline.h"
+#include "request.h"
+#include "response.h"
+
+extern const struct middleware_ops skipper_middleware;
+extern const struct kind skipper_conf_kind;
 
 /*
  * Config part.
@@ -20,22 +27,42 @@ static const struct conf_table skipper_conf_cond_table = {
 	skipper_conf_cond_fields, NULL
 };
 
-/* Append a resolved document to a list of the spec. */
-static void
-skipper_conf_push(
-    struct loader *ld, struct conf_doc ***arr, size_t *n, struct conf_doc *d)
+/* 1 when Skipper spec from is target or wraps it, directly or through others. */
+static int
+skipper_conf_reaches(const struct skipper_conf_spec *from,
+    const struct skipper_conf_spec *target, unsigned depth)
 {
-	*arr = arena_realloc(
-	    ld->arena, *arr, *n * sizeof(**arr), (*n + 1) * sizeof(**arr));
-	(*arr)[(*n)++] = d;
+	size_t i;
+
+	if (from == target)
+		return 1;
+	if (depth > 64)
+		return 1; /* too deep to be meant: refused as a cycle */
+	for (i = 0; i < from->nmws; i++)
+		if (from->mws[i].kind == &skipper_conf_kind &&
+		    skipper_conf_reaches(from->mws[i].obj, target, depth + 1))
+			return 1;
+	return 0;
 }
 
+/*
+ * A middleware reference resolved.  A Skipper that would wrap itself
+ * (directly or through other Skippers) is refused when the reference
+ * closing the cycle is bound: the others are bound by then.
+ */
 static void
 skipper_conf_bind_mw(struct loader *ld, void *user, struct conf_doc *d)
 {
 	struct skipper_conf_spec *ss = user;
 
-	skipper_conf_push(ld, &ss->mws, &ss->nmws, d);
+	if (d->kind == &skipper_conf_kind &&
+	    skipper_conf_reaches(d->obj, ss, 0)) {
+		conf_error(ld, &d->pos,
+		    "Skipper %s wraps itself through its middleware (a cycle)",
+		    d->id != NULL ? d->id : "");
+		return;
+	}
+	kind_ware_add(ld->arena, &ss->mws, &ss->nmws, d);
 }
 
 static void
@@ -43,7 +70,7 @@ skipper_conf_bind_tw(struct loader *ld, void *user, struct conf_doc *d)
 {
 	struct skipper_conf_spec *ss = user;
 
-	skipper_conf_push(ld, &ss->tws, &ss->ntws, d);
+	kind_ware_add(ld->arena, &ss->tws, &ss->ntws, d);
 }
 
 /* middleware and tripperware: references, resolved once all is read. */
@@ -99,14 +126,15 @@ static const struct conf_field skipper_conf_fields[] = {
 static const struct conf_table skipper_conf_table = { skipper_conf_fields,
 	skipper_conf_check };
 
-/* Not usable as middleware until the runtime part is wired (phase B). */
 const struct kind skipper_conf_kind = {
 	.api_version = "app/v1",
 	.kind = "Skipper",
+	.roles = KIND_ROLE_MIDDLEWARE,
 	.table = &skipper_conf_table,
 	.size = sizeof(struct skipper_conf_spec),
 	.id_off = KIND_NO_OFF,
 	.eh_off = KIND_NO_OFF,
+	.middleware = &skipper_middleware,
 };
 
 /*
@@ -125,3 +153,127 @@ skipper_should_skip(const struct skipper_cond *conds, size_t n, int method,
 			return 1;
 	return 0;
 }
+
+/*
+ * As middleware a Skipper is no chain entry of its own: its middleware
+ * are put in the chain in its place, each wrapped in a guard, so that
+ * their head, body and done hooks run where they would without it (body
+ * filters included).  The first guard decides for the request; all the
+ * Skipper's guards share the decision.  A skipped guard passes: its
+ * middleware sees nothing of the request.  Nested Skippers wrap guards
+ * in guards.
+ */
+
+/* The decision shared by one Skipper's guards in one chain (per worker). */
+struct skipper_run {
+	const struct skipper_conf_spec *ss;
+	int skip; /* the current request skips */
+};
+
+struct skipper_guard {
+	struct skipper_run *run;
+	int first; /* decides for the run */
+	const struct middleware *inner;
+};
+
+static int
+skipper_guard_request(void *inst, struct request *r)
+{
+	struct skipper_guard *g = inst;
+	const struct middleware *in = g->inner;
+	const char *path;
+	size_t plen = 0;
+
+	if (g->first) {
+		path = mw_request_path(r, &plen);
+		/* A target routing will refuse anyway is not skipped. */
+		g->run->skip = path != NULL &&
+		    skipper_should_skip(g->run->ss->conds, g->run->ss->nconds,
+		        r->msg->method_id, path, plen);
+	}
+	if (g->run->skip || in->ops->request == NULL)
+		return HANDLER_DECLINED;
+	return in->ops->request(in->inst, r);
+}
+
+static void
+skipper_guard_head(void *inst, struct request *r)
+{
+	const struct skipper_guard *g = inst;
+	const struct middleware *in = g->inner;
+
+	if (!g->run->skip && in->ops->head != NULL)
+		in->ops->head(in->inst, r);
+	/* The guard's body hook is no filter unless its middleware's is. */
+	if (g->run->skip || in->ops->body == NULL)
+		response_filter_skip(r);
+}
+
+static int
+skipper_guard_body(
+    void *inst, struct request *r, const void *data, size_t n, int last)
+{
+	const struct skipper_guard *g = inst;
+	const struct middleware *in = g->inner;
+
+	if (g->run->skip || in->ops->body == NULL)
+		return response_filter_next(r, data, n, last);
+	return in->ops->body(in->inst, r, data, n, last);
+}
+
+static void
+skipper_guard_done(void *inst, struct request *r)
+{
+	const struct skipper_guard *g = inst;
+	const struct middleware *in = g->inner;
+
+	if (!g->run->skip && in->ops->done != NULL)
+		in->ops->done(in->inst, r);
+}
+
+static const struct middleware_ops skipper_guard_ops = {
+	.name = "app/v1/Skipper",
+	.request = skipper_guard_request,
+	.head = skipper_guard_head,
+	.body = skipper_guard_body,
+	.done = skipper_guard_done,
+};
+
+/* Put the Skipper's middleware, guarded, in the chain being built. */
+static void
+skipper_expand(struct pipeline *pl, struct middleware ***mws, size_t *n,
+    const void *conf, int *err)
+{
+	const struct skipper_conf_spec *ss = conf;
+	struct skipper_run *run = pipeline_alloc(pl, sizeof(*run));
+	size_t i, first = *n;
+
+	run->ss = ss;
+	for (i = 0; i < ss->nmws; i++)
+		pipeline_chain_add(pl, mws, n, &ss->mws[i], err);
+	for (i = first; i < *n; i++) {
+		struct skipper_guard *g = pipeline_alloc(pl, sizeof(*g));
+		struct middleware *mw = pipeline_alloc(pl, sizeof(*mw));
+
+		g->run = run;
+		g->first = i == first;
+		g->inner = (*mws)[i];
+		mw->ops = &skipper_guard_ops;
+		mw->conf = conf;
+		mw->inst = g;
+		(*mws)[i] = mw;
+	}
+}
+
+const struct middleware *
+skipper_unwrap(const struct middleware *mw)
+{
+	while (mw->ops == &skipper_guard_ops)
+		mw = ((const struct skipper_guard *)mw->inst)->inner;
+	return mw;
+}
+
+const struct middleware_ops skipper_middleware = {
+	.name = "app/v1/Skipper",
+	.expand = skipper_expand,
+};

@@ -20,7 +20,6 @@ struct skipper_conf_cond {
 };
 
 struct conf_ref;
-struct conf_doc;
 
 /* The spec as read; conds is what the runtime tests. */
 struct skipper_conf_spec {
@@ -28,8 +27,8 @@ struct skipper_conf_spec {
 	size_t nconditions;
 	struct conf_ref *mw_refs, *tw_refs;
 	size_t nmw_refs, ntw_refs;
-	/* the wrapped kinds' documents, resolved once every file is read */
-	struct conf_doc **mws, **tws;
+	/* what they name, resolved once every file is read (once each) */
+	struct conf_ware *mws, *tws;
 	size_t nmws, ntws;
 	struct skipper_cond *conds;
 	size_t nconds;
@@ -42,5 +41,13 @@ struct skipper_conf_spec {
  */
 int skipper_should_skip(const struct skipper_cond *conds, size_t n, int method,
     const char *path, size_t plen);
+
+struct middleware;
+
+/*
+ * The middleware a chain entry runs: itself, or for the guard a Skipper
+ * put in the chain, the middleware it wraps.
+ */
+const struct middleware *skipper_unwrap(const struct middleware *mw);
 
 #endif

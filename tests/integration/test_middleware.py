@@ -405,12 +405,12 @@ spec:
 
 
 class RefusedTest(unittest.TestCase):
-    """Kinds whose runtime is not wired yet are refused as middleware, never skipped."""
+    """Kinds that are no middleware are refused as middleware, never skipped."""
 
-    def test_not_wired_refused(self):
+    def test_not_middleware_refused(self):
         tmp = tempfile.mkdtemp()
         try:
-            for kind in ("BodyLimitMiddleware", "Skipper"):
+            for kind in ("EchoHandler", "StatusHandler"):
                 path = os.path.join(tmp, "c.yaml")
                 with open(path, "w") as f:
                     f.write(config(free_port(), "http://127.0.0.1:1",

@@ -1,191 +1,140 @@
-/* Unit tests: BodyLimitMiddleware decisions, counting, spooling to temp files. */
+/* Unit tests: BodyLimitMiddleware decisions and the chunked decoder's body limit. */
 #include <check.h>
-#include <dirent.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "http_parse.h"
 #include "middleware/body_limit.h"
 
 START_TEST(decide_table)
 {
 	static const struct {
-		int64_t max, mem;
-		int chunked;
+		int64_t max;
+		int body;
 		uint64_t length;
 		enum body_limit_action want;
 	} cases[] = {
-		{ 0, 0, 0, 100, BODY_LIMIT_PASS },
-		{ -1, 10, 1, 0, BODY_LIMIT_PASS },
-		{ 10, 10, 0, 5, BODY_LIMIT_MEMORY },
-		{ 10, 10, 0, 10, BODY_LIMIT_MEMORY },
-		{ 10, 10, 0, 11, BODY_LIMIT_TOO_LARGE },
-		{ 10, 10, 0, 0,
-		    BODY_LIMIT_MEMORY }, /* no body: nothing to read */
-		{ 10, 10, 1, 0, BODY_LIMIT_COUNT },
-		{ 10, 0, 0, 5, BODY_LIMIT_COUNT },
-		{ 10, -1, 0, 5, BODY_LIMIT_COUNT },
-		{ 10, -1, 0, 11, BODY_LIMIT_TOO_LARGE },
-		{ 10, 5, 0, 5, BODY_LIMIT_MEMORY },
-		{ 10, 5, 0, 7, BODY_LIMIT_FILE },
-		{ 10, 5, 0, 11, BODY_LIMIT_TOO_LARGE },
-		{ 4194304, 4194304, 0, 4194305, BODY_LIMIT_TOO_LARGE },
+		{ 0, HTTP_BODY_LENGTH, 100, BODY_LIMIT_PASS },
+		{ -1, HTTP_BODY_CHUNKED, 0, BODY_LIMIT_PASS },
+		{ 10, HTTP_BODY_LENGTH, 5, BODY_LIMIT_PASS },
+		{ 10, HTTP_BODY_LENGTH, 10, BODY_LIMIT_PASS },
+		{ 10, HTTP_BODY_LENGTH, 11, BODY_LIMIT_TOO_LARGE },
+		{ 10, HTTP_BODY_NONE, 0, BODY_LIMIT_PASS },
+		{ 10, HTTP_BODY_CHUNKED, 0, BODY_LIMIT_COUNT },
+		{ 4194304, HTTP_BODY_LENGTH, 4194305, BODY_LIMIT_TOO_LARGE },
+		{ 4194304, HTTP_BODY_LENGTH, UINT64_MAX, BODY_LIMIT_TOO_LARGE },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct body_limit_policy p = { cases[i].max, cases[i].mem,
-			NULL };
+		struct body_limit_policy p = { cases[i].max, 0, NULL };
 
-		ck_assert_msg(body_limit_decide(&p, cases[i].chunked,
+		ck_assert_msg(body_limit_decide(&p, cases[i].body,
 		                  cases[i].length) == cases[i].want,
 		    "case %zu", i);
 	}
 }
 END_TEST
 
-START_TEST(count_table)
+START_TEST(drainable_table)
 {
-	struct body_limit_policy p = { 10, 0, NULL };
-	uint64_t total = 0;
+	static const struct {
+		uint64_t length;
+		size_t avail;
+		int expect, want;
+	} cases[] = {
+		{ 11, 11, 0, 1 },
+		{ 11, 11, 1, 1 },
+		{ 11, 0, 0, 1 },
+		{ 11, 0, 1, 0 }, /* waits for 100 Continue */
+		{ 11, 3, 1, 1 }, /* sent anyway */
+		{ BODY_LIMIT_DRAIN_MAX, 0, 0, 1 },
+		{ BODY_LIMIT_DRAIN_MAX + 1, 0, 0, 0 },
+		{ BODY_LIMIT_DRAIN_MAX + 1, 1, 0, 1 },
+		{ UINT64_MAX, 100, 0, 0 },
+	};
+	size_t i;
 
-	ck_assert_int_eq(body_limit_count(&p, &total, 4, 0), 0);
-	ck_assert_int_eq(body_limit_count(&p, &total, 6, 0), 0);
-	ck_assert_uint_eq(total, 10);
-	/* one byte over, nothing sent: 413 */
-	ck_assert_int_eq(body_limit_count(&p, &total, 1, 0), 413);
-	/* over after the response started: abort */
-	total = 9;
-	ck_assert_int_eq(body_limit_count(&p, &total, 2, 1), -1);
-	/* off */
-	p.max_size = 0;
-	total = 0;
-	ck_assert_int_eq(body_limit_count(&p, &total, 1000, 0), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(
+		    body_limit_drainable(cases[i].length, cases[i].avail,
+		        cases[i].expect) == cases[i].want,
+		    "case %zu", i);
 }
 END_TEST
 
-/* A reader over a string, in chunks of at most step bytes; fail makes it error. */
-struct src {
-	const char *data;
-	size_t len, off, step;
-	int fail;
-};
-
-static ssize_t
-src_read(void *ctx, void *buf, size_t n)
-{
-	struct src *s = ctx;
-
-	if (s->fail && s->off > 0)
-		return -1;
-	if (n > s->step)
-		n = s->step;
-	if (n > s->len - s->off)
-		n = s->len - s->off;
-	memcpy(buf, s->data + s->off, n);
-	s->off += n;
-	return (ssize_t)n;
-}
-
-/* A fresh temp directory for one test. */
-static void
-make_dir(char *dir, size_t size)
-{
-	snprintf(dir, size, "/tmp/check_body_limit.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-/* Number of entries (besides . and ..) in dir. */
-static int
-count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
-START_TEST(spool_table)
+/*
+ * The decoder with max_data: a body of exactly the limit passes, a chunk
+ * that would cross it fails with too_large before its data is taken.
+ * Each body is also fed one byte at a time.
+ */
+START_TEST(chunked_limit_table)
 {
 	static const struct {
 		const char *body;
-		uint64_t length;
-		size_t step;
-		int fail, want;
+		uint64_t max;
+		int want; /* HTTP_CHUNK_* */
+		int too_large;
 	} cases[] = {
-		{ "1234567", 7, 3, 0, 0 }, { "1234567890", 10, 1, 0, 0 },
-		{ "12345", 7, 4, 0, 400 },         /* short body */
-		{ "1234567890ABC", 7, 4, 0, 400 }, /* longer than announced */
-		{ "1234567", 7, 3, 1, 500 },       /* read error */
+		{ "0\r\n\r\n", 10, HTTP_CHUNK_DONE, 0 },
+		{ "a\r\n0123456789\r\n0\r\n\r\n", 10, HTTP_CHUNK_DONE, 0 },
+		{ "5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n", 10, HTTP_CHUNK_DONE,
+		    0 },
+		{ "b\r\n0123456789a\r\n0\r\n\r\n", 10, HTTP_CHUNK_ERROR, 1 },
+		{ "5\r\n01234\r\n6\r\n567890\r\n0\r\n\r\n", 10,
+		    HTTP_CHUNK_ERROR, 1 },
+		{ "fffffffffff\r\n", 10, HTTP_CHUNK_ERROR, 1 },
+		{ "b\r\n0123456789a\r\n0\r\n\r\n", 0, HTTP_CHUNK_DONE, 0 },
+		{ "x\r\n", 10, HTTP_CHUNK_ERROR, 0 }, /* malformed: 400 */
 	};
-	char dir[64], path[PATH_MAX], got[32];
-	struct body_limit_policy p = { 10, 5, dir };
-	size_t i;
+	size_t i, j, used, len;
 
-	make_dir(dir, sizeof(dir));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct src s = { cases[i].body, strlen(cases[i].body), 0,
-			cases[i].step, cases[i].fail };
-		int fd = body_limit_tempfile(&p, path, sizeof(path));
-		ssize_t n;
+		struct http_chunked c;
+		int rc;
 
-		ck_assert_int_ge(fd, 0);
-		ck_assert_msg(strncmp(path, dir, strlen(dir)) == 0 &&
-		        strncmp(path + strlen(dir), "/body-", 6) == 0,
-		    "%s", path);
-		/* body-YYYYMMDDhhmmss.uuuuuu-<20 digits> */
-		ck_assert_uint_eq(
-		    strlen(path + strlen(dir) + 6), 14 + 1 + 6 + 1 + 20);
-		/* already unlinked: nothing is left behind */
-		ck_assert_int_eq(count_entries(dir), 0);
-		ck_assert_msg(body_limit_spool(&p, fd, cases[i].length,
-		                  src_read, &s) == cases[i].want,
-		    "case %zu", i);
-		if (cases[i].want == 0) {
-			n = read(fd, got, sizeof(got));
-			ck_assert_int_eq(n, (ssize_t)cases[i].length);
-			ck_assert(memcmp(got, cases[i].body, (size_t)n) == 0);
+		len = strlen(cases[i].body);
+		http_chunked_init(&c, 0);
+		c.max_data = cases[i].max;
+		rc = http_chunked_parse(&c, cases[i].body, len, &used, NULL);
+		ck_assert_msg(rc == cases[i].want, "case %zu: rc %d", i, rc);
+		ck_assert_msg(c.too_large == cases[i].too_large, "case %zu", i);
+		http_chunked_init(&c, 0);
+		c.max_data = cases[i].max;
+		rc = HTTP_CHUNK_AGAIN;
+		for (j = 0; j < len; j++) {
+			rc = http_chunked_parse(
+			    &c, cases[i].body + j, 1, &used, NULL);
+			if (rc != HTTP_CHUNK_AGAIN)
+				break;
 		}
-		close(fd);
+		ck_assert_msg(rc == cases[i].want, "case %zu bytewise", i);
+		ck_assert_msg(
+		    c.too_large == cases[i].too_large, "case %zu bytewise", i);
 	}
-	rmdir(dir);
 }
 END_TEST
 
-START_TEST(tempfile_errors)
+/* The chunk crossing the limit is refused before any of its data is taken. */
+START_TEST(chunked_limit_stops_before_data)
 {
-	char missing[] = "/nonexistent/dir", tmp[] = "/tmp";
-	struct body_limit_policy p = { 10, 5, missing };
-	char path[PATH_MAX], small[8];
+	static const char body[] = "4\r\n0123\r\n8\r\n45678901\r\n0\r\n\r\n";
+	struct http_chunked c;
+	struct http_span d;
+	size_t used, off = 0, taken = 0;
+	int rc;
 
-	ck_assert_int_eq(body_limit_tempfile(&p, path, sizeof(path)), -1);
-	p.temp_path = tmp;
-	ck_assert_int_eq(body_limit_tempfile(&p, small, sizeof(small)), -1);
-}
-END_TEST
-
-START_TEST(read_all_table)
-{
-	char buf[16];
-	struct src s = { "12345", 5, 0, 2, 0 };
-
-	ck_assert_int_eq(body_limit_read_all(buf, 5, src_read, &s), 0);
-	ck_assert(memcmp(buf, "12345", 5) == 0);
-	s.off = 0;
-	ck_assert_int_eq(body_limit_read_all(buf, 8, src_read, &s), 400);
-	s.off = 0;
-	s.fail = 1;
-	ck_assert_int_eq(body_limit_read_all(buf, 5, src_read, &s), 400);
-	ck_assert_int_eq(body_limit_read_all(buf, 0, src_read, &s), 0);
+	http_chunked_init(&c, 0);
+	c.max_data = 10;
+	do {
+		rc = http_chunked_parse(
+		    &c, body + off, sizeof(body) - 1 - off, &used, &d);
+		taken += d.len;
+		off += used;
+	} while (rc == HTTP_CHUNK_AGAIN && used > 0);
+	ck_assert_int_eq(rc, HTTP_CHUNK_ERROR);
+	ck_assert_int_eq(c.too_large, 1);
+	ck_assert_uint_eq(taken, 4);
 }
 END_TEST
 
@@ -198,10 +147,9 @@ main(void)
 	int failed;
 
 	tcase_add_test(tc, decide_table);
-	tcase_add_test(tc, count_table);
-	tcase_add_test(tc, spool_table);
-	tcase_add_test(tc, tempfile_errors);
-	tcase_add_test(tc, read_all_table);
+	tcase_add_test(tc, drainable_table);
+	tcase_add_test(tc, chunked_limit_table);
+	tcase_add_test(tc, chunked_limit_stops_before_data);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -146,12 +146,36 @@ START_TEST(manifests)
 		  "  requestPolicy:\n    rewrites:\n      - name: X-A\n"
 		  "        replacer: {hash: {alg: SHA256}}\n",
 		    "not supported yet" },
-		/* until the runtime is wired, referencing them is refused */
+		/* both are middleware now */
 		{ "apiVersion: app/v1\nkind: BodyLimitMiddleware\n---\n"
+		  "apiVersion: app/v1\nkind: Skipper\nspec:\n  middleware:\n"
+		  "    - apiVersion: app/v1\n      kind: BodyLimitMiddleware\n"
+		  "---\n"
 		  "apiVersion: core/v1\nkind: HTTPServer\nmetadata: {name: b}\n"
 		  "spec:\n  addr: \":18081\"\n  middleware:\n"
-		  "    - apiVersion: app/v1\n      kind: BodyLimitMiddleware\n",
-		    "cannot be used as middleware" },
+		  "    - apiVersion: app/v1\n      kind: BodyLimitMiddleware\n"
+		  "    - apiVersion: app/v1\n      kind: Skipper\n",
+		    NULL },
+		/* a Skipper wrapping itself, directly or through another */
+		{ "apiVersion: app/v1\nkind: Skipper\nspec:\n  middleware:\n"
+		  "    - apiVersion: app/v1\n      kind: Skipper\n",
+		    "wraps itself" },
+		{ "apiVersion: app/v1\nkind: Skipper\nmetadata: {name: a}\n"
+		  "spec:\n  middleware:\n"
+		  "    - {apiVersion: app/v1, kind: Skipper, name: b}\n---\n"
+		  "apiVersion: app/v1\nkind: Skipper\nmetadata: {name: b}\n"
+		  "spec:\n  middleware:\n"
+		  "    - {apiVersion: app/v1, kind: Skipper, name: c}\n---\n"
+		  "apiVersion: app/v1\nkind: Skipper\nmetadata: {name: c}\n"
+		  "spec:\n  middleware:\n"
+		  "    - {apiVersion: app/v1, kind: Skipper, name: a}\n",
+		    "wraps itself" },
+		/* a Skipper is no tripperware (yet) */
+		{ "apiVersion: app/v1\nkind: Skipper\n---\n"
+		  "apiVersion: core/v1\nkind: ReverseProxyHandler\n"
+		  "metadata: {name: rp}\nspec:\n  tripperwares:\n"
+		  "    - apiVersion: app/v1\n      kind: Skipper\n",
+		    "cannot be used as a tripperware" },
 	};
 	size_t i;
 

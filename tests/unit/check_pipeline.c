@@ -10,7 +10,9 @@
 #include "arena.h"
 #include "conf.h"
 #include "http_parse.h"
+#include "kind.h"
 #include "middleware.h"
+#include "middleware/skipper.h"
 #include "pipeline.h"
 #include "proxy.h"
 #include "request.h"
@@ -395,6 +397,77 @@ START_TEST(header_edit)
 }
 END_TEST
 
+/*
+ * A Skipper wrapping the filter f and b, between a and c: its guards
+ * stand where f and b would; a skipped request passes them untouched
+ * (f not counted as a filter: Content-Length stays), an applied one
+ * runs them as if listed there.
+ */
+START_TEST(skipper_guards)
+{
+	extern const struct kind skipper_conf_kind;
+	static const char *const prefix[] = { "/healthz" };
+	struct kind kt = { .middleware = &t_ops };
+	struct kind kf = { .middleware = &t_filter_ops };
+	struct conf_ware inner[] = { { &kf, name_f }, { &kt, name_b } };
+	struct skipper_cond cond;
+	struct skipper_conf_spec ss;
+	struct conf_ware wa = { &kt, name_a }, ws = { &skipper_conf_kind, &ss },
+	                 wc = { &kt, name_c };
+	struct middleware **mws = NULL;
+	struct chain ch;
+	struct exchange_result res;
+	size_t n = 0;
+	char err[128];
+	int e = 0;
+
+	memset(&cond, 0, sizeof(cond));
+	ck_assert_int_eq(mw_matcher_init(&cond.matcher, MATCH_PREFIX, prefix, 1,
+	                     err, sizeof(err)),
+	    0);
+	cond.methods = 1u << HTTP_M_GET;
+	memset(&ss, 0, sizeof(ss));
+	ss.mws = inner;
+	ss.nmws = 2;
+	ss.conds = &cond;
+	ss.nconds = 1;
+	pipeline_chain_add(pl, &mws, &n, &wa, &e);
+	pipeline_chain_add(pl, &mws, &n, &ws, &e);
+	pipeline_chain_add(pl, &mws, &n, &wc, &e);
+	ck_assert_int_eq(e, 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_ptr_eq(skipper_unwrap(mws[1])->inst, name_f);
+	ck_assert_ptr_eq(skipper_unwrap(mws[3])->inst, name_c);
+	ch.mws = mws;
+	ch.nmws = n;
+	ch.nfilters = 1;
+
+	run("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n", &ch, 0, &res);
+	ck_assert_str_eq(trace, "reqa reqc headc heada donec donea ");
+	ck_assert(has_line(res.out, "Content-Length: 2"));
+	ck_assert_str_eq(strstr(res.out, "\r\n\r\n"), "\r\n\r\n{}");
+	ck_assert(!has_line(res.out, "X-Mw: b"));
+
+	/* POST is not listed: applied */
+	trace[0] = '\0';
+	run("POST /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+	    &ch, 0, &res);
+	ck_assert_str_eq(trace,
+	    "reqa reqf reqb reqc headc headb headf heada "
+	    "donec doneb donef donea ");
+	ck_assert(has_line(res.out, "X-Mw: b"));
+	ck_assert(has_line(res.out, "Transfer-Encoding: chunked"));
+	ck_assert_str_eq(strstr(res.out, "\r\n\r\n"),
+	    "\r\n\r\n1\r\n[\r\n2\r\n{}\r\n1\r\n]\r\n0\r\n\r\n");
+
+	/* the same connection's next request decides again */
+	trace[0] = '\0';
+	run("GET /healthz/x HTTP/1.1\r\nHost: a\r\n\r\n", &ch, 0, &res);
+	ck_assert_str_eq(trace, "reqa reqc headc heada donec donea ");
+	mw_matcher_reset(&cond.matcher);
+}
+END_TEST
+
 static Suite *
 pipeline_suite(void)
 {
@@ -409,6 +482,7 @@ pipeline_suite(void)
 	tcase_add_test(tc, chain_status_is_answered);
 	tcase_add_test(tc, body_filter_chunks);
 	tcase_add_test(tc, header_edit);
+	tcase_add_test(tc, skipper_guards);
 	suite_add_tcase(s, tc);
 	return s;
 }
