@@ -487,6 +487,14 @@ struct conf *conf_load(
  */
 extern int conf_open_log_files;
 
+/*
+ * Whether loading creates a missing SLogger logDir (and its parents)
+ * before opening its file: set for a start and its reloads, never for
+ * -c, -s or -t, which must not touch the file system (a check only warns
+ * that the directory will be created); 0 by default.
+ */
+extern int conf_make_log_dirs;
+
 /* Load from an in-memory text (tests); name is used in messages. */
 struct conf *conf_load_string(
     const char *name, const char *text, conf_error_fn err, void *ctx);

@@ -144,9 +144,8 @@ static const struct {
 	    "t.yaml:20:10: field \"level\": invalid value \"Loud\" (expected "
 	    "one of Trace, Debug, Info, Warn, Error, Fatal)" },
 	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
-	  "  logOutput: {outputTarget: File, logDir: /nonexistent/dir}\n",
-	    "t.yaml:20:43: log file /nonexistent/dir/application.log: No such "
-	    "file or directory" },
+	  "  logOutput: {outputTarget: File, logDir: /etc/hostname/dir}\n",
+	    "t.yaml:20:43: logDir /etc/hostname/dir: Not a directory" },
 	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
 	  "  fieldReplacers: [{field: msg}]\n",
 	    "t.yaml:20:3: field \"fieldReplacers\" is not supported yet" },
