@@ -75,6 +75,7 @@
 
 #include "handler.h"
 
+struct body_tap;
 struct conf;
 struct conf_upstream;
 
@@ -111,6 +112,8 @@ struct exchange {
 	struct timespec start;
 	/* per-exchange state of tripperware: slot i for entry i */
 	void **state;
+	/* observers of the upstream response body (request.h), or NULL */
+	struct body_tap *resp_tap;
 };
 
 struct tripperware_ops {

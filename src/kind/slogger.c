@@ -1,6 +1,5 @@
 /* core/v1 SLogger: the operator's log (level, format, where it goes). */
 #include <errno.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 
 #include "arena.h"
 #include "conf_table.h"
+#include "conf_util.h"
 #include "kind.h"
 #include "log.h"
 
@@ -46,32 +46,6 @@ struct slogger_conf_spec {
 };
 
 /*
- * Create dir and its missing parents, mode 0755 less the umask (AILERON:
- * os.MkdirAll); 0, or -1 with errno.
- */
-static int
-slogger_conf_mkdirs(const char *dir)
-{
-	char path[PATH_MAX];
-	size_t i, n = strlen(dir);
-
-	if (n >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(path, dir, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return -1;
-		path[i] = dir[i];
-	}
-	return 0;
-}
-
-/*
  * Make sure logDir dir is there before its file is opened: 1 to open the
  * file, 0 to leave it closed, -1 after reporting an error at node.  Only
  * a start or a reload (conf_make_log_dirs) creates a missing directory;
@@ -91,7 +65,7 @@ slogger_conf_dir(struct loader *ld, yaml_node_t *node, const char *dir)
 			return 1;
 		errno = ENOTDIR;
 	} else if (errno == ENOENT && conf_make_log_dirs) {
-		if (slogger_conf_mkdirs(dir) == 0)
+		if (conf_mkdirs(dir) == 0)
 			return 1;
 		conf_errorn(ld, node, "logDir %s: cannot create it: %s", dir,
 		    strerror(errno));

@@ -400,7 +400,8 @@ kind: HTTPLogger
 spec:
   journal: true
   request:
-    headers: [{name: A, replacers: [{hash: {alg: MD5}}]}]
+    headers: [{name: A, replacers: [{hash: {alg: MD5, encoding: Base64}}]}]
+    bodies: [{mime: application/json, jsonFields: ["a.#"]}]
 ---
 apiVersion: core/v1
 kind: SLogger
@@ -409,8 +410,8 @@ spec:
 """ % notdir))
         rc, out = run_aileron(["-c", "-f", cfg])
         self.assertNotEqual(rc, 0)
-        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "journal" is not supported yet')
-        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "hash" is not supported yet')
+        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "alg": invalid value "MD5" \(expected one of SHA1, ')
+        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "jsonFields": "a\.#" is not supported')
         self.assertRegex(out, r'c\.yaml:\d+:\d+: field "cron": not supported yet')
         self.assertRegex(out, r'c\.yaml:\d+:\d+: logDir .*/file/x: Not a directory')
 
