@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 
 from harness import (AileronTestCase, Client, free_port, request, response,
                      run_aileron, simple_lb, wait_for)
@@ -266,6 +267,98 @@ class JournalTest(AileronTestCase):
                 headers=[("Content-Type", "text/plain")])
         text = wait_for(lambda: "REQ " in open(path).read() and open(path).read())
         self.assertIn("REQ POST a ***\n", text)
+
+    def test_cut_json_is_still_masked(self):
+        """A jsonFields value cut by maxContentLength is masked, not leaked."""
+        port, path, _ = self.start_journal("""  journal: true
+  request:
+    maxContentLength: 24
+    bodies:
+      - mime: "application/json"
+        jsonFields: [card]
+        replacers: [{fixed: {value: '"***"'}}]
+""")
+        sent = b'{"id":1,"card":"4111111111111111"}'
+        st, hdrs, _ = request(port, method="POST", path="/j", body=sent,
+                              headers=[("Content-Type", "application/json")])
+        self.assertEqual(st, 200)
+        self.assertEqual(dict(hdrs)["X-Got-Len"], str(len(sent)))
+        req = self.lines(path, 2)[0]
+        self.assertEqual(req["request"]["body"], '{"id":1,"card":"***"')
+        self.assertIs(req["request"]["bodyTruncated"], True)
+        self.assertNotIn("4111", open(path).read())
+
+    def test_keep_alive_requests_each_log_their_own_bodies(self):
+        port, path, _ = self.start_journal("  journal: true\n")
+        c = Client(port)
+        try:
+            for i in range(3):
+                b = ("body-%d" % i).encode()
+                c.send(b"POST /k HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                       b"Content-Length: %d\r\n\r\n%s" % (len(b), b))
+                st, _, _ = c.recv_response()
+                self.assertEqual(st, 200)
+            # and one without a body
+            c.send(b"GET /k HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(c.recv_response()[0], 200)
+        finally:
+            c.close()
+        lines = self.lines(path, 8)
+        reqs = [l["request"] for l in lines if "request" in l]
+        self.assertEqual([r["body"] for r in reqs], ["body-0", "body-1", "body-2", ""])
+        self.assertEqual(len({r["id"] for r in reqs}), 4)
+
+    def test_client_gone_mid_body(self):
+        """The client stops sending its body: lines are written, no worker crashes."""
+        port, path, _ = self.start_journal("  journal: true\n")
+        c = Client(port)
+        # More than the 64 KiB gathered while parked: a worker takes it.
+        c.send(b"POST /gone HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+               b"Content-Length: 300000\r\n\r\n" + b"z" * 100000)
+        time.sleep(0.3)
+        c.close()
+        lines = self.lines(path, 2)
+        self.assertTrue(lines[0]["request"]["body"].startswith("z"))
+        self.assertIs(lines[0]["request"]["bodyTruncated"], True)
+        # The server still serves.
+        self.assertEqual(request(port, method="POST", path="/after", body=b"ok",
+                                 headers=[("Content-Type", "text/plain")])[0], 200)
+
+    def test_echo_handler_request_body(self):
+        """EchoHandler reads the body itself: it is logged too."""
+        port = free_port()
+        d = self.tmpdir()
+        cfg = """apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners:
+    - apiVersion: core/v1
+      kind: HTTPServer
+---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: "127.0.0.1:%d"
+  virtualHosts:
+    - middleware:
+        - apiVersion: core/v1
+          kind: HTTPLogger
+      handlers:
+        - handler:
+            apiVersion: app/v1
+            kind: EchoHandler
+---
+apiVersion: app/v1
+kind: EchoHandler
+---
+%s""" % (port, access_docs(d, "  journal: true\n  response: {mimes: []}\n"))
+        self.start(cfg, port)
+        st, _, body = request(port, method="POST", path="/echo", body=b"hello echo",
+                              headers=[("Content-Type", "text/plain")])
+        self.assertEqual(st, 200)
+        self.assertIn(b"hello echo", body)
+        req = self.lines(os.path.join(d, "access.log"), 2)[0]
+        self.assertEqual(req["request"]["body"], "hello echo")
 
     def test_check_errors(self):
         """Bad journal settings are clear config errors."""
