@@ -139,6 +139,30 @@ spec:
         self.assertEqual(os.stat(os.path.join(top, "var")).st_mode & 0o777, 0o755)
         self.assertEqual(request(port, path="/")[0], 200)
 
+    def test_reload_creates_a_new_missing_log_dir(self):
+        """SIGHUP: a logDir the new config names is made before its file opens;
+        one that cannot be made fails the reload, which keeps the running one."""
+        up = self.upstream()
+        port = free_port()
+        top = self.tmpdir()
+        first = os.path.join(top, "first")
+        a = self.start(self.logdir_config(port, up, first), port)
+        self.assertTrue(wait_for(lambda: os.path.exists(os.path.join(first, "app.log"))))
+        second = os.path.join(top, "second", "nested")
+        a.write_config(self.logdir_config(port, up, second))
+        a.signal(signal.SIGHUP)
+        path = os.path.join(second, "app.log")
+        self.assertTrue(wait_for(lambda: os.path.exists(path) and
+                                 "reloaded" in open(path).read()))
+        notdir = os.path.join(top, "file")
+        open(notdir, "w").close()
+        a.write_config(self.logdir_config(port, up, notdir + "/x"))
+        a.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: "reload failed" in open(path).read()))
+        self.assertIn("/file/x: Not a directory", open(path).read())
+        self.assertEqual(request(port, path="/")[0], 200)
+        self.allow_errors("reload failed", "Not a directory")
+
     def test_check_with_missing_log_dir_creates_nothing(self):
         """-c warns that logDir will be created, and creates nothing."""
         up = self.upstream()
