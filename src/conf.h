@@ -510,8 +510,9 @@ struct conf *conf_load(
 
 /*
  * Whether loading opens (and creates) the log files of File SLoggers, as a
- * start and -c do; 1 by default.  The config fuzzer sets 0, so that its
- * inputs cannot create files: such loggers then discard their lines.
+ * start and -c do (-c not when their logDir is missing: see below); 1 by
+ * default.  The config fuzzer sets 0, so that its inputs cannot create
+ * files: such loggers then discard their lines.
  */
 extern int conf_open_log_files;
 
