@@ -1167,7 +1167,9 @@ accesslog_server_head(const struct conf_httplogger *hl, struct request *r)
 	                                            : -1;
 	ct = response_get(r, "Content-Type", &n);
 	ce = response_get(r, "Content-Encoding", &cen);
+	/* A tunnel (101) is not a body. */
 	if (r->msg->method_id != HTTP_M_HEAD &&
+	    r->resp.framing != RESPONSE_UPGRADE &&
 	    al_body_start(&st->resp, &hl->response,
 	        al_media_type(ct != NULL ? ct : "", n), length, request_id(r),
 	        "svr.res.bin", al_compressed(ce, cen)))

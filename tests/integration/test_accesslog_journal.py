@@ -7,11 +7,13 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 
 from harness import (AileronTestCase, Client, free_port, request, response,
                      run_aileron, simple_lb, wait_for)
 from test_logs import read_json_lines, server_with_logger
+from test_stream import WS_GUID, ws_frame, ws_read
 
 
 def access_docs(logdir, httplogger_spec):
@@ -359,6 +361,66 @@ kind: EchoHandler
         self.assertIn(b"hello echo", body)
         req = self.lines(os.path.join(d, "access.log"), 2)[0]
         self.assertEqual(req["request"]["body"], "hello echo")
+
+    def test_streamed_response_pieces_still_arrive_one_by_one(self):
+        """A logged event stream is not held back: each piece reaches the client first."""
+        seen = [threading.Event() for _ in range(3)]
+
+        def handler(req, conn):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n")
+            for i in range(3):
+                conn.sendall(b"7\r\ndata: %d\r\n" % (i + 1))
+                if not seen[i].wait(5):
+                    return None
+            conn.sendall(b"0\r\n\r\n")
+            return None
+        port, path, _ = self.start_journal(
+            "  journal: true\n  response: {mimes: [text/event-stream]}\n", handler=handler)
+        c = Client(port)
+        try:
+            c.send(b"GET /sse HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            data = b""
+            for i in range(3):
+                while b"data: %d" % (i + 1) not in data:
+                    d = c.sock.recv(65536)
+                    self.assertTrue(d, "closed before piece %d" % (i + 1))
+                    data += d
+                seen[i].set()
+        finally:
+            c.close()
+        resp = self.lines(path, 2)[1]["response"]
+        self.assertEqual(resp["body"], "data: 1data: 2data: 3")
+
+    def test_websocket_through_journal(self):
+        """An upgraded connection is a tunnel: it works, its frames are not a body."""
+        def handler(req, c):
+            key = req.header("Sec-WebSocket-Key").encode()
+            acc = base64.b64encode(hashlib.sha1(key + WS_GUID).digest()).decode()
+            c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nContent-Type: text/plain\r\n"
+                       "Sec-WebSocket-Accept: %s\r\n\r\n" % acc).encode())
+            msg, _ = ws_read(c, b"")
+            if msg is not None:
+                c.sendall(ws_frame(msg + b" ok", mask=False))
+            return None
+        port, path, _ = self.start_journal("  journal: true\n", handler=handler,
+                                           tripperware=True)
+        c = Client(port)
+        try:
+            c.send(b"GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+                   b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   b"Sec-WebSocket-Version: 13\r\n\r\n")
+            st, _, _ = c.recv_response(head_only=True)
+            self.assertEqual(st, 101)
+            c.send(ws_frame(b"hi", mask=True))
+            msg, _ = ws_read(c.sock, c.buf)
+            self.assertEqual(msg, b"hi ok")
+        finally:
+            c.close()
+        lines = self.lines(path, 4)
+        self.assertEqual([l["response"]["status"] for l in lines if "response" in l], [101, 101])
+        self.assertEqual({l["response"]["body"] for l in lines if "response" in l}, {""})
 
     def test_check_errors(self):
         """Bad journal settings are clear config errors."""
