@@ -716,9 +716,9 @@ al_server_request_line(const struct conf_httplogger *hl, struct request *r,
 /* A body being logged. */
 struct al_body {
 	const struct conf_log_spec *spec;
-	const struct conf_log_body *masks; /* bodies[] of its media type */
-	struct arena *arena;               /* the request's */
-	char *buf;                         /* the first cap bytes */
+	const char *mime;    /* its media type, for bodies[] */
+	struct arena *arena; /* the request's */
+	char *buf;           /* the first cap bytes */
 	size_t len, cap, alloc;
 	uint64_t total; /* bytes seen */
 	int fd;         /* bodyOutputPath file, or -1 */
@@ -809,7 +809,7 @@ al_body_start(struct al_body *b, const struct conf_log_spec *spec,
     const char *mime, int64_t length, const char *id, const char *suffix,
     int compressed)
 {
-	size_t i, n;
+	size_t n;
 
 	memset(b, 0, sizeof(*b));
 	b->spec = spec;
@@ -817,12 +817,7 @@ al_body_start(struct al_body *b, const struct conf_log_spec *spec,
 	b->fd = -1;
 	if (!al_mime_listed(spec, mime) || length == 0)
 		return 0;
-	for (i = 0; i < spec->nbodies; i++)
-		if (spec->bodies[i].mime != NULL &&
-		    strcmp(spec->bodies[i].mime, mime) == 0) {
-			b->masks = &spec->bodies[i];
-			break;
-		}
+	b->mime = mime;
 	b->b64 = spec->base64 || compressed;
 	if (spec->body_output_path[0] != '\0' &&
 	    (length < 0 || length >= spec->max_content_length)) {
@@ -1036,7 +1031,7 @@ static void
 al_body_text(struct al_body *b, struct al_text *t)
 {
 	const char *p = b->buf;
-	size_t n = b->len;
+	size_t i, n = b->len;
 	char *e;
 
 	memset(t, 0, sizeof(*t));
@@ -1052,11 +1047,18 @@ al_body_text(struct al_body *b, struct al_text *t)
 		return;
 	}
 	t->truncated = b->total > b->len;
-	if (b->masks != NULL && b->masks->njson_fields > 0)
-		p = al_json_mask(b->masks, p, n, &n);
-	else if (b->masks != NULL)
-		p = accesslog_replace(b->masks->replacers, b->masks->nreplacers,
-		    al_arena, p, n, &n, 1);
+	/* Every bodies[] entry of the type, in order (AILERON appends). */
+	for (i = 0; i < b->spec->nbodies; i++) {
+		const struct conf_log_body *m = &b->spec->bodies[i];
+
+		if (m->mime == NULL || strcmp(m->mime, b->mime) != 0)
+			continue;
+		if (m->njson_fields > 0)
+			p = al_json_mask(m, p, n, &n);
+		else
+			p = accesslog_replace(
+			    m->replacers, m->nreplacers, al_arena, p, n, &n, 1);
+	}
 	if (b->b64) {
 		e = arena_alloc(al_arena, kenc_encoded_len(KENC_BASE64, n) + 1);
 		n = kenc_encode(KENC_BASE64, p, n, e);

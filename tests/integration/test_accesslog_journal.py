@@ -99,6 +99,8 @@ class JournalTest(AileronTestCase):
       - mime: "application/json"
         jsonFields: [alice, list.1]
         replacers: [{value: {fromTo: {"FOO": "##MASKED##"}}}]
+      - mime: "application/json"
+        replacers: [{value: {fromTo: {"test": "TEST"}}}]
   response:
     bodies:
       - mime: "application/json"
@@ -111,7 +113,7 @@ class JournalTest(AileronTestCase):
         self.assertEqual(st, 200)
         req, resp = self.lines(path, 2)[:2]
         self.assertEqual(req["request"]["body"],
-                         '{"foo":"FOO", "alice":{"foo":"##MASKED##","test":"request"}, '
+                         '{"foo":"FOO", "alice":{"foo":"##MASKED##","TEST":"request"}, '
                          '"list":["FOO","##MASKED##"]}')
         self.assertEqual(resp["response"]["body"],
                          '{"bar":"BAR","bob":{"bar":"##MASKED##","test":"response"}}')
