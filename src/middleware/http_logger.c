@@ -504,7 +504,7 @@ static const struct conf_field http_logger_conf_spec_fields[] = {
 	FLIST("queries", struct conf_log_spec, queries, nqueries,
 	    struct conf_log_repl, &http_logger_conf_repl_table),
 	FSTR("logFormat", struct conf_log_spec, log_format),
-	FSTR("bodyOutputPath", struct conf_log_spec, body_output_path),
+	FSTRD("bodyOutputPath", struct conf_log_spec, body_output_path, ""),
 	FBOOL("base64", struct conf_log_spec, base64),
 	FINTD("maxContentLength", struct conf_log_spec, max_content_length,
 	    INT64_MIN, INT64_MAX, "4096"),

@@ -118,6 +118,25 @@ class JournalTest(AileronTestCase):
         self.assertEqual(resp["response"]["body"],
                          '{"bar":"BAR","bob":{"bar":"##MASKED##","test":"response"}}')
 
+    def test_json_fields_skip_strings_and_nesting(self):
+        """Quotes, braces and brackets inside strings do not confuse the path walk."""
+        port, path, _ = self.start_journal("""  journal: true
+  request:
+    bodies:
+      - mime: "application/json"
+        jsonFields: [b.c.1.d, missing.x, a.0]
+        replacers: [{fixed: {value: '"***"'}}]
+""")
+        sent = (b'{ "a" : "x\\"}{[,", "b" : { "c" : [ 1 , { "e":"]", "d" : "FOO" } ] },'
+                b' "d":"keep"}')
+        st, _, _ = request(port, method="POST", path="/j", body=sent,
+                           headers=[("Content-Type", "application/json")])
+        self.assertEqual(st, 200)
+        req = self.lines(path, 2)[0]
+        self.assertEqual(req["request"]["body"],
+                         '{ "a" : "x\\"}{[,", "b" : { "c" : [ 1 , { "e":"]", "d" : "***" } ] },'
+                         ' "d":"keep"}')
+
     def test_body_over_the_cap_is_truncated_and_passes_whole(self):
         """Only maxContentLength bytes are logged; upstream and client get everything."""
         big = (b"password=secret&" + b"x" * 300000)
