@@ -1,5 +1,7 @@
 /* Access log: HTTPLogger lines (AILERON JSON, logFormat templates, combined). */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,17 +10,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include "accesslog.h"
+#include "arena.h"
+#include "kenc.h"
 #include "log.h"
 #include "middleware.h"
 #include "request.h"
+#include "response.h"
 
 #define AL_LINE_MAX  (1 << 20) /* a line longer than this is cut */
 #define AL_VALUE_MAX 8192      /* one header value after replacing */
 #define AL_KEEP_MAX  8192      /* request line kept for the combined format */
+#define AL_BODY_MAX  (AL_LINE_MAX / 8) /* journal: body bytes per line */
 
 /* A growable line buffer. */
 struct al_buf {
@@ -28,8 +31,7 @@ struct al_buf {
 };
 
 static struct al_buf al_line;
-static char al_value[AL_VALUE_MAX];
-static char al_value2[AL_VALUE_MAX];
+static struct arena *al_arena; /* the request's: replacer results */
 
 static void
 al_reserve(struct al_buf *b, size_t n)
@@ -123,6 +125,39 @@ al_put_clf(struct al_buf *b, const char *s, size_t n)
 	}
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 if it is not one. */
+static size_t
+al_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t k, i;
+	uint32_t cp;
+
+	if (u[0] < 0x80)
+		return 1;
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		k = 2;
+	else if (u[0] >= 0xe0 && u[0] <= 0xef)
+		k = 3;
+	else if (u[0] >= 0xf0 && u[0] <= 0xf4)
+		k = 4;
+	else
+		return 0;
+	if (n < k)
+		return 0;
+	cp = u[0] & (0x7f >> k);
+	for (i = 1; i < k; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (u[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and past U+10FFFF are invalid. */
+	if ((k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return k;
+}
+
 /* FNV-32a of the host name, as AILERON's id generator uses. */
 static uint32_t
 al_host_hash(void)
@@ -190,183 +225,21 @@ accesslog_make_id(char out[21])
 	out[o] = '\0';
 }
 
-/* Append in[0..n) to out[*o..size), cut at size - 1. */
-static void
-al_cat(char *out, size_t size, size_t *o, const char *in, size_t n)
-{
-	if (n > size - 1 - *o)
-		n = size - 1 - *o;
-	memcpy(out + *o, in, n);
-	*o += n;
-}
-
-/*
- * value{fromTo}: every occurrence of each key is replaced, pair after pair
- * in the order of the config (AILERON: strings.ReplaceAll per pair).  An
- * empty key replaces nothing.
- */
-static size_t
-al_replace_value(const struct conf_replacer *r, const char *in, size_t len,
-    char *out, size_t size)
-{
-	static char tmp[AL_VALUE_MAX];
-	const char *src = in;
-	size_t i, o = len < size ? len : size - 1;
-
-	memmove(out, in, o);
-	for (i = 0; i < r->nfrom; i++) {
-		size_t flen = strlen(r->from[i]), slen = o, p = 0;
-		const char *hit;
-
-		if (flen == 0 || slen > sizeof(tmp) - 1)
-			continue;
-		memcpy(tmp, out, slen);
-		src = tmp;
-		o = 0;
-		while ((hit = memmem(src + p, slen - p, r->from[i], flen)) !=
-		    NULL) {
-			al_cat(out, size, &o, src + p, (size_t)(hit - src) - p);
-			al_cat(out, size, &o, r->to[i], strlen(r->to[i]));
-			p = (size_t)(hit - src) + flen;
-		}
-		al_cat(out, size, &o, src + p, slen - p);
-	}
-	out[o] = '\0';
-	return o;
-}
-
-/* Length of the UTF-8 sequence that starts with byte c (1 if invalid). */
-static size_t
-al_utf8_len(unsigned char c)
-{
-	if (c >= 0xf0 && c < 0xf8)
-		return 4;
-	if (c >= 0xe0)
-		return c < 0xf0 ? 3 : 1;
-	if (c >= 0xc0)
-		return 2;
-	return 1;
-}
-
-/*
- * regexp{pattern,replace}: every match is replaced as Go's
- * ReplaceAllString does, where an empty match right after the previous
- * match is ignored (so ".*" replaces once, not twice as a global
- * pcre2_substitute would).
- */
-static size_t
-al_replace_regexp(const struct conf_replacer *r, const char *in, size_t len,
-    char *out, size_t size)
-{
-	pcre2_match_data *md;
-	uint32_t opts = PCRE2_SUBSTITUTE_MATCHED |
-	    PCRE2_SUBSTITUTE_REPLACEMENT_ONLY |
-	    (r->literal ? PCRE2_SUBSTITUTE_LITERAL : 0);
-	size_t o = 0, done = 0, pos = 0, last_end = (size_t)-1;
-
-	if ((md = pcre2_match_data_create_from_pattern(r->compiled, NULL)) ==
-	    NULL)
-		return (size_t)-1;
-	while (pos <= len &&
-	    pcre2_match(r->compiled, (PCRE2_SPTR)in, len, pos, 0, md, NULL) >=
-	        0) {
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-		PCRE2_SIZE olen;
-		size_t s = ov[0], e = ov[1];
-
-		if (s == e && s == last_end) {
-			/* Empty match abutting the previous one: skip a rune. */
-			if (s >= len)
-				break;
-			pos = s + al_utf8_len((unsigned char)in[s]);
-			continue;
-		}
-		al_cat(out, size, &o, in + done, s - done);
-		olen = size - o;
-		if (pcre2_substitute(r->compiled, (PCRE2_SPTR)in, len, 0, opts,
-		        md, NULL, (PCRE2_SPTR)r->replace, PCRE2_ZERO_TERMINATED,
-		        (PCRE2_UCHAR *)out + o, &olen) < 0) {
-			pcre2_match_data_free(md);
-			return (size_t)-1;
-		}
-		o += olen;
-		done = last_end = pos = e;
-		if (e == s) {
-			/* After an empty match the next rune is kept as is. */
-			if (e >= len)
-				break;
-			pos = e + al_utf8_len((unsigned char)in[e]);
-			al_cat(out, size, &o, in + e, pos - e);
-			done = pos;
-		}
-	}
-	pcre2_match_data_free(md);
-	if (done < len)
-		al_cat(out, size, &o, in + done, len - done);
-	out[o] = '\0';
-	return o;
-}
-
-/* One replacer applied to in[0..len) into out; returns the length. */
-static size_t
-al_replace_one(const struct conf_replacer *r, const char *in, size_t len,
-    char *out, size_t size)
-{
-	size_t n;
-
-	switch (r->kind) {
-	case REPL_FIXED:
-		n = strlen(r->value);
-		if (n >= size)
-			n = size - 1;
-		memcpy(out, r->value, n);
-		out[n] = '\0';
-		return n;
-	case REPL_VALUE:
-		return al_replace_value(r, in, len, out, size);
-	case REPL_REGEXP:
-		if (r->compiled == NULL)
-			break;
-		n = al_replace_regexp(r, in, len, out, size);
-		if (n == (size_t)-1) {
-			/* Never log the unmasked value when masking failed. */
-			snprintf(out, size, "<replace error>");
-			return strlen(out);
-		}
-		return n;
-	default:
-		break;
-	}
-	n = len < size ? len : size - 1;
-	memmove(out, in, n);
-	out[n] = '\0';
-	return n;
-}
-
-size_t
-accesslog_replace(const struct conf_replacer *r, size_t n, const char *value,
-    size_t len, char *out, size_t size)
+const char *
+accesslog_replace(const struct conf_log_repl *rs, size_t n, struct arena *a,
+    const char *in, size_t len, size_t *outlen, int bytes)
 {
 	size_t i;
 
-	if (size == 0)
-		return 0;
-	if (n == 0) {
-		if (len >= size)
-			len = size - 1;
-		memmove(out, value, len);
-		out[len] = '\0';
-		return len;
-	}
-	/* Chain through al_value2 so that in and out never overlap. */
-	len = len < sizeof(al_value2) ? len : sizeof(al_value2) - 1;
-	memmove(al_value2, value, len);
+	*outlen = len;
 	for (i = 0; i < n; i++) {
-		len = al_replace_one(&r[i], al_value2, len, out, size);
-		if (i + 1 < n)
-			memcpy(al_value2, out, len + 1);
+		if (rs[i].r == NULL)
+			continue;
+		in = bytes
+		    ? replacer_apply_bytes(rs[i].r, a, in, *outlen, outlen)
+		    : replacer_apply(rs[i].r, a, in, *outlen, outlen);
 	}
-	return len;
+	return in;
 }
 
 /* The config of header name in spec: NULL if it is not logged. */
@@ -409,11 +282,11 @@ al_put_canon(struct al_buf *b, const char *s, size_t n)
 
 /*
  * The value of every field of m named like field i joined with ",", after
- * the replacers of hs; in al_value.
+ * the replacers of hs (in the request's arena); its length in *len.
  */
-static size_t
+static const char *
 al_joined_value(const struct http_msg *m, const char *buf, uint32_t i,
-    const struct conf_log_header *hs)
+    const struct conf_log_header *hs, size_t *len)
 {
 	const struct http_field *f = &m->fields[i];
 	char joined[AL_VALUE_MAX];
@@ -435,8 +308,8 @@ al_joined_value(const struct http_msg *m, const char *buf, uint32_t i,
 		memcpy(joined + n, buf + g->value.off, vl);
 		n += vl;
 	}
-	return accesslog_replace(hs->replacers, hs->nreplacers, joined, n,
-	    al_value, sizeof(al_value));
+	return accesslog_replace(hs->replacers, hs->nreplacers, al_arena,
+	    arena_strndup(al_arena, joined, n), n, len, 0);
 }
 
 /* Has a field before i the same name (already logged with it)? */
@@ -460,6 +333,7 @@ al_put_headers(struct al_buf *b, const struct conf_log_spec *spec,
     const struct http_msg *m, const char *buf)
 {
 	const struct conf_log_header *hs;
+	const char *v;
 	uint32_t i;
 	int first = 1;
 	size_t n;
@@ -472,13 +346,13 @@ al_put_headers(struct al_buf *b, const struct conf_log_spec *spec,
 		         spec, buf + f->name.off, f->name.len)) == NULL ||
 		    al_seen_before(m, buf, i))
 			continue;
-		n = al_joined_value(m, buf, i, hs);
+		v = al_joined_value(m, buf, i, hs, &n);
 		if (!first)
 			al_put(b, ",", 1);
 		first = 0;
 		al_put_canon(b, buf + f->name.off, f->name.len);
 		al_put(b, ":", 1);
-		al_put_json(b, al_value, n);
+		al_put_json(b, v, n);
 	}
 	al_put(b, "}", 1);
 }
@@ -499,8 +373,7 @@ al_header_value(const struct conf_log_spec *spec, const struct http_msg *m,
 			continue;
 		if ((hs = al_header_spec(spec, name, nlen)) == NULL)
 			return NULL;
-		*len = al_joined_value(m, buf, i, hs);
-		return al_value;
+		return al_joined_value(m, buf, i, hs, len);
 	}
 	return NULL;
 }
@@ -522,6 +395,80 @@ al_raw_header(
 	return NULL;
 }
 
+/* A body as a log line shows it (journal). */
+struct al_text {
+	const char *p;
+	size_t len;
+	int truncated; /* more came than maxContentLength */
+};
+
+/*
+ * Append a body as a JSON string: valid UTF-8 as it is, each invalid
+ * byte as U+FFFD (as Go's encoder), controls escaped.
+ */
+static void
+al_put_body_json(struct al_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, run, k;
+	char esc[8];
+
+	al_put(b, "\"", 1);
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+
+		for (run = 0; i + run < n; run++) {
+			c = (unsigned char)s[i + run];
+			if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
+				break;
+		}
+		al_put(b, s + i, run);
+		i += run;
+		if (i >= n)
+			break;
+		if (c >= 0x80) {
+			k = al_utf8_valid(s + i, n - i);
+			if (k > 0)
+				al_put(b, s + i, k);
+			else
+				al_puts(b, "\\ufffd");
+			i += k > 0 ? k : 1;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			al_put(b, esc, 2);
+		} else if (c == '\n')
+			al_puts(b, "\\n");
+		else if (c == '\r')
+			al_puts(b, "\\r");
+		else if (c == '\t')
+			al_puts(b, "\\t");
+		else {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			al_put(b, esc, 6);
+		}
+		i++;
+	}
+	al_put(b, "\"", 1);
+}
+
+/* The "body" of a journal line, and "bodyTruncated" when it was cut. */
+static void
+al_put_body(
+    struct al_buf *b, const struct conf_httplogger *hl, const struct al_text *t)
+{
+	if (!hl->journal)
+		return;
+	al_puts(b, ",\"body\":");
+	al_put_body_json(b, t != NULL ? t->p : "", t != NULL ? t->len : 0);
+	if (t != NULL && t->truncated)
+		al_puts(b, ",\"bodyTruncated\":true");
+}
+
 /* Everything a request line (JSON or logFormat) shows. */
 struct al_reqview {
 	const char *id;
@@ -537,6 +484,7 @@ struct al_reqview {
 	size_t hlen;
 	int64_t size;
 	char time[128];
+	const struct al_text *body; /* journal: the body as logged */
 };
 
 /* The response as the response line shows it. */
@@ -549,6 +497,7 @@ struct al_respview {
 	int64_t size;
 	int64_t duration; /* microseconds */
 	char time[128];
+	const struct al_text *body; /* journal: the body as logged */
 };
 
 /* Expand a logFormat template (%tag%) into b; req or resp is NULL. */
@@ -575,9 +524,13 @@ al_template(struct al_buf *b, const struct conf_log_spec *spec,
 			al_puts(b, rq != NULL ? rq->time : rs->time);
 		else if (TAG("type"))
 			al_puts(b, rq != NULL ? rq->type : rs->type);
-		else if (TAG("body"))
-			;
-		else if (TAG("header"))
+		else if (TAG("body")) {
+			const struct al_text *t =
+			    rq != NULL ? rq->body : rs->body;
+
+			if (t != NULL)
+				al_put_esc(b, t->p, t->len);
+		} else if (TAG("header"))
 			al_put_headers(b, spec, rq != NULL ? rq->m : rs->r,
 			    rq != NULL ? rq->buf : rs->buf);
 		else if (tl > 7 && memcmp(p + 1, "header.", 7) == 0) {
@@ -666,15 +619,13 @@ al_emit_request(const struct conf_httplogger *hl, const struct al_reqview *rq,
 	const struct log_logger *lg;
 	struct al_buf *b = &al_line;
 	struct al_reqview v = *rq;
-	char qbuf[AL_VALUE_MAX];
 
 	if (hl->format == ACCESS_COMBINED || (lg = al_logger(hl)) == NULL)
 		return;
 	v.type = type;
 	if (v.query != NULL && spec->nqueries > 0) {
-		v.qlen = accesslog_replace(spec->queries, spec->nqueries,
-		    v.query, v.qlen, qbuf, sizeof(qbuf));
-		v.query = qbuf;
+		v.query = accesslog_replace(spec->queries, spec->nqueries,
+		    al_arena, v.query, v.qlen, &v.qlen, 0);
 	}
 	al_time(hl, ts, v.time, sizeof(v.time));
 	if (spec->log_format != NULL && *spec->log_format != '\0') {
@@ -700,6 +651,7 @@ al_emit_request(const struct conf_httplogger *hl, const struct al_reqview *rq,
 	al_printf(b, ",\"proto\":\"HTTP/1.%d\",\"size\":%lld,\"header\":",
 	    v.m->version_minor, (long long)v.size);
 	al_put_headers(b, spec, v.m, v.buf);
+	al_put_body(b, hl, v.body);
 	al_puts(b, "}");
 	al_finish(b, lg, !lg->unstructured);
 }
@@ -740,15 +692,504 @@ al_remote(const struct request *r, char *out, size_t size)
 	    r->ip, r->port);
 }
 
-void
-accesslog_server_request(const struct conf_httplogger *hl, struct request *r)
+/* The server request line of r, with its body (journal) or none. */
+static void
+al_server_request_line(const struct conf_httplogger *hl, struct request *r,
+    const struct al_text *body)
 {
 	struct al_reqview rq;
 	char remote[72];
 
 	al_remote(r, remote, sizeof(remote));
 	al_reqview_init(&rq, r->msg, r->buf, request_id(r), remote);
+	rq.body = body;
 	al_emit_request(hl, &rq, "server", &r->start);
+}
+
+/*
+ * Journal: bodies.  A body is captured as it streams past (request.h's
+ * body taps, the response body filter), at most maxContentLength bytes;
+ * the rest is only counted.  Masks run on what was kept, when the line
+ * is written.
+ */
+
+/* A body being logged. */
+struct al_body {
+	const struct conf_log_spec *spec;
+	const char *mime;    /* its media type, for bodies[] */
+	struct arena *arena; /* the request's */
+	char *buf;           /* the first cap bytes */
+	size_t len, cap, alloc;
+	uint64_t total; /* bytes seen */
+	int fd;         /* bodyOutputPath file, or -1 */
+	char *file;     /* its name as logged: "body-<id>.svr.req.bin" */
+	int b64;
+	int on; /* anything to log at all */
+};
+
+/* The per-request state of one HTTPLogger as middleware or tripperware. */
+struct al_state {
+	struct al_state *next;
+	const struct conf_httplogger *hl;
+	int client;       /* tripperware */
+	int req_pending;  /* the request line waits for its body */
+	int resp_pending; /* client: the response line waits for its body */
+	int resp_tapped;  /* client: observing the exchange's response */
+	struct al_body req, resp;
+	/* client: the request head (the proxy's, valid for the exchange) */
+	const char *head;
+	size_t head_len;
+	const char *authority;
+	struct timespec x_start;
+	/* client: the upstream response head, copied (the relay reuses it) */
+	struct http_msg *rmsg;
+	char *rbuf;
+	int status;
+};
+
+/* Is mime (a media type) in the list? */
+static int
+al_mime_listed(const struct conf_log_spec *spec, const char *m)
+{
+	size_t i;
+
+	for (i = 0; i < spec->nmimes; i++)
+		if (strcmp(spec->mimes[i], m) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The media type of a Content-Type value as Go's mime.ParseMediaType
+ * gives it: lower case, without parameters; "" if there is none.
+ */
+static const char *
+al_media_type(const char *v, size_t n)
+{
+	size_t i, o = 0;
+	char *m;
+
+	while (n > 0 && (*v == ' ' || *v == '\t'))
+		v++, n--;
+	for (i = 0; i < n && v[i] != ';'; i++)
+		;
+	while (i > 0 && (v[i - 1] == ' ' || v[i - 1] == '\t'))
+		i--;
+	m = arena_alloc(al_arena, i + 1);
+	for (o = 0; o < i; o++)
+		m[o] = (char)tolower((unsigned char)v[o]);
+	m[i] = '\0';
+	return m;
+}
+
+/* Does a Content-Encoding value name a compression (AILERON's list)? */
+static int
+al_compressed(const char *v, size_t n)
+{
+	static const char *const enc[] = { "gzip", "br", "deflate", "compress",
+		"zstd" };
+	size_t i;
+
+	for (i = 0; v != NULL && i < sizeof(enc) / sizeof(enc[0]); i++)
+		if (memmem(v, n, enc[i], strlen(enc[i])) != NULL)
+			return 1;
+	return 0;
+}
+
+/*
+ * Decide whether a body of media type mime and length (-1: unknown) is
+ * logged, as AILERON: listed types only, not empty; bodies of unknown
+ * size or at least maxContentLength go to a file when bodyOutputPath is
+ * set; otherwise the first maxContentLength bytes are kept (AILERON
+ * logs nothing of a body that long, and holds a body of unknown size
+ * whole).  1 when the body is to be fed.
+ */
+static int
+al_body_start(struct al_body *b, const struct conf_log_spec *spec,
+    const char *mime, int64_t length, const char *id, const char *suffix,
+    int compressed)
+{
+	size_t n;
+
+	memset(b, 0, sizeof(*b));
+	b->spec = spec;
+	b->arena = al_arena;
+	b->fd = -1;
+	if (!al_mime_listed(spec, mime) || length == 0)
+		return 0;
+	b->mime = mime;
+	b->b64 = spec->base64 || compressed;
+	if (spec->body_output_path[0] != '\0' &&
+	    (length < 0 || length >= spec->max_content_length)) {
+		n = strlen(spec->body_output_path) + strlen(id) +
+		    strlen(suffix) + 16;
+		b->file = arena_alloc(al_arena, n);
+		n = (size_t)snprintf(b->file, n, "%s/body-%s.%s",
+		    spec->body_output_path, id, suffix);
+		b->fd = open(
+		    b->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		if (b->fd < 0) {
+			log_warn("journal: body file %s", b->file);
+			return 0;
+		}
+		/* The line names the file, not its directory. */
+		b->file = strrchr(b->file, '/') + 1;
+		b->on = 1;
+		return 1;
+	}
+	if (spec->max_content_length <= 0)
+		return 0;
+	b->cap = (size_t)spec->max_content_length;
+	if (length > 0 && (uint64_t)length < b->cap)
+		b->cap = (size_t)length;
+	if (b->cap > AL_BODY_MAX)
+		b->cap = AL_BODY_MAX;
+	b->on = 1;
+	return 1;
+}
+
+/* A body tap: keep the first bytes, count the rest (or write the file). */
+static void
+al_body_feed(void *arg, const char *data, size_t n)
+{
+	struct al_body *b = arg;
+	size_t keep;
+	ssize_t w;
+
+	b->total += n;
+	if (b->fd >= 0) {
+		while (n > 0) {
+			if ((w = write(b->fd, data, n)) < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				log_warn("journal: body file %s", b->file);
+				close(b->fd);
+				b->fd = -1;
+				return;
+			}
+			data += w;
+			n -= (size_t)w;
+		}
+		return;
+	}
+	keep = b->cap - b->len < n ? b->cap - b->len : n;
+	if (keep == 0)
+		return;
+	if (b->len + keep > b->alloc) {
+		/* Grown as bytes come: a short body costs what it is. */
+		size_t want = b->alloc != 0 ? b->alloc : 1024;
+
+		while (want < b->len + keep)
+			want *= 2;
+		if (want > b->cap)
+			want = b->cap;
+		b->buf = arena_realloc(b->arena, b->buf, b->alloc, want);
+		b->alloc = want;
+	}
+	memcpy(b->buf + b->len, data, keep);
+	b->len += keep;
+}
+
+/* Skip JSON white space. */
+static const char *
+al_json_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * The end of the JSON value at p (a body cut short ends at end, so that a
+ * cut value is still masked).
+ */
+static const char *
+al_json_skip(const char *p, const char *end)
+{
+	int depth = 0, str = 0;
+
+	if (p >= end)
+		return end;
+	if (*p != '"' && *p != '{' && *p != '[') {
+		while (p < end && *p != ',' && *p != '}' && *p != ']' &&
+		    *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			p++;
+		return p;
+	}
+	for (; p < end; p++) {
+		if (str) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"') {
+				str = 0;
+				if (depth == 0)
+					return p + 1;
+			}
+		} else if (*p == '"')
+			str = 1;
+		else if (*p == '{' || *p == '[')
+			depth++;
+		else if ((*p == '}' || *p == ']') && --depth == 0)
+			return p + 1;
+	}
+	return end;
+}
+
+/*
+ * Find the value of key path path (components split at '.', a number
+ * also indexes an array) in the JSON text [p, end): its span, or NULL.
+ */
+static const char *
+al_json_find(const char *p, const char *end, const char *path, const char **ve)
+{
+	const char *comp = path, *dot, *k, *kend;
+	size_t clen;
+	long idx;
+	int digits;
+
+	for (;;) {
+		dot = strchr(comp, '.');
+		clen = dot != NULL ? (size_t)(dot - comp) : strlen(comp);
+		digits = clen > 0 && strspn(comp, "0123456789") >= clen;
+		p = al_json_ws(p, end);
+		if (p >= end)
+			return NULL;
+		if (*p == '{') {
+			for (p++;;) {
+				p = al_json_ws(p, end);
+				if (p >= end || *p != '"')
+					return NULL;
+				k = ++p;
+				while (p < end && *p != '"')
+					p += *p == '\\' ? 2 : 1;
+				if (p >= end)
+					return NULL;
+				kend = p++;
+				p = al_json_ws(p, end);
+				if (p >= end || *p != ':')
+					return NULL;
+				p = al_json_ws(p + 1, end);
+				if ((size_t)(kend - k) == clen &&
+				    memcmp(k, comp, clen) == 0)
+					break;
+				p = al_json_ws(al_json_skip(p, end), end);
+				if (p >= end || *p != ',')
+					return NULL;
+				p++;
+			}
+		} else if (*p == '[' && digits) {
+			idx = strtol(comp, NULL, 10);
+			for (p = al_json_ws(p + 1, end); idx > 0; idx--) {
+				p = al_json_ws(al_json_skip(p, end), end);
+				if (p >= end || *p != ',')
+					return NULL;
+				p = al_json_ws(p + 1, end);
+			}
+			if (p >= end || *p == ']')
+				return NULL;
+		} else
+			return NULL;
+		if (dot == NULL) {
+			*ve = al_json_skip(p, end);
+			return p < end ? p : NULL;
+		}
+		comp = dot + 1;
+	}
+}
+
+/*
+ * jsonFields: each field's raw JSON value (quotes included) goes through
+ * the replacers, in order, and the result replaces it as raw JSON.
+ */
+static const char *
+al_json_mask(
+    const struct conf_log_body *m, const char *in, size_t len, size_t *outlen)
+{
+	const char *vs, *ve, *r;
+	size_t i, rlen;
+	char *o;
+
+	for (i = 0; i < m->njson_fields; i++) {
+		if ((vs = al_json_find(in, in + len, m->json_fields[i], &ve)) ==
+		    NULL)
+			continue;
+		r = accesslog_replace(m->replacers, m->nreplacers, al_arena, vs,
+		    (size_t)(ve - vs), &rlen, 1);
+		o = arena_alloc(al_arena, len - (size_t)(ve - vs) + rlen + 1);
+		memcpy(o, in, (size_t)(vs - in));
+		memcpy(o + (vs - in), r, rlen);
+		memcpy(o + (vs - in) + rlen, ve, (size_t)(in + len - ve));
+		len = len - (size_t)(ve - vs) + rlen;
+		in = o;
+	}
+	*outlen = len;
+	return in;
+}
+
+/* The text a body shows in its line: masked, maybe base64, or its file. */
+static void
+al_body_text(struct al_body *b, struct al_text *t)
+{
+	const char *p = b->buf;
+	size_t i, n = b->len;
+	char *e;
+
+	memset(t, 0, sizeof(*t));
+	if (!b->on)
+		return;
+	if (b->file != NULL) {
+		if (b->fd >= 0)
+			close(b->fd);
+		b->fd = -1;
+		t->p = b->file;
+		t->len = strlen(b->file);
+		b->on = 0;
+		return;
+	}
+	t->truncated = b->total > b->len;
+	/* Every bodies[] entry of the type, in order (AILERON appends). */
+	for (i = 0; i < b->spec->nbodies; i++) {
+		const struct conf_log_body *m = &b->spec->bodies[i];
+
+		if (m->mime == NULL || strcmp(m->mime, b->mime) != 0)
+			continue;
+		if (m->njson_fields > 0)
+			p = al_json_mask(m, p, n, &n);
+		else
+			p = accesslog_replace(
+			    m->replacers, m->nreplacers, al_arena, p, n, &n, 1);
+	}
+	if (b->b64) {
+		e = arena_alloc(al_arena, kenc_encoded_len(KENC_BASE64, n) + 1);
+		n = kenc_encode(KENC_BASE64, p, n, e);
+		p = e;
+	}
+	t->p = p;
+	t->len = n;
+	b->on = 0;
+}
+
+/* The state of hl (as middleware or tripperware) for r, made if asked. */
+static struct al_state *
+al_state_get(
+    const struct conf_httplogger *hl, struct request *r, int client, int make)
+{
+	struct al_state *st;
+
+	for (st = r->log_state; st != NULL; st = st->next)
+		if (st->hl == hl && st->client == client)
+			return st;
+	if (!make)
+		return NULL;
+	st = arena_alloc(r->arena, sizeof(*st));
+	memset(st, 0, sizeof(*st));
+	st->hl = hl;
+	st->client = client;
+	st->req.fd = st->resp.fd = -1;
+	st->next = r->log_state;
+	r->log_state = st;
+	return st;
+}
+
+/* The length a message's framing gives (-1: unknown). */
+static int64_t
+al_msg_length(const struct http_msg *m)
+{
+	return m->body == HTTP_BODY_LENGTH ? (int64_t)m->content_length
+	    : m->body == HTTP_BODY_NONE    ? 0
+	                                   : -1;
+}
+
+/* Start the request body of r for journal logging; 1 if it is fed. */
+static int
+al_request_body(struct al_state *st, struct request *r, const char *suffix)
+{
+	const char *ct, *ce;
+	size_t n = 0, cen = 0;
+
+	if (r->msg->body == HTTP_BODY_NONE)
+		return 0;
+	ct = request_header(r, HDR_CONTENT_TYPE, &n);
+	ce = al_raw_header(r->msg, r->buf, "Content-Encoding", &cen);
+	if (!al_body_start(&st->req, &st->hl->request,
+	        al_media_type(ct != NULL ? ct : "", n), al_msg_length(r->msg),
+	        request_id(r), suffix, al_compressed(ce, cen)))
+		return 0;
+	request_body_observe(r, al_body_feed, &st->req);
+	return 1;
+}
+
+/* Write the server request line that waited for its body, if any. */
+static void
+al_server_pending(
+    const struct conf_httplogger *hl, struct request *r, struct al_state *st)
+{
+	struct al_text t;
+
+	if (!st->req_pending)
+		return;
+	st->req_pending = 0;
+	al_body_text(&st->req, &t);
+	al_server_request_line(hl, r, &t);
+}
+
+void
+accesslog_server_request(const struct conf_httplogger *hl, struct request *r)
+{
+	struct al_state *st;
+
+	al_arena = r->arena;
+	if (hl->journal) {
+		st = al_state_get(hl, r, 0, 1);
+		if (al_request_body(st, r, "svr.req.bin")) {
+			/* Written once the body went by (head or done). */
+			st->req_pending = 1;
+			return;
+		}
+	}
+	al_server_request_line(hl, r, NULL);
+}
+
+void
+accesslog_server_head(const struct conf_httplogger *hl, struct request *r)
+{
+	struct al_state *st;
+	const char *ct, *ce;
+	size_t n = 0, cen = 0;
+	int64_t length;
+
+	al_arena = r->arena;
+	if (!hl->journal || (st = al_state_get(hl, r, 0, 0)) == NULL) {
+		response_filter_skip(r);
+		return;
+	}
+	al_server_pending(hl, r, st);
+	length = r->resp.framing == RESPONSE_LENGTH ? (int64_t)r->resp.length
+	    : r->resp.framing == RESPONSE_NONE      ? 0
+	                                            : -1;
+	ct = response_get(r, "Content-Type", &n);
+	ce = response_get(r, "Content-Encoding", &cen);
+	/* A tunnel (101) is not a body. */
+	if (r->msg->method_id != HTTP_M_HEAD &&
+	    r->resp.framing != RESPONSE_UPGRADE &&
+	    al_body_start(&st->resp, &hl->response,
+	        al_media_type(ct != NULL ? ct : "", n), length, request_id(r),
+	        "svr.res.bin", al_compressed(ce, cen)))
+		response_filter_observe(r);
+	else
+		response_filter_skip(r);
+}
+
+int
+accesslog_server_body(const struct conf_httplogger *hl, struct request *r,
+    const void *data, size_t n, int last)
+{
+	struct al_state *st;
+
+	if (n > 0 && hl->journal && (st = al_state_get(hl, r, 0, 0)) != NULL &&
+	    st->resp.on)
+		al_body_feed(&st->resp, data, n);
+	return response_filter_next(r, data, n, last);
 }
 
 /* The combined (Apache/nginx) line of the request that just ended. */
@@ -829,6 +1270,7 @@ al_emit_response(const struct conf_httplogger *hl, const struct request *r,
 	    ",\"duration\":%lld,\"status\":%d,\"size\":%lld,\"header\":",
 	    (long long)v.duration, v.status, (long long)v.size);
 	al_put_headers(b, spec, v.r, v.buf);
+	al_put_body(b, hl, v.body);
 	al_puts(b, "}");
 	al_finish(b, lg, !lg->unstructured);
 }
@@ -857,14 +1299,23 @@ accesslog_server_response(const struct conf_httplogger *hl, struct request *r)
 {
 	const struct response *resp = &r->resp;
 	struct al_respview rs;
+	struct al_state *st = NULL;
+	struct al_text body;
 	struct timespec now;
 
+	al_arena = r->arena;
+	memset(&body, 0, sizeof(body));
+	if (hl->journal && (st = al_state_get(hl, r, 0, 0)) != NULL) {
+		al_server_pending(hl, r, st);
+		al_body_text(&st->resp, &body);
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	memset(&rs, 0, sizeof(rs));
 	rs.id = request_id(r);
 	rs.duration = al_usec(&r->start, &now);
 	rs.status = 499; /* nothing was sent: the client went away */
 	rs.size = -1;
+	rs.body = &body;
 	if (resp->started) {
 		/* What the writer sent: never re-parsed. */
 		rs.r = &resp->head;
@@ -875,9 +1326,11 @@ accesslog_server_response(const struct conf_httplogger *hl, struct request *r)
 	al_emit_response(hl, r, &rs, "server", &now);
 }
 
-void
-accesslog_client_request(const struct conf_httplogger *hl, struct request *r,
-    const struct exchange *x)
+/* The client request line of head[0..len) (the proxy's), with its body. */
+static void
+al_client_request_line(const struct conf_httplogger *hl, struct request *r,
+    const char *head, size_t len, const char *authority,
+    const struct timespec *start, const struct al_text *body)
 {
 	static struct http_msg m;
 	struct http_limits lim;
@@ -885,24 +1338,117 @@ accesslog_client_request(const struct conf_httplogger *hl, struct request *r,
 
 	/* The head we built (tripperware logging only): its fields. */
 	memset(&lim, 0, sizeof(lim));
-	lim.max_head = (uint32_t)x->head_len;
-	lim.max_line = (uint32_t)x->head_len;
+	lim.max_head = (uint32_t)len;
+	lim.max_line = (uint32_t)len;
 	http_request_init(&m, &lim);
-	if (http_parse_request(&m, x->head, x->head_len) != HTTP_PARSE_DONE)
+	if (http_parse_request(&m, head, len) != HTTP_PARSE_DONE)
 		return; /* we built it: cannot happen */
-	al_reqview_init(&rq, &m, x->head, request_id(r), "");
-	rq.host = x->up->authority;
-	rq.hlen = strlen(x->up->authority);
-	al_emit_request(hl, &rq, "client", &x->start);
+	al_reqview_init(&rq, &m, head, request_id(r), "");
+	rq.host = authority;
+	rq.hlen = strlen(authority);
+	rq.body = body;
+	al_emit_request(hl, &rq, "client", start);
+}
+
+/* Write the client request line that waited for its body, if any. */
+static void
+al_client_pending(
+    const struct conf_httplogger *hl, struct request *r, struct al_state *st)
+{
+	struct al_text t;
+
+	if (!st->req_pending)
+		return;
+	st->req_pending = 0;
+	al_body_text(&st->req, &t);
+	al_client_request_line(
+	    hl, r, st->head, st->head_len, st->authority, &st->x_start, &t);
 }
 
 void
-accesslog_client_response(const struct conf_httplogger *hl, struct request *r,
+accesslog_client_request(const struct conf_httplogger *hl, struct request *r,
     const struct exchange *x)
 {
+	struct al_state *st;
+
+	al_arena = r->arena;
+	if (hl->journal) {
+		st = al_state_get(hl, r, 1, 1);
+		st->req_pending = st->resp_pending = st->resp_tapped = 0;
+		if (al_request_body(st, r, "cli.req.bin")) {
+			st->req_pending = 1;
+			st->head = x->head;
+			st->head_len = x->head_len;
+			st->authority = x->up->authority;
+			st->x_start = x->start;
+			return;
+		}
+	}
+	al_client_request_line(
+	    hl, r, x->head, x->head_len, x->up->authority, &x->start, NULL);
+}
+
+/* Write the client response line of st (journal), with its body. */
+static void
+al_client_response_line(
+    const struct conf_httplogger *hl, struct request *r, struct al_state *st)
+{
 	struct al_respview rs;
+	struct al_text body;
 	struct timespec now;
 
+	st->resp_pending = 0;
+	al_body_text(&st->resp, &body);
+	clock_gettime(CLOCK_REALTIME, &now);
+	memset(&rs, 0, sizeof(rs));
+	rs.id = request_id(r);
+	rs.r = st->rmsg;
+	rs.buf = st->rbuf;
+	rs.status = st->status;
+	rs.duration = al_usec(&st->x_start, &now);
+	rs.body = &body;
+	al_respview_size(&rs, st->rmsg);
+	al_emit_response(hl, r, &rs, "client", &now);
+}
+
+void
+accesslog_client_response(
+    const struct conf_httplogger *hl, struct request *r, struct exchange *x)
+{
+	struct al_respview rs;
+	struct al_state *st;
+	struct timespec now;
+	const char *ct, *ce;
+	size_t n = 0, cen = 0;
+
+	al_arena = r->arena;
+	if (hl->journal && (st = al_state_get(hl, r, 1, 0)) != NULL) {
+		al_client_pending(hl, r, st);
+		if (st->resp_pending) /* a retried response: no body */
+			al_client_response_line(hl, r, st);
+		/* The relay reuses the buffer of the head: keep a copy. */
+		st->rmsg = arena_alloc(r->arena, sizeof(*st->rmsg));
+		memcpy(st->rmsg, x->resp, sizeof(*st->rmsg));
+		st->rbuf = arena_alloc(r->arena, x->resp->head_len);
+		memcpy(st->rbuf, x->resp_buf, x->resp->head_len);
+		st->status = x->status;
+		st->x_start = x->start;
+		st->resp_pending = 1;
+		ct = al_raw_header(x->resp, x->resp_buf, "Content-Type", &n);
+		ce = al_raw_header(
+		    x->resp, x->resp_buf, "Content-Encoding", &cen);
+		if (al_body_start(&st->resp, &hl->response,
+		        al_media_type(ct != NULL ? ct : "", n),
+		        al_msg_length(x->resp), request_id(r), "cli.res.bin",
+		        al_compressed(ce, cen)) &&
+		    !st->resp_tapped) {
+			body_tap_add(&x->resp_tap, r->arena,
+			    x->resp->body == HTTP_BODY_CHUNKED, al_body_feed,
+			    &st->resp);
+			st->resp_tapped = 1;
+		}
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	memset(&rs, 0, sizeof(rs));
 	rs.id = request_id(r);
@@ -912,4 +1458,23 @@ accesslog_client_response(const struct conf_httplogger *hl, struct request *r,
 	rs.duration = al_usec(&x->start, &now);
 	al_respview_size(&rs, x->resp);
 	al_emit_response(hl, r, &rs, "client", &now);
+}
+
+void
+accesslog_client_done(const struct conf_httplogger *hl, struct request *r,
+    const struct exchange *x)
+{
+	struct al_state *st;
+
+	(void)x;
+	al_arena = r->arena;
+	if (!hl->journal || (st = al_state_get(hl, r, 1, 0)) == NULL)
+		return;
+	al_client_pending(hl, r, st);
+	if (st->resp_pending)
+		al_client_response_line(hl, r, st);
+	if (st->resp.fd >= 0) {
+		close(st->resp.fd);
+		st->resp.fd = -1;
+	}
 }

@@ -8,6 +8,7 @@
 #include "conf.h"
 #include "http_parse.h"
 
+struct arena;
 struct request;
 struct exchange;
 
@@ -20,6 +21,13 @@ void accesslog_server_request(
     const struct conf_httplogger *hl, struct request *r);
 void accesslog_server_response(
     const struct conf_httplogger *hl, struct request *r);
+/*
+ * Journal: the response head is about to leave (decides whether its body
+ * is logged), and a piece of the response body going by (passed on).
+ */
+void accesslog_server_head(const struct conf_httplogger *hl, struct request *r);
+int accesslog_server_body(const struct conf_httplogger *hl, struct request *r,
+    const void *data, size_t n, int last);
 
 /*
  * Tripperware ("client") lines: the upstream request head of exchange x
@@ -27,12 +35,18 @@ void accesslog_server_response(
  */
 void accesslog_client_request(const struct conf_httplogger *hl,
     struct request *r, const struct exchange *x);
-void accesslog_client_response(const struct conf_httplogger *hl,
-    struct request *r, const struct exchange *x);
+void accesslog_client_response(
+    const struct conf_httplogger *hl, struct request *r, struct exchange *x);
+/* The exchange is over: journal lines that waited for their bodies. */
+void accesslog_client_done(const struct conf_httplogger *hl, struct request *r,
+    const struct exchange *x);
 
-/* Apply replacers to value[0..len) into out (NUL-terminated); its length. */
-size_t accesslog_replace(const struct conf_replacer *r, size_t n,
-    const char *value, size_t len, char *out, size_t size);
+/*
+ * Apply replacers rs[0..n) in order to in[0..len) (bytes: as AILERON's
+ * body replacers); the result and its length in *outlen, in a or in.
+ */
+const char *accesslog_replace(const struct conf_log_repl *rs, size_t n,
+    struct arena *a, const char *in, size_t len, size_t *outlen, int bytes);
 
 /* The 20-character request id of AILERON (URL-safe base64 of 15 bytes). */
 void accesslog_make_id(char out[21]);

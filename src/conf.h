@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "netacl.h"
+#include "replacer.h"
 #include "sockopt.h"
 
 /*
@@ -318,19 +319,39 @@ struct conf_replacer {
 	void *compiled; /* pcre2_code * */
 };
 
+/* A ReplacerSpec of HTTPLogger as read, and compiled by the loader. */
+struct conf_log_repl {
+	struct replacer_spec spec;
+	struct replacer *r; /* replacer.h; freed by conf_free() */
+};
+
 struct conf_log_header {
 	char *name; /* "*": every header */
-	struct conf_replacer *replacers;
+	struct conf_log_repl *replacers;
 	size_t nreplacers;
+};
+
+/* LogBodySpec: the replacers of the bodies of one media type (journal). */
+struct conf_log_body {
+	char *mime;
+	struct conf_log_repl *replacers;
+	size_t nreplacers;
+	char **json_fields; /* jsonFields: key paths ("a.b.0.c") */
+	size_t njson_fields;
 };
 
 /* LoggingSpec: what is logged of a request or a response. */
 struct conf_log_spec {
 	struct conf_log_header *headers;
 	size_t nheaders;
-	struct conf_replacer *queries;
+	struct conf_log_repl *queries;
 	size_t nqueries;
 	char *log_format; /* %tag% template, or NULL for JSON */
+	/* journal only */
+	struct conf_log_body *bodies;
+	size_t nbodies;
+	char *body_output_path; /* "": bodies are not written to files */
+	int base64;
 	int64_t max_content_length;
 	char **mimes;
 	size_t nmimes;
@@ -344,6 +365,7 @@ struct conf_httplogger {
 	char *time_format;         /* Go layout of request/response "time" */
 	int utc;                   /* timezone UTC (else Local) */
 	int format;                /* enum conf_access_format (our extension) */
+	int journal;               /* log bodies too */
 	struct conf_log_spec request;
 	struct conf_log_spec response;
 };
@@ -472,6 +494,12 @@ struct conf {
 	size_t nlog_fds;
 	void **log_regexes; /* compiled replacer patterns (pcre2_code *) */
 	size_t nlog_regexes;
+	/*
+	 * HTTPLogger bodyOutputPath directories this start created: the
+	 * master gives them to the worker user, which writes the files.
+	 */
+	char **body_dirs;
+	size_t nbody_dirs;
 	/* what kinds built outside the arena, freed last first (conf_at_free) */
 	struct conf_cleanup {
 		void (*fn)(void *);
@@ -493,10 +521,19 @@ struct conf *conf_load(
 
 /*
  * Whether loading opens (and creates) the log files of File SLoggers, as a
- * start and -c do; 1 by default.  The config fuzzer sets 0, so that its
- * inputs cannot create files: such loggers then discard their lines.
+ * start and -c do (-c not when their logDir is missing: see below); 1 by
+ * default.  The config fuzzer sets 0, so that its inputs cannot create
+ * files: such loggers then discard their lines.
  */
 extern int conf_open_log_files;
+
+/*
+ * Whether loading creates a missing SLogger logDir (and its parents)
+ * before opening its file: set for a start and its reloads, never for
+ * -c, -s or -t, which must not touch the file system (a check only warns
+ * that the directory will be created); 0 by default.
+ */
+extern int conf_make_log_dirs;
 
 /* Load from an in-memory text (tests); name is used in messages. */
 struct conf *conf_load_string(

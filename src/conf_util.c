@@ -1,7 +1,10 @@
-/* Small helpers of the config readers: whole files, CRLF, realloc. */
+/* Small helpers of the config readers: whole files, CRLF, realloc, mkdir -p. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf_util.h"
@@ -67,4 +70,26 @@ conf_realloc(void *p, size_t n)
 	if ((p = realloc(p, n)) == NULL)
 		fatal("realloc");
 	return p;
+}
+
+int
+conf_mkdirs(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t i, n = strlen(dir);
+
+	if (n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(path, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -1;
+		path[i] = dir[i];
+	}
+	return 0;
 }

@@ -1,4 +1,4 @@
-/* Small helpers of the config readers: whole files, CRLF, realloc. */
+/* Small helpers of the config readers: whole files, CRLF, realloc, mkdir -p. */
 #ifndef AILERON_CONF_UTIL_H
 #define AILERON_CONF_UTIL_H
 
@@ -12,6 +12,13 @@ char *conf_read_file(const char *path, size_t max, size_t *lenp);
 
 /* realloc(3) that does not fail (fatal on exhaustion, like the arena). */
 void *conf_realloc(void *p, size_t n);
+
+/*
+ * Create dir and its missing parents, mode 0755 less the umask (AILERON:
+ * os.MkdirAll); 0, or -1 with errno.  Only when the server starts or
+ * reloads (conf_make_log_dirs), never for a check.
+ */
+int conf_mkdirs(const char *dir);
 
 /* Turn CRLF into LF in buf[0..len); returns the new length. */
 size_t conf_crlf(char *buf, size_t len);

@@ -247,6 +247,8 @@ main(int argc, char *argv[])
 		printf("aileron: no config given (-f)\n");
 		return 1;
 	}
+	/* A start creates missing log directories; -c and -s touch nothing. */
+	conf_make_log_dirs = !check && sig == 0;
 	c = conf_load(paths, npaths, master_conf_error, NULL);
 	if (c == NULL) {
 		printf("aileron: failed to load configs\n");

@@ -216,6 +216,20 @@ master_gen_free(struct generation *g)
 	free(g);
 }
 
+/*
+ * The bodyOutputPath directories this load created belong to the worker
+ * user, which writes the journal's body files there.
+ */
+static void
+master_own_body_dirs(const struct conf *c, const struct daemon_privs *pv)
+{
+	size_t i;
+
+	for (i = 0; pv->drop && i < c->nbody_dirs; i++)
+		if (chown(c->body_dirs[i], pv->uid, pv->gid) < 0)
+			log_warn("bodyOutputPath %s", c->body_dirs[i]);
+}
+
 /* Build a generation from a loaded config, reusing sockets of old. */
 static struct generation *
 master_gen_new(struct conf *c, struct generation *old, unsigned id)
@@ -250,6 +264,7 @@ master_gen_new(struct conf *c, struct generation *old, unsigned id)
 		goto fail;
 	/* Workers reopen the log file on SIGUSR1 as their own user. */
 	log_set_owner(g->privs.drop ? g->privs.uid : (uid_t)-1);
+	master_own_body_dirs(c, &g->privs);
 	if (log_reopen() < 0)
 		log_warn("reopening the log file");
 	if (old != NULL) {

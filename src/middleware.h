@@ -76,6 +76,7 @@
 
 #include "handler.h"
 
+struct body_tap;
 struct conf;
 struct conf_upstream;
 struct middleware;
@@ -121,6 +122,8 @@ struct exchange {
 	struct timespec start;
 	/* per-exchange state of tripperware: slot i for entry i */
 	void **state;
+	/* observers of the upstream response body (request.h), or NULL */
+	struct body_tap *resp_tap;
 };
 
 struct tripperware_ops {

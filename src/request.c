@@ -35,6 +35,8 @@ request_init(struct request *r, struct client *cl, struct http_msg *msg,
 	r->errhandler = NULL;
 	r->body_read = msg->body == HTTP_BODY_NONE;
 	r->body_max = 0;
+	r->body_tap = NULL;
+	r->log_state = NULL;
 	r->next = NULL;
 	r->next_len = 0;
 	r->proxy_headers = NULL;
@@ -65,6 +67,7 @@ request_init(struct request *r, struct client *cl, struct http_msg *msg,
 	r->resp.pending = NULL;
 	r->resp.chunked_out = 0;
 	r->resp.filters = 0;
+	r->resp.changers = 0;
 	r->resp.filter_pos = 0;
 	r->resp.no_date = 0;
 }
@@ -172,4 +175,77 @@ int
 request_chunked_status(const struct http_chunked *c)
 {
 	return c->too_large ? 413 : 400;
+}
+
+/* The observers of one body and, for a chunked wire, the decoder. */
+struct body_tap {
+	struct body_tap_obs {
+		body_tap_fn *fn;
+		void *arg;
+	} obs[4];
+	size_t nobs;
+	int chunked;
+	struct http_chunked ch;
+};
+
+void
+body_tap_add(struct body_tap **tp, struct arena *a, int chunked,
+    body_tap_fn *fn, void *arg)
+{
+	struct body_tap *t = *tp;
+
+	if (t == NULL) {
+		t = *tp = arena_alloc(a, sizeof(*t));
+		memset(t, 0, sizeof(*t));
+		t->chunked = chunked;
+		http_chunked_init(&t->ch, 0);
+	}
+	if (t->nobs < sizeof(t->obs) / sizeof(t->obs[0])) {
+		t->obs[t->nobs].fn = fn;
+		t->obs[t->nobs++].arg = arg;
+	}
+}
+
+/* Give data[0..n) to every observer of t. */
+static void
+body_tap_data(struct body_tap *t, const char *data, size_t n)
+{
+	size_t i;
+
+	for (i = 0; n > 0 && i < t->nobs; i++)
+		t->obs[i].fn(t->obs[i].arg, data, n);
+}
+
+void
+body_tap_feed(struct body_tap *t, const char *wire, size_t n)
+{
+	struct http_span span;
+	size_t off = 0, used;
+	int rc;
+
+	if (t == NULL)
+		return;
+	if (!t->chunked) {
+		body_tap_data(t, wire, n);
+		return;
+	}
+	/* The reader checked the framing: only the data is wanted here. */
+	while (off < n) {
+		rc = http_chunked_parse(
+		    &t->ch, wire + off, n - off, &used, &span);
+		if (rc == HTTP_CHUNK_ERROR)
+			return;
+		if (span.len > 0)
+			body_tap_data(t, wire + off + span.off, span.len);
+		off += used;
+		if (rc == HTTP_CHUNK_DONE || (used == 0 && span.len == 0))
+			return;
+	}
+}
+
+void
+request_body_observe(struct request *r, body_tap_fn *fn, void *arg)
+{
+	body_tap_add(
+	    &r->body_tap, r->arena, r->msg->body == HTTP_BODY_CHUNKED, fn, arg);
 }

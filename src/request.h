@@ -11,6 +11,7 @@
 #include "http_parse.h"
 #include "response.h"
 
+struct al_state;
 struct arena;
 struct client;
 struct chain;
@@ -30,6 +31,22 @@ struct request_header {
 	const char *value;
 	size_t value_len;
 };
+
+/*
+ * Observers of a body as it streams past (HTTPLogger's journal): the
+ * request body as the handler reads it, the upstream response body as the
+ * ReverseProxyHandler relays it.  Whoever moves the body feeds each piece
+ * once, as it came off the wire (body_tap_feed); the observers get its
+ * data, chunk framing removed, in order, never buffered here.
+ */
+typedef void body_tap_fn(void *arg, const char *data, size_t n);
+struct body_tap;
+
+/* Add an observer to *tp (allocated in a; chunked: the wire is chunked). */
+void body_tap_add(struct body_tap **tp, struct arena *a, int chunked,
+    body_tap_fn *fn, void *arg);
+/* Feed wire bytes of the body to t's observers (t may be NULL). */
+void body_tap_feed(struct body_tap *t, const char *wire, size_t n);
 
 /*
  * One request.  The connection layer (proxy.c) fills it for each request
@@ -80,6 +97,10 @@ struct request {
 	 * enforce it through request_chunked_init().
 	 */
 	uint64_t body_max;
+	/* its observers (request_body_observe), fed by whoever reads it */
+	struct body_tap *body_tap;
+	/* per-request state of the access log (accesslog.c), or NULL */
+	struct al_state *log_state;
 	/* bytes after the body (next pipelined request): request_keep_pipelined */
 	const char *next;
 	size_t next_len;
@@ -169,6 +190,8 @@ void request_body_limit(struct request *r, uint64_t max);
  */
 void request_chunked_init(const struct request *r, struct http_chunked *c);
 int request_chunked_status(const struct http_chunked *c);
+/* Observe the request body as the handler reads it (see body_tap_fn). */
+void request_body_observe(struct request *r, body_tap_fn *fn, void *arg);
 
 /* The value of the first request header with id (enum http_hdr_id), or NULL. */
 const char *request_header(const struct request *r, int id, size_t *len);

@@ -281,13 +281,17 @@ response_send_head(struct request *r, int framing, uint64_t length)
 		const struct middleware *mw = response_mw(r, i);
 
 		rs->filter_skip = 0;
+		rs->filter_observe = 0;
 		if (mw->ops->head != NULL)
 			mw->ops->head(mw->inst, r);
-		if (mw->ops->body != NULL && !rs->filter_skip)
+		if (mw->ops->body != NULL && !rs->filter_skip) {
 			rs->filters++;
+			if (!rs->filter_observe)
+				rs->changers++;
+		}
 	}
 	/* A filter may change the length: chunk it (1.1) or close (1.0). */
-	if (rs->filters > 0 && framing == RESPONSE_LENGTH) {
+	if (rs->changers > 0 && framing == RESPONSE_LENGTH) {
 		(void)response_del(r, "Content-Length");
 		framing = r->msg->version_minor >= 1 ? RESPONSE_CHUNKED
 		                                     : RESPONSE_CLOSE;
@@ -470,6 +474,12 @@ void
 response_filter_skip(struct request *r)
 {
 	r->resp.filter_skip = 1;
+}
+
+void
+response_filter_observe(struct request *r)
+{
+	r->resp.filter_observe = 1;
 }
 
 int

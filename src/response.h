@@ -51,6 +51,8 @@ struct response {
 	int filter_pos;      /* the filter running (response_body) */
 	int no_date;         /* a middleware removed Date: do not add one */
 	int filter_skip;     /* the head hook running leaves the body alone */
+	int filter_observe;  /* ... or only looks at it (keeps the framing) */
+	int changers;        /* filters that may change the body */
 };
 
 /*
@@ -134,6 +136,14 @@ int response_sendfile(struct request *r, int fd, int64_t off, uint64_t n);
  * (its body hook may still be called: it must pass the data on).
  */
 void response_filter_skip(struct request *r);
+
+/*
+ * From a head hook of a middleware with a body filter: this response's
+ * body passes through it unchanged but it wants to see it (journal
+ * logging): the zero-copy paths step aside, the framing (Content-Length)
+ * stays as the handler gave it.
+ */
+void response_filter_observe(struct request *r);
 
 /* Is a body filter in the chain (zero-copy paths must step aside)? */
 int response_filtered(const struct request *r);

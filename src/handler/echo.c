@@ -149,6 +149,7 @@ echo_read_body(struct request *r, struct echo_body *b)
 		used = avail < m->content_length ? avail
 		                                 : (size_t)m->content_length;
 		echo_keep(b, data, used);
+		body_tap_feed(r->body_tap, data, used);
 		request_keep_pipelined(r, data + used, avail - used);
 		for (left = m->content_length - used; left > 0;) {
 			ssize_t n = conn_read(&r->client->io, echo_rbuf,
@@ -159,6 +160,7 @@ echo_read_body(struct request *r, struct echo_body *b)
 			if (n <= 0)
 				return n < 0 && errno == ETIMEDOUT ? 408 : 400;
 			echo_keep(b, echo_rbuf, (size_t)n);
+			body_tap_feed(r->body_tap, echo_rbuf, (size_t)n);
 			left -= (uint64_t)n;
 		}
 		r->body_read = 1;
@@ -168,6 +170,7 @@ echo_read_body(struct request *r, struct echo_body *b)
 		return 400; /* read until close: not a request body */
 	request_chunked_init(r, &c);
 	rc = echo_chunked(&c, b, data, avail, &used);
+	body_tap_feed(r->body_tap, data, used);
 	if (rc == HTTP_CHUNK_DONE)
 		request_keep_pipelined(r, data + used, avail - used);
 	while (rc == HTTP_CHUNK_AGAIN) {
@@ -177,6 +180,7 @@ echo_read_body(struct request *r, struct echo_body *b)
 		if (n <= 0)
 			return n < 0 && errno == ETIMEDOUT ? 408 : 400;
 		rc = echo_chunked(&c, b, echo_rbuf, (size_t)n, &used);
+		body_tap_feed(r->body_tap, echo_rbuf, used);
 		if (rc == HTTP_CHUNK_DONE)
 			request_keep_pipelined(
 			    r, echo_rbuf + used, (size_t)n - used);

@@ -772,6 +772,7 @@ reverse_proxy_body_start(
 	}
 	rb->extra_off = m->head_len + used;
 	rb->extra_len = avail - used;
+	body_tap_feed(rq->body_tap, rq->buf + m->head_len, used);
 	return (ssize_t)used;
 }
 
@@ -800,6 +801,7 @@ reverse_proxy_body_read(
 	if (rb->kind == HTTP_BODY_LENGTH) {
 		rb->left -= (uint64_t)r;
 		rb->done = rb->left == 0;
+		body_tap_feed(rq->body_tap, px->bbuf, (size_t)r);
 		return r;
 	}
 	rc = http_chunked_parse(&rb->chunked, px->bbuf, (size_t)r, &used, NULL);
@@ -814,6 +816,7 @@ reverse_proxy_body_read(
 		rb->extra_off = used;
 		rb->extra_len = (size_t)r - used;
 	}
+	body_tap_feed(rq->body_tap, px->bbuf, used);
 	return (ssize_t)used;
 }
 
@@ -966,6 +969,7 @@ struct respbody {
 	struct http_chunked chunked;
 	int done;
 	int extra; /* bytes came after the body: never reuse the upstream */
+	struct body_tap *tap; /* the exchange's observers (tripperware) */
 };
 
 /*
@@ -988,6 +992,7 @@ reverse_proxy_resp_forward(
 		}
 		rb->left -= n;
 		rb->done = rb->left == 0;
+		body_tap_feed(rb->tap, data, n);
 		return response_body(rq, data, n);
 	case RESP_CHUNKED:
 		/* Verbatim: the chunks go out as they came. */
@@ -999,6 +1004,7 @@ reverse_proxy_resp_forward(
 		}
 		rb->done = rc == HTTP_CHUNK_DONE;
 		rb->extra = rb->done && used < n;
+		body_tap_feed(rb->tap, data, used);
 		return response_raw(rq, data, used);
 	case RESP_DECHUNK:
 		/* The data of the chunks, to a 1.0 client or a body filter. */
@@ -1019,9 +1025,11 @@ reverse_proxy_resp_forward(
 				break;
 		}
 		rb->extra = rb->done && off < n;
+		body_tap_feed(rb->tap, data, off);
 		return 0;
 	case RESP_RECHUNK:
 	case RESP_CLOSE:
+		body_tap_feed(rb->tap, data, n);
 		return response_body(rq, data, n);
 	default:
 		rb->done = 1;
@@ -1061,7 +1069,7 @@ reverse_proxy_relay_response(struct reverse_proxy_worker *px,
 	 * steps aside for TLS and body filters).
 	 */
 	if (rb->mode == RESP_LENGTH && rb->left >= REVERSE_PROXY_SPLICE_MIN &&
-	    uio->ssl == NULL && conn_pending(uio) == 0) {
+	    uio->ssl == NULL && conn_pending(uio) == 0 && rb->tap == NULL) {
 		rc = response_splice(rq, &px->pipe, uio->fd, rb->left);
 		if (rc < 0)
 			return -1;
@@ -1476,6 +1484,7 @@ reverse_proxy_forward(struct reverse_proxy_worker *px, struct request *rq,
 	if (mode == RESP_CHUNKED && response_filtered(rq))
 		sb.mode = RESP_DECHUNK;
 	sb.left = r->content_length;
+	sb.tap = x.resp_tap;
 	http_chunked_init(&sb.chunked, 0);
 	if (m->method_id == HTTP_M_HEAD)
 		sb.mode = RESP_NONE;

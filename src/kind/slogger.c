@@ -1,11 +1,14 @@
 /* core/v1 SLogger: the operator's log (level, format, where it goes). */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arena.h"
 #include "conf_table.h"
+#include "conf_util.h"
 #include "kind.h"
 #include "log.h"
 
@@ -42,12 +45,49 @@ struct slogger_conf_spec {
 	char *log_file_name;
 };
 
+/*
+ * Make sure logDir dir is there before its file is opened: 1 to open the
+ * file, 0 to leave it closed, -1 after reporting an error at node.  Only
+ * a start or a reload (conf_make_log_dirs) creates a missing directory;
+ * a check (-c) warns that it will be created and touches nothing.
+ */
+static int
+slogger_conf_dir(struct loader *ld, yaml_node_t *node, const char *dir)
+{
+	struct conf_pos pos;
+	struct stat st;
+	char where[128];
+
+	if (!conf_open_log_files)
+		return 0;
+	if (stat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 1;
+		errno = ENOTDIR;
+	} else if (errno == ENOENT && conf_make_log_dirs) {
+		if (conf_mkdirs(dir) == 0)
+			return 1;
+		conf_errorn(ld, node, "logDir %s: cannot create it: %s", dir,
+		    strerror(errno));
+		return -1;
+	} else if (errno == ENOENT) {
+		pos = conf_node_pos(ld, node);
+		log_warnx("%s: logDir %s does not exist: it will be created "
+		          "when the server starts",
+		    conf_pos_str(&pos, where, sizeof(where)), dir);
+		return 0;
+	}
+	conf_errorn(ld, node, "logDir %s: %s", dir, strerror(errno));
+	return -1;
+}
+
 static void
 slogger_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct slogger_conf_spec *ss = obj;
 	struct log_logger *lg = &ss->lg;
 	const char *dir, *name;
+	yaml_node_t *dnode;
 	size_t n;
 
 	lg->level--; /* stored +1, defaulted in the table */
@@ -70,10 +110,11 @@ slogger_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 		n = strlen(dir) + strlen(name) + 2;
 		lg->path = arena_alloc(ld->arena, n);
 		snprintf(lg->path, n, "%s/%s", dir, name);
-		lg->fd = conf_open_log(ld,
-		    conf_field_node(
-		        ld, conf_field_node(ld, node, "logOutput"), "logDir"),
-		    lg->path);
+		dnode = conf_field_node(
+		    ld, conf_field_node(ld, node, "logOutput"), "logDir");
+		lg->fd = -1;
+		if (slogger_conf_dir(ld, dnode, dir) == 1)
+			lg->fd = conf_open_log(ld, dnode, lg->path);
 		break;
 	}
 }

@@ -1,14 +1,20 @@
 /* core/v1 HTTPLogger: access logs, as server middleware or proxy tripperware. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "accesslog.h"
 #include "arena.h"
 #include "conf_table.h"
+#include "conf_util.h"
+#include "kcipher.h"
+#include "kenc.h"
+#include "khash.h"
 #include "kind.h"
 #include "middleware.h"
 
@@ -167,58 +173,346 @@ const struct conf_table http_logger_conf_replacer_table = {
 	http_logger_conf_replacer_fields, http_logger_conf_check_replacer
 };
 
+/*
+ * AILERON's ReplacerSpec, all fifteen, for HTTPLogger's headers, queries
+ * and bodies: read into a struct replacer_spec (the conf_log_repl's
+ * first member, so the member tables below name its fields) and
+ * compiled by replacer.c when the replacer has been read.
+ */
+
+/* value.fromTo: a mapping of strings to strings, in the order written. */
+static int
+http_logger_conf_set_from_to2(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct replacer_spec *sp = obj;
+	const char **from, **to;
+	yaml_node_pair_t *p;
+	size_t n, i = 0;
+	int rc = 0;
+
+	(void)f;
+	if (v->type != YAML_MAPPING_NODE) {
+		conf_expected(ld, key, v, "a mapping");
+		return -1;
+	}
+	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	from = arena_alloc(ld->arena, (n + 1) * sizeof(char *));
+	to = arena_alloc(ld->arena, (n + 1) * sizeof(char *));
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(ld->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(ld->doc, p->value);
+
+		if (k->type != YAML_SCALAR_NODE ||
+		    val->type != YAML_SCALAR_NODE) {
+			conf_expected(ld, key, v, "a mapping of strings");
+			rc = -1;
+			continue;
+		}
+		from[i] = arena_strdup(ld->arena, conf_sval(k));
+		to[i] = arena_strdup(ld->arena, conf_sval(val));
+		i++;
+	}
+	sp->from = from;
+	sp->to = to;
+	sp->nfrom = i;
+	return rc;
+}
+
+/* An enum of AILERON's kernel package (EncodingType, HashAlg, ...). */
+static int
+http_logger_conf_set_kname(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, const struct kname *tab)
+{
+	char buf[128], names[512];
+	size_t i, o = 0;
+	int value;
+
+	(void)f;
+	if (v->type != YAML_SCALAR_NODE) {
+		conf_expected(ld, key, v, "a string");
+		return -1;
+	}
+	if (kname_lookup(tab, conf_sval(v), &value) == 0)
+		return value;
+	names[0] = '\0';
+	for (i = 1; tab[i].name != NULL && o < sizeof(names); i++)
+		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s",
+		    i > 1 ? ", " : "", tab[i].name);
+	conf_errorn(ld, v,
+	    "field \"%s\": invalid value %s (expected one of %s)", key,
+	    conf_quote(conf_sval(v), strlen(conf_sval(v)), buf, sizeof(buf)),
+	    names);
+	return -1;
+}
+
+static int
+http_logger_conf_set_encoding(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	int value = http_logger_conf_set_kname(ld, f, key, v, kenc_names);
+
+	((struct replacer_spec *)obj)->encoding = value; /* -1: reported */
+	if (value < 0)
+		return -1;
+	return 0;
+}
+
+static int
+http_logger_conf_set_hash(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	int value = http_logger_conf_set_kname(ld, f, key, v, khash_names);
+
+	((struct replacer_spec *)obj)->alg = value; /* -1: reported */
+	if (value < 0)
+		return -1;
+	return 0;
+}
+
+static int
+http_logger_conf_set_cipher(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	int value = http_logger_conf_set_kname(ld, f, key, v, kcipher_names);
+
+	((struct replacer_spec *)obj)->alg = value; /* -1: reported */
+	if (value < 0)
+		return -1;
+	return 0;
+}
+
+/* One member table per oneof key; its check says which key it was. */
+#define HTTP_LOGGER_MEMBER(name, kindv, ...)                                  \
+	static void http_logger_conf_is_##name(                               \
+	    struct loader *ld, void *obj, yaml_node_t *node)                  \
+	{                                                                     \
+		(void)ld;                                                     \
+		(void)node;                                                   \
+		((struct replacer_spec *)obj)->kind = (kindv);                \
+	}                                                                     \
+	static const struct conf_field http_logger_conf_##name##_fields[] = { \
+		__VA_ARGS__, FEND                                             \
+	};                                                                    \
+	static const struct conf_table http_logger_conf_##name##_table = {    \
+		http_logger_conf_##name##_fields, http_logger_conf_is_##name  \
+	}
+
+#define RS   struct replacer_spec
+#define RPAT FSTR("pattern", RS, pattern), FBOOL("posix", RS, posix)
+#define RENC FFUNC("encoding", http_logger_conf_set_encoding, 0)
+
+HTTP_LOGGER_MEMBER(fixed, REPLACER_FIXED, FSTR("value", RS, value));
+HTTP_LOGGER_MEMBER(
+    value, REPLACER_VALUE, FFUNC("fromTo", http_logger_conf_set_from_to2, 0));
+HTTP_LOGGER_MEMBER(left, REPLACER_LEFT, FSTR("char", RS, chr),
+    FINT("length", RS, length, 0, INT32_MAX));
+HTTP_LOGGER_MEMBER(right, REPLACER_RIGHT, FSTR("char", RS, chr),
+    FINT("length", RS, length, 0, INT32_MAX));
+HTTP_LOGGER_MEMBER(trim, REPLACER_TRIM, FSTRS("cutSets", RS, strs, nstrs, 0));
+HTTP_LOGGER_MEMBER(
+    trim_left, REPLACER_TRIM_LEFT, FSTRS("cutSets", RS, strs, nstrs, 0));
+HTTP_LOGGER_MEMBER(
+    trim_right, REPLACER_TRIM_RIGHT, FSTRS("cutSets", RS, strs, nstrs, 0));
+HTTP_LOGGER_MEMBER(
+    trim_prefix, REPLACER_TRIM_PREFIX, FSTRS("prefixes", RS, strs, nstrs, 0));
+HTTP_LOGGER_MEMBER(
+    trim_suffix, REPLACER_TRIM_SUFFIX, FSTRS("suffixes", RS, strs, nstrs, 0));
+HTTP_LOGGER_MEMBER(encode, REPLACER_ENCODE, RPAT, RENC);
+HTTP_LOGGER_MEMBER(hash, REPLACER_HASH, RPAT,
+    FFUNC("alg", http_logger_conf_set_hash, 0), RENC);
+HTTP_LOGGER_MEMBER(regexp, REPLACER_REGEXP, RPAT, FSTR("replace", RS, replace),
+    FBOOL("literal", RS, literal));
+HTTP_LOGGER_MEMBER(expand, REPLACER_EXPAND, RPAT, FSTR("template", RS, tmpl));
+HTTP_LOGGER_MEMBER(encrypt, REPLACER_ENCRYPT, RPAT,
+    FFUNC("alg", http_logger_conf_set_cipher, 0), RENC,
+    FSTR("password", RS, key));
+HTTP_LOGGER_MEMBER(hmac, REPLACER_HMAC, RPAT,
+    FFUNC("alg", http_logger_conf_set_hash, 0), RENC, FSTR("key", RS, key));
+
+#undef RS
+#undef RPAT
+#undef RENC
+
+static void
+http_logger_conf_free_replacer(void *r)
+{
+	replacer_free(r);
+}
+
+/* A ReplacerSpec is a oneof: exactly one member; then compile it. */
+static void
+http_logger_conf_check_repl(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_log_repl *lr = obj;
+	char err[256];
+	size_t n = 0;
+
+	if (node != NULL && node->type == YAML_MAPPING_NODE)
+		n = (size_t)(node->data.mapping.pairs.top -
+		    node->data.mapping.pairs.start);
+	if (n > 1) {
+		conf_errorn(ld, node,
+		    "a replacer has exactly one of fixed, value, regexp, ...");
+		return;
+	}
+	if (lr->spec.kind == REPLACER_NONE) {
+		conf_errorn(ld, node, "empty replacer");
+		return;
+	}
+	if (lr->spec.alg < 0 || lr->spec.encoding < 0)
+		return; /* an enum was reported already */
+	if (lr->spec.kind == REPLACER_FIXED && lr->spec.value == NULL)
+		lr->spec.value = "";
+	if ((lr->r = replacer_compile(&lr->spec, err, sizeof(err))) == NULL) {
+		conf_errorn(ld, node, "replacer %s: %s",
+		    kname_name(replacer_names, lr->spec.kind), err);
+		return;
+	}
+	conf_at_free(ld, http_logger_conf_free_replacer, lr->r);
+}
+
+static const struct conf_field http_logger_conf_repl_fields[] = {
+	FFLAT("fixed", &http_logger_conf_fixed_table),
+	FFLAT("value", &http_logger_conf_value_table),
+	FFLAT("left", &http_logger_conf_left_table),
+	FFLAT("right", &http_logger_conf_right_table),
+	FFLAT("trim", &http_logger_conf_trim_table),
+	FFLAT("trimLeft", &http_logger_conf_trim_left_table),
+	FFLAT("trimRight", &http_logger_conf_trim_right_table),
+	FFLAT("trimPrefix", &http_logger_conf_trim_prefix_table),
+	FFLAT("trimSuffix", &http_logger_conf_trim_suffix_table),
+	FFLAT("encode", &http_logger_conf_encode_table),
+	FFLAT("hash", &http_logger_conf_hash_table),
+	FFLAT("regexp", &http_logger_conf_regexp_table),
+	FFLAT("expand", &http_logger_conf_expand_table),
+	FFLAT("encrypt", &http_logger_conf_encrypt_table),
+	FFLAT("hmac", &http_logger_conf_hmac_table),
+	FEND,
+};
+static const struct conf_table http_logger_conf_repl_table = {
+	http_logger_conf_repl_fields, http_logger_conf_check_repl
+};
+
 static const struct conf_field http_logger_conf_header_fields[] = {
 	FSTR("name", struct conf_log_header, name),
 	FLIST("replacers", struct conf_log_header, replacers, nreplacers,
-	    struct conf_replacer, &http_logger_conf_replacer_table),
+	    struct conf_log_repl, &http_logger_conf_repl_table),
 	FEND,
 };
 static const struct conf_table http_logger_conf_header_table = {
 	http_logger_conf_header_fields, NULL
 };
 
-/* LoggingSpec.bodies: only used in journal mode, which is refused. */
-struct http_logger_conf_body {
-	char *mime;
-	struct conf_replacer *replacers;
-	size_t nreplacers;
-};
+/*
+ * jsonFields: gjson paths; aileron takes key paths ("a.b", "list.0.c"),
+ * not gjson's wildcards, queries, modifiers or escapes.
+ */
+static void
+http_logger_conf_check_body(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_log_body *b = obj;
+	char buf[128];
+	size_t i;
+
+	for (i = 0; i < b->njson_fields; i++) {
+		const char *f = b->json_fields[i];
+		size_t n = strlen(f);
+
+		if (n > 0 && strcspn(f, "*?#|@\\!=<>%") == n && f[0] != '.' &&
+		    f[n - 1] != '.' && strstr(f, "..") == NULL)
+			continue;
+		conf_errorn(ld, conf_field_node(ld, node, "jsonFields"),
+		    "field \"jsonFields\": %s is not supported (only key paths "
+		    "such as a.b.0.c)",
+		    conf_quote(f, n, buf, sizeof(buf)));
+	}
+}
 
 static const struct conf_field http_logger_conf_body_fields[] = {
-	FSTR("mime", struct http_logger_conf_body, mime),
-	FLIST("replacers", struct http_logger_conf_body, replacers, nreplacers,
-	    struct conf_replacer, &http_logger_conf_replacer_table),
-	FUNSUP("jsonFields", NULL),
+	FSTR("mime", struct conf_log_body, mime),
+	FLIST("replacers", struct conf_log_body, replacers, nreplacers,
+	    struct conf_log_repl, &http_logger_conf_repl_table),
+	FSTRS("jsonFields", struct conf_log_body, json_fields, njson_fields, 0),
 	FEND,
 };
 static const struct conf_table http_logger_conf_body_table = {
-	http_logger_conf_body_fields, NULL
+	http_logger_conf_body_fields, http_logger_conf_check_body
 };
 
-/* Where LoggingSpec.bodies is read to (checked, then unused). */
-struct http_logger_conf_spec_in {
-	struct conf_log_spec s;
-	struct http_logger_conf_body *bodies;
-	size_t nbodies;
+/* AILERON's default LoggingSpec.mimes. */
+static const char *const http_logger_conf_default_mimes[] = {
+	"application/json", "application/x-www-form-urlencoded",
+	"application/xml", "application/soap+xml", "application/graphql+json",
+	"text/plain", "text/html", "text/xml"
 };
+
+/* The defaults of a LoggingSpec, whether it was written or not. */
+static void
+http_logger_conf_spec_defaults(struct loader *ld, struct conf_log_spec *s)
+{
+	size_t i,
+	    n = sizeof(http_logger_conf_default_mimes) /
+	    sizeof(http_logger_conf_default_mimes[0]);
+
+	if (s->nmimes == 0) {
+		s->mimes = arena_alloc(ld->arena, n * sizeof(char *));
+		for (i = 0; i < n; i++)
+			s->mimes[i] = arena_strdup(
+			    ld->arena, http_logger_conf_default_mimes[i]);
+		s->nmimes = n;
+	}
+	if (s->body_output_path == NULL)
+		s->body_output_path = arena_strdup(ld->arena, "");
+}
+
+static void
+http_logger_conf_check_spec(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct conf_log_spec *s = obj;
+	struct conf *c = ld->conf;
+	struct stat st;
+	size_t n;
+	char *p;
+
+	http_logger_conf_spec_defaults(ld, s);
+	/* As Go's filepath.Clean for the trailing slashes. */
+	p = s->body_output_path;
+	for (n = strlen(p); n > 1 && p[n - 1] == '/';)
+		p[--n] = '\0';
+	if (p[0] == '\0' || !conf_make_log_dirs || stat(p, &st) == 0)
+		return;
+	/* AILERON makes it at load; aileron when it starts, never on -c. */
+	if (conf_mkdirs(p) < 0) {
+		conf_errorn(ld, conf_field_node(ld, node, "bodyOutputPath"),
+		    "field \"bodyOutputPath\": %s: cannot create it: %s", p,
+		    strerror(errno));
+		return;
+	}
+	c->body_dirs = arena_realloc(ld->arena, c->body_dirs,
+	    c->nbody_dirs * sizeof(char *),
+	    (c->nbody_dirs + 1) * sizeof(char *));
+	c->body_dirs[c->nbody_dirs++] = p;
+}
 
 static const struct conf_field http_logger_conf_spec_fields[] = {
-	FLIST("headers", struct http_logger_conf_spec_in, s.headers, s.nheaders,
+	FLIST("headers", struct conf_log_spec, headers, nheaders,
 	    struct conf_log_header, &http_logger_conf_header_table),
-	FLIST("bodies", struct http_logger_conf_spec_in, bodies, nbodies,
-	    struct http_logger_conf_body, &http_logger_conf_body_table),
-	FLIST("queries", struct http_logger_conf_spec_in, s.queries, s.nqueries,
-	    struct conf_replacer, &http_logger_conf_replacer_table),
-	FSTR("logFormat", struct http_logger_conf_spec_in, s.log_format),
-	FUNSUP("bodyOutputPath", NULL),
-	FUNSUP("base64", NULL),
-	FINTD("maxContentLength", struct http_logger_conf_spec_in,
-	    s.max_content_length, INT64_MIN, INT64_MAX, "4096"),
-	FSTRS("mimes", struct http_logger_conf_spec_in, s.mimes, s.nmimes, 0),
+	FLIST("bodies", struct conf_log_spec, bodies, nbodies,
+	    struct conf_log_body, &http_logger_conf_body_table),
+	FLIST("queries", struct conf_log_spec, queries, nqueries,
+	    struct conf_log_repl, &http_logger_conf_repl_table),
+	FSTR("logFormat", struct conf_log_spec, log_format),
+	FSTRD("bodyOutputPath", struct conf_log_spec, body_output_path, ""),
+	FBOOL("base64", struct conf_log_spec, base64),
+	FINTD("maxContentLength", struct conf_log_spec, max_content_length,
+	    INT64_MIN, INT64_MAX, "4096"),
+	FSTRS("mimes", struct conf_log_spec, mimes, nmimes, 0),
 	FEND,
 };
 static const struct conf_table http_logger_conf_spec_table = {
-	http_logger_conf_spec_fields, NULL
+	http_logger_conf_spec_fields, http_logger_conf_check_spec
 };
 
 static const struct conf_enum http_logger_conf_formats[] = {
@@ -230,8 +524,6 @@ static const struct conf_enum http_logger_conf_formats[] = {
 /* core/v1 HTTPLogger spec as read. */
 struct http_logger_conf_spec {
 	struct conf_httplogger hl;
-	struct http_logger_conf_spec_in request;
-	struct http_logger_conf_spec_in response;
 	struct conf_ref *logger;
 	char *timezone;
 };
@@ -242,8 +534,8 @@ http_logger_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 	struct http_logger_conf_spec *hs = obj;
 	char buf[128];
 
-	hs->hl.request = hs->request.s;
-	hs->hl.response = hs->response.s;
+	http_logger_conf_spec_defaults(ld, &hs->hl.request);
+	http_logger_conf_spec_defaults(ld, &hs->hl.response);
 	if (strcmp(hs->timezone, "Local") == 0)
 		hs->hl.utc = 0;
 	else if (strcmp(hs->timezone, "UTC") == 0)
@@ -259,13 +551,13 @@ http_logger_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 static const struct conf_field http_logger_conf_fields[] = {
 	FFUNCAT("logger", struct http_logger_conf_spec, logger, conf_set_ref),
 	FUNSUP("errorHandler", NULL),
-	FUNSUP("journal", NULL),
+	FBOOL("journal", struct http_logger_conf_spec, hl.journal),
 	FSTRD("timezone", struct http_logger_conf_spec, timezone, "Local"),
 	FSTRD("timeFormat", struct http_logger_conf_spec, hl.time_format,
 	    "2006-01-02 15:04:05.000"),
-	FOBJ("request", struct http_logger_conf_spec, request,
+	FOBJ("request", struct http_logger_conf_spec, hl.request,
 	    &http_logger_conf_spec_table),
-	FOBJ("response", struct http_logger_conf_spec, response,
+	FOBJ("response", struct http_logger_conf_spec, hl.response,
 	    &http_logger_conf_spec_table),
 	FENUMD("accessLogFormat", struct http_logger_conf_spec, hl.format,
 	    http_logger_conf_formats, "JSON"),
@@ -312,6 +604,21 @@ http_logger_request(void *inst, struct request *r)
 	return HANDLER_DECLINED;
 }
 
+/* Journal: whether the response body is logged (else no filter). */
+static void
+http_logger_head(void *inst, struct request *r)
+{
+	accesslog_server_head(inst, r);
+}
+
+/* Journal: the response body goes by. */
+static int
+http_logger_body(
+    void *inst, struct request *r, const void *data, size_t n, int last)
+{
+	return accesslog_server_body(inst, r, data, n, last);
+}
+
 /* The response line, from what the response writer sent. */
 static void
 http_logger_done(void *inst, struct request *r)
@@ -334,10 +641,19 @@ http_logger_trip_response(void *inst, struct request *r, struct exchange *x)
 	accesslog_client_response(inst, r, x);
 }
 
+/* Journal: the lines that waited for the bodies of the exchange. */
+static void
+http_logger_trip_done(void *inst, struct request *r, struct exchange *x)
+{
+	accesslog_client_done(inst, r, x);
+}
+
 /* The instance is the config object (struct conf_httplogger). */
 const struct middleware_ops http_logger_middleware = {
 	.name = "core/v1/HTTPLogger",
 	.request = http_logger_request,
+	.head = http_logger_head,
+	.body = http_logger_body,
 	.done = http_logger_done,
 };
 
@@ -345,4 +661,5 @@ const struct tripperware_ops http_logger_tripperware = {
 	.name = "core/v1/HTTPLogger",
 	.request = http_logger_trip_request,
 	.response = http_logger_trip_response,
+	.done = http_logger_trip_done,
 };

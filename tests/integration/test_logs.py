@@ -111,6 +111,91 @@ spec:
         self.assertIn('msg=stopped', open(path).read())
         self.assertNotIn("shutting down", open(path + ".1").read())
 
+    def logdir_config(self, port, up, d):
+        slogger = """apiVersion: core/v1
+kind: SLogger
+spec:
+  logOutput: {outputTarget: File, logDir: %s, logFileName: app.log}
+""" % d
+        entry = ("  defaultLogger:\n    apiVersion: core/v1\n    kind: SLogger\n")
+        return proxy_config(port, simple_lb([up.url]) + "---\n" + slogger,
+                            entry_extra=entry)
+
+    def test_missing_log_dir_is_created_at_start(self):
+        """logDir and its missing parents are made (AILERON: os.MkdirAll), 0755."""
+        up = self.upstream()
+        port = free_port()
+        top = self.tmpdir()
+        d = os.path.join(top, "var", "log", "gw")
+        old = os.umask(0o022)
+        try:
+            self.start(self.logdir_config(port, up, d), port)
+        finally:
+            os.umask(old)
+        path = os.path.join(d, "app.log")
+        self.assertTrue(wait_for(lambda: os.path.exists(path) and
+                                 "server started" in open(path).read()))
+        self.assertEqual(os.stat(d).st_mode & 0o777, 0o755)
+        self.assertEqual(os.stat(os.path.join(top, "var")).st_mode & 0o777, 0o755)
+        self.assertEqual(request(port, path="/")[0], 200)
+
+    def test_reload_creates_a_new_missing_log_dir(self):
+        """SIGHUP: a logDir the new config names is made before its file opens;
+        one that cannot be made fails the reload, which keeps the running one."""
+        up = self.upstream()
+        port = free_port()
+        top = self.tmpdir()
+        first = os.path.join(top, "first")
+        a = self.start(self.logdir_config(port, up, first), port)
+        self.assertTrue(wait_for(lambda: os.path.exists(os.path.join(first, "app.log"))))
+        second = os.path.join(top, "second", "nested")
+        a.write_config(self.logdir_config(port, up, second))
+        a.signal(signal.SIGHUP)
+        path = os.path.join(second, "app.log")
+        self.assertTrue(wait_for(lambda: os.path.exists(path) and
+                                 "reloaded" in open(path).read()))
+        notdir = os.path.join(top, "file")
+        open(notdir, "w").close()
+        a.write_config(self.logdir_config(port, up, notdir + "/x"))
+        a.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: "reload failed" in open(path).read()))
+        self.assertIn("/file/x: Not a directory", open(path).read())
+        self.assertEqual(request(port, path="/")[0], 200)
+        self.allow_errors("reload failed", "Not a directory")
+
+    def test_check_with_missing_log_dir_creates_nothing(self):
+        """-c warns that logDir will be created, and creates nothing."""
+        up = self.upstream()
+        top = self.tmpdir()
+        d = os.path.join(top, "var", "log", "gw")
+        cfg = os.path.join(top, "c.yaml")
+        with open(cfg, "w") as f:
+            f.write(self.logdir_config(free_port(), up, d))
+        rc, out = run_aileron(["-c", "-f", cfg])
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(out, r"c\.yaml:\d+:\d+: logDir %s does not exist: it will "
+                         r"be created when the server starts" % re.escape(d))
+        self.assertIn("configuration is valid", out)
+        self.assertEqual(sorted(os.listdir(top)), ["c.yaml"])
+
+    def test_uncreatable_log_dir_is_a_clear_error(self):
+        """A logDir under a regular file cannot be made, even as root."""
+        up = self.upstream()
+        top = self.tmpdir()
+        cfg = os.path.join(top, "c.yaml")
+        notdir = os.path.join(top, "file")
+        open(notdir, "w").close()
+        with open(cfg, "w") as f:
+            f.write(self.logdir_config(free_port(), up, notdir + "/sub/dir"))
+        rc, out = run_aileron(["-c", "-f", cfg])
+        self.assertNotEqual(rc, 0)
+        self.assertRegex(out, r"c\.yaml:\d+:\d+: logDir .*/file/sub/dir: Not a directory")
+        # A start fails the same way, before it serves anything.
+        rc, out = run_aileron(["-f", cfg])
+        self.assertNotEqual(rc, 0)
+        self.assertRegex(out, r"logDir .*/file/sub/dir: (cannot create it: )?Not a directory")
+        self.assertNotIn("server started", out)
+
     def tmpdir(self):
         import tempfile
         import shutil
@@ -330,6 +415,8 @@ spec:
     def test_check_reports_every_error(self):
         d = self.tmpdir()
         cfg = os.path.join(d, "c.yaml")
+        notdir = os.path.join(d, "file")
+        open(notdir, "w").close()
         with open(cfg, "w") as f:
             f.write(server_with_logger(free_port(), simple_lb(["http://127.0.0.1:1"]), """\
 apiVersion: core/v1
@@ -337,19 +424,20 @@ kind: HTTPLogger
 spec:
   journal: true
   request:
-    headers: [{name: A, replacers: [{hash: {alg: MD5}}]}]
+    headers: [{name: A, replacers: [{hash: {alg: MD5, encoding: Base64}}]}]
+    bodies: [{mime: application/json, jsonFields: ["a.#"]}]
 ---
 apiVersion: core/v1
 kind: SLogger
 spec:
-  logOutput: {outputTarget: File, logDir: /nonexistent/x, cron: "* * * * *"}
-"""))
+  logOutput: {outputTarget: File, logDir: %s/x, cron: "* * * * *"}
+""" % notdir))
         rc, out = run_aileron(["-c", "-f", cfg])
         self.assertNotEqual(rc, 0)
-        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "journal" is not supported yet')
-        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "hash" is not supported yet')
+        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "alg": invalid value "MD5" \(expected one of SHA1, ')
+        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "jsonFields": "a\.#" is not supported')
         self.assertRegex(out, r'c\.yaml:\d+:\d+: field "cron": not supported yet')
-        self.assertRegex(out, r'c\.yaml:\d+:\d+: log file /nonexistent/x/application\.log: ')
+        self.assertRegex(out, r'c\.yaml:\d+:\d+: logDir .*/file/x: Not a directory')
 
 
 class TripperwareTest(AileronTestCase):

@@ -1164,7 +1164,7 @@ static const struct {
 	              "kind: SessionMiddleware\n"
 	              "---\n"
 	              "apiVersion: app/v1\n"
-	              "kind: CSRFMiddleware\n"
+	              "kind: OPAAuthzMiddleware\n"
 	              "---\n"
 	              "apiVersion: core/v1\n"
 	              "kind: GoPlugin\n"
@@ -1173,8 +1173,8 @@ static const struct {
 	    { "t.yaml:12:7: unknown kind core/v1 FooBar",
 	        "t.yaml:15:7: kind app/v1 SessionMiddleware is not supported "
 	        "yet",
-	        "t.yaml:18:7: kind app/v1 CSRFMiddleware is not supported "
-	        "yet",
+	        "t.yaml:18:7: kind app/v1 OPAAuthzMiddleware is not "
+	        "supported yet",
 	        "t.yaml:21:7: kind core/v1 GoPlugin is not supported",
 	        "t.yaml:23:1: missing field \"apiVersion\"" } },
 	{ "references",
