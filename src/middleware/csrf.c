@@ -301,6 +301,8 @@ csrf_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 	if (s->proxy_header_name != NULL)
 		header_policy_canonical(s->proxy_header_name,
 		    strlen(s->proxy_header_name), s->proxy_header_name);
+	if (s->hash_alg == KHASH_UNKNOWN) /* a zero value keeps the default */
+		s->hash_alg = KHASH_SHA256;
 	if (!khash_hmac_ok((enum khash_alg)s->hash_alg))
 		conf_errorn(ld, conf_field_node(ld, node, "hashAlg"),
 		    "field \"hashAlg\": %s has no HMAC",
@@ -357,15 +359,6 @@ static const struct conf_field csrf_conf_fields[] = {
 static const struct conf_table csrf_conf_table = { csrf_conf_fields,
 	csrf_conf_check };
 
-static void
-csrf_conf_defaults(struct loader *ld, void *obj)
-{
-	struct csrf_conf_spec *s = obj;
-
-	(void)ld;
-	s->hash_alg = KHASH_SHA256;
-}
-
 extern const struct middleware_ops csrf_middleware;
 
 const struct kind csrf_conf_kind = {
@@ -376,7 +369,6 @@ const struct kind csrf_conf_kind = {
 	.size = sizeof(struct csrf_conf_spec),
 	.id_off = offsetof(struct csrf_conf_spec, px.id),
 	.eh_off = KIND_NO_OFF,
-	.defaults = csrf_conf_defaults,
 	.middleware = &csrf_middleware,
 };
 

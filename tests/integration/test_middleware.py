@@ -503,6 +503,15 @@ class ExamplesTest(MiddlewareTestCase):
         st, hd, body = request(port, "GET", "/ok.json", [("Content-Type", "application/json")])
         self.assertEqual(st, 200)
 
+    def test_csrf(self):
+        port, _ = self.example("csrf", "")
+        st, _, body = request(port, "GET", "/", [("__csrfToken", "localhost")])
+        self.assertEqual(st, 200)
+        self.assertIn(b"---------- Request ----------", body)
+        for value in ("example.com", None):
+            st, _, body = request(port, "GET", "/", [("__csrfToken", value)] if value else [])
+            self.assertEqual((st, body), (403, b'{"status":403,"statusText":"Forbidden"}'))
+
     def test_header_cert(self):
         up = self.ok_upstream()
         port, d = self.example("header-cert", up.url)
