@@ -30,6 +30,7 @@
 	X(basic_authn)    \
 	X(key_authn)      \
 	X(idkey_authn)    \
+	X(digest_authn)   \
 	X(skipper)        \
 	X(slogger)        \
 	X(http_logger)    \
@@ -64,7 +65,6 @@ const struct kind *const kind_registry[] = {
 	LATER("app/v1", "RedisClient"),
 	LATER("app/v1", "SOAPRESTMiddleware"),
 	LATER("app/v1", "AuthenticationMiddleware"),
-	LATER("app/v1", "DigestAuthnMiddleware"),
 	LATER("app/v1", "OAuthAuthenticationHandler"),
 	LATER("app/v1", "OPAAuthzMiddleware"),
 	LATER("app/v1", "OpenTelemetryMeter"),

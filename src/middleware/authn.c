@@ -833,3 +833,100 @@ authn_basic_parse(const char *v, size_t n, char *buf, const char **user,
 	*plen = len - *ulen - 1;
 	return 0;
 }
+
+/* Is c a tchar of RFC 9110? */
+static int
+authn_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != 0 && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Skip spaces and tabs. */
+static const char *
+authn_ows(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* The member of d that parameter name[0..n) fills, or NULL. */
+static const char **
+authn_digest_slot(struct authn_digest *d, const char *name, size_t n)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} keys[] = {
+		{ "username", offsetof(struct authn_digest, username) },
+		{ "realm", offsetof(struct authn_digest, realm) },
+		{ "nonce", offsetof(struct authn_digest, nonce) },
+		{ "uri", offsetof(struct authn_digest, uri) },
+		{ "response", offsetof(struct authn_digest, response) },
+		{ "algorithm", offsetof(struct authn_digest, algorithm) },
+		{ "cnonce", offsetof(struct authn_digest, cnonce) },
+		{ "opaque", offsetof(struct authn_digest, opaque) },
+		{ "qop", offsetof(struct authn_digest, qop) },
+		{ "nc", offsetof(struct authn_digest, nc) },
+		{ "userhash", offsetof(struct authn_digest, userhash) },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i].name) == n &&
+		    strncasecmp(keys[i].name, name, n) == 0)
+			return (const char **)(void *)((char *)d + keys[i].off);
+	return NULL;
+}
+
+int
+authn_digest_parse(const char *v, size_t n, char *buf, struct authn_digest *d)
+{
+	const char *p, *end = v + n, *key, **slot;
+	char *o = buf, *val;
+	size_t klen;
+
+	memset(d, 0, sizeof(*d));
+	if (n < 7 || strncasecmp(v, "Digest", 6) != 0 ||
+	    (v[6] != ' ' && v[6] != '\t'))
+		return -1;
+	for (p = v + 7;;) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		if (p == end)
+			return 0;
+		for (key = p; p < end && authn_tchar((unsigned char)*p); p++)
+			;
+		if ((klen = (size_t)(p - key)) == 0)
+			return -1;
+		p = authn_ows(p, end);
+		if (p == end || *p++ != '=')
+			return -1;
+		p = authn_ows(p, end);
+		val = o;
+		if (p < end && *p == '"') {
+			for (p++; p < end && *p != '"'; p++) {
+				if (*p == '\\' && ++p == end)
+					return -1;
+				*o++ = *p;
+			}
+			if (p++ == end)
+				return -1; /* no closing quote */
+		} else {
+			for (; p < end && authn_tchar((unsigned char)*p); p++)
+				*o++ = *p;
+			if (o == val)
+				return -1;
+		}
+		*o++ = '\0';
+		if ((slot = authn_digest_slot(d, key, klen)) != NULL) {
+			if (*slot != NULL)
+				return -1; /* repeated */
+			*slot = val;
+		}
+		p = authn_ows(p, end);
+		if (p < end && *p != ',')
+			return -1;
+	}
+}

@@ -167,4 +167,29 @@ int authn_error(struct request *r, const struct authn_conf_common *c,
 int authn_basic_parse(const char *v, size_t n, char *buf, const char **user,
     size_t *ulen, const char **pass, size_t *plen);
 
+/* The parameters of a Digest Authorization value (NUL-terminated, or NULL). */
+struct authn_digest {
+	const char *username;
+	const char *realm;
+	const char *nonce;
+	const char *uri;
+	const char *response;
+	const char *algorithm;
+	const char *cnonce;
+	const char *opaque;
+	const char *qop;
+	const char *nc;
+	const char *userhash;
+};
+
+/*
+ * Parse a Digest Authorization value (v[0..n)) as RFC 7616 writes it:
+ * "Digest" then auth-params, values as tokens or quoted strings (unescaped
+ * into buf, n + 1 bytes at least).  Parameter names are case-insensitive;
+ * unknown ones are ignored.  0, or -1 if malformed or a known parameter
+ * is repeated.
+ */
+int authn_digest_parse(
+    const char *v, size_t n, char *buf, struct authn_digest *d);
+
 #endif

@@ -6,12 +6,12 @@ import hmac
 import json
 import os
 import shutil
-import subprocess
+import signal
 import tempfile
 import unittest
 
-from harness import (AILERON, AileronTestCase, Client, free_port, request, response,
-                     run_aileron)
+from harness import (AileronTestCase, free_port, request, response, run_aileron,
+                     wait_for)
 
 TOP = os.environ.get("TOP_SRCDIR", "../..")
 EXAMPLES = os.path.join(TOP, "tests", "integration", "examples")
@@ -434,6 +434,131 @@ class IDKeyTest(AuthnTestCase):
         self.refused(port, [("X-Client", "lonely"), ("X-Api-Key", KEY)], 403)
 
 
+def www_params(value):
+    """The parameters of a Digest challenge, as a dict."""
+    assert value.startswith("Digest "), value
+    out = {}
+    for part in value[7:].split(", "):
+        k, v = part.split("=", 1)
+        out[k] = v.strip('"')
+    return out
+
+
+def digest_header(user, password, realm, alg, nonce, method="GET", uri="/", nc=1,
+                  cnonce="0a4f113b", qop="auth", extra=""):
+    h = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256,
+         "SHA-512-256": lambda b: hashlib.new("sha512_256", b)}[alg]
+
+    def H(s):
+        return h(s.encode()).hexdigest()
+    ha1 = H("%s:%s:%s" % (user, realm, password))
+    ha2 = H("%s:%s" % (method, uri))
+    resp = H("%s:%s:%08x:%s:%s:%s" % (ha1, nonce, nc, cnonce, qop, ha2))
+    return ("Authorization", 'Digest username="%s", realm="%s", nonce="%s", uri="%s", '
+            'algorithm=%s, response="%s", qop=%s, nc=%08x, cnonce="%s"%s' % (
+                user, realm, nonce, uri, alg, resp, qop, nc, cnonce, extra))
+
+
+class DigestTest(AuthnTestCase):
+    def digest(self, alg="SHA-256", extra=""):
+        path = self.file("users.list", "user0:password0\nuser1:p,a\"ss\n")
+        self.alg = alg
+        self.secrets = ["password0"]
+        return self.serve("DigestAuthnMiddleware", """  realm: example
+  algorithm: %s
+%s  fileProvider:
+    paths: [%s]
+""" % (alg, extra, path))
+
+    def challenge(self, port, headers=(), stale=False):
+        h = self.refused(port, list(headers), 401, b"")
+        p = www_params(h["WWW-Authenticate"])
+        self.assertEqual((p["realm"], p["qop"], p["algorithm"], p["charset"]),
+                         ("example", "auth", self.alg, "UTF-8"))
+        self.assertEqual(p.get("stale") == "true", stale, h["WWW-Authenticate"])
+        self.assertEqual(len(p["nonce"]), 48)
+        return p["nonce"]
+
+    def check_alg(self, alg):
+        port = self.digest(alg)
+        nonce = self.challenge(port)
+        req = self.passed(port, [digest_header("user0", "password0", "example", alg, nonce)])
+        self.assertIsNone(req.header("Authorization"))
+        # the same nonce count again is a replay; the next one is not
+        self.challenge(port, [digest_header("user0", "password0", "example", alg, nonce)])
+        self.passed(port, [digest_header("user0", "password0", "example", alg, nonce, nc=2)])
+        self.challenge(port, [digest_header("user0", "password0", "example", alg, nonce, nc=2)])
+        self.passed(port, [digest_header("user1", 'p,a"ss', "example", alg, nonce, nc=9)])
+
+    def test_sha256(self):
+        self.check_alg("SHA-256")
+
+    def test_md5(self):
+        self.check_alg("MD5")
+
+    def test_sha512_256(self):
+        self.check_alg("SHA-512-256")
+
+    def test_refused(self):
+        port = self.digest()
+        nonce = self.challenge(port)
+        good = dict(user="user0", password="password0", realm="example", alg="SHA-256",
+                    nonce=nonce)
+        for change in (dict(password="password1"), dict(user="nobody"),
+                       dict(realm="other"), dict(uri="/other"), dict(method="POST"),
+                       dict(qop="auth-int"), dict(nc=0), dict(cnonce=""),
+                       dict(nonce=nonce[:-4] + "AAAA"),
+                       dict(nonce=base64.b64encode(os.urandom(36)).decode()),
+                       # AILERON's test vector: its nonces are never checked
+                       dict(nonce="abc"), dict(extra=", userhash=true"),
+                       dict(extra=", nonce=\"%s\"" % nonce)):
+            args = dict(good)
+            args.update(change)
+            h = digest_header(args.pop("user"), args.pop("password"), args.pop("realm"),
+                              args.pop("alg"), args.pop("nonce"), **args)
+            self.challenge(port, [h])
+        # the client's algorithm must be the one asked for
+        h = digest_header("user0", "password0", "example", "SHA-256", nonce, nc=5)
+        self.challenge(port, [(h[0], h[1].replace("algorithm=SHA-256", "algorithm=MD5"))])
+        self.passed(port, [h])
+
+    def test_malformed(self):
+        port = self.digest()
+        nonce = self.challenge(port)
+        good = digest_header("user0", "password0", "example", "SHA-256", nonce)[1]
+        for value in ("Digest", "Digest ", "Basic " + good[7:], good.replace('", ', '" '),
+                      good + ', x="unterminated', good + ", =x", good + ", x=",
+                      good.replace("username=", "user name="), "Digest " + "a=b," * 3000,
+                      'Digest username="' + "u" * 20000 + '"'):
+            st, hd, body = request(port, "GET", "/", [("Authorization", value)])
+            self.assertIn(st, (401, 431), value[:80])
+        self.assertEqual(self.seen, [])
+        # spaces around "=" and odd case are fine; the header passes once
+        self.passed(port, [("Authorization", good.replace("Digest", "digest").replace(
+            "response=", "Response = "))])
+
+    def test_keep_and_query(self):
+        port = self.digest(extra="  keepCredentials: true\n")
+        nonce = self.challenge(port)
+        h = digest_header("user0", "password0", "example", "SHA-256", nonce, uri="/a?b=1&c")
+        n = len(self.seen)
+        st, _, _ = request(port, "GET", "/a?b=1&c", [h])
+        self.assertEqual(st, 200)
+        self.assertEqual(self.seen[n].header("Authorization"), h[1])
+
+    def test_reload_makes_nonces_stale(self):
+        port = self.digest()
+        nonce = self.challenge(port)
+        self.passed(port, [digest_header("user0", "password0", "example", "SHA-256", nonce)])
+        old = set(self.aileron.worker_pids())
+        self.aileron.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: not old & set(self.aileron.worker_pids()), 10))
+        h = digest_header("user0", "password0", "example", "SHA-256", nonce, nc=2)
+        self.challenge(port, [h], stale=True)
+        # and a wrong password with it is not stale
+        self.challenge(port, [digest_header("user0", "x", "example", "SHA-256", nonce, nc=3)])
+
+
 class ExampleTest(AileronTestCase):
     """AILERON's examples/authn-*, unchanged, run from a directory holding
     them as _example/<name> (the paths they name), on a free port."""
@@ -487,6 +612,19 @@ class ExampleTest(AileronTestCase):
         for headers in ([("X-Api-Id", "user0"), ("X-Api-Key", "wrong")], [("X-Api-Key", KEY)],
                         [("X-Api-Id", "user1"), ("X-Api-Key", KEY)]):
             self.assertEqual(request(port, "GET", "/", headers)[0], 403, headers)
+
+
+    def test_digest(self):
+        port = self.enter("authn-digest")
+        st, hd, body = request(port, "GET", "/")
+        self.assertEqual((st, body), (401, b""))
+        nonce = www_params(dict(hd)["WWW-Authenticate"])["nonce"]
+        h = digest_header("user0", "password0", "example", "SHA-256", nonce, uri="/x")
+        st, _, body = request(port, "GET", "/x", [h])
+        self.assertEqual(st, 200)
+        self.assertNotIn(b"Authorization", body)
+        h = digest_header("user0", "password1", "example", "SHA-256", nonce, uri="/x", nc=2)
+        self.assertEqual(request(port, "GET", "/x", [h])[0], 401)
 
 
 class ConfigErrorTest(unittest.TestCase):
@@ -578,6 +716,10 @@ class ConfigErrorTest(unittest.TestCase):
         self.check("BasicAuthnMiddleware", "  errorHandler: {apiVersion: core/v1, "
                    "kind: ErrorHandler, name: nope}\n", "nope")
         self.check("BasicAuthnMiddleware", "  unknownField: 1\n", "unknownField")
+        self.check("DigestAuthnMiddleware", "  algorithm: SHA-1\n", "algorithm: expected MD5")
+        self.check("DigestAuthnMiddleware", "  passwordCrypt: {bcrypt: {}}\n",
+                   "Digest needs the passwords themselves")
+        self.check("DigestAuthnMiddleware", "  realm: 'a\"b'\n", "no control characters")
 
 
 if __name__ == "__main__":
