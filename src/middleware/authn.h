@@ -7,14 +7,12 @@
 
 #include <yaml.h>
 
+#include "conf_table.h"
 #include "kpass.h"
 
 struct loader;
 struct request;
-struct conf_ref;
 struct conf_errhandler;
-struct conf_table;
-struct conf_enum;
 
 #define AUTHN_MAX_FILE   (16 << 20) /* bytes per credential file */
 #define AUTHN_MAX_SECRET 4096       /* bytes of one decoded secret */

@@ -114,8 +114,8 @@ static const struct conf_field basic_authn_conf_fields[] = {
 	FSTRD("claimsKey", struct basic_authn_conf_spec, c.claims_key,
 	    "AuthnClaims"),
 	FBOOL("keepCredentials", struct basic_authn_conf_spec, c.keep),
-	FOBJ("passwordCrypt", struct basic_authn_conf_spec, pass,
-	    &authn_conf_pass_table),
+	FOBJD("passwordCrypt", struct basic_authn_conf_spec, pass,
+	    &authn_conf_pass_table, "null"),
 	FENUM("commonKeyCryptType", struct basic_authn_conf_spec, cipher,
 	    authn_conf_ciphers),
 	FSTR("cryptSecret", struct basic_authn_conf_spec, crypt_secret),
@@ -123,8 +123,8 @@ static const struct conf_field basic_authn_conf_fields[] = {
 	FBOOL("preferError", struct basic_authn_conf_spec, prefer_error),
 	FOBJ("envProvider", struct basic_authn_conf_spec, env,
 	    &basic_authn_conf_env_table),
-	FOBJ("fileProvider", struct basic_authn_conf_spec, file,
-	    &authn_conf_file_table),
+	FOBJD("fileProvider", struct basic_authn_conf_spec, file,
+	    &authn_conf_file_table, "null"),
 	FEND,
 };
 static const struct conf_table basic_authn_conf_table = {

@@ -228,8 +228,8 @@ static const struct conf_field digest_authn_conf_fields[] = {
 	FSTRD("claimsKey", struct digest_authn_conf_spec, c.claims_key,
 	    "AuthnClaims"),
 	FBOOL("keepCredentials", struct digest_authn_conf_spec, c.keep),
-	FOBJ("passwordCrypt", struct digest_authn_conf_spec, pass,
-	    &authn_conf_pass_table),
+	FOBJD("passwordCrypt", struct digest_authn_conf_spec, pass,
+	    &authn_conf_pass_table, "null"),
 	FENUM("commonKeyCryptType", struct digest_authn_conf_spec, cipher,
 	    authn_conf_ciphers),
 	FSTR("cryptSecret", struct digest_authn_conf_spec, crypt_secret),
@@ -237,8 +237,8 @@ static const struct conf_field digest_authn_conf_fields[] = {
 	FSTRD("algorithm", struct digest_authn_conf_spec, algorithm, "MD5"),
 	FOBJ("envProvider", struct digest_authn_conf_spec, env,
 	    &digest_authn_conf_env_table),
-	FOBJ("fileProvider", struct digest_authn_conf_spec, file,
-	    &authn_conf_file_table),
+	FOBJD("fileProvider", struct digest_authn_conf_spec, file,
+	    &authn_conf_file_table, "null"),
 	FEND,
 };
 static const struct conf_table digest_authn_conf_table = {

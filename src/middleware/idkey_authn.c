@@ -75,8 +75,8 @@ static const struct conf_field idkey_authn_conf_fields[] = {
 	FSTR("cryptSecret", struct idkey_authn_conf_spec, crypt_secret),
 	FOBJ("envProvider", struct idkey_authn_conf_spec, env,
 	    &idkey_authn_conf_env_table),
-	FOBJ("fileProvider", struct idkey_authn_conf_spec, file,
-	    &authn_conf_file_table),
+	FOBJD("fileProvider", struct idkey_authn_conf_spec, file,
+	    &authn_conf_file_table, "null"),
 	FEND,
 };
 static const struct conf_table idkey_authn_conf_table = {

@@ -64,8 +64,8 @@ static const struct conf_field key_authn_conf_fields[] = {
 	FSTR("hmacSecret", struct key_authn_conf_spec, hmac_secret),
 	FOBJ("envProvider", struct key_authn_conf_spec, env,
 	    &key_authn_conf_env_table),
-	FOBJ("fileProvider", struct key_authn_conf_spec, file,
-	    &authn_conf_file_table),
+	FOBJD("fileProvider", struct key_authn_conf_spec, file,
+	    &authn_conf_file_table, "null"),
 	FEND,
 };
 static const struct conf_table key_authn_conf_table = { key_authn_conf_fields,

@@ -13,7 +13,9 @@ KINDS = ["core/v1/Entrypoint", "core/v1/HTTPServer", "core/v1/ReverseProxyHandle
          "core/v1/ErrorHandler", "app/v1/HealthCheckHandler", "app/v1/PrometheusMeter",
          "app/v1/StatusHandler", "app/v1/EchoHandler", "core/v1/StaticFileHandler",
          "core/v1/TemplateHandler", "app/v1/ThrottleMiddleware",
-         "app/v1/CompressionMiddleware"]
+         "app/v1/CompressionMiddleware", "app/v1/BasicAuthnMiddleware",
+         "app/v1/DigestAuthnMiddleware", "app/v1/KeyAuthnMiddleware",
+         "app/v1/IDKeyAuthnMiddleware"]
 
 
 class TemplateTest(unittest.TestCase):
