@@ -201,22 +201,23 @@ basic_authn_request_hook(void *inst, struct request *r)
 	const struct basic_authn_conf_spec *bs = inst;
 	const struct authn_cred *c;
 	const char *v, *user, *pw;
-	size_t n, ulen, plen;
+	size_t n, ulen, plen, bsize;
 	char *buf;
 	int ok;
 
 	v = authn_header(r, "Authorization", &n);
-	buf = v != NULL
-	    ? arena_alloc(r->arena, kenc_decoded_max(KENC_BASE64, n) + 1)
-	    : NULL;
+	bsize = v != NULL ? kenc_decoded_max(KENC_BASE64, n) + 1 : 0;
+	buf = v != NULL ? arena_alloc(r->arena, bsize) : NULL;
 	if (v == NULL ||
 	    authn_basic_parse(v, n, buf, &user, &ulen, &pw, &plen) == -1) {
+		if (buf != NULL)
+			OPENSSL_cleanse(buf, bsize);
 		log_debug("BasicAuthnMiddleware: no valid Basic credentials");
 		return basic_authn_challenge(bs, r);
 	}
 	c = authn_find(&bs->store, user, ulen);
 	ok = basic_authn_verify(bs, c, pw, plen);
-	OPENSSL_cleanse(buf, n);
+	OPENSSL_cleanse(buf, bsize); /* the password */
 	if (!ok) {
 		log_debug("E3050 BasicAuthnMiddleware: authentication failed");
 		if (bs->prefer_error)
