@@ -8,9 +8,10 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import unittest
 
-from harness import (AileronTestCase, free_port, request, response, run_aileron,
+from harness import (AileronTestCase, Client, free_port, request, response, run_aileron,
                      wait_for)
 
 TOP = os.environ.get("TOP_SRCDIR", "../..")
@@ -192,6 +193,51 @@ class BasicTest(AuthnTestCase):
         self.assertEqual(len(self.seen), n)
         # the workers are all there
         self.passed(port, [basic("user0", "password0")])
+
+    def test_keep_alive_and_bodies(self):
+        port = self.basic("user0:password0\n")
+        c = Client(port)
+        auth = "Authorization: %s\r\n" % basic("user0", "password0")[1]
+        # refused and accepted requests on one connection, pipelined
+        c.send(("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /b HTTP/1.1\r\nHost: x\r\n%s\r\n"
+                "GET /c HTTP/1.1\r\nHost: x\r\nAuthorization: Basic eDp5\r\n\r\n"
+                % auth).encode())
+        self.assertEqual([c.recv_response()[0] for _ in range(3)], [401, 200, 401])
+        # a refused request with a body it did not read: answered, and the
+        # connection is not confused by the body
+        body = b"x" * 200000
+        c.send(b"POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body))
+        try:
+            c.send(body)
+        except OSError:
+            pass
+        self.assertEqual(c.recv_response()[0], 401)
+        c.close()
+        self.assertEqual([r.target for r in self.seen], ["/b"])
+        st, _, _ = request(port, "POST", "/e", [basic("user0", "password0")], body=b"hello")
+        self.assertEqual(st, 200)
+        self.assertEqual(self.seen[-1].body, b"hello")
+
+    def test_parallel_workers(self):
+        port = self.basic(USERS["bcrypt"] + "\n", CRYPT["bcrypt"])
+        good, bad = basic("user1", "password1"), basic("user1", "password2")
+        results = []
+
+        def run(i):
+            for j in range(4):
+                ok = (i + j) % 2 == 0
+                st = request(port, "GET", "/", [good if ok else bad])[0]
+                results.append((ok, st))
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(len(results), 32)
+        for ok, st in results:
+            self.assertEqual(st, 200 if ok else 401)
+        self.assertEqual(len(self.seen), 16)
 
     def test_prefer_error(self):
         port = self.basic("user0:password0\n", prefer=True)
