@@ -633,7 +633,7 @@ void
 authn_conf_decrypt(struct loader *ld, yaml_node_t *node, struct authn_store *st,
     int cipher, const char *crypt_secret, const char *what)
 {
-	unsigned char key[64], *out;
+	unsigned char key[96], *out; /* 88 base64 characters at most */
 	size_t klen, olen, i;
 	const char *err;
 	yaml_node_t *at = conf_field_node(ld, node, "cryptSecret");

@@ -14,8 +14,7 @@ struct loader;
 struct request;
 struct conf_errhandler;
 
-#define AUTHN_MAX_FILE   (16 << 20) /* bytes per credential file */
-#define AUTHN_MAX_SECRET 4096       /* bytes of one decoded secret */
+#define AUTHN_MAX_FILE (16 << 20) /* bytes per credential file */
 
 /* One credential: a user (or API id) and its secret, decoded. */
 struct authn_cred {

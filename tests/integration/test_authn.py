@@ -749,6 +749,9 @@ class ConfigErrorTest(unittest.TestCase):
                    "cryptSecret needs commonKeyCryptType")
         self.check("BasicAuthnMiddleware", "  commonKeyCryptType: AESCBC\n  cryptSecret: "
                    "c2hvcnQ=\n", "16, 24 or 32-byte key")
+        for n in (66, 200):  # longer than any key: refused, not overflowed
+            self.check("BasicAuthnMiddleware", "  commonKeyCryptType: AESCBC\n  cryptSecret: %s\n"
+                       % base64.b64encode(b"k" * n).decode(), "16, 24 or 32-byte key")
         self.check("BasicAuthnMiddleware", "  commonKeyCryptType: AESGCM\n  cryptSecret: %s\n"
                    "  fileProvider: {paths: [DIR/u.list], encoding: Base16}\n" % COMMON,
                    "cannot decrypt the secret of user \"user7\"", {"u.list": USERS["aescbc"]})
