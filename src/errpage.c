@@ -51,6 +51,7 @@ errpage_kind(const char *code)
 		{ ERRPAGE_ROUNDTRIP, "CoreProxyRoundtrip" },
 		{ ERRPAGE_SWITCH, "CoreProxyProtocolSwitch" },
 		{ ERRPAGE_NOT_FOUND, "CoreServerNotFound" },
+		{ ERRPAGE_AUTHN, "AppAuthnAuthentication" },
 	};
 	size_t i;
 

@@ -16,6 +16,7 @@ struct request;
 #define ERRPAGE_SWITCH      "E2125" /* protocol switch refused: 502 */
 #define ERRPAGE_NOT_FOUND   "E2131" /* no route in the server: 404 */
 #define ERRPAGE_THROTTLE    "E3213" /* ThrottleMiddleware refused: 429 */
+#define ERRPAGE_AUTHN       "E3050" /* authentication failed: 401 */
 
 /*
  * Answer r with the error code (one of the above), message and status

@@ -564,6 +564,8 @@ response_error_message(const char *code)
 		return "not found";
 	if (strcmp(code, ERRPAGE_THROTTLE) == 0)
 		return "too many requests.";
+	if (strcmp(code, ERRPAGE_AUTHN) == 0)
+		return "authentication failed";
 	return "upstream round trip failed";
 }
 

@@ -6,6 +6,7 @@
 
 #include "arena.h"
 #include "conf_table.h"
+#include "errpage.h"
 #include "kcipher.h"
 #include "kenc.h"
 #include "kind.h"
@@ -221,7 +222,7 @@ basic_authn_request_hook(void *inst, struct request *r)
 	if (!ok) {
 		log_debug("E3050 BasicAuthnMiddleware: authentication failed");
 		if (bs->prefer_error)
-			return authn_error(r, &bs->c, 401, "E3050");
+			return authn_error(r, &bs->c, 401, ERRPAGE_AUTHN);
 		return basic_authn_challenge(bs, r);
 	}
 	if (!bs->c.keep)

@@ -324,6 +324,29 @@ spec:
         st, _, body = request(port, "GET", "/", [basic("user0", "bad")])
         self.assertEqual((st, body), (401, b"who are you?"))
 
+    def test_error_handler_kinds(self):
+        # an ErrorHandler matching AILERON's kind name of E3050
+        eh = """---
+apiVersion: core/v1
+kind: ErrorHandler
+metadata: {name: authn}
+spec:
+  errorMessages:
+    - kinds: ["AppAuthn*"]
+      mimeContents:
+        - mimeType: application/json
+          templateType: GoText
+          template: '{"error":"{{.kind}}"}'
+"""
+        path = self.file("users.list", "user0:password0\n")
+        port = self.serve("BasicAuthnMiddleware", """  preferError: true
+  errorHandler: {apiVersion: core/v1, kind: ErrorHandler, name: authn}
+  fileProvider:
+    paths: [%s]
+""" % path + eh)
+        st, _, body = request(port, "GET", "/", [basic("user0", "bad")])
+        self.assertEqual((st, json.loads(body)), (401, {"error": "AppAuthnAuthentication"}))
+
 
 class KeyTest(AuthnTestCase):
     def key(self, lines, extra=""):
