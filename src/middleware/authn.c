@@ -555,26 +555,57 @@ authn_cmp_digest(const void *a, const void *b)
 	return memcmp(x->digest, y->digest, sizeof(x->digest));
 }
 
-/* Sort l for the lookups, then report duplicates with their origin. */
+/* A credential with where it came from, while sorting. */
+struct authn_conf_sorted {
+	struct authn_cred c; /* first: the comparisons below take it */
+	struct authn_conf_src s;
+	size_t idx; /* its place in the input: equal ones keep their order */
+};
+
+static int
+authn_conf_cmp_idx(const void *a, const void *b)
+{
+	const struct authn_conf_sorted *x = a, *y = b;
+
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int
+authn_conf_cmp_name(const void *a, const void *b)
+{
+	int c = authn_cmp_name(a, b);
+
+	return c != 0 ? c : authn_conf_cmp_idx(a, b);
+}
+
+static int
+authn_conf_cmp_digest(const void *a, const void *b)
+{
+	int c = authn_cmp_digest(a, b);
+
+	return c != 0 ? c : authn_conf_cmp_idx(a, b);
+}
+
+/*
+ * Sort l for the lookups, then report each duplicate (the later one) with
+ * its origin.
+ */
 static void
 authn_conf_sort(struct loader *ld, yaml_node_t *at, struct authn_conf_list *l,
     enum authn_form form, const char *what)
 {
-	struct authn_conf_sorted {
-		struct authn_cred c;
-		struct authn_conf_src s;
-	} *tmp = arena_alloc(ld->arena, l->n * sizeof(*tmp));
-	int (*cmp)(const void *, const void *) =
-	    form == AUTHN_KEYS ? authn_cmp_digest : authn_cmp_name;
+	struct authn_conf_sorted *tmp =
+	    arena_alloc(ld->arena, l->n * sizeof(*tmp));
 	char where[512];
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
 		tmp[i].c = l->v[i];
 		tmp[i].s = l->src[i];
+		tmp[i].idx = i;
 	}
-	/* the credential comes first in tmp[i]: cmp works on it */
-	qsort(tmp, l->n, sizeof(*tmp), cmp);
+	qsort(tmp, l->n, sizeof(*tmp),
+	    form == AUTHN_KEYS ? authn_conf_cmp_digest : authn_conf_cmp_name);
 	for (i = 0; i < l->n; i++) {
 		l->v[i] = tmp[i].c;
 		l->src[i] = tmp[i].s;
@@ -582,7 +613,8 @@ authn_conf_sort(struct loader *ld, yaml_node_t *at, struct authn_conf_list *l,
 	for (i = 1; i < l->n; i++) {
 		const struct authn_cred *a = &l->v[i - 1];
 
-		if (cmp(a, &l->v[i]) != 0)
+		if ((form == AUTHN_KEYS ? authn_cmp_digest(a, &l->v[i])
+		                        : authn_cmp_name(a, &l->v[i])) != 0)
 			continue;
 		if (a->name != NULL)
 			conf_errorn(ld, at, "%s: duplicate %s \"%s\"",

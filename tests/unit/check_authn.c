@@ -1,10 +1,14 @@
 /* Unit tests: the Authorization parsers and comparisons of the authn middleware. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "khash.h"
 #include "middleware/authn.h"
+
+#define DIR TEST_DATA_DIR "/authn/"
 
 START_TEST(basic_table)
 {
@@ -175,6 +179,135 @@ START_TEST(equal_and_transform)
 }
 END_TEST
 
+/* Every error the loader reported. */
+struct errs {
+	char msg[16][512];
+	int n;
+};
+
+static struct errs errs;
+
+static void
+collect(void *ctx, const char *msg)
+{
+	struct errs *e = ctx;
+
+	if (e->n < 16)
+		snprintf(e->msg[e->n], sizeof(e->msg[0]), "%s", msg);
+	e->n++;
+}
+
+/* A server, then the document under test from line 11 on. */
+#define HEAD                                                            \
+	"apiVersion: core/v1\nkind: Entrypoint\nspec:\n  runners:\n"    \
+	"    - apiVersion: core/v1\n      kind: HTTPServer\n---\n"      \
+	"apiVersion: core/v1\nkind: HTTPServer\nspec: {addr: \":1\"}\n" \
+	"---\n"
+#define BASIC  "apiVersion: app/v1\nkind: BasicAuthnMiddleware\nspec:\n"
+#define DIGEST "apiVersion: app/v1\nkind: DigestAuthnMiddleware\nspec:\n"
+#define KEY    "apiVersion: app/v1\nkind: KeyAuthnMiddleware\nspec:\n"
+#define IDKEY  "apiVersion: app/v1\nkind: IDKeyAuthnMiddleware\nspec:\n"
+
+static const char *const good[] = {
+	HEAD BASIC "  {}\n",
+	HEAD BASIC "  realm: 'a \"quoted\" realm'\n"
+	           "  fileProvider: {paths: [" DIR "users.list]}\n",
+	HEAD BASIC "  passwordCrypt: {pbkdf2: {saltLen: 8, iter: 10}}\n"
+	           "  fileProvider:\n    encoding: Base16\n"
+	           "    paths: [" DIR "users-hex.list]\n",
+	HEAD BASIC "  envProvider: {usernamePrefix: X_, encoding: Base64}\n",
+	HEAD DIGEST "  {}\n",
+	HEAD DIGEST "  algorithm: sha-512-256\n"
+	            "  fileProvider: {paths: [" DIR "users.list]}\n",
+	HEAD KEY "  {}\n",
+	HEAD KEY "  hashAlg: BLAKE2b_512\n  hmacSecret: a2V5\n"
+	         "  keyHeaderName: Token\n",
+	HEAD IDKEY "  commonKeyCryptType: AESGCM\n"
+	           "  cryptSecret: MDEyMzQ1Njc4OWFiY2RlZg==\n",
+	/* PascalCase names are AILERON's too */
+	HEAD KEY "  HashAlg: SHA256\n  KeyHeaderName: X-Key\n",
+};
+
+START_TEST(conf_good)
+{
+	struct conf *c;
+	int i;
+
+	memset(&errs, 0, sizeof(errs));
+	c = conf_load_string("t.yaml", good[_i], collect, &errs);
+	for (i = 0; i < errs.n && i < 16; i++)
+		fprintf(stderr, "case %d: %s\n", _i, errs.msg[i]);
+	ck_assert_ptr_nonnull(c);
+	conf_free(c);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	const char *want[6];
+} bad[] = {
+	{ HEAD BASIC "  fileProvider: {paths: [" DIR "bad.list]}\n",
+	    { "t.yaml:15:17: " DIR "bad.list line 3: expected user:secret",
+	        "t.yaml:15:17: " DIR "bad.list line 6: the text after the "
+	        "secret is not a JSON object" } },
+	{ HEAD IDKEY "  fileProvider: {paths: [" DIR "dup.list]}\n",
+	    { "t.yaml:15:17: " DIR "dup.list line 4: duplicate id "
+	      "\"user0\"" } },
+	{ HEAD BASIC "  fileProvider:\n    encoding: Base16\n"
+	             "    paths: [" DIR "bad.list]\n",
+	    { "t.yaml:16:5: " DIR "bad.list line 1: the secret is not "
+	      "valid Base16",
+	        "t.yaml:16:5: " DIR "bad.list line 3: expected user:secret",
+	        "t.yaml:16:5: " DIR "bad.list line 4: the secret is not "
+	        "valid Base16",
+	        "t.yaml:16:5: " DIR "bad.list line 5: the secret is not "
+	        "valid Base16",
+	        "t.yaml:16:5: " DIR "bad.list line 6: the text after the "
+	        "secret is not a JSON object" } },
+	{ HEAD BASIC "  passwordCrypt: {argon2i: {saltLen: 4}}\n",
+	    { "t.yaml:15:18: passwordCrypt: argon2: saltLen must be at "
+	      "least 8" } },
+	{ HEAD BASIC "  passwordCrypt: {}\n",
+	    { "t.yaml:15:18: passwordCrypt: one of bcrypt, scrypt, pbkdf2, "
+	      "argon2i or argon2id" } },
+	{ HEAD BASIC "  commonKeyCryptType: AESXTS\n",
+	    { "t.yaml:15:23: field \"commonKeyCryptType\": invalid value "
+	      "\"AESXTS\" (expected one of CommonKeyCryptTypeUnknown, "
+	      "AESGCM, AESCBC, AESCFB, AESCTR, AESOFB)" } },
+	{ HEAD DIGEST "  algorithm: SHA-1\n  passwordCrypt: {bcrypt: {}}\n",
+	    { "t.yaml:15:14: algorithm: expected MD5, SHA-256 or "
+	      "SHA-512-256, got \"SHA-1\"",
+	        "t.yaml:16:18: passwordCrypt: Digest needs the passwords "
+	        "themselves; hashed passwords cannot be checked" } },
+	{ HEAD KEY "  hmacSecret: a2V5\n",
+	    { "t.yaml:15:15: hmacSecret needs hashAlg" } },
+	{ HEAD KEY "  fileProvider: {paths: [" DIR "users.list]}\n"
+	           "  envProvider: {}\n",
+	    { "t.yaml:15:3: only one of envProvider and fileProvider may be "
+	      "set" } },
+	{ HEAD IDKEY "  cryptSecret: a2V5\n  commonKeyCryptType: AESCBC\n",
+	    { "t.yaml:15:16: cryptSecret: expected the base64 of a 16, 24 "
+	      "or 32-byte key" } },
+};
+
+START_TEST(conf_bad)
+{
+	struct conf *c;
+	int i;
+
+	memset(&errs, 0, sizeof(errs));
+	c = conf_load_string("t.yaml", bad[_i].text, collect, &errs);
+	ck_assert_ptr_null(c);
+	for (i = 0; bad[_i].want[i] != NULL; i++) {
+		ck_assert_msg(
+		    i < errs.n, "case %d: missing %s", _i, bad[_i].want[i]);
+		ck_assert_str_eq(errs.msg[i], bad[_i].want[i]);
+	}
+	ck_assert_msg(errs.n == i, "case %d: %d errors, last %s", _i, errs.n,
+	    errs.msg[errs.n - 1]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -187,6 +320,8 @@ main(void)
 	tcase_add_test(tc, digest_good);
 	tcase_add_test(tc, digest_bad);
 	tcase_add_test(tc, equal_and_transform);
+	tcase_add_loop_test(tc, conf_good, 0, sizeof(good) / sizeof(good[0]));
+	tcase_add_loop_test(tc, conf_bad, 0, sizeof(bad) / sizeof(bad[0]));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
