@@ -756,7 +756,7 @@ authn_conf_hmac(struct loader *ld, yaml_node_t *node, int alg,
 const struct authn_cred *
 authn_find(const struct authn_store *st, const char *name, size_t len)
 {
-	struct authn_cred key;
+	struct authn_cred key = { 0 };
 
 	if (st->n == 0)
 		return NULL;
@@ -769,7 +769,7 @@ const struct authn_cred *
 authn_find_secret(
     const struct authn_store *st, const unsigned char *s, size_t len)
 {
-	struct authn_cred key;
+	struct authn_cred key = { 0 };
 	const struct authn_cred *c;
 
 	/*
