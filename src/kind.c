@@ -29,6 +29,10 @@
 	X(cors)           \
 	X(csrf)           \
 	X(header_cert)    \
+	X(basic_authn)    \
+	X(key_authn)      \
+	X(idkey_authn)    \
+	X(digest_authn)   \
 	X(skipper)        \
 	X(slogger)        \
 	X(http_logger)    \
@@ -61,10 +65,6 @@ const struct kind *const kind_registry[] = {
 	LATER("app/v1", "RedisClient"),
 	LATER("app/v1", "SOAPRESTMiddleware"),
 	LATER("app/v1", "AuthenticationMiddleware"),
-	LATER("app/v1", "BasicAuthnMiddleware"),
-	LATER("app/v1", "DigestAuthnMiddleware"),
-	LATER("app/v1", "KeyAuthnMiddleware"),
-	LATER("app/v1", "IDKeyAuthnMiddleware"),
 	LATER("app/v1", "OAuthAuthenticationHandler"),
 	LATER("app/v1", "OPAAuthzMiddleware"),
 	LATER("app/v1", "OpenTelemetryMeter"),

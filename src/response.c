@@ -576,6 +576,8 @@ response_error_message(const char *code)
 		return "too many requests.";
 	if (strcmp(code, ERRPAGE_BODY_TOO_LARGE) == 0)
 		return "request body size exceeded the body limit.";
+	if (strcmp(code, ERRPAGE_AUTHN) == 0)
+		return "authentication failed";
 	return "upstream round trip failed";
 }
 
