@@ -133,6 +133,10 @@ struct tripperware_ops {
 	int (*request)(void *inst, struct request *r, struct exchange *x);
 	void (*response)(void *inst, struct request *r, struct exchange *x);
 	void (*done)(void *inst, struct request *r, struct exchange *x);
+	/* Instead of an instance, add entries to the list being built (as
+	 * middleware_ops.expand: Skipper). */
+	void (*expand)(struct pipeline *pl, struct tripperware ***tws,
+	    size_t *n, const void *conf, int *err);
 };
 
 struct tripperware {
