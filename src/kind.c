@@ -32,6 +32,7 @@
 	X(http_logger)    \
 	X(throttle)       \
 	X(compression)    \
+	X(soap_rest)      \
 	X(http_server)    \
 	X(entrypoint)
 
@@ -59,7 +60,6 @@ const struct kind *const kind_registry[] = {
 	LATER("app/v1", "CSRFMiddleware"),
 	LATER("app/v1", "SessionMiddleware"),
 	LATER("app/v1", "RedisClient"),
-	LATER("app/v1", "SOAPRESTMiddleware"),
 	LATER("app/v1", "AuthenticationMiddleware"),
 	LATER("app/v1", "BasicAuthnMiddleware"),
 	LATER("app/v1", "DigestAuthnMiddleware"),

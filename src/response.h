@@ -51,6 +51,7 @@ struct response {
 	int filter_pos;      /* the filter running (response_body) */
 	int no_date;         /* a middleware removed Date: do not add one */
 	int filter_skip;     /* the head hook running leaves the body alone */
+	int hold;            /* the head waits for the body's end (a filter) */
 };
 
 /*
@@ -134,6 +135,22 @@ int response_sendfile(struct request *r, int fd, int64_t off, uint64_t n);
  * (its body hook may still be called: it must pass the data on).
  */
 void response_filter_skip(struct request *r);
+
+/*
+ * From a head hook of a middleware whose body filter keeps the whole
+ * body (SOAPREST): the head stays back, response_flush() included, until
+ * the filter passes its first bytes on or the response ends, so that the
+ * filter can still answer differently (response_restart).
+ */
+void response_hold(struct request *r);
+
+/*
+ * From a body filter while nothing of the response has left (the head is
+ * held): forget the response so that the filter can answer anew
+ * (response_error), through every middleware's head hook again.  -1 when
+ * bytes were already sent.
+ */
+int response_restart(struct request *r);
 
 /* Is a body filter in the chain (zero-copy paths must step aside)? */
 int response_filtered(const struct request *r);
