@@ -1,7 +1,6 @@
 /* XML <-> JSON in the simple, BadgerFish and RayFish conventions of AILERON's zxml. */
 #include <jansson.h>
 #include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1441,14 +1440,41 @@ xj_attrs_free(struct xj_attrs *as)
 	free(as->a);
 }
 
-/* Is name a valid XML name (Go writes any; aileron refuses bad ones)? */
+/* XML 1.0 (fifth edition) NameStartChar, or NameChar when rest. */
+static int
+xj_name_char(unsigned c, int rest)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	    c == ':' || (c >= 0xc0 && c <= 0xd6) || (c >= 0xd8 && c <= 0xf6) ||
+	    (c >= 0xf8 && c <= 0x2ff) || (c >= 0x370 && c <= 0x37d) ||
+	    (c >= 0x37f && c <= 0x1fff) || (c >= 0x200c && c <= 0x200d) ||
+	    (c >= 0x2070 && c <= 0x218f) || (c >= 0x2c00 && c <= 0x2fef) ||
+	    (c >= 0x3001 && c <= 0xd7ff) || (c >= 0xf900 && c <= 0xfdcf) ||
+	    (c >= 0xfdf0 && c <= 0xfffd) || (c >= 0x10000 && c <= 0xeffff))
+		return 1;
+	return rest &&
+	    ((c >= '0' && c <= '9') || c == '-' || c == '.' || c == 0xb7 ||
+	        (c >= 0x300 && c <= 0x36f) || (c >= 0x203f && c <= 0x2040));
+}
+
+/*
+ * Is name an XML name as libxml2 reads them (Go writes any; aileron
+ * refuses what would make broken XML)?
+ */
 static int
 xj_check_name(struct xj_enc *e, const char *name)
 {
-	if (name[0] == '\0')
+	const unsigned char *u = (const unsigned char *)name;
+	size_t n = strlen(name), i, l;
+	unsigned c;
+
+	if (n == 0)
 		return xj_efail(e, "xml encoder: start tag with no name");
-	if (xmlValidateName((const xmlChar *)name, 0) != 0)
-		return xj_efail(e, "xml encoder: invalid name %.100s", name);
+	for (i = 0; i < n; i += l)
+		if ((l = xj_utf8(u + i, n - i, &c)) == 0 ||
+		    !xj_name_char(c, i > 0))
+			return xj_efail(
+			    e, "xml encoder: invalid name %.100s", name);
 	return 0;
 }
 
