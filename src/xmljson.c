@@ -432,7 +432,6 @@ struct xj_name {
 	size_t slen;
 	const char *local;
 	size_t llen;
-	char *owned; /* a translated Space that needs freeing: none here */
 };
 
 /* Go's nsname(): split at the colon; -1 for more than one colon. */
@@ -508,11 +507,8 @@ xj_token_name(const struct xj_dec *d, const struct xj_name *nm,
 
 	if (prefix != NULL)
 		xj_puts(&b, prefix);
-	if (nm->slen == 0) {
-		xj_put(&b, nm->local, nm->llen);
-		xj_put(&b, "", 0);
-		return b.failed ? (free(b.p), NULL) : b.p;
-	}
+	if (nm->slen == 0)
+		goto local;
 	key = NULL;
 	for (i = use_ns ? d->nns : 0; i-- > 0;)
 		if (xj_is(nm->space, nm->slen, d->ns[i].url)) {
@@ -531,6 +527,7 @@ xj_token_name(const struct xj_dec *d, const struct xj_name *nm,
 		xj_put(&b, nm->space, nm->slen);
 		xj_puts(&b, sep);
 	}
+local:
 	xj_put(&b, nm->local, nm->llen);
 	if (b.p == NULL && !b.failed)
 		return xj_strndup("", 0);
