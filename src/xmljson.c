@@ -180,16 +180,21 @@ xj_trim(const char *s, size_t *off, size_t *n)
 static void xj_seterr(char *err, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The message for the caller, with the input's bytes made safe to log. */
 static void
 xj_seterr(char *err, size_t size, const char *fmt, ...)
 {
 	va_list ap;
+	char *p;
 
 	if (size == 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(err, size, fmt, ap);
 	va_end(ap);
+	for (p = err; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
 }
 
 void
