@@ -198,6 +198,12 @@ xj_seterr(char *err, size_t size, const char *fmt, ...)
 }
 
 void
+xmljson_init(void)
+{
+	xmlInitParser();
+}
+
+void
 xmljson_opts_init(struct xmljson_opts *o, int rules)
 {
 	memset(o, 0, sizeof(*o));

@@ -30,6 +30,9 @@ struct xmljson_opts {
 	int prefer_short; /* simple only */
 };
 
+/* Set up libxml2 once (the master, before fork); optional. */
+void xmljson_init(void);
+
 /* AILERON's defaults for rules (every string set, both flags off). */
 void xmljson_opts_init(struct xmljson_opts *o, int rules);
 

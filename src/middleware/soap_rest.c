@@ -1,5 +1,6 @@
 /* app/v1 SOAPRESTMiddleware: SOAP (XML) requests to JSON for the handler, its JSON answer back to XML. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,6 +391,15 @@ soap_rest_media(const char *v, size_t n, char *mt, size_t mtsize, char *action,
 	}
 }
 
+/* Master, before fork: libxml2 is set up once, not in every worker. */
+static void *
+soap_rest_create(const void *conf, struct conf *c)
+{
+	(void)c;
+	xmljson_init();
+	return (void *)(uintptr_t)conf;
+}
+
 /* Answer an error of ours through the middleware's ErrorHandler. */
 static int
 soap_rest_error(const struct soap_rest_conf_spec *s, struct request *r,
@@ -595,6 +605,7 @@ soap_rest_done(void *inst, struct request *r)
 
 const struct middleware_ops soap_rest_middleware = {
 	.name = "app/v1/SOAPRESTMiddleware",
+	.create = soap_rest_create,
 	.request = soap_rest_request,
 	.head = soap_rest_head,
 	.body = soap_rest_body,
