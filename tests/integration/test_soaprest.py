@@ -213,6 +213,18 @@ class SOAPRESTTest(AileronTestCase):
             self.assertEqual(st, 500, path)
             self.assertEqual(json.loads(body)["status"], 500)
 
+    def test_upstream_down(self):
+        # The proxy's own 502 is JSON for a client without Accept (AILERON's
+        # inner request has Accept: application/json): it is converted too.
+        port = free_port()
+        self.start(config(port, "http://127.0.0.1:%d" % free_port()), port)
+        self.allow_errors("connect")
+        st, h, body = self.soap11(port)
+        self.assertEqual(st, 502)
+        self.assertEqual(hdr(h)["content-type"], "text/xml; charset=utf-8")
+        self.assertEqual(body, b'<?xml version="1.0" encoding="UTF-8"?>\n'
+                               b'<status>502</status>\n<statusText>Bad Gateway</statusText>')
+
     def test_head_held_until_converted(self):
         port, _ = self.start_soap()
         for path in ("/slow", "/chunked"):
