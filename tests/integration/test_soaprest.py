@@ -224,6 +224,11 @@ class SOAPRESTTest(AileronTestCase):
         self.assertEqual(hdr(h)["content-type"], "text/xml; charset=utf-8")
         self.assertEqual(body, b'<?xml version="1.0" encoding="UTF-8"?>\n'
                                b'<status>502</status>\n<statusText>Bad Gateway</statusText>')
+        # An XML error page is not JSON: 500 E3219 in its place.
+        st, h, body = request(port, "POST", "/", [("Content-Type", "text/xml"), ("SOAPAction", "a"),
+                                                  ("Accept", "text/xml")], b"<a/>")
+        self.assertEqual(st, 500)
+        self.assertIn(b"<status>500</status>", body)
 
     def test_head_held_until_converted(self):
         port, _ = self.start_soap()
