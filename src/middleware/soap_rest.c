@@ -13,6 +13,7 @@
 #include "kind.h"
 #include "log.h"
 #include "middleware.h"
+#include "mime_content.h"
 #include "proxy.h"
 #include "request.h"
 #include "response.h"
@@ -333,61 +334,49 @@ soap_rest_set(struct request *r, const char *name, const char *v, size_t n)
 }
 
 /*
- * Go's mime.ParseMediaType, as much as SOAPREST uses: the media type in
- * lower case into mt, and the action parameter (unquoted) into action.
+ * The media type of a Content-Type (Go's mime.ParseMediaType: lower case;
+ * "" when malformed) into mt, and its action parameter (unquoted; "" when
+ * none) into action.
  */
 static void
 soap_rest_media(const char *v, size_t n, char *mt, size_t mtsize, char *action,
     size_t asize)
 {
-	size_t i = 0, j, k = 0;
+	size_t i, k = 0, ks, ke;
+	int q;
 
-	mt[0] = action[0] = '\0';
-	while (i < n && (v[i] == ' ' || v[i] == '\t'))
-		i++;
-	for (; i < n && v[i] != ';'; i++)
-		if (v[i] != ' ' && v[i] != '\t' && k + 1 < mtsize)
-			mt[k++] =
-			    (char)(v[i] >= 'A' && v[i] <= 'Z' ? v[i] - 'A' + 'a'
-			                                      : v[i]);
-	mt[k] = '\0';
+	if (mime_content_media_type(v, n, mt, mtsize) < 0)
+		mt[0] = '\0';
+	action[0] = '\0';
+	for (i = 0; i < n && v[i] != ';'; i++)
+		;
 	while (i < n) {
-		size_t ks, ke;
-
-		i++; /* ';' */
-		while (i < n && (v[i] == ' ' || v[i] == '\t'))
-			i++;
-		ks = i;
-		while (i < n && v[i] != '=' && v[i] != ';')
-			i++;
-		ke = i;
-		while (ke > ks && (v[ke - 1] == ' ' || v[ke - 1] == '\t'))
-			ke--;
+		for (i++; i < n && (v[i] == ' ' || v[i] == '\t'); i++)
+			;
+		for (ks = i; i < n && v[i] != '=' && v[i] != ';'; i++)
+			;
+		for (ke = i; ke > ks && (v[ke - 1] == ' ' || v[ke - 1] == '\t');
+		     ke--)
+			;
 		if (i >= n || v[i] == ';')
 			continue;
-		i++; /* '=' */
+		/* the value: a token or a quoted string (\ escapes) */
+		q = ++i < n && v[i] == '"';
 		k = 0;
-		if (i < n && v[i] == '"') {
-			for (i++; i < n && v[i] != '"'; i++) {
-				if (v[i] == '\\' && i + 1 < n)
-					i++;
-				if (k + 1 < asize && ke - ks == 6 &&
-				    strncasecmp(v + ks, "action", 6) == 0)
-					action[k++] = v[i];
-			}
-			j = i < n ? i + 1 : i;
-		} else {
-			for (j = i; j < n && v[j] != ';' && v[j] != ' ' &&
-			     v[j] != '\t';
-			     j++)
-				if (k + 1 < asize && ke - ks == 6 &&
-				    strncasecmp(v + ks, "action", 6) == 0)
-					action[k++] = v[j];
+		for (i += q; i < n && (q ? v[i] != '"' : v[i] != ';'); i++) {
+			if (q && v[i] == '\\' && i + 1 < n)
+				i++;
+			else if (!q && (v[i] == ' ' || v[i] == '\t'))
+				continue;
+			if (ke - ks == 6 &&
+			    strncasecmp(v + ks, "action", 6) == 0 &&
+			    k + 1 < asize)
+				action[k++] = v[i];
 		}
 		if (ke - ks == 6 && strncasecmp(v + ks, "action", 6) == 0)
 			action[k] = '\0';
-		for (i = j; i < n && v[i] != ';'; i++)
-			;
+		while (i < n && v[i] != ';')
+			i++;
 	}
 }
 

@@ -169,6 +169,13 @@ class SOAPRESTTest(AileronTestCase):
         self.assertEqual(req.header("X-Soap-Action"), "urn:Get Price")
         self.assertEqual(req.header("X-Content-Type"), "application/soap+xml")
         self.assertTrue(same_xml(body, (ENVELOPE % SOAP12).encode()), body)
+        # a token, the parameter name in any case; none: an empty header
+        for ctype, want in (("Application/SOAP+XML;ACTION=urn:x;charset=utf-8", "urn:x"),
+                            ("application/soap+xml", "")):
+            st, _, _ = request(port, "POST", "/echo", [("Content-Type", ctype)], b"<a/>")
+            self.assertEqual(st, 200)
+            self.assertEqual(up.requests[-1].header("X-Soap-Action"), want)
+            self.assertEqual(up.requests[-1].header("X-Content-Type"), "application/soap+xml")
 
     def test_inner_status_kept(self):
         port, _ = self.start_soap()
