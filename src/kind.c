@@ -38,6 +38,7 @@
 	X(http_logger)    \
 	X(throttle)       \
 	X(compression)    \
+	X(soap_rest)      \
 	X(http_server)    \
 	X(entrypoint)
 
@@ -63,7 +64,6 @@ const struct kind *const kind_registry[] = {
 	NEVER("core/v1", "GoPlugin"),
 	LATER("app/v1", "SessionMiddleware"),
 	LATER("app/v1", "RedisClient"),
-	LATER("app/v1", "SOAPRESTMiddleware"),
 	LATER("app/v1", "AuthenticationMiddleware"),
 	LATER("app/v1", "OAuthAuthenticationHandler"),
 	LATER("app/v1", "OPAAuthzMiddleware"),

@@ -150,6 +150,7 @@ extern const struct middleware_ops http_logger_middleware;
 extern const struct tripperware_ops http_logger_tripperware;
 extern const struct middleware_ops throttle_middleware;
 extern const struct middleware_ops compression_middleware;
+extern const struct middleware_ops soap_rest_middleware;
 extern const struct middleware_ops prometheus_middleware;
 extern const struct tripperware_ops prometheus_tripperware;
 
