@@ -285,7 +285,7 @@ soap_rest_read_body(struct request *r, struct soap_rest_body *b,
 	}
 	if (m->body != HTTP_BODY_CHUNKED)
 		return 400;
-	http_chunked_init(&c, (uint32_t)r->srv->max_trailer_bytes);
+	request_chunked_init(r, &c); /* with BodyLimitMiddleware's limit */
 	rc = soap_rest_chunked(&c, b, data, avail, &used, &over);
 	if (rc == HTTP_CHUNK_DONE) {
 		*extra = data + used;
@@ -308,7 +308,7 @@ soap_rest_read_body(struct request *r, struct soap_rest_body *b,
 	}
 	if (over)
 		return 413;
-	return rc == HTTP_CHUNK_ERROR ? 400 : 0;
+	return rc == HTTP_CHUNK_ERROR ? request_chunked_status(&c) : 0;
 }
 
 /* Remove every request header called name (the handler does not send it). */

@@ -294,6 +294,37 @@ class SOAPRESTTest(AileronTestCase):
             c.close()
         self.assertEqual(up.requests, [])
 
+    def test_body_limit_before_it_counts_chunked_bodies(self):
+        # BodyLimitMiddleware listed first: SOAPREST reads the body itself,
+        # with the limit of the request.
+        up = self.soap_upstream()
+        port = free_port()
+        text = config(port, up.url, extra="""---
+apiVersion: app/v1
+kind: BodyLimitMiddleware
+spec: {maxSize: 64}
+""").replace("""    - middleware:
+        - apiVersion: app/v1
+          kind: SOAPRESTMiddleware""", """    - middleware:
+        - apiVersion: app/v1
+          kind: BodyLimitMiddleware
+        - apiVersion: app/v1
+          kind: SOAPRESTMiddleware""")
+        self.start(text, port)
+        small = b"<a>1</a>"
+        c = Client(port)
+        c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nSOAPAction: a\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(small), small))
+        self.assertEqual(c.recv_response()[0], 200)
+        c.close()
+        big = b"<a>" + b"x" * 100 + b"</a>"
+        c = Client(port)
+        c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nSOAPAction: a\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(big), big))
+        self.assertEqual(c.recv_response()[0], 413)
+        c.close()
+        self.assertEqual(len(up.requests), 1)
+
     def round_trip(self, spec, name):
         port, up = self.start_soap(spec)
         xml = read(name + ".xml")
