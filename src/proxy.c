@@ -25,6 +25,8 @@
 
 #define PROXY_HEAD_SLACK        4096 /* Go allows maxHeaderBytes + 4096 */
 #define PROXY_MAX_RESPONSE_HEAD (64 * 1024)
+#define PROXY_LINGER_MS         2000 /* lingering close: at most this long */
+#define PROXY_LINGER_MAX        (64ULL << 20) /* ... and this many bytes */
 
 struct proxy {
 	struct conf *conf;
@@ -356,6 +358,9 @@ proxy_client_request(struct proxy *px, struct client *cl)
 	}
 	pipeline_run(px->pipeline, r);
 	keep = response_keep_alive(r);
+	/* Closing while the client may still be sending its body: linger. */
+	cl->linger = !keep && m->body != HTTP_BODY_NONE && !r->body_read &&
+	    !r->resp.failed;
 	if (keep) {
 		if (r->next != NULL) {
 			/* The handler read the body: what followed it. */
@@ -407,11 +412,49 @@ proxy_client_expire(struct proxy *px, struct client *cl)
 		(void)proxy_plain_error(px, cl, 408);
 }
 
+/*
+ * Close a connection the client may still be sending on (RFC 9112 9.6):
+ * closing with unread bytes resets it, and a client still uploading then
+ * fails before it reads the response (curl: "Failed sending data").  So
+ * half-close, and park it: whatever comes is read and dropped until the
+ * client closes, PROXY_LINGER_MS pass or PROXY_LINGER_MAX bytes came, as
+ * Apache's lingering close does, without holding the worker.  TLS
+ * connections close at once.
+ */
+static int
+proxy_client_linger(struct client *cl)
+{
+	if (!cl->linger || cl->io.ssl != NULL ||
+	    shutdown(cl->io.fd, SHUT_WR) < 0)
+		return PROXY_CLOSED;
+	cl->lingering = 1;
+	cl->lingered = 0;
+	cl->deadline = conn_deadline(PROXY_LINGER_MS);
+	return PROXY_PARKED;
+}
+
+/* A lingering connection became readable: drop what came. */
+static int
+proxy_client_drain(struct proxy *px, struct client *cl)
+{
+	ssize_t n;
+
+	while ((n = read(cl->io.fd, px->cbuf, px->csize)) > 0)
+		if ((cl->lingered += (uint64_t)n) > PROXY_LINGER_MAX)
+			return PROXY_CLOSED;
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return PROXY_PARKED;
+	return PROXY_CLOSED; /* the client closed, or failed */
+}
+
 int
 proxy_client_run(struct proxy *px, struct client *cl)
 {
 	int rc;
 
+	if (cl->lingering)
+		return proxy_client_drain(px, cl);
 	if (cl->handshake && !proxy_client_handshake(cl, &rc))
 		return rc;
 	proxy_client_restore(px, cl);
@@ -434,14 +477,15 @@ proxy_client_run(struct proxy *px, struct client *cl)
 			return PROXY_CLOSED;
 		if (rc != HTTP_PARSE_DONE) {
 			proxy_plain_error(px, cl, rc);
-			return PROXY_CLOSED;
+			cl->linger = 1; /* the rest of what it sent is unread */
+			return proxy_client_linger(cl);
 		}
 		if ((rc = proxy_body_nowait(px, cl)) == HTTP_PARSE_AGAIN)
 			return proxy_client_park(px, cl);
 		if (rc < 0)
 			return PROXY_CLOSED;
 		if (!proxy_client_request(px, cl))
-			return PROXY_CLOSED;
+			return proxy_client_linger(cl);
 		proxy_client_restore(px, cl);
 	}
 }

@@ -31,6 +31,9 @@ struct client {
 	size_t saved_len;
 	struct http_msg *saved_msg; /* parked: its parser state */
 	struct bodywait *bodywait;  /* parked: head done, body arriving */
+	int linger;                 /* closing with the request body unread */
+	int lingering;     /* parked half-closed: what comes is dropped */
+	uint64_t lingered; /* bytes dropped so far */
 };
 
 #define PROXY_PARKED 0 /* waits for more bytes: poll it, then run again */

@@ -224,8 +224,9 @@ worker_handoff_send(struct worker *w, struct client *cl, int waiting)
 static int
 worker_can_hand_off(const struct client *cl)
 {
-	/* A partial head's bytes are here; TLS state does not travel. */
-	return cl->saved_len == 0 && cl->io.ssl == NULL;
+	/* A partial head's bytes are here; TLS state does not travel; a
+	 * lingering close stays where it is. */
+	return cl->saved_len == 0 && cl->io.ssl == NULL && !cl->lingering;
 }
 
 /* Hand parked client i to the queue; 0 when it went (and is gone here). */

@@ -178,6 +178,27 @@ class StreamedBodyLimitTest(AileronTestCase):
         c.close()
         self.assertEqual(self.up.connections, 0)
 
+    def test_refused_upload_still_sending_gets_the_413(self):
+        """curl still uploading a long refused body gets the 413: the server
+        half-closes and drops what still comes (RFC 9112 9.6) instead of
+        closing with unread bytes, which resets the connection and makes
+        curl fail to send before it reads the response."""
+        for buffer in (-1, 65536):
+            port = self.serve(10, buffer)
+            tmp = tempfile.mkdtemp()
+            self.addCleanup(shutil.rmtree, tmp)
+            path = os.path.join(tmp, "big")
+            with open(path, "wb") as f:
+                f.write(b"x" * (4 << 20))
+            for _ in range(6):
+                p = subprocess.run(["curl", "-s", "-H", "Expect:", "--data-binary", "@" + path,
+                                    "-w", "\n%{http_code}", "http://127.0.0.1:%d/" % port],
+                                   capture_output=True, timeout=20)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                body, _, code = p.stdout.rpartition(b"\n")
+                self.assertEqual((code, json.loads(body)), (b"413", TOO_LARGE))
+            self.assertEqual(self.up.connections, 0)
+
     def test_expect_continue_refused_without_body(self):
         port = self.serve(10, -1)
         c = Client(port)
