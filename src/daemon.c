@@ -20,8 +20,10 @@
 #define DAEMON_DEFAULT_USER "nobody"
 
 static int daemon_ready_fd = -1; /* tells the waiting parent */
-static char *daemon_pid_path;    /* the pid file we created */
-static pid_t daemon_pid_owner;   /* ... in this process */
+/* The directory the daemon was started in: relative config paths. */
+static int daemon_home_fd = -1;
+static char *daemon_pid_path;  /* the pid file we created */
+static pid_t daemon_pid_owner; /* ... in this process */
 static int daemon_pid_fd = -1;
 
 /* Parse a decimal id; -1 if s is not one. */
@@ -138,8 +140,23 @@ daemon_detach(void)
 	daemon_ready_fd = fds[1];
 	if (setsid() < 0)
 		fatal("setsid");
+	daemon_home_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (chdir("/") < 0)
 		fatal("chdir /");
+}
+
+void
+daemon_home_enter(void)
+{
+	if (daemon_home_fd >= 0 && fchdir(daemon_home_fd) < 0)
+		log_warn("cannot change to the start directory");
+}
+
+void
+daemon_home_leave(void)
+{
+	if (daemon_home_fd >= 0 && chdir("/") < 0)
+		log_warn("chdir /");
 }
 
 void

@@ -32,6 +32,15 @@ void daemon_privs_drop(const struct daemon_privs *pv);
  */
 void daemon_detach(void);
 
+/*
+ * The daemon lives in "/", but the relative paths of its config (rootDir,
+ * logDir, credential files, ...) mean the directory it was started in,
+ * as in the foreground: the master enters that directory while it loads
+ * a config and builds a generation from it, and leaves it after.  No-ops
+ * without daemon_detach().
+ */
+void daemon_home_enter(void);
+void daemon_home_leave(void);
 /* Startup succeeded: release the waiting parent, stdio to /dev/null. */
 void daemon_ready(void);
 

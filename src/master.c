@@ -610,14 +610,18 @@ master_reload(struct master *ms)
 	struct conf *c;
 
 	log_info("reloading configuration");
+	daemon_home_enter();
 	c = conf_load(
 	    ms->opts->paths, ms->opts->npaths, master_reload_error, NULL);
 	if (c == NULL) {
+		daemon_home_leave();
 		log_error("reload failed: configuration has errors; "
 		          "keeping the running configuration");
 		return;
 	}
-	if ((g = master_gen_new(c, old, old->id + 1)) == NULL) {
+	g = master_gen_new(c, old, old->id + 1);
+	daemon_home_leave();
+	if (g == NULL) {
 		conf_free(c);
 		log_error("reload failed; keeping the running configuration");
 		return;
@@ -743,7 +747,10 @@ master_run(const struct master_opts *opts, struct conf *c)
 	if (pipe2(ms.master_pipe, O_CLOEXEC) < 0)
 		fatal("pipe2");
 	ms.wake_pipe[0] = ms.wake_pipe[1] = -1;
-	if ((ms.cur = master_gen_new(c, NULL, 1)) == NULL) {
+	daemon_home_enter();
+	ms.cur = master_gen_new(c, NULL, 1);
+	daemon_home_leave();
+	if (ms.cur == NULL) {
 		conf_free(c);
 		return 1;
 	}

@@ -132,6 +132,51 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("not running", out)
 
+    def test_relative_paths_mean_the_start_directory(self):
+        # The daemon lives in "/", but ./site in its config is the site
+        # directory beside it, where it was started: at start and after a
+        # reload (which failed with "No such file or directory" before).
+        port = free_port()
+        for d, text in (("site", b"one"), ("site2", b"two")):
+            os.mkdir(os.path.join(self.dir, d))
+            with open(os.path.join(self.dir, d, "index.txt"), "wb") as f:
+                f.write(text)
+        conf = """apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners: [{apiVersion: core/v1, kind: HTTPServer}]
+  processConfig: {workers: 1}
+---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: "127.0.0.1:%d"
+  virtualHosts:
+    - handlers:
+        - handler: {apiVersion: core/v1, kind: StaticFileHandler}
+---
+apiVersion: core/v1
+kind: StaticFileHandler
+spec:
+  rootDir: ./%s
+"""
+        self.write(conf % (port, "site"))
+        p = subprocess.run([AILERON, "-D", "-p", "aileron.pid", "-l", "aileron.log",
+                            "-f", "config.yaml"], cwd=self.dir, capture_output=True, timeout=10)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(self.pidfile) as f:
+            pid = int(f.read())
+        self.assertEqual(os.readlink("/proc/%d/cwd" % pid), "/")
+        wait_port(port, timeout=5)
+        self.assertEqual(request(port, path="/index.txt")[0::2], (200, b"one"))
+        self.write(conf % (port, "site2"))
+        os.kill(pid, signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: "(generation 2)" in self.log(), 5), self.log())
+        self.assertTrue(wait_for(lambda: request(port, path="/index.txt")[2] == b"two", 5))
+        self.assertEqual(os.readlink("/proc/%d/cwd" % pid), "/")
+        os.kill(pid, signal.SIGTERM)
+        self.assertTrue(wait_for(lambda: not alive(pid), 10))
+
     def test_pid_file_from_config_and_stale_pid_file(self):
         port = free_port()
         self.write(proxy_config(port, simple_lb(["http://127.0.0.1:1"]),
