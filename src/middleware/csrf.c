@@ -23,6 +23,7 @@
 #include "kname.h"
 #include "log.h"
 #include "middleware.h"
+#include "middleware/cookie.h"
 #include "middleware/header_policy.h"
 #include "middleware/matcher.h"
 #include "request.h"
@@ -36,20 +37,8 @@
 #define CSRF_SOURCE_FORM   1
 #define CSRF_SOURCE_JSON   2
 
-#define CSRF_SAMESITE_DEFAULT 0
-#define CSRF_SAMESITE_LAX     1
-#define CSRF_SAMESITE_STRICT  2
-#define CSRF_SAMESITE_NONE    3
-
 /* The largest token: hex of a seed and an HMAC, each KHASH_MAX bytes. */
 #define CSRF_TOKEN_MAX (4 * KHASH_MAX)
-
-/* core/v1 CookieSpec. */
-struct csrf_conf_cookie {
-	char *name, *value, *path, *domain;
-	int64_t expires_in, max_age;
-	int secure, http_only, same_site;
-};
 
 struct csrf_conf_header {
 	char *header_name;
@@ -59,8 +48,7 @@ struct csrf_conf_header {
 
 struct csrf_conf_double {
 	char *cookie_name;
-	struct csrf_conf_cookie cookie;
-	int cookie_set; /* cookie was written: used as is */
+	struct cookie_spec cookie;
 	int token_source;
 	char *source_key;
 };
@@ -97,14 +85,6 @@ static const struct conf_enum csrf_conf_sources[] = {
 	{ "Header", CSRF_SOURCE_HEADER },
 	{ "Form", CSRF_SOURCE_FORM },
 	{ "JSON", CSRF_SOURCE_JSON },
-	{ NULL, 0 },
-};
-
-static const struct conf_enum csrf_conf_same_sites[] = {
-	{ "Default", CSRF_SAMESITE_DEFAULT },
-	{ "Lax", CSRF_SAMESITE_LAX },
-	{ "Strict", CSRF_SAMESITE_STRICT },
-	{ "None", CSRF_SAMESITE_NONE },
 	{ NULL, 0 },
 };
 
@@ -166,24 +146,6 @@ static const struct conf_table csrf_conf_header_table = {
 	csrf_conf_header_fields, csrf_conf_header_check
 };
 
-static const struct conf_field csrf_conf_cookie_fields[] = {
-	FSTR("name", struct csrf_conf_cookie, name),
-	FSTR("value", struct csrf_conf_cookie, value),
-	FSTR("path", struct csrf_conf_cookie, path),
-	FSTR("domain", struct csrf_conf_cookie, domain),
-	FINT("expiresIn", struct csrf_conf_cookie, expires_in, 0,
-	    CONF_MAX_SECONDS),
-	FINT("maxAge", struct csrf_conf_cookie, max_age, INT32_MIN, INT32_MAX),
-	FBOOL("secure", struct csrf_conf_cookie, secure),
-	FBOOL("httpOnly", struct csrf_conf_cookie, http_only),
-	FENUM("sameSite", struct csrf_conf_cookie, same_site,
-	    csrf_conf_same_sites),
-	FEND,
-};
-static const struct conf_table csrf_conf_cookie_table = {
-	csrf_conf_cookie_fields, NULL
-};
-
 /* The token source: Header always; Form reads the buffered body. */
 static void
 csrf_conf_source(struct loader *ld, yaml_node_t *node, int source)
@@ -202,16 +164,13 @@ csrf_conf_double_check(struct loader *ld, void *obj, yaml_node_t *node)
 	csrf_conf_name(ld, node, "cookieName", d->cookie_name);
 	csrf_conf_name(ld, node, "sourceKey", d->source_key);
 	csrf_conf_source(ld, node, d->token_source);
-	d->cookie_set = node != NULL &&
-	    conf_field_node(ld, node, "cookie") != node &&
-	    !conf_is_null(conf_field_node(ld, node, "cookie"));
+	d->cookie.set = cookie_spec_written(ld, node, "cookie");
 }
 
 static const struct conf_field csrf_conf_double_fields[] = {
 	FSTRD(
 	    "cookieName", struct csrf_conf_double, cookie_name, "__csrfToken"),
-	FOBJ(
-	    "cookie", struct csrf_conf_double, cookie, &csrf_conf_cookie_table),
+	FOBJ("cookie", struct csrf_conf_double, cookie, &cookie_spec_table),
 	FENUMD("tokenSource", struct csrf_conf_double, token_source,
 	    csrf_conf_sources, "Header"),
 	FSTRD("sourceKey", struct csrf_conf_double, source_key, "__csrfToken"),
@@ -406,42 +365,6 @@ csrf_token_valid(const struct csrf_conf_spec *s, const char *t, size_t n)
 	return CRYPTO_memcmp(mac, b + s->hsize, s->hsize) == 0;
 }
 
-/*
- * The value of cookie name in the request's Cookie headers (Go's
- * r.Cookie: the first one, quotes removed), or NULL.
- */
-static const char *
-csrf_cookie(const struct request *r, const char *name, size_t *len)
-{
-	const struct http_msg *m = r->msg;
-	size_t nlen = strlen(name), i;
-
-	for (i = 0; i < m->nfields; i++) {
-		const char *p = r->buf + m->fields[i].value.off;
-		const char *end = p + m->fields[i].value.len, *e, *v;
-
-		if (m->fields[i].id != HDR_COOKIE)
-			continue;
-		while (p < end) {
-			while (p < end && (*p == ' ' || *p == ';'))
-				p++;
-			for (e = p; e < end && *e != ';'; e++)
-				;
-			v = memchr(p, '=', (size_t)(e - p));
-			if (v != NULL && (size_t)(v - p) == nlen &&
-			    memcmp(p, name, nlen) == 0) {
-				v++;
-				if (e - v >= 2 && *v == '"' && e[-1] == '"')
-					v++, e--;
-				*len = (size_t)(e - v);
-				return v;
-			}
-			p = e;
-		}
-	}
-	return NULL;
-}
-
 /* %XX and '+' of a form value, into out (n bytes at most); -1 if bad. */
 static int
 csrf_form_unescape(const char *s, size_t n, char *out, size_t *olen)
@@ -553,7 +476,7 @@ csrf_get(const struct csrf_conf_spec *s, struct request *r)
 		return csrf_token_valid(s, t, n) ? t : NULL;
 	}
 	/* doubleSubmitCookies: the cookie and the source agree, and verify */
-	if ((c = csrf_cookie(r, s->dsc.cookie_name, &cn)) == NULL ||
+	if ((c = cookie_get(r, s->dsc.cookie_name, &cn)) == NULL ||
 	    (t = csrf_source(r, &s->dsc, &n)) == NULL || n != cn ||
 	    CRYPTO_memcmp(c, t, n) != 0 || !csrf_token_valid(s, t, n))
 		return NULL;
@@ -594,49 +517,6 @@ csrf_request(void *inst, struct request *r)
 		request_proxy_header(r, s->proxy_header_name,
 		    strlen(s->proxy_header_name), t, strlen(t));
 	return HANDLER_DECLINED;
-}
-
-/* Go's http.Cookie String() for the double-submit cookie. */
-static const char *
-csrf_set_cookie(
-    const struct csrf_conf_spec *s, struct request *r, const char *token)
-{
-	const struct csrf_conf_cookie *ck = &s->dsc.cookie;
-	char *out = arena_alloc(r->arena, 1024 + strlen(token)), date[64];
-	size_t n;
-
-	n = (size_t)sprintf(out, "%s=%s", s->dsc.cookie_name, token);
-	if (!s->dsc.cookie_set) /* AILERON's default cookie */
-		return strcat(out, "; Path=/; HttpOnly; Secure");
-	if (ck->path != NULL && *ck->path != '\0')
-		n += (size_t)snprintf(out + n, 256, "; Path=%.200s", ck->path);
-	if (ck->domain != NULL && *ck->domain != '\0')
-		n += (size_t)snprintf(
-		    out + n, 256, "; Domain=%.200s", ck->domain);
-	if (ck->expires_in > 0) {
-		time_t t = time(NULL) + (time_t)ck->expires_in;
-		struct tm tm;
-
-		gmtime_r(&t, &tm);
-		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-		n += (size_t)sprintf(out + n, "; Expires=%s", date);
-	}
-	if (ck->max_age > 0)
-		n += (size_t)sprintf(
-		    out + n, "; Max-Age=%lld", (long long)ck->max_age);
-	else if (ck->max_age < 0)
-		n += (size_t)sprintf(out + n, "; Max-Age=0");
-	if (ck->http_only)
-		n += (size_t)sprintf(out + n, "; HttpOnly");
-	if (ck->secure)
-		n += (size_t)sprintf(out + n, "; Secure");
-	if (ck->same_site == CSRF_SAMESITE_LAX)
-		(void)sprintf(out + n, "; SameSite=Lax");
-	else if (ck->same_site == CSRF_SAMESITE_STRICT)
-		(void)sprintf(out + n, "; SameSite=Strict");
-	else if (ck->same_site == CSRF_SAMESITE_NONE)
-		(void)sprintf(out + n, "; SameSite=None");
-	return out;
 }
 
 /* Does Accept contain s (Go's strings.Contains)? */
@@ -685,8 +565,9 @@ csrf_serve(void *inst, struct request *r)
 	}
 	if (response_start(r, 200, NULL, 0) < 0 ||
 	    (s->strategy == CSRF_DOUBLE_SUBMIT &&
-	        response_add_str(r, "Set-Cookie", csrf_set_cookie(s, r, t)) <
-	            0) ||
+	        response_add_str(r, "Set-Cookie",
+	            cookie_format(r->arena, &s->dsc.cookie, s->dsc.cookie_name,
+	                t, strlen(t))) < 0) ||
 	    response_set(r, "X-Content-Type-Options", "nosniff") < 0 ||
 	    response_set(r, "Cache-Control", "no-store") < 0 ||
 	    response_set(r, "Content-Type", ctype) < 0 ||
