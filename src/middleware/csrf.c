@@ -28,6 +28,7 @@
 #include "middleware/matcher.h"
 #include "request.h"
 #include "response.h"
+#include "session.h"
 
 /*
  * Config part.
@@ -39,6 +40,8 @@
 
 /* The largest token: hex of a seed and an HMAC, each KHASH_MAX bytes. */
 #define CSRF_TOKEN_MAX (4 * KHASH_MAX)
+/* Where the synchronizer token lives in the session (AILERON's key). */
+#define CSRF_SESSION_KEY "__csrf_token__"
 
 struct csrf_conf_header {
 	char *header_name;
@@ -251,10 +254,6 @@ csrf_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 		    "synchronizerToken may be set");
 	if (n == 0) /* AILERON's default: a custom header, X-Requested-With */
 		csrf_conf_header_check(ld, &s->crh, NULL);
-	if (n == 1 && s->strategy == CSRF_SYNCHRONIZER)
-		conf_errorn(ld, conf_field_node(ld, node, "synchronizerToken"),
-		    "field \"synchronizerToken\": needs app/v1 "
-		    "SessionMiddleware, which is not supported yet");
 	if (s->proxy_header_name != NULL && *s->proxy_header_name == '\0')
 		s->proxy_header_name = NULL;
 	if (s->proxy_header_name != NULL)
@@ -440,13 +439,46 @@ csrf_form_value(struct request *r, const char *key, size_t *len)
 	return NULL;
 }
 
-/* The token a double-submit request carries in its source, or NULL. */
+/* The token a request carries in source (Header or Form) at key, or NULL. */
 static const char *
-csrf_source(struct request *r, const struct csrf_conf_double *d, size_t *len)
+csrf_source(struct request *r, int source, const char *key, size_t *len)
 {
-	if (d->token_source == CSRF_SOURCE_FORM)
-		return csrf_form_value(r, d->source_key, len);
-	return mw_request_header_span(r, d->source_key, len);
+	if (source == CSRF_SOURCE_FORM)
+		return csrf_form_value(r, key, len);
+	return mw_request_header_span(r, key, len);
+}
+
+/*
+ * synchronizerToken: the token kept in the session must equal the one the
+ * request carries and be valid.  0 with *tok set, 403, or 500 when there
+ * is no session or no token in it.
+ */
+static int
+csrf_get_sync(
+    const struct csrf_conf_spec *s, struct request *r, const char **tok)
+{
+	struct session *ss = session_of(r);
+	const unsigned char *st;
+	const char *t;
+	size_t sn = 0, n = 0;
+
+	if (ss == NULL) {
+		log_debug("E3210 CSRFMiddleware: no session (the "
+		          "synchronizer token needs app/v1 SessionMiddleware "
+		          "before it)");
+		return 500;
+	}
+	if ((st = session_get_blob(ss, CSRF_SESSION_KEY, &sn)) == NULL) {
+		log_debug("E3210 CSRFMiddleware: no token in the session");
+		return 500;
+	}
+	if ((t = csrf_source(
+	         r, s->sync.token_source, s->sync.source_key, &n)) == NULL ||
+	    n != sn || CRYPTO_memcmp(st, t, n) != 0 ||
+	    !csrf_token_valid(s, t, n))
+		return 403;
+	*tok = arena_strndup(r->arena, t, n);
+	return 0;
 }
 
 /* The request's valid token (NUL-terminated in the arena), or NULL. */
@@ -456,6 +488,8 @@ csrf_get(const struct csrf_conf_spec *s, struct request *r)
 	const char *t, *c;
 	size_t n = 0, cn = 0;
 
+	if (s->strategy == CSRF_SYNCHRONIZER)
+		return csrf_get_sync(s, r, &t) == 0 ? t : NULL;
 	if (s->strategy == CSRF_CUSTOM_HEADER) {
 		t = mw_request_header_span(r, s->crh.header_name, &n);
 		if (t == NULL || n == 0)
@@ -477,8 +511,10 @@ csrf_get(const struct csrf_conf_spec *s, struct request *r)
 	}
 	/* doubleSubmitCookies: the cookie and the source agree, and verify */
 	if ((c = cookie_get(r, s->dsc.cookie_name, &cn)) == NULL ||
-	    (t = csrf_source(r, &s->dsc, &n)) == NULL || n != cn ||
-	    CRYPTO_memcmp(c, t, n) != 0 || !csrf_token_valid(s, t, n))
+	    (t = csrf_source(r, s->dsc.token_source, s->dsc.source_key, &n)) ==
+	        NULL ||
+	    n != cn || CRYPTO_memcmp(c, t, n) != 0 ||
+	    !csrf_token_valid(s, t, n))
 		return NULL;
 	return arena_strndup(r->arena, t, n);
 }
@@ -501,14 +537,20 @@ static int
 csrf_request(void *inst, struct request *r)
 {
 	const struct csrf_conf_spec *s = inst;
-	const char *t;
+	const char *t = NULL;
+	int rc;
 
 	if (s->proxy_header_name != NULL)
 		csrf_drop_proxy_header(s, r);
 	if (s->skip_methods != 0 &&
 	    mw_methods_listed(s->skip_methods, r->msg->method_id))
 		return HANDLER_DECLINED;
-	if ((t = csrf_get(s, r)) == NULL) {
+	if (s->strategy == CSRF_SYNCHRONIZER &&
+	    (rc = csrf_get_sync(s, r, &t)) != 0)
+		return response_error(r, rc, rc == 500 ? "E3210" : "E3209") < 0
+		    ? HANDLER_ABORT
+		    : HANDLER_OK;
+	if (s->strategy != CSRF_SYNCHRONIZER && (t = csrf_get(s, r)) == NULL) {
 		log_debug("E3209 CSRFMiddleware: invalid csrf token");
 		return response_error(r, 403, "E3209") < 0 ? HANDLER_ABORT
 		                                           : HANDLER_OK;
@@ -524,6 +566,24 @@ static int
 csrf_accepts(const char *a, size_t n, const char *s)
 {
 	return a != NULL && memmem(a, n, s, strlen(s)) != NULL;
+}
+
+/* synchronizerToken: keep token t in the session (a Go []byte). */
+static int
+csrf_store_sync(struct request *r, const char *t)
+{
+	struct session *ss = session_of(r);
+
+	if (ss == NULL) {
+		log_debug("E3210 CSRFMiddleware: no session to keep the token "
+		          "in (app/v1 SessionMiddleware must come before)");
+		return -1;
+	}
+	if (session_put_blob(ss, CSRF_SESSION_KEY, t, strlen(t)) < 0) {
+		log_error("E3210 CSRFMiddleware: the session is full");
+		return -1;
+	}
+	return 0;
 }
 
 /* The token endpoint: reuse the request's token or make one, store it, return it. */
@@ -546,6 +606,9 @@ csrf_serve(void *inst, struct request *r)
 		}
 		t = fresh;
 	}
+	if (s->strategy == CSRF_SYNCHRONIZER && csrf_store_sync(r, t) < 0)
+		return response_error(r, 500, "E3210") < 0 ? HANDLER_ABORT
+		                                           : HANDLER_OK;
 	accept = mw_request_header_span(r, "Accept", &alen);
 	body = arena_alloc(r->arena, strlen(t) + 32);
 	if (csrf_accepts(accept, alen, "text/plain")) {
