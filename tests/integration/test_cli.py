@@ -14,7 +14,8 @@ KINDS = ["core/v1/Entrypoint", "core/v1/HTTPServer", "core/v1/ReverseProxyHandle
          "app/v1/StatusHandler", "app/v1/EchoHandler", "core/v1/StaticFileHandler",
          "core/v1/TemplateHandler", "app/v1/ThrottleMiddleware",
          "app/v1/CompressionMiddleware", "core/v1/HTTPHandler",
-         "app/v1/BodyLimitMiddleware", "app/v1/Skipper", "app/v1/CSRFMiddleware"]
+         "app/v1/BodyLimitMiddleware", "app/v1/Skipper", "app/v1/CSRFMiddleware",
+         "app/v1/SessionMiddleware"]
 # As in AILERON, these kinds' defaults lack a required reference.
 NOT_ALONE = {"core/v1/HTTPHandler": 'missing field "handler"'}
 
