@@ -281,6 +281,10 @@ session_cookie_value(const struct session_conf_spec *s, struct request *r,
 	}
 	if (total == 0)
 		return NULL;
+	if (total > SESSION_MAX_CHUNKS * SESSION_CHUNK) {
+		*why = "the session cookie is longer than aileron takes";
+		return NULL;
+	}
 	out = arena_alloc(r->arena, total + 1);
 	for (i = 0; i < SESSION_MAX_CHUNKS; i++)
 		if (st->present & (1u << i)) {
