@@ -456,3 +456,15 @@ class SessionTest(AileronTestCase):
                             "config.yaml")
         p = subprocess.run([AILERON, "-c", "-f", path], capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        # Run it, with its upstream a mock: plain sessions (no HMAC, no encryption).
+        up = self.upstream(lambda req, c: response(200, b"bin"))
+        port = free_port()
+        with open(path) as f:
+            text = f.read().replace('addr: ":8080"', 'addr: "127.0.0.1:%d"' % port) \
+                .replace("http://httpbin.org", up.url)
+        self.start(text, port)
+        st, hd, body = request(port, "GET", "/get")
+        self.assertEqual((st, body, set_cookies(hd)), (200, b"bin", []))
+        v = base64.b64encode(session_json({"user": b'"alice"'})).decode()
+        st, hd, _ = request(port, "GET", "/get", [("Cookie", "_SESSION0=" + v)])
+        self.assertEqual(set_cookies(hd), ["_SESSION0=%s; Path=/; HttpOnly; Secure" % v])
