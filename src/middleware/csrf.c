@@ -112,6 +112,13 @@ csrf_conf_name(
 		    "field \"%s\": must match ^[0-9a-zA-Z-_]+$", field);
 }
 
+/* Free the compiled allowedPattern with the config. */
+static void
+csrf_conf_free_re(void *re)
+{
+	pcre2_code_free(re);
+}
+
 static void
 csrf_conf_header_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
@@ -128,6 +135,8 @@ csrf_conf_header_check(struct loader *ld, void *obj, yaml_node_t *node)
 		return;
 	h->re = pcre2_compile((PCRE2_SPTR)h->allowed_pattern,
 	    PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+	if (h->re != NULL)
+		conf_at_free(ld, csrf_conf_free_re, h->re);
 	if (h->re == NULL) {
 		PCRE2_UCHAR msg[128];
 
