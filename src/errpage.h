@@ -17,6 +17,7 @@ struct request;
 #define ERRPAGE_NOT_FOUND      "E2131" /* no route in the server: 404 */
 #define ERRPAGE_THROTTLE       "E3213" /* ThrottleMiddleware refused: 429 */
 #define ERRPAGE_BODY_TOO_LARGE "E3205" /* BodyLimitMiddleware: 413 */
+#define ERRPAGE_AUTHN          "E3050" /* authentication failed: 401 */
 
 /*
  * Answer r with the error code (one of the above), message and status

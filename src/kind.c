@@ -30,11 +30,16 @@
 	X(csrf)           \
 	X(session)        \
 	X(header_cert)    \
+	X(basic_authn)    \
+	X(key_authn)      \
+	X(idkey_authn)    \
+	X(digest_authn)   \
 	X(skipper)        \
 	X(slogger)        \
 	X(http_logger)    \
 	X(throttle)       \
 	X(compression)    \
+	X(soap_rest)      \
 	X(http_server)    \
 	X(entrypoint)
 
@@ -59,12 +64,7 @@ const struct kind *const kind_registry[] = {
 	/* refused */
 	NEVER("core/v1", "GoPlugin"),
 	LATER("app/v1", "RedisClient"),
-	LATER("app/v1", "SOAPRESTMiddleware"),
 	LATER("app/v1", "AuthenticationMiddleware"),
-	LATER("app/v1", "BasicAuthnMiddleware"),
-	LATER("app/v1", "DigestAuthnMiddleware"),
-	LATER("app/v1", "KeyAuthnMiddleware"),
-	LATER("app/v1", "IDKeyAuthnMiddleware"),
 	LATER("app/v1", "OAuthAuthenticationHandler"),
 	LATER("app/v1", "OPAAuthzMiddleware"),
 	LATER("app/v1", "OpenTelemetryMeter"),

@@ -133,6 +133,10 @@ struct tripperware_ops {
 	int (*request)(void *inst, struct request *r, struct exchange *x);
 	void (*response)(void *inst, struct request *r, struct exchange *x);
 	void (*done)(void *inst, struct request *r, struct exchange *x);
+	/* Instead of an instance, add entries to the list being built (as
+	 * middleware_ops.expand: Skipper). */
+	void (*expand)(struct pipeline *pl, struct tripperware ***tws,
+	    size_t *n, const void *conf, int *err);
 };
 
 struct tripperware {
@@ -146,6 +150,7 @@ extern const struct middleware_ops http_logger_middleware;
 extern const struct tripperware_ops http_logger_tripperware;
 extern const struct middleware_ops throttle_middleware;
 extern const struct middleware_ops compression_middleware;
+extern const struct middleware_ops soap_rest_middleware;
 extern const struct middleware_ops prometheus_middleware;
 extern const struct tripperware_ops prometheus_tripperware;
 

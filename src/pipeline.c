@@ -98,6 +98,21 @@ pipeline_tw(struct pipeline *pl, const struct tripperware_ops *ops,
 	return tw;
 }
 
+void
+pipeline_trip_add(struct pipeline *pl, struct tripperware ***tws, size_t *n,
+    const struct conf_ware *w, int *err)
+{
+	const struct tripperware_ops *ops = w->kind->tripperware;
+
+	if (ops->expand != NULL) {
+		ops->expand(pl, tws, n, w->obj, err);
+		return;
+	}
+	*tws = arena_realloc(
+	    pl->arena, *tws, *n * sizeof(**tws), (*n + 1) * sizeof(**tws));
+	(*tws)[(*n)++] = pipeline_tw(pl, ops, w->obj, err);
+}
+
 /* The handler kind of a routed config object. */
 static const struct handler_ops *
 pipeline_handler_ops(const struct conf_proxy *p)
@@ -174,10 +189,7 @@ pipeline_add_tws(struct pipeline *pl, struct handler *h,
 				break;
 		if (j < h->ntws)
 			continue;
-		h->tws = arena_realloc(pl->arena, h->tws,
-		    h->ntws * sizeof(*h->tws), (h->ntws + 1) * sizeof(*h->tws));
-		h->tws[h->ntws++] = pipeline_tw(
-		    pl, list[i].kind->tripperware, list[i].obj, err);
+		pipeline_trip_add(pl, &h->tws, &h->ntws, &list[i], err);
 	}
 }
 

@@ -39,6 +39,9 @@ struct conf_ware;
  */
 void pipeline_chain_add(struct pipeline *pl, struct middleware ***mws,
     size_t *n, const struct conf_ware *w, int *err);
+/* The same for tripperware: its instance, or what ops->expand adds. */
+void pipeline_trip_add(struct pipeline *pl, struct tripperware ***tws,
+    size_t *n, const struct conf_ware *w, int *err);
 /* Master: memory that lives as long as pl's chains. */
 void *pipeline_alloc(struct pipeline *pl, size_t size);
 

@@ -277,6 +277,7 @@ response_send_head(struct request *r, int framing, uint64_t length)
 	 */
 	rs->framing = framing;
 	rs->length = length;
+	rs->hold = 0;
 	for (i = n; i-- > 0;) {
 		const struct middleware *mw = response_mw(r, i);
 
@@ -439,6 +440,8 @@ response_flush(struct request *r)
 {
 	if (!r->resp.started)
 		return -1;
+	if (r->resp.hold)
+		return 0; /* a filter keeps the head until the body ends */
 	return response_write(r, NULL, 0, 0);
 }
 
@@ -480,6 +483,38 @@ void
 response_filter_observe(struct request *r)
 {
 	r->resp.filter_observe = 1;
+}
+
+void
+response_hold(struct request *r)
+{
+	r->resp.hold = 1;
+}
+
+int
+response_restart(struct request *r)
+{
+	struct response *rs = &r->resp;
+
+	if (!rs->started || rs->pending == NULL || rs->head_bytes > 0 ||
+	    rs->body_bytes > 0 || rs->failed)
+		return -1;
+	rs->status = 0;
+	rs->started = 0;
+	rs->framing = RESPONSE_NONE;
+	rs->length = 0;
+	rs->head.nfields = 0;
+	rs->head_len = 0;
+	rs->pending = NULL;
+	rs->chunked_out = 0;
+	rs->filters = 0;
+	rs->filter_skip = 0;
+	rs->filter_observe = 0;
+	rs->changers = 0;
+	rs->no_date = 0;
+	rs->hold = 0;
+	rs->log_size = 0;
+	return 0;
 }
 
 int
@@ -576,6 +611,8 @@ response_error_message(const char *code)
 		return "too many requests.";
 	if (strcmp(code, ERRPAGE_BODY_TOO_LARGE) == 0)
 		return "request body size exceeded the body limit.";
+	if (strcmp(code, ERRPAGE_AUTHN) == 0)
+		return "authentication failed";
 	return "upstream round trip failed";
 }
 

@@ -53,6 +53,7 @@ struct response {
 	int filter_skip;     /* the head hook running leaves the body alone */
 	int filter_observe;  /* ... or only looks at it (keeps the framing) */
 	int changers;        /* filters that may change the body */
+	int hold;            /* the head waits for the body's end (a filter) */
 };
 
 /*
@@ -144,6 +145,22 @@ void response_filter_skip(struct request *r);
  * stays as the handler gave it.
  */
 void response_filter_observe(struct request *r);
+
+/*
+ * From a head hook of a middleware whose body filter keeps the whole
+ * body (SOAPREST): the head stays back, response_flush() included, until
+ * the filter passes its first bytes on or the response ends, so that the
+ * filter can still answer differently (response_restart).
+ */
+void response_hold(struct request *r);
+
+/*
+ * From a body filter while nothing of the response has left (the head is
+ * held): forget the response so that the filter can answer anew
+ * (response_error), through every middleware's head hook again.  -1 when
+ * bytes were already sent.
+ */
+int response_restart(struct request *r);
 
 /* Is a body filter in the chain (zero-copy paths must step aside)? */
 int response_filtered(const struct request *r);

@@ -158,16 +158,6 @@ static const struct conf_table csrf_conf_header_table = {
 	csrf_conf_header_fields, csrf_conf_header_check
 };
 
-/* The token source: Header always; Form reads the buffered body. */
-static void
-csrf_conf_source(struct loader *ld, yaml_node_t *node, int source)
-{
-	if (source == CSRF_SOURCE_JSON)
-		conf_errorn(ld, conf_field_node(ld, node, "tokenSource"),
-		    "field \"tokenSource\": JSON is not supported yet "
-		    "(Header and Form are)");
-}
-
 static void
 csrf_conf_double_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
@@ -175,7 +165,6 @@ csrf_conf_double_check(struct loader *ld, void *obj, yaml_node_t *node)
 
 	csrf_conf_name(ld, node, "cookieName", d->cookie_name);
 	csrf_conf_name(ld, node, "sourceKey", d->source_key);
-	csrf_conf_source(ld, node, d->token_source);
 	d->cookie.set = cookie_spec_written(ld, node, "cookie");
 }
 
@@ -198,7 +187,6 @@ csrf_conf_sync_check(struct loader *ld, void *obj, yaml_node_t *node)
 	struct csrf_conf_sync *s = obj;
 
 	csrf_conf_name(ld, node, "sourceKey", s->source_key);
-	csrf_conf_source(ld, node, s->token_source);
 }
 
 static const struct conf_field csrf_conf_sync_fields[] = {
@@ -398,33 +386,43 @@ csrf_form_unescape(const char *s, size_t n, char *out, size_t *olen)
 }
 
 /*
- * The first value of form field key in the request body, which must be
- * application/x-www-form-urlencoded and already in the connection's
- * buffer (it stays there for the handler).  NULL when absent or not
- * readable that way.
+ * The request body when its media type is mime and the whole of it is
+ * already in the connection's buffer (it stays there for the handler);
+ * NULL otherwise.
  */
 static const char *
-csrf_form_value(struct request *r, const char *key, size_t *len)
+csrf_body(struct request *r, const char *mime, size_t *len)
 {
 	const struct http_msg *m = r->msg;
-	const char *ct, *p, *end, *e, *eq;
-	size_t ctlen, klen = strlen(key), have;
-	char *out;
+	const char *ct;
+	size_t ctlen, mlen = strlen(mime), have;
 
 	ct = mw_request_header_span(r, "Content-Type", &ctlen);
-	if (ct == NULL || ctlen < 33 ||
-	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0 ||
-	    (ctlen > 33 && ct[33] != ';' && ct[33] != ' '))
+	if (ct == NULL || ctlen < mlen || strncasecmp(ct, mime, mlen) != 0 ||
+	    (ctlen > mlen && ct[mlen] != ';' && ct[mlen] != ' '))
 		return NULL;
 	have = r->buf_len > m->head_len ? r->buf_len - m->head_len : 0;
 	if (m->body != HTTP_BODY_LENGTH || m->content_length > have) {
-		log_debug("E3209 CSRFMiddleware: the form body is not "
-		          "buffered (chunked or larger than the buffer)");
+		log_debug("E3209 CSRFMiddleware: the body is not buffered "
+		          "(chunked or larger than the buffer)");
 		return NULL;
 	}
-	p = r->buf + m->head_len;
-	end = p + m->content_length;
-	out = arena_alloc(r->arena, m->content_length + 1);
+	*len = (size_t)m->content_length;
+	return r->buf + m->head_len;
+}
+
+/* The first value of form field key in the body (Go's PostFormValue). */
+static const char *
+csrf_form_value(struct request *r, const char *key, size_t *len)
+{
+	const char *p, *end, *e, *eq;
+	size_t klen = strlen(key), n;
+	char *out;
+
+	if ((p = csrf_body(r, "application/x-www-form-urlencoded", &n)) == NULL)
+		return NULL;
+	end = p + n;
+	out = arena_alloc(r->arena, n + 1);
 	for (; p < end; p = e + 1) {
 		size_t kl;
 
@@ -448,12 +446,155 @@ csrf_form_value(struct request *r, const char *key, size_t *len)
 	return NULL;
 }
 
-/* The token a request carries in source (Header or Form) at key, or NULL. */
+/* Skip JSON white space. */
+static const char *
+csrf_json_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * The end of the JSON string starting at p ('"'), after its closing
+ * quote; NULL if it does not close.
+ */
+static const char *
+csrf_json_string_end(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* The end of the JSON value at p (nested ones skipped), or NULL. */
+static const char *
+csrf_json_skip(const char *p, const char *end)
+{
+	int depth = 0;
+
+	do {
+		if (p >= end)
+			return NULL;
+		if (*p == '"') {
+			if ((p = csrf_json_string_end(p, end)) == NULL)
+				return NULL;
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']')
+			depth--;
+		else if (depth == 0) { /* a number or a literal */
+			while (p < end && strchr(",}] \t\r\n", *p) == NULL)
+				p++;
+			return p;
+		}
+		p++;
+	} while (depth > 0);
+	return p;
+}
+
+/* Unescape the JSON string s..e (quotes excluded) into out; its length. */
+static size_t
+csrf_json_unescape(const char *s, const char *e, char *out)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	size_t o = 0;
+	const char *c;
+
+	for (; s < e; s++) {
+		if (*s != '\\' || s + 1 >= e) {
+			out[o++] = *s;
+			continue;
+		}
+		s++;
+		if ((c = strchr(from, *s)) != NULL && *s != '\0')
+			out[o++] = to[c - from];
+		else if (*s == 'u' && e - s > 4) {
+			char hex[5] = { s[1], s[2], s[3], s[4], '\0' };
+			unsigned long u = strtoul(hex, NULL, 16);
+
+			if (u < 0x80)
+				out[o++] = (char)u;
+			else if (u < 0x800) {
+				out[o++] = (char)(0xc0 | (u >> 6));
+				out[o++] = (char)(0x80 | (u & 0x3f));
+			} else {
+				out[o++] = (char)(0xe0 | (u >> 12));
+				out[o++] = (char)(0x80 | ((u >> 6) & 0x3f));
+				out[o++] = (char)(0x80 | (u & 0x3f));
+			}
+			s += 4;
+		} else
+			out[o++] = *s;
+	}
+	return o;
+}
+
+/*
+ * Member key of the top-level JSON object in the body, as gjson's
+ * GetBytes(body, key).String() reads it (leniently: a body cut short
+ * after the member still gives it): a string unescaped, a number or
+ * literal as written.  NULL when absent.
+ */
+static const char *
+csrf_json_value(struct request *r, const char *key, size_t *len)
+{
+	const char *p, *end, *k, *ke, *v, *ve;
+	size_t klen = strlen(key), n;
+	char *out;
+
+	if ((p = csrf_body(r, "application/json", &n)) == NULL)
+		return NULL;
+	end = p + n;
+	p = csrf_json_ws(p, end);
+	if (p >= end || *p != '{')
+		return NULL;
+	out = arena_alloc(r->arena, n + 1);
+	for (p++;;) {
+		p = csrf_json_ws(p, end);
+		if (p >= end || *p != '"' ||
+		    (ke = csrf_json_string_end(p, end)) == NULL)
+			return NULL;
+		k = p + 1;
+		p = csrf_json_ws(ke, end);
+		if (p >= end || *p != ':')
+			return NULL;
+		v = csrf_json_ws(p + 1, end);
+		if ((ve = csrf_json_skip(v, end)) == NULL)
+			return NULL;
+		if (csrf_json_unescape(k, ke - 1, out) == klen &&
+		    memcmp(out, key, klen) == 0) {
+			if (*v == '"')
+				*len = csrf_json_unescape(v + 1, ve - 1, out);
+			else if (*v == 'n') /* null */
+				*len = 0;
+			else {
+				*len = (size_t)(ve - v);
+				memcpy(out, v, *len);
+			}
+			return out;
+		}
+		p = csrf_json_ws(ve, end);
+		if (p >= end || *p != ',')
+			return NULL;
+		p++;
+	}
+}
+
+/* The token a request carries in source at key, or NULL. */
 static const char *
 csrf_source(struct request *r, int source, const char *key, size_t *len)
 {
 	if (source == CSRF_SOURCE_FORM)
 		return csrf_form_value(r, key, len);
+	if (source == CSRF_SOURCE_JSON)
+		return csrf_json_value(r, key, len);
 	return mw_request_header_span(r, key, len);
 }
 

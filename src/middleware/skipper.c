@@ -1,16 +1,20 @@
 /* app/v1 Skipper: run a middleware chain unless a skip condition matches. */
 #include <stddef.h>
+#include <string.h>
 
 #include "arena.h"
 #include "conf_table.h"
+#include "http_parse.h"
 #include "kind.h"
 #include "middleware.h"
 #include "middleware/skipper.h"
 #include "pipeline.h"
 #include "request.h"
 #include "response.h"
+#include "route.h"
 
 extern const struct middleware_ops skipper_middleware;
+extern const struct tripperware_ops skipper_tripperware;
 extern const struct kind skipper_conf_kind;
 
 /*
@@ -27,20 +31,24 @@ static const struct conf_table skipper_conf_cond_table = {
 	skipper_conf_cond_fields, NULL
 };
 
-/* 1 when Skipper spec from is target or wraps it, directly or through others. */
+/*
+ * 1 when Skipper spec from is target or wraps it, directly or through
+ * others, in its middleware (tw 0) or tripperware (tw 1).
+ */
 static int
 skipper_conf_reaches(const struct skipper_conf_spec *from,
-    const struct skipper_conf_spec *target, unsigned depth)
+    const struct skipper_conf_spec *target, unsigned depth, int tw)
 {
-	size_t i;
+	const struct conf_ware *list = tw ? from->tws : from->mws;
+	size_t i, n = tw ? from->ntws : from->nmws;
 
 	if (from == target)
 		return 1;
 	if (depth > 64)
 		return 1; /* too deep to be meant: refused as a cycle */
-	for (i = 0; i < from->nmws; i++)
-		if (from->mws[i].kind == &skipper_conf_kind &&
-		    skipper_conf_reaches(from->mws[i].obj, target, depth + 1))
+	for (i = 0; i < n; i++)
+		if (list[i].kind == &skipper_conf_kind &&
+		    skipper_conf_reaches(list[i].obj, target, depth + 1, tw))
 			return 1;
 	return 0;
 }
@@ -56,7 +64,7 @@ skipper_conf_bind_mw(struct loader *ld, void *user, struct conf_doc *d)
 	struct skipper_conf_spec *ss = user;
 
 	if (d->kind == &skipper_conf_kind &&
-	    skipper_conf_reaches(d->obj, ss, 0)) {
+	    skipper_conf_reaches(d->obj, ss, 0, 0)) {
 		conf_error(ld, &d->pos,
 		    "Skipper %s wraps itself through its middleware (a cycle)",
 		    d->id != NULL ? d->id : "");
@@ -70,6 +78,13 @@ skipper_conf_bind_tw(struct loader *ld, void *user, struct conf_doc *d)
 {
 	struct skipper_conf_spec *ss = user;
 
+	if (d->kind == &skipper_conf_kind &&
+	    skipper_conf_reaches(d->obj, ss, 0, 1)) {
+		conf_error(ld, &d->pos,
+		    "Skipper %s wraps itself through its tripperware (a cycle)",
+		    d->id != NULL ? d->id : "");
+		return;
+	}
 	kind_ware_add(ld->arena, &ss->tws, &ss->ntws, d);
 }
 
@@ -129,12 +144,13 @@ static const struct conf_table skipper_conf_table = { skipper_conf_fields,
 const struct kind skipper_conf_kind = {
 	.api_version = "app/v1",
 	.kind = "Skipper",
-	.roles = KIND_ROLE_MIDDLEWARE,
+	.roles = KIND_ROLE_MIDDLEWARE | KIND_ROLE_TRIPPERWARE,
 	.table = &skipper_conf_table,
 	.size = sizeof(struct skipper_conf_spec),
 	.id_off = KIND_NO_OFF,
 	.eh_off = KIND_NO_OFF,
 	.middleware = &skipper_middleware,
+	.tripperware = &skipper_tripperware,
 };
 
 /*
@@ -276,4 +292,111 @@ skipper_unwrap(const struct middleware *mw)
 const struct middleware_ops skipper_middleware = {
 	.name = "app/v1/Skipper",
 	.expand = skipper_expand,
+};
+
+/*
+ * As tripperware the same, per upstream exchange: the first guard
+ * decides on the upstream request (its method and its path after
+ * rewriting, decoded), and the Skipper's tripperware see nothing of a
+ * skipped exchange.
+ */
+
+struct skipper_trip_guard {
+	struct skipper_run *run;
+	int first;
+	const struct tripperware *inner;
+};
+
+/* Skip exchange x?  From its request line "METHOD /path?query HTTP/1.1". */
+static int
+skipper_trip_decide(const struct skipper_conf_spec *ss, struct request *r,
+    const struct exchange *x)
+{
+	const char *p = x->head, *end = x->head + x->head_len, *sp, *path, *q;
+	char decoded[8192];
+	int n;
+
+	(void)r;
+	if ((sp = memchr(p, ' ', (size_t)(end - p))) == NULL)
+		return 0;
+	path = sp + 1;
+	for (q = path; q < end && *q != ' ' && *q != '?'; q++)
+		;
+	n = route_decode_path(
+	    path, (size_t)(q - path), decoded, sizeof(decoded));
+	if (n < 0)
+		return 0;
+	return skipper_should_skip(ss->conds, ss->nconds,
+	    http_method_from_name(p, (size_t)(sp - p)), decoded, (size_t)n);
+}
+
+static int
+skipper_trip_request(void *inst, struct request *r, struct exchange *x)
+{
+	struct skipper_trip_guard *g = inst;
+	const struct tripperware *in = g->inner;
+
+	if (g->first)
+		g->run->skip = skipper_trip_decide(g->run->ss, r, x);
+	if (g->run->skip || in->ops->request == NULL)
+		return HANDLER_DECLINED;
+	return in->ops->request(in->inst, r, x);
+}
+
+static void
+skipper_trip_response(void *inst, struct request *r, struct exchange *x)
+{
+	const struct skipper_trip_guard *g = inst;
+	const struct tripperware *in = g->inner;
+
+	if (!g->run->skip && in->ops->response != NULL)
+		in->ops->response(in->inst, r, x);
+}
+
+static void
+skipper_trip_done(void *inst, struct request *r, struct exchange *x)
+{
+	const struct skipper_trip_guard *g = inst;
+	const struct tripperware *in = g->inner;
+
+	if (!g->run->skip && in->ops->done != NULL)
+		in->ops->done(in->inst, r, x);
+}
+
+static const struct tripperware_ops skipper_trip_guard_ops = {
+	.name = "app/v1/Skipper",
+	.request = skipper_trip_request,
+	.response = skipper_trip_response,
+	.done = skipper_trip_done,
+};
+
+/* Put the Skipper's tripperware, guarded, in the list being built. */
+static void
+skipper_trip_expand(struct pipeline *pl, struct tripperware ***tws, size_t *n,
+    const void *conf, int *err)
+{
+	const struct skipper_conf_spec *ss = conf;
+	struct skipper_run *run = pipeline_alloc(pl, sizeof(*run));
+	size_t i, first = *n;
+
+	run->ss = ss;
+	for (i = 0; i < ss->ntws; i++)
+		pipeline_trip_add(pl, tws, n, &ss->tws[i], err);
+	for (i = first; i < *n; i++) {
+		struct skipper_trip_guard *g = pipeline_alloc(pl, sizeof(*g));
+		struct tripperware *tw = pipeline_alloc(pl, sizeof(*tw));
+
+		g->run = run;
+		g->first = i == first;
+		g->inner = (*tws)[i];
+		tw->ops = &skipper_trip_guard_ops;
+		tw->conf = conf;
+		tw->inst = g;
+		(*tws)[i] = tw;
+	}
+}
+
+const struct tripperware_ops skipper_tripperware = {
+	.name = "app/v1/Skipper",
+	.expand = skipper_trip_expand,
 };

@@ -237,15 +237,49 @@ spec:
   middleware:
     - {apiVersion: app/v1, kind: BodyLimitMiddleware, name: missing}
 """, "undefined reference")
-        # as a tripperware: not supported
+        # a Skipper that wraps itself through its tripperware
         tmp = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, tmp)
         path = os.path.join(tmp, "c.yaml")
         with open(path, "w") as f:
-            f.write(config(free_port(), "http://127.0.0.1:1", "apiVersion: app/v1\nkind: Skipper\n",
+            f.write(config(free_port(), "http://127.0.0.1:1",
+                           "apiVersion: app/v1\nkind: Skipper\nspec:\n"
+                           "  tripperware: [{apiVersion: app/v1, kind: Skipper}]\n",
                            ()).replace(
                 "  loadBalancers:",
                 "  tripperwares: [{apiVersion: app/v1, kind: Skipper}]\n  loadBalancers:"))
         rc, out = run_aileron(["-c", "-f", path])
         self.assertNotEqual(rc, 0, out)
-        self.assertIn("cannot be used as a tripperware", out)
+        self.assertIn("wraps itself through its tripperware (a cycle)", out)
+
+    def test_as_tripperware(self):
+        # A PrometheusMeter tripperware inside a Skipper that skips upstream
+        # paths under /health: the condition sees the path after the load
+        # balancer's rewriting (/api/health* goes up as /health*).
+        up = self.upstream(lambda req, c: response(200, b"ok"))
+        port = free_port()
+        text = config(port, up.url, """apiVersion: app/v1
+kind: Skipper
+spec:
+  skipConditions:
+    - matcher: {patterns: ["/health"], matchType: Prefix}
+  tripperware:
+    - {apiVersion: app/v1, kind: PrometheusMeter}
+---
+apiVersion: app/v1
+kind: PrometheusMeter
+""", ()).replace("  loadBalancers:\n    - pathMatcher: {match: \"/\", matchType: Prefix}",
+                 "  tripperwares: [{apiVersion: app/v1, kind: Skipper}]\n"
+                 "  loadBalancers:\n    - pathMatcher: {match: \"/\", matchType: Prefix,"
+                 " trimPrefix: /api}")
+        text = text.replace("      handlers:\n",
+                            "      handlers:\n        - handler: {apiVersion: app/v1,"
+                            " kind: PrometheusMeter}\n")
+        self.start(text, port)
+        for path in ("/api/health", "/api/healthz", "/api/x", "/api/x/health", "/api/x"):
+            self.assertEqual(request(port, "GET", path)[0], 200, path)
+        st, _, body = request(port, "GET", "/metrics")
+        lines = [l for l in body.decode().splitlines()
+                 if l.startswith("http_client_requests_total{")]
+        counted = sorted(l.split('path="')[1].split('"')[0] + " " + l.split()[-1] for l in lines)
+        self.assertEqual(counted, ["/x 2", "/x/health 1"])

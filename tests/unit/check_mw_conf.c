@@ -170,11 +170,20 @@ START_TEST(manifests)
 		  "spec:\n  middleware:\n"
 		  "    - {apiVersion: app/v1, kind: Skipper, name: a}\n",
 		    "wraps itself" },
-		/* a Skipper is no tripperware (yet) */
+		/* a Skipper is a tripperware too, but not of itself */
 		{ "apiVersion: app/v1\nkind: Skipper\n---\n"
 		  "apiVersion: core/v1\nkind: ReverseProxyHandler\n"
 		  "metadata: {name: rp}\nspec:\n  tripperwares:\n"
 		  "    - apiVersion: app/v1\n      kind: Skipper\n",
+		    NULL },
+		{ "apiVersion: app/v1\nkind: Skipper\nspec:\n  tripperware:\n"
+		  "    - apiVersion: app/v1\n      kind: Skipper\n",
+		    "wraps itself" },
+		/* a handler is no tripperware */
+		{ "apiVersion: app/v1\nkind: EchoHandler\n---\n"
+		  "apiVersion: core/v1\nkind: ReverseProxyHandler\n"
+		  "metadata: {name: rp}\nspec:\n  tripperwares:\n"
+		  "    - apiVersion: app/v1\n      kind: EchoHandler\n",
 		    "cannot be used as a tripperware" },
 	};
 	size_t i;
