@@ -394,6 +394,19 @@ class SessionTest(AileronTestCase):
         st, _, body = request(port, "POST", "/app", [("Cookie", ck), ("X-CSRF-Token", tok)], b"x")
         self.assertEqual((st, body), (200, b"ok"))
 
+    def test_csrf_synchronizer_json_source(self):
+        port = self.serve("", SYNC.replace("tokenSource: Header", "tokenSource: JSON")
+                          .replace("sourceKey: X-CSRF-Token", "sourceKey: tok"))
+        st, hd, tok = request(port, "GET", "/token")
+        ck = "_SESSION0=" + joined(hd)
+        body = json.dumps({"a": 1, "tok": tok.decode()}).encode()
+        st, _, got = request(port, "POST", "/app", [("Cookie", ck), ("Content-Type", "application/json")], body)
+        self.assertEqual((st, got), (200, b"ok"))
+        self.assertEqual(self.seen[-1].body, body)  # the body is kept for the upstream
+        st, _, _ = request(port, "POST", "/app", [("Cookie", ck), ("Content-Type", "application/json")],
+                           b'{"tok":"x"}')
+        self.assertEqual(st, 403)
+
     def test_csrf_synchronizer_without_session(self):
         """No SessionMiddleware in front: 500 on both the endpoint and the check (E3210)."""
         up = self.upstream(lambda req, c: response(200, b"ok"))
