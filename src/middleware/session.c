@@ -242,7 +242,7 @@ struct session_state {
  * The session cookie's value: chunks <name>0, <name>1, ... joined by
  * index (an index must be below the number of the request's cookies, as
  * AILERON reads them).  NULL with *len 0 when there is none; NULL with
- * *why set when there are more chunks than aileron takes.
+ * *why set when there are more chunks or characters than aileron takes.
  */
 static const char *
 session_cookie_value(const struct session_conf_spec *s, struct request *r,
@@ -267,7 +267,7 @@ session_cookie_value(const struct session_conf_spec *s, struct request *r,
 			if (idx < st->ncookies)
 				idx = idx * 10 + (size_t)(n[d] - '0');
 		if (d < nl || idx >= st->ncookies)
-			continue; /* not a chunk, as Go's Atoi says */
+			continue; /* not a chunk (Go: Atoi fails, or too high) */
 		if (idx >= SESSION_MAX_CHUNKS) {
 			*why = "more session cookie chunks than aileron takes";
 			return NULL;
