@@ -28,6 +28,7 @@
 	X(tracking)       \
 	X(cors)           \
 	X(csrf)           \
+	X(session)        \
 	X(header_cert)    \
 	X(basic_authn)    \
 	X(key_authn)      \
@@ -62,7 +63,6 @@ const struct kind *const kind_registry[] = {
 	KIND_SUPPORTED(KIND_ENTRY)
 	/* refused */
 	NEVER("core/v1", "GoPlugin"),
-	LATER("app/v1", "SessionMiddleware"),
 	LATER("app/v1", "RedisClient"),
 	LATER("app/v1", "AuthenticationMiddleware"),
 	LATER("app/v1", "OAuthAuthenticationHandler"),

@@ -23,10 +23,12 @@
 #include "kname.h"
 #include "log.h"
 #include "middleware.h"
+#include "middleware/cookie.h"
 #include "middleware/header_policy.h"
 #include "middleware/matcher.h"
 #include "request.h"
 #include "response.h"
+#include "session.h"
 
 /*
  * Config part.
@@ -36,20 +38,10 @@
 #define CSRF_SOURCE_FORM   1
 #define CSRF_SOURCE_JSON   2
 
-#define CSRF_SAMESITE_DEFAULT 0
-#define CSRF_SAMESITE_LAX     1
-#define CSRF_SAMESITE_STRICT  2
-#define CSRF_SAMESITE_NONE    3
-
 /* The largest token: hex of a seed and an HMAC, each KHASH_MAX bytes. */
 #define CSRF_TOKEN_MAX (4 * KHASH_MAX)
-
-/* core/v1 CookieSpec. */
-struct csrf_conf_cookie {
-	char *name, *value, *path, *domain;
-	int64_t expires_in, max_age;
-	int secure, http_only, same_site;
-};
+/* Where the synchronizer token lives in the session (AILERON's key). */
+#define CSRF_SESSION_KEY "__csrf_token__"
 
 struct csrf_conf_header {
 	char *header_name;
@@ -59,8 +51,7 @@ struct csrf_conf_header {
 
 struct csrf_conf_double {
 	char *cookie_name;
-	struct csrf_conf_cookie cookie;
-	int cookie_set; /* cookie was written: used as is */
+	struct cookie_spec cookie;
 	int token_source;
 	char *source_key;
 };
@@ -100,14 +91,6 @@ static const struct conf_enum csrf_conf_sources[] = {
 	{ NULL, 0 },
 };
 
-static const struct conf_enum csrf_conf_same_sites[] = {
-	{ "Default", CSRF_SAMESITE_DEFAULT },
-	{ "Lax", CSRF_SAMESITE_LAX },
-	{ "Strict", CSRF_SAMESITE_STRICT },
-	{ "None", CSRF_SAMESITE_NONE },
-	{ NULL, 0 },
-};
-
 /* AILERON's name rule for headers, cookies and keys: ^[0-9a-zA-Z-_]+$. */
 static int
 csrf_name_valid(const char *s)
@@ -129,6 +112,13 @@ csrf_conf_name(
 		    "field \"%s\": must match ^[0-9a-zA-Z-_]+$", field);
 }
 
+/* Free the compiled allowedPattern with the config. */
+static void
+csrf_conf_free_re(void *re)
+{
+	pcre2_code_free(re);
+}
+
 static void
 csrf_conf_header_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
@@ -145,6 +135,8 @@ csrf_conf_header_check(struct loader *ld, void *obj, yaml_node_t *node)
 		return;
 	h->re = pcre2_compile((PCRE2_SPTR)h->allowed_pattern,
 	    PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+	if (h->re != NULL)
+		conf_at_free(ld, csrf_conf_free_re, h->re);
 	if (h->re == NULL) {
 		PCRE2_UCHAR msg[128];
 
@@ -166,24 +158,6 @@ static const struct conf_table csrf_conf_header_table = {
 	csrf_conf_header_fields, csrf_conf_header_check
 };
 
-static const struct conf_field csrf_conf_cookie_fields[] = {
-	FSTR("name", struct csrf_conf_cookie, name),
-	FSTR("value", struct csrf_conf_cookie, value),
-	FSTR("path", struct csrf_conf_cookie, path),
-	FSTR("domain", struct csrf_conf_cookie, domain),
-	FINT("expiresIn", struct csrf_conf_cookie, expires_in, 0,
-	    CONF_MAX_SECONDS),
-	FINT("maxAge", struct csrf_conf_cookie, max_age, INT32_MIN, INT32_MAX),
-	FBOOL("secure", struct csrf_conf_cookie, secure),
-	FBOOL("httpOnly", struct csrf_conf_cookie, http_only),
-	FENUM("sameSite", struct csrf_conf_cookie, same_site,
-	    csrf_conf_same_sites),
-	FEND,
-};
-static const struct conf_table csrf_conf_cookie_table = {
-	csrf_conf_cookie_fields, NULL
-};
-
 static void
 csrf_conf_double_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
@@ -191,16 +165,13 @@ csrf_conf_double_check(struct loader *ld, void *obj, yaml_node_t *node)
 
 	csrf_conf_name(ld, node, "cookieName", d->cookie_name);
 	csrf_conf_name(ld, node, "sourceKey", d->source_key);
-	d->cookie_set = node != NULL &&
-	    conf_field_node(ld, node, "cookie") != node &&
-	    !conf_is_null(conf_field_node(ld, node, "cookie"));
+	d->cookie.set = cookie_spec_written(ld, node, "cookie");
 }
 
 static const struct conf_field csrf_conf_double_fields[] = {
 	FSTRD(
 	    "cookieName", struct csrf_conf_double, cookie_name, "__csrfToken"),
-	FOBJ(
-	    "cookie", struct csrf_conf_double, cookie, &csrf_conf_cookie_table),
+	FOBJ("cookie", struct csrf_conf_double, cookie, &cookie_spec_table),
 	FENUMD("tokenSource", struct csrf_conf_double, token_source,
 	    csrf_conf_sources, "Header"),
 	FSTRD("sourceKey", struct csrf_conf_double, source_key, "__csrfToken"),
@@ -280,10 +251,6 @@ csrf_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 		    "synchronizerToken may be set");
 	if (n == 0) /* AILERON's default: a custom header, X-Requested-With */
 		csrf_conf_header_check(ld, &s->crh, NULL);
-	if (n == 1 && s->strategy == CSRF_SYNCHRONIZER)
-		conf_errorn(ld, conf_field_node(ld, node, "synchronizerToken"),
-		    "field \"synchronizerToken\": needs app/v1 "
-		    "SessionMiddleware, which is not supported yet");
 	if (s->proxy_header_name != NULL && *s->proxy_header_name == '\0')
 		s->proxy_header_name = NULL;
 	if (s->proxy_header_name != NULL)
@@ -392,42 +359,6 @@ csrf_token_valid(const struct csrf_conf_spec *s, const char *t, size_t n)
 	        s->hsize, mac) < 0)
 		return 0;
 	return CRYPTO_memcmp(mac, b + s->hsize, s->hsize) == 0;
-}
-
-/*
- * The value of cookie name in the request's Cookie headers (Go's
- * r.Cookie: the first one, quotes removed), or NULL.
- */
-static const char *
-csrf_cookie(const struct request *r, const char *name, size_t *len)
-{
-	const struct http_msg *m = r->msg;
-	size_t nlen = strlen(name), i;
-
-	for (i = 0; i < m->nfields; i++) {
-		const char *p = r->buf + m->fields[i].value.off;
-		const char *end = p + m->fields[i].value.len, *e, *v;
-
-		if (m->fields[i].id != HDR_COOKIE)
-			continue;
-		while (p < end) {
-			while (p < end && (*p == ' ' || *p == ';'))
-				p++;
-			for (e = p; e < end && *e != ';'; e++)
-				;
-			v = memchr(p, '=', (size_t)(e - p));
-			if (v != NULL && (size_t)(v - p) == nlen &&
-			    memcmp(p, name, nlen) == 0) {
-				v++;
-				if (e - v >= 2 && *v == '"' && e[-1] == '"')
-					v++, e--;
-				*len = (size_t)(e - v);
-				return v;
-			}
-			p = e;
-		}
-	}
-	return NULL;
 }
 
 /* %XX and '+' of a form value, into out (n bytes at most); -1 if bad. */
@@ -656,15 +587,48 @@ csrf_json_value(struct request *r, const char *key, size_t *len)
 	}
 }
 
-/* The token a double-submit request carries in its source, or NULL. */
+/* The token a request carries in source at key, or NULL. */
 static const char *
-csrf_source(struct request *r, const struct csrf_conf_double *d, size_t *len)
+csrf_source(struct request *r, int source, const char *key, size_t *len)
 {
-	if (d->token_source == CSRF_SOURCE_FORM)
-		return csrf_form_value(r, d->source_key, len);
-	if (d->token_source == CSRF_SOURCE_JSON)
-		return csrf_json_value(r, d->source_key, len);
-	return mw_request_header_span(r, d->source_key, len);
+	if (source == CSRF_SOURCE_FORM)
+		return csrf_form_value(r, key, len);
+	if (source == CSRF_SOURCE_JSON)
+		return csrf_json_value(r, key, len);
+	return mw_request_header_span(r, key, len);
+}
+
+/*
+ * synchronizerToken: the token kept in the session must equal the one the
+ * request carries and be valid.  0 with *tok set, 403, or 500 when there
+ * is no session or no token in it.
+ */
+static int
+csrf_get_sync(
+    const struct csrf_conf_spec *s, struct request *r, const char **tok)
+{
+	struct session *ss = session_of(r);
+	const unsigned char *st;
+	const char *t;
+	size_t sn = 0, n = 0;
+
+	if (ss == NULL) {
+		log_debug("E3210 CSRFMiddleware: no session (the "
+		          "synchronizer token needs app/v1 SessionMiddleware "
+		          "before it)");
+		return 500;
+	}
+	if ((st = session_get_blob(ss, CSRF_SESSION_KEY, &sn)) == NULL) {
+		log_debug("E3210 CSRFMiddleware: no token in the session");
+		return 500;
+	}
+	if ((t = csrf_source(
+	         r, s->sync.token_source, s->sync.source_key, &n)) == NULL ||
+	    n != sn || CRYPTO_memcmp(st, t, n) != 0 ||
+	    !csrf_token_valid(s, t, n))
+		return 403;
+	*tok = arena_strndup(r->arena, t, n);
+	return 0;
 }
 
 /* The request's valid token (NUL-terminated in the arena), or NULL. */
@@ -674,6 +638,8 @@ csrf_get(const struct csrf_conf_spec *s, struct request *r)
 	const char *t, *c;
 	size_t n = 0, cn = 0;
 
+	if (s->strategy == CSRF_SYNCHRONIZER)
+		return csrf_get_sync(s, r, &t) == 0 ? t : NULL;
 	if (s->strategy == CSRF_CUSTOM_HEADER) {
 		t = mw_request_header_span(r, s->crh.header_name, &n);
 		if (t == NULL || n == 0)
@@ -694,9 +660,11 @@ csrf_get(const struct csrf_conf_spec *s, struct request *r)
 		return csrf_token_valid(s, t, n) ? t : NULL;
 	}
 	/* doubleSubmitCookies: the cookie and the source agree, and verify */
-	if ((c = csrf_cookie(r, s->dsc.cookie_name, &cn)) == NULL ||
-	    (t = csrf_source(r, &s->dsc, &n)) == NULL || n != cn ||
-	    CRYPTO_memcmp(c, t, n) != 0 || !csrf_token_valid(s, t, n))
+	if ((c = cookie_get(r, s->dsc.cookie_name, &cn)) == NULL ||
+	    (t = csrf_source(r, s->dsc.token_source, s->dsc.source_key, &n)) ==
+	        NULL ||
+	    n != cn || CRYPTO_memcmp(c, t, n) != 0 ||
+	    !csrf_token_valid(s, t, n))
 		return NULL;
 	return arena_strndup(r->arena, t, n);
 }
@@ -719,14 +687,20 @@ static int
 csrf_request(void *inst, struct request *r)
 {
 	const struct csrf_conf_spec *s = inst;
-	const char *t;
+	const char *t = NULL;
+	int rc;
 
 	if (s->proxy_header_name != NULL)
 		csrf_drop_proxy_header(s, r);
 	if (s->skip_methods != 0 &&
 	    mw_methods_listed(s->skip_methods, r->msg->method_id))
 		return HANDLER_DECLINED;
-	if ((t = csrf_get(s, r)) == NULL) {
+	if (s->strategy == CSRF_SYNCHRONIZER &&
+	    (rc = csrf_get_sync(s, r, &t)) != 0)
+		return response_error(r, rc, rc == 500 ? "E3210" : "E3209") < 0
+		    ? HANDLER_ABORT
+		    : HANDLER_OK;
+	if (s->strategy != CSRF_SYNCHRONIZER && (t = csrf_get(s, r)) == NULL) {
 		log_debug("E3209 CSRFMiddleware: invalid csrf token");
 		return response_error(r, 403, "E3209") < 0 ? HANDLER_ABORT
 		                                           : HANDLER_OK;
@@ -737,54 +711,29 @@ csrf_request(void *inst, struct request *r)
 	return HANDLER_DECLINED;
 }
 
-/* Go's http.Cookie String() for the double-submit cookie. */
-static const char *
-csrf_set_cookie(
-    const struct csrf_conf_spec *s, struct request *r, const char *token)
-{
-	const struct csrf_conf_cookie *ck = &s->dsc.cookie;
-	char *out = arena_alloc(r->arena, 1024 + strlen(token)), date[64];
-	size_t n;
-
-	n = (size_t)sprintf(out, "%s=%s", s->dsc.cookie_name, token);
-	if (!s->dsc.cookie_set) /* AILERON's default cookie */
-		return strcat(out, "; Path=/; HttpOnly; Secure");
-	if (ck->path != NULL && *ck->path != '\0')
-		n += (size_t)snprintf(out + n, 256, "; Path=%.200s", ck->path);
-	if (ck->domain != NULL && *ck->domain != '\0')
-		n += (size_t)snprintf(
-		    out + n, 256, "; Domain=%.200s", ck->domain);
-	if (ck->expires_in > 0) {
-		time_t t = time(NULL) + (time_t)ck->expires_in;
-		struct tm tm;
-
-		gmtime_r(&t, &tm);
-		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-		n += (size_t)sprintf(out + n, "; Expires=%s", date);
-	}
-	if (ck->max_age > 0)
-		n += (size_t)sprintf(
-		    out + n, "; Max-Age=%lld", (long long)ck->max_age);
-	else if (ck->max_age < 0)
-		n += (size_t)sprintf(out + n, "; Max-Age=0");
-	if (ck->http_only)
-		n += (size_t)sprintf(out + n, "; HttpOnly");
-	if (ck->secure)
-		n += (size_t)sprintf(out + n, "; Secure");
-	if (ck->same_site == CSRF_SAMESITE_LAX)
-		(void)sprintf(out + n, "; SameSite=Lax");
-	else if (ck->same_site == CSRF_SAMESITE_STRICT)
-		(void)sprintf(out + n, "; SameSite=Strict");
-	else if (ck->same_site == CSRF_SAMESITE_NONE)
-		(void)sprintf(out + n, "; SameSite=None");
-	return out;
-}
-
 /* Does Accept contain s (Go's strings.Contains)? */
 static int
 csrf_accepts(const char *a, size_t n, const char *s)
 {
 	return a != NULL && memmem(a, n, s, strlen(s)) != NULL;
+}
+
+/* synchronizerToken: keep token t in the session (a Go []byte). */
+static int
+csrf_store_sync(struct request *r, const char *t)
+{
+	struct session *ss = session_of(r);
+
+	if (ss == NULL) {
+		log_debug("E3210 CSRFMiddleware: no session to keep the token "
+		          "in (app/v1 SessionMiddleware must come before)");
+		return -1;
+	}
+	if (session_put_blob(ss, CSRF_SESSION_KEY, t, strlen(t)) < 0) {
+		log_error("E3210 CSRFMiddleware: the session is full");
+		return -1;
+	}
+	return 0;
 }
 
 /* The token endpoint: reuse the request's token or make one, store it, return it. */
@@ -807,6 +756,9 @@ csrf_serve(void *inst, struct request *r)
 		}
 		t = fresh;
 	}
+	if (s->strategy == CSRF_SYNCHRONIZER && csrf_store_sync(r, t) < 0)
+		return response_error(r, 500, "E3210") < 0 ? HANDLER_ABORT
+		                                           : HANDLER_OK;
 	accept = mw_request_header_span(r, "Accept", &alen);
 	body = arena_alloc(r->arena, strlen(t) + 32);
 	if (csrf_accepts(accept, alen, "text/plain")) {
@@ -826,8 +778,9 @@ csrf_serve(void *inst, struct request *r)
 	}
 	if (response_start(r, 200, NULL, 0) < 0 ||
 	    (s->strategy == CSRF_DOUBLE_SUBMIT &&
-	        response_add_str(r, "Set-Cookie", csrf_set_cookie(s, r, t)) <
-	            0) ||
+	        response_add_str(r, "Set-Cookie",
+	            cookie_format(r->arena, &s->dsc.cookie, s->dsc.cookie_name,
+	                t, strlen(t))) < 0) ||
 	    response_set(r, "X-Content-Type-Options", "nosniff") < 0 ||
 	    response_set(r, "Cache-Control", "no-store") < 0 ||
 	    response_set(r, "Content-Type", ctype) < 0 ||

@@ -209,6 +209,34 @@ class CSRFTest(AileronTestCase):
         self.assertEqual(request(port, "POST", "/app", [("Cookie", "ck=" + t),
                                                         ("__csrfToken", t)], b"x")[0], 200)
 
+    def test_synchronizer_token(self):
+        """AILERON's config-synchronizer-token.yaml: the session holds T (a
+        SessionMiddleware cookie made by AILERON's rules), the header carries it."""
+        import test_session
+        self.seen = []
+        up = self.upstream(lambda req, c: (self.seen.append(req), response(200, b"ok"))[1])
+        port = free_port()
+        text = config(port, up.url, """  synchronizerToken:
+    tokenSource: Header # Source of token
+    sourceKey: "X-CSRF-Token" # Key name of token
+  secret: "%s"
+  seedSize: 20
+  hashAlg: SHA256
+""" % SECRET).replace("  virtualHosts:\n", """  middleware:
+    - apiVersion: app/v1
+      kind: SessionMiddleware
+  virtualHosts:
+""") + "\n---\napiVersion: app/v1\nkind: SessionMiddleware\n"
+        self.start(text, port)
+        t = token()
+        ck = "_SESSION0=" + test_session.Encoder().encode(test_session.session_json(
+            {"__csrf_token__": ('"%s"' % base64.b64encode(t.encode()).decode()).encode()}))
+        self.assertEqual(request(port, "POST", "/app", [("Cookie", ck), ("X-CSRF-Token", t)],
+                                 b"x")[0::2], (200, b"ok"))
+        self.assertEqual(request(port, "POST", "/app", [("Cookie", ck), ("X-CSRF-Token", "InvalidToken")],
+                                 b"x")[0::2], (403, FORBIDDEN))
+        self.assertEqual(len(self.seen), 1)
+
     def test_keep_alive_after_refusal(self):
         port = self.serve("  customRequestHeader: {allowedPattern: '^yes$'}\n")
         c = Client(port)
@@ -240,5 +268,5 @@ class CSRFTest(AileronTestCase):
         self.check_error("  secret: '!!!'\n", 'field "secret": not valid base64')
         self.check_error("  hashAlg: SHAKE128\n", "has no HMAC")
         self.check_error("  seedSize: 4\n", '"seedSize": 4 is out of range')
-        self.check_error("  synchronizerToken: {}\n", "SessionMiddleware")
+        self.check_error("  synchronizerToken: {tokenSource: XML}\n", '"tokenSource"')
         self.check_error("  doubleSubmitCookies: {tokenSource: XML}\n", '"tokenSource"')
