@@ -23,6 +23,7 @@
 #include "kname.h"
 #include "log.h"
 #include "middleware.h"
+#include "middleware/authn.h"
 #include "middleware/cookie.h"
 #include "middleware/header_policy.h"
 #include "middleware/matcher.h"
@@ -266,32 +267,6 @@ csrf_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 	csrf_conf_secret(ld, node, s);
 }
 
-/* HashAlg by AILERON's names, as kname lists them. */
-static const struct conf_enum *
-csrf_conf_hash_enums(void)
-{
-	static struct conf_enum e[32];
-	size_t i;
-
-	if (e[0].name == NULL) {
-		for (i = 0; khash_names[i].name != NULL && i < 31; i++) {
-			e[i].name = khash_names[i].name;
-			e[i].value = khash_names[i].value;
-		}
-	}
-	return e;
-}
-
-static int
-csrf_conf_set_hash(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	struct csrf_conf_spec *s = obj;
-
-	(void)f;
-	return conf_get_enum(ld, key, v, csrf_conf_hash_enums(), &s->hash_alg);
-}
-
 static const struct conf_field csrf_conf_fields[] = {
 	FSTRSD("patterns", struct csrf_conf_spec, px.patterns, px.npatterns,
 	    CF_UNIQUE, "/token"),
@@ -301,7 +276,8 @@ static const struct conf_field csrf_conf_fields[] = {
 	FBOOL("issueNew", struct csrf_conf_spec, issue_new),
 	FSTR("secret", struct csrf_conf_spec, secret),
 	FINTD("seedSize", struct csrf_conf_spec, seed_size, 5, INT32_MAX, "20"),
-	FFUNCD("hashAlg", csrf_conf_set_hash, 0, "SHA256"),
+	FENUMD("hashAlg", struct csrf_conf_spec, hash_alg, authn_conf_hashes,
+	    "SHA256"),
 	FOBJ("customRequestHeader", struct csrf_conf_spec, crh,
 	    &csrf_conf_header_table),
 	/* one of the three: -t shows the default one */
