@@ -492,6 +492,8 @@ struct conf {
 	    *default_logger; /* Entrypoint defaultLogger or NULL */
 	int *log_fds; /* log files this config opened (closed by conf_free) */
 	size_t nlog_fds;
+	struct log_logger **file_loggers; /* File SLoggers that rotate */
+	size_t nfile_loggers;
 	void **log_regexes; /* compiled replacer patterns (pcre2_code *) */
 	size_t nlog_regexes;
 	/*

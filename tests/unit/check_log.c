@@ -15,6 +15,7 @@
 #include "arena.h"
 #include "conf.h"
 #include "log.h"
+#include "logrotate.h"
 
 /* The first middleware of the first server: an HTTPLogger here. */
 #define LOGGER0(c) \
@@ -132,16 +133,116 @@ START_TEST(test_slogger_file)
 }
 END_TEST
 
+/* Rotation settings: AILERON's defaults, then every field given. */
+START_TEST(test_slogger_rotate)
+{
+	char dir[] = "/tmp/aileron-log-XXXXXX", text[2048], path[600];
+	const struct log_rotate *r;
+	struct conf *c;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(text, sizeof(text),
+	    EP_LOGGER "apiVersion: core/v1\nkind: HTTPLogger\n---\n"
+	              "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	              "  logOutput: {outputTarget: File, logDir: %s}\n",
+	    dir);
+	c = load_str(text);
+	ck_assert_msg(c != NULL, "%s", errs.msg[0]);
+	r = c->default_logger->rotate;
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->size, 1024LL << 20);
+	ck_assert_str_eq(r->pattern, "application.log");
+	ck_assert_str_eq(r->backup_dir, dir);
+	ck_assert_int_eq(r->has_cron, 0);
+	ck_assert_int_eq(r->compress, 0);
+	ck_assert_int_eq(c->default_logger->redirect, 0);
+	ck_assert_int_eq(c->default_logger->utc, 0);
+	ck_assert_uint_eq(c->nfile_loggers, 1);
+	conf_free(c);
+	snprintf(text, sizeof(text),
+	    EP_LOGGER "apiVersion: core/v1\nkind: HTTPLogger\n---\n"
+	              "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	              "  logOutput:\n"
+	              "    outputTarget: File\n"
+	              "    logDir: %s\n"
+	              "    logFileName: a.log\n"
+	              "    backupDir: %s/old\n"
+	              "    archivedFilePattern: a.%%Y%%M%%D.%%i.log\n"
+	              "    cron: \"TZ=UTC */10 * * * * *\"\n"
+	              "    rotateSize: 3\n"
+	              "    compressLevel: -2\n"
+	              "    maxAge: 60\n"
+	              "    maxBackup: 4\n"
+	              "    maxTotalSize: 5\n"
+	              "    timeZone: UTC\n"
+	              "    outputRedirectTarget: Stderr\n",
+	    dir, dir);
+	c = load_str(text);
+	ck_assert_msg(c != NULL, "%s", errs.msg[0]);
+	r = c->default_logger->rotate;
+	snprintf(path, sizeof(path), "%s/a.log", dir);
+	ck_assert_str_eq(r->path, path);
+	snprintf(path, sizeof(path), "%s/old", dir);
+	ck_assert_str_eq(r->backup_dir, path);
+	ck_assert_str_eq(r->pattern, "a.%Y%M%D.%i.log");
+	ck_assert_int_eq(r->has_cron, 1);
+	ck_assert_int_eq(r->size, 3LL << 20);
+	ck_assert_int_eq(r->compress, -2);
+	ck_assert_int_eq(r->max_age, 60);
+	ck_assert_int_eq(r->max_backup, 4);
+	ck_assert_int_eq(r->max_total, 5LL << 20);
+	ck_assert_int_eq(c->default_logger->redirect, LOG_T_STDERR + 1);
+	ck_assert_int_eq(c->default_logger->utc, 1);
+	/* Loading created no backupDir (the archive manager does). */
+	ck_assert_int_ne(access(path, F_OK), 0);
+	conf_free(c);
+	snprintf(path, sizeof(path), "%s/a.log", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/application.log", dir);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 /* Each bad document and the first error it gives. */
 static const struct {
 	const char *doc;
 	const char *err;
 } bad_cases[] = {
 	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
-	  "  logOutput: {cron: \"* * * * *\"}\n",
-	    "t.yaml:20:15: field \"cron\": not supported yet (aileron does "
-	    "not rotate its logs: use logrotate(8), which sends SIGUSR1 to "
-	    "re-open them)" },
+	  "  logOutput: {outputTarget: File, logDir: /etc/hostname/dir, "
+	  "cron: \"*/0 * * * *\"}\n",
+	    "t.yaml:20:68: cron \"*/0 * * * *\": invalid minute \"*/0\"" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {outputTarget: File, logDir: /etc/hostname/dir, "
+	  "archivedFilePattern: \"app.%d.log\"}\n",
+	    "t.yaml:20:83: archivedFilePattern \"app.%d.log\": invalid "
+	    "specifier %d (%Y %M %D %h %m %s %u %i %H %U %G %p %P)" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {archivedFilePattern: \"logs/app.%i\", "
+	  "outputTarget: File, logDir: /etc/hostname/dir}\n",
+	    "t.yaml:20:36: archivedFilePattern \"logs/app.%i\": must be a "
+	    "file name, not a path" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {rotateSize: -1}\n",
+	    "t.yaml:20:27: field \"rotateSize\": -1 is out of range "
+	    "(0..4294967295)" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {maxTotalSize: -5}\n",
+	    "t.yaml:20:29: field \"maxTotalSize\": -5 is out of range "
+	    "(0..4294967295)" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {compressLevel: 10}\n",
+	    "t.yaml:20:30: field \"compressLevel\": 10 is out of range "
+	    "(-2..9)" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {outputTarget: File, outputRedirectTarget: File}\n",
+	    "t.yaml:20:57: outputRedirectTarget: File is not allowed "
+	    "(Stdout, Stderr or Discard)" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {timeZone: Asia/Tokyo}\n",
+	    "t.yaml:20:25: timeZone \"Asia/Tokyo\": only Local and UTC "
+	    "are supported" },
 	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n  level: Loud\n",
 	    "t.yaml:20:10: field \"level\": invalid value \"Loud\" (expected "
 	    "one of Trace, Debug, Info, Warn, Error, Fatal)" },
@@ -405,6 +506,7 @@ log_suite(void)
 
 	tcase_add_test(tc, test_slogger_defaults);
 	tcase_add_test(tc, test_slogger_file);
+	tcase_add_test(tc, test_slogger_rotate);
 	tcase_add_loop_test(
 	    tc, test_bad, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_loop_test(tc, test_time_layouts, 0,
