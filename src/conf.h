@@ -522,9 +522,9 @@ struct conf *conf_load(
     char *const *paths, size_t npaths, conf_error_fn err, void *ctx);
 
 /*
- * Whether loading opens (and creates) the log files of File SLoggers, as a
- * start and -c do (-c not when their logDir is missing: see below); 1 by
- * default.  The config fuzzer sets 0, so that its inputs cannot create
+ * Whether loading opens the log files of File SLoggers, as a start and -c
+ * do (-c only those that exist: it creates no file and no directory, see
+ * below); 1 by default.  The config fuzzer sets 0, so that its inputs cannot create
  * files: such loggers then discard their lines.
  */
 extern int conf_open_log_files;

@@ -144,8 +144,10 @@ log_use(const struct log_logger *lg)
 	a->date_format = log_strdup(lg->date_format);
 	a->time_format = log_strdup(lg->time_format);
 	a->rotate = NULL; /* the master rotates from the config's copy */
-	if (lg->target == LOG_T_FILE && lg->path != NULL &&
-	    (a->fd = log_file_open(lg->path)) < 0) {
+	/* A check (-c) leaves a missing file closed: stderr then too. */
+	if (lg->target == LOG_T_FILE &&
+	    (lg->fd < 0 || lg->path == NULL ||
+	        (a->fd = log_file_open(lg->path)) < 0)) {
 		/* Out of slots (the config holds the file open): stderr. */
 		a->target = LOG_T_STDERR;
 		a->fd = STDERR_FILENO;
@@ -352,8 +354,12 @@ log_reopen_async(void)
 			failed++;
 		close(fd);
 	}
-	/* Every later write goes to the new files: the master may go on. */
-	if (log_acks != NULL && slot >= 0 && (size_t)slot < log_nacks)
+	/*
+	 * Every later write goes to the new files: the master may go on
+	 * (not after a failure: this worker still writes to the old file).
+	 */
+	if (failed == 0 && log_acks != NULL && slot >= 0 &&
+	    (size_t)slot < log_nacks)
 		log_acks->ack[slot] = gen;
 	errno = saved;
 	return failed;

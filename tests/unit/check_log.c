@@ -98,6 +98,7 @@ START_TEST(test_slogger_file)
 	char dir[] = "/tmp/aileron-log-XXXXXX", text[2048], path[600];
 	struct conf *c;
 
+	conf_make_log_dirs = 1; /* a start: the file is created */
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(text, sizeof(text),
 	    EP_LOGGER "apiVersion: core/v1\n"
@@ -130,6 +131,7 @@ START_TEST(test_slogger_file)
 	conf_free(c);
 	unlink(path);
 	rmdir(dir);
+	conf_make_log_dirs = 0;
 }
 END_TEST
 
@@ -140,6 +142,7 @@ START_TEST(test_slogger_rotate)
 	const struct log_rotate *r;
 	struct conf *c;
 
+	conf_make_log_dirs = 1; /* a start: the file is created */
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(text, sizeof(text),
 	    EP_LOGGER "apiVersion: core/v1\nkind: HTTPLogger\n---\n"
@@ -201,6 +204,7 @@ START_TEST(test_slogger_rotate)
 	snprintf(path, sizeof(path), "%s/application.log", dir);
 	unlink(path);
 	rmdir(dir);
+	conf_make_log_dirs = 0;
 }
 END_TEST
 
