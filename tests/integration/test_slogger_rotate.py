@@ -10,14 +10,28 @@ import threading
 import time
 
 from harness import (AileronTestCase, TOP_SRCDIR, free_port, process_config,
-                     request, run_aileron, wait_for)
+                     request, response, run_aileron, simple_lb, wait_for)
 
 PAD = "x" * 3000  # a big header: about 3 KiB per logged request line
 
 
-def config(port, log_output, workers=3, slogger_extra=""):
+TEMPLATE = """apiVersion: core/v1
+kind: TemplateHandler
+spec:
+  patterns: ["/"]
+  mimeContents:
+    - mimeType: text/plain
+      statusCode: 200
+      templateType: Text
+      template: "ok"
+"""
+
+
+def config(port, log_output, workers=3, slogger_extra="", handler=None):
     """A server whose HTTPLogger writes every request and response to the
-    default SLogger, with logOutput as given (YAML lines, indented 4)."""
+    default SLogger, with logOutput as given (YAML lines, indented 4); its
+    handler a TemplateHandler, or the ReverseProxyHandler handler."""
+    kind = "ReverseProxyHandler" if handler else "TemplateHandler"
     return """apiVersion: core/v1
 kind: Entrypoint
 spec:
@@ -36,7 +50,7 @@ spec:
   virtualHosts:
     - middleware: [{apiVersion: core/v1, kind: HTTPLogger}]
       handlers:
-        - handler: {apiVersion: core/v1, kind: TemplateHandler}
+        - handler: {apiVersion: core/v1, kind: %s}
 ---
 apiVersion: core/v1
 kind: HTTPLogger
@@ -44,16 +58,8 @@ spec:
   request:
     headers: [{name: "*"}]
 ---
-apiVersion: core/v1
-kind: TemplateHandler
-spec:
-  patterns: ["/"]
-  mimeContents:
-    - mimeType: text/plain
-      statusCode: 200
-      templateType: Text
-      template: "ok"
-""" % (process_config(workers=workers), slogger_extra, log_output, port)
+%s""" % (process_config(workers=workers), slogger_extra, log_output, port, kind,
+         handler or TEMPLATE)
 
 
 def read_lines(path):
@@ -131,7 +137,9 @@ class RotateTest(AileronTestCase):
     def test_size_and_cron_under_load_lose_and_mix_no_line(self):
         """Three workers log while the file rotates by size (1 MiB) and
         every second: each request's lines are found exactly once, whole,
-        across the active file and the archives moved to backupDir."""
+        across the active file and the archives gzipped into backupDir
+        (an archive compressed while a worker still wrote to it would
+        lose lines)."""
         d = self.tmpdir()
         logs, old = os.path.join(d, "logs"), os.path.join(d, "old")
         port = free_port()
@@ -140,6 +148,7 @@ class RotateTest(AileronTestCase):
     backupDir: %s
     rotateSize: 1
     cron: "* * * * * *"
+    compressLevel: 1
 """ % (logs, old)), port)
         sent = self.load(port, 6, 250)
         time.sleep(1.5)  # one more cron rotation, after the last request
@@ -151,7 +160,7 @@ class RotateTest(AileronTestCase):
         # many depends on how often a loaded machine runs the master).
         self.assertGreaterEqual(len(archives), 2, listing)
         for n in os.listdir(old):
-            self.assertRegex(n, r"^application\.log\.\d+$")
+            self.assertRegex(n, r"^application\.log\.\d+\.gz$")
         self.assertEqual(sorted(os.listdir(logs)), ["application.log"])
         queries, responses, ids = self.collect(archives + [os.path.join(logs, "application.log")])
         self.assertEqual(len(queries), len(sent))
@@ -159,8 +168,45 @@ class RotateTest(AileronTestCase):
         self.assertEqual(len(responses), len(sent))
         self.assertEqual(set(responses), set(ids))
         # The indexes run on without a gap.
-        idx = sorted(int(n.rsplit(".", 1)[1]) for n in os.listdir(old))
+        idx = sorted(int(n.split(".")[2]) for n in os.listdir(old))
         self.assertEqual(idx, list(range(1, len(idx) + 1)))
+
+    def test_request_in_flight_across_rotations(self):
+        """A request that takes 2.5 s logs its response line after two
+        rotations: the worker reopened when the master asked (not after
+        the request), so the line lands in a file that survives, and the
+        archive it began in was compressed only after that reopen."""
+        def slow(req, conn):
+            if "/slow" in req.target:
+                time.sleep(2.5)
+            return response(200, b"ok")
+        up = self.upstream(slow)
+        d = self.tmpdir()
+        port = free_port()
+        a = self.start(config(port, """    outputTarget: File
+    logDir: %s
+    cron: "* * * * * *"
+    compressLevel: 1
+""" % d, workers=2, handler=simple_lb([up.url])), port)
+        result = []
+        t = threading.Thread(target=lambda: result.append(request(port, path="/slow?n=slow")))
+        t.start()
+        end = time.time() + 3.5
+        while time.time() < end:
+            self.load(port, 1, 2, tag="f%d" % int(time.time() * 10))
+            time.sleep(0.2)
+        t.join()
+        self.assertEqual(result[0][0], 200)
+        time.sleep(1.5)
+        self.assertEqual(a.stop(), 0)
+        settle([d])
+        files = [os.path.join(d, n) for n in os.listdir(d)]
+        self.assertGreaterEqual(len(files), 3)
+        queries, responses, ids = self.collect(files)
+        self.assertEqual(queries.count("n=slow"), 1)
+        slow_id = [i for i, q in ids.items() if q == "n=slow"][0]
+        self.assertEqual(responses.count(slow_id), 1)
+        self.assertEqual(sorted(responses), sorted(ids))
 
     def test_gzip_and_max_backup(self):
         """compressLevel gzips the archives (valid gzip of whole lines);
