@@ -694,6 +694,7 @@ master_rotate(struct master *ms)
 		ms->rot_gen = log_ack_bump();
 		ms->rot_wait = 1;
 		ms->rot_deadline = conn_now_ms() + MASTER_ROTATE_WAIT_MS;
+		health_signal(ms->cur->conf, SIGUSR1);
 		master_signal_workers(ms, SIGUSR1);
 	}
 	if (!ms->rot_wait)
@@ -720,6 +721,7 @@ master_reopen(struct master *ms)
 		log_warn("reopening the log file");
 	else
 		log_info("log file reopened");
+	health_signal(ms->cur->conf, SIGUSR1);
 	master_signal_workers(ms, SIGUSR1);
 }
 

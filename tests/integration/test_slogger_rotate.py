@@ -208,6 +208,38 @@ class RotateTest(AileronTestCase):
         self.assertEqual(responses.count(slow_id), 1)
         self.assertEqual(sorted(responses), sorted(ids))
 
+    def test_health_helper_reopens_too(self):
+        """The process that probes upstreams logs too: after a rotation
+        its lines go to the new file, not to the archive."""
+        state = {"ok": True}
+
+        def h(req, conn):
+            return response(200 if state["ok"] else 503, b"ok")
+        up = self.upstream(h)
+        d = self.tmpdir()
+        port = free_port()
+        lb = """apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  loadBalancers:
+    - pathMatcher: {match: /, matchType: Prefix}
+      upstreams:
+        - {url: %s, enableActive: true, healthCheckInterval: 1,
+           healthCheckAddr: "http://127.0.0.1:%d/health"}
+""" % (up.url, up.port)
+        self.start(config(port, """    outputTarget: File
+    logDir: %s
+    cron: "* * * * * *"
+""" % d, workers=1, handler=lb), port)
+        path = os.path.join(d, "application.log")
+        self.assertTrue(wait_for(lambda: os.path.exists(path + ".1"), timeout=5))
+        state["ok"] = False
+        self.assertTrue(wait_for(lambda: "taken out" in open(path).read(), timeout=10))
+        for n in os.listdir(d):
+            if n != "application.log":
+                with open(os.path.join(d, n)) as f:
+                    self.assertNotIn("taken out", f.read())
+
     def test_gzip_and_max_backup(self):
         """compressLevel gzips the archives (valid gzip of whole lines);
         maxBackup keeps the newest three."""
