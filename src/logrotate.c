@@ -735,6 +735,21 @@ logrotate_manage(void)
 		lr_fork();
 }
 
+void
+logrotate_stop(void)
+{
+	size_t i;
+
+	if (lr_nfiles == 0)
+		return;
+	for (i = 0; i < lr_nfiles; i++)
+		lr_files[i].nready = lr_files[i].nfresh;
+	if (lr_child > 0 && waitpid(lr_child, NULL, 0) == lr_child)
+		lr_child = 0;
+	if (lr_child == 0)
+		lr_fork();
+}
+
 int
 logrotate_reaped(pid_t pid)
 {

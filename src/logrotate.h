@@ -60,6 +60,11 @@ int logrotate_tick(time_t now);
  * expire them in a child process (one at a time; later calls wait).
  */
 void logrotate_manage(void);
+/*
+ * The master stops and no worker writes any more: archive every archive
+ * made (after the running manager, if any, ended).
+ */
+void logrotate_stop(void);
 /* A child exited: 1 if it was the archive manager. */
 int logrotate_reaped(pid_t pid);
 /* Move, compress and expire the archives of r now (the child's work). */

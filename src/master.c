@@ -863,6 +863,8 @@ master_run(const struct master_opts *opts, struct conf *c)
 		}
 		master_maintain(&ms, tick);
 	}
+	/* No worker writes any more: archive what the last rotation made. */
+	logrotate_stop();
 	logrotate_use(NULL, 0);
 	master_gen_free(ms.cur);
 	free(ms.slots);

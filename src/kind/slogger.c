@@ -1,5 +1,6 @@
 /* core/v1 SLogger: the operator's log (level, format, where it goes). */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,6 +117,20 @@ slogger_conf_join(struct loader *ld, const char *dir, const char *name)
 	return p;
 }
 
+/*
+ * dir as an absolute path (arena), as log_file_open() knows files: the
+ * master rotates from "/" once it runs as a daemon.
+ */
+static char *
+slogger_conf_abs(struct loader *ld, const char *dir)
+{
+	char cwd[PATH_MAX];
+
+	if (dir[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return arena_strdup(ld->arena, dir);
+	return slogger_conf_join(ld, cwd, dir);
+}
+
 /* The rotation settings of a File SLogger (AILERON's zlog defaults). */
 static void
 slogger_conf_rotate(
@@ -125,11 +140,11 @@ slogger_conf_rotate(
 	char err[512];
 
 	memset(r, 0, sizeof(*r));
-	r->dir = ss->log_dir;
-	r->path = ss->lg.path;
-	r->backup_dir = ss->backup_dir != NULL && ss->backup_dir[0] != '\0'
-	    ? ss->backup_dir
-	    : ss->log_dir;
+	r->dir = slogger_conf_abs(ld, ss->log_dir);
+	r->path = slogger_conf_join(ld, r->dir, ss->log_file_name);
+	r->backup_dir = slogger_conf_abs(ld,
+	    ss->backup_dir != NULL && ss->backup_dir[0] != '\0' ? ss->backup_dir
+	                                                        : ss->log_dir);
 	r->pattern = ss->pattern != NULL && ss->pattern[0] != '\0'
 	    ? ss->pattern
 	    : ss->log_file_name;

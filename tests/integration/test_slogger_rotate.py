@@ -240,6 +240,40 @@ spec:
                 with open(os.path.join(d, n)) as f:
                     self.assertNotIn("taken out", f.read())
 
+    def test_daemon_with_relative_log_dir(self):
+        """A daemon runs in "/": a relative logDir is still rotated there."""
+        d = self.tmpdir()
+        self.addCleanup(os.chdir, os.getcwd())
+        os.chdir(d)
+        port = free_port()
+        with open("c.yaml", "w") as f:
+            f.write(config(port, """    outputTarget: File
+    logDir: ./logs
+    backupDir: ./old
+    cron: "* * * * * *"
+""", workers=1))
+        pidfile = os.path.join(d, "pid")
+        rc, out = run_aileron(["-D", "-p", pidfile, "-f", "c.yaml"])
+        self.assertEqual(rc, 0, out)
+        with open(pidfile) as f:
+            pid = int(f.read())
+
+        def stop():
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        self.addCleanup(stop)
+        self.assertEqual(os.readlink("/proc/%d/cwd" % pid), "/")
+        old = os.path.join(d, "old")
+        for i in range(3):
+            self.load(port, 1, 2, tag="r%d" % i)
+            time.sleep(1)
+        self.assertTrue(wait_for(lambda: os.path.isdir(old) and len(os.listdir(old)) >= 2,
+                                 timeout=5))
+        stop()
+        self.assertTrue(wait_for(lambda: not os.path.exists("/proc/%d" % pid), timeout=10))
+
     def test_gzip_and_max_backup(self):
         """compressLevel gzips the archives (valid gzip of whole lines);
         maxBackup keeps the newest three."""
