@@ -1,14 +1,17 @@
-/* Unit tests for cron expressions and archive file name patterns. */
+/* Unit tests for cron expressions, archive name patterns and the archive manager. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
 
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "cron.h"
 #include "logrotate.h"
@@ -192,6 +195,137 @@ START_TEST(test_pattern_check)
 }
 END_TEST
 
+/* Write size bytes of text to dir/name. */
+static void
+put(const char *dir, const char *name, size_t size)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	while (size-- > 0)
+		fputc(size % 64 == 0 ? '\n' : 'x', f);
+	fclose(f);
+}
+
+/* The names in dir, sorted, joined by spaces. */
+static const char *
+names(const char *dir)
+{
+	static char out[1024];
+	struct dirent **v;
+	int n, i;
+
+	out[0] = '\0';
+	n = scandir(dir, &v, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		if (v[i]->d_name[0] != '.') {
+			if (out[0] != '\0')
+				strcat(out, " ");
+			strcat(out, v[i]->d_name);
+		}
+		free(v[i]);
+	}
+	free(v);
+	return out;
+}
+
+/* Remove the test directory dir and all in it. */
+static void
+clean(const char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_archive_max_backup_and_move)
+{
+	char dir[] = "/tmp/aileron-lr-XXXXXX", bak[600];
+	char f1[] = "a.log.5", *fresh[] = { f1 };
+	struct log_rotate r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(bak, sizeof(bak), "%s/old/deeper", dir);
+	memset(&r, 0, sizeof(r));
+	r.dir = dir;
+	r.backup_dir = bak;
+	r.max_backup = 2;
+	put(dir, "a.log", 10);   /* the active file: never touched */
+	put(dir, "a.log.5", 10); /* just rotated */
+	put(dir, "a.log.4", 10); /* left by an earlier run: swept */
+	put(dir, "other", 10);
+	/* Without sweeping, only the fresh archive moves. */
+	logrotate_archive(&r, "a.log.%i", fresh, 1, 0);
+	ck_assert_str_eq(names(bak), "a.log.5");
+	ck_assert_str_eq(names(dir), "a.log a.log.4 old other");
+	logrotate_archive(&r, "a.log.%i", NULL, 0, 1);
+	ck_assert_str_eq(names(bak), "a.log.4 a.log.5");
+	put(bak, "a.log.1", 10);
+	put(bak, "a.log.10", 10);
+	logrotate_archive(&r, "a.log.%i", NULL, 0, 0);
+	/* The newest two by index: 10 and 5. */
+	ck_assert_str_eq(names(bak), "a.log.10 a.log.5");
+	clean(dir);
+}
+END_TEST
+
+START_TEST(test_archive_gzip_total_and_age)
+{
+	char dir[] = "/tmp/aileron-lr-XXXXXX", path[600], buf[64];
+	char f3[] = "a.3.log", f4[] = "a.4.log", *fresh[] = { f3, f4 };
+	struct log_rotate r;
+	char name[64];
+	gzFile gz;
+	int n;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	memset(&r, 0, sizeof(r));
+	r.dir = dir;
+	r.backup_dir = dir;
+	r.compress = 9;
+	r.max_total = 3000;
+	put(dir, "a.1.log.gz", 2000);
+	put(dir, "a.2.log.gz", 2000);
+	put(dir, "a.3.log", 5000);
+	put(dir, "a.4.log", 5000);
+	logrotate_archive(&r, "a.%i.log", fresh, 2, 0);
+	/*
+	 * Compressed (to some 50 bytes each), then counted from the newest:
+	 * a.1 passes 3000 bytes in total and goes.
+	 */
+	ck_assert_str_eq(names(dir), "a.2.log.gz a.3.log.gz a.4.log.gz");
+	snprintf(path, sizeof(path), "%s/a.4.log.gz", dir);
+	gz = gzopen(path, "rb");
+	ck_assert_ptr_nonnull(gz);
+	n = gzread(gz, buf, sizeof(buf));
+	ck_assert_int_eq(n, 64);
+	ck_assert_int_eq(buf[0], 'x');
+	gzclose(gz);
+	clean(dir);
+
+	/* maxAge counts from the date in the name. */
+	ck_assert_ptr_nonnull(mkdtemp(strcpy(dir, "/tmp/aileron-lr-XXXXXX")));
+	memset(&r, 0, sizeof(r));
+	r.dir = dir;
+	r.backup_dir = dir;
+	r.max_age = 3600;
+	ck_assert_int_eq(
+	    logrotate_name("b.%u", time(NULL) - 7200, 0, name, sizeof(name)),
+	    0);
+	put(dir, name, 10);
+	ck_assert_int_eq(
+	    logrotate_name("b.%u", time(NULL) - 60, 0, name, sizeof(name)), 0);
+	put(dir, name, 10);
+	logrotate_archive(&r, "b.%u", NULL, 0, 0);
+	ck_assert_str_eq(names(dir), name);
+	clean(dir);
+}
+END_TEST
+
 static Suite *
 cron_suite(void)
 {
@@ -204,6 +338,8 @@ cron_suite(void)
 	    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, test_pattern_names);
 	tcase_add_test(tc, test_pattern_check);
+	tcase_add_test(tc, test_archive_max_backup_and_move);
+	tcase_add_test(tc, test_archive_gzip_total_and_age);
 	suite_add_tcase(s, tc);
 	return s;
 }
