@@ -446,6 +446,16 @@ lr_archive_one(const struct log_rotate *r, const char *name)
 		log_warn("moving %s to %s", src, r->backup_dir);
 }
 
+/* Is dir/name the active file of r? */
+static int
+lr_is_active(const struct log_rotate *r, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return strcmp(path, r->path) == 0;
+}
+
 void
 logrotate_archive(const struct log_rotate *r, const char *pattern,
     char *const *names, size_t nnames, int sweep)
@@ -467,12 +477,15 @@ logrotate_archive(const struct log_rotate *r, const char *pattern,
 		/* Archives left in logDir by an earlier run. */
 		v = lr_list(r->dir, pattern, "", &n);
 		for (i = 0; i < n; i++)
-			lr_archive_one(r, v[i].name);
+			if (!lr_is_active(r, r->dir, v[i].name))
+				lr_archive_one(r, v[i].name);
 		free(v);
 	}
 	v = lr_list(r->backup_dir, pattern, ext, &n);
 	qsort(v, n, sizeof(*v), lr_found_cmp);
 	for (i = 0; i < n; i++) {
+		if (lr_is_active(r, r->backup_dir, v[i].name))
+			continue; /* a pattern that matches the active file */
 		total += v[i].size;
 		if ((r->max_backup > 0 && i >= (size_t)r->max_backup) ||
 		    (r->max_age > 0 && v[i].t > 0 &&
@@ -726,6 +739,8 @@ logrotate_manage(void)
 {
 	size_t i;
 
+	if (lr_nfiles == 0)
+		return;
 	/* Called once every worker reopened: all archives so far are done. */
 	for (i = 0; i < lr_nfiles; i++)
 		lr_files[i].nready = lr_files[i].nfresh;

@@ -51,7 +51,10 @@ int logrotate_scan(
  * running (their settings must live until the next call).
  */
 void logrotate_use(struct log_logger *const *lgs, size_t n);
-/* Rotate the non-empty files at start-up; the number rotated. */
+/*
+ * Rotate the non-empty files at start-up (the next logrotate_manage()
+ * also takes the archives older runs left in logDir); the number rotated.
+ */
 int logrotate_startup(void);
 /* Rotate the files due (cron second passed, size reached); the number. */
 int logrotate_tick(time_t now);

@@ -807,8 +807,8 @@ master_run(const struct master_opts *opts, struct conf *c)
 		fatal("mmap");
 	/* AILERON starts each run in a new file: archive the last one. */
 	logrotate_use(ms.cur->conf->file_loggers, ms.cur->conf->nfile_loggers);
-	if (logrotate_startup() > 0)
-		logrotate_manage();
+	(void)logrotate_startup();
+	logrotate_manage(); /* AILERON manages the archives at start too */
 	setproctitle("master");
 	master_signals(&old);
 	for (i = 0; i < ms.cur->nlisteners; i++)

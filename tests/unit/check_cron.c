@@ -244,26 +244,30 @@ clean(const char *dir)
 
 START_TEST(test_archive_max_backup_and_move)
 {
-	char dir[] = "/tmp/aileron-lr-XXXXXX", bak[600];
+	char dir[] = "/tmp/aileron-lr-XXXXXX", bak[600], active[600];
 	char f1[] = "a.log.5", *fresh[] = { f1 };
 	struct log_rotate r;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(bak, sizeof(bak), "%s/old/deeper", dir);
+	snprintf(active, sizeof(active), "%s/a.log.0", dir);
 	memset(&r, 0, sizeof(r));
 	r.dir = dir;
+	r.path = active; /* an active file the pattern matches: left alone */
 	r.backup_dir = bak;
 	r.max_backup = 2;
-	put(dir, "a.log", 10);   /* the active file: never touched */
+	put(dir, "a.log", 10);
+	put(dir, "a.log.0", 10);
 	put(dir, "a.log.5", 10); /* just rotated */
 	put(dir, "a.log.4", 10); /* left by an earlier run: swept */
 	put(dir, "other", 10);
 	/* Without sweeping, only the fresh archive moves. */
 	logrotate_archive(&r, "a.log.%i", fresh, 1, 0);
 	ck_assert_str_eq(names(bak), "a.log.5");
-	ck_assert_str_eq(names(dir), "a.log a.log.4 old other");
+	ck_assert_str_eq(names(dir), "a.log a.log.0 a.log.4 old other");
 	logrotate_archive(&r, "a.log.%i", NULL, 0, 1);
 	ck_assert_str_eq(names(bak), "a.log.4 a.log.5");
+	ck_assert_str_eq(names(dir), "a.log a.log.0 old other");
 	put(bak, "a.log.1", 10);
 	put(bak, "a.log.10", 10);
 	logrotate_archive(&r, "a.log.%i", NULL, 0, 0);
@@ -275,7 +279,7 @@ END_TEST
 
 START_TEST(test_archive_gzip_total_and_age)
 {
-	char dir[] = "/tmp/aileron-lr-XXXXXX", path[600], buf[64];
+	char dir[] = "/tmp/aileron-lr-XXXXXX", path[600], buf[64], act[] = "/x";
 	char f3[] = "a.3.log", f4[] = "a.4.log", *fresh[] = { f3, f4 };
 	struct log_rotate r;
 	char name[64];
@@ -285,6 +289,7 @@ START_TEST(test_archive_gzip_total_and_age)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	memset(&r, 0, sizeof(r));
 	r.dir = dir;
+	r.path = act;
 	r.backup_dir = dir;
 	r.compress = 9;
 	r.max_total = 3000;
@@ -311,6 +316,7 @@ START_TEST(test_archive_gzip_total_and_age)
 	ck_assert_ptr_nonnull(mkdtemp(strcpy(dir, "/tmp/aileron-lr-XXXXXX")));
 	memset(&r, 0, sizeof(r));
 	r.dir = dir;
+	r.path = act;
 	r.backup_dir = dir;
 	r.max_age = 3600;
 	ck_assert_int_eq(
