@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "logfield.h"
 
 #define LOG_MAX_FILES 64
 #define LOG_LINE_MAX  8192
@@ -121,10 +122,24 @@ log_active_release(struct log_logger *a)
  * to the file, so that freeing the config it came from (a reload, the
  * end of master_run) does not close the log under it.
  */
+static struct log_logger log_active[2];
+
+void
+log_forget_field_repls(const struct log_field_repl *frs)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (log_active[i].field_repls == frs) {
+			log_active[i].field_repls = NULL;
+			log_active[i].nfield_repls = 0;
+		}
+}
+
 void
 log_use(const struct log_logger *lg)
 {
-	static struct log_logger active[2];
+	struct log_logger *active = log_active;
 	static int which;
 	struct log_logger *a;
 
@@ -407,6 +422,9 @@ log_write_line(int fd, const char *line, size_t len)
 void
 log_write(const struct log_logger *lg, const char *line, size_t len)
 {
+	if (lg->nfield_repls > 0)
+		line = logfield_apply(
+		    lg->field_repls, lg->nfield_repls, line, len, &len);
 	log_write_line(lg->fd, line, len);
 	if (lg->redirect == LOG_T_STDOUT + 1)
 		log_write_line(STDOUT_FILENO, line, len);

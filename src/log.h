@@ -48,6 +48,8 @@ struct log_logger {
 	int utc;      /* logOutput.timeZone UTC (else local time) */
 	int redirect; /* outputRedirectTarget: 0 none, else LOG_T_* + 1 */
 	struct log_rotate *rotate; /* LOG_T_FILE rotation, see logrotate.h */
+	const struct log_field_repl *field_repls; /* logfield.h */
+	size_t nfield_repls;
 };
 
 /* Source location of a log call: log_info() and friends pass it. */
@@ -83,6 +85,8 @@ int log_get_level(void);
 void log_use(const struct log_logger *lg);
 /* The logger application lines go to now. */
 const struct log_logger *log_current(void);
+/* The config that owns frs is freed: the application log forgets them. */
+void log_forget_field_repls(const struct log_field_repl *frs);
 
 /*
  * Files: logs that are files are opened through here, shared by path, and
@@ -96,7 +100,10 @@ int log_reopen(void);
 
 /* Write one complete line to fd with a single write(2). */
 void log_write_line(int fd, const char *line, size_t len);
-/* Write one line of logger lg: its file (or stream), then its redirect. */
+/*
+ * Write one line of logger lg, rewritten by its fieldReplacers: to its
+ * file (or stream), then to its redirect.
+ */
 void log_write(const struct log_logger *lg, const char *line, size_t len);
 
 /*

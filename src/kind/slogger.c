@@ -12,6 +12,7 @@
 #include "conf_util.h"
 #include "kind.h"
 #include "log.h"
+#include "logfield.h"
 #include "logrotate.h"
 
 /* Level names, stored +1 so that 0 means "unset" (non-zero wins). */
@@ -42,6 +43,12 @@ static const struct conf_enum slogger_conf_redirects[] = {
 	{ NULL, 0 },
 };
 
+/* One fieldReplacers entry as read. */
+struct slogger_conf_field {
+	char *field;
+	struct conf_log_repl repl; /* kind 0: no replacer, remove the field */
+};
+
 /* core/v1 SLogger spec as read. */
 struct slogger_conf_spec {
 	struct log_logger lg;
@@ -60,6 +67,8 @@ struct slogger_conf_spec {
 	int32_t compress_level;
 	int32_t max_age;
 	int32_t max_backup;
+	struct slogger_conf_field *fields;
+	size_t nfields;
 };
 
 /*
@@ -166,6 +175,42 @@ slogger_conf_rotate(
 	ss->lg.rotate = r;
 }
 
+/* The config is freed: the application log must not use its replacers. */
+static void
+slogger_conf_forget(void *frs)
+{
+	log_forget_field_repls(frs);
+}
+
+/* fieldReplacers: the entries with a field, for the JSON lines. */
+static void
+slogger_conf_replacers(
+    struct loader *ld, struct slogger_conf_spec *ss, yaml_node_t *node)
+{
+	struct log_field_repl *frs;
+	size_t i, n = 0;
+
+	if (ss->nfields == 0)
+		return;
+	if (ss->lg.unstructured) {
+		conf_errorn(ld, conf_field_node(ld, node, "fieldReplacers"),
+		    "fieldReplacers: not supported with unstructured: true");
+		return;
+	}
+	frs = arena_alloc(ld->arena, ss->nfields * sizeof(*frs));
+	for (i = 0; i < ss->nfields; i++) {
+		if (ss->fields[i].field == NULL ||
+		    ss->fields[i].field[0] == '\0')
+			continue; /* AILERON skips them */
+		frs[n].field = ss->fields[i].field;
+		frs[n].r = ss->fields[i].repl.r;
+		n++;
+	}
+	ss->lg.field_repls = frs;
+	ss->lg.nfield_repls = n;
+	conf_at_free(ld, slogger_conf_forget, frs);
+}
+
 static void
 slogger_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
@@ -177,6 +222,7 @@ slogger_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 	lg->output_time_format = ss->output_time_format;
 	lg->date_format = ss->date_format;
 	lg->time_format = ss->time_format;
+	slogger_conf_replacers(ld, ss, node);
 	if (strcmp(ss->time_zone, "UTC") == 0)
 		lg->utc = 1;
 	else if (strcmp(ss->time_zone, "Local") != 0)
@@ -247,6 +293,16 @@ static const struct conf_table slogger_conf_output_table = {
 	slogger_conf_output_fields, NULL
 };
 
+static const struct conf_field slogger_conf_field_fields[] = {
+	FSTR("field", struct slogger_conf_field, field),
+	FOBJ("replacer", struct slogger_conf_field, repl,
+	    &http_logger_conf_repl_table),
+	FEND,
+};
+static const struct conf_table slogger_conf_field_table = {
+	slogger_conf_field_fields, NULL
+};
+
 static const struct conf_field slogger_conf_fields[] = {
 	FENUMD("level", struct slogger_conf_spec, lg.level, slogger_conf_levels,
 	    "Info"),
@@ -260,7 +316,8 @@ static const struct conf_field slogger_conf_fields[] = {
 	    "15:04:05.000"),
 	FBOOL("noLocation", struct slogger_conf_spec, lg.no_location),
 	FBOOL("noDatetime", struct slogger_conf_spec, lg.no_datetime),
-	FUNSUP("fieldReplacers", NULL),
+	FLIST("fieldReplacers", struct slogger_conf_spec, fields, nfields,
+	    struct slogger_conf_field, &slogger_conf_field_table),
 	FEND,
 };
 static const struct conf_table slogger_conf_table = { slogger_conf_fields,

@@ -375,6 +375,36 @@ spec:
         started = [json.loads(l) for l in file_lines if "server started" in l][0]
         self.assertEqual(started["datetime"]["zone"], "UTC")
 
+    def test_field_replacers(self):
+        """fieldReplacers (the example's commented one, and more) apply to
+        the application's lines and to the HTTPLogger's."""
+        d = self.tmpdir()
+        port = free_port()
+        a = self.start(config(port, "    outputTarget: File\n    logDir: %s\n" % d, workers=2,
+                              slogger_extra="""  fieldReplacers:
+    - field: location.func
+      replacer:
+        fixed:
+          value: "***"
+    - field: datetime
+    - field: request.query
+      replacer: {regexp: {pattern: "n=(.*)", replace: "N=$1"}}
+    - field: pid
+      replacer: {fixed: {value: "not a string: kept"}}
+"""), port)
+        self.load(port, 2, 2)
+        path = os.path.join(d, "application.log")
+        self.assertTrue(wait_for(lambda: open(path).read().count('"msg":"server"') == 8))
+        self.assertEqual(a.stop(), 0)
+        lines = [json.loads(l) for l in open(path).read().splitlines()]
+        started = [l for l in lines if "server started" in l["msg"]][0]
+        self.assertEqual(started["location"]["func"], "***")
+        self.assertEqual(started["location"]["file"], "src/master.c")
+        self.assertNotIn("datetime", started)
+        self.assertIsInstance(started["pid"], int)
+        queries = sorted(l["request"]["query"] for l in lines if "request" in l)
+        self.assertEqual(queries, ["N=0-0", "N=0-1", "N=1-0", "N=1-1"])
+
     def test_bad_configs(self):
         d = self.tmpdir()
         cases = [
@@ -389,6 +419,21 @@ spec:
             ("outputRedirectTarget: File", "outputRedirectTarget: File is not allowed"),
             ("timeZone: Mars/Olympus", 'timeZone "Mars/Olympus": only Local and UTC'),
         ]
+        extras = [
+            ("  fieldReplacers: [{field: msg, replacer: {fixed: {}, trim: {}}}]\n",
+             "a replacer has exactly one of"),
+            ("  unstructured: true\n  fieldReplacers: [{field: msg}]\n",
+             "fieldReplacers: not supported with unstructured: true"),
+        ]
+        for extra, msg in extras:
+            with self.subTest(extra=extra):
+                cfg = os.path.join(d, "c.yaml")
+                with open(cfg, "w") as f:
+                    f.write(config(free_port(), "    outputTarget: Stdout\n",
+                                   slogger_extra=extra))
+                rc, out = run_aileron(["-c", "-f", cfg])
+                self.assertEqual(rc, 1, out)
+                self.assertIn(msg, out)
         for field, msg in cases:
             with self.subTest(field=field):
                 cfg = os.path.join(d, "c.yaml")

@@ -15,7 +15,9 @@
 #include "arena.h"
 #include "conf.h"
 #include "log.h"
+#include "logfield.h"
 #include "logrotate.h"
+#include "replacer.h"
 
 /* The first middleware of the first server: an HTTPLogger here. */
 #define LOGGER0(c) \
@@ -208,6 +210,56 @@ START_TEST(test_slogger_rotate)
 }
 END_TEST
 
+/* fieldReplacers on JSON lines: field, replacer (NULL: remove), result. */
+static const struct {
+	const char *line, *field, *fixed, *want;
+} field_cases[] = {
+	{ "{\"a\":1,\"msg\":\"hi\",\"b\":2}\n", "msg", NULL,
+	    "{\"a\":1,\"b\":2}\n" },
+	{ "{\"msg\":\"hi\",\"b\":2}\n", "msg", NULL, "{\"b\":2}\n" },
+	{ "{\"a\":1,\"msg\":\"hi\"}\n", "msg", NULL, "{\"a\":1}\n" },
+	{ "{\"msg\":\"hi\"}\n", "msg", NULL, "{}\n" },
+	{ "{\"msg\":\"hi\"}\n", "msg", "***", "{\"msg\":\"***\"}\n" },
+	{ "{\"msg\":\"a \\\"q\\\" \\u0001\"}\n", "msg", "\"x\"",
+	    "{\"msg\":\"\\\"x\\\"\"}\n" },
+	{ "{\"pid\":12}\n", "pid", "***", "{\"pid\":12}\n" },
+	{ "{\"location\":{\"file\":\"a.c\",\"func\":\"f\",\"line\":3},"
+	  "\"x\":\"{,}\"}\n",
+	    "location.func", "***",
+	    "{\"location\":{\"file\":\"a.c\",\"func\":\"***\",\"line\":3},"
+	    "\"x\":\"{,}\"}\n" },
+	{ "{\"r\":{\"h\":{\"A\":\"1\",\"B\":[1,{\"c\":2}]}},\"z\":0}\n",
+	    "r.h.B", NULL, "{\"r\":{\"h\":{\"A\":\"1\"}},\"z\":0}\n" },
+	{ "{\"r\":{\"h\":{\"A\":\"1\"}}}\n", "r.x.A", NULL,
+	    "{\"r\":{\"h\":{\"A\":\"1\"}}}\n" },
+	{ "{\"r\":\"s\"}\n", "r.h", NULL, "{\"r\":\"s\"}\n" },
+	{ "time=x msg=hi\n", "msg", NULL, "time=x msg=hi\n" },
+};
+
+START_TEST(test_field_replacers)
+{
+	struct replacer_spec sp;
+	struct log_field_repl fr;
+	char err[128];
+	const char *out;
+	size_t n;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.kind = REPLACER_FIXED;
+	sp.value = field_cases[_i].fixed;
+	fr.field = field_cases[_i].field;
+	fr.r = NULL;
+	if (sp.value != NULL)
+		ck_assert_ptr_nonnull(
+		    fr.r = replacer_compile(&sp, err, sizeof(err)));
+	out = logfield_apply(
+	    &fr, 1, field_cases[_i].line, strlen(field_cases[_i].line), &n);
+	ck_assert_int_eq((int)n, (int)strlen(field_cases[_i].want));
+	ck_assert(memcmp(out, field_cases[_i].want, n) == 0);
+	replacer_free(fr.r);
+}
+END_TEST
+
 /* Each bad document and the first error it gives. */
 static const struct {
 	const char *doc;
@@ -254,8 +306,12 @@ static const struct {
 	  "  logOutput: {outputTarget: File, logDir: /etc/hostname/dir}\n",
 	    "t.yaml:20:43: logDir /etc/hostname/dir: Not a directory" },
 	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
-	  "  fieldReplacers: [{field: msg}]\n",
-	    "t.yaml:20:3: field \"fieldReplacers\" is not supported yet" },
+	  "  unstructured: true\n  fieldReplacers: [{field: msg}]\n",
+	    "t.yaml:21:19: fieldReplacers: not supported with unstructured: "
+	    "true" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  fieldReplacers: [{field: msg, replacer: {}}]\n",
+	    "t.yaml:20:43: empty replacer" },
 	{ "apiVersion: core/v1\nkind: HTTPLogger\nspec:\n"
 	  "  request: {headers: [{name: A, replacers: [{encode: {}}]}]}\n",
 	    "t.yaml:20:45: replacer encode: unsupported encoding" },
@@ -511,6 +567,8 @@ log_suite(void)
 	tcase_add_test(tc, test_slogger_defaults);
 	tcase_add_test(tc, test_slogger_file);
 	tcase_add_test(tc, test_slogger_rotate);
+	tcase_add_loop_test(tc, test_field_replacers, 0,
+	    (int)(sizeof(field_cases) / sizeof(field_cases[0])));
 	tcase_add_loop_test(
 	    tc, test_bad, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_loop_test(tc, test_time_layouts, 0,
