@@ -482,7 +482,8 @@ logrotate_archive(const struct log_rotate *r, const char *pattern,
 		free(v);
 	}
 	v = lr_list(r->backup_dir, pattern, ext, &n);
-	qsort(v, n, sizeof(*v), lr_found_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), lr_found_cmp);
 	for (i = 0; i < n; i++) {
 		if (lr_is_active(r, r->backup_dir, v[i].name))
 			continue; /* a pattern that matches the active file */
