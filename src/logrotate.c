@@ -467,6 +467,8 @@ logrotate_archive(const struct log_rotate *r, const char *pattern,
 	int64_t total = 0;
 	size_t i, n;
 
+	if (access(r->dir, F_OK) < 0)
+		return; /* logDir is gone: nothing to archive */
 	if (conf_mkdirs(r->backup_dir) < 0) {
 		log_warn("backupDir %s", r->backup_dir);
 		return;
@@ -762,8 +764,12 @@ logrotate_stop(void)
 		lr_files[i].nready = lr_files[i].nfresh;
 	if (lr_child > 0 && waitpid(lr_child, NULL, 0) == lr_child)
 		lr_child = 0;
-	if (lr_child == 0)
-		lr_fork();
+	if (lr_child != 0)
+		return;
+	lr_fork();
+	/* A stop is over once the archives are: wait for the manager. */
+	if (lr_child > 0 && waitpid(lr_child, NULL, 0) == lr_child)
+		lr_child = 0;
 }
 
 int

@@ -65,7 +65,7 @@ int logrotate_tick(time_t now);
 void logrotate_manage(void);
 /*
  * The master stops and no worker writes any more: archive every archive
- * made (after the running manager, if any, ended).
+ * made (after the running manager, if any, ended), and wait for that.
  */
 void logrotate_stop(void);
 /* A child exited: 1 if it was the archive manager. */
