@@ -600,7 +600,7 @@ al_finish(struct al_buf *b, const struct log_logger *lg, int json)
 	if (json)
 		al_puts(b, "}");
 	al_puts(b, "\n");
-	log_write_line(lg->fd, b->p, b->len);
+	log_write(lg, b->p, b->len);
 }
 
 static void
@@ -631,7 +631,7 @@ al_emit_request(const struct conf_httplogger *hl, const struct al_reqview *rq,
 	if (spec->log_format != NULL && *spec->log_format != '\0') {
 		b->len = 0;
 		al_template(b, spec, spec->log_format, &v, NULL);
-		log_write_line(lg->fd, b->p, b->len);
+		log_write(lg, b->p, b->len);
 		return;
 	}
 	al_start(b, lg, type);
@@ -1250,7 +1250,7 @@ al_emit_response(const struct conf_httplogger *hl, const struct request *r,
 	if (hl->format == ACCESS_COMBINED) {
 		if (strcmp(type, "server") == 0) {
 			al_combined(b, hl, r, rs);
-			log_write_line(lg->fd, b->p, b->len);
+			log_write(lg, b->p, b->len);
 		}
 		return;
 	}
@@ -1259,7 +1259,7 @@ al_emit_response(const struct conf_httplogger *hl, const struct request *r,
 	if (spec->log_format != NULL && *spec->log_format != '\0') {
 		b->len = 0;
 		al_template(b, spec, spec->log_format, NULL, &v);
-		log_write_line(lg->fd, b->p, b->len);
+		log_write(lg, b->p, b->len);
 		return;
 	}
 	al_start(b, lg, type);

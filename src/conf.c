@@ -1350,6 +1350,21 @@ conf_open_log(struct loader *ld, yaml_node_t *node, const char *path)
 
 	if (!conf_open_log_files)
 		return -1;
+	if (!conf_make_log_dirs && access(path, F_OK) != 0 && errno == ENOENT) {
+		/* A check creates no file: a start must be able to. */
+		const char *slash = strrchr(path, '/');
+		char dir[4096];
+
+		snprintf(dir, sizeof(dir), "%.*s",
+		    slash == NULL       ? 1
+		        : slash == path ? 1
+		                        : (int)(slash - path),
+		    slash == NULL ? "." : path);
+		if (access(dir, W_OK | X_OK) < 0)
+			conf_errorn(
+			    ld, node, "log file %s: %s", path, strerror(errno));
+		return -1;
+	}
 	if ((fd = log_file_open(path)) < 0) {
 		conf_errorn(ld, node, "log file %s: %s", path, strerror(errno));
 		return -1;

@@ -492,6 +492,8 @@ struct conf {
 	    *default_logger; /* Entrypoint defaultLogger or NULL */
 	int *log_fds; /* log files this config opened (closed by conf_free) */
 	size_t nlog_fds;
+	struct log_logger **file_loggers; /* File SLoggers that rotate */
+	size_t nfile_loggers;
 	void **log_regexes; /* compiled replacer patterns (pcre2_code *) */
 	size_t nlog_regexes;
 	/*
@@ -520,9 +522,9 @@ struct conf *conf_load(
     char *const *paths, size_t npaths, conf_error_fn err, void *ctx);
 
 /*
- * Whether loading opens (and creates) the log files of File SLoggers, as a
- * start and -c do (-c not when their logDir is missing: see below); 1 by
- * default.  The config fuzzer sets 0, so that its inputs cannot create
+ * Whether loading opens the log files of File SLoggers, as a start and -c
+ * do (-c only those that exist: it creates no file and no directory, see
+ * below); 1 by default.  The config fuzzer sets 0, so that its inputs cannot create
  * files: such loggers then discard their lines.
  */
 extern int conf_open_log_files;

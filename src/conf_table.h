@@ -372,6 +372,8 @@ void conf_at_free(struct loader *, void (*fn)(void *), void *arg);
 /* MatchType names (MATCH_*), ReplacerSpec (struct conf_replacer): shared. */
 extern const struct conf_enum reverse_proxy_conf_match_types[];
 extern const struct conf_table http_logger_conf_replacer_table;
+/* One ReplacerSpec (all fifteen) into a struct conf_log_repl, compiled. */
+extern const struct conf_table http_logger_conf_repl_table;
 
 /* Remember a log file the config opened, for conf_free(). */
 void conf_keep_fd(struct loader *, int fd);

@@ -280,6 +280,14 @@ health_close_inherited(void)
 	}
 }
 
+/* SIGUSR1 in the helper: reopen the log files (a rotation, logrotate). */
+static void
+health_on_usr1(int sig)
+{
+	(void)sig;
+	(void)log_reopen_async();
+}
+
 /* The helper process: probe every target on its schedule, forever. */
 static void __attribute__((noreturn)) health_helper(
     struct conf *c, size_t n, pid_t master, const struct daemon_privs *pv)
@@ -298,8 +306,9 @@ static void __attribute__((noreturn)) health_helper(
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = health_on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	health_close_inherited();
@@ -391,6 +400,13 @@ health_build(struct conf *c, const struct daemon_privs *pv)
 		health_helper(c, active, getppid(), pv);
 	h->helper = pid;
 	return 0;
+}
+
+void
+health_signal(const struct conf *c, int sig)
+{
+	if (c != NULL && c->health != NULL && c->health->helper > 0)
+		kill(c->health->helper, sig);
 }
 
 void

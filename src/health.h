@@ -21,6 +21,8 @@ int health_build(struct conf *c, const struct daemon_privs *pv);
 
 /* Master: stop the generation's helper and unmap its state; accepts NULL. */
 void health_free(struct conf *c);
+/* Send sig to the probing helper of c, if it has one (SIGUSR1: reopen). */
+void health_signal(const struct conf *c, int sig);
 
 /* Worker: record the outcome of talking to up (passive checks). */
 void health_report(const struct conf_upstream *up, int ok);

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "logfield.h"
 
 #define LOG_MAX_FILES 64
 #define LOG_LINE_MAX  8192
@@ -120,10 +122,24 @@ log_active_release(struct log_logger *a)
  * to the file, so that freeing the config it came from (a reload, the
  * end of master_run) does not close the log under it.
  */
+static struct log_logger log_active[2];
+
+void
+log_forget_field_repls(const struct log_field_repl *frs)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (log_active[i].field_repls == frs) {
+			log_active[i].field_repls = NULL;
+			log_active[i].nfield_repls = 0;
+		}
+}
+
 void
 log_use(const struct log_logger *lg)
 {
-	static struct log_logger active[2];
+	struct log_logger *active = log_active;
 	static int which;
 	struct log_logger *a;
 
@@ -142,8 +158,11 @@ log_use(const struct log_logger *lg)
 	a->output_time_format = log_strdup(lg->output_time_format);
 	a->date_format = log_strdup(lg->date_format);
 	a->time_format = log_strdup(lg->time_format);
-	if (lg->target == LOG_T_FILE && lg->path != NULL &&
-	    (a->fd = log_file_open(lg->path)) < 0) {
+	a->rotate = NULL; /* the master rotates from the config's copy */
+	/* A check (-c) leaves a missing file closed: stderr then too. */
+	if (lg->target == LOG_T_FILE &&
+	    (lg->fd < 0 || lg->path == NULL ||
+	        (a->fd = log_file_open(lg->path)) < 0)) {
 		/* Out of slots (the config holds the file open): stderr. */
 		a->target = LOG_T_STDERR;
 		a->fd = STDERR_FILENO;
@@ -264,6 +283,103 @@ log_file_close(int fd)
 	}
 }
 
+/* Shared with the workers: the rotation generation and their acks. */
+static struct log_acks {
+	volatile unsigned gen;
+	volatile unsigned ack[];
+} * log_acks;
+static size_t log_nacks;
+static volatile int log_my_slot = -1;
+
+int
+log_ack_init(size_t nslots)
+{
+	size_t len = sizeof(*log_acks) + nslots * sizeof(unsigned);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	log_acks = p;
+	log_nacks = nslots;
+	return 0;
+}
+
+unsigned
+log_ack_bump(void)
+{
+	if (log_acks == NULL)
+		return 0;
+	return ++log_acks->gen;
+}
+
+void
+log_ack_reset(int slot)
+{
+	if (log_acks != NULL && slot >= 0 && (size_t)slot < log_nacks)
+		log_acks->ack[slot] = log_acks->gen;
+}
+
+int
+log_ack_done(int slot, unsigned gen)
+{
+	if (log_acks == NULL || slot < 0 || (size_t)slot >= log_nacks)
+		return 1;
+	return (int)(log_acks->ack[slot] - gen) >= 0;
+}
+
+void
+log_ack_slot(int slot)
+{
+	log_my_slot = slot;
+}
+
+/*
+ * Open path for appending as log_open_path() does, without errno games or
+ * logging: safe in a signal handler.
+ */
+static int
+log_open_async(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd >= 0 && log_owner != (uid_t)-1 && geteuid() == 0 &&
+	    fchown(fd, log_owner, (gid_t)-1) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+log_reopen_async(void)
+{
+	int saved = errno, slot = log_my_slot, failed = 0, fd;
+	unsigned gen = log_acks != NULL ? log_acks->gen : 0;
+	size_t i;
+
+	for (i = 0; i < LOG_MAX_FILES; i++) {
+		if (log_files[i].refs == 0)
+			continue;
+		if ((fd = log_open_async(log_files[i].path)) < 0) {
+			failed++;
+			continue;
+		}
+		if (dup3(fd, log_files[i].fd, O_CLOEXEC) < 0)
+			failed++;
+		close(fd);
+	}
+	/*
+	 * Every later write goes to the new files: the master may go on
+	 * (not after a failure: this worker still writes to the old file).
+	 */
+	if (failed == 0 && log_acks != NULL && slot >= 0 &&
+	    (size_t)slot < log_nacks)
+		log_acks->ack[slot] = gen;
+	errno = saved;
+	return failed;
+}
+
 /*
  * Open each log file's path again and put the new file on the old fd
  * number with dup2(), so that every holder of the fd writes to the new
@@ -301,6 +417,19 @@ log_write_line(int fd, const char *line, size_t len)
 		return;
 	while ((n = write(fd, line, len)) < 0 && errno == EINTR)
 		;
+}
+
+void
+log_write(const struct log_logger *lg, const char *line, size_t len)
+{
+	if (lg->nfield_repls > 0)
+		line = logfield_apply(
+		    lg->field_repls, lg->nfield_repls, line, len, &len);
+	log_write_line(lg->fd, line, len);
+	if (lg->redirect == LOG_T_STDOUT + 1)
+		log_write_line(STDOUT_FILENO, line, len);
+	else if (lg->redirect == LOG_T_STDERR + 1)
+		log_write_line(STDERR_FILENO, line, len);
 }
 
 void
@@ -536,10 +665,13 @@ log_line_start(const struct log_logger *lg, int level, const char *msg,
 	size_t o = 0;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	log_format_time(lg->output_time_format, &ts, 0, t, sizeof(t));
-	log_format_time(lg->date_format, &ts, 0, d, sizeof(d));
-	log_format_time(lg->time_format, &ts, 0, tt, sizeof(tt));
+	if (lg->utc)
+		gmtime_r(&ts.tv_sec, &tm);
+	else
+		localtime_r(&ts.tv_sec, &tm);
+	log_format_time(lg->output_time_format, &ts, lg->utc, t, sizeof(t));
+	log_format_time(lg->date_format, &ts, lg->utc, d, sizeof(d));
+	log_format_time(lg->time_format, &ts, lg->utc, tt, sizeof(tt));
 	if (lg->unstructured) {
 		log_add(out, size, &o, "time=");
 		log_add_text(out, size, &o, t);
@@ -552,7 +684,7 @@ log_line_start(const struct log_logger *lg, int level, const char *msg,
 			log_add_text(out, size, &o, tt);
 			log_add(out, size, &o, " datetime.zone=");
 			log_add_text(out, size, &o,
-			    tm.tm_zone != NULL ? tm.tm_zone : "UTC");
+			    lg->utc || tm.tm_zone == NULL ? "UTC" : tm.tm_zone);
 		}
 		return o;
 	}
@@ -563,7 +695,7 @@ log_line_start(const struct log_logger *lg, int level, const char *msg,
 		log_add(out, size, &o,
 		    ",\"datetime\":{\"date\":\"%s\",\"time\":\"%s\","
 		    "\"zone\":\"%s\"}",
-		    d, tt, tm.tm_zone != NULL ? tm.tm_zone : "UTC");
+		    d, tt, lg->utc || tm.tm_zone == NULL ? "UTC" : tm.tm_zone);
 	return o;
 }
 
@@ -620,7 +752,7 @@ log_vwrite(int level, const struct log_loc *loc, int errnum, const char *fmt,
 		    (long)getpid());
 	}
 	line[o++] = '\n';
-	log_write_line(lg->fd, line, o);
+	log_write(lg, line, o);
 }
 
 void

@@ -45,6 +45,11 @@ struct log_logger {
 	const char *time_format;        /* datetime.time */
 	int no_location;
 	int no_datetime;
+	int utc;      /* logOutput.timeZone UTC (else local time) */
+	int redirect; /* outputRedirectTarget: 0 none, else LOG_T_* + 1 */
+	struct log_rotate *rotate; /* LOG_T_FILE rotation, see logrotate.h */
+	const struct log_field_repl *field_repls; /* logfield.h */
+	size_t nfield_repls;
 };
 
 /* Source location of a log call: log_info() and friends pass it. */
@@ -80,6 +85,8 @@ int log_get_level(void);
 void log_use(const struct log_logger *lg);
 /* The logger application lines go to now. */
 const struct log_logger *log_current(void);
+/* The config that owns frs is freed: the application log forgets them. */
+void log_forget_field_repls(const struct log_field_repl *frs);
 
 /*
  * Files: logs that are files are opened through here, shared by path, and
@@ -93,6 +100,32 @@ int log_reopen(void);
 
 /* Write one complete line to fd with a single write(2). */
 void log_write_line(int fd, const char *line, size_t len);
+/*
+ * Write one line of logger lg, rewritten by its fieldReplacers: to its
+ * file (or stream), then to its redirect.
+ */
+void log_write(const struct log_logger *lg, const char *line, size_t len);
+
+/*
+ * Rotation acknowledgements (see logrotate.c).  The master maps room for
+ * nslots workers before forking; log_ack_bump() starts a rotation
+ * generation; a worker's SIGUSR1 handler reopens the files (open, dup3:
+ * async-signal-safe) and records the generation in its slot, so that the
+ * master knows when no worker writes to the renamed file any more.
+ */
+int log_ack_init(size_t nslots);
+unsigned log_ack_bump(void);
+/* A new worker of slot i holds the files as they are now. */
+void log_ack_reset(int slot);
+/* Has the worker of slot i reopened since generation gen began? */
+int log_ack_done(int slot, unsigned gen);
+/* Worker: the slot its reopens acknowledge (-1: none). */
+void log_ack_slot(int slot);
+/*
+ * Reopen every log file from a signal handler: no allocation, no lock, no
+ * logging; returns the number of files that failed (the caller logs).
+ */
+int log_reopen_async(void);
 
 /*
  * Format a time with a Go layout (2006 01 02 15 04 05 .000 .000000 MST

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "balance.h"
@@ -19,6 +20,7 @@
 #include "health.h"
 #include "listen.h"
 #include "log.h"
+#include "logrotate.h"
 #include "master.h"
 #include "pipeline.h"
 #include "pool.h"
@@ -77,7 +79,13 @@ struct master {
 	int at_max;       /* maxWorkers was reached (logged once) */
 	int sb_full;      /* the scoreboard was full (logged once) */
 	size_t sb_slots;
+	unsigned rot_gen;     /* log rotation the workers must reopen for */
+	int rot_wait;         /* archives wait for the workers' reopens */
+	int64_t rot_deadline; /* ... at most until then */
 };
+
+/* How long workers may take to reopen after a rotation (they are quick). */
+#define MASTER_ROTATE_WAIT_MS 10000
 
 /* Signal handler of the master: record the signal, nothing else. */
 static void
@@ -334,6 +342,7 @@ master_spawn(struct master *ms)
 		worker_run(&env);
 	}
 	scoreboard_set_pid(sb, pid);
+	log_ack_reset(sb);
 	ms->slots = realloc(ms->slots, (ms->nslots + 1) * sizeof(*ms->slots));
 	if (ms->slots == NULL)
 		fatal("realloc");
@@ -435,6 +444,12 @@ master_reap(struct master *ms)
 	size_t i;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (logrotate_reaped(pid)) {
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				log_error("log archive manager %ld failed",
+				    (long)pid);
+			continue;
+		}
 		for (i = 0; i < ms->nslots; i++) {
 			if (ms->slots[i].pid != pid)
 				continue;
@@ -637,6 +652,7 @@ master_reload(struct master *ms)
 	master_cap_pool(ms, g);
 	ms->cur = g;
 	log_use(c->default_logger);
+	logrotate_use(c->file_loggers, c->nfile_loggers);
 	ms->next_spawn = 0;
 	ms->respawn = 0;
 	ms->at_max = 0;
@@ -668,6 +684,39 @@ master_begin_stop(struct master *ms)
 	listen_shut(ms->cur->listeners, ms->cur->nlisteners);
 }
 
+/*
+ * Log rotation, on the tick: rotate the files due and tell the workers to
+ * reopen; once every worker did (or the wait is over), the archives are
+ * moved, compressed and expired in a child process.
+ */
+static void
+master_rotate(struct master *ms)
+{
+	size_t i;
+
+	if (logrotate_tick(time(NULL)) > 0) {
+		ms->rot_gen = log_ack_bump();
+		ms->rot_wait = 1;
+		ms->rot_deadline = conn_now_ms() + MASTER_ROTATE_WAIT_MS;
+		health_signal(ms->cur->conf, SIGUSR1);
+		master_signal_workers(ms, SIGUSR1);
+	}
+	if (!ms->rot_wait)
+		return;
+	for (i = 0; i < ms->nslots; i++)
+		if (!log_ack_done(ms->slots[i].sb, ms->rot_gen))
+			break;
+	if (i < ms->nslots) {
+		if (conn_now_ms() < ms->rot_deadline)
+			return;
+		log_warnx("worker %ld did not reopen the log files in %d ms; "
+		          "archiving anyway",
+		    (long)ms->slots[i].pid, MASTER_ROTATE_WAIT_MS);
+	}
+	ms->rot_wait = 0;
+	logrotate_manage();
+}
+
 /* SIGUSR1: reopen the log file here, then in every worker. */
 static void
 master_reopen(struct master *ms)
@@ -676,6 +725,7 @@ master_reopen(struct master *ms)
 		log_warn("reopening the log file");
 	else
 		log_info("log file reopened");
+	health_signal(ms->cur->conf, SIGUSR1);
 	master_signal_workers(ms, SIGUSR1);
 }
 
@@ -760,6 +810,12 @@ master_run(const struct master_opts *opts, struct conf *c)
 	master_wake_open(&ms);
 	if (scoreboard_init(ms.sb_slots) < 0)
 		return 1;
+	if (log_ack_init(ms.sb_slots) < 0)
+		fatal("mmap");
+	/* AILERON starts each run in a new file: archive the last one. */
+	logrotate_use(ms.cur->conf->file_loggers, ms.cur->conf->nfile_loggers);
+	(void)logrotate_startup();
+	logrotate_manage(); /* AILERON manages the archives at start too */
 	setproctitle("master");
 	master_signals(&old);
 	for (i = 0; i < ms.cur->nlisteners; i++)
@@ -796,6 +852,8 @@ master_run(const struct master_opts *opts, struct conf *c)
 		}
 		tick = master_sig_alrm;
 		master_sig_alrm = 0;
+		if (tick && !ms.stopping)
+			master_rotate(&ms);
 		if (master_sig_io && ms.stopping)
 			master_sig_io = 0;
 		if (ms.stopping) {
@@ -812,6 +870,9 @@ master_run(const struct master_opts *opts, struct conf *c)
 		}
 		master_maintain(&ms, tick);
 	}
+	/* No worker writes any more: archive what the last rotation made. */
+	logrotate_stop();
+	logrotate_use(NULL, 0);
 	master_gen_free(ms.cur);
 	free(ms.slots);
 	log_info("stopped");

@@ -75,7 +75,7 @@ struct worker_handoff_msg {
 
 static struct worker *worker_self; /* for the watch of conn_wait() */
 
-static volatile sig_atomic_t worker_stop, worker_reopen;
+static volatile sig_atomic_t worker_stop, worker_reopen_failed;
 static int worker_stop_pipe[2] = { -1, -1 };
 
 struct worker {
@@ -103,12 +103,17 @@ worker_on_stop(int sig)
 	errno = saved;
 }
 
-/* SIGUSR1: reopen the log file between requests. */
+/*
+ * SIGUSR1: reopen the log files at once, in the handler (open and dup3
+ * are async-signal-safe), so that no line goes to a rotated file after
+ * the master asked; failures are logged between requests.
+ */
 static void
 worker_on_usr1(int sig)
 {
 	(void)sig;
-	worker_reopen = 1;
+	if (log_reopen_async() > 0)
+		worker_reopen_failed = 1;
 }
 
 /* Install the worker's signal dispositions and unblock signals. */
@@ -509,10 +514,9 @@ worker_round(struct worker *w)
 	    now >= w->accept_resume;
 	int rc;
 
-	if (worker_reopen) {
-		worker_reopen = 0;
-		if (log_reopen() < 0)
-			log_warn("reopening the log file");
+	if (worker_reopen_failed) {
+		worker_reopen_failed = 0;
+		log_warnx("reopening the log file failed");
 	}
 	scoreboard_set_state(SB_IDLE);
 	w->handoff_full = 0;
@@ -563,6 +567,7 @@ worker_run(const struct worker_env *env)
 	struct worker w;
 
 	log_procname("worker");
+	log_ack_slot(env->single ? -1 : env->sb_slot);
 	worker_signals(env->single);
 	scoreboard_attach(env->sb_slot, env->max_requests, &worker_stop);
 	memset(&w, 0, sizeof(w));

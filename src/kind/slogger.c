@@ -1,5 +1,6 @@
 /* core/v1 SLogger: the operator's log (level, format, where it goes). */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "conf_util.h"
 #include "kind.h"
 #include "log.h"
+#include "logfield.h"
+#include "logrotate.h"
 
 /* Level names, stored +1 so that 0 means "unset" (non-zero wins). */
 static const struct conf_enum slogger_conf_levels[] = {
@@ -31,9 +34,20 @@ static const struct conf_enum slogger_conf_targets[] = {
 	{ NULL, 0 },
 };
 
-#define SLOGGER_CONF_ROTATE_WHY                                 \
-	"not supported yet (aileron does not rotate its logs: " \
-	"use logrotate(8), which sends SIGUSR1 to re-open them)"
+/* outputRedirectTarget, stored as LOG_T_* + 1 (0: none); File is refused. */
+static const struct conf_enum slogger_conf_redirects[] = {
+	{ "Stdout", LOG_T_STDOUT + 1 },
+	{ "Stderr", LOG_T_STDERR + 1 },
+	{ "Discard", LOG_T_DISCARD + 1 },
+	{ "File", LOG_T_FILE + 1 },
+	{ NULL, 0 },
+};
+
+/* One fieldReplacers entry as read. */
+struct slogger_conf_field {
+	char *field;
+	struct conf_log_repl repl; /* kind 0: no replacer, remove the field */
+};
 
 /* core/v1 SLogger spec as read. */
 struct slogger_conf_spec {
@@ -43,6 +57,18 @@ struct slogger_conf_spec {
 	char *time_format;
 	char *log_dir;
 	char *log_file_name;
+	char *backup_dir;
+	char *pattern;
+	char *cron;
+	char *time_zone;
+	char *time_layout; /* deprecated, unused (as in AILERON) */
+	int64_t rotate_size;
+	int64_t max_total_size;
+	int32_t compress_level;
+	int32_t max_age;
+	int32_t max_backup;
+	struct slogger_conf_field *fields;
+	size_t nfields;
 };
 
 /*
@@ -81,19 +107,135 @@ slogger_conf_dir(struct loader *ld, yaml_node_t *node, const char *dir)
 	return -1;
 }
 
+/* The node of logOutput field name, for messages. */
+static yaml_node_t *
+slogger_conf_out_node(struct loader *ld, yaml_node_t *node, const char *name)
+{
+	return conf_field_node(
+	    ld, conf_field_node(ld, node, "logOutput"), name);
+}
+
+/* Join dir and name into an arena string. */
+static char *
+slogger_conf_join(struct loader *ld, const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = arena_alloc(ld->arena, n);
+
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+/*
+ * dir as an absolute path (arena), as log_file_open() knows files: the
+ * master rotates from "/" once it runs as a daemon.
+ */
+static char *
+slogger_conf_abs(struct loader *ld, const char *dir)
+{
+	char cwd[PATH_MAX];
+
+	if (dir[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return arena_strdup(ld->arena, dir);
+	return slogger_conf_join(ld, cwd, dir);
+}
+
+/* The rotation settings of a File SLogger (AILERON's zlog defaults). */
+static void
+slogger_conf_rotate(
+    struct loader *ld, struct slogger_conf_spec *ss, yaml_node_t *node)
+{
+	struct log_rotate *r = arena_alloc(ld->arena, sizeof(*r));
+	char err[512];
+
+	memset(r, 0, sizeof(*r));
+	r->dir = slogger_conf_abs(ld, ss->log_dir);
+	r->path = slogger_conf_join(ld, r->dir, ss->log_file_name);
+	r->backup_dir = slogger_conf_abs(ld,
+	    ss->backup_dir != NULL && ss->backup_dir[0] != '\0' ? ss->backup_dir
+	                                                        : ss->log_dir);
+	r->pattern = ss->pattern != NULL && ss->pattern[0] != '\0'
+	    ? ss->pattern
+	    : ss->log_file_name;
+	if (logrotate_pattern_check(r->pattern, err, sizeof(err)) < 0)
+		conf_errorn(ld,
+		    slogger_conf_out_node(ld, node, "archivedFilePattern"),
+		    "%s", err);
+	if (ss->cron != NULL && ss->cron[0] != '\0') {
+		if (cron_parse(&r->cron, ss->cron, err, sizeof(err)) < 0)
+			conf_errorn(ld, slogger_conf_out_node(ld, node, "cron"),
+			    "%s", err);
+		r->has_cron = 1;
+	}
+	r->size = ss->rotate_size * 1024 * 1024;
+	r->compress = ss->compress_level;
+	r->max_age = ss->max_age;
+	r->max_backup = ss->max_backup;
+	r->max_total = ss->max_total_size * 1024 * 1024;
+	ss->lg.rotate = r;
+}
+
+/* The config is freed: the application log must not use its replacers. */
+static void
+slogger_conf_forget(void *frs)
+{
+	log_forget_field_repls(frs);
+}
+
+/* fieldReplacers: the entries with a field, for the JSON lines. */
+static void
+slogger_conf_replacers(
+    struct loader *ld, struct slogger_conf_spec *ss, yaml_node_t *node)
+{
+	struct log_field_repl *frs;
+	size_t i, n = 0;
+
+	if (ss->nfields == 0)
+		return;
+	if (ss->lg.unstructured) {
+		conf_errorn(ld, conf_field_node(ld, node, "fieldReplacers"),
+		    "fieldReplacers: not supported with unstructured: true");
+		return;
+	}
+	frs = arena_alloc(ld->arena, ss->nfields * sizeof(*frs));
+	for (i = 0; i < ss->nfields; i++) {
+		if (ss->fields[i].field == NULL ||
+		    ss->fields[i].field[0] == '\0')
+			continue; /* AILERON skips them */
+		frs[n].field = ss->fields[i].field;
+		frs[n].r = ss->fields[i].repl.r;
+		n++;
+	}
+	ss->lg.field_repls = frs;
+	ss->lg.nfield_repls = n;
+	conf_at_free(ld, slogger_conf_forget, frs);
+}
+
 static void
 slogger_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct slogger_conf_spec *ss = obj;
 	struct log_logger *lg = &ss->lg;
-	const char *dir, *name;
 	yaml_node_t *dnode;
-	size_t n;
 
 	lg->level--; /* stored +1, defaulted in the table */
 	lg->output_time_format = ss->output_time_format;
 	lg->date_format = ss->date_format;
 	lg->time_format = ss->time_format;
+	slogger_conf_replacers(ld, ss, node);
+	if (strcmp(ss->time_zone, "UTC") == 0)
+		lg->utc = 1;
+	else if (strcmp(ss->time_zone, "Local") != 0)
+		conf_errorn(ld, slogger_conf_out_node(ld, node, "timeZone"),
+		    "timeZone \"%s\": only Local and UTC are supported",
+		    ss->time_zone);
+	if (lg->redirect == LOG_T_FILE + 1)
+		conf_errorn(ld,
+		    slogger_conf_out_node(ld, node, "outputRedirectTarget"),
+		    "outputRedirectTarget: File is not allowed (Stdout, "
+		    "Stderr or Discard)");
+	if (lg->target != LOG_T_FILE)
+		lg->redirect = 0; /* AILERON redirects File output only */
 	switch (lg->target) {
 	case LOG_T_STDOUT:
 		lg->fd = STDOUT_FILENO;
@@ -105,16 +247,21 @@ slogger_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 		lg->fd = -1;
 		break;
 	case LOG_T_FILE:
-		dir = ss->log_dir;
-		name = ss->log_file_name;
-		n = strlen(dir) + strlen(name) + 2;
-		lg->path = arena_alloc(ld->arena, n);
-		snprintf(lg->path, n, "%s/%s", dir, name);
-		dnode = conf_field_node(
-		    ld, conf_field_node(ld, node, "logOutput"), "logDir");
+		lg->path =
+		    slogger_conf_join(ld, ss->log_dir, ss->log_file_name);
+		dnode = slogger_conf_out_node(ld, node, "logDir");
 		lg->fd = -1;
-		if (slogger_conf_dir(ld, dnode, dir) == 1)
+		slogger_conf_rotate(ld, ss, node);
+		if (slogger_conf_dir(ld, dnode, ss->log_dir) == 1)
 			lg->fd = conf_open_log(ld, dnode, lg->path);
+		if (lg->fd >= 0) {
+			struct conf *c = ld->conf;
+
+			c->file_loggers = arena_realloc(ld->arena,
+			    c->file_loggers, c->nfile_loggers * sizeof(lg),
+			    (c->nfile_loggers + 1) * sizeof(lg));
+			c->file_loggers[c->nfile_loggers++] = lg;
+		}
 		break;
 	}
 }
@@ -125,20 +272,35 @@ static const struct conf_field slogger_conf_output_fields[] = {
 	FSTRD("logDir", struct slogger_conf_spec, log_dir, "."),
 	FSTRD("logFileName", struct slogger_conf_spec, log_file_name,
 	    "application.log"),
-	FUNSUP("backupDir", SLOGGER_CONF_ROTATE_WHY),
-	FUNSUP("archivedFilePattern", SLOGGER_CONF_ROTATE_WHY),
-	FUNSUP("cron", SLOGGER_CONF_ROTATE_WHY),
-	FUNSUP("rotateSize", SLOGGER_CONF_ROTATE_WHY),
-	FUNSUP("timeZone", SLOGGER_CONF_ROTATE_WHY),
-	FUNSUP("compressLevel", SLOGGER_CONF_ROTATE_WHY),
-	FUNSUP("maxAge", SLOGGER_CONF_ROTATE_WHY),
-	FUNSUP("maxBackup", SLOGGER_CONF_ROTATE_WHY),
-	FUNSUP("maxTotalSize", SLOGGER_CONF_ROTATE_WHY),
-	FUNSUP("outputRedirectTarget", NULL),
+	FSTR("backupDir", struct slogger_conf_spec, backup_dir),
+	FSTR("archivedFilePattern", struct slogger_conf_spec, pattern),
+	FSTR("cron", struct slogger_conf_spec, cron),
+	FINTD("rotateSize", struct slogger_conf_spec, rotate_size, 0,
+	    UINT32_MAX, "1024"),
+	FSTR("timeLayout", struct slogger_conf_spec, time_layout),
+	FSTRD("timeZone", struct slogger_conf_spec, time_zone, "Local"),
+	FINT("compressLevel", struct slogger_conf_spec, compress_level, -2, 9),
+	FINT("maxAge", struct slogger_conf_spec, max_age, INT32_MIN, INT32_MAX),
+	FINT("maxBackup", struct slogger_conf_spec, max_backup, INT32_MIN,
+	    INT32_MAX),
+	FINT("maxTotalSize", struct slogger_conf_spec, max_total_size, 0,
+	    UINT32_MAX),
+	FENUM("outputRedirectTarget", struct slogger_conf_spec, lg.redirect,
+	    slogger_conf_redirects),
 	FEND,
 };
 static const struct conf_table slogger_conf_output_table = {
 	slogger_conf_output_fields, NULL
+};
+
+static const struct conf_field slogger_conf_field_fields[] = {
+	FSTR("field", struct slogger_conf_field, field),
+	FOBJ("replacer", struct slogger_conf_field, repl,
+	    &http_logger_conf_repl_table),
+	FEND,
+};
+static const struct conf_table slogger_conf_field_table = {
+	slogger_conf_field_fields, NULL
 };
 
 static const struct conf_field slogger_conf_fields[] = {
@@ -154,7 +316,8 @@ static const struct conf_field slogger_conf_fields[] = {
 	    "15:04:05.000"),
 	FBOOL("noLocation", struct slogger_conf_spec, lg.no_location),
 	FBOOL("noDatetime", struct slogger_conf_spec, lg.no_datetime),
-	FUNSUP("fieldReplacers", NULL),
+	FLIST("fieldReplacers", struct slogger_conf_spec, fields, nfields,
+	    struct slogger_conf_field, &slogger_conf_field_table),
 	FEND,
 };
 static const struct conf_table slogger_conf_table = { slogger_conf_fields,

@@ -391,7 +391,7 @@ static const struct conf_field http_logger_conf_repl_fields[] = {
 	FFLAT("hmac", &http_logger_conf_hmac_table),
 	FEND,
 };
-static const struct conf_table http_logger_conf_repl_table = {
+const struct conf_table http_logger_conf_repl_table = {
 	http_logger_conf_repl_fields, http_logger_conf_check_repl
 };
 

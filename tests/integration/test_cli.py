@@ -132,7 +132,8 @@ class CheckTest(unittest.TestCase):
             f.write(text)
         rc, out = run_aileron(["-c", "-f", path])
         self.assertEqual(rc, 0, out)
-        self.assertTrue(os.path.exists(os.path.join(d, "access.log")))
+        # A check creates no file (a start does).
+        self.assertEqual(os.listdir(d), ["config.yaml"])
 
     def test_info(self):
         rc, out = run_aileron(["-i"])

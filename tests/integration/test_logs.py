@@ -430,13 +430,13 @@ spec:
 apiVersion: core/v1
 kind: SLogger
 spec:
-  logOutput: {outputTarget: File, logDir: %s/x, cron: "* * * * *"}
+  logOutput: {outputTarget: File, logDir: %s/x, cron: "* * * *"}
 """ % notdir))
         rc, out = run_aileron(["-c", "-f", cfg])
         self.assertNotEqual(rc, 0)
         self.assertRegex(out, r'c\.yaml:\d+:\d+: field "alg": invalid value "MD5" \(expected one of SHA1, ')
         self.assertRegex(out, r'c\.yaml:\d+:\d+: field "jsonFields": "a\.#" is not supported')
-        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "cron": not supported yet')
+        self.assertRegex(out, r'c\.yaml:\d+:\d+: cron "\* \* \* \*": invalid number of fields')
         self.assertRegex(out, r'c\.yaml:\d+:\d+: logDir .*/file/x: Not a directory')
 
 

@@ -15,6 +15,9 @@
 #include "arena.h"
 #include "conf.h"
 #include "log.h"
+#include "logfield.h"
+#include "logrotate.h"
+#include "replacer.h"
 
 /* The first middleware of the first server: an HTTPLogger here. */
 #define LOGGER0(c) \
@@ -97,6 +100,7 @@ START_TEST(test_slogger_file)
 	char dir[] = "/tmp/aileron-log-XXXXXX", text[2048], path[600];
 	struct conf *c;
 
+	conf_make_log_dirs = 1; /* a start: the file is created */
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(text, sizeof(text),
 	    EP_LOGGER "apiVersion: core/v1\n"
@@ -129,6 +133,130 @@ START_TEST(test_slogger_file)
 	conf_free(c);
 	unlink(path);
 	rmdir(dir);
+	conf_make_log_dirs = 0;
+}
+END_TEST
+
+/* Rotation settings: AILERON's defaults, then every field given. */
+START_TEST(test_slogger_rotate)
+{
+	char dir[] = "/tmp/aileron-log-XXXXXX", text[2048], path[600];
+	const struct log_rotate *r;
+	struct conf *c;
+
+	conf_make_log_dirs = 1; /* a start: the file is created */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(text, sizeof(text),
+	    EP_LOGGER "apiVersion: core/v1\nkind: HTTPLogger\n---\n"
+	              "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	              "  logOutput: {outputTarget: File, logDir: %s}\n",
+	    dir);
+	c = load_str(text);
+	ck_assert_msg(c != NULL, "%s", errs.msg[0]);
+	r = c->default_logger->rotate;
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->size, 1024LL << 20);
+	ck_assert_str_eq(r->pattern, "application.log");
+	ck_assert_str_eq(r->backup_dir, dir);
+	ck_assert_int_eq(r->has_cron, 0);
+	ck_assert_int_eq(r->compress, 0);
+	ck_assert_int_eq(c->default_logger->redirect, 0);
+	ck_assert_int_eq(c->default_logger->utc, 0);
+	ck_assert_uint_eq(c->nfile_loggers, 1);
+	conf_free(c);
+	snprintf(text, sizeof(text),
+	    EP_LOGGER "apiVersion: core/v1\nkind: HTTPLogger\n---\n"
+	              "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	              "  logOutput:\n"
+	              "    outputTarget: File\n"
+	              "    logDir: %s\n"
+	              "    logFileName: a.log\n"
+	              "    backupDir: %s/old\n"
+	              "    archivedFilePattern: a.%%Y%%M%%D.%%i.log\n"
+	              "    cron: \"TZ=UTC */10 * * * * *\"\n"
+	              "    rotateSize: 3\n"
+	              "    compressLevel: -2\n"
+	              "    maxAge: 60\n"
+	              "    maxBackup: 4\n"
+	              "    maxTotalSize: 5\n"
+	              "    timeZone: UTC\n"
+	              "    outputRedirectTarget: Stderr\n",
+	    dir, dir);
+	c = load_str(text);
+	ck_assert_msg(c != NULL, "%s", errs.msg[0]);
+	r = c->default_logger->rotate;
+	snprintf(path, sizeof(path), "%s/a.log", dir);
+	ck_assert_str_eq(r->path, path);
+	snprintf(path, sizeof(path), "%s/old", dir);
+	ck_assert_str_eq(r->backup_dir, path);
+	ck_assert_str_eq(r->pattern, "a.%Y%M%D.%i.log");
+	ck_assert_int_eq(r->has_cron, 1);
+	ck_assert_int_eq(r->size, 3LL << 20);
+	ck_assert_int_eq(r->compress, -2);
+	ck_assert_int_eq(r->max_age, 60);
+	ck_assert_int_eq(r->max_backup, 4);
+	ck_assert_int_eq(r->max_total, 5LL << 20);
+	ck_assert_int_eq(c->default_logger->redirect, LOG_T_STDERR + 1);
+	ck_assert_int_eq(c->default_logger->utc, 1);
+	/* Loading created no backupDir (the archive manager does). */
+	ck_assert_int_ne(access(path, F_OK), 0);
+	conf_free(c);
+	snprintf(path, sizeof(path), "%s/a.log", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/application.log", dir);
+	unlink(path);
+	rmdir(dir);
+	conf_make_log_dirs = 0;
+}
+END_TEST
+
+/* fieldReplacers on JSON lines: field, replacer (NULL: remove), result. */
+static const struct {
+	const char *line, *field, *fixed, *want;
+} field_cases[] = {
+	{ "{\"a\":1,\"msg\":\"hi\",\"b\":2}\n", "msg", NULL,
+	    "{\"a\":1,\"b\":2}\n" },
+	{ "{\"msg\":\"hi\",\"b\":2}\n", "msg", NULL, "{\"b\":2}\n" },
+	{ "{\"a\":1,\"msg\":\"hi\"}\n", "msg", NULL, "{\"a\":1}\n" },
+	{ "{\"msg\":\"hi\"}\n", "msg", NULL, "{}\n" },
+	{ "{\"msg\":\"hi\"}\n", "msg", "***", "{\"msg\":\"***\"}\n" },
+	{ "{\"msg\":\"a \\\"q\\\" \\u0001\"}\n", "msg", "\"x\"",
+	    "{\"msg\":\"\\\"x\\\"\"}\n" },
+	{ "{\"pid\":12}\n", "pid", "***", "{\"pid\":12}\n" },
+	{ "{\"location\":{\"file\":\"a.c\",\"func\":\"f\",\"line\":3},"
+	  "\"x\":\"{,}\"}\n",
+	    "location.func", "***",
+	    "{\"location\":{\"file\":\"a.c\",\"func\":\"***\",\"line\":3},"
+	    "\"x\":\"{,}\"}\n" },
+	{ "{\"r\":{\"h\":{\"A\":\"1\",\"B\":[1,{\"c\":2}]}},\"z\":0}\n",
+	    "r.h.B", NULL, "{\"r\":{\"h\":{\"A\":\"1\"}},\"z\":0}\n" },
+	{ "{\"r\":{\"h\":{\"A\":\"1\"}}}\n", "r.x.A", NULL,
+	    "{\"r\":{\"h\":{\"A\":\"1\"}}}\n" },
+	{ "{\"r\":\"s\"}\n", "r.h", NULL, "{\"r\":\"s\"}\n" },
+	{ "time=x msg=hi\n", "msg", NULL, "time=x msg=hi\n" },
+};
+
+START_TEST(test_field_replacers)
+{
+	struct replacer_spec sp;
+	struct log_field_repl fr;
+	char err[128];
+	const char *out;
+	size_t n;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.kind = REPLACER_FIXED;
+	sp.value = field_cases[_i].fixed;
+	fr.field = field_cases[_i].field;
+	fr.r = NULL;
+	if (sp.value != NULL)
+		ck_assert_ptr_nonnull(
+		    fr.r = replacer_compile(&sp, err, sizeof(err)));
+	out = logfield_apply(
+	    &fr, 1, field_cases[_i].line, strlen(field_cases[_i].line), &n);
+	ck_assert_int_eq((int)n, (int)strlen(field_cases[_i].want));
+	ck_assert(memcmp(out, field_cases[_i].want, n) == 0);
+	replacer_free(fr.r);
 }
 END_TEST
 
@@ -138,10 +266,39 @@ static const struct {
 	const char *err;
 } bad_cases[] = {
 	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
-	  "  logOutput: {cron: \"* * * * *\"}\n",
-	    "t.yaml:20:15: field \"cron\": not supported yet (aileron does "
-	    "not rotate its logs: use logrotate(8), which sends SIGUSR1 to "
-	    "re-open them)" },
+	  "  logOutput: {outputTarget: File, logDir: /etc/hostname/dir, "
+	  "cron: \"*/0 * * * *\"}\n",
+	    "t.yaml:20:68: cron \"*/0 * * * *\": invalid minute \"*/0\"" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {outputTarget: File, logDir: /etc/hostname/dir, "
+	  "archivedFilePattern: \"app.%d.log\"}\n",
+	    "t.yaml:20:83: archivedFilePattern \"app.%d.log\": invalid "
+	    "specifier %d (%Y %M %D %h %m %s %u %i %H %U %G %p %P)" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {archivedFilePattern: \"logs/app.%i\", "
+	  "outputTarget: File, logDir: /etc/hostname/dir}\n",
+	    "t.yaml:20:36: archivedFilePattern \"logs/app.%i\": must be a "
+	    "file name, not a path" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {rotateSize: -1}\n",
+	    "t.yaml:20:27: field \"rotateSize\": -1 is out of range "
+	    "(0..4294967295)" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {maxTotalSize: -5}\n",
+	    "t.yaml:20:29: field \"maxTotalSize\": -5 is out of range "
+	    "(0..4294967295)" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {compressLevel: 10}\n",
+	    "t.yaml:20:30: field \"compressLevel\": 10 is out of range "
+	    "(-2..9)" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {outputTarget: File, outputRedirectTarget: File}\n",
+	    "t.yaml:20:57: outputRedirectTarget: File is not allowed "
+	    "(Stdout, Stderr or Discard)" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  logOutput: {timeZone: Asia/Tokyo}\n",
+	    "t.yaml:20:25: timeZone \"Asia/Tokyo\": only Local and UTC "
+	    "are supported" },
 	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n  level: Loud\n",
 	    "t.yaml:20:10: field \"level\": invalid value \"Loud\" (expected "
 	    "one of Trace, Debug, Info, Warn, Error, Fatal)" },
@@ -149,8 +306,12 @@ static const struct {
 	  "  logOutput: {outputTarget: File, logDir: /etc/hostname/dir}\n",
 	    "t.yaml:20:43: logDir /etc/hostname/dir: Not a directory" },
 	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
-	  "  fieldReplacers: [{field: msg}]\n",
-	    "t.yaml:20:3: field \"fieldReplacers\" is not supported yet" },
+	  "  unstructured: true\n  fieldReplacers: [{field: msg}]\n",
+	    "t.yaml:21:19: fieldReplacers: not supported with unstructured: "
+	    "true" },
+	{ "apiVersion: core/v1\nkind: SLogger\nspec:\n"
+	  "  fieldReplacers: [{field: msg, replacer: {}}]\n",
+	    "t.yaml:20:43: empty replacer" },
 	{ "apiVersion: core/v1\nkind: HTTPLogger\nspec:\n"
 	  "  request: {headers: [{name: A, replacers: [{encode: {}}]}]}\n",
 	    "t.yaml:20:45: replacer encode: unsupported encoding" },
@@ -405,6 +566,9 @@ log_suite(void)
 
 	tcase_add_test(tc, test_slogger_defaults);
 	tcase_add_test(tc, test_slogger_file);
+	tcase_add_test(tc, test_slogger_rotate);
+	tcase_add_loop_test(tc, test_field_replacers, 0,
+	    (int)(sizeof(field_cases) / sizeof(field_cases[0])));
 	tcase_add_loop_test(
 	    tc, test_bad, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_loop_test(tc, test_time_layouts, 0,
