@@ -196,6 +196,8 @@ oauth_conf_later(struct loader *ld, const struct conf_field *f, const char *key,
 {
 	(void)f;
 	(void)obj;
+	if (conf_is_null(v)) /* as -t writes it */
+		return 0;
 	conf_errorn(ld, v,
 	    "%s: not supported yet (aileron supports resourceServerHandler "
 	    "only)",
