@@ -187,6 +187,7 @@ struct oauth_authn_conf_spec {
 	char *query_key;
 	char *header_key;
 	struct oauth_conf_rs rs;
+	int later; /* a refused mode was written */
 };
 
 /* The modes other than resourceServerHandler: refused by name. */
@@ -195,9 +196,9 @@ oauth_conf_later(struct loader *ld, const struct conf_field *f, const char *key,
     yaml_node_t *v, void *obj)
 {
 	(void)f;
-	(void)obj;
 	if (conf_is_null(v)) /* as -t writes it */
 		return 0;
+	((struct oauth_authn_conf_spec *)obj)->later = 1;
 	conf_errorn(ld, v,
 	    "%s: not supported yet (aileron supports resourceServerHandler "
 	    "only)",
@@ -602,6 +603,8 @@ oauth_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 	size_t i, j;
 
 	if (!os->rs.set) {
+		if (os->later) /* said already */
+			return;
 		conf_errorn(ld, node,
 		    "resourceServerHandler is required (the other modes, "
 		    "authorizationCodeHandler, clientCredentialsHandler and "
