@@ -351,6 +351,27 @@ spec:
         self.start(text, port)
         self.passed(port, "Bearer " + self.token())
 
+    def test_error_handler(self):
+        # The middleware's errorHandler writes both 401s (no challenge then).
+        port = self.serve(self.spec() + """---
+apiVersion: core/v1
+kind: ErrorHandler
+metadata: {name: authn}
+spec:
+  errorMessages:
+    - codes: ["E3050"]
+      mimeContents:
+        - mimeType: text/plain
+          template: "who are you?"
+""", mw_spec="  errorHandler: {apiVersion: core/v1, kind: ErrorHandler, name: authn}\n")
+        n = len(self.seen)
+        for headers in ([], [("Authorization", "Bearer " + self.token(kid="nope"))]):
+            st, hd, body = request(port, "GET", "/", headers)
+            self.assertEqual((st, body), (401, b"who are you?"))
+            self.assertNotIn("WWW-Authenticate", dict(hd))
+        self.assertEqual(len(self.seen), n)
+        self.passed(port, "Bearer " + self.token())
+
     def check_error(self, spec, msg, mw_spec=""):
         path = self.file("bad.yaml", config(free_port(), "http://127.0.0.1:1", spec,
                                             mw_spec).encode())
