@@ -15,8 +15,10 @@
 
 #include "arena.h"
 #include "conf_table.h"
+#include "conn.h"
 #include "errpage.h"
 #include "http.h"
+#include "http_parse.h"
 #include "kenc.h"
 #include "kind.h"
 #include "log.h"
@@ -25,6 +27,7 @@
 #include "middleware/oauth_authn.h"
 #include "request.h"
 #include "response.h"
+#include "upstream.h"
 
 /*
  * Config part.
@@ -157,6 +160,13 @@ struct oauth_conf_jwt {
 	size_t nkeys;
 };
 
+/* An endpoint of the provider, as an upstream and a path (http only). */
+struct oauth_ep {
+	struct conf_upstream up;
+	const char *path; /* with the query */
+	int set;
+};
+
 /* One Context. */
 struct oauth_conf_ctx {
 	char *name;
@@ -172,6 +182,8 @@ struct oauth_conf_ctx {
 	/* built at load: NULL when the check is off */
 	const char *iss;
 	const char *aud;
+	struct oauth_ep intro; /* introspection endpoint, when known */
+	struct oauth_ep disc;  /* discovery endpoint (for intro) */
 };
 
 struct oauth_conf_rs {
@@ -530,6 +542,98 @@ static const struct conf_table oauth_conf_client_table = {
 	oauth_conf_client_fields, NULL
 };
 
+/*
+ * Split url (http://host[:port][/path][?query]) into ep, its strings in
+ * store (strlen(url) + 16 bytes at least): NULL, or what is wrong.
+ */
+static const char *
+oauth_url_split(const char *url, struct oauth_ep *ep, char *store)
+{
+	struct conf_hostport hp;
+	const char *p, *e, *why;
+	size_t n;
+
+	memset(ep, 0, sizeof(*ep));
+	if (strncmp(url, "https://", 8) == 0)
+		return "https endpoints are not supported yet";
+	if (strncmp(url, "http://", 7) != 0)
+		return "not an http:// URL";
+	p = url + 7;
+	e = p + strcspn(p, "/?#");
+	if (e == p ||
+	    (why = conf_split_hostport(p, (size_t)(e - p), &hp)) != NULL)
+		return "no host in the URL";
+	if (hp.hlen == 0 || (hp.port != NULL && hp.plen == 0))
+		return "no host in the URL";
+	ep->up.url = store;
+	n = strlen(url);
+	memcpy(store, url, n + 1);
+	store += n + 1;
+	ep->up.authority = store;
+	memcpy(store, p, (size_t)(e - p));
+	store[e - p] = '\0';
+	store += (e - p) + 1;
+	ep->up.host = store;
+	memcpy(store, hp.host, hp.hlen);
+	store[hp.hlen] = '\0';
+	store += hp.hlen + 1;
+	ep->up.port = store;
+	if (hp.port != NULL) {
+		memcpy(store, hp.port, hp.plen);
+		store[hp.plen] = '\0';
+		store += hp.plen + 1;
+	} else {
+		memcpy(store, "80", 3);
+		store += 3;
+	}
+	ep->path = store;
+	if (*e != '/')
+		*store++ = '/';
+	n = strcspn(e, "#");
+	memcpy(store, e, n);
+	store[n] = '\0';
+	ep->up.weight = 1;
+	ep->set = 1;
+	return NULL;
+}
+
+/* baseURL joined with an endpoint path (an absolute URL stays). */
+static char *
+oauth_conf_join(struct loader *ld, const char *base, const char *path)
+{
+	size_t bl, pl = strlen(path);
+	char *u;
+
+	if (strncmp(path, "http://", 7) == 0 ||
+	    strncmp(path, "https://", 8) == 0 || base == NULL)
+		base = "";
+	bl = strlen(base);
+	while (bl > 0 && base[bl - 1] == '/')
+		bl--;
+	u = arena_alloc(ld->arena, bl + pl + 2);
+	memcpy(u, base, bl);
+	if (bl > 0 && path[0] != '/')
+		u[bl++] = '/';
+	memcpy(u + bl, path, pl + 1);
+	return u;
+}
+
+/* Build endpoint path of the provider into ep; -1 after reporting. */
+static int
+oauth_conf_ep(struct loader *ld, yaml_node_t *node, const char *base,
+    const char *path, const char *what, struct oauth_ep *ep)
+{
+	const char *url = oauth_conf_join(ld, base, path), *why;
+	char *store = arena_alloc(ld->arena, 2 * strlen(url) + 32);
+
+	if ((why = oauth_url_split(url, ep, store)) != NULL) {
+		conf_errorn(ld, conf_field_node(ld, node, "provider"),
+		    "provider.endpoints.%s: %s: %s", what, url, why);
+		return -1;
+	}
+	return 0;
+}
+
 /* The checks in force: AILERON's defaults, "-" switches one off. */
 static void
 oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
@@ -537,11 +641,21 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 	struct oauth_conf_ctx *c = obj;
 	const char *iss = c->at.iss, *aud = c->at.aud;
 
-	if (c->introspection)
-		conf_errorn(ld,
-		    conf_field_node(ld, node, "enableIntrospection"),
-		    "enableIntrospection: token introspection is not "
-		    "supported yet");
+	if (c->introspection) {
+		const struct oauth_conf_endpoints *ep = &c->provider.ep;
+
+		if (ep->introspection != NULL && ep->introspection[0] != '\0')
+			(void)oauth_conf_ep(ld, node, c->provider.base_url,
+			    ep->introspection, "introspection", &c->intro);
+		else if (ep->discovery != NULL && ep->discovery[0] != '\0')
+			(void)oauth_conf_ep(ld, node, c->provider.base_url,
+			    ep->discovery, "discovery", &c->disc);
+		else
+			conf_errorn(ld,
+			    conf_field_node(ld, node, "enableIntrospection"),
+			    "enableIntrospection: needs "
+			    "provider.endpoints.introspection or discovery");
+	}
 	if (iss == NULL || iss[0] == '\0')
 		iss = c->provider.issuer;
 	if (aud == NULL || aud[0] == '\0')
@@ -552,7 +666,8 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 	    iss != NULL && iss[0] != '\0' && strcmp(iss, "-") != 0 ? iss : NULL;
 	c->aud =
 	    aud != NULL && aud[0] != '\0' && strcmp(aud, "-") != 0 ? aud : NULL;
-	if (c->iss == NULL && c->provider.ep.discovery != NULL &&
+	if (!c->introspection && c->iss == NULL &&
+	    c->provider.ep.discovery != NULL &&
 	    c->provider.ep.discovery[0] != '\0' &&
 	    (c->at.iss == NULL || c->at.iss[0] == '\0'))
 		conf_errorn(ld, conf_field_node(ld, node, "provider"),
@@ -566,7 +681,10 @@ static const struct conf_field oauth_conf_ctx_fields[] = {
 	    &oauth_conf_provider_table),
 	FOBJ("client", struct oauth_conf_ctx, client, &oauth_conf_client_table),
 	FUNSUP("tokenRedeemer", "not used by resourceServerHandler"),
-	FUNSUP("tokenIntrospector", "not supported yet (introspection)"),
+	FUNSUP("tokenIntrospector",
+	    "not supported yet (introspection sends client.id and "
+	    "client.secret "
+	    "in the form, FormAuth)"),
 	FOBJ("jwtHandler", struct oauth_conf_ctx, jwt, &oauth_conf_jwt_table),
 	FBOOL("enableIntrospection", struct oauth_conf_ctx, introspection),
 	FSTRD("claimsKey", struct oauth_conf_ctx, claims_key, "AuthnClaims"),
@@ -890,19 +1008,300 @@ out:
 	return ok ? 0 : -1;
 }
 
-/* 401 "authentication required" with AILERON's Bearer challenge. */
+/*
+ * Introspection (RFC 7662) and discovery: one blocking exchange with the
+ * provider per request, within OAUTH_HTTP_MS.
+ */
+
+#define OAUTH_HTTP_MS    10000      /* whole exchange */
+#define OAUTH_HTTP_MAX   (64 << 10) /* bytes of a provider's answer */
+#define OAUTH_DISC_MS    5000       /* discovery retried at most this often */
+#define OAUTH_DISC_SLOTS 16
+#define OAUTH_E_INTRO    "E3054"
+
+static struct upstream_pool *oauth_pool; /* per worker */
+
+/* The introspection endpoint each context found by discovery, per worker. */
+struct oauth_disc_slot {
+	const struct oauth_conf_ctx *c;
+	struct oauth_ep ep;
+	int64_t next_try; /* not found yet: not before (ms) */
+	char store[1024];
+};
+static struct oauth_disc_slot oauth_disc[OAUTH_DISC_SLOTS];
+
+/* An answer of the provider. */
+struct oauth_reply {
+	int status;
+	int json; /* Content-Type says application/json */
+	const char *body;
+	size_t len;
+};
+
+/* Append s[0..n) to f, form-encoded. */
+static void
+oauth_form_add(char *f, size_t *len, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, k = *len;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			f[k++] = (char)c;
+		else {
+			f[k++] = '%';
+			f[k++] = hex[c >> 4];
+			f[k++] = hex[c & 15];
+		}
+	}
+	*len = k;
+}
+
+/* The body of a chunked answer, decoded in place; -1 if malformed. */
 static int
-oauth_unauthorized(struct request *r, const struct conf_errhandler *eh)
+oauth_dechunk(char *b, size_t n, size_t *out)
+{
+	struct http_chunked ch;
+	struct http_span d;
+	size_t pos = 0, used, w = 0;
+	int rc;
+
+	http_chunked_init(&ch, 0);
+	for (;;) {
+		rc = http_chunked_parse(&ch, b + pos, n - pos, &used, &d);
+		if (rc == HTTP_CHUNK_ERROR)
+			return -1;
+		if (d.len > 0) {
+			memmove(b + w, b + pos + d.off, d.len);
+			w += d.len;
+		}
+		pos += used;
+		if (rc == HTTP_CHUNK_DONE)
+			break;
+		if (used == 0 || pos >= n)
+			return -1; /* cut short */
+	}
+	*out = w;
+	return 0;
+}
+
+/* Whether buf[0..len) holds the whole answer whose head m parsed. */
+static int
+oauth_http_whole(const struct http_msg *m, const char *buf, size_t len)
+{
+	struct http_chunked ch;
+	size_t used;
+
+	switch (m->body) {
+	case HTTP_BODY_NONE:
+		return 1;
+	case HTTP_BODY_LENGTH:
+		return len - m->head_len >= m->content_length;
+	case HTTP_BODY_CHUNKED:
+		http_chunked_init(&ch, 0);
+		return http_chunked_parse(&ch, buf + m->head_len,
+		           len - m->head_len, &used, NULL) == HTTP_CHUNK_DONE;
+	}
+	return 0; /* until the connection closes */
+}
+
+/* One exchange with ep (form: POST it, NULL: GET); -1: transport error. */
+static int
+oauth_http(const struct oauth_ep *ep, const char *form, size_t flen, char *buf,
+    struct oauth_reply *rep)
+{
+	int64_t dl = conn_deadline(OAUTH_HTTP_MS);
+	struct http_msg m;
+	struct io io;
+	size_t len = 0, i;
+	ssize_t n;
+	int reused, hl, rc, eof = 0;
+
+	if (oauth_pool == NULL)
+		oauth_pool = upstream_pool_new();
+	if (upstream_get(oauth_pool, &ep->up, NULL, &io, &reused) < 0)
+		return -1;
+	hl = snprintf(buf, OAUTH_HTTP_MAX,
+	    "%s %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n"
+	    "User-Agent: aileron\r\nConnection: close\r\n",
+	    form != NULL ? "POST" : "GET", ep->path, ep->up.authority);
+	if (form != NULL)
+		hl += snprintf(buf + hl, OAUTH_HTTP_MAX - (size_t)hl,
+		    "Content-Type: application/x-www-form-urlencoded\r\n"
+		    "Content-Length: %zu\r\n",
+		    flen);
+	hl += snprintf(buf + hl, OAUTH_HTTP_MAX - (size_t)hl, "\r\n");
+	if (conn_write(&io, buf, (size_t)hl, dl) < 0 ||
+	    (form != NULL && conn_write(&io, form, flen, dl) < 0)) {
+		conn_close(&io);
+		return -1;
+	}
+	/* Read until the answer is whole (or the provider closes). */
+	http_response_init(&m, NULL, form != NULL ? HTTP_M_POST : HTTP_M_GET);
+	rc = HTTP_PARSE_AGAIN;
+	while (len < OAUTH_HTTP_MAX) {
+		if ((n = conn_read(&io, buf + len, OAUTH_HTTP_MAX - len, dl)) <
+		    0)
+			break;
+		if (n == 0) {
+			eof = 1;
+			break;
+		}
+		len += (size_t)n;
+		if (rc == HTTP_PARSE_AGAIN &&
+		    (rc = http_parse_response(&m, buf, len)) !=
+		        HTTP_PARSE_DONE &&
+		    rc != HTTP_PARSE_AGAIN)
+			break;
+		if (rc == HTTP_PARSE_DONE && oauth_http_whole(&m, buf, len))
+			break;
+	}
+	conn_close(&io);
+	if (rc != HTTP_PARSE_DONE ||
+	    (!oauth_http_whole(&m, buf, len) &&
+	        !(eof && m.body == HTTP_BODY_CLOSE)))
+		return -1;
+	rep->status = m.status;
+	rep->json = 0;
+	for (i = 0; i < m.nfields; i++) {
+		const struct http_field *f = &m.fields[i];
+
+		if (f->name.len == 12 &&
+		    strncasecmp(buf + f->name.off, "Content-Type", 12) == 0 &&
+		    memmem(buf + f->value.off, f->value.len, "application/json",
+		        16) != NULL)
+			rep->json = 1;
+	}
+	rep->body = buf + m.head_len;
+	rep->len = len - m.head_len;
+	if (m.body == HTTP_BODY_CHUNKED)
+		return oauth_dechunk(buf + m.head_len, rep->len, &rep->len);
+	if (m.body == HTTP_BODY_LENGTH) {
+		if (m.content_length > rep->len)
+			return -1;
+		rep->len = (size_t)m.content_length;
+	} else if (m.body == HTTP_BODY_NONE)
+		rep->len = 0;
+	return 0;
+}
+
+/* The introspection endpoint of c: configured, or found by discovery. */
+static const struct oauth_ep *
+oauth_intro_ep(const struct oauth_conf_ctx *c, char *buf)
+{
+	struct oauth_disc_slot *d = NULL;
+	struct oauth_reply rep;
+	json_t *doc, *v;
+	size_t i;
+
+	if (c->intro.set)
+		return &c->intro;
+	for (i = 0; i < OAUTH_DISC_SLOTS; i++)
+		if (oauth_disc[i].c == c || oauth_disc[i].c == NULL) {
+			d = &oauth_disc[i];
+			break;
+		}
+	if (d == NULL)
+		return NULL;
+	d->c = c;
+	if (d->ep.set)
+		return &d->ep;
+	if (conn_now_ms() < d->next_try)
+		return NULL;
+	d->next_try = conn_now_ms() + OAUTH_DISC_MS;
+	if (oauth_http(&c->disc, NULL, 0, buf, &rep) < 0 || rep.status != 200)
+		return NULL;
+	doc = json_loadb(rep.body, rep.len, 0, NULL);
+	v = json_object_get(doc, "introspection_endpoint");
+	if (json_is_string(v) && strlen(json_string_value(v)) < 512 &&
+	    oauth_url_split(json_string_value(v), &d->ep, d->store) != NULL)
+		d->ep.set = 0;
+	json_decref(doc);
+	if (!d->ep.set)
+		log_warn("OAuthAuthenticationHandler: discovery at %s gave no "
+		         "usable introspection_endpoint",
+		    c->disc.up.url);
+	return d->ep.set ? &d->ep : NULL;
+}
+
+/*
+ * Ask the provider about token t: 0 when active, else the status to
+ * answer (401, or 500 when the provider could not tell).
+ */
+static int
+oauth_introspect(
+    const struct oauth_conf_ctx *c, struct request *r, const char *t, size_t n)
+{
+	const struct oauth_ep *ep;
+	struct oauth_reply rep;
+	size_t cap, flen = 0;
+	char *form, *buf;
+	json_t *doc;
+	int active, rc;
+
+	buf = arena_alloc(r->arena, OAUTH_HTTP_MAX);
+	if ((ep = oauth_intro_ep(c, buf)) == NULL)
+		return 500;
+	cap = 3 *
+	        (n + (c->client.id ? strlen(c->client.id) : 0) +
+	            (c->client.secret ? strlen(c->client.secret) : 0)) +
+	    64;
+	form = arena_alloc(r->arena, cap);
+	memcpy(form, "token=", 6);
+	flen = 6;
+	oauth_form_add(form, &flen, t, n);
+	if (c->client.id != NULL && c->client.id[0] != '\0') {
+		memcpy(form + flen, "&client_id=", 11);
+		flen += 11;
+		oauth_form_add(form, &flen, c->client.id, strlen(c->client.id));
+	}
+	if (c->client.secret != NULL && c->client.secret[0] != '\0') {
+		memcpy(form + flen, "&client_secret=", 15);
+		flen += 15;
+		oauth_form_add(
+		    form, &flen, c->client.secret, strlen(c->client.secret));
+	}
+	rc = oauth_http(ep, form, flen, buf, &rep);
+	OPENSSL_cleanse(form, flen); /* the client secret */
+	if (rc < 0) {
+		log_warn("E3054 OAuthAuthenticationHandler: introspection at "
+		         "%s failed",
+		    ep->up.url);
+		return 500;
+	}
+	if (!rep.json || rep.status >= 500)
+		return 500;
+	if (rep.status != 200)
+		return 401;
+	doc = json_loadb(rep.body, rep.len, 0, NULL);
+	active =
+	    json_is_object(doc) && json_is_true(json_object_get(doc, "active"));
+	json_decref(doc);
+	return active ? 0 : 401;
+}
+
+/*
+ * Refuse r: 401 with AILERON's Bearer challenge, or status with code
+ * through the errorHandler.
+ */
+static int
+oauth_refuse(struct request *r, const struct conf_errhandler *eh, int status,
+    const char *code)
 {
 	const char *accept;
 	char body[256], ctype[64];
 	size_t alen = 0, n;
 
-	if (eh != NULL) {
+	if (eh != NULL || status != 401) {
 		/* A custom ErrorHandler writes its own 401 (no challenge). */
-		r->errhandler = eh;
-		return response_error(r, 401, ERRPAGE_AUTHN) < 0 ? HANDLER_ABORT
-		                                                 : HANDLER_OK;
+		if (eh != NULL)
+			r->errhandler = eh;
+		return response_error(r, status, code) < 0 ? HANDLER_ABORT
+		                                           : HANDLER_OK;
 	}
 	accept = request_header(r, HDR_ACCEPT, &alen);
 	n = http_error_body(
@@ -928,6 +1327,7 @@ oauth_authn_try(
 	const struct oauth_conf_ctx *c;
 	const char *t;
 	size_t n;
+	int st;
 
 	if ((c = oauth_context(os, r)) == NULL)
 		return OAUTH_AUTHN_CONTINUE;
@@ -939,9 +1339,16 @@ oauth_authn_try(
 	}
 	if (n == 0)
 		return OAUTH_AUTHN_CONTINUE;
-	if (oauth_validate(c, t, n) != 0) {
+	if (c->introspection) {
+		if ((st = oauth_introspect(c, r, t, n)) != 0) {
+			log_debug("E3054 OAuthAuthenticationHandler: token "
+			          "refused by introspection (%d)",
+			    st);
+			return oauth_refuse(r, eh, st, OAUTH_E_INTRO);
+		}
+	} else if (oauth_validate(c, t, n) != 0) {
 		log_debug("E3050 OAuthAuthenticationHandler: invalid token");
-		return oauth_unauthorized(r, eh);
+		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN);
 	}
 	if (c->at_header != NULL && c->at_header[0] != '\0')
 		request_proxy_header(

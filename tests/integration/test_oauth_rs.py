@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -389,7 +390,13 @@ spec:
         self.check_error("  resourceServerHandler: {enabledFAPI: true}\n", "enabledFAPI")
         ctx = rs + "  contexts:\n    - name: a\n"
         self.check_error(ctx + "      enableIntrospection: true\n",
-                         "enableIntrospection: token introspection is not supported yet")
+                         "enableIntrospection: needs provider.endpoints.introspection or discovery")
+        self.check_error(ctx + "      enableIntrospection: true\n"
+                         "      provider: {endpoints: {introspection: https://idp/i}}\n",
+                         "https endpoints are not supported yet")
+        self.check_error(ctx + "      enableIntrospection: true\n"
+                         "      provider: {baseURL: 'ftp://x', endpoints: {introspection: /i}}\n",
+                         "not an http:// URL")
         self.check_error(ctx + "      jwtHandler: {JWKs: {a: 'http://x/'}}\n", "JWKs")
         self.check_error(ctx + "      jwtHandler: {useJKU: true}\n", "useJKU")
         keys = ctx + "      jwtHandler:\n        publicKeys:\n          - "
@@ -490,12 +497,85 @@ class ExampleTest(AileronTestCase):
             self.assertIn(b'WWW-Authenticate: Bearer error="invalid_token"', p.stdout)
             self.assertTrue(p.stdout.endswith(BODY_401))
 
-    def test_config_introspection_refused_clearly(self):
+    def provider(self, chunked=False):
+        """A mock Keycloak: discovery and RFC 7662 introspection."""
+        self.asked = []
+
+        def handle(req, c):
+            if req.target == "/realms/aileron/.well-known/openid-configuration":
+                return response(200, json.dumps({
+                    "issuer": "http://localhost:18080/realms/aileron",
+                    "introspection_endpoint": self.prov.url + "/introspect"}).encode(),
+                    [("Content-Type", "application/json")])
+            if req.target != "/introspect" or req.method != "POST":
+                return response(404, b"{}", [("Content-Type", "application/json")])
+            form = urllib.parse.parse_qs(req.body.decode())
+            self.asked.append(form)
+            tok = form.get("token", [""])[0]
+            js = [("Content-Type", "application/json")]
+            if form.get("client_id") != ["aileron_resource_server"] or \
+                    form.get("client_secret") != ["KWYPBgrTEEGZNH6wZsP2zyK14LZHJi77"]:
+                return response(401, b'{"error":"invalid_client"}', js)
+            if tok == "test-opaque-token-ok" or tok.startswith("ok+&="):
+                body = b'{"active":true,"sub":"alice"}'
+                if chunked:
+                    return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                            b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"
+                            % (len(body), body))
+                return response(200, body, js)
+            if tok == "inactive":
+                return response(200, b'{"active":false}', js)
+            if tok == "html":
+                return response(200, b"<p>hi</p>", [("Content-Type", "text/html")])
+            if tok == "down":
+                return response(503, b"{}", js)
+            return response(401, b'{"error":"invalid_token"}', js)
+        self.prov = self.upstream(handle)
+        return self.prov
+
+    def start_introspection(self, chunked=False):
         self.enter()
         rc, out = run_aileron(["-c", "-f", "config-introspection.yaml"])
-        self.assertEqual(rc, 1, out)
-        self.assertIn("enableIntrospection: token introspection is not supported yet", out)
+        self.assertEqual(rc, 0, out)
+        prov = self.provider(chunked)
+        port = free_port()
+        with open("config-introspection.yaml") as f:
+            text = f.read().replace('addr: ":8080"', 'addr: "127.0.0.1:%d"' % port)
+        self.start(text.replace("http://localhost:18080", prov.url), port)
+        return port
 
+    def test_config_introspection(self):
+        port = self.start_introspection()
+        p = subprocess.run(["curl", "-s", "-H", "Authorization: Bearer test-opaque-token-ok",
+                            "http://127.0.0.1:%d/test" % port], capture_output=True, timeout=10)
+        out = p.stdout.decode()
+        self.assertIn("URI    : /test", out)
+        self.assertIn('"X-Access-Token": [\n    "test-opaque-token-ok"', out)
+        self.assertEqual(self.asked[-1]["token"], ["test-opaque-token-ok"])
+        # the token form-encoded
+        st, _, body = request(port, "GET", "/", [("Authorization", "Bearer ok+&=x y")])
+        self.assertEqual(st, 200, body)
+        self.assertEqual(self.asked[-1]["token"], ["ok+&=x y"])
+        for tok, status in (("other", 401), ("inactive", 401), ("html", 500), ("down", 500)):
+            n = len(self.asked)
+            st, hd, body = request(port, "GET", "/", [("Authorization", "Bearer " + tok)])
+            self.assertEqual(st, status, tok)
+            self.assertEqual(json.loads(body)["status"], status)
+            self.assertEqual(len(self.asked), n + 1)
+            if status == 401:
+                self.assertEqual(dict(hd).get("WWW-Authenticate"), CHALLENGE)
+        st, hd, body = request(port, "GET", "/")
+        self.assertEqual((st, body), (401, BODY_401))
+
+    def test_introspection_chunked_and_provider_down(self):
+        port = self.start_introspection(chunked=True)
+        st, _, _ = request(port, "GET", "/", [("Authorization", "Bearer test-opaque-token-ok")])
+        self.assertEqual(st, 200)
+        self.allow_errors("introspection")
+        self.prov.stop()
+        st, _, body = request(port, "GET", "/", [("Authorization", "Bearer test-opaque-token-ok")])
+        self.assertEqual(st, 500)
+        self.assertEqual(json.loads(body)["status"], 500)
 
 if __name__ == "__main__":
     unittest.main()
