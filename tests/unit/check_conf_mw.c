@@ -168,8 +168,8 @@ static const struct {
 	    { "t.yaml:19:25: algorithm: NONE is refused: unsigned tokens are "
 	      "never accepted",
 	        "t.yaml:20:42: keyString: not valid base64",
-	        "t.yaml:21:28: enableIntrospection: token introspection is not "
-	        "supported yet" } },
+	        "t.yaml:21:28: enableIntrospection: needs "
+	        "provider.endpoints.introspection or discovery" } },
 };
 
 START_TEST(test_bad)
