@@ -36,6 +36,8 @@
 #define OAUTH_MAX_KEY_FILE (1 << 20) /* bytes of a key file */
 #define OAUTH_MAX_TOKEN    16384     /* bytes of a token: longer is refused */
 #define OAUTH_MAX_LEEWAY   3600      /* seconds */
+/* What oauth_url_split() stores for a URL of n bytes (five copies at most). */
+#define OAUTH_URL_STORE(n) (5 * (n) + 16)
 
 /* SigningKeyAlgorithm (AILERON's numbers). */
 enum oauth_alg {
@@ -544,7 +546,8 @@ static const struct conf_table oauth_conf_client_table = {
 
 /*
  * Split url (http://host[:port][/path][?query]) into ep, its strings in
- * store (strlen(url) + 16 bytes at least): NULL, or what is wrong.
+ * store (OAUTH_URL_STORE(strlen(url)) bytes at least): NULL, or what is
+ * wrong.
  */
 static const char *
 oauth_url_split(const char *url, struct oauth_ep *ep, char *store)
@@ -554,12 +557,17 @@ oauth_url_split(const char *url, struct oauth_ep *ep, char *store)
 	size_t n;
 
 	memset(ep, 0, sizeof(*ep));
+	for (p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return "a URL without spaces, controls or non-ASCII";
 	if (strncmp(url, "https://", 8) == 0)
 		return "https endpoints are not supported yet";
 	if (strncmp(url, "http://", 7) != 0)
 		return "not an http:// URL";
 	p = url + 7;
 	e = p + strcspn(p, "/?#");
+	if (memchr(p, '@', (size_t)(e - p)) != NULL)
+		return "credentials in the URL are not supported";
 	if (e == p ||
 	    (why = conf_split_hostport(p, (size_t)(e - p), &hp)) != NULL)
 		return "no host in the URL";
@@ -624,7 +632,7 @@ oauth_conf_ep(struct loader *ld, yaml_node_t *node, const char *base,
     const char *path, const char *what, struct oauth_ep *ep)
 {
 	const char *url = oauth_conf_join(ld, base, path), *why;
-	char *store = arena_alloc(ld->arena, 2 * strlen(url) + 32);
+	char *store = arena_alloc(ld->arena, OAUTH_URL_STORE(strlen(url)));
 
 	if ((why = oauth_url_split(url, ep, store)) != NULL) {
 		conf_errorn(ld, conf_field_node(ld, node, "provider"),
@@ -1018,6 +1026,7 @@ out:
 #define OAUTH_DISC_MS    5000       /* discovery retried at most this often */
 #define OAUTH_DISC_SLOTS 16
 #define OAUTH_E_INTRO    "E3054"
+#define OAUTH_DISC_URL   512 /* bytes of a discovered endpoint URL, at most */
 
 static struct upstream_pool *oauth_pool; /* per worker */
 
@@ -1026,7 +1035,7 @@ struct oauth_disc_slot {
 	const struct oauth_conf_ctx *c;
 	struct oauth_ep ep;
 	int64_t next_try; /* not found yet: not before (ms) */
-	char store[1024];
+	char store[OAUTH_URL_STORE(OAUTH_DISC_URL)];
 };
 static struct oauth_disc_slot oauth_disc[OAUTH_DISC_SLOTS];
 
@@ -1217,7 +1226,8 @@ oauth_intro_ep(const struct oauth_conf_ctx *c, char *buf)
 		return NULL;
 	doc = json_loadb(rep.body, rep.len, 0, NULL);
 	v = json_object_get(doc, "introspection_endpoint");
-	if (json_is_string(v) && strlen(json_string_value(v)) < 512 &&
+	if (json_is_string(v) &&
+	    strlen(json_string_value(v)) <= OAUTH_DISC_URL &&
 	    oauth_url_split(json_string_value(v), &d->ep, d->store) != NULL)
 		d->ep.set = 0;
 	json_decref(doc);

@@ -397,6 +397,12 @@ spec:
         self.check_error(ctx + "      enableIntrospection: true\n"
                          "      provider: {baseURL: 'ftp://x', endpoints: {introspection: /i}}\n",
                          "not an http:// URL")
+        self.check_error(ctx + "      enableIntrospection: true\n"
+                         "      provider: {endpoints: {introspection: 'http://u:p@idp/i'}}\n",
+                         "credentials in the URL are not supported")
+        self.check_error(ctx + "      enableIntrospection: true\n"
+                         "      provider: {endpoints: {discovery: \"http://idp/a\\r\\nX: y\"}}\n",
+                         "without spaces, controls")
         self.check_error(ctx + "      jwtHandler: {JWKs: {a: 'http://x/'}}\n", "JWKs")
         self.check_error(ctx + "      jwtHandler: {useJKU: true}\n", "useJKU")
         keys = ctx + "      jwtHandler:\n        publicKeys:\n          - "
@@ -497,7 +503,7 @@ class ExampleTest(AileronTestCase):
             self.assertIn(b'WWW-Authenticate: Bearer error="invalid_token"', p.stdout)
             self.assertTrue(p.stdout.endswith(BODY_401))
 
-    def provider(self, chunked=False):
+    def provider(self, chunked=False, endpoint=None):
         """A mock Keycloak: discovery and RFC 7662 introspection."""
         self.asked = []
 
@@ -505,7 +511,7 @@ class ExampleTest(AileronTestCase):
             if req.target == "/realms/aileron/.well-known/openid-configuration":
                 return response(200, json.dumps({
                     "issuer": "http://localhost:18080/realms/aileron",
-                    "introspection_endpoint": self.prov.url + "/introspect"}).encode(),
+                    "introspection_endpoint": endpoint or self.prov.url + "/introspect"}).encode(),
                     [("Content-Type", "application/json")])
             if req.target != "/introspect" or req.method != "POST":
                 return response(404, b"{}", [("Content-Type", "application/json")])
@@ -533,11 +539,11 @@ class ExampleTest(AileronTestCase):
         self.prov = self.upstream(handle)
         return self.prov
 
-    def start_introspection(self, chunked=False):
+    def start_introspection(self, chunked=False, endpoint=None):
         self.enter()
         rc, out = run_aileron(["-c", "-f", "config-introspection.yaml"])
         self.assertEqual(rc, 0, out)
-        prov = self.provider(chunked)
+        prov = self.provider(chunked, endpoint)
         port = free_port()
         with open("config-introspection.yaml") as f:
             text = f.read().replace('addr: ":8080"', 'addr: "127.0.0.1:%d"' % port)
@@ -566,6 +572,13 @@ class ExampleTest(AileronTestCase):
                 self.assertEqual(dict(hd).get("WWW-Authenticate"), CHALLENGE)
         st, hd, body = request(port, "GET", "/")
         self.assertEqual((st, body), (401, BODY_401))
+
+    def test_discovery_with_a_bad_endpoint(self):
+        port = self.start_introspection(endpoint="http://127.0.0.1:1/i\r\nX-Evil: 1")
+        for _ in range(2):
+            st, _, body = request(port, "GET", "/", [("Authorization", "Bearer test-opaque-token-ok")])
+            self.assertEqual(st, 500)
+        self.assertEqual(self.asked, [])
 
     def test_introspection_chunked_and_provider_down(self):
         port = self.start_introspection(chunked=True)
