@@ -506,8 +506,11 @@ class ExampleTest(AileronTestCase):
     def provider(self, chunked=False, endpoint=None):
         """A mock Keycloak: discovery and RFC 7662 introspection."""
         self.asked = []
+        self.down = False
 
         def handle(req, c):
+            if self.down:  # the connection closes without an answer
+                return None
             if req.target == "/realms/aileron/.well-known/openid-configuration":
                 return response(200, json.dumps({
                     "issuer": "http://localhost:18080/realms/aileron",
@@ -580,12 +583,18 @@ class ExampleTest(AileronTestCase):
             self.assertEqual(st, 500)
         self.assertEqual(self.asked, [])
 
+    def test_introspection_endpoint_refusing_connections(self):
+        self.allow_errors("introspection")
+        port = self.start_introspection(endpoint="http://127.0.0.1:%d/i" % free_port())
+        st, _, body = request(port, "GET", "/", [("Authorization", "Bearer test-opaque-token-ok")])
+        self.assertEqual((st, json.loads(body)["status"]), (500, 500))
+
     def test_introspection_chunked_and_provider_down(self):
         port = self.start_introspection(chunked=True)
         st, _, _ = request(port, "GET", "/", [("Authorization", "Bearer test-opaque-token-ok")])
         self.assertEqual(st, 200)
         self.allow_errors("introspection")
-        self.prov.stop()
+        self.down = True
         st, _, body = request(port, "GET", "/", [("Authorization", "Bearer test-opaque-token-ok")])
         self.assertEqual(st, 500)
         self.assertEqual(json.loads(body)["status"], 500)
