@@ -157,9 +157,18 @@ struct oauth_conf_client {
 	size_t nscopes;
 };
 
+/* jwtHandler.JWKs: issuer -> JWKS URL. */
+struct oauth_conf_jwks {
+	char *iss;
+	char *url;
+	void *ep; /* struct oauth_ep, built by the context's check */
+};
+
 struct oauth_conf_jwt {
 	struct oauth_conf_key *keys;
 	size_t nkeys;
+	struct oauth_conf_jwks *jwks;
+	size_t njwks;
 };
 
 /* An endpoint of the provider, as an upstream and a path (http only). */
@@ -457,12 +466,52 @@ static const struct conf_field oauth_conf_key_fields[] = {
 static const struct conf_table oauth_conf_key_table = { oauth_conf_key_fields,
 	oauth_conf_key_check };
 
+/* JWKs: a mapping of issuers to JWKS URLs. */
+static int
+oauth_conf_set_jwks(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct oauth_conf_jwt *j = obj;
+	yaml_node_pair_t *p;
+	size_t n;
+
+	(void)f;
+	if (conf_is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE) {
+		conf_expected(ld, key, v, "a mapping of issuers to JWKS URLs");
+		return -1;
+	}
+	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	j->jwks = arena_alloc(ld->arena, (n + 1) * sizeof(*j->jwks));
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(ld->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(ld->doc, p->value);
+		struct oauth_conf_jwks *e = &j->jwks[j->njwks];
+
+		if (k->type != YAML_SCALAR_NODE ||
+		    val->type != YAML_SCALAR_NODE) {
+			conf_expected(
+			    ld, key, v, "a mapping of issuers to JWKS URLs");
+			return -1;
+		}
+		e->iss = arena_strdup(ld->arena, conf_sval(k));
+		e->url = arena_strdup(ld->arena, conf_sval(val));
+		e->ep = NULL;
+		j->njwks++;
+	}
+	return 0;
+}
+
 static const struct conf_field oauth_conf_jwt_fields[] = {
 	FUNSUP("privateKeys", "not used by resourceServerHandler"),
 	FLIST("publicKeys", struct oauth_conf_jwt, keys, nkeys,
 	    struct oauth_conf_key, &oauth_conf_key_table),
-	FUNSUP("JWKs", "not supported yet (JWKS URLs): give publicKeys"),
-	FUNSUP("useJKU", "not supported yet (JWKS URLs): give publicKeys"),
+	FFUNCAT("JWKs", struct oauth_conf_jwt, jwks, oauth_conf_set_jwks),
+	FUNSUP("useJKU",
+	    "refused: a token must not choose where its keys come from; "
+	    "give JWKs"),
 	FEND,
 };
 static const struct conf_table oauth_conf_jwt_table = { oauth_conf_jwt_fields,
@@ -648,7 +697,20 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct oauth_conf_ctx *c = obj;
 	const char *iss = c->at.iss, *aud = c->at.aud;
+	size_t i;
 
+	for (i = 0; i < c->jwt.njwks; i++) {
+		struct oauth_conf_jwks *w = &c->jwt.jwks[i];
+		struct oauth_ep *ep = arena_alloc(ld->arena, sizeof(*ep));
+		const char *why;
+		char *store =
+		    arena_alloc(ld->arena, OAUTH_URL_STORE(strlen(w->url)));
+
+		if ((why = oauth_url_split(w->url, ep, store)) != NULL)
+			conf_errorn(ld, conf_field_node(ld, node, "jwtHandler"),
+			    "jwtHandler.JWKs[%s]: %s: %s", w->iss, w->url, why);
+		w->ep = ep;
+	}
 	if (c->introspection) {
 		const struct oauth_conf_endpoints *ep = &c->provider.ep;
 
@@ -970,6 +1032,9 @@ oauth_key_fits(const struct oauth_conf_key *k, const struct oauth_alg_name *a,
 	return k->family == a->family;
 }
 
+static int oauth_jwks_verify(const struct oauth_conf_ctx *c, cjose_jws_t *jws,
+    const struct oauth_alg_name *a, const char *kid);
+
 /* Verify token t[0..n) in context c. 0 when good. */
 static int
 oauth_validate(const struct oauth_conf_ctx *c, const char *t, size_t n)
@@ -1003,6 +1068,9 @@ oauth_validate(const struct oauth_conf_ctx *c, const char *t, size_t n)
 		    cjose_jws_verify(jws, k->jwk, &err))
 			ok = 1;
 	}
+	/* JWKS keys carry kids: a token without one never uses them. */
+	if (!ok && kid != NULL && c->jwt.njwks > 0)
+		ok = oauth_jwks_verify(c, jws, a, kid);
 	if (!ok || !cjose_jws_get_plaintext(jws, &pl, &pl_len, &err)) {
 		ok = 0;
 		goto out;
@@ -1292,6 +1360,184 @@ oauth_introspect(
 	    json_is_object(doc) && json_is_true(json_object_get(doc, "active"));
 	json_decref(doc);
 	return active ? 0 : 401;
+}
+
+/*
+ * JWKS (jwtHandler.JWKs): the key sets of the issuers, fetched by each
+ * worker when a token needs them, kept OAUTH_JWKS_TTL_MS, fetched again
+ * for an unknown kid at most every OAUTH_JWKS_RETRY_MS.
+ */
+
+#define OAUTH_JWKS_SLOTS    16
+#define OAUTH_JWKS_KEYS     64
+#define OAUTH_JWKS_TTL_MS   (300 * 1000)
+#define OAUTH_JWKS_RETRY_MS 5000
+
+struct oauth_jwk {
+	cjose_jwk_t *jwk;
+	char kid[128];
+	int alg; /* UNKNOWN: any of the family */
+	int family;
+};
+
+struct oauth_jwks_slot {
+	const struct oauth_ep *ep;
+	struct oauth_jwk keys[OAUTH_JWKS_KEYS];
+	size_t n;
+	int64_t fetched; /* ms; 0: never */
+	int64_t tried;
+};
+static struct oauth_jwks_slot oauth_jwks[OAUTH_JWKS_SLOTS];
+
+/* One JWK of a set, if it can verify signatures: 0, else -1. */
+static int
+oauth_jwk_read(json_t *e, struct oauth_jwk *k)
+{
+	const char *kty = json_string_value(json_object_get(e, "kty"));
+	const char *kid = json_string_value(json_object_get(e, "kid"));
+	const char *use = json_string_value(json_object_get(e, "use"));
+	const char *alg = json_string_value(json_object_get(e, "alg"));
+	const char *crv = json_string_value(json_object_get(e, "crv"));
+	const struct oauth_alg_name *a;
+	cjose_err err;
+	char *js;
+
+	if (kty == NULL || kid == NULL || strlen(kid) >= sizeof(k->kid) ||
+	    (use != NULL && strcmp(use, "sig") != 0))
+		return -1;
+	if (strcmp(kty, "RSA") == 0)
+		k->family = OAUTH_FAM_RSA;
+	else if (strcmp(kty, "EC") == 0 && crv != NULL)
+		k->family = strcmp(crv, "P-256") == 0 ? OAUTH_FAM_P256
+		    : strcmp(crv, "P-384") == 0       ? OAUTH_FAM_P384
+		    : strcmp(crv, "P-521") == 0       ? OAUTH_FAM_P521
+		                                      : OAUTH_FAM_NONE;
+	else
+		return -1; /* oct, OKP: not from a URL */
+	if (k->family == OAUTH_FAM_NONE)
+		return -1;
+	k->alg = OAUTH_ALG_UNKNOWN;
+	if (alg != NULL) {
+		for (a = oauth_alg_names; a->name != NULL; a++)
+			if (strcmp(a->name, alg) == 0)
+				break;
+		if (a->name == NULL || a->family != k->family)
+			return -1;
+		k->alg = a->alg;
+	}
+	if ((js = json_dumps(e, JSON_COMPACT)) == NULL)
+		return -1;
+	k->jwk = cjose_jwk_import(js, strlen(js), &err);
+	free(js);
+	if (k->jwk == NULL)
+		return -1;
+	if (k->family == OAUTH_FAM_RSA &&
+	    cjose_jwk_get_keysize(k->jwk, &err) < 2048) {
+		cjose_jwk_release(k->jwk);
+		return -1;
+	}
+	snprintf(k->kid, sizeof(k->kid), "%s", kid);
+	return 0;
+}
+
+/* Fetch the set of slot d again; keep the old one when that fails. */
+static void
+oauth_jwks_fetch(struct oauth_jwks_slot *d)
+{
+	struct oauth_jwk keys[OAUTH_JWKS_KEYS];
+	struct oauth_reply rep;
+	json_t *doc, *set, *e;
+	size_t i, n = 0;
+	char *buf;
+
+	d->tried = conn_now_ms();
+	if ((buf = malloc(OAUTH_HTTP_MAX)) == NULL)
+		return;
+	if (oauth_http(d->ep, NULL, 0, buf, &rep) < 0 || rep.status != 200) {
+		log_warn("OAuthAuthenticationHandler: no JWKS from %s",
+		    d->ep->up.url);
+		free(buf);
+		return;
+	}
+	doc = json_loadb(rep.body, rep.len, 0, NULL);
+	free(buf);
+	set = json_object_get(doc, "keys");
+	if (!json_is_array(set)) {
+		log_warn("OAuthAuthenticationHandler: %s is not a JWKS",
+		    d->ep->up.url);
+		json_decref(doc);
+		return;
+	}
+	json_array_foreach(set, i, e)
+	{
+		if (n < OAUTH_JWKS_KEYS && oauth_jwk_read(e, &keys[n]) == 0)
+			n++;
+	}
+	json_decref(doc);
+	for (i = 0; i < d->n; i++)
+		cjose_jwk_release(d->keys[i].jwk);
+	memcpy(d->keys, keys, n * sizeof(keys[0]));
+	d->n = n;
+	d->fetched = d->tried;
+}
+
+/* The key called kid in slot d fitting alg a, or NULL. */
+static const struct oauth_jwk *
+oauth_jwks_find(const struct oauth_jwks_slot *d, const struct oauth_alg_name *a,
+    const char *kid)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->keys[i].kid, kid) == 0 &&
+		    d->keys[i].family == a->family &&
+		    (d->keys[i].alg == OAUTH_ALG_UNKNOWN ||
+		        d->keys[i].alg == a->alg))
+			return &d->keys[i];
+	return NULL;
+}
+
+/* Verify jws with the JWKS of its (unverified) issuer. 1 when good. */
+static int
+oauth_jwks_verify(const struct oauth_conf_ctx *c, cjose_jws_t *jws,
+    const struct oauth_alg_name *a, const char *kid)
+{
+	const struct oauth_conf_jwks *w = NULL;
+	struct oauth_jwks_slot *d = NULL;
+	const struct oauth_jwk *k;
+	cjose_err err;
+	uint8_t *pl;
+	size_t len, i;
+	json_t *claims;
+	const char *iss;
+	int64_t now;
+
+	if (!cjose_jws_get_plaintext(jws, &pl, &len, &err))
+		return 0;
+	claims = json_loadb((const char *)pl, len, 0, NULL);
+	iss = json_string_value(json_object_get(claims, "iss"));
+	for (i = 0; iss != NULL && i < c->jwt.njwks; i++)
+		if (strcmp(c->jwt.jwks[i].iss, iss) == 0)
+			w = &c->jwt.jwks[i];
+	json_decref(claims);
+	if (w == NULL)
+		return 0;
+	for (i = 0; i < OAUTH_JWKS_SLOTS; i++)
+		if (oauth_jwks[i].ep == w->ep || oauth_jwks[i].ep == NULL) {
+			d = &oauth_jwks[i];
+			d->ep = w->ep;
+			break;
+		}
+	if (d == NULL)
+		return 0;
+	now = conn_now_ms();
+	k = oauth_jwks_find(d, a, kid);
+	if ((k == NULL || now - d->fetched >= OAUTH_JWKS_TTL_MS) &&
+	    (d->tried == 0 || now - d->tried >= OAUTH_JWKS_RETRY_MS)) {
+		oauth_jwks_fetch(d);
+		k = oauth_jwks_find(d, a, kid);
+	}
+	return k != NULL && cjose_jws_verify(jws, k->jwk, &err);
 }
 
 /*

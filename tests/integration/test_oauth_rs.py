@@ -91,6 +91,21 @@ spec:
 %s""" % (port, up_url, mw_spec, handler_spec)
 
 
+def jwk(key, kid, **extra):
+    """The public JWK of an RSA or EC private key."""
+    pub = key.public_key().public_numbers()
+    if isinstance(key, rsa.RSAPrivateKey):
+        n = pub.n.to_bytes((pub.n.bit_length() + 7) // 8, "big")
+        d = {"kty": "RSA", "n": b64url(n), "e": b64url(pub.e.to_bytes(3, "big"))}
+    else:
+        w = (key.curve.key_size + 7) // 8
+        d = {"kty": "EC", "crv": {256: "P-256", 384: "P-384", 521: "P-521"}[key.curve.key_size],
+             "x": b64url(pub.x.to_bytes(w, "big")), "y": b64url(pub.y.to_bytes(w, "big"))}
+    d["kid"] = kid
+    d.update(extra)
+    return d
+
+
 class OAuthRSTest(AileronTestCase):
 
     @classmethod
@@ -133,7 +148,7 @@ class OAuthRSTest(AileronTestCase):
       client: {id: test-client, audience: %s}
 %s%s""" % (ISS, AUD, self.keys_spec(), extra)
 
-    def serve(self, spec=None, mw_spec=""):
+    def serve(self, spec=None, mw_spec="", **kw):
         self.seen = []
 
         def handle(req, c):
@@ -141,7 +156,8 @@ class OAuthRSTest(AileronTestCase):
             return response(200, b"ok")
         up = self.upstream(handle)
         port = free_port()
-        self.start(config(port, up.url, spec if spec is not None else self.spec(), mw_spec), port)
+        self.start(config(port, up.url, spec if spec is not None else self.spec(), mw_spec), port,
+                   **kw)
         return port
 
     def claims(self, **kw):
@@ -373,6 +389,44 @@ spec:
         self.assertEqual(len(self.seen), n)
         self.passed(port, "Bearer " + self.token())
 
+    def test_jwks(self):
+        self.jwks = {"keys": [jwk(self.rsa2, "k1", alg="RS256", use="sig"), jwk(self.ec, "k2"),
+                              {"kty": "oct", "kid": "k3", "k": b64url(b"test-common-key")},
+                              jwk(self.ec384, "k4", use="enc")]}
+        fetched = []
+
+        def handle(req, c):
+            fetched.append(req.target)
+            return response(200, json.dumps(self.jwks).encode(),
+                            [("Content-Type", "application/json")])
+        keys = self.upstream(handle)
+        port = self.serve(self.spec("""      jwtHandler:
+        JWKs: {"%s": "%s/jwks", "http://other/": "%s/other"}
+""" % (ISS, keys.url, keys.url)).replace(self.keys_spec(), ""), extra_args=("-X",))
+        self.passed(port, "Bearer " + self.token("k1", key=self.rsa2))
+        self.passed(port, "Bearer " + self.token("k2", "ES256"))
+        self.assertEqual(fetched, ["/jwks"])  # one process (-X), one fetch: kept
+        n = len(fetched)
+        # an oct key from a URL, a key not for signatures, a kid-less token,
+        # the wrong alg for k1, a key signed by another key under k1
+        self.bad(port, self.token("k3", "HS256"))
+        self.bad(port, self.token("k4", "ES384"))
+        self.bad(port, self.token(None, key=self.rsa2))
+        self.bad(port, self.token("k1", "PS256", key=self.rsa2))
+        self.bad(port, self.token("k1", key=self.rsa))
+        # another issuer's token: that issuer's set is fetched, then iss refuses it
+        self.bad(port, self.token("k1", key=self.rsa2, iss="http://other/"))
+        self.assertEqual(fetched[n:], ["/other"])
+        n += 1
+        # unknown kids fetch again, at most every 5 s
+        self.jwks["keys"].append(jwk(self.rsa, "k5"))
+        self.bad(port, self.token("k5"))
+        self.bad(port, self.token("k6"))
+        self.assertEqual(len(fetched), n)
+        time.sleep(5.2)
+        self.passed(port, "Bearer " + self.token("k5"))
+        self.assertEqual(len(fetched), n + 1)
+
     def check_error(self, spec, msg, mw_spec=""):
         path = self.file("bad.yaml", config(free_port(), "http://127.0.0.1:1", spec,
                                             mw_spec).encode())
@@ -403,8 +457,11 @@ spec:
         self.check_error(ctx + "      enableIntrospection: true\n"
                          "      provider: {endpoints: {discovery: \"http://idp/a\\r\\nX: y\"}}\n",
                          "without spaces, controls")
-        self.check_error(ctx + "      jwtHandler: {JWKs: {a: 'http://x/'}}\n", "JWKs")
-        self.check_error(ctx + "      jwtHandler: {useJKU: true}\n", "useJKU")
+        self.check_error(ctx + "      jwtHandler: {JWKs: {a: 'https://x/'}}\n",
+                         "jwtHandler.JWKs[a]: https://x/: https endpoints are not supported yet")
+        self.check_error(ctx + "      jwtHandler: {JWKs: [a]}\n", "a mapping of issuers")
+        self.check_error(ctx + "      jwtHandler: {useJKU: true}\n",
+                         "a token must not choose where its keys come from")
         keys = ctx + "      jwtHandler:\n        publicKeys:\n          - "
         pub = self.file("pub.pem", pem_public(self.rsa))
         self.check_error(keys + "{algorithm: NONE, keyType: PUBLIC, keyFilePath: %s}\n" % pub,
