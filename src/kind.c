@@ -34,6 +34,8 @@
 	X(key_authn)      \
 	X(idkey_authn)    \
 	X(digest_authn)   \
+	X(oauth_authn)    \
+	X(authentication) \
 	X(skipper)        \
 	X(slogger)        \
 	X(http_logger)    \
@@ -64,8 +66,6 @@ const struct kind *const kind_registry[] = {
 	/* refused */
 	NEVER("core/v1", "GoPlugin"),
 	LATER("app/v1", "RedisClient"),
-	LATER("app/v1", "AuthenticationMiddleware"),
-	LATER("app/v1", "OAuthAuthenticationHandler"),
 	LATER("app/v1", "OPAAuthzMiddleware"),
 	LATER("app/v1", "OpenTelemetryMeter"),
 	LATER("app/v1", "OpenTelemetryTracer"),
@@ -164,6 +164,8 @@ kind_role_name(unsigned role)
 		return "a logger";
 	case KIND_ROLE_ERRHANDLER:
 		return "an error handler";
+	case KIND_ROLE_AUTHN:
+		return "an authentication handler";
 	}
 	return "this";
 }

@@ -59,6 +59,7 @@ enum kind_status {
 #define KIND_ROLE_CLIENT      0x10 /* proxy roundTripper */
 #define KIND_ROLE_LOGGER      0x20 /* loggers */
 #define KIND_ROLE_ERRHANDLER  0x40 /* error handlers */
+#define KIND_ROLE_AUTHN       0x80 /* AuthenticationMiddleware handlers */
 
 #define KIND_NO_OFF ((size_t)-1)
 

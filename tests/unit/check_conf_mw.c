@@ -1,4 +1,4 @@
-/* Unit tests: the config parts of ThrottleMiddleware and CompressionMiddleware. */
+/* Unit tests: the config parts of ThrottleMiddleware, CompressionMiddleware, AuthenticationMiddleware and OAuthAuthenticationHandler. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +32,11 @@ collect(void *ctx, const char *msg)
 	"---\n"
 #define THROTTLE "apiVersion: app/v1\nkind: ThrottleMiddleware\nspec:\n"
 #define COMPRESS "apiVersion: app/v1\nkind: CompressionMiddleware\nspec:\n"
+#define AUTHN    "apiVersion: app/v1\nkind: AuthenticationMiddleware\nspec:\n"
+#define OAUTH    "apiVersion: app/v1\nkind: OAuthAuthenticationHandler\nspec:\n"
+#define OAUTH_REF       \
+	"  handlers:\n" \
+	"    - {apiVersion: app/v1, kind: OAuthAuthenticationHandler}\n"
 
 static const char *const good[] = {
 	HEAD THROTTLE "  apiThrottlers: []\n",
@@ -70,6 +75,18 @@ static const char *const good[] = {
 	"            - {apiVersion: app/v1, kind: ThrottleMiddleware}\n"
 	"---\n" COMPRESS "  {}\n---\n" THROTTLE "  apiThrottlers: []\n"
 	"---\napiVersion: app/v1\nkind: PrometheusMeter\n",
+	HEAD AUTHN "  {}\n",
+	HEAD AUTHN OAUTH_REF
+	"---\n" OAUTH "  resourceServerHandler: {headerKey: X-Token}\n"
+	"  contextQueryKey: ctx\n"
+	"  contexts:\n"
+	"    - provider: {issuer: \"http://idp/\"}\n"
+	"      client: {id: rs}\n"
+	"      jwtHandler:\n"
+	"        publicKeys:\n"
+	"          - {keyID: k, algorithm: HS256, keyType: COMMON, "
+	"keyString: dGVzdA==}\n"
+	"      atValidation: {aud: \"-\", leeway: 0, validMethods: [HS256]}\n",
 };
 
 START_TEST(test_good)
@@ -137,6 +154,22 @@ static const struct {
 	                "      kind: CompressionMiddleware\n",
 	    { "t.yaml:21:7: app/v1/CompressionMiddleware/default/default "
 	      "cannot be used as a tripperware" } },
+	{ HEAD AUTHN OAUTH_REF,
+	    { "t.yaml:16:7: undefined reference to "
+	      "app/v1/OAuthAuthenticationHandler/default/default" } },
+	{ HEAD OAUTH "  ropcHandler: {}\n",
+	    { "t.yaml:15:16: ropcHandler: not supported yet (aileron supports "
+	      "resourceServerHandler only)" } },
+	{ HEAD OAUTH "  resourceServerHandler: {}\n  contexts:\n"
+	             "    - jwtHandler:\n        publicKeys:\n"
+	             "          - {algorithm: NONE}\n"
+	             "          - {keyType: COMMON, keyString: \"!\"}\n"
+	             "      enableIntrospection: true\n",
+	    { "t.yaml:19:25: algorithm: NONE is refused: unsigned tokens are "
+	      "never accepted",
+	        "t.yaml:20:42: keyString: not valid base64",
+	        "t.yaml:21:28: enableIntrospection: needs "
+	        "provider.endpoints.introspection or discovery" } },
 };
 
 START_TEST(test_bad)

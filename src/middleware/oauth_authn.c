@@ -1,0 +1,1613 @@
+/* app/v1 OAuthAuthenticationHandler: an OAuth 2.0 resource server validating JWT access tokens locally. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjose/cjose.h>
+#include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "arena.h"
+#include "conf_table.h"
+#include "conn.h"
+#include "errpage.h"
+#include "http.h"
+#include "http_parse.h"
+#include "kenc.h"
+#include "kind.h"
+#include "log.h"
+#include "middleware.h"
+#include "middleware/authn.h"
+#include "middleware/oauth_authn.h"
+#include "request.h"
+#include "response.h"
+#include "upstream.h"
+
+/*
+ * Config part.
+ */
+
+#define OAUTH_MAX_KEY_FILE (1 << 20) /* bytes of a key file */
+#define OAUTH_MAX_TOKEN    16384     /* bytes of a token: longer is refused */
+#define OAUTH_MAX_LEEWAY   3600      /* seconds */
+/* What oauth_url_split() stores for a URL of n bytes (five copies at most). */
+#define OAUTH_URL_STORE(n) (5 * (n) + 16)
+
+/* SigningKeyAlgorithm (AILERON's numbers). */
+enum oauth_alg {
+	OAUTH_ALG_UNKNOWN = 0,
+	OAUTH_ALG_NONE,
+	OAUTH_ES256,
+	OAUTH_ES384,
+	OAUTH_ES512,
+	OAUTH_EDDSA,
+	OAUTH_HS256,
+	OAUTH_HS384,
+	OAUTH_HS512,
+	OAUTH_RS256,
+	OAUTH_RS384,
+	OAUTH_RS512,
+	OAUTH_PS256,
+	OAUTH_PS384,
+	OAUTH_PS512
+};
+
+static const struct conf_enum oauth_conf_algs[] = { { "ALGORITHM_UNKNOWN",
+	                                                OAUTH_ALG_UNKNOWN },
+	{ "NONE", OAUTH_ALG_NONE }, { "ES256", OAUTH_ES256 },
+	{ "ES384", OAUTH_ES384 }, { "ES512", OAUTH_ES512 },
+	{ "EdDSA", OAUTH_EDDSA }, { "HS256", OAUTH_HS256 },
+	{ "HS384", OAUTH_HS384 }, { "HS512", OAUTH_HS512 },
+	{ "RS256", OAUTH_RS256 }, { "RS384", OAUTH_RS384 },
+	{ "RS512", OAUTH_RS512 }, { "PS256", OAUTH_PS256 },
+	{ "PS384", OAUTH_PS384 }, { "PS512", OAUTH_PS512 }, { NULL, 0 } };
+
+/* SigningKeyType. */
+enum oauth_key_type {
+	OAUTH_KEY_UNKNOWN = 0,
+	OAUTH_KEY_COMMON,
+	OAUTH_KEY_PUBLIC,
+	OAUTH_KEY_PRIVATE
+};
+
+static const struct conf_enum oauth_conf_key_types[] = {
+	{ "KEY_TYPE_UNKNOWN", OAUTH_KEY_UNKNOWN },
+	{ "COMMON", OAUTH_KEY_COMMON }, { "PUBLIC", OAUTH_KEY_PUBLIC },
+	{ "PRIVATE", OAUTH_KEY_PRIVATE }, { NULL, 0 }
+};
+
+/* What a key verifies: the family of the JWS alg it fits. */
+enum oauth_family {
+	OAUTH_FAM_NONE = 0,
+	OAUTH_FAM_HMAC, /* HS*: a common secret */
+	OAUTH_FAM_RSA,  /* RS*, PS* */
+	OAUTH_FAM_P256, /* ES256 */
+	OAUTH_FAM_P384, /* ES384 */
+	OAUTH_FAM_P521  /* ES512 */
+};
+
+/* A JWS alg name as tokens write it, its family. */
+struct oauth_alg_name {
+	const char *name;
+	int alg;
+	int family;
+};
+
+static const struct oauth_alg_name oauth_alg_names[] = { { "ES256", OAUTH_ES256,
+	                                                     OAUTH_FAM_P256 },
+	{ "ES384", OAUTH_ES384, OAUTH_FAM_P384 },
+	{ "ES512", OAUTH_ES512, OAUTH_FAM_P521 },
+	{ "HS256", OAUTH_HS256, OAUTH_FAM_HMAC },
+	{ "HS384", OAUTH_HS384, OAUTH_FAM_HMAC },
+	{ "HS512", OAUTH_HS512, OAUTH_FAM_HMAC },
+	{ "RS256", OAUTH_RS256, OAUTH_FAM_RSA },
+	{ "RS384", OAUTH_RS384, OAUTH_FAM_RSA },
+	{ "RS512", OAUTH_RS512, OAUTH_FAM_RSA },
+	{ "PS256", OAUTH_PS256, OAUTH_FAM_RSA },
+	{ "PS384", OAUTH_PS384, OAUTH_FAM_RSA },
+	{ "PS512", OAUTH_PS512, OAUTH_FAM_RSA }, { NULL, 0, 0 } };
+
+/* One SigningKeySpec of jwtHandler.publicKeys. */
+struct oauth_conf_key {
+	char *kid;
+	int alg;  /* enum oauth_alg; UNKNOWN: any alg of the key's family */
+	int type; /* enum oauth_key_type */
+	char *file;
+	char *string;
+	/* built at load */
+	cjose_jwk_t *jwk;
+	int family;
+};
+
+/* TokenValidation. */
+struct oauth_conf_valid {
+	int skip_unexpired;
+	char *iss;
+	char *aud;
+	int exp_optional;
+	int iat_disabled;
+	int32_t leeway;
+	char **methods;
+	size_t nmethods;
+};
+
+struct oauth_conf_endpoints {
+	char *authorization, *token, *userinfo, *introspection, *revocation;
+	char *jwks, *discovery;
+};
+
+struct oauth_conf_provider {
+	char *issuer;
+	char *base_url;
+	struct oauth_conf_endpoints ep;
+	struct conf_ref *round_tripper;
+};
+
+struct oauth_conf_client {
+	char *id;
+	char *secret;
+	char *audience;
+	char **scopes;
+	size_t nscopes;
+};
+
+/* jwtHandler.JWKs: issuer -> JWKS URL. */
+struct oauth_conf_jwks {
+	char *iss;
+	char *url;
+	void *ep; /* struct oauth_ep, built by the context's check */
+};
+
+struct oauth_conf_jwt {
+	struct oauth_conf_key *keys;
+	size_t nkeys;
+	struct oauth_conf_jwks *jwks;
+	size_t njwks;
+};
+
+/* An endpoint of the provider, as an upstream and a path (http only). */
+struct oauth_ep {
+	struct conf_upstream up;
+	const char *path; /* with the query */
+	int set;
+};
+
+/* One Context. */
+struct oauth_conf_ctx {
+	char *name;
+	struct oauth_conf_provider provider;
+	struct oauth_conf_client client;
+	struct oauth_conf_jwt jwt;
+	int introspection;
+	char *claims_key;
+	char *at_header;
+	char *idt_header;
+	struct oauth_conf_valid at;
+	struct oauth_conf_valid idt;
+	/* built at load: NULL when the check is off */
+	const char *iss;
+	const char *aud;
+	struct oauth_ep intro; /* introspection endpoint, when known */
+	struct oauth_ep disc;  /* discovery endpoint (for intro) */
+};
+
+struct oauth_conf_rs {
+	char *header_key;
+	int set;
+};
+
+struct oauth_authn_conf_spec {
+	struct conf_ref *logger;
+	struct conf_ref *eh_ref;
+	struct oauth_conf_ctx *ctxs;
+	size_t nctxs;
+	char *query_key;
+	char *header_key;
+	struct oauth_conf_rs rs;
+	int later; /* a refused mode was written */
+};
+
+/* The modes other than resourceServerHandler: refused by name. */
+static int
+oauth_conf_later(struct loader *ld, const struct conf_field *f, const char *key,
+    yaml_node_t *v, void *obj)
+{
+	(void)f;
+	if (conf_is_null(v)) /* as -t writes it */
+		return 0;
+	((struct oauth_authn_conf_spec *)obj)->later = 1;
+	conf_errorn(ld, v,
+	    "%s: not supported yet (aileron supports resourceServerHandler "
+	    "only)",
+	    key);
+	return -1;
+}
+
+static void
+oauth_conf_rs_mark(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	(void)ld;
+	((struct oauth_conf_rs *)obj)->set =
+	    node != NULL && !conf_is_null(node);
+}
+
+static const struct conf_field oauth_conf_rs_fields[] = {
+	FSTRD("headerKey", struct oauth_conf_rs, header_key, "Authorization"),
+	FUNSUP("enabledFAPI", NULL),
+	FEND,
+};
+static const struct conf_table oauth_conf_rs_table = { oauth_conf_rs_fields,
+	oauth_conf_rs_mark };
+
+static void
+oauth_conf_jwk_free(void *arg)
+{
+	cjose_jwk_release(arg);
+}
+
+/* Read a key file or keyString (base64) into *buf; its length, or -1. */
+static long
+oauth_conf_key_bytes(struct loader *ld, yaml_node_t *node,
+    const struct oauth_conf_key *k, unsigned char **buf)
+{
+	size_t n;
+
+	if (k->file != NULL && k->file[0] != '\0') {
+		FILE *fp = fopen(k->file, "rb");
+
+		if (fp == NULL) {
+			conf_errorn(ld,
+			    conf_field_node(ld, node, "keyFilePath"),
+			    "keyFilePath: cannot open %s: %s", k->file,
+			    strerror(errno));
+			return -1;
+		}
+		*buf = arena_alloc(ld->arena, OAUTH_MAX_KEY_FILE + 1);
+		n = fread(*buf, 1, OAUTH_MAX_KEY_FILE + 1, fp);
+		fclose(fp);
+		if (n > OAUTH_MAX_KEY_FILE) {
+			conf_errorn(ld,
+			    conf_field_node(ld, node, "keyFilePath"),
+			    "keyFilePath: %s is larger than %d bytes", k->file,
+			    OAUTH_MAX_KEY_FILE);
+			return -1;
+		}
+		return (long)n;
+	}
+	if (k->string == NULL || k->string[0] == '\0') {
+		conf_errorn(ld, node, "a key needs keyFilePath or keyString");
+		return -1;
+	}
+	n = strlen(k->string);
+	*buf = arena_alloc(ld->arena, kenc_decoded_max(KENC_BASE64, n) + 1);
+	if (kenc_decode(KENC_BASE64, k->string, n, (char *)*buf, &n) == -1) {
+		conf_errorn(ld, conf_field_node(ld, node, "keyString"),
+		    "keyString: not valid base64");
+		return -1;
+	}
+	return (long)n;
+}
+
+/* A BIGNUM parameter of pkey as big-endian bytes of width w (0: its own). */
+static uint8_t *
+oauth_conf_bn(struct loader *ld, const EVP_PKEY *pkey, const char *name,
+    size_t w, size_t *len)
+{
+	BIGNUM *bn = NULL;
+	uint8_t *out;
+	int n;
+
+	if (!EVP_PKEY_get_bn_param(pkey, name, &bn))
+		return NULL;
+	n = BN_num_bytes(bn);
+	if (w == 0)
+		w = (size_t)n;
+	out = arena_alloc(ld->arena, w > 0 ? w : 1);
+	if ((size_t)n > w || BN_bn2binpad(bn, out, (int)w) < 0) {
+		BN_free(bn);
+		return NULL;
+	}
+	BN_free(bn);
+	*len = w;
+	return out;
+}
+
+/* The JWK of an RSA or EC public key (read from PEM by OpenSSL). */
+static cjose_jwk_t *
+oauth_conf_pkey_jwk(struct loader *ld, EVP_PKEY *pkey, int *family)
+{
+	cjose_err err;
+
+	if (EVP_PKEY_is_a(pkey, "RSA")) {
+		cjose_jwk_rsa_keyspec rs;
+
+		memset(&rs, 0, sizeof(rs));
+		rs.n =
+		    oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_N, 0, &rs.nlen);
+		rs.e =
+		    oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_E, 0, &rs.elen);
+		if (rs.n == NULL || rs.e == NULL || rs.nlen < 256)
+			return NULL; /* fewer than 2048 bits: refused */
+		*family = OAUTH_FAM_RSA;
+		return cjose_jwk_create_RSA_spec(&rs, &err);
+	}
+	if (EVP_PKEY_is_a(pkey, "EC")) {
+		cjose_jwk_ec_keyspec es;
+		char group[64];
+		size_t w;
+
+		memset(&es, 0, sizeof(es));
+		if (!EVP_PKEY_get_utf8_string_param(pkey,
+		        OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL))
+			return NULL;
+		if (strcmp(group, "prime256v1") == 0) {
+			es.crv = CJOSE_JWK_EC_P_256;
+			*family = OAUTH_FAM_P256;
+			w = 32;
+		} else if (strcmp(group, "secp384r1") == 0) {
+			es.crv = CJOSE_JWK_EC_P_384;
+			*family = OAUTH_FAM_P384;
+			w = 48;
+		} else if (strcmp(group, "secp521r1") == 0) {
+			es.crv = CJOSE_JWK_EC_P_521;
+			*family = OAUTH_FAM_P521;
+			w = 66;
+		} else
+			return NULL;
+		es.x = oauth_conf_bn(
+		    ld, pkey, OSSL_PKEY_PARAM_EC_PUB_X, w, &es.xlen);
+		es.y = oauth_conf_bn(
+		    ld, pkey, OSSL_PKEY_PARAM_EC_PUB_Y, w, &es.ylen);
+		if (es.x == NULL || es.y == NULL)
+			return NULL;
+		return cjose_jwk_create_EC_spec(&es, &err);
+	}
+	return NULL;
+}
+
+/* The family an alg needs. */
+static int
+oauth_alg_family(int alg)
+{
+	const struct oauth_alg_name *a;
+
+	for (a = oauth_alg_names; a->name != NULL; a++)
+		if (a->alg == alg)
+			return a->family;
+	return OAUTH_FAM_NONE;
+}
+
+/* Load one public key: a PEM (PUBLIC, PRIVATE: its public half) or a secret. */
+static void
+oauth_conf_key_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_key *k = obj;
+	unsigned char *buf;
+	cjose_err err;
+	long n;
+
+	if (k->alg == OAUTH_ALG_NONE) {
+		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
+		    "algorithm: NONE is refused: unsigned tokens are never "
+		    "accepted");
+		return;
+	}
+	if (k->alg == OAUTH_EDDSA) {
+		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
+		    "algorithm: EdDSA is not supported yet");
+		return;
+	}
+	if (k->type == OAUTH_KEY_UNKNOWN) {
+		conf_errorn(ld, conf_field_node(ld, node, "keyType"),
+		    "keyType: COMMON, PUBLIC or PRIVATE is required");
+		return;
+	}
+	if ((n = oauth_conf_key_bytes(ld, node, k, &buf)) < 0)
+		return;
+	if (k->type == OAUTH_KEY_COMMON) {
+		if (n == 0) {
+			conf_errorn(ld, node, "a COMMON key must not be empty");
+			return;
+		}
+		k->family = OAUTH_FAM_HMAC;
+		k->jwk = cjose_jwk_create_oct_spec(buf, (size_t)n, &err);
+		OPENSSL_cleanse(buf, (size_t)n);
+	} else {
+		BIO *bio = BIO_new_mem_buf(buf, (int)n);
+		EVP_PKEY *pkey = NULL;
+
+		if (bio != NULL)
+			pkey = k->type == OAUTH_KEY_PUBLIC
+			    ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)
+			    : PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+		if (k->type == OAUTH_KEY_PRIVATE)
+			OPENSSL_cleanse(buf, (size_t)n);
+		if (pkey == NULL) {
+			conf_errorn(ld, node,
+			    "E3400 the key is not a PEM %s key",
+			    k->type == OAUTH_KEY_PUBLIC ? "public" : "private");
+			return;
+		}
+		k->jwk = oauth_conf_pkey_jwk(ld, pkey, &k->family);
+		EVP_PKEY_free(pkey);
+	}
+	if (k->jwk == NULL) {
+		conf_errorn(ld, node,
+		    "E3400 unusable key: RSA of 2048 bits or more, EC P-256, "
+		    "P-384 or P-521, or a COMMON secret");
+		return;
+	}
+	conf_at_free(ld, oauth_conf_jwk_free, k->jwk);
+	if (k->alg != OAUTH_ALG_UNKNOWN &&
+	    oauth_alg_family(k->alg) != k->family)
+		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
+		    "algorithm: does not fit the key (%s)",
+		    k->family == OAUTH_FAM_HMAC      ? "a COMMON secret"
+		        : k->family == OAUTH_FAM_RSA ? "an RSA key"
+		                                     : "an EC key");
+}
+
+static const struct conf_field oauth_conf_key_fields[] = {
+	FSTR("keyID", struct oauth_conf_key, kid),
+	FENUM("algorithm", struct oauth_conf_key, alg, oauth_conf_algs),
+	FENUM("keyType", struct oauth_conf_key, type, oauth_conf_key_types),
+	FSTR("keyFilePath", struct oauth_conf_key, file),
+	FSTR("keyString", struct oauth_conf_key, string),
+	FUNSUP("jwtHeader", NULL),
+	FEND,
+};
+static const struct conf_table oauth_conf_key_table = { oauth_conf_key_fields,
+	oauth_conf_key_check };
+
+/* JWKs: a mapping of issuers to JWKS URLs. */
+static int
+oauth_conf_set_jwks(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	struct oauth_conf_jwt *j = obj;
+	yaml_node_pair_t *p;
+	size_t n;
+
+	(void)f;
+	if (conf_is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE) {
+		conf_expected(ld, key, v, "a mapping of issuers to JWKS URLs");
+		return -1;
+	}
+	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	j->jwks = arena_alloc(ld->arena, (n + 1) * sizeof(*j->jwks));
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(ld->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(ld->doc, p->value);
+		struct oauth_conf_jwks *e = &j->jwks[j->njwks];
+
+		if (k->type != YAML_SCALAR_NODE ||
+		    val->type != YAML_SCALAR_NODE) {
+			conf_expected(
+			    ld, key, v, "a mapping of issuers to JWKS URLs");
+			return -1;
+		}
+		e->iss = arena_strdup(ld->arena, conf_sval(k));
+		e->url = arena_strdup(ld->arena, conf_sval(val));
+		e->ep = NULL;
+		j->njwks++;
+	}
+	return 0;
+}
+
+static const struct conf_field oauth_conf_jwt_fields[] = {
+	FUNSUP("privateKeys", "not used by resourceServerHandler"),
+	FLIST("publicKeys", struct oauth_conf_jwt, keys, nkeys,
+	    struct oauth_conf_key, &oauth_conf_key_table),
+	FFUNCAT("JWKs", struct oauth_conf_jwt, jwks, oauth_conf_set_jwks),
+	FUNSUP("useJKU",
+	    "refused: a token must not choose where its keys come from; "
+	    "give JWKs"),
+	FEND,
+};
+static const struct conf_table oauth_conf_jwt_table = { oauth_conf_jwt_fields,
+	NULL };
+
+/* validMethods: JWS alg names, never none. */
+static void
+oauth_conf_valid_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_valid *v = obj;
+	const struct oauth_alg_name *a;
+	size_t i;
+
+	for (i = 0; i < v->nmethods; i++) {
+		for (a = oauth_alg_names; a->name != NULL; a++)
+			if (strcmp(a->name, v->methods[i]) == 0)
+				break;
+		if (a->name == NULL)
+			conf_errorn(ld,
+			    conf_field_node(ld, node, "validMethods"),
+			    "validMethods: unknown or refused algorithm \"%s\" "
+			    "(ES256..ES512, HS256..HS512, RS256..RS512, "
+			    "PS256..PS512)",
+			    v->methods[i]);
+	}
+}
+
+static const struct conf_field oauth_conf_valid_fields[] = {
+	FBOOL("skipUnexpired", struct oauth_conf_valid, skip_unexpired),
+	FSTR("iss", struct oauth_conf_valid, iss),
+	FSTR("aud", struct oauth_conf_valid, aud),
+	FBOOL("expOptional", struct oauth_conf_valid, exp_optional),
+	FBOOL("iatDisabled", struct oauth_conf_valid, iat_disabled),
+	FINTD("leeway", struct oauth_conf_valid, leeway, 0, OAUTH_MAX_LEEWAY,
+	    "5"),
+	FSTRS("validMethods", struct oauth_conf_valid, methods, nmethods, 0),
+	FEND,
+};
+static const struct conf_table oauth_conf_valid_table = {
+	oauth_conf_valid_fields, oauth_conf_valid_check
+};
+
+static const struct conf_field oauth_conf_endpoints_fields[] = {
+	FSTR("authorization", struct oauth_conf_endpoints, authorization),
+	FSTR("token", struct oauth_conf_endpoints, token),
+	FSTR("userinfo", struct oauth_conf_endpoints, userinfo),
+	FSTR("introspection", struct oauth_conf_endpoints, introspection),
+	FSTR("revocation", struct oauth_conf_endpoints, revocation),
+	FSTR("jwks", struct oauth_conf_endpoints, jwks),
+	FSTR("discovery", struct oauth_conf_endpoints, discovery),
+	FEND,
+};
+static const struct conf_table oauth_conf_endpoints_table = {
+	oauth_conf_endpoints_fields, NULL
+};
+
+static const struct conf_field oauth_conf_provider_fields[] = {
+	FSTR("issuer", struct oauth_conf_provider, issuer),
+	FSTR("baseURL", struct oauth_conf_provider, base_url),
+	FOBJ("endpoints", struct oauth_conf_provider, ep,
+	    &oauth_conf_endpoints_table),
+	FFUNCAT("roundTripper", struct oauth_conf_provider, round_tripper,
+	    conf_set_ref),
+	FEND,
+};
+static const struct conf_table oauth_conf_provider_table = {
+	oauth_conf_provider_fields, NULL
+};
+
+static const struct conf_field oauth_conf_client_fields[] = {
+	FSTR("id", struct oauth_conf_client, id),
+	FSTR("secret", struct oauth_conf_client, secret),
+	FSTR("audience", struct oauth_conf_client, audience),
+	FSTRS("scopes", struct oauth_conf_client, scopes, nscopes, 0),
+	FUNSUP("jwtHandler", "not used by resourceServerHandler"),
+	FEND,
+};
+static const struct conf_table oauth_conf_client_table = {
+	oauth_conf_client_fields, NULL
+};
+
+/*
+ * Split url (http://host[:port][/path][?query]) into ep, its strings in
+ * store (OAUTH_URL_STORE(strlen(url)) bytes at least): NULL, or what is
+ * wrong.
+ */
+static const char *
+oauth_url_split(const char *url, struct oauth_ep *ep, char *store)
+{
+	struct conf_hostport hp;
+	const char *p, *e, *why;
+	size_t n;
+
+	memset(ep, 0, sizeof(*ep));
+	for (p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return "a URL without spaces, controls or non-ASCII";
+	if (strncmp(url, "https://", 8) == 0)
+		return "https endpoints are not supported yet";
+	if (strncmp(url, "http://", 7) != 0)
+		return "not an http:// URL";
+	p = url + 7;
+	e = p + strcspn(p, "/?#");
+	if (memchr(p, '@', (size_t)(e - p)) != NULL)
+		return "credentials in the URL are not supported";
+	if (e == p ||
+	    (why = conf_split_hostport(p, (size_t)(e - p), &hp)) != NULL)
+		return "no host in the URL";
+	if (hp.hlen == 0 || (hp.port != NULL && hp.plen == 0))
+		return "no host in the URL";
+	ep->up.url = store;
+	n = strlen(url);
+	memcpy(store, url, n + 1);
+	store += n + 1;
+	ep->up.authority = store;
+	memcpy(store, p, (size_t)(e - p));
+	store[e - p] = '\0';
+	store += (e - p) + 1;
+	ep->up.host = store;
+	memcpy(store, hp.host, hp.hlen);
+	store[hp.hlen] = '\0';
+	store += hp.hlen + 1;
+	ep->up.port = store;
+	if (hp.port != NULL) {
+		memcpy(store, hp.port, hp.plen);
+		store[hp.plen] = '\0';
+		store += hp.plen + 1;
+	} else {
+		memcpy(store, "80", 3);
+		store += 3;
+	}
+	ep->path = store;
+	if (*e != '/')
+		*store++ = '/';
+	n = strcspn(e, "#");
+	memcpy(store, e, n);
+	store[n] = '\0';
+	ep->up.weight = 1;
+	ep->set = 1;
+	return NULL;
+}
+
+/* baseURL joined with an endpoint path (an absolute URL stays). */
+static char *
+oauth_conf_join(struct loader *ld, const char *base, const char *path)
+{
+	size_t bl, pl = strlen(path);
+	char *u;
+
+	if (strncmp(path, "http://", 7) == 0 ||
+	    strncmp(path, "https://", 8) == 0 || base == NULL)
+		base = "";
+	bl = strlen(base);
+	while (bl > 0 && base[bl - 1] == '/')
+		bl--;
+	u = arena_alloc(ld->arena, bl + pl + 2);
+	memcpy(u, base, bl);
+	if (bl > 0 && path[0] != '/')
+		u[bl++] = '/';
+	memcpy(u + bl, path, pl + 1);
+	return u;
+}
+
+/* Build endpoint path of the provider into ep; -1 after reporting. */
+static int
+oauth_conf_ep(struct loader *ld, yaml_node_t *node, const char *base,
+    const char *path, const char *what, struct oauth_ep *ep)
+{
+	const char *url = oauth_conf_join(ld, base, path), *why;
+	char *store = arena_alloc(ld->arena, OAUTH_URL_STORE(strlen(url)));
+
+	if ((why = oauth_url_split(url, ep, store)) != NULL) {
+		conf_errorn(ld, conf_field_node(ld, node, "provider"),
+		    "provider.endpoints.%s: %s: %s", what, url, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* The checks in force: AILERON's defaults, "-" switches one off. */
+static void
+oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_ctx *c = obj;
+	const char *iss = c->at.iss, *aud = c->at.aud;
+	size_t i;
+
+	for (i = 0; i < c->jwt.njwks; i++) {
+		struct oauth_conf_jwks *w = &c->jwt.jwks[i];
+		struct oauth_ep *ep = arena_alloc(ld->arena, sizeof(*ep));
+		const char *why;
+		char *store =
+		    arena_alloc(ld->arena, OAUTH_URL_STORE(strlen(w->url)));
+
+		if ((why = oauth_url_split(w->url, ep, store)) != NULL)
+			conf_errorn(ld, conf_field_node(ld, node, "jwtHandler"),
+			    "jwtHandler.JWKs[%s]: %s: %s", w->iss, w->url, why);
+		w->ep = ep;
+	}
+	if (c->introspection) {
+		const struct oauth_conf_endpoints *ep = &c->provider.ep;
+
+		if (ep->introspection != NULL && ep->introspection[0] != '\0')
+			(void)oauth_conf_ep(ld, node, c->provider.base_url,
+			    ep->introspection, "introspection", &c->intro);
+		else if (ep->discovery != NULL && ep->discovery[0] != '\0')
+			(void)oauth_conf_ep(ld, node, c->provider.base_url,
+			    ep->discovery, "discovery", &c->disc);
+		else
+			conf_errorn(ld,
+			    conf_field_node(ld, node, "enableIntrospection"),
+			    "enableIntrospection: needs "
+			    "provider.endpoints.introspection or discovery");
+	}
+	if (iss == NULL || iss[0] == '\0')
+		iss = c->provider.issuer;
+	if (aud == NULL || aud[0] == '\0')
+		aud = c->client.audience;
+	if (aud == NULL || aud[0] == '\0')
+		aud = c->client.id;
+	c->iss =
+	    iss != NULL && iss[0] != '\0' && strcmp(iss, "-") != 0 ? iss : NULL;
+	c->aud =
+	    aud != NULL && aud[0] != '\0' && strcmp(aud, "-") != 0 ? aud : NULL;
+	if (!c->introspection && c->iss == NULL &&
+	    c->provider.ep.discovery != NULL &&
+	    c->provider.ep.discovery[0] != '\0' &&
+	    (c->at.iss == NULL || c->at.iss[0] == '\0'))
+		conf_errorn(ld, conf_field_node(ld, node, "provider"),
+		    "provider.endpoints.discovery: not supported yet; give "
+		    "provider.issuer (or atValidation.iss: \"-\")");
+}
+
+static const struct conf_field oauth_conf_ctx_fields[] = {
+	FSTRD("name", struct oauth_conf_ctx, name, "default"),
+	FOBJ("provider", struct oauth_conf_ctx, provider,
+	    &oauth_conf_provider_table),
+	FOBJ("client", struct oauth_conf_ctx, client, &oauth_conf_client_table),
+	FUNSUP("tokenRedeemer", "not used by resourceServerHandler"),
+	FUNSUP("tokenIntrospector",
+	    "not supported yet (introspection sends client.id and "
+	    "client.secret "
+	    "in the form, FormAuth)"),
+	FOBJ("jwtHandler", struct oauth_conf_ctx, jwt, &oauth_conf_jwt_table),
+	FBOOL("enableIntrospection", struct oauth_conf_ctx, introspection),
+	FSTRD("claimsKey", struct oauth_conf_ctx, claims_key, "AuthnClaims"),
+	FSTR("atProxyHeader", struct oauth_conf_ctx, at_header),
+	FSTR("idtProxyHeader", struct oauth_conf_ctx, idt_header),
+	FOBJ(
+	    "atValidation", struct oauth_conf_ctx, at, &oauth_conf_valid_table),
+	FOBJ("idtValidation", struct oauth_conf_ctx, idt,
+	    &oauth_conf_valid_table),
+	FEND,
+};
+static const struct conf_table oauth_conf_ctx_table = { oauth_conf_ctx_fields,
+	oauth_conf_ctx_check };
+
+/* A field name fit for an HTTP header (a token), or NULL. */
+static int
+oauth_conf_token(const char *s)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		        (*s >= 'A' && *s <= 'Z') || strchr(extra, *s) != NULL))
+			return 0;
+	return 1;
+}
+
+static void
+oauth_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_authn_conf_spec *os = obj;
+	size_t i, j;
+
+	if (!os->rs.set) {
+		if (os->later) /* said already */
+			return;
+		conf_errorn(ld, node,
+		    "resourceServerHandler is required (the other modes, "
+		    "authorizationCodeHandler, clientCredentialsHandler and "
+		    "ropcHandler, are not supported yet)");
+		return;
+	}
+	if (!oauth_conf_token(os->rs.header_key))
+		conf_errorn(ld, node,
+		    "resourceServerHandler.headerKey: not a header name");
+	for (i = 0; i < os->nctxs; i++) {
+		const struct oauth_conf_ctx *c = &os->ctxs[i];
+
+		if (c->at_header != NULL && c->at_header[0] != '\0' &&
+		    !oauth_conf_token(c->at_header))
+			conf_errorn(ld, node,
+			    "contexts[%zu].atProxyHeader: not a header name",
+			    i);
+		for (j = 0; j < i; j++)
+			if (strcmp(os->ctxs[j].name, c->name) == 0)
+				conf_errorn(ld, node,
+				    "contexts[%zu]: a second context named "
+				    "\"%s\"",
+				    i, c->name);
+	}
+}
+
+static const struct conf_field oauth_conf_fields[] = {
+	FFUNCAT("logger", struct oauth_authn_conf_spec, logger, conf_set_ref),
+	FFUNCAT(
+	    "errorHandler", struct oauth_authn_conf_spec, eh_ref, conf_set_ref),
+	FLIST("contexts", struct oauth_authn_conf_spec, ctxs, nctxs,
+	    struct oauth_conf_ctx, &oauth_conf_ctx_table),
+	FSTR("contextQueryKey", struct oauth_authn_conf_spec, query_key),
+	FSTR("contextHeaderKey", struct oauth_authn_conf_spec, header_key),
+	FFUNC("authorizationCodeHandler", oauth_conf_later, 0),
+	FFUNC("clientCredentialsHandler", oauth_conf_later, 0),
+	FFUNC("ropcHandler", oauth_conf_later, 0),
+	FOBJD("resourceServerHandler", struct oauth_authn_conf_spec, rs,
+	    &oauth_conf_rs_table, "{}"),
+	FEND,
+};
+static const struct conf_table oauth_conf_table = { oauth_conf_fields,
+	oauth_conf_check };
+
+static void
+oauth_conf_build(struct loader *ld, struct conf_doc *doc)
+{
+	struct oauth_authn_conf_spec *os = doc->obj;
+	size_t i;
+
+	if (os->logger != NULL)
+		(void)conf_resolve_ref(ld, os->logger, KIND_ROLE_LOGGER);
+	if (os->eh_ref != NULL)
+		(void)conf_resolve_ref(ld, os->eh_ref, KIND_ROLE_ERRHANDLER);
+	for (i = 0; i < os->nctxs; i++)
+		if (os->ctxs[i].provider.round_tripper != NULL)
+			(void)conf_resolve_ref(ld,
+			    os->ctxs[i].provider.round_tripper,
+			    KIND_ROLE_CLIENT);
+}
+
+const struct kind oauth_authn_conf_kind = {
+	.api_version = "app/v1",
+	.kind = "OAuthAuthenticationHandler",
+	.roles = KIND_ROLE_AUTHN,
+	.table = &oauth_conf_table,
+	.size = sizeof(struct oauth_authn_conf_spec),
+	.id_off = KIND_NO_OFF,
+	.eh_off = KIND_NO_OFF,
+	.build = oauth_conf_build,
+};
+
+/*
+ * Runtime part.
+ */
+
+/* The value of query parameter key (raw, as written), or NULL. */
+static const char *
+oauth_query(const struct request *r, const char *key, size_t *len)
+{
+	const char *p = r->query, *end, *amp, *eq;
+	size_t klen = strlen(key);
+
+	if (p == NULL)
+		return NULL;
+	end = p + r->query_len;
+	for (; p < end; p = amp + 1) {
+		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
+			amp = end;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (eq != NULL && (size_t)(eq - p) == klen &&
+		    memcmp(p, key, klen) == 0) {
+			*len = (size_t)(amp - eq - 1);
+			return eq + 1;
+		}
+	}
+	return NULL;
+}
+
+/* The context the request names (query, then header, else "default"). */
+static const struct oauth_conf_ctx *
+oauth_context(const struct oauth_authn_conf_spec *os, const struct request *r)
+{
+	const char *name = NULL;
+	size_t n = 0, i;
+
+	if (os->query_key != NULL && os->query_key[0] != '\0')
+		name = oauth_query(r, os->query_key, &n);
+	if ((name == NULL || n == 0) && os->header_key != NULL &&
+	    os->header_key[0] != '\0')
+		name = authn_header(r, os->header_key, &n);
+	if (name == NULL || n == 0) {
+		name = "default";
+		n = 7;
+	}
+	for (i = 0; i < os->nctxs; i++)
+		if (strlen(os->ctxs[i].name) == n &&
+		    memcmp(os->ctxs[i].name, name, n) == 0)
+			return &os->ctxs[i];
+	return NULL;
+}
+
+/* Compact JWS: three non-empty base64url segments, no padding. */
+static int
+oauth_jws_shape(const char *t, size_t n)
+{
+	size_t i, dots = 0, seg = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = t[i];
+
+		if (c == '.') {
+			if (seg == 0)
+				return 0;
+			dots++;
+			seg = 0;
+		} else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_')
+			seg++;
+		else
+			return 0;
+	}
+	return dots == 2 && seg > 0;
+}
+
+/* A JSON number claim as seconds; 0 when absent, -1 when not a number. */
+static int
+oauth_claim_time(json_t *claims, const char *name, double *t)
+{
+	json_t *v = json_object_get(claims, name);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_number(v))
+		return -1;
+	*t = json_number_value(v);
+	return 1;
+}
+
+/* The registered claims under the context's atValidation. 0 when good. */
+static int
+oauth_claims_check(const struct oauth_conf_ctx *c, json_t *claims)
+{
+	const struct oauth_conf_valid *v = &c->at;
+	double now = (double)time(NULL), lw = (double)v->leeway, t;
+	json_t *iss, *aud, *e;
+	size_t i;
+	int rc;
+
+	if ((rc = oauth_claim_time(claims, "exp", &t)) < 0 ||
+	    (rc == 0 && !v->exp_optional) || (rc == 1 && now - lw >= t))
+		return -1;
+	if ((rc = oauth_claim_time(claims, "nbf", &t)) < 0 ||
+	    (rc == 1 && now + lw < t))
+		return -1;
+	if ((rc = oauth_claim_time(claims, "iat", &t)) < 0 ||
+	    (rc == 1 && !v->iat_disabled && now + lw < t))
+		return -1;
+	if (c->iss != NULL) {
+		iss = json_object_get(claims, "iss");
+		if (!json_is_string(iss) ||
+		    strcmp(json_string_value(iss), c->iss) != 0)
+			return -1;
+	}
+	if (c->aud != NULL) {
+		aud = json_object_get(claims, "aud");
+		if (json_is_string(aud))
+			return strcmp(json_string_value(aud), c->aud) == 0 ? 0
+			                                                   : -1;
+		if (!json_is_array(aud))
+			return -1;
+		json_array_foreach(aud, i, e)
+		{
+			if (json_is_string(e) &&
+			    strcmp(json_string_value(e), c->aud) == 0)
+				return 0;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* The header's alg, allowed by the context: its table entry, or NULL. */
+static const struct oauth_alg_name *
+oauth_alg_allowed(const struct oauth_conf_ctx *c, const char *alg)
+{
+	const struct oauth_alg_name *a;
+	size_t i;
+
+	if (alg == NULL)
+		return NULL;
+	for (a = oauth_alg_names; a->name != NULL; a++)
+		if (strcmp(a->name, alg) == 0)
+			break;
+	if (a->name == NULL) /* none and everything unknown */
+		return NULL;
+	if (c->at.nmethods == 0)
+		return a;
+	for (i = 0; i < c->at.nmethods; i++)
+		if (strcmp(c->at.methods[i], alg) == 0)
+			return a;
+	return NULL;
+}
+
+/* Whether key k may verify a token whose header says alg a and kid. */
+static int
+oauth_key_fits(const struct oauth_conf_key *k, const struct oauth_alg_name *a,
+    const char *kid)
+{
+	if (kid != NULL) {
+		if (k->kid == NULL || strcmp(k->kid, kid) != 0)
+			return 0;
+	} else if (k->kid != NULL && k->kid[0] != '\0')
+		return 0;
+	if (k->alg != OAUTH_ALG_UNKNOWN && k->alg != a->alg)
+		return 0;
+	return k->family == a->family;
+}
+
+static int oauth_jwks_verify(const struct oauth_conf_ctx *c, cjose_jws_t *jws,
+    const struct oauth_alg_name *a, const char *kid);
+
+/* Verify token t[0..n) in context c. 0 when good. */
+static int
+oauth_validate(const struct oauth_conf_ctx *c, const char *t, size_t n)
+{
+	const struct oauth_alg_name *a;
+	cjose_jws_t *jws;
+	cjose_header_t *hdr;
+	cjose_err err;
+	const char *alg, *kid;
+	uint8_t *pl = NULL;
+	size_t pl_len = 0, i;
+	json_t *claims, *kv;
+	int ok = 0;
+
+	if (n > OAUTH_MAX_TOKEN || !oauth_jws_shape(t, n))
+		return -1;
+	if ((jws = cjose_jws_import(t, n, &err)) == NULL)
+		return -1;
+	hdr = cjose_jws_get_protected(jws);
+	alg = hdr != NULL ? cjose_header_get(hdr, CJOSE_HDR_ALG, &err) : NULL;
+	kv = hdr != NULL ? json_object_get((json_t *)hdr, "kid") : NULL;
+	if (kv != NULL && !json_is_string(kv))
+		goto out;
+	kid = kv != NULL ? json_string_value(kv) : NULL;
+	if ((a = oauth_alg_allowed(c, alg)) == NULL)
+		goto out;
+	for (i = 0; i < c->jwt.nkeys && !ok; i++) {
+		const struct oauth_conf_key *k = &c->jwt.keys[i];
+
+		if (k->jwk != NULL && oauth_key_fits(k, a, kid) &&
+		    cjose_jws_verify(jws, k->jwk, &err))
+			ok = 1;
+	}
+	/* JWKS keys carry kids: a token without one never uses them. */
+	if (!ok && kid != NULL && c->jwt.njwks > 0)
+		ok = oauth_jwks_verify(c, jws, a, kid);
+	if (!ok || !cjose_jws_get_plaintext(jws, &pl, &pl_len, &err)) {
+		ok = 0;
+		goto out;
+	}
+	claims =
+	    json_loadb((const char *)pl, pl_len, JSON_REJECT_DUPLICATES, NULL);
+	ok = json_is_object(claims) && oauth_claims_check(c, claims) == 0;
+	json_decref(claims);
+out:
+	cjose_jws_release(jws);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Introspection (RFC 7662) and discovery: one blocking exchange with the
+ * provider per request, within OAUTH_HTTP_MS.
+ */
+
+#define OAUTH_HTTP_MS    10000      /* whole exchange */
+#define OAUTH_HTTP_MAX   (64 << 10) /* bytes of a provider's answer */
+#define OAUTH_DISC_MS    5000       /* discovery retried at most this often */
+#define OAUTH_DISC_SLOTS 16
+#define OAUTH_E_INTRO    "E3054"
+#define OAUTH_DISC_URL   512 /* bytes of a discovered endpoint URL, at most */
+
+static struct upstream_pool *oauth_pool; /* per worker */
+
+/* The introspection endpoint each context found by discovery, per worker. */
+struct oauth_disc_slot {
+	const struct oauth_conf_ctx *c;
+	struct oauth_ep ep;
+	int64_t next_try; /* not found yet: not before (ms) */
+	char store[OAUTH_URL_STORE(OAUTH_DISC_URL)];
+};
+static struct oauth_disc_slot oauth_disc[OAUTH_DISC_SLOTS];
+
+/* An answer of the provider. */
+struct oauth_reply {
+	int status;
+	int json; /* Content-Type says application/json */
+	const char *body;
+	size_t len;
+};
+
+/* Append s[0..n) to f, form-encoded. */
+static void
+oauth_form_add(char *f, size_t *len, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, k = *len;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			f[k++] = (char)c;
+		else {
+			f[k++] = '%';
+			f[k++] = hex[c >> 4];
+			f[k++] = hex[c & 15];
+		}
+	}
+	*len = k;
+}
+
+/* The body of a chunked answer, decoded in place; -1 if malformed. */
+static int
+oauth_dechunk(char *b, size_t n, size_t *out)
+{
+	struct http_chunked ch;
+	struct http_span d;
+	size_t pos = 0, used, w = 0;
+	int rc;
+
+	http_chunked_init(&ch, 0);
+	for (;;) {
+		rc = http_chunked_parse(&ch, b + pos, n - pos, &used, &d);
+		if (rc == HTTP_CHUNK_ERROR)
+			return -1;
+		if (d.len > 0) {
+			memmove(b + w, b + pos + d.off, d.len);
+			w += d.len;
+		}
+		pos += used;
+		if (rc == HTTP_CHUNK_DONE)
+			break;
+		if (used == 0 || pos >= n)
+			return -1; /* cut short */
+	}
+	*out = w;
+	return 0;
+}
+
+/* Whether buf[0..len) holds the whole answer whose head m parsed. */
+static int
+oauth_http_whole(const struct http_msg *m, const char *buf, size_t len)
+{
+	struct http_chunked ch;
+	size_t used;
+
+	switch (m->body) {
+	case HTTP_BODY_NONE:
+		return 1;
+	case HTTP_BODY_LENGTH:
+		return len - m->head_len >= m->content_length;
+	case HTTP_BODY_CHUNKED:
+		http_chunked_init(&ch, 0);
+		return http_chunked_parse(&ch, buf + m->head_len,
+		           len - m->head_len, &used, NULL) == HTTP_CHUNK_DONE;
+	}
+	return 0; /* until the connection closes */
+}
+
+/* One exchange with ep (form: POST it, NULL: GET); -1: transport error. */
+static int
+oauth_http(const struct oauth_ep *ep, const char *form, size_t flen, char *buf,
+    struct oauth_reply *rep)
+{
+	int64_t dl = conn_deadline(OAUTH_HTTP_MS);
+	struct http_msg m;
+	struct io io;
+	size_t len = 0, i;
+	ssize_t n;
+	int reused, hl, rc, eof = 0;
+
+	if (oauth_pool == NULL)
+		oauth_pool = upstream_pool_new();
+	if (upstream_get(oauth_pool, &ep->up, NULL, &io, &reused) < 0)
+		return -1;
+	hl = snprintf(buf, OAUTH_HTTP_MAX,
+	    "%s %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n"
+	    "User-Agent: aileron\r\nConnection: close\r\n",
+	    form != NULL ? "POST" : "GET", ep->path, ep->up.authority);
+	if (form != NULL)
+		hl += snprintf(buf + hl, OAUTH_HTTP_MAX - (size_t)hl,
+		    "Content-Type: application/x-www-form-urlencoded\r\n"
+		    "Content-Length: %zu\r\n",
+		    flen);
+	hl += snprintf(buf + hl, OAUTH_HTTP_MAX - (size_t)hl, "\r\n");
+	if (conn_write(&io, buf, (size_t)hl, dl) < 0 ||
+	    (form != NULL && conn_write(&io, form, flen, dl) < 0)) {
+		conn_close(&io);
+		return -1;
+	}
+	/* Read until the answer is whole (or the provider closes). */
+	http_response_init(&m, NULL, form != NULL ? HTTP_M_POST : HTTP_M_GET);
+	rc = HTTP_PARSE_AGAIN;
+	while (len < OAUTH_HTTP_MAX) {
+		if ((n = conn_read(&io, buf + len, OAUTH_HTTP_MAX - len, dl)) <
+		    0)
+			break;
+		if (n == 0) {
+			eof = 1;
+			break;
+		}
+		len += (size_t)n;
+		if (rc == HTTP_PARSE_AGAIN &&
+		    (rc = http_parse_response(&m, buf, len)) !=
+		        HTTP_PARSE_DONE &&
+		    rc != HTTP_PARSE_AGAIN)
+			break;
+		if (rc == HTTP_PARSE_DONE && oauth_http_whole(&m, buf, len))
+			break;
+	}
+	conn_close(&io);
+	if (rc != HTTP_PARSE_DONE ||
+	    (!oauth_http_whole(&m, buf, len) &&
+	        !(eof && m.body == HTTP_BODY_CLOSE)))
+		return -1;
+	rep->status = m.status;
+	rep->json = 0;
+	for (i = 0; i < m.nfields; i++) {
+		const struct http_field *f = &m.fields[i];
+
+		if (f->name.len == 12 &&
+		    strncasecmp(buf + f->name.off, "Content-Type", 12) == 0 &&
+		    memmem(buf + f->value.off, f->value.len, "application/json",
+		        16) != NULL)
+			rep->json = 1;
+	}
+	rep->body = buf + m.head_len;
+	rep->len = len - m.head_len;
+	if (m.body == HTTP_BODY_CHUNKED)
+		return oauth_dechunk(buf + m.head_len, rep->len, &rep->len);
+	if (m.body == HTTP_BODY_LENGTH) {
+		if (m.content_length > rep->len)
+			return -1;
+		rep->len = (size_t)m.content_length;
+	} else if (m.body == HTTP_BODY_NONE)
+		rep->len = 0;
+	return 0;
+}
+
+/* The introspection endpoint of c: configured, or found by discovery. */
+static const struct oauth_ep *
+oauth_intro_ep(const struct oauth_conf_ctx *c, char *buf)
+{
+	struct oauth_disc_slot *d = NULL;
+	struct oauth_reply rep;
+	json_t *doc, *v;
+	size_t i;
+
+	if (c->intro.set)
+		return &c->intro;
+	for (i = 0; i < OAUTH_DISC_SLOTS; i++)
+		if (oauth_disc[i].c == c || oauth_disc[i].c == NULL) {
+			d = &oauth_disc[i];
+			break;
+		}
+	if (d == NULL)
+		return NULL;
+	d->c = c;
+	if (d->ep.set)
+		return &d->ep;
+	if (conn_now_ms() < d->next_try)
+		return NULL;
+	d->next_try = conn_now_ms() + OAUTH_DISC_MS;
+	if (oauth_http(&c->disc, NULL, 0, buf, &rep) < 0 || rep.status != 200)
+		return NULL;
+	doc = json_loadb(rep.body, rep.len, 0, NULL);
+	v = json_object_get(doc, "introspection_endpoint");
+	if (json_is_string(v) &&
+	    strlen(json_string_value(v)) <= OAUTH_DISC_URL &&
+	    oauth_url_split(json_string_value(v), &d->ep, d->store) != NULL)
+		d->ep.set = 0;
+	json_decref(doc);
+	if (!d->ep.set)
+		log_warn("OAuthAuthenticationHandler: discovery at %s gave no "
+		         "usable introspection_endpoint",
+		    c->disc.up.url);
+	return d->ep.set ? &d->ep : NULL;
+}
+
+/*
+ * Ask the provider about token t: 0 when active, else the status to
+ * answer (401, or 500 when the provider could not tell).
+ */
+static int
+oauth_introspect(
+    const struct oauth_conf_ctx *c, struct request *r, const char *t, size_t n)
+{
+	const struct oauth_ep *ep;
+	struct oauth_reply rep;
+	size_t cap, flen = 0;
+	char *form, *buf;
+	json_t *doc;
+	int active, rc;
+
+	buf = arena_alloc(r->arena, OAUTH_HTTP_MAX);
+	if ((ep = oauth_intro_ep(c, buf)) == NULL)
+		return 500;
+	cap = 3 *
+	        (n + (c->client.id ? strlen(c->client.id) : 0) +
+	            (c->client.secret ? strlen(c->client.secret) : 0)) +
+	    64;
+	form = arena_alloc(r->arena, cap);
+	memcpy(form, "token=", 6);
+	flen = 6;
+	oauth_form_add(form, &flen, t, n);
+	if (c->client.id != NULL && c->client.id[0] != '\0') {
+		memcpy(form + flen, "&client_id=", 11);
+		flen += 11;
+		oauth_form_add(form, &flen, c->client.id, strlen(c->client.id));
+	}
+	if (c->client.secret != NULL && c->client.secret[0] != '\0') {
+		memcpy(form + flen, "&client_secret=", 15);
+		flen += 15;
+		oauth_form_add(
+		    form, &flen, c->client.secret, strlen(c->client.secret));
+	}
+	rc = oauth_http(ep, form, flen, buf, &rep);
+	OPENSSL_cleanse(form, flen); /* the client secret */
+	if (rc < 0) {
+		log_warn("E3054 OAuthAuthenticationHandler: introspection at "
+		         "%s failed",
+		    ep->up.url);
+		return 500;
+	}
+	if (!rep.json || rep.status >= 500)
+		return 500;
+	if (rep.status != 200)
+		return 401;
+	doc = json_loadb(rep.body, rep.len, 0, NULL);
+	active =
+	    json_is_object(doc) && json_is_true(json_object_get(doc, "active"));
+	json_decref(doc);
+	return active ? 0 : 401;
+}
+
+/*
+ * JWKS (jwtHandler.JWKs): the key sets of the issuers, fetched by each
+ * worker when a token needs them, kept OAUTH_JWKS_TTL_MS, fetched again
+ * for an unknown kid at most every OAUTH_JWKS_RETRY_MS.
+ */
+
+#define OAUTH_JWKS_SLOTS    16
+#define OAUTH_JWKS_KEYS     64
+#define OAUTH_JWKS_TTL_MS   (300 * 1000)
+#define OAUTH_JWKS_RETRY_MS 5000
+
+struct oauth_jwk {
+	cjose_jwk_t *jwk;
+	char kid[128];
+	int alg; /* UNKNOWN: any of the family */
+	int family;
+};
+
+struct oauth_jwks_slot {
+	const struct oauth_ep *ep;
+	struct oauth_jwk keys[OAUTH_JWKS_KEYS];
+	size_t n;
+	int64_t fetched; /* ms; 0: never */
+	int64_t tried;
+};
+static struct oauth_jwks_slot oauth_jwks[OAUTH_JWKS_SLOTS];
+
+/* One JWK of a set, if it can verify signatures: 0, else -1. */
+static int
+oauth_jwk_read(json_t *e, struct oauth_jwk *k)
+{
+	const char *kty = json_string_value(json_object_get(e, "kty"));
+	const char *kid = json_string_value(json_object_get(e, "kid"));
+	const char *use = json_string_value(json_object_get(e, "use"));
+	const char *alg = json_string_value(json_object_get(e, "alg"));
+	const char *crv = json_string_value(json_object_get(e, "crv"));
+	const struct oauth_alg_name *a;
+	cjose_err err;
+	char *js;
+
+	if (kty == NULL || kid == NULL || strlen(kid) >= sizeof(k->kid) ||
+	    (use != NULL && strcmp(use, "sig") != 0))
+		return -1;
+	if (strcmp(kty, "RSA") == 0)
+		k->family = OAUTH_FAM_RSA;
+	else if (strcmp(kty, "EC") == 0 && crv != NULL)
+		k->family = strcmp(crv, "P-256") == 0 ? OAUTH_FAM_P256
+		    : strcmp(crv, "P-384") == 0       ? OAUTH_FAM_P384
+		    : strcmp(crv, "P-521") == 0       ? OAUTH_FAM_P521
+		                                      : OAUTH_FAM_NONE;
+	else
+		return -1; /* oct, OKP: not from a URL */
+	if (k->family == OAUTH_FAM_NONE)
+		return -1;
+	k->alg = OAUTH_ALG_UNKNOWN;
+	if (alg != NULL) {
+		for (a = oauth_alg_names; a->name != NULL; a++)
+			if (strcmp(a->name, alg) == 0)
+				break;
+		if (a->name == NULL || a->family != k->family)
+			return -1;
+		k->alg = a->alg;
+	}
+	if ((js = json_dumps(e, JSON_COMPACT)) == NULL)
+		return -1;
+	k->jwk = cjose_jwk_import(js, strlen(js), &err);
+	free(js);
+	if (k->jwk == NULL)
+		return -1;
+	if (k->family == OAUTH_FAM_RSA &&
+	    cjose_jwk_get_keysize(k->jwk, &err) < 2048) {
+		cjose_jwk_release(k->jwk);
+		return -1;
+	}
+	snprintf(k->kid, sizeof(k->kid), "%s", kid);
+	return 0;
+}
+
+/* Fetch the set of slot d again; keep the old one when that fails. */
+static void
+oauth_jwks_fetch(struct oauth_jwks_slot *d)
+{
+	struct oauth_jwk keys[OAUTH_JWKS_KEYS];
+	struct oauth_reply rep;
+	json_t *doc, *set, *e;
+	size_t i, n = 0;
+	char *buf;
+
+	d->tried = conn_now_ms();
+	if ((buf = malloc(OAUTH_HTTP_MAX)) == NULL)
+		return;
+	if (oauth_http(d->ep, NULL, 0, buf, &rep) < 0 || rep.status != 200) {
+		log_warn("OAuthAuthenticationHandler: no JWKS from %s",
+		    d->ep->up.url);
+		free(buf);
+		return;
+	}
+	doc = json_loadb(rep.body, rep.len, 0, NULL);
+	free(buf);
+	set = json_object_get(doc, "keys");
+	if (!json_is_array(set)) {
+		log_warn("OAuthAuthenticationHandler: %s is not a JWKS",
+		    d->ep->up.url);
+		json_decref(doc);
+		return;
+	}
+	json_array_foreach(set, i, e)
+	{
+		if (n < OAUTH_JWKS_KEYS && oauth_jwk_read(e, &keys[n]) == 0)
+			n++;
+	}
+	json_decref(doc);
+	for (i = 0; i < d->n; i++)
+		cjose_jwk_release(d->keys[i].jwk);
+	memcpy(d->keys, keys, n * sizeof(keys[0]));
+	d->n = n;
+	d->fetched = d->tried;
+}
+
+/* The key called kid in slot d fitting alg a, or NULL. */
+static const struct oauth_jwk *
+oauth_jwks_find(const struct oauth_jwks_slot *d, const struct oauth_alg_name *a,
+    const char *kid)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->keys[i].kid, kid) == 0 &&
+		    d->keys[i].family == a->family &&
+		    (d->keys[i].alg == OAUTH_ALG_UNKNOWN ||
+		        d->keys[i].alg == a->alg))
+			return &d->keys[i];
+	return NULL;
+}
+
+/* Verify jws with the JWKS of its (unverified) issuer. 1 when good. */
+static int
+oauth_jwks_verify(const struct oauth_conf_ctx *c, cjose_jws_t *jws,
+    const struct oauth_alg_name *a, const char *kid)
+{
+	const struct oauth_conf_jwks *w = NULL;
+	struct oauth_jwks_slot *d = NULL;
+	const struct oauth_jwk *k;
+	cjose_err err;
+	uint8_t *pl;
+	size_t len, i;
+	json_t *claims;
+	const char *iss;
+	int64_t now;
+
+	if (!cjose_jws_get_plaintext(jws, &pl, &len, &err))
+		return 0;
+	claims = json_loadb((const char *)pl, len, 0, NULL);
+	iss = json_string_value(json_object_get(claims, "iss"));
+	for (i = 0; iss != NULL && i < c->jwt.njwks; i++)
+		if (strcmp(c->jwt.jwks[i].iss, iss) == 0)
+			w = &c->jwt.jwks[i];
+	json_decref(claims);
+	if (w == NULL)
+		return 0;
+	for (i = 0; i < OAUTH_JWKS_SLOTS; i++)
+		if (oauth_jwks[i].ep == w->ep || oauth_jwks[i].ep == NULL) {
+			d = &oauth_jwks[i];
+			d->ep = w->ep;
+			break;
+		}
+	if (d == NULL)
+		return 0;
+	now = conn_now_ms();
+	k = oauth_jwks_find(d, a, kid);
+	if ((k == NULL || now - d->fetched >= OAUTH_JWKS_TTL_MS) &&
+	    (d->tried == 0 || now - d->tried >= OAUTH_JWKS_RETRY_MS)) {
+		oauth_jwks_fetch(d);
+		k = oauth_jwks_find(d, a, kid);
+	}
+	return k != NULL && cjose_jws_verify(jws, k->jwk, &err);
+}
+
+/*
+ * Refuse r: 401 with AILERON's Bearer challenge, or status with code
+ * through the errorHandler.
+ */
+static int
+oauth_refuse(struct request *r, const struct conf_errhandler *eh, int status,
+    const char *code)
+{
+	const char *accept;
+	char body[256], ctype[64];
+	size_t alen = 0, n;
+
+	if (eh != NULL || status != 401) {
+		/* A custom ErrorHandler writes its own 401 (no challenge). */
+		if (eh != NULL)
+			r->errhandler = eh;
+		return response_error(r, status, code) < 0 ? HANDLER_ABORT
+		                                           : HANDLER_OK;
+	}
+	accept = request_header(r, HDR_ACCEPT, &alen);
+	n = http_error_body(
+	    401, accept, alen, ctype, sizeof(ctype), body, sizeof(body));
+	if (response_start(r, 401, NULL, 0) < 0 ||
+	    response_add(r, HDR_CONTENT_TYPE, "Content-Type", 12, ctype,
+	        strlen(ctype)) < 0 ||
+	    response_add_str(r, "X-Content-Type-Options", "nosniff") < 0 ||
+	    response_add_str(
+	        r, "WWW-Authenticate", "Bearer error=\"invalid_token\"") < 0 ||
+	    response_add_str(r, "Vary", "Accept") < 0 ||
+	    response_send_head(r, RESPONSE_LENGTH, n) < 0 ||
+	    response_body(r, body, n) < 0 || response_end(r) < 0)
+		return HANDLER_ABORT;
+	return HANDLER_OK;
+}
+
+int
+oauth_authn_try(
+    const void *spec, struct request *r, const struct conf_errhandler *eh)
+{
+	const struct oauth_authn_conf_spec *os = spec;
+	const struct oauth_conf_ctx *c;
+	const char *t;
+	size_t n;
+	int st;
+
+	if ((c = oauth_context(os, r)) == NULL)
+		return OAUTH_AUTHN_CONTINUE;
+	if ((t = authn_header(r, os->rs.header_key, &n)) == NULL)
+		return OAUTH_AUTHN_CONTINUE;
+	if (n >= 7 && memcmp(t, "Bearer ", 7) == 0) {
+		t += 7;
+		n -= 7;
+	}
+	if (n == 0)
+		return OAUTH_AUTHN_CONTINUE;
+	if (c->introspection) {
+		if ((st = oauth_introspect(c, r, t, n)) != 0) {
+			log_debug("E3054 OAuthAuthenticationHandler: token "
+			          "refused by introspection (%d)",
+			    st);
+			return oauth_refuse(r, eh, st, OAUTH_E_INTRO);
+		}
+	} else if (oauth_validate(c, t, n) != 0) {
+		log_debug("E3050 OAuthAuthenticationHandler: invalid token");
+		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN);
+	}
+	if (c->at_header != NULL && c->at_header[0] != '\0')
+		request_proxy_header(
+		    r, c->at_header, strlen(c->at_header), t, n);
+	return HANDLER_DECLINED;
+}

@@ -1,0 +1,21 @@
+/* app/v1 OAuthAuthenticationHandler as AuthenticationMiddleware calls it. */
+#ifndef AILERON_MW_OAUTH_AUTHN_H
+#define AILERON_MW_OAUTH_AUTHN_H
+
+struct request;
+struct conf_errhandler;
+
+/* What a handler made of a request (else a HANDLER_* it answered with). */
+#define OAUTH_AUTHN_CONTINUE (-100) /* not this handler's: try the next */
+
+/*
+ * Authenticate r with the OAuthAuthenticationHandler spec (its config
+ * object): HANDLER_DECLINED when the token is good (the request goes
+ * on), OAUTH_AUTHN_CONTINUE when there is no token or no context for it,
+ * or HANDLER_OK / HANDLER_ABORT once it answered 401 through eh (the
+ * AuthenticationMiddleware's errorHandler, may be NULL).
+ */
+int oauth_authn_try(
+    const void *spec, struct request *r, const struct conf_errhandler *eh);
+
+#endif
