@@ -1720,16 +1720,21 @@ xj_encode_ray(struct xj_enc *e, json_t *obj)
 	}
 	json_array_foreach(kids, i, c)
 	{
-		if (!json_is_object(c))
-			return xj_efail(
+		/* errors go through out: attributes may be collected */
+		if (!json_is_object(c)) {
+			xj_efail(
 			    e, "invalid data type: CHILDREN must be object");
-		if ((nm = json_object_get(c, o->name_key)) == NULL)
-			return xj_efail(
-			    e, "invalid json structure: NAME not found");
+			goto out;
+		}
+		if ((nm = json_object_get(c, o->name_key)) == NULL) {
+			xj_efail(e, "invalid json structure: NAME not found");
+			goto out;
+		}
 		if (!json_is_string(nm) ||
-		    (cn = xj_text(nm, &n, &number), number))
-			return xj_efail(
-			    e, "invalid data type: NAME must be string");
+		    (cn = xj_text(nm, &n, &number), number)) {
+			xj_efail(e, "invalid data type: NAME must be string");
+			goto out;
+		}
 		if (strncmp(cn, o->attr_prefix, plen) != 0)
 			continue;
 		if (xj_attr_value(e, json_object_get(c, o->text_key), &s, &n,
