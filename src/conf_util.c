@@ -87,7 +87,13 @@ conf_mkdirs(const char *dir)
 		if (path[i] != '/' && path[i] != '\0')
 			continue;
 		path[i] = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		/*
+		 * 0755 whatever the umask: workers running as another user
+		 * reopen the log files beneath (SIGUSR1, rotation).
+		 */
+		if (mkdir(path, 0755) == 0)
+			(void)chmod(path, 0755);
+		else if (errno != EEXIST)
 			return -1;
 		path[i] = dir[i];
 	}

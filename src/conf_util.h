@@ -14,8 +14,9 @@ char *conf_read_file(const char *path, size_t max, size_t *lenp);
 void *conf_realloc(void *p, size_t n);
 
 /*
- * Create dir and its missing parents, mode 0755 less the umask (AILERON:
- * os.MkdirAll); 0, or -1 with errno.  Only when the server starts or
+ * Create dir and its missing parents, mode 0755 whatever the umask (as
+ * AILERON's os.MkdirAll, but workers running as another user must reach
+ * the files beneath); 0, or -1 with errno.  Only when the server starts or
  * reloads (conf_make_log_dirs), never for a check.
  */
 int conf_mkdirs(const char *dir);
