@@ -154,7 +154,7 @@ listen_bind(struct listener *l)
 	fd = socket(
 	    l->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		log_warn("socket %s", l->name);
+		log_error("socket %s: %s", l->name, strerror(errno));
 		return -1;
 	}
 	if (l->ss.ss_family == AF_UNIX)
@@ -168,12 +168,12 @@ listen_bind(struct listener *l)
 		return -1;
 	}
 	if (bind(fd, (struct sockaddr *)&l->ss, l->sslen) < 0) {
-		log_warn("bind %s", l->name);
+		log_error("bind %s: %s", l->name, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (listen(fd, LISTEN_BACKLOG) < 0) {
-		log_warn("listen %s", l->name);
+		log_error("listen %s: %s", l->name, strerror(errno));
 		close(fd);
 		return -1;
 	}

@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import socket
 import tempfile
 import unittest
 
@@ -140,3 +141,21 @@ class CheckTest(unittest.TestCase):
         rc, out = run_aileron(["-i"])
         self.assertEqual(rc, 0)
         self.assertIn("aileron ", out)
+
+    def test_port_in_use_is_an_error(self):
+        busy = socket.socket()
+        self.addCleanup(busy.close)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        d = tempfile.mkdtemp(prefix="aileron-cli-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, "busy.yaml")
+        with open(path, "w") as f:
+            f.write(proxy_config(port, simple_lb(["http://127.0.0.1:9"])))
+        rc, out = run_aileron(["-f", path])
+        self.assertEqual(rc, 1, out)
+        errors = [json.loads(line) for line in out.splitlines()
+                  if line.startswith("{") and '"ERROR"' in line]
+        self.assertTrue(any("bind 127.0.0.1:%d: Address already in use" % port
+                            in e["msg"] for e in errors), out)
