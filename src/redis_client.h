@@ -11,7 +11,7 @@
  * the worker needs it, never in the master.  A command that fails on a
  * connection that was open (the server restarted, the connection idled
  * out) is sent again on a new one, up to maxRetries times; a failed dial
- * is not retried.  Sending is bounded by min(writeTimeout, timeout),
+ * or a timeout is not retried.  Sending is bounded by min(writeTimeout, timeout),
  * each read by min(readTimeout, timeout), the dial by
  * min(dialTimeout, timeout).  The error strings are static, valid until
  * the next call.

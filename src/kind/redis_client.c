@@ -340,7 +340,8 @@ fail:
 
 /*
  * Run a command: its reply (to free), or NULL with *err set.  A command
- * that fails on a connection that was open is sent again on a new one.
+ * that fails on a connection that was open is sent again on a new one,
+ * unless it timed out.
  */
 static redisReply *
 redis_client_run(struct redis_client *c, int argc, const char **argv,
@@ -348,7 +349,7 @@ redis_client_run(struct redis_client *c, int argc, const char **argv,
 {
 	redisReply *rep;
 	time_t now = time(NULL);
-	int attempt, fresh;
+	int attempt, fresh, timedout;
 
 	if (c->ctx != NULL &&
 	    (c->pid != getpid() ||
@@ -366,13 +367,13 @@ redis_client_run(struct redis_client *c, int argc, const char **argv,
 			c->used = time(NULL);
 			return rep;
 		}
-		*err = redis_client_error(c,
-		    c->ctx->err == REDIS_ERR_IO &&
-		            (errno == EAGAIN || errno == EWOULDBLOCK)
-		        ? "timed out"
-		        : c->ctx->errstr);
+		timedout = c->ctx->err == REDIS_ERR_IO &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK);
+		*err = redis_client_error(
+		    c, timedout ? "timed out" : c->ctx->errstr);
 		redis_client_drop(c);
-		if (fresh || attempt >= c->max_retries)
+		/* a server that does not answer in time is not asked again */
+		if (fresh || timedout || attempt >= c->max_retries)
 			return NULL;
 		log_debug("RedisClient %s: %s; reconnecting", c->addr, *err);
 	}

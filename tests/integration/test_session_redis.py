@@ -301,6 +301,27 @@ class SessionRedisTest(AileronTestCase):
         self.assertEqual((st, body), (200, b"ok"))
         self.assertEqual(sorted(self.aileron.worker_pids()), workers)
 
+    def test_stuck_redis_times_out(self):
+        """A Redis that accepts and never answers: 500 after readTimeout, not a hung worker."""
+        self.allow_errors(DOWN)
+        stuck = socket.socket()
+        stuck.bind(("127.0.0.1", 0))
+        stuck.listen(16)
+        self.addCleanup(stuck.close)
+        up = self.upstream(lambda req, c: response(200, b"ok"))
+        port = free_port()
+        text = config(port, up.url, stuck.getsockname()[1]).replace(
+            "  readTimeout: 2000\n", "  readTimeout: 400\n")
+        a = self.start(text, port)
+        sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        for i in range(2):
+            t0 = time.monotonic()
+            st, _, body = request(port, "GET", "/app", [("Cookie", "S=" + sid)])
+            took = time.monotonic() - t0
+            self.assertEqual((st, body), (500, ERROR500))
+            self.assertTrue(0.35 < took < 3, took)
+        self.assertIn(DOWN + " 127.0.0.1:%d: timed out" % stuck.getsockname()[1], a.output())
+
     def test_password_and_db(self):
         self.redis.cmd("CONFIG", "SET", "requirepass", "s3cret")
         port = self.serve(redis_extra="  password: s3cret\n  db: 3\n")
