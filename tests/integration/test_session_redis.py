@@ -4,13 +4,14 @@ import base64
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 import unittest
 
-from harness import AILERON, AileronTestCase, Client, free_port, request, response, wait_port
+from harness import AILERON, AileronTestCase, Client, free_port, request, response, wait_for, wait_port
 from test_session import ERROR500, FORBIDDEN, SYNC, Encoder, cookie_pairs, parse_session, set_cookies
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -321,6 +322,48 @@ class SessionRedisTest(AileronTestCase):
             self.assertEqual((st, body), (500, ERROR500))
             self.assertTrue(0.35 < took < 3, took)
         self.assertIn(DOWN + " 127.0.0.1:%d: timed out" % stuck.getsockname()[1], a.output())
+
+    def test_reload_keeps_sessions(self):
+        """SIGHUP: the new workers dial Redis themselves and find the sessions."""
+        port = self.serve(workers=2)
+        tok, sid = self.token(port)
+        old = set(self.aileron.worker_pids())
+        self.aileron.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: len(old & set(self.aileron.worker_pids())) == 0
+                                 and len(self.aileron.worker_pids()) == 2, timeout=15))
+        for i in range(4):
+            st, hd, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+            self.assertEqual((st, body, session_cookie(hd)), (200, b"ok", sid), i)
+
+    def test_example_session_with_redis(self):
+        """AILERON's examples/session with its Redis lines uncommented (addrs pointed at the test's Redis)."""
+        self.allow_errors(DOWN)
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples", "session", "config.yaml")
+        up = self.upstream(lambda req, c: response(200, b"bin"))
+        port = free_port()
+        with open(path) as f:
+            text = f.read()
+        text = text.replace('addr: ":8080"', 'addr: "127.0.0.1:%d"' % port).replace("http://httpbin.org", up.url)
+        for a, b in (("  # storage:\n  #   apiVersion: app/v1\n  #   kind: RedisClient\n",
+                      "  storage:\n    apiVersion: app/v1\n    kind: RedisClient\n"),
+                     ("# ---\n# apiVersion: app/v1\n# kind: RedisClient\n# spec:\n#   expiration: 0\n",
+                      "---\napiVersion: app/v1\nkind: RedisClient\nspec:\n  expiration: 0\n"
+                      "  addrs: [\"127.0.0.1:%d\"]\n" % self.redis.port)):
+            self.assertIn(a, text)
+            text = text.replace(a, b)
+        self.start(text, port)
+        st, hd, body = request(port, "GET", "/get")
+        self.assertEqual((st, body, set_cookies(hd)), (200, b"bin", []))  # empty: not stored
+        sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        # A session stored by another gateway (plain JSON: no HMAC, no encryption) is found.
+        self.redis.cmd("SET", sid, b'{"k":"InYi"}')
+        st, hd, body = request(port, "GET", "/get", [("Cookie", "_SESSION=" + sid)])
+        self.assertEqual((st, body), (200, b"bin"))
+        self.assertEqual(cookie_pairs(hd), [("_SESSION", sid, "Path=/; HttpOnly; Secure")])
+        self.assertEqual(self.redis.cmd("GET", sid), b'{"k":"InYi"}')
+        self.redis.stop()
+        st, hd, body = request(port, "GET", "/get", [("Cookie", "_SESSION=" + sid)])
+        self.assertEqual((st, body), (500, ERROR500))
 
     def test_password_and_db(self):
         self.redis.cmd("CONFIG", "SET", "requirepass", "s3cret")
