@@ -23,10 +23,11 @@ struct redis_client;
 
 /*
  * GET key: 1 with the value (NUL-terminated, in arena a), 0 when the key
- * is absent, -1 with *err set.
+ * is absent, -1 with *err set (a value longer than max bytes too).
  */
 int redis_client_get(struct redis_client *, const void *key, size_t klen,
-    struct arena *a, unsigned char **val, size_t *n, const char **err);
+    size_t max, struct arena *a, unsigned char **val, size_t *n,
+    const char **err);
 /* SET key with the configured expiration: 0, or -1 with *err set. */
 int redis_client_set(struct redis_client *, const void *key, size_t klen,
     const void *val, size_t n, const char **err);

@@ -22,6 +22,8 @@
 #define SESSION_MAX_DATA (16 * 1024)
 /* The most bytes a restored (and decompressed) session may take. */
 #define SESSION_MAX_PLAIN (64 * 1024)
+/* The most bytes an encoded session read from a store may take. */
+#define SESSION_MAX_STORED (2 * SESSION_MAX_PLAIN)
 
 struct arena;
 struct request;

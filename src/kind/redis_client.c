@@ -402,7 +402,8 @@ redis_client_do(struct redis_client *c, int argc, const char **argv,
 
 int
 redis_client_get(struct redis_client *c, const void *key, size_t klen,
-    struct arena *a, unsigned char **val, size_t *n, const char **err)
+    size_t max, struct arena *a, unsigned char **val, size_t *n,
+    const char **err)
 {
 	const char *argv[2] = { "GET", key };
 	size_t argl[2] = { 3, klen };
@@ -412,6 +413,16 @@ redis_client_get(struct redis_client *c, const void *key, size_t klen,
 	rc = redis_client_do(c, 2, argv, argl, REDIS_REPLY_STRING, &rep, err);
 	if (rc <= 0)
 		return rc;
+	if ((size_t)rep->len > max) {
+		char what[80];
+
+		(void)snprintf(what, sizeof(what),
+		    "a value of %zu bytes, more than %zu", (size_t)rep->len,
+		    max);
+		freeReplyObject(rep);
+		*err = redis_client_error(c, what);
+		return -1;
+	}
 	*val = arena_alloc(a, rep->len + 1);
 	memcpy(*val, rep->str, rep->len);
 	(*val)[rep->len] = '\0';

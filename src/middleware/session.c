@@ -290,8 +290,8 @@ session_kvs_restore(const struct session_conf_spec *s, struct request *r,
 	if (id == NULL || !session_id_valid(id, idlen))
 		return 0;
 	key = session_kvs_key(r->arena, s->prefix, id, idlen);
-	rc = redis_client_get(
-	    s->store, key, strlen(key), r->arena, &raw, &rawlen, &err);
+	rc = redis_client_get(s->store, key, strlen(key), SESSION_MAX_STORED,
+	    r->arena, &raw, &rawlen, &err);
 	if (rc < 0) {
 		log_error("E3212 SessionMiddleware: session not restored: "
 		          "RedisClient %s",

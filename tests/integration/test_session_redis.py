@@ -365,6 +365,16 @@ class SessionRedisTest(AileronTestCase):
         st, hd, body = request(port, "GET", "/get", [("Cookie", "_SESSION=" + sid)])
         self.assertEqual((st, body), (500, ERROR500))
 
+    def test_oversized_value(self):
+        """A value in Redis larger than any session aileron stores: 500, not read into memory."""
+        self.allow_errors(DOWN)
+        port = self.serve()
+        sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        self.redis.cmd("SET", "sess:" + sid, b"x" * (200 * 1024))
+        st, _, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", "x")], b"x")
+        self.assertEqual((st, body), (500, ERROR500))
+        self.assertIn("a value of 204800 bytes, more than 131072", self.aileron.output())
+
     def test_password_and_db(self):
         self.redis.cmd("CONFIG", "SET", "requirepass", "s3cret")
         port = self.serve(redis_extra="  password: s3cret\n  db: 3\n")
