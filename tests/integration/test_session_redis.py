@@ -180,6 +180,8 @@ class SessionRedisTest(AileronTestCase):
 
     def test_values_persist_across_requests_and_workers(self):
         port = self.serve(workers=3)
+        # Neither the master nor a worker dials before a request needs Redis.
+        self.assertEqual(len(self.redis.cmd("CLIENT", "LIST").decode().splitlines()), 1)
         # A request without the cookie gets a new, empty session: nothing stored, no
         # cookie (CSRF finds no token in it: 500 E3210).
         st, hd, body = request(port, "POST", "/app", [("X-CSRF-Token", "x")], b"x")
