@@ -28,6 +28,7 @@
 	X(tracking)       \
 	X(cors)           \
 	X(csrf)           \
+	X(redis_client)   \
 	X(session)        \
 	X(header_cert)    \
 	X(basic_authn)    \
@@ -65,7 +66,6 @@ const struct kind *const kind_registry[] = {
 	KIND_SUPPORTED(KIND_ENTRY)
 	/* refused */
 	NEVER("core/v1", "GoPlugin"),
-	LATER("app/v1", "RedisClient"),
 	LATER("app/v1", "OPAAuthzMiddleware"),
 	LATER("app/v1", "OpenTelemetryMeter"),
 	LATER("app/v1", "OpenTelemetryTracer"),
@@ -166,6 +166,8 @@ kind_role_name(unsigned role)
 		return "an error handler";
 	case KIND_ROLE_AUTHN:
 		return "an authentication handler";
+	case KIND_ROLE_KVS:
+		return "a key-value store";
 	}
 	return "this";
 }

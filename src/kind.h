@@ -52,14 +52,15 @@ enum kind_status {
 #define KIND_F_SINGLE 0x01 /* at most one per config, id fixed; required */
 
 /* Roles: what a reference to a document of the kind may use it as. */
-#define KIND_ROLE_RUNNER      0x01 /* Entrypoint runners */
-#define KIND_ROLE_HANDLER     0x02 /* virtual host handlers */
-#define KIND_ROLE_MIDDLEWARE  0x04 /* server middleware */
-#define KIND_ROLE_TRIPPERWARE 0x08 /* proxy tripperwares */
-#define KIND_ROLE_CLIENT      0x10 /* proxy roundTripper */
-#define KIND_ROLE_LOGGER      0x20 /* loggers */
-#define KIND_ROLE_ERRHANDLER  0x40 /* error handlers */
-#define KIND_ROLE_AUTHN       0x80 /* AuthenticationMiddleware handlers */
+#define KIND_ROLE_RUNNER      0x01  /* Entrypoint runners */
+#define KIND_ROLE_HANDLER     0x02  /* virtual host handlers */
+#define KIND_ROLE_MIDDLEWARE  0x04  /* server middleware */
+#define KIND_ROLE_TRIPPERWARE 0x08  /* proxy tripperwares */
+#define KIND_ROLE_CLIENT      0x10  /* proxy roundTripper */
+#define KIND_ROLE_LOGGER      0x20  /* loggers */
+#define KIND_ROLE_ERRHANDLER  0x40  /* error handlers */
+#define KIND_ROLE_AUTHN       0x80  /* AuthenticationMiddleware handlers */
+#define KIND_ROLE_KVS         0x100 /* SessionMiddleware storage */
 
 #define KIND_NO_OFF ((size_t)-1)
 

@@ -1,6 +1,8 @@
 /* Sessions: AILERON's session data (a JSON map) and its secure encoding. */
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -440,4 +442,63 @@ session_decode(const struct session_encoder *enc, struct arena *a,
 	*out = b;
 	*outlen = len;
 	return 0;
+}
+
+void
+session_id_encode(const unsigned char *b, char *out)
+{
+	static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
+	uint64_t acc = 0;
+	size_t i, o = 0;
+	int bits = 0;
+
+	/* 30 bytes are 240 bits: 48 digits, no padding */
+	for (i = 0; i < SESSION_ID_BYTES; i++) {
+		acc = (acc << 8) | b[i];
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			out[o++] = digits[(acc >> bits) & 31];
+		}
+	}
+	out[o] = '\0';
+}
+
+int
+session_id_new(char *out)
+{
+	unsigned char b[SESSION_ID_BYTES];
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return -1;
+	session_id_encode(b, out);
+	OPENSSL_cleanse(b, sizeof(b));
+	return 0;
+}
+
+int
+session_id_valid(const char *id, size_t n)
+{
+	size_t i;
+
+	if (n != SESSION_ID_LEN)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		        (id[i] >= 'A' && id[i] <= 'V')))
+			return 0;
+	return 1;
+}
+
+char *
+session_kvs_key(struct arena *a, const char *prefix, const char *id, size_t n)
+{
+	size_t pl = prefix != NULL ? strlen(prefix) : 0;
+	char *k = arena_alloc(a, pl + n + 1);
+
+	if (pl > 0)
+		memcpy(k, prefix, pl);
+	memcpy(k + pl, id, n);
+	k[pl + n] = '\0';
+	return k;
 }

@@ -22,6 +22,8 @@
 #define SESSION_MAX_DATA (16 * 1024)
 /* The most bytes a restored (and decompressed) session may take. */
 #define SESSION_MAX_PLAIN (64 * 1024)
+/* The most bytes an encoded session read from a store may take. */
+#define SESSION_MAX_STORED (2 * SESSION_MAX_PLAIN)
 
 struct arena;
 struct request;
@@ -78,6 +80,23 @@ size_t session_marshal(const struct session *s, const unsigned char **out);
  * them: see aileron.yaml(5)).
  */
 int session_unmarshal(struct session *s, const void *in, size_t n);
+
+/*
+ * Session IDs of the key-value store: base32hex (RFC 4648, upper case,
+ * no padding) of SESSION_ID_BYTES random bytes, as AILERON's
+ * base32.HexEncoding of a 30-byte zuid.
+ */
+#define SESSION_ID_BYTES 30
+#define SESSION_ID_LEN   48
+/* A new ID into out (SESSION_ID_LEN + 1 bytes): 0, or -1 (no randomness). */
+int session_id_new(char *out);
+/* The ID of SESSION_ID_BYTES bytes b into out (SESSION_ID_LEN + 1 bytes). */
+void session_id_encode(const unsigned char *b, char *out);
+/* Whether id[0..n) has the form of an ID (so it may reach the store). */
+int session_id_valid(const char *id, size_t n);
+/* The store's key of a session, <prefix><id>, NUL-terminated in arena a. */
+char *session_kvs_key(
+    struct arena *a, const char *prefix, const char *id, size_t n);
 
 /* AILERON's SecureEncoder: gzip (optional), encryption, HMAC. */
 struct session_encoder {

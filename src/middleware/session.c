@@ -1,4 +1,4 @@
-/* app/v1 SessionMiddleware: the request's session, kept in cookies (AILERON's cookie store). */
+/* app/v1 SessionMiddleware: the request's session, kept in cookies or in Redis (AILERON's stores). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +18,7 @@
 #include "middleware/matcher.h"
 #include "middleware/skipper.h"
 #include "pipeline.h"
+#include "redis_client.h"
 #include "request.h"
 #include "response.h"
 #include "session.h"
@@ -43,7 +44,11 @@ struct session_conf_enc {
 struct session_conf_spec {
 	char *id;
 	struct conf_errhandler *errhandler; /* metadata.errorHandler */
-	char *prefix;                       /* KVS only: checked, unused */
+	struct conf_ref *eh_ref;            /* spec.errorHandler */
+	const struct conf_errhandler *eh;   /* ... resolved */
+	struct conf_ref *storage_ref;       /* spec.storage */
+	struct redis_client *store;         /* ... resolved; NULL: cookies */
+	char *prefix;                       /* the store's key prefix */
 	char *cookie_name;
 	struct cookie_spec cookie;
 	struct session_conf_enc enc;
@@ -199,19 +204,33 @@ session_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 }
 
 static const struct conf_field session_conf_fields[] = {
-	FUNSUP("storage",
-	    "a key-value store (app/v1 RedisClient) is not supported yet: "
-	    "leave it unset to keep sessions in cookies"),
+	FFUNCAT("storage", struct session_conf_spec, storage_ref, conf_set_ref),
 	FSTR("prefix", struct session_conf_spec, prefix),
 	FSTRD("cookieName", struct session_conf_spec, cookie_name, "_SESSION"),
 	FOBJ("cookie", struct session_conf_spec, cookie, &cookie_spec_table),
 	FOBJ("secureEncoder", struct session_conf_spec, enc,
 	    &session_conf_enc_table),
 	FUNSUP("tracer", NULL),
+	FFUNCAT("errorHandler", struct session_conf_spec, eh_ref, conf_set_ref),
 	FEND,
 };
 static const struct conf_table session_conf_table = { session_conf_fields,
 	session_conf_check };
+
+/* Resolve the store and the error handler. */
+static void
+session_conf_build(struct loader *ld, struct conf_doc *doc)
+{
+	struct session_conf_spec *s = doc->obj;
+	struct conf_doc *d;
+
+	if (s->storage_ref != NULL &&
+	    (d = conf_resolve_ref(ld, s->storage_ref, KIND_ROLE_KVS)) != NULL)
+		s->store = d->obj;
+	if (s->eh_ref != NULL &&
+	    (d = conf_resolve_ref(ld, s->eh_ref, KIND_ROLE_ERRHANDLER)) != NULL)
+		s->eh = d->obj;
+}
 
 extern const struct middleware_ops session_middleware;
 
@@ -223,6 +242,7 @@ const struct kind session_conf_kind = {
 	.size = sizeof(struct session_conf_spec),
 	.id_off = offsetof(struct session_conf_spec, id),
 	.eh_off = offsetof(struct session_conf_spec, errhandler),
+	.build = session_conf_build,
 	.middleware = &session_middleware,
 };
 
@@ -236,7 +256,63 @@ struct session_state {
 	size_t ncookies;  /* cookies in the request (Go's len(r.Cookies())) */
 	unsigned present; /* bit i: the request had chunk i */
 	int saved;
+	char *id; /* the store's session ID (NULL: not stored yet) */
 };
+
+/* Answer 500 E3212 through the middleware's error handler. */
+static int
+session_fail(const struct session_conf_spec *s, struct request *r)
+{
+	if (s->eh != NULL)
+		r->errhandler = s->eh;
+	else if (s->errhandler != NULL)
+		r->errhandler = s->errhandler;
+	return response_error(r, 500, "E3212") < 0 ? HANDLER_ABORT : HANDLER_OK;
+}
+
+/*
+ * The store: restore the session whose ID the cookie holds.  A missing,
+ * malformed or unknown ID, or data that fails the HMAC or decryption,
+ * starts a new session (with a new ID once saved); 0, or -1 after
+ * logging when Redis failed or the data is not a session.
+ */
+static int
+session_kvs_restore(const struct session_conf_spec *s, struct request *r,
+    struct session_state *st)
+{
+	const char *id, *err = NULL;
+	unsigned char *raw, *data;
+	size_t idlen, rawlen, dlen;
+	char *key;
+	int rc;
+
+	id = cookie_get(r, s->cookie_name, &idlen);
+	if (id == NULL || !session_id_valid(id, idlen))
+		return 0;
+	key = session_kvs_key(r->arena, s->prefix, id, idlen);
+	rc = redis_client_get(s->store, key, strlen(key), SESSION_MAX_STORED,
+	    r->arena, &raw, &rawlen, &err);
+	if (rc < 0) {
+		log_error("E3212 SessionMiddleware: session not restored: "
+		          "RedisClient %s",
+		    err);
+		return -1;
+	}
+	if (rc == 0)
+		return 0; /* expired or never saved: a new session */
+	if (session_decode(
+	        &s->encoder, r->arena, raw, rawlen, &data, &dlen, &err) < 0) {
+		log_debug("SessionMiddleware: stored session dropped: %s", err);
+		return 0;
+	}
+	if (session_unmarshal(&st->ss, data, dlen) < 0) {
+		log_error("E3212 SessionMiddleware: the stored session is not "
+		          "a JSON map of base64");
+		return -1;
+	}
+	st->id = arena_strndup(r->arena, id, idlen);
+	return 0;
+}
 
 /*
  * The session cookie's value: chunks <name>0, <name>1, ... joined by
@@ -306,6 +382,13 @@ session_request(void *inst, struct request *r)
 	size_t n, rawlen, dlen;
 
 	session_init(&st->ss, r->arena);
+	if (s->store != NULL) {
+		if (session_kvs_restore(s, r, st) < 0)
+			return session_fail(s, r);
+		if (slot != NULL)
+			*slot = st;
+		return HANDLER_DECLINED;
+	}
 	v = session_cookie_value(s, r, st, &n, &why);
 	if (v == NULL && why != NULL)
 		goto bad;
@@ -328,7 +411,7 @@ session_request(void *inst, struct request *r)
 	return HANDLER_DECLINED;
 bad:
 	log_debug("E3212 SessionMiddleware: %s", why);
-	return response_error(r, 500, "E3212") < 0 ? HANDLER_ABORT : HANDLER_OK;
+	return session_fail(s, r);
 }
 
 /* Add one Set-Cookie field; log when the head has no room for it. */
@@ -338,6 +421,59 @@ session_set_cookie(struct request *r, const char *value)
 	if (response_add_str(r, "Set-Cookie", value) < 0)
 		log_error("E3212 SessionMiddleware: no room for the session "
 		          "cookie in the response head");
+}
+
+/*
+ * The store: save the session in Redis and its ID in the cookie.  A new
+ * session that holds nothing is not stored; one restored and unchanged
+ * only has its expiration renewed.  A failure is logged and the
+ * response leaves without the cookie.
+ */
+static void
+session_kvs_save(const struct session_conf_spec *s, struct request *r,
+    struct session_state *st)
+{
+	const unsigned char *json;
+	unsigned char *enc;
+	const char *err = NULL;
+	size_t jlen, elen;
+	char *key;
+	int rc;
+
+	if (st->id == NULL && !st->ss.updated)
+		return;
+	if (st->id == NULL) {
+		st->id = arena_alloc(r->arena, SESSION_ID_LEN + 1);
+		if (session_id_new(st->id) < 0) {
+			log_error("E3212 SessionMiddleware: session not saved: "
+			          "no random bytes for its ID");
+			return;
+		}
+	}
+	key = session_kvs_key(r->arena, s->prefix, st->id, strlen(st->id));
+	if (!st->ss.updated && st->ss.restored)
+		rc = redis_client_touch(s->store, key, strlen(key), &err);
+	else {
+		jlen = session_marshal(&st->ss, &json);
+		if (session_encode(&s->encoder, r->arena, json, jlen, &enc,
+		        &elen, &err) < 0) {
+			log_error(
+			    "E3212 SessionMiddleware: session not saved: %s",
+			    err);
+			return;
+		}
+		rc = redis_client_set(
+		    s->store, key, strlen(key), enc, elen, &err);
+	}
+	if (rc < 0) {
+		log_error("E3212 SessionMiddleware: session not saved: "
+		          "RedisClient %s",
+		    err);
+		return;
+	}
+	session_set_cookie(r,
+	    cookie_format(
+	        r->arena, &s->cookie, s->cookie_name, st->id, strlen(st->id)));
 }
 
 /* Save the session in cookies before the response head leaves (once). */
@@ -356,6 +492,10 @@ session_head(void *inst, struct request *r)
 	if (st == NULL || st->saved)
 		return;
 	st->saved = 1;
+	if (s->store != NULL) {
+		session_kvs_save(s, r, st);
+		return;
+	}
 	jlen = session_marshal(&st->ss, &json);
 	if (session_encode(
 	        &s->encoder, r->arena, json, jlen, &enc, &elen, &err) < 0) {

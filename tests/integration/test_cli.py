@@ -19,7 +19,8 @@ KINDS = ["core/v1/Entrypoint", "core/v1/HTTPServer", "core/v1/ReverseProxyHandle
          "app/v1/BasicAuthnMiddleware", "app/v1/DigestAuthnMiddleware",
          "app/v1/KeyAuthnMiddleware", "app/v1/IDKeyAuthnMiddleware",
          "app/v1/SOAPRESTMiddleware", "app/v1/SessionMiddleware",
-         "app/v1/AuthenticationMiddleware", "app/v1/OAuthAuthenticationHandler"]
+         "app/v1/AuthenticationMiddleware", "app/v1/OAuthAuthenticationHandler",
+         "app/v1/RedisClient"]
 # As in AILERON, these kinds' defaults lack a required reference.
 NOT_ALONE = {"core/v1/HTTPHandler": 'missing field "handler"'}
 

@@ -451,7 +451,7 @@ class SessionTest(AileronTestCase):
 
     def test_bad_configs(self):
         self.check_error("  storage: {apiVersion: app/v1, kind: RedisClient}\n",
-                         'field "storage": a key-value store (app/v1 RedisClient) is not supported yet')
+                         "undefined reference to app/v1/RedisClient/default/default")
         self.check_error("  cookieName: 'a b'\n", 'field "cookieName": must match')
         self.check_error("  prefix: 'a/b'\n", 'field "prefix": must match')
         self.check_error("  secureEncoder: {hashAlg: SHAKE256}\n", "SHAKE256 has no HMAC")

@@ -1161,7 +1161,7 @@ static const struct {
 	              "kind: FooBar\n"
 	              "---\n"
 	              "apiVersion: app/v1\n"
-	              "kind: RedisClient\n"
+	              "kind: OpenTelemetryMeter\n"
 	              "---\n"
 	              "apiVersion: app/v1\n"
 	              "kind: OPAAuthzMiddleware\n"
@@ -1171,7 +1171,8 @@ static const struct {
 	              "---\n"
 	              "kind: HTTPServer\n",
 	    { "t.yaml:12:7: unknown kind core/v1 FooBar",
-	        "t.yaml:15:7: kind app/v1 RedisClient is not supported yet",
+	        "t.yaml:15:7: kind app/v1 OpenTelemetryMeter is not supported "
+	        "yet",
 	        "t.yaml:18:7: kind app/v1 OPAAuthzMiddleware is not "
 	        "supported yet",
 	        "t.yaml:21:7: kind core/v1 GoPlugin is not supported",

@@ -283,6 +283,46 @@ START_TEST(decode_errors)
 }
 END_TEST
 
+/* The store's IDs: base32hex of 30 bytes, as Python's b32hexencode. */
+START_TEST(session_ids)
+{
+	unsigned char b[SESSION_ID_BYTES];
+	char id[SESSION_ID_LEN + 1], id2[SESSION_ID_LEN + 1];
+	size_t i;
+
+	for (i = 0; i < sizeof(b); i++)
+		b[i] = (unsigned char)i;
+	session_id_encode(b, id);
+	ck_assert_str_eq(
+	    id, "000G40O40K30E209185GO38E1S8124GJ2GAHC5OO34D1M70T");
+	memset(b, 0xff, sizeof(b));
+	session_id_encode(b, id);
+	ck_assert_str_eq(
+	    id, "VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV");
+	ck_assert_int_eq(session_id_new(id), 0);
+	ck_assert_int_eq(session_id_new(id2), 0);
+	ck_assert_uint_eq(strlen(id), SESSION_ID_LEN);
+	ck_assert_str_ne(id, id2);
+	ck_assert(session_id_valid(id, strlen(id)));
+	ck_assert(!session_id_valid(id, strlen(id) - 1));
+	id2[0] = 'W';
+	ck_assert(!session_id_valid(id2, SESSION_ID_LEN));
+	id2[0] = 'a';
+	ck_assert(!session_id_valid(id2, SESSION_ID_LEN));
+	id2[0] = '*';
+	ck_assert(!session_id_valid(id2, SESSION_ID_LEN));
+	ck_assert(!session_id_valid("", 0));
+}
+END_TEST
+
+START_TEST(session_keys)
+{
+	ck_assert_str_eq(session_kvs_key(a, "sess:", "AB", 2), "sess:AB");
+	ck_assert_str_eq(session_kvs_key(a, NULL, "ABC", 2), "AB");
+	ck_assert_str_eq(session_kvs_key(a, "", "ABC", 3), "ABC");
+}
+END_TEST
+
 static Suite *
 session_suite(void)
 {
@@ -296,6 +336,8 @@ session_suite(void)
 	tcase_add_test(tc, encode_vectors);
 	tcase_add_loop_test(tc, encode_roundtrip, 0, 20);
 	tcase_add_test(tc, decode_errors);
+	tcase_add_test(tc, session_ids);
+	tcase_add_test(tc, session_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }

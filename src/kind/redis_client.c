@@ -1,0 +1,487 @@
+/* app/v1 RedisClient: a Redis connection per worker (hiredis), opened when first used. */
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "arena.h"
+#include "conf_table.h"
+#include "kind.h"
+#include "log.h"
+#include "redis_client.h"
+
+/*
+ * Config part.
+ */
+
+struct redis_client {
+	char *id;
+	char **addrs;
+	size_t naddrs;
+	char *name;
+	int32_t db;
+	char *username, *password;
+	int32_t max_retries, min_retry_backoff, max_retry_backoff;
+	int32_t dial_timeout, read_timeout, write_timeout;
+	int context_timeout, pool_fifo;
+	int32_t pool_size, pool_timeout, min_idle, max_idle;
+	int32_t conn_max_idle, conn_max_life, max_redirects;
+	int read_only, route_latency, route_random;
+	int64_t timeout, expiration;
+	/* built by the check */
+	char host[256];
+	int port;
+	char addr[300];
+	/* runtime: this process's connection (never the master's) */
+	redisContext *ctx;
+	pid_t pid;
+	time_t opened, used;
+};
+
+#define MS_MAX 86400000 /* a day, in ms */
+
+/* The addresses: one server (cluster and sentinel are refused). */
+static void
+redis_client_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct redis_client *c = obj;
+	const char *why;
+
+	if (c->naddrs > 1) {
+		conf_errorn(ld, conf_field_node(ld, node, "addrs"),
+		    "field \"addrs\": aileron talks to one Redis server, not a "
+		    "cluster: give one address");
+		return;
+	}
+	if (c->naddrs == 0)
+		return; /* the default fills it */
+	why = redis_client_split_addr(
+	    c->addrs[0], c->host, sizeof(c->host), &c->port);
+	if (why != NULL) {
+		conf_errorn(ld, conf_field_node(ld, node, "addrs"),
+		    "field \"addrs\": %s", why);
+		return;
+	}
+	(void)snprintf(c->addr, sizeof(c->addr), "%s", c->addrs[0]);
+}
+
+static const struct conf_field redis_client_conf_fields[] = {
+	FSTRSD(
+	    "addrs", struct redis_client, addrs, naddrs, 0, "localhost:6379"),
+	FSTR("name", struct redis_client, name),
+	FINT("db", struct redis_client, db, 0, 65535),
+	FSTR("username", struct redis_client, username),
+	FSTR("password", struct redis_client, password),
+	FUNSUP("sentinelUsername", "Redis Sentinel is not supported"),
+	FUNSUP("sentinelPassword", "Redis Sentinel is not supported"),
+	FINTD("maxRetries", struct redis_client, max_retries, 0, 10, "2"),
+	FINT("minRetryBackoff", struct redis_client, min_retry_backoff, 0,
+	    MS_MAX),
+	FINTD("maxRetryBackoff", struct redis_client, max_retry_backoff, 0,
+	    MS_MAX, "3"),
+	FINTD("dialTimeout", struct redis_client, dial_timeout, 0, MS_MAX,
+	    "5000"),
+	FINTD("readTimeout", struct redis_client, read_timeout, 0, MS_MAX,
+	    "5000"),
+	FINTD("writeTimeout", struct redis_client, write_timeout, 0, MS_MAX,
+	    "5000"),
+	FBOOL("contextTimeoutEnabled", struct redis_client, context_timeout),
+	FBOOL("poolFIFO", struct redis_client, pool_fifo),
+	FINTD("poolSize", struct redis_client, pool_size, 0, 1000000, "1000"),
+	FINT("poolTimeout", struct redis_client, pool_timeout, 0, MS_MAX),
+	FINTD("minIdleConns", struct redis_client, min_idle, 0, 1000000, "10"),
+	FINTD("maxIdleConns", struct redis_client, max_idle, 0, 1000000, "100"),
+	FINTD("connMaxIdleTime", struct redis_client, conn_max_idle, 0, MS_MAX,
+	    "10000"),
+	FINTD("connMaxLifetime", struct redis_client, conn_max_life, 0, MS_MAX,
+	    "600000"),
+	FUNSUP("tlsConfig",
+	    "Debian 12's hiredis (0.14) has no TLS: reach Redis over "
+	    "loopback or a tunnel (stunnel, spiped)"),
+	FINT("maxRedirects", struct redis_client, max_redirects, 0, 1000),
+	FBOOL("readOnly", struct redis_client, read_only),
+	FBOOL("routeByLatency", struct redis_client, route_latency),
+	FBOOL("routeRandomly", struct redis_client, route_random),
+	FUNSUP("masterName", "Redis Sentinel is not supported"),
+	FINTD("timeout", struct redis_client, timeout, 1, MS_MAX, "10000"),
+	FINT("expiration", struct redis_client, expiration, -1,
+	    INT64_MAX / 1000000),
+	FEND,
+};
+static const struct conf_table redis_client_conf_table = {
+	redis_client_conf_fields, redis_client_conf_check
+};
+
+static void redis_client_drop(struct redis_client *c);
+
+/* Close a worker's connection when its config is freed. */
+static void
+redis_client_conf_forget(void *arg)
+{
+	redis_client_drop(arg);
+}
+
+/* Have the config's end close a worker's connection. */
+static void
+redis_client_conf_build(struct loader *ld, struct conf_doc *doc)
+{
+	conf_at_free(ld, redis_client_conf_forget, doc->obj);
+}
+
+const struct kind redis_client_conf_kind = {
+	.api_version = "app/v1",
+	.kind = "RedisClient",
+	.roles = KIND_ROLE_KVS,
+	.table = &redis_client_conf_table,
+	.size = sizeof(struct redis_client),
+	.id_off = offsetof(struct redis_client, id),
+	.eh_off = KIND_NO_OFF,
+	.build = redis_client_conf_build,
+};
+
+/*
+ * Runtime part.
+ */
+
+const char *
+redis_client_split_addr(const char *s, char *host, size_t hsize, int *port)
+{
+	struct conf_hostport hp;
+	const char *why;
+	size_t i;
+	int p = 0;
+
+	why = conf_split_hostport(s, strlen(s), &hp);
+	if (why != NULL)
+		return why;
+	if (hp.hlen == 0)
+		return "the address has no host";
+	if (hp.hlen >= hsize)
+		return "the host name is too long";
+	if (hp.port == NULL) {
+		*port = 6379;
+	} else {
+		if (hp.plen == 0 || hp.plen > 5)
+			return "the port is not a number from 1 to 65535";
+		for (i = 0; i < hp.plen; i++) {
+			if (hp.port[i] < '0' || hp.port[i] > '9')
+				return "the port is not a number from 1 to "
+				       "65535";
+			p = p * 10 + (hp.port[i] - '0');
+		}
+		if (p < 1 || p > 65535)
+			return "the port is not a number from 1 to 65535";
+		*port = p;
+	}
+	memcpy(host, hp.host, hp.hlen);
+	host[hp.hlen] = '\0';
+	return NULL;
+}
+
+int
+redis_client_reply(
+    const struct redisReply *rep, int want, char *err, size_t errsize)
+{
+	if (rep->type == REDIS_REPLY_ERROR) {
+		(void)snprintf(err, errsize, "%.*s",
+		    rep->len > 200 ? 200 : (int)rep->len, rep->str);
+		return -1;
+	}
+	if (want == REDIS_REPLY_STRING && rep->type == REDIS_REPLY_STRING)
+		return 1;
+	if (want == REDIS_REPLY_STRING && rep->type == REDIS_REPLY_NIL)
+		return 0;
+	if (want == REDIS_REPLY_STATUS && rep->type == REDIS_REPLY_STATUS &&
+	    rep->len == 2 && memcmp(rep->str, "OK", 2) == 0)
+		return 0;
+	if (want == REDIS_REPLY_INTEGER && rep->type == REDIS_REPLY_INTEGER)
+		return 0;
+	(void)snprintf(err, errsize, "unexpected reply (type %d)", rep->type);
+	return -1;
+}
+
+int
+redis_client_set_args(const void *key, size_t klen, const void *val, size_t n,
+    int64_t exp, char *num, const char **argv, size_t *argl)
+{
+	int argc = 3;
+
+	argv[0] = "SET", argl[0] = 3;
+	argv[1] = key, argl[1] = klen;
+	argv[2] = val, argl[2] = n;
+	if (exp > 0) {
+		argv[3] = "PX", argl[3] = 2;
+		argl[4] = (size_t)snprintf(num, 24, "%lld", (long long)exp);
+		argv[4] = num;
+		argc = 5;
+	} else if (exp < 0) {
+		argv[3] = "KEEPTTL", argl[3] = 7;
+		argc = 4;
+	}
+	return argc;
+}
+
+/* The last error, for *err. */
+static char redis_client_err[640];
+
+static const char *
+redis_client_error(const struct redis_client *c, const char *what)
+{
+	(void)snprintf(redis_client_err, sizeof(redis_client_err), "%s: %s",
+	    c->addr, what);
+	return redis_client_err;
+}
+
+/* Close this process's connection (one inherited is only forgotten). */
+static void
+redis_client_drop(struct redis_client *c)
+{
+	if (c->ctx == NULL)
+		return;
+	if (c->pid == getpid())
+		redisFree(c->ctx);
+	c->ctx = NULL;
+}
+
+static struct timeval
+redis_client_tv(int64_t ms, int64_t cap)
+{
+	struct timeval tv;
+
+	if (ms <= 0 || ms > cap)
+		ms = cap;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return tv;
+}
+
+/* Send a command the connection needs (AUTH, SELECT); 0, or -1 with *err. */
+static int
+redis_client_setup(struct redis_client *c, int argc, const char **argv,
+    const size_t *argl, const char **err)
+{
+	redisReply *rep = redisCommandArgv(c->ctx, argc, argv, argl);
+	char msg[220];
+	int rc;
+
+	if (rep == NULL) {
+		*err = redis_client_error(c, c->ctx->errstr);
+		return -1;
+	}
+	rc = redis_client_reply(rep, REDIS_REPLY_STATUS, msg, sizeof(msg));
+	freeReplyObject(rep);
+	if (rc < 0) {
+		char what[300];
+
+		(void)snprintf(what, sizeof(what), "%s: %s", argv[0], msg);
+		*err = redis_client_error(c, what);
+	}
+	return rc;
+}
+
+/* Dial the server, log in, select the database: 0, or -1 with *err. */
+static int
+redis_client_open(struct redis_client *c, const char **err)
+{
+	struct timeval tv = redis_client_tv(c->dial_timeout, c->timeout);
+	const char *argv[3];
+	size_t argl[3];
+	char db[16];
+	int argc = 0;
+
+	c->ctx = redisConnectWithTimeout(c->host, c->port, tv);
+	c->pid = getpid();
+	if (c->ctx == NULL) {
+		*err = redis_client_error(c, "out of memory");
+		return -1;
+	}
+	if (c->ctx->err != 0) {
+		*err = redis_client_error(c, c->ctx->errstr);
+		goto fail;
+	}
+	tv = redis_client_tv(c->read_timeout, c->timeout);
+	if (setsockopt(c->ctx->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) <
+	    0)
+		goto sockfail;
+	tv = redis_client_tv(c->write_timeout, c->timeout);
+	if (setsockopt(c->ctx->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) <
+	    0)
+		goto sockfail;
+	if (c->password != NULL && *c->password != '\0') {
+		argv[argc] = "AUTH", argl[argc++] = 4;
+		if (c->username != NULL && *c->username != '\0')
+			argv[argc] = c->username,
+			argl[argc++] = strlen(c->username);
+		argv[argc] = c->password, argl[argc++] = strlen(c->password);
+		if (redis_client_setup(c, argc, argv, argl, err) < 0)
+			goto fail;
+	}
+	if (c->db != 0) {
+		argv[0] = "SELECT", argl[0] = 6;
+		argl[1] = (size_t)snprintf(db, sizeof(db), "%d", (int)c->db);
+		argv[1] = db;
+		if (redis_client_setup(c, 2, argv, argl, err) < 0)
+			goto fail;
+	}
+	c->opened = c->used = time(NULL);
+	return 0;
+sockfail:
+	*err = redis_client_error(c, strerror(errno));
+fail:
+	redis_client_drop(c);
+	return -1;
+}
+
+/*
+ * Run a command: its reply (to free), or NULL with *err set.  A command
+ * that fails on a connection that was open is sent again on a new one,
+ * unless it timed out.
+ */
+static redisReply *
+redis_client_run(struct redis_client *c, int argc, const char **argv,
+    const size_t *argl, const char **err)
+{
+	redisReply *rep;
+	time_t now = time(NULL);
+	int attempt, fresh, timedout;
+
+	if (c->ctx != NULL &&
+	    (c->pid != getpid() ||
+	        (c->conn_max_life > 0 &&
+	            (now - c->opened) * 1000 >= c->conn_max_life) ||
+	        (c->conn_max_idle > 0 &&
+	            (now - c->used) * 1000 >= c->conn_max_idle)))
+		redis_client_drop(c);
+	for (attempt = 0;; attempt++) {
+		fresh = c->ctx == NULL;
+		if (fresh && redis_client_open(c, err) < 0)
+			return NULL;
+		rep = redisCommandArgv(c->ctx, argc, argv, argl);
+		if (rep != NULL) {
+			c->used = time(NULL);
+			return rep;
+		}
+		timedout = c->ctx->err == REDIS_ERR_IO &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK);
+		*err = redis_client_error(
+		    c, timedout ? "timed out" : c->ctx->errstr);
+		redis_client_drop(c);
+		/* a server that does not answer in time is not asked again */
+		if (fresh || timedout || attempt >= c->max_retries)
+			return NULL;
+		log_debug("RedisClient %s: %s; reconnecting", c->addr, *err);
+	}
+}
+
+/* Run a command and check its reply against want: as redis_client_reply. */
+static int
+redis_client_do(struct redis_client *c, int argc, const char **argv,
+    const size_t *argl, int want, redisReply **out, const char **err)
+{
+	redisReply *rep = redis_client_run(c, argc, argv, argl, err);
+	char msg[220];
+	int rc;
+
+	if (rep == NULL)
+		return -1;
+	rc = redis_client_reply(rep, want, msg, sizeof(msg));
+	if (rc < 0)
+		*err = redis_client_error(c, msg);
+	if (out != NULL && rc > 0)
+		*out = rep;
+	else
+		freeReplyObject(rep);
+	return rc;
+}
+
+int
+redis_client_get(struct redis_client *c, const void *key, size_t klen,
+    size_t max, struct arena *a, unsigned char **val, size_t *n,
+    const char **err)
+{
+	const char *argv[2] = { "GET", key };
+	size_t argl[2] = { 3, klen };
+	redisReply *rep = NULL;
+	int rc;
+
+	rc = redis_client_do(c, 2, argv, argl, REDIS_REPLY_STRING, &rep, err);
+	if (rc <= 0)
+		return rc;
+	if ((size_t)rep->len > max) {
+		char what[80];
+
+		(void)snprintf(what, sizeof(what),
+		    "a value of %zu bytes, more than %zu", (size_t)rep->len,
+		    max);
+		freeReplyObject(rep);
+		*err = redis_client_error(c, what);
+		return -1;
+	}
+	*val = arena_alloc(a, rep->len + 1);
+	memcpy(*val, rep->str, rep->len);
+	(*val)[rep->len] = '\0';
+	*n = rep->len;
+	freeReplyObject(rep);
+	return 1;
+}
+
+int
+redis_client_set(struct redis_client *c, const void *key, size_t klen,
+    const void *val, size_t n, const char **err)
+{
+	const char *argv[5];
+	size_t argl[5];
+	char num[24];
+	int argc;
+
+	argc = redis_client_set_args(
+	    key, klen, val, n, c->expiration, num, argv, argl);
+	return redis_client_do(
+	    c, argc, argv, argl, REDIS_REPLY_STATUS, NULL, err);
+}
+
+int
+redis_client_touch(
+    struct redis_client *c, const void *key, size_t klen, const char **err)
+{
+	const char *argv[3] = { "PEXPIRE", key, NULL };
+	size_t argl[3] = { 7, klen, 0 };
+	char num[24];
+
+	if (c->expiration <= 0)
+		return 0;
+	argl[2] = (size_t)snprintf(
+	    num, sizeof(num), "%lld", (long long)c->expiration);
+	argv[2] = num;
+	return redis_client_do(
+	    c, 3, argv, argl, REDIS_REPLY_INTEGER, NULL, err);
+}
+
+int
+redis_client_del(
+    struct redis_client *c, const void *key, size_t klen, const char **err)
+{
+	const char *argv[2] = { "DEL", key };
+	size_t argl[2] = { 3, klen };
+
+	return redis_client_do(
+	    c, 2, argv, argl, REDIS_REPLY_INTEGER, NULL, err);
+}
+
+const char *
+redis_client_addr(const struct redis_client *c)
+{
+	return c->addr;
+}
+
+int
+redis_client_expires(const struct redis_client *c)
+{
+	return c->expiration > 0;
+}

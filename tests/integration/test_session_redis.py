@@ -1,0 +1,462 @@
+"""app/v1 SessionMiddleware with app/v1 RedisClient: sessions kept in a real redis-server."""
+
+import base64
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import AILERON, AileronTestCase, Client, free_port, request, response, wait_for, wait_port
+from test_session import ERROR500, FORBIDDEN, SYNC, Encoder, cookie_pairs, parse_session, set_cookies
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+ID = re.compile(r"^[0-9A-V]{48}$")
+DOWN = "E3212 SessionMiddleware: session not restored: RedisClient"
+
+
+class Redis:
+    """A redis-server on a loopback port, without persistence; stopped by pid."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.dir = tempfile.mkdtemp(prefix="aileron-redis-")
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir, "--logfile", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, proc=self.proc)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def cmd(self, *args):
+        """One command in RESP; the reply (bytes, int, list, None) or an Exception for an error."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            out = b"*%d\r\n" % len(args)
+            for a in args:
+                a = a if isinstance(a, bytes) else str(a).encode()
+                out += b"$%d\r\n%s\r\n" % (len(a), a)
+            s.sendall(out)
+            f = s.makefile("rb")
+            return self._reply(f)
+
+    def _reply(self, f):
+        line = f.readline().rstrip(b"\r\n")
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return rest
+        if t == b"-":
+            return Exception(rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = f.read(n + 2)
+            return data[:-2]
+        if t == b"*":
+            return [self._reply(f) for _ in range(int(rest))]
+        raise ValueError(line)
+
+
+def config(port, up_url, redis_port, session_extra="", redis_extra="", workers=1, extra_docs=""):
+    """SessionMiddleware (store: RedisClient) on the server; CSRF's synchronizer token uses the session."""
+    return """apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners:
+    - apiVersion: core/v1
+      kind: HTTPServer
+  processConfig:
+    workers: %d
+---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: "127.0.0.1:%d"
+  middleware:
+    - apiVersion: app/v1
+      kind: SessionMiddleware
+  virtualHosts:
+    - handlers:
+        - handler:
+            apiVersion: app/v1
+            kind: CSRFMiddleware
+        - middleware:
+            - apiVersion: app/v1
+              kind: CSRFMiddleware
+          handler:
+            apiVersion: core/v1
+            kind: ReverseProxyHandler
+---
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  loadBalancers:
+    - pathMatcher: {match: "/", matchType: Prefix}
+      upstreams:
+        - url: %s
+---
+apiVersion: app/v1
+kind: SessionMiddleware
+spec:
+  cookieName: S
+  prefix: "sess:"
+  storage: {apiVersion: app/v1, kind: RedisClient}
+%s---
+apiVersion: app/v1
+kind: RedisClient
+spec:
+  addrs: ["127.0.0.1:%d"]
+  readTimeout: 2000
+  writeTimeout: 2000
+%s---
+apiVersion: app/v1
+kind: CSRFMiddleware
+spec:
+%s%s""" % (workers, port, up_url, session_extra, redis_port, redis_extra, SYNC, extra_docs)
+
+
+def session_cookie(headers, name="S"):
+    """The ID the response set, after checking the cookie's form."""
+    cks = [(n, v, a) for n, v, a in cookie_pairs(headers) if n == name]
+    if not cks:
+        return None
+    assert len(cks) == 1, headers
+    n, v, attrs = cks[0]
+    assert attrs == "Path=/; HttpOnly; Secure", attrs
+    assert ID.match(v), v
+    return v
+
+
+@unittest.skipUnless(os.access(REDIS_SERVER, os.X_OK), "redis-server is not installed (apt-get install redis-server)")
+class SessionRedisTest(AileronTestCase):
+    def setUp(self):
+        super().setUp()
+        self.redis = Redis()
+        self.addCleanup(self.redis.cleanup)
+
+    def serve(self, **kw):
+        self.seen = []
+
+        def handle(req, c):
+            self.seen.append(req)
+            return response(200, b"ok")
+        up = self.upstream(handle)
+        port = free_port()
+        self.aileron = self.start(config(port, up.url, self.redis.port, **kw), port)
+        return port
+
+    def token(self, port, headers=()):
+        """GET /token: the CSRF token (kept in the session) and the session ID."""
+        st, hd, body = request(port, "GET", "/token", list(headers), None)
+        self.assertEqual(st, 200, body)
+        tok = body.decode()
+        return tok, session_cookie(hd)
+
+    def stored(self, sid):
+        raw = self.redis.cmd("GET", "sess:" + sid)
+        self.assertIsNotNone(raw, "no session under sess:" + sid)
+        return parse_session(Encoder().decode(base64.b64encode(raw).decode()))
+
+    def test_values_persist_across_requests_and_workers(self):
+        port = self.serve(workers=3)
+        # Neither the master nor a worker dials before a request needs Redis.
+        self.assertEqual(len(self.redis.cmd("CLIENT", "LIST").decode().splitlines()), 1)
+        # A request without the cookie gets a new, empty session: nothing stored, no
+        # cookie (CSRF finds no token in it: 500 E3210).
+        st, hd, body = request(port, "POST", "/app", [("X-CSRF-Token", "x")], b"x")
+        self.assertEqual((st, body, set_cookies(hd)), (500, ERROR500, []))
+        self.assertEqual(self.redis.cmd("DBSIZE"), 0)
+        tok, sid = self.token(port)
+        self.assertIsNotNone(sid)
+        self.assertEqual(self.redis.cmd("KEYS", "*"), [b"sess:" + sid.encode()])
+        self.assertEqual(len(self.stored(sid)), 1)  # the CSRF token, encoded as AILERON does
+        self.assertEqual(self.redis.cmd("PTTL", "sess:" + sid), -1)  # expiration 0: none
+        # Many requests on new connections (any worker) find the token.
+        for i in range(12):
+            st, hd, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+            self.assertEqual((st, body), (200, b"ok"), i)
+            self.assertEqual(session_cookie(hd), sid)  # the same ID again
+        # ... and on one kept-alive connection.
+        c = Client(port)
+        for i in range(3):
+            c.send(b"POST /app HTTP/1.1\r\nHost: x\r\nCookie: S=%s\r\nX-CSRF-Token: %s\r\n"
+                   b"Content-Length: 1\r\n\r\nx" % (sid.encode(), tok.encode()))
+            st, hd, body = c.recv_response()
+            self.assertEqual((st, body), (200, b"ok"))
+        c.close()
+        # A wrong token is still refused with the session found.
+        st, _, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", "bad")], b"x")
+        self.assertEqual((st, body), (403, FORBIDDEN))
+        # The token endpoint reuses the session's token.
+        tok2, sid2 = self.token(port, [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)])
+        self.assertEqual((tok2, sid2), (tok, sid))
+        # One connection per worker at most, not one per request.
+        clients = self.redis.cmd("CLIENT", "LIST").decode().splitlines()
+        ours = [c for c in clients if "cmd=client" not in c]
+        self.assertGreaterEqual(len(ours), 1)
+        self.assertLessEqual(len(ours), 3, clients)
+        # Two sessions are two keys.
+        tok3, sid3 = self.token(port)
+        self.assertNotEqual(sid3, sid)
+        self.assertEqual(self.redis.cmd("DBSIZE"), 2)
+
+    def test_expiration(self):
+        port = self.serve(redis_extra="  expiration: 1500\n")
+        tok, sid = self.token(port)
+        pttl = self.redis.cmd("PTTL", "sess:" + sid)
+        self.assertTrue(0 < pttl <= 1500, pttl)
+        # A request with the session renews its expiration (as AILERON sets it again).
+        time.sleep(0.8)
+        st, hd, _ = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+        self.assertEqual((st, session_cookie(hd)), (200, sid))
+        self.assertGreater(self.redis.cmd("PTTL", "sess:" + sid), 1000)
+        time.sleep(0.9)  # 1.7 s after the first save: alive thanks to the renewal
+        st, _, _ = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+        self.assertEqual(st, 200)
+        time.sleep(1.7)
+        self.assertIsNone(self.redis.cmd("GET", "sess:" + sid))
+        # Expired: a new session, which has no token (500 E3210, as a new session in AILERON).
+        st, hd, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+        self.assertEqual((st, body), (500, ERROR500))
+        self.assertEqual(set_cookies(hd), [])
+
+    def test_unknown_and_tampered_ids_get_a_fresh_session(self):
+        port = self.serve()
+        tok, sid = self.token(port)
+        unknown = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        for bad in (unknown, sid[:-1] + ("0" if sid[-1] != "0" else "1"), sid.lower(), sid + "0",
+                    sid[:-1], "../" + sid[3:], "*", ""):
+            n = self.redis.cmd("DBSIZE")
+            st, hd, body = request(port, "POST", "/app", [("Cookie", "S=" + bad), ("X-CSRF-Token", tok)], b"x")
+            self.assertEqual((st, body), (500, ERROR500), bad)  # a new session: no token in it
+            # The token endpoint then gives a session under a new ID, never the client's.
+            tok2, sid2 = self.token(port, [("Cookie", "S=" + bad)])
+            self.assertNotIn(sid2, (bad, sid))
+            self.assertNotEqual(tok2, tok)
+            self.assertIsNone(self.redis.cmd("GET", "sess:" + bad))
+            self.assertEqual(self.redis.cmd("DBSIZE"), n + 1)
+        # Data in Redis that fails the HMAC: a fresh session too.
+        raw = bytearray(self.redis.cmd("GET", "sess:" + sid))
+        raw[-1] ^= 1
+        self.redis.cmd("SET", "sess:" + sid, bytes(raw))
+        st, _, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+        self.assertEqual((st, body), (500, ERROR500))
+        tok3, sid3 = self.token(port, [("Cookie", "S=" + sid)])
+        self.assertNotEqual(sid3, sid)
+        # The original session never reached the upstream with a wrong token.
+        self.assertEqual(len(self.seen), 0)
+
+    def test_redis_down_then_back(self):
+        self.allow_errors(DOWN, "E3212 SessionMiddleware: session not saved: RedisClient")
+        port = self.serve(workers=2)
+        tok, sid = self.token(port)
+        st, _, _ = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+        self.assertEqual(st, 200)
+        workers = sorted(self.aileron.worker_pids())
+        self.redis.stop()
+        for i in range(4):
+            st, hd, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+            self.assertEqual((st, body, set_cookies(hd)), (500, ERROR500, []), i)
+        # A request without the cookie needs no Redis to start; its new session
+        # holds the token but cannot be saved: no cookie, logged.
+        st, hd, _ = request(port, "GET", "/token")
+        self.assertEqual((st, set_cookies(hd)), (200, []))
+        self.assertEqual(sorted(self.aileron.worker_pids()), workers)  # no worker died
+        out = self.aileron.output()
+        self.assertIn(DOWN + " 127.0.0.1:%d: Connection refused" % self.redis.port, out)
+        self.assertIn("session not saved: RedisClient 127.0.0.1:%d" % self.redis.port, out)
+        # Redis back (empty: no persistence): the old ID is unknown, a new session works.
+        self.redis.start()
+        st, _, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+        self.assertEqual((st, body), (500, ERROR500))  # a new session without a token
+        tok2, sid2 = self.token(port)
+        self.assertNotEqual(sid2, sid)
+        for i in range(4):
+            st, _, body = request(port, "POST", "/app", [("Cookie", "S=" + sid2), ("X-CSRF-Token", tok2)], b"x")
+            self.assertEqual((st, body), (200, b"ok"), i)
+        # Redis restarted under kept-alive worker connections: they reconnect.
+        self.redis.stop()
+        self.redis.start()
+        self.redis.cmd("SET", "sess:" + sid2, b"x")  # data that is not a session: dropped
+        tok3, sid3 = self.token(port)
+        st, _, body = request(port, "POST", "/app", [("Cookie", "S=" + sid3), ("X-CSRF-Token", tok3)], b"x")
+        self.assertEqual((st, body), (200, b"ok"))
+        self.assertEqual(sorted(self.aileron.worker_pids()), workers)
+
+    def test_stuck_redis_times_out(self):
+        """A Redis that accepts and never answers: 500 after readTimeout, not a hung worker."""
+        self.allow_errors(DOWN)
+        stuck = socket.socket()
+        stuck.bind(("127.0.0.1", 0))
+        stuck.listen(16)
+        self.addCleanup(stuck.close)
+        up = self.upstream(lambda req, c: response(200, b"ok"))
+        port = free_port()
+        text = config(port, up.url, stuck.getsockname()[1]).replace(
+            "  readTimeout: 2000\n", "  readTimeout: 400\n")
+        a = self.start(text, port)
+        sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        for i in range(2):
+            t0 = time.monotonic()
+            st, _, body = request(port, "GET", "/app", [("Cookie", "S=" + sid)])
+            took = time.monotonic() - t0
+            self.assertEqual((st, body), (500, ERROR500))
+            self.assertTrue(0.35 < took < 3, took)
+        self.assertIn(DOWN + " 127.0.0.1:%d: timed out" % stuck.getsockname()[1], a.output())
+
+    def test_reload_keeps_sessions(self):
+        """SIGHUP: the new workers dial Redis themselves and find the sessions."""
+        port = self.serve(workers=2)
+        tok, sid = self.token(port)
+        old = set(self.aileron.worker_pids())
+        self.aileron.signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: len(old & set(self.aileron.worker_pids())) == 0
+                                 and len(self.aileron.worker_pids()) == 2, timeout=15))
+        for i in range(4):
+            st, hd, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+            self.assertEqual((st, body, session_cookie(hd)), (200, b"ok", sid), i)
+
+    def test_example_session_with_redis(self):
+        """AILERON's examples/session with its Redis lines uncommented (addrs pointed at the test's Redis)."""
+        self.allow_errors(DOWN)
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples", "session", "config.yaml")
+        up = self.upstream(lambda req, c: response(200, b"bin"))
+        port = free_port()
+        with open(path) as f:
+            text = f.read()
+        text = text.replace('addr: ":8080"', 'addr: "127.0.0.1:%d"' % port).replace("http://httpbin.org", up.url)
+        for a, b in (("  # storage:\n  #   apiVersion: app/v1\n  #   kind: RedisClient\n",
+                      "  storage:\n    apiVersion: app/v1\n    kind: RedisClient\n"),
+                     ("# ---\n# apiVersion: app/v1\n# kind: RedisClient\n# spec:\n#   expiration: 0\n",
+                      "---\napiVersion: app/v1\nkind: RedisClient\nspec:\n  expiration: 0\n"
+                      "  addrs: [\"127.0.0.1:%d\"]\n" % self.redis.port)):
+            self.assertIn(a, text)
+            text = text.replace(a, b)
+        self.start(text, port)
+        st, hd, body = request(port, "GET", "/get")
+        self.assertEqual((st, body, set_cookies(hd)), (200, b"bin", []))  # empty: not stored
+        sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        # A session stored by another gateway (plain JSON: no HMAC, no encryption) is found.
+        self.redis.cmd("SET", sid, b'{"k":"InYi"}')
+        st, hd, body = request(port, "GET", "/get", [("Cookie", "_SESSION=" + sid)])
+        self.assertEqual((st, body), (200, b"bin"))
+        self.assertEqual(cookie_pairs(hd), [("_SESSION", sid, "Path=/; HttpOnly; Secure")])
+        self.assertEqual(self.redis.cmd("GET", sid), b'{"k":"InYi"}')
+        self.redis.stop()
+        st, hd, body = request(port, "GET", "/get", [("Cookie", "_SESSION=" + sid)])
+        self.assertEqual((st, body), (500, ERROR500))
+
+    def test_oversized_value(self):
+        """A value in Redis larger than any session aileron stores: 500, not read into memory."""
+        self.allow_errors(DOWN)
+        port = self.serve()
+        sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        self.redis.cmd("SET", "sess:" + sid, b"x" * (200 * 1024))
+        st, _, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", "x")], b"x")
+        self.assertEqual((st, body), (500, ERROR500))
+        self.assertIn("a value of 204800 bytes, more than 131072", self.aileron.output())
+
+    def test_password_and_db(self):
+        self.redis.cmd("CONFIG", "SET", "requirepass", "s3cret")
+        port = self.serve(redis_extra="  password: s3cret\n  db: 3\n")
+        tok, sid = self.token(port)
+        st, _, _ = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+        self.assertEqual(st, 200)
+        with socket.create_connection(("127.0.0.1", self.redis.port), timeout=5) as s:
+            s.sendall(b"AUTH s3cret\r\nSELECT 3\r\nEXISTS sess:%s\r\nDBSIZE\r\n" % sid.encode())
+            f = s.makefile("rb")
+            got = [f.readline().strip() for _ in range(4)]
+        self.assertEqual(got, [b"+OK", b"+OK", b":1", b":1"])
+
+    def test_wrong_password(self):
+        self.allow_errors(DOWN)
+        self.redis.cmd("CONFIG", "SET", "requirepass", "s3cret")
+        port = self.serve(redis_extra="  password: wrong\n")
+        sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        st, _, body = request(port, "GET", "/app", [("Cookie", "S=" + sid)])
+        self.assertEqual((st, body), (500, ERROR500))
+        out = self.aileron.output()
+        self.assertRegex(out, r"RedisClient 127\.0\.0\.1:\d+: AUTH: WRONGPASS")
+        self.assertNotIn("wrong", out.replace("WRONGPASS", "").replace("wrong-", ""))
+
+    def test_error_handler_field(self):
+        """spec.errorHandler (AILERON's authn-fapi examples write it) answers the store's 500."""
+        self.allow_errors(DOWN)
+        port = self.serve(session_extra="  errorHandler: {apiVersion: core/v1, kind: ErrorHandler, name: s}\n",
+                          extra_docs="""---
+apiVersion: core/v1
+kind: ErrorHandler
+metadata: {name: s}
+spec:
+  errorMessages:
+    - codes: ["E3212"]
+      mimeContents:
+        - mimeType: text/plain
+          template: "no session store"
+""")
+        self.redis.stop()
+        sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        st, _, body = request(port, "GET", "/app", [("Cookie", "S=" + sid)])
+        self.assertEqual((st, body), (500, b"no session store"))
+
+    def check_error(self, spec_or_text, want):
+        d = tempfile.mkdtemp()
+        path = os.path.join(d, "c.yaml")
+        text = spec_or_text if spec_or_text.startswith("apiVersion") else \
+            config(free_port(), "http://127.0.0.1:9", self.redis.port, redis_extra=spec_or_text)
+        with open(path, "w") as f:
+            f.write(text)
+        p = subprocess.run([AILERON, "-c", "-f", path], capture_output=True, text=True)
+        shutil.rmtree(d)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn(want, p.stdout + p.stderr)
+
+    def test_bad_configs(self):
+        self.check_error("  tlsConfig: {insecureSkipVerify: true}\n", 'field "tlsConfig": Debian 12\'s hiredis')
+        self.check_error("  masterName: m\n", 'field "masterName": Redis Sentinel is not supported')
+        self.check_error("  sentinelPassword: p\n", 'field "sentinelPassword"')
+        self.check_error("  unknownField: 1\n", 'unknown field "unknownField"')
+        self.check_error("  timeout: -5\n", '"timeout"')
+        text = config(free_port(), "http://127.0.0.1:9", self.redis.port)
+        self.check_error(text.replace('addrs: ["127.0.0.1:%d"]' % self.redis.port,
+                                      'addrs: ["127.0.0.1:1", "127.0.0.1:2"]'), "not a cluster")
+        self.check_error(text.replace('addrs: ["127.0.0.1:%d"]' % self.redis.port, 'addrs: ["h:99999"]'),
+                         'field "addrs": port must be 1..65535')
+        self.check_error(text.replace("storage: {apiVersion: app/v1, kind: RedisClient}",
+                                      "storage: {apiVersion: app/v1, kind: CSRFMiddleware}"), "a key-value store")
+        self.check_error(text.replace("  prefix: \"sess:\"\n", "  prefix: \"a b\"\n"), 'field "prefix": must match')
+
+    def test_config_loads_without_a_server(self):
+        """-c never dials: a config naming an absent Redis loads (the workers dial when needed)."""
+        d = tempfile.mkdtemp()
+        path = os.path.join(d, "c.yaml")
+        with open(path, "w") as f:
+            f.write(config(free_port(), "http://127.0.0.1:9", free_port()))
+        p = subprocess.run([AILERON, "-c", "-f", path], capture_output=True, text=True)
+        shutil.rmtree(d)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
