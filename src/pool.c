@@ -28,26 +28,20 @@ pool_settings(const struct conf_process *p, long ncpu, struct pool_settings *ps)
 		return;
 	}
 	/*
-	 * A worker serves one request at a time, but keeps its idle
-	 * connections parked: in front of a fast upstream one worker per
-	 * CPU serves hundreds of connections, and every further runnable
-	 * worker only adds context switches and tail latency (bench/
-	 * RESULTS.md).  So the pool starts at one worker per CPU with few
-	 * spares, and grows on requests that wait (behind a slow upstream,
-	 * pool_demand) up to the cap: 2 CPUs get 2 to start, 1 to 4 spares
-	 * and up to 256 workers; 64 CPUs get 64, 32 to 128 spares and 1024.
+	 * A worker serves one connection at a time, so the pool is sized in
+	 * connections: 2 CPUs get 8 to start, 4 to 16 spares and up to 256
+	 * workers; 64 CPUs get 256 to start, 64 to 256 spares and 1024.
 	 */
 	ps->max = p->max_workers > 0
 	    ? p->max_workers
 	    : pool_clamp(ncpu * 16, 256, CONF_MAX_WORKERS);
-	ps->min_spare = p->min_spare_workers > 0
-	    ? p->min_spare_workers
-	    : pool_clamp(ncpu / 2, 1, 1024);
+	ps->min_spare = p->min_spare_workers > 0 ? p->min_spare_workers
+	                                         : pool_clamp(ncpu, 4, 1024);
 	ps->max_spare = p->max_spare_workers > 0
 	    ? p->max_spare_workers
-	    : pool_clamp(ncpu * 2, 4, 2048);
+	    : pool_clamp(ncpu * 4, 16, 2048);
 	ps->start = p->start_workers > 0 ? p->start_workers
-	                                 : pool_clamp(ncpu, 2, 1024);
+	                                 : pool_clamp(ncpu * 4, 8, 1024);
 	if (ps->min_spare > ps->max)
 		ps->min_spare = ps->max;
 	if (ps->max_spare <= ps->min_spare)

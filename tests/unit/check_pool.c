@@ -20,10 +20,9 @@ START_TEST(settings_table)
 		struct pool_settings want;
 	} cases[] = {
 		/* automatic, on a 2-core and a 64-core machine */
-		{ { 0 }, 2, { 0, 2, 1, 4, 256 } },
-		{ { 0 }, 64, { 0, 64, 32, 128, 1024 } },
-		{ { 0 }, 0, { 0, 2, 1, 4, 256 } },
-		{ { 0 }, 1, { 0, 2, 1, 4, 256 } },
+		{ { 0 }, 2, { 0, 8, 4, 16, 256 } },
+		{ { 0 }, 64, { 0, 256, 64, 256, 1024 } },
+		{ { 0 }, 0, { 0, 8, 4, 16, 256 } },
 		/* fixed pool */
 		{ { .workers = 3 }, 64, { 1, 3, 0, 3, 3 } },
 		/* explicit values kept */
@@ -33,9 +32,9 @@ START_TEST(settings_table)
 		      .max_workers = 10 },
 		    2, { 0, 2, 1, 3, 10 } },
 		/* a small cap pulls the automatic values under it */
-		{ { .max_workers = 1 }, 2, { 0, 1, 1, 4, 1 } },
-		/* max spare not above an automatic min spare: one above it */
-		{ { .max_spare_workers = 1 }, 2, { 0, 2, 1, 2, 256 } },
+		{ { .max_workers = 4 }, 2, { 0, 4, 4, 16, 4 } },
+		/* max spare below an automatic min spare: one above it */
+		{ { .max_spare_workers = 2 }, 2, { 0, 8, 4, 5, 256 } },
 	};
 	struct pool_settings ps;
 	size_t i;
