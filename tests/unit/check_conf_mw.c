@@ -157,9 +157,13 @@ static const struct {
 	{ HEAD AUTHN OAUTH_REF,
 	    { "t.yaml:16:7: undefined reference to "
 	      "app/v1/OAuthAuthenticationHandler/default/default" } },
-	{ HEAD OAUTH "  ropcHandler: {}\n",
-	    { "t.yaml:15:16: ropcHandler: not supported yet (aileron supports "
-	      "resourceServerHandler only)" } },
+	{ HEAD OAUTH "  authorizationCodeHandler: {}\n",
+	    { "t.yaml:15:29: authorizationCodeHandler: not supported yet "
+	      "(aileron supports resourceServerHandler, "
+	      "clientCredentialsHandler and ropcHandler)" } },
+	{ HEAD OAUTH "  ropcHandler: {}\n  contexts: [{name: a}]\n",
+	    { "t.yaml:15:3: contexts[0]: ropcHandler needs "
+	      "provider.endpoints.token or provider.endpoints.discovery" } },
 	{ HEAD OAUTH "  resourceServerHandler: {}\n  contexts:\n"
 	             "    - jwtHandler:\n        publicKeys:\n"
 	             "          - {algorithm: NONE}\n"
