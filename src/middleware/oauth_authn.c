@@ -1784,24 +1784,24 @@ oauth_token_request(const struct oauth_conf_ctx *c, struct arena *a,
 	if ((ep = oauth_endpoint(c, 0, buf)) == NULL)
 		return 500;
 	if (oauth_post(c, a, ep, c->redeemer.auth, params, plen, buf, &rep,
-	        "E3053 token request") < 0)
+	        "E3052 token request") < 0)
 		return 500;
 	tk->status = rep.status;
 	if (!rep.json || rep.status >= 500) {
-		log_warn("E3053 OAuthAuthenticationHandler: token request at "
+		log_warn("E3052 OAuthAuthenticationHandler: token request at "
 		         "%s: status %d%s",
 		    ep->up.url, rep.status, rep.json ? "" : ", not JSON");
 		return 500;
 	}
 	if (rep.status != 200) {
-		log_debug("E3053 OAuthAuthenticationHandler: token request at "
+		log_debug("E3052 OAuthAuthenticationHandler: token request at "
 		          "%s refused: status %d",
 		    ep->up.url, rep.status);
 		return 401;
 	}
 	doc = json_loadb(rep.body, rep.len, 0, NULL);
 	if (!json_is_object(doc)) {
-		log_warn("E3053 OAuthAuthenticationHandler: token request at "
+		log_warn("E3052 OAuthAuthenticationHandler: token request at "
 		         "%s: not a JSON object",
 		    ep->up.url);
 		json_decref(doc);
@@ -2042,7 +2042,7 @@ struct oauth_held {
 
 #define OAUTH_REAUTH   (-2) /* the tokens held will not do: authenticate */
 #define OAUTH_CC_EARLY 5    /* seconds before exp a cached token is replaced */
-#define OAUTH_E_TOKEN  "E3053"
+#define OAUTH_E_TOKEN  "E3052"
 
 /* An access token: 0 when good (*exp set), else 401, or 500 (provider). */
 static int
