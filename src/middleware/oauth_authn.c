@@ -1,5 +1,6 @@
-/* app/v1 OAuthAuthenticationHandler: an OAuth 2.0 resource server validating JWT access tokens locally. */
+/* app/v1 OAuthAuthenticationHandler: resource server, client credentials, ROPC and OIDC authorization code flows. */
 #include <errno.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 
 #include "arena.h"
@@ -227,6 +230,7 @@ struct oauth_conf_ctx {
 	const char *aud;
 	struct oauth_ep intro; /* introspection endpoint, when known */
 	struct oauth_ep token; /* token endpoint, when known */
+	struct oauth_ep authz; /* authorization endpoint, when known */
 	struct oauth_ep disc;  /* discovery endpoint */
 	const struct conf_client *prov_cc; /* provider.roundTripper */
 	char *scope;                       /* client.scopes, form-encoded */
@@ -249,6 +253,27 @@ struct oauth_conf_ropc {
 	int set;
 };
 
+/* authorizationCodeHandler (OIDC). */
+struct oauth_conf_ac {
+	int no_state, no_nonce, no_pkce;
+	int pkce_plain; /* PKCEMethod: 0 S256, 1 plain */
+	char *login_path;
+	char *callback_url;
+	char *redirect_path;
+	char *redirect_key;
+	char *redirect_pattern;
+	int to_login, unauthorize_any, restore;
+	char **url_params;
+	size_t nurl_params;
+	char *userinfo_path;
+	int fapi;
+	int set;
+	/* built at load */
+	char *callback_path;
+	char *extra; /* urlParams, joined by & */
+	regex_t re;
+};
+
 struct oauth_authn_conf_spec {
 	struct conf_ref *logger;
 	struct conf_ref *eh_ref;
@@ -259,24 +284,8 @@ struct oauth_authn_conf_spec {
 	struct oauth_conf_rs rs;
 	struct oauth_conf_cc cc;
 	struct oauth_conf_ropc ropc;
-	int later; /* a refused mode was written */
+	struct oauth_conf_ac ac;
 };
-
-/* The modes other than resourceServerHandler: refused by name. */
-static int
-oauth_conf_later(struct loader *ld, const struct conf_field *f, const char *key,
-    yaml_node_t *v, void *obj)
-{
-	(void)f;
-	if (conf_is_null(v)) /* as -t writes it */
-		return 0;
-	((struct oauth_authn_conf_spec *)obj)->later = 1;
-	conf_errorn(ld, v,
-	    "%s: not supported yet (aileron supports resourceServerHandler, "
-	    "clientCredentialsHandler and ropcHandler)",
-	    key);
-	return -1;
-}
 
 static void
 oauth_conf_rs_mark(struct loader *ld, void *obj, yaml_node_t *node)
@@ -333,6 +342,117 @@ static const struct conf_field oauth_conf_ropc_fields[] = {
 static const struct conf_table oauth_conf_ropc_table = { oauth_conf_ropc_fields,
 	oauth_conf_ropc_mark };
 
+static const struct conf_enum oauth_conf_pkce[] = { { "S256", 0 },
+	{ "Plain", 1 }, { NULL, 0 } };
+
+static void
+oauth_conf_regfree(void *arg)
+{
+	regfree(arg);
+}
+
+/* The path of callbackURL (an absolute URL or a path), or NULL. */
+static char *
+oauth_conf_url_path(struct loader *ld, const char *u)
+{
+	const char *p = u;
+
+	if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) {
+		p = strchr(u, ':') + 3;
+		p += strcspn(p, "/?#");
+	}
+	if (*p != '/')
+		return NULL;
+	return arena_strndup(ld->arena, p, strcspn(p, "?#"));
+}
+
+static void
+oauth_conf_ac_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_ac *a = obj;
+	size_t i, n = 0;
+	const char *u;
+
+	a->set = node != NULL && !conf_is_null(node);
+	if (!a->set)
+		return;
+	if (a->callback_url == NULL || a->callback_url[0] == '\0' ||
+	    (a->callback_path = oauth_conf_url_path(ld, a->callback_url)) ==
+	        NULL)
+		conf_errorn(ld, node,
+		    "callbackURL: required, an http(s) URL or a path (where "
+		    "the provider sends the browser back)");
+	for (u = a->callback_url; u != NULL && *u != '\0'; u++)
+		if ((unsigned char)*u <= 0x20 || (unsigned char)*u >= 0x7f)
+			conf_errorn(ld,
+			    conf_field_node(ld, node, "callbackURL"),
+			    "callbackURL: a URL without spaces or controls");
+	if (a->restore)
+		conf_errorn(ld, conf_field_node(ld, node, "restoreRequest"),
+		    "restoreRequest: not supported yet");
+	if (a->userinfo_path != NULL && a->userinfo_path[0] != '\0')
+		conf_errorn(ld, conf_field_node(ld, node, "userInfoPath"),
+		    "userInfoPath: not supported yet");
+	if (a->fapi)
+		conf_errorn(ld, conf_field_node(ld, node, "enabledFAPI"),
+		    "enabledFAPI: not supported yet");
+	if (regcomp(&a->re,
+	        a->redirect_pattern != NULL && a->redirect_pattern[0] != '\0'
+	            ? a->redirect_pattern
+	            : "^/.*$",
+	        REG_EXTENDED | REG_NOSUB) != 0) {
+		conf_errorn(ld,
+		    conf_field_node(ld, node, "redirectPathPattern"),
+		    "redirectPathPattern: not a POSIX extended regular "
+		    "expression");
+		a->set = 0;
+		return;
+	}
+	conf_at_free(ld, oauth_conf_regfree, &a->re);
+	for (i = 0; i < a->nurl_params; i++)
+		n += 3 * strlen(a->url_params[i]) + 1;
+	a->extra = arena_alloc(ld->arena, n + 1);
+	for (i = 0, n = 0; i < a->nurl_params; i++) {
+		const char *q;
+
+		if (i > 0)
+			a->extra[n++] = '&';
+		/* as written, but what would break the URL escaped */
+		for (q = a->url_params[i]; *q != '\0'; q++) {
+			unsigned char c = (unsigned char)*q;
+
+			if (c <= 0x20 || c >= 0x7f || c == '#') {
+				snprintf(a->extra + n, 4, "%%%02X", c);
+				n += 3;
+			} else
+				a->extra[n++] = (char)c;
+		}
+	}
+}
+
+static const struct conf_field oauth_conf_ac_fields[] = {
+	FBOOL("disableState", struct oauth_conf_ac, no_state),
+	FBOOL("disableNonce", struct oauth_conf_ac, no_nonce),
+	FBOOL("disablePKCE", struct oauth_conf_ac, no_pkce),
+	FENUM("pkceMethod", struct oauth_conf_ac, pkce_plain, oauth_conf_pkce),
+	FSTR("loginPath", struct oauth_conf_ac, login_path),
+	FSTR("callbackURL", struct oauth_conf_ac, callback_url),
+	FSTR("redirectPath", struct oauth_conf_ac, redirect_path),
+	FSTR("redirectKey", struct oauth_conf_ac, redirect_key),
+	FSTR("redirectPathPattern", struct oauth_conf_ac, redirect_pattern),
+	FBOOL("redirectToLogin", struct oauth_conf_ac, to_login),
+	FBOOL("unauthorizeAny", struct oauth_conf_ac, unauthorize_any),
+	FBOOL("restoreRequest", struct oauth_conf_ac, restore),
+	FSTRS("urlParams", struct oauth_conf_ac, url_params, nurl_params, 0),
+	FSTR("userInfoPath", struct oauth_conf_ac, userinfo_path),
+	FBOOL("enabledFAPI", struct oauth_conf_ac, fapi),
+	FUNSUP("requestObject", "not supported yet"),
+	FUNSUP("jarm", "not supported yet"),
+	FEND,
+};
+static const struct conf_table oauth_conf_ac_table = { oauth_conf_ac_fields,
+	oauth_conf_ac_check };
+
 /*
  * clientCredentialsHandler, ropcHandler: members of AILERON's oneof, so
  * null (as -t writes the ones not chosen) leaves them unset.
@@ -346,7 +466,9 @@ oauth_conf_set_mode(struct loader *ld, const struct conf_field *f,
 		return 0;
 	return conf_parse_object(ld, v,
 	    strcmp(f->name, "ropcHandler") == 0 ? &oauth_conf_ropc_table
-	                                        : &oauth_conf_cc_table,
+	        : strcmp(f->name, "clientCredentialsHandler") == 0
+	        ? &oauth_conf_cc_table
+	        : &oauth_conf_ac_table,
 	    (char *)obj + f->off);
 }
 
@@ -887,6 +1009,9 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 	if (ep->token != NULL && ep->token[0] != '\0')
 		(void)oauth_conf_ep(ld, node, c->provider.base_url, ep->token,
 		    "token", &c->token);
+	if (ep->authorization != NULL && ep->authorization[0] != '\0')
+		(void)oauth_conf_ep(ld, node, c->provider.base_url,
+		    ep->authorization, "authorization", &c->authz);
 	if (c->introspection) {
 		if (ep->introspection != NULL && ep->introspection[0] != '\0')
 			(void)oauth_conf_ep(ld, node, c->provider.base_url,
@@ -962,33 +1087,42 @@ static void
 oauth_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct oauth_authn_conf_spec *os = obj;
-	int modes = os->rs.set + os->cc.set + os->ropc.set;
+	int modes = os->rs.set + os->cc.set + os->ropc.set + os->ac.set;
+	const char *mode = os->cc.set ? "clientCredentialsHandler"
+	    : os->ropc.set            ? "ropcHandler"
+	                              : "authorizationCodeHandler";
 	size_t i, j;
 
-	if (os->later) /* said already */
-		return;
 	if (modes == 0) {
 		conf_errorn(ld, node,
-		    "resourceServerHandler, clientCredentialsHandler or "
-		    "ropcHandler is required (authorizationCodeHandler is not "
-		    "supported yet)");
+		    "one of authorizationCodeHandler, "
+		    "clientCredentialsHandler, "
+		    "resourceServerHandler and ropcHandler is required");
 		return;
 	}
 	if (modes > 1) {
 		conf_errorn(ld, node,
-		    "only one of resourceServerHandler, "
-		    "clientCredentialsHandler and ropcHandler may be given");
+		    "only one of authorizationCodeHandler, "
+		    "clientCredentialsHandler, resourceServerHandler and "
+		    "ropcHandler may be given");
 		return;
 	}
-	for (i = 0; !os->rs.set && i < os->nctxs; i++)
-		if (!os->ctxs[i].token.set && !os->ctxs[i].disc.set)
+	for (i = 0; !os->rs.set && i < os->nctxs; i++) {
+		const struct oauth_conf_ctx *c = &os->ctxs[i];
+
+		if (!c->token.set && !c->disc.set)
 			conf_errorn(ld, node,
 			    "contexts[%zu]: %s needs provider.endpoints.token "
 			    "or "
 			    "provider.endpoints.discovery",
-			    i,
-			    os->cc.set ? "clientCredentialsHandler"
-			               : "ropcHandler");
+			    i, mode);
+		if (os->ac.set && !c->authz.set && !c->disc.set)
+			conf_errorn(ld, node,
+			    "contexts[%zu]: %s needs "
+			    "provider.endpoints.authorization or "
+			    "provider.endpoints.discovery",
+			    i, mode);
+	}
 	if (os->rs.set && !oauth_conf_token(os->rs.header_key))
 		conf_errorn(ld, node,
 		    "resourceServerHandler.headerKey: not a header name");
@@ -1022,7 +1156,8 @@ static const struct conf_field oauth_conf_fields[] = {
 	    struct oauth_conf_ctx, &oauth_conf_ctx_table),
 	FSTR("contextQueryKey", struct oauth_authn_conf_spec, query_key),
 	FSTR("contextHeaderKey", struct oauth_authn_conf_spec, header_key),
-	FFUNC("authorizationCodeHandler", oauth_conf_later, 0),
+	FFUNCAT("authorizationCodeHandler", struct oauth_authn_conf_spec, ac,
+	    oauth_conf_set_mode),
 	FFUNCAT("clientCredentialsHandler", struct oauth_authn_conf_spec, cc,
 	    oauth_conf_set_mode),
 	FFUNCAT("ropcHandler", struct oauth_authn_conf_spec, ropc,
@@ -1325,7 +1460,7 @@ static int oauth_jwks_verify(const struct oauth_conf_ctx *c, cjose_jws_t *jws,
  */
 static int
 oauth_validate(const struct oauth_conf_ctx *c, int idt, const char *t, size_t n,
-    int64_t *exp)
+    int64_t *exp, const char *nonce)
 {
 	const struct oauth_alg_name *a;
 	cjose_jws_t *jws;
@@ -1366,6 +1501,12 @@ oauth_validate(const struct oauth_conf_ctx *c, int idt, const char *t, size_t n,
 	claims =
 	    json_loadb((const char *)pl, pl_len, JSON_REJECT_DUPLICATES, NULL);
 	ok = json_is_object(claims) && oauth_claims_check(c, idt, claims) == 0;
+	if (ok && nonce != NULL) {
+		const char *got =
+		    json_string_value(json_object_get(claims, "nonce"));
+
+		ok = got != NULL && strcmp(got, nonce) == 0;
+	}
 	if (ok && exp != NULL) {
 		json_t *e = json_object_get(claims, "exp");
 
@@ -1394,10 +1535,11 @@ static struct upstream_pool *oauth_pool; /* per worker */
 /* The endpoints each context found by discovery, per worker. */
 struct oauth_disc_slot {
 	const struct oauth_conf_ctx *c;
-	struct oauth_ep intro, token;
+	struct oauth_ep intro, token, authz;
 	int64_t next_try; /* not found yet: not before (ms) */
 	char istore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
 	char tstore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
+	char astore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
 };
 static struct oauth_disc_slot oauth_disc[OAUTH_DISC_SLOTS];
 
@@ -1587,14 +1729,30 @@ oauth_disc_take(json_t *doc, const char *name, struct oauth_ep *ep, char *store,
 	ep->cc = cc;
 }
 
+/* Which endpoint oauth_endpoint() gives. */
+enum oauth_which { OAUTH_EP_INTRO, OAUTH_EP_TOKEN, OAUTH_EP_AUTHZ };
+
+/* The endpoint called which of ep (a context's, or a discovery slot's). */
+static const struct oauth_ep *
+oauth_ep_pick(const struct oauth_ep *intro, const struct oauth_ep *token,
+    const struct oauth_ep *authz, int which)
+{
+	return which == OAUTH_EP_INTRO ? intro
+	    : which == OAUTH_EP_TOKEN  ? token
+	                               : authz;
+}
+
 /*
- * The introspection (intro set) or token endpoint of c: configured, or
- * found by discovery (tried at most every OAUTH_DISC_MS).
+ * An endpoint of c (enum oauth_which): configured, or found by discovery
+ * (tried at most every OAUTH_DISC_MS).
  */
 static const struct oauth_ep *
-oauth_endpoint(const struct oauth_conf_ctx *c, int intro, char *buf)
+oauth_endpoint(const struct oauth_conf_ctx *c, int which, char *buf)
 {
-	const struct oauth_ep *mine = intro ? &c->intro : &c->token;
+	static const char *const names[] = { "introspection_endpoint",
+		"token_endpoint", "authorization_endpoint" };
+	const struct oauth_ep *mine =
+	    oauth_ep_pick(&c->intro, &c->token, &c->authz, which);
 	struct oauth_disc_slot *d = NULL;
 	struct oauth_reply rep;
 	json_t *doc;
@@ -1612,8 +1770,9 @@ oauth_endpoint(const struct oauth_conf_ctx *c, int intro, char *buf)
 	if (d == NULL)
 		return NULL;
 	d->c = c;
-	if ((intro ? &d->intro : &d->token)->set)
-		return intro ? &d->intro : &d->token;
+	mine = oauth_ep_pick(&d->intro, &d->token, &d->authz, which);
+	if (mine->set)
+		return mine;
 	if (conn_now_ms() < d->next_try)
 		return NULL;
 	d->next_try = conn_now_ms() + OAUTH_DISC_MS;
@@ -1624,17 +1783,17 @@ oauth_endpoint(const struct oauth_conf_ctx *c, int intro, char *buf)
 		return NULL;
 	}
 	doc = json_loadb(rep.body, rep.len, 0, NULL);
-	oauth_disc_take(doc, "introspection_endpoint", &d->intro, d->istore,
+	oauth_disc_take(doc, names[OAUTH_EP_INTRO], &d->intro, d->istore,
 	    c->introspector.cc);
 	oauth_disc_take(
-	    doc, "token_endpoint", &d->token, d->tstore, c->redeemer.cc);
+	    doc, names[OAUTH_EP_TOKEN], &d->token, d->tstore, c->redeemer.cc);
+	oauth_disc_take(
+	    doc, names[OAUTH_EP_AUTHZ], &d->authz, d->astore, c->prov_cc);
 	json_decref(doc);
-	mine = intro ? &d->intro : &d->token;
 	if (!mine->set)
 		log_warn("OAuthAuthenticationHandler: discovery at %s gave no "
 		         "usable %s",
-		    c->disc.up.url,
-		    intro ? "introspection_endpoint" : "token_endpoint");
+		    c->disc.up.url, names[which]);
 	return mine->set ? mine : NULL;
 }
 
@@ -1724,7 +1883,7 @@ oauth_introspect(const struct oauth_conf_ctx *c, struct arena *a, const char *t,
 
 	*exp = 0;
 	buf = arena_alloc(a, OAUTH_HTTP_MAX);
-	if ((ep = oauth_endpoint(c, 1, buf)) == NULL)
+	if ((ep = oauth_endpoint(c, OAUTH_EP_INTRO, buf)) == NULL)
 		return 500;
 	form = arena_alloc(a, 3 * n + 8);
 	memcpy(form, "token=", 6);
@@ -1781,7 +1940,7 @@ oauth_token_request(const struct oauth_conf_ctx *c, struct arena *a,
 
 	memset(tk, 0, sizeof(*tk));
 	buf = arena_alloc(a, OAUTH_HTTP_MAX);
-	if ((ep = oauth_endpoint(c, 0, buf)) == NULL)
+	if ((ep = oauth_endpoint(c, OAUTH_EP_TOKEN, buf)) == NULL)
 		return 500;
 	if (oauth_post(c, a, ep, c->redeemer.auth, params, plen, buf, &rep,
 	        "E3052 token request") < 0)
@@ -2051,7 +2210,7 @@ oauth_at_check(const struct oauth_conf_ctx *c, struct arena *a, const char *at,
 {
 	if (c->introspection)
 		return oauth_introspect(c, a, at, strlen(at), exp);
-	return oauth_validate(c, 0, at, strlen(at), exp) == 0 ? 0 : 401;
+	return oauth_validate(c, 0, at, strlen(at), exp, NULL) == 0 ? 0 : 401;
 }
 
 /* Append "&name=" and v form-encoded to f (capacity checked by the caller). */
@@ -2089,7 +2248,7 @@ oauth_scope_add(const struct oauth_conf_ctx *c, char *f, size_t *len)
  */
 static int
 oauth_held_check(const struct oauth_conf_ctx *c, struct arena *a,
-    struct oauth_held *h, int early)
+    struct oauth_held *h, int early, const char *nonce)
 {
 	int64_t now = (int64_t)time(NULL);
 	struct oauth_tokens tk;
@@ -2133,8 +2292,8 @@ oauth_held_check(const struct oauth_conf_ctx *c, struct arena *a,
 		}
 	}
 	if (h->idt != NULL && !(c->idt.skip_unexpired && now < h->idt_exp)) {
-		if (oauth_validate(c, 1, h->idt, strlen(h->idt), &h->idt_exp) !=
-		    0) {
+		if (oauth_validate(c, 1, h->idt, strlen(h->idt), &h->idt_exp,
+		        nonce) != 0) {
 			log_debug(
 			    "E3050 OAuthAuthenticationHandler: invalid ID "
 			    "token");
@@ -2220,7 +2379,7 @@ oauth_cc_try(const struct oauth_authn_conf_spec *os, struct request *r,
 		h.rt = d->rt;
 		h.at_exp = d->at_exp;
 	}
-	st = oauth_held_check(c, r->arena, &h, 1);
+	st = oauth_held_check(c, r->arena, &h, 1, NULL);
 	if (st == 0) {
 		if (h.updated)
 			oauth_cc_keep(d, &h);
@@ -2285,11 +2444,11 @@ oauth_held_json(const struct oauth_conf_ctx *c, const struct oauth_held *h)
 	return js;
 }
 
-/* The tokens the session holds and their context: 0, or -1 when none. */
+/* The tokens the session holds under key, their context: 0, or -1. */
 static int
-oauth_ropc_restore(const struct oauth_authn_conf_spec *os,
-    const struct session *ss, struct arena *a, struct oauth_held *h,
-    const struct oauth_conf_ctx **c)
+oauth_held_restore(const struct oauth_authn_conf_spec *os,
+    const struct session *ss, const char *key, struct arena *a,
+    struct oauth_held *h, const struct oauth_conf_ctx **c)
 {
 	const unsigned char *v;
 	const char *name;
@@ -2297,7 +2456,7 @@ oauth_ropc_restore(const struct oauth_authn_conf_spec *os,
 	size_t n;
 
 	memset(h, 0, sizeof(*h));
-	if ((v = session_get(ss, OAUTH_ROPC_KEY, &n)) == NULL)
+	if ((v = session_get(ss, key, &n)) == NULL)
 		return -1;
 	o = json_loadb((const char *)v, n, 0, NULL);
 	name = json_string_value(json_object_get(o, "context"));
@@ -2319,12 +2478,11 @@ oauth_ropc_restore(const struct oauth_authn_conf_spec *os,
 
 /* Keep h in the session; -1 when it does not fit. */
 static int
-oauth_ropc_save(struct session *ss, const struct oauth_conf_ctx *c,
-    const struct oauth_held *h)
+oauth_held_save(struct session *ss, const char *key,
+    const struct oauth_conf_ctx *c, const struct oauth_held *h)
 {
 	char *js = oauth_held_json(c, h);
-	int rc =
-	    js != NULL ? session_put(ss, OAUTH_ROPC_KEY, js, strlen(js)) : -1;
+	int rc = js != NULL ? session_put(ss, key, js, strlen(js)) : -1;
 
 	if (js != NULL) {
 		OPENSSL_cleanse(js, strlen(js));
@@ -2350,13 +2508,10 @@ oauth_ropc_answer(struct request *r, int status, const char *body, size_t n)
 	return HANDLER_OK;
 }
 
-/* Is r for the ropcHandler's redeemTokenPath? */
+/* Does r's path equal p (a configured path; NULL or empty: never)? */
 static int
-oauth_ropc_redeem_path(
-    const struct oauth_authn_conf_spec *os, const struct request *r)
+oauth_path_is(const struct request *r, const char *p)
 {
-	const char *p = os->ropc.redeem_path;
-
 	return p != NULL && p[0] != '\0' && r->path != NULL &&
 	    r->path_len == strlen(p) && memcmp(r->path, p, r->path_len) == 0;
 }
@@ -2400,16 +2555,16 @@ oauth_ropc_exchange(const struct oauth_authn_conf_spec *os,
 	h.at = tk.at;
 	h.rt = tk.rt;
 	h.idt = tk.idt;
-	if ((st = oauth_held_check(c, r->arena, &h, 0)) != 0) {
+	if ((st = oauth_held_check(c, r->arena, &h, 0, NULL)) != 0) {
 		log_debug("E3050 OAuthAuthenticationHandler: the tokens of the "
 		          "password flow are not valid");
 		return oauth_refuse(
 		    r, eh, st == 500 ? 500 : 401, ERRPAGE_AUTHN, 0);
 	}
-	if (oauth_ropc_save(ss, c, &h) < 0)
+	if (oauth_held_save(ss, OAUTH_ROPC_KEY, c, &h) < 0)
 		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
 	oauth_forward(c, r, &h);
-	if (oauth_ropc_redeem_path(os, r))
+	if (oauth_path_is(r, os->ropc.redeem_path))
 		return oauth_ropc_answer(r, tk.status, tk.body, tk.len);
 	return HANDLER_DECLINED;
 }
@@ -2425,17 +2580,18 @@ oauth_ropc_try(const struct oauth_authn_conf_spec *os, struct request *r,
 
 	if (ss == NULL) /* AILERON: no session, the next handler's turn */
 		return OAUTH_AUTHN_CONTINUE;
-	if (oauth_ropc_restore(os, ss, r->arena, &h, &c) == 0) {
-		st = oauth_held_check(c, r->arena, &h, 0);
+	if (oauth_held_restore(os, ss, OAUTH_ROPC_KEY, r->arena, &h, &c) == 0) {
+		st = oauth_held_check(c, r->arena, &h, 0, NULL);
 		if (st == 0) {
 			char *js;
 			int rc;
 
-			if (h.updated && oauth_ropc_save(ss, c, &h) < 0)
+			if (h.updated &&
+			    oauth_held_save(ss, OAUTH_ROPC_KEY, c, &h) < 0)
 				return oauth_refuse(
 				    r, eh, 500, ERRPAGE_AUTHN, 0);
 			oauth_forward(c, r, &h);
-			if (!oauth_ropc_redeem_path(os, r))
+			if (!oauth_path_is(r, os->ropc.redeem_path))
 				return HANDLER_DECLINED;
 			if ((js = oauth_held_json(c, &h)) == NULL)
 				return oauth_refuse(
@@ -2455,6 +2611,355 @@ oauth_ropc_try(const struct oauth_authn_conf_spec *os, struct request *r,
 	return oauth_ropc_exchange(os, c, r, eh, ss);
 }
 
+/*
+ * authorizationCodeHandler: OIDC login through the browser.  The session
+ * holds the tokens under "__authzCode" (OAuthTokens), the login's state,
+ * nonce and PKCE verifier under "_csrf" and the page to return to under
+ * "_authzCodeRed", as AILERON names them.
+ */
+
+#define OAUTH_AC_KEY  "__authzCode"
+#define OAUTH_AC_RED  "_authzCodeRed"
+#define OAUTH_AC_CSRF "_csrf"
+
+/* n (at most 96) random bytes as base64url without padding, or NULL. */
+static char *
+oauth_random(struct arena *a, size_t n)
+{
+	unsigned char b[96];
+	char *out;
+
+	if (n > sizeof(b) || RAND_bytes(b, (int)n) != 1)
+		return NULL;
+	out = arena_alloc(a, kenc_encoded_len(KENC_BASE64RAWURL, n) + 1);
+	out[kenc_encode(KENC_BASE64RAWURL, b, n, out)] = '\0';
+	return out;
+}
+
+/* The S256 challenge of a PKCE verifier. */
+static char *
+oauth_challenge(struct arena *a, const char *verifier)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	char *out;
+
+	SHA256((const unsigned char *)verifier, strlen(verifier), d);
+	out =
+	    arena_alloc(a, kenc_encoded_len(KENC_BASE64RAWURL, sizeof(d)) + 1);
+	out[kenc_encode(KENC_BASE64RAWURL, d, sizeof(d), out)] = '\0';
+	return out;
+}
+
+/* A hex digit's value, or -1. */
+static int
+oauth_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Query parameter key of r, decoded as Go's Query().Get ('+' a space),
+ * or NULL when absent, malformed or holding a control character.
+ */
+static char *
+oauth_query_value(struct request *r, const char *key)
+{
+	const char *v;
+	size_t n, i, k = 0;
+	char *out;
+
+	if ((v = oauth_query(r, key, &n)) == NULL)
+		return NULL;
+	out = arena_alloc(r->arena, n + 1);
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)v[i];
+
+		if (c == '+')
+			c = ' ';
+		else if (c == '%') {
+			if (n - i < 3 || oauth_hex(v[i + 1]) < 0 ||
+			    oauth_hex(v[i + 2]) < 0)
+				return NULL;
+			c = oauth_hex(v[i + 1]) * 16 + oauth_hex(v[i + 2]);
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f)
+			return NULL;
+		out[k++] = (char)c;
+	}
+	out[k] = '\0';
+	return out;
+}
+
+/* 302 to loc, as AILERON writes it (no body). */
+static int
+oauth_redirect(struct request *r, const char *loc)
+{
+	if (response_start(r, 302, NULL, 0) < 0 ||
+	    response_add_str(r, "Location", loc) < 0 ||
+	    response_add(r, HDR_CONTENT_TYPE, "Content-Type", 12,
+	        "text/plain; charset=utf-8", 25) < 0 ||
+	    response_add_str(r, "X-Content-Type-Options", "nosniff") < 0 ||
+	    response_send_head(r, RESPONSE_LENGTH, 0) < 0 ||
+	    response_end(r) < 0)
+		return HANDLER_ABORT;
+	return HANDLER_OK;
+}
+
+/* Where to return after the login: a path redirectPathPattern allows. */
+static int
+oauth_ac_rd_ok(const struct oauth_conf_ac *ac, const char *rd)
+{
+	const char *p;
+
+	for (p = rd; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	/* "//host" and "/\host" leave the site: never (an open redirect) */
+	if (rd[0] == '/' && (rd[1] == '/' || rd[1] == '\\'))
+		return 0;
+	return regexec(&ac->re, rd, 0, NULL, 0) == 0;
+}
+
+/* Keep state, nonce and verifier (JSON as AILERON's csrfStates). */
+static int
+oauth_ac_keep_csrf(
+    struct session *ss, const char *state, const char *nonce, const char *ver)
+{
+	json_t *o = json_object();
+	char *js;
+	int rc;
+
+	if (state != NULL)
+		json_object_set_new(o, "s", json_string(state));
+	if (nonce != NULL)
+		json_object_set_new(o, "n", json_string(nonce));
+	if (ver != NULL)
+		json_object_set_new(o, "v", json_string(ver));
+	js = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	rc = js != NULL ? session_put(ss, OAUTH_AC_CSRF, js, strlen(js)) : -1;
+	free(js);
+	return rc;
+}
+
+/* The authentication request URL (AILERON's parameters, then urlParams). */
+static char *
+oauth_ac_location(const struct oauth_conf_ac *ac,
+    const struct oauth_conf_ctx *c, struct arena *a, const char *url,
+    const char *state, const char *nonce, const char *ch)
+{
+	const char *id = c->client.id != NULL ? c->client.id : "";
+	size_t n = strlen(url), cap;
+	char *loc;
+
+	cap = n + 3 * strlen(id) + 3 * strlen(ac->callback_url) +
+	    strlen(c->scope) + strlen(ac->extra) + 3 * 3 * 128 + 256;
+	loc = arena_alloc(a, cap);
+	memcpy(loc, url, n);
+	loc[n++] = strchr(url, '?') != NULL ? '&' : '?';
+	memcpy(loc + n, "response_type=code", 18);
+	n += 18;
+	oauth_param(loc, &n, "client_id", id);
+	if (state != NULL)
+		oauth_param(loc, &n, "state", state);
+	if (nonce != NULL)
+		oauth_param(loc, &n, "nonce", nonce);
+	if (ch != NULL) {
+		oauth_param(loc, &n, "code_challenge_method",
+		    ac->pkce_plain ? "plain" : "S256");
+		oauth_param(loc, &n, "code_challenge", ch);
+	}
+	oauth_scope_add(c, loc, &n);
+	oauth_param(loc, &n, "redirect_uri", ac->callback_url);
+	if (ac->extra[0] != '\0') {
+		loc[n++] = '&';
+		memcpy(loc + n, ac->extra, strlen(ac->extra));
+		n += strlen(ac->extra);
+	}
+	loc[n] = '\0';
+	return loc;
+}
+
+/* The authentication request: keep state, nonce, verifier; 302. */
+static int
+oauth_ac_login(const struct oauth_authn_conf_spec *os,
+    const struct oauth_conf_ctx *c, struct request *r,
+    const struct conf_errhandler *eh, struct session *ss)
+{
+	const struct oauth_conf_ac *ac = &os->ac;
+	const char *key = ac->redirect_key != NULL && ac->redirect_key[0]
+	    ? ac->redirect_key
+	    : "rd";
+	char *rd, *state = NULL, *nonce = NULL, *ver = NULL, *ch = NULL;
+	const struct oauth_ep *ep;
+
+	if (!oauth_path_is(r, ac->login_path)) {
+		if (ac->to_login && ac->login_path != NULL &&
+		    ac->login_path[0] != '\0')
+			return oauth_redirect(r, ac->login_path);
+		if (ac->unauthorize_any)
+			return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+	}
+	rd = oauth_query_value(r, key);
+	if ((rd == NULL || rd[0] == '\0') && ac->redirect_path != NULL &&
+	    ac->redirect_path[0] != '\0')
+		rd = arena_strdup(r->arena, ac->redirect_path);
+	if (rd == NULL || rd[0] == '\0')
+		rd = arena_strndup(
+		    r->arena, r->buf + r->msg->target.off, r->msg->target.len);
+	if (!oauth_ac_rd_ok(ac, rd))
+		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+	if ((ep = oauth_endpoint(c, OAUTH_EP_AUTHZ,
+	         arena_alloc(r->arena, OAUTH_HTTP_MAX))) == NULL)
+		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+	if ((!ac->no_state && (state = oauth_random(r->arena, 84)) == NULL) ||
+	    (!ac->no_nonce && (nonce = oauth_random(r->arena, 32)) == NULL) ||
+	    (!ac->no_pkce && (ver = oauth_random(r->arena, 84)) == NULL))
+		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+	if (ver != NULL)
+		ch = ac->pkce_plain ? ver : oauth_challenge(r->arena, ver);
+	if (oauth_ac_keep_csrf(ss, state, nonce, ver) < 0 ||
+	    session_put_blob(ss, OAUTH_AC_RED, rd, strlen(rd)) < 0)
+		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+	return oauth_redirect(r,
+	    oauth_ac_location(ac, c, r->arena, ep->up.url, state, nonce, ch));
+}
+
+/* Redeem the code of a callback: 0 with h filled, else a status. */
+static int
+oauth_ac_redeem(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
+    struct request *r, const char *code, const char *ver, const char *nonce,
+    struct oauth_held *h)
+{
+	struct oauth_tokens tk;
+	size_t plen = 0;
+	char *params;
+	int st;
+
+	params = arena_alloc(r->arena,
+	    3 *
+	            (strlen(code) + strlen(ac->callback_url) +
+	                (ver != NULL ? strlen(ver) : 0)) +
+	        128);
+	oauth_param(params, &plen, "grant_type", "authorization_code");
+	oauth_param(params, &plen, "code", code);
+	oauth_param(params, &plen, "redirect_uri", ac->callback_url);
+	if (ver != NULL)
+		oauth_param(params, &plen, "code_verifier", ver);
+	st = oauth_token_request(c, r->arena, params, plen, &tk);
+	OPENSSL_cleanse(params, plen);
+	if (st != 0)
+		return st;
+	memset(h, 0, sizeof(*h));
+	h->at = tk.at;
+	h->rt = tk.rt;
+	h->idt = tk.idt;
+	if (nonce != NULL && h->idt == NULL) /* the nonce must come back */
+		st = 401;
+	else
+		st = oauth_held_check(c, r->arena, h, 0, nonce);
+	if (st != 0)
+		log_debug("E3055 OAuthAuthenticationHandler: the tokens of the "
+		          "authorization code flow are not valid");
+	return st == 0 ? 0 : st == 500 ? 500 : 401;
+}
+
+/* The provider sent the browser back: check state, redeem the code. */
+static int
+oauth_ac_callback(const struct oauth_authn_conf_spec *os,
+    const struct oauth_conf_ctx *c, struct request *r,
+    const struct conf_errhandler *eh, struct session *ss)
+{
+	const struct oauth_conf_ac *ac = &os->ac;
+	const char *state, *nonce, *ver;
+	const unsigned char *v;
+	struct oauth_held h;
+	char *code, *got;
+	json_t *o;
+	size_t n;
+	int st;
+
+	if ((v = session_get(ss, OAUTH_AC_CSRF, &n)) == NULL) {
+		log_debug("E3057 OAuthAuthenticationHandler: a callback "
+		          "without a login in the session");
+		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+	}
+	o = json_loadb((const char *)v, n, 0, NULL);
+	state = oauth_json_str(r->arena, o, "s");
+	nonce = oauth_json_str(r->arena, o, "n");
+	ver = oauth_json_str(r->arena, o, "v");
+	json_decref(o);
+	session_delete(ss, OAUTH_AC_CSRF); /* used once */
+	got = oauth_query_value(r, "state");
+	code = oauth_query_value(r, "code");
+	if ((!ac->no_state &&
+	        (state == NULL || got == NULL || strcmp(state, got) != 0)) ||
+	    code == NULL || code[0] == '\0') {
+		log_debug("E3057 OAuthAuthenticationHandler: callback with a "
+		          "wrong state or no code");
+		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+	}
+	if ((st = oauth_ac_redeem(ac, c, r, code, ver, nonce, &h)) != 0)
+		return oauth_refuse(r, eh, st, OAUTH_E_TOKEN, 0);
+	if (oauth_held_save(ss, OAUTH_AC_KEY, c, &h) < 0)
+		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+	if ((v = session_get_blob(ss, OAUTH_AC_RED, &n)) == NULL)
+		return oauth_refuse(r, eh, 403, ERRPAGE_AUTHN, 0);
+	got = arena_strndup(r->arena, (const char *)v, n);
+	session_delete(ss, OAUTH_AC_RED);
+	if (!oauth_ac_rd_ok(ac, got))
+		return oauth_refuse(r, eh, 403, ERRPAGE_AUTHN, 0);
+	return oauth_redirect(r, got);
+}
+
+static int
+oauth_ac_try(const struct oauth_authn_conf_spec *os, struct request *r,
+    const struct conf_errhandler *eh)
+{
+	const struct oauth_conf_ac *ac = &os->ac;
+	struct session *ss = session_of(r);
+	const struct oauth_conf_ctx *c;
+	struct oauth_held h;
+	int st;
+
+	if (ss == NULL) /* AILERON: no session, the next handler's turn */
+		return OAUTH_AUTHN_CONTINUE;
+	if (oauth_held_restore(os, ss, OAUTH_AC_KEY, r->arena, &h, &c) == 0) {
+		st = oauth_held_check(c, r->arena, &h, 0, NULL);
+		if (st == 0) {
+			if (h.updated &&
+			    oauth_held_save(ss, OAUTH_AC_KEY, c, &h) < 0)
+				return oauth_refuse(
+				    r, eh, 500, ERRPAGE_AUTHN, 0);
+			oauth_forward(c, r, &h);
+			if (oauth_path_is(r, ac->login_path) ||
+			    oauth_path_is(r, ac->callback_path))
+				return oauth_redirect(r,
+				    ac->redirect_path != NULL &&
+				            ac->redirect_path[0] != '\0'
+				        ? ac->redirect_path
+				        : "/");
+			return HANDLER_DECLINED;
+		}
+		/* AILERON deletes the ROPC key here: its evident intent */
+		session_delete(ss, OAUTH_AC_KEY);
+		if (st != OAUTH_REAUTH)
+			return oauth_refuse(r, eh, st, ERRPAGE_AUTHN, 0);
+	}
+	if ((c = oauth_context(os, r)) == NULL)
+		return OAUTH_AUTHN_CONTINUE;
+	if (oauth_path_is(r, ac->callback_path))
+		return oauth_ac_callback(os, c, r, eh, ss);
+	return oauth_ac_login(os, c, r, eh, ss);
+}
+
 int
 oauth_authn_try(
     const void *spec, struct request *r, const struct conf_errhandler *eh)
@@ -2470,6 +2975,8 @@ oauth_authn_try(
 		return oauth_cc_try(os, r, eh);
 	if (os->ropc.set)
 		return oauth_ropc_try(os, r, eh);
+	if (os->ac.set)
+		return oauth_ac_try(os, r, eh);
 	if ((c = oauth_context(os, r)) == NULL)
 		return OAUTH_AUTHN_CONTINUE;
 	if ((t = authn_header(r, os->rs.header_key, &n)) == NULL)
@@ -2487,7 +2994,7 @@ oauth_authn_try(
 			    st);
 			return oauth_refuse(r, eh, st, OAUTH_E_INTRO, 1);
 		}
-	} else if (oauth_validate(c, 0, t, n, NULL) != 0) {
+	} else if (oauth_validate(c, 0, t, n, NULL, NULL) != 0) {
 		log_debug("E3050 OAuthAuthenticationHandler: invalid token");
 		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 1);
 	}

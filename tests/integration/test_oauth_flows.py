@@ -5,6 +5,7 @@ OAuth 2.0 provider written here (real RS256/ES256 tokens, JWKS,
 introspection)."""
 
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -71,6 +72,8 @@ class Provider:
         self.status = None          # answer token requests with this status
         self.ctype = "application/json"
         self.hits = []              # token requests: (grant, form, authorization)
+        self.codes = {}             # code -> (redirect_uri, challenge, method, nonce, user)
+        self.nonce_override = None
         self.lock = threading.Lock()
         if tls_dir is not None:
             self.srv = TLSMock(tls_dir, "ip")
@@ -100,6 +103,7 @@ class Provider:
             return response(200, json.dumps({
                 "issuer": self.iss, "token_endpoint": self.url + "/token",
                 "introspection_endpoint": self.url + "/introspect",
+                "authorization_endpoint": self.url + "/authorize?tenant=t1",
                 "jwks_uri": self.url + "/jwks"}).encode(), JS)
         if path == "/jwks":
             return response(200, json.dumps({"keys": [jwk(self.key, self.kid)]}).encode(), JS)
@@ -128,6 +132,17 @@ class Provider:
         return form.get("client_id") == [self.client_id] and \
             form.get("client_secret") == [self.secret]
 
+    def authorize(self, location, user="alice"):
+        """The user logs in at the authorization endpoint: the code, and the
+        parameters of the request."""
+        u = urllib.parse.urlsplit(location)
+        q = urllib.parse.parse_qs(u.query)
+        code = "code-%d" % len(self.codes)
+        self.codes[code] = (q["redirect_uri"][0], q.get("code_challenge", [None])[0],
+                            q.get("code_challenge_method", [None])[0],
+                            q.get("nonce", [None])[0], user)
+        return code, q
+
     def token_endpoint(self, req):
         form = urllib.parse.parse_qs(req.body.decode(), keep_blank_values=True)
         auth = req.header("Authorization")
@@ -151,6 +166,21 @@ class Provider:
             if self.refuse_refresh or not form.get("refresh_token", [""])[0].startswith("rt-"):
                 return response(400, b'{"error":"invalid_grant"}', JS)
             sub = form["refresh_token"][0][3:].split(".")[0]
+        elif grant == "authorization_code":
+            code = form.get("code", [""])[0]
+            if code not in self.codes:
+                return response(400, b'{"error":"invalid_grant"}', JS)
+            uri, ch, method, nonce, sub = self.codes.pop(code)
+            ver = form.get("code_verifier", [""])[0]
+            if method == "S256":
+                ver = b64url(hashlib.sha256(ver.encode()).digest())
+            if form.get("redirect_uri") != [uri] or (ch is not None and ver != ch):
+                return response(400, b'{"error":"invalid_grant"}', JS)
+            body = {"access_token": self.token(sub), "token_type": "Bearer",
+                    "expires_in": self.lifetime,
+                    "id_token": self.token(sub, aud=[self.aud, self.client_id],
+                                           nonce=self.nonce_override or nonce)}
+            return response(200, json.dumps(body).encode(), JS)
         elif grant != "client_credentials":
             return response(400, b'{"error":"unsupported_grant_type"}', JS)
         body = {"access_token": self.token(sub), "token_type": "Bearer",
@@ -610,6 +640,139 @@ class ROPCTest(FlowTestCase):
         port = self.serve(self.spec(prov), session=False)
         self.refused(port, 401, [self.basic("alice", "wonder land")])
         self.assertEqual(prov.hits, [])
+
+
+class AuthorizationCodeTest(FlowTestCase):
+    CALLBACK = "http://gw.example/callback"
+
+    def spec(self, prov, handler="", endpoints="{discovery: /.well-known/openid-configuration}"):
+        return ("  authorizationCodeHandler:\n    callbackURL: %s\n    loginPath: /login\n"
+                "    urlParams: [\"prompt=login\"]\n%s" % (self.CALLBACK, handler)
+                + self.context(prov, endpoints))
+
+    def cookie(self, hd, old=None):
+        v = hd.get("Set-Cookie")
+        if v is None:
+            return old
+        return ("Cookie", v.split(";")[0])
+
+    def login(self, port, prov, path="/app?x=1"):
+        st, hd, body, seen = self.get(port, [], path)
+        self.assertEqual((st, seen), (302, []))
+        loc = hd["Location"]
+        self.assertTrue(loc.startswith(prov.url + "/authorize?tenant=t1&response_type=code&"), loc)
+        code, q = prov.authorize(loc)
+        return self.cookie(hd), code, q
+
+    def test_login_callback_and_session(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov), session=True)
+        cookie, code, q = self.login(port, prov)
+        self.assertEqual(q["client_id"], [CLIENT_ID])
+        self.assertEqual(q["redirect_uri"], [self.CALLBACK])
+        self.assertEqual(q["scope"], ["openid api read"])
+        self.assertEqual(q["prompt"], ["login"])
+        self.assertEqual(q["code_challenge_method"], ["S256"])
+        self.assertEqual(len(q["state"][0]), 112)
+        self.assertEqual(len(q["nonce"][0]), 43)
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual((st, hd["Location"], seen), (302, "/app?x=1", []))
+        grant, form, auth = prov.hits[-1]
+        self.assertEqual(grant, "authorization_code")
+        self.assertEqual(form["redirect_uri"], [self.CALLBACK])
+        cookie = self.cookie(hd, cookie)
+        req = self.ok(port, [cookie], "/app?x=1")
+        self.assertEqual(jwt.decode(req.header("X-ID-Token"),
+                                    options={"verify_signature": False})["nonce"], q["nonce"][0])
+        self.assertTrue(req.header("X-Access-Token"))
+        n = len(prov.hits)
+        self.ok(port, [cookie], "/other")
+        self.assertEqual(len(prov.hits), n)
+        # logged in: loginPath and the callback go to redirectPath ("/" unset)
+        st, hd, body, seen = self.get(port, [cookie], "/login")
+        self.assertEqual((st, hd["Location"]), (302, "/"))
+        # the code and state are used once: a replay is refused
+        st, hd, body, seen = self.get(port, [], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual((st, body), (401, BODY_401))
+
+    def test_callback_checks(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov), session=True)
+        # a wrong state, no code
+        cookie, code, q = self.login(port, prov)
+        self.refused(port, 401, [cookie], "/callback?state=x%s&code=%s" % (q["state"][0], code))
+        cookie, code, q = self.login(port, prov)
+        self.refused(port, 401, [cookie], "/callback?state=%s" % q["state"][0])
+        # the provider refuses the code (not issued: the verifier cannot match)
+        cookie, code, q = self.login(port, prov)
+        self.refused(port, 401, [cookie], "/callback?state=%s&code=forged" % q["state"][0])
+        # the ID token carries another nonce
+        cookie, code, q = self.login(port, prov)
+        prov.nonce_override = "replayed-nonce"
+        self.refused(port, 401, [cookie], "/callback?state=%s&code=%s" % (q["state"][0], code))
+        prov.nonce_override = None
+        # an ID token for another audience
+        cookie, code, q = self.login(port, prov)
+        prov.client_id = "someone-else"
+        self.refused(port, 401, [cookie], "/callback?state=%s&code=%s" % (q["state"][0], code))
+        prov.client_id = CLIENT_ID
+        # a callback without a login
+        self.refused(port, 401, [], "/callback?state=a&code=b")
+        self.no_secret_in_log()
+
+    def test_redirects(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov, "    redirectPathPattern: \"^/(app|ok)\"\n"),
+                          session=True)
+        cookie, code, q = self.login(port, prov, "/login?rd=%2Fok%3Fa%3D1")
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual((st, hd["Location"]), (302, "/ok?a=1"))
+        for rd in ("//evil.example/", "/%0d%0aX:%20y", "/elsewhere", "https://evil.example/"):
+            self.refused(port, 401, [], "/login?rd=" + urllib.parse.quote(rd, safe="%"))
+        # redirectToLogin, then unauthorizeAny
+        port = self.serve(self.spec(prov, "    redirectToLogin: true\n"), session=True)
+        st, hd, body, seen = self.get(port, [], "/app")
+        self.assertEqual((st, hd["Location"]), (302, "/login"))
+        port = self.serve(self.spec(prov, "    unauthorizeAny: true\n    disablePKCE: true\n"
+                                          "    disableNonce: true\n"), session=True)
+        self.refused(port, 401, [], "/app")
+        cookie, code, q = self.login(port, prov, "/login")
+        self.assertNotIn("nonce", q)
+        self.assertNotIn("code_challenge", q)
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual((st, hd["Location"]), (302, "/login"))
+
+    def test_plain_pkce_and_configured_endpoints(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov, "    pkceMethod: Plain\n",
+                                    "{authorization: /authorize?tenant=t1, token: /token}"),
+                          session=True)
+        cookie, code, q = self.login(port, prov)
+        self.assertEqual(q["code_challenge_method"], ["plain"])
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual(st, 302)
+        self.assertEqual(prov.hits[-1][1]["code_verifier"], q["code_challenge"])
+
+    def test_config_errors(self):
+        prov = self.provider()
+
+        def bad(spec, msg):
+            path = self.file("bad.yaml", gateway_config(free_port(), "http://127.0.0.1:1",
+                                                        spec).encode())
+            rc, out = run_aileron(["-c", "-f", path])
+            self.assertEqual(rc, 1, spec)
+            self.assertIn(msg, out, spec)
+        bad("  authorizationCodeHandler: {}\n", "callbackURL: required")
+        bad(self.spec(prov, "    restoreRequest: true\n"), "restoreRequest: not supported yet")
+        bad(self.spec(prov, "    jarm: {}\n"), "jarm")
+        bad(self.spec(prov, "    redirectPathPattern: \"(\"\n"), "not a POSIX extended")
+        bad(self.spec(prov, endpoints="{token: /t}"),
+            "needs provider.endpoints.authorization or")
 
 
 class ExampleTest(FlowTestCase):

@@ -436,13 +436,10 @@ spec:
 
     def test_config_errors(self):
         rs = "  resourceServerHandler: {}\n"
-        field = "authorizationCodeHandler"
-        self.check_error("  %s: {loginPath: /login}\n" % field, "%s: not supported yet" % field)
-        self.check_error("  %s: {}\n" % field, "%s: not supported yet" % field)
         self.check_error("  contexts: []\n",
-                         "resourceServerHandler, clientCredentialsHandler or ropcHandler is "
-                         "required")
-        self.check_error(rs + "  ropcHandler: {}\n", "only one of resourceServerHandler")
+                         "one of authorizationCodeHandler, clientCredentialsHandler, "
+                         "resourceServerHandler and ropcHandler is required")
+        self.check_error(rs + "  ropcHandler: {}\n", "only one of authorizationCodeHandler")
         self.check_error("  resourceServerHandler: {enabledFAPI: true}\n", "enabledFAPI")
         ctx = rs + "  contexts:\n    - name: a\n"
         self.check_error(ctx + "      enableIntrospection: true\n",
