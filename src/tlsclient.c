@@ -22,9 +22,8 @@ tlsclient_log(const char *what, const char *msg)
 	ERR_clear_error();
 }
 
-/* An SSL_CTX for upstream connections with tls (NULL: defaults). */
-static SSL_CTX *
-tlsclient_ctx(const char *what, const struct conf_tls_client *tls)
+void *
+tlsclient_ctx_new(const char *what, const struct conf_tls_client *tls)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	size_t i;
@@ -105,12 +104,13 @@ tlsclient_build(struct conf *c)
 		if (cc == NULL || !cc->tls.set)
 			need_default = 1;
 		else if (cc->tls_ctx == NULL &&
-		    (cc->tls_ctx = tlsclient_ctx(cc->id, &cc->tls)) == NULL)
+		    (cc->tls_ctx = tlsclient_ctx_new(cc->id, &cc->tls)) == NULL)
 			goto fail;
 	}
 	if (!need_default)
 		return 0;
-	if ((c->tls_default = tlsclient_ctx("HTTPS upstreams", NULL)) == NULL)
+	if ((c->tls_default = tlsclient_ctx_new("HTTPS upstreams", NULL)) ==
+	    NULL)
 		goto fail;
 	/* HTTPClients without a tlsConfig share the default context. */
 	for (i = 0; i < c->nproxies; i++) {

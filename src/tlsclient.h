@@ -14,6 +14,13 @@
  */
 int tlsclient_build(struct conf *c);
 
+/*
+ * An SSL_CTX (returned as void *) for client connections with tls (NULL:
+ * TLS 1.2..1.3, the system trust store); NULL after logging an error
+ * naming what.  The caller frees it with SSL_CTX_free.
+ */
+void *tlsclient_ctx_new(const char *what, const struct conf_tls_client *tls);
+
 /* Master: free what tlsclient_build made; accepts NULL. */
 void tlsclient_free(struct conf *c);
 

@@ -1,5 +1,6 @@
-/* app/v1 OAuthAuthenticationHandler: an OAuth 2.0 resource server validating JWT access tokens locally. */
+/* app/v1 OAuthAuthenticationHandler: resource server, client credentials, ROPC and OIDC authorization code flows. */
 #include <errno.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
 
 #include "arena.h"
 #include "conf_table.h"
@@ -27,6 +31,8 @@
 #include "middleware/oauth_authn.h"
 #include "request.h"
 #include "response.h"
+#include "session.h"
+#include "tlsclient.h"
 #include "upstream.h"
 
 /*
@@ -171,11 +177,38 @@ struct oauth_conf_jwt {
 	size_t njwks;
 };
 
-/* An endpoint of the provider, as an upstream and a path (http only). */
+/* An endpoint of the provider, as an upstream and a path. */
 struct oauth_ep {
 	struct conf_upstream up;
 	const char *path; /* with the query */
 	int set;
+	const struct conf_client *cc; /* dial, TLS: set by the build */
+};
+
+/* ClientAuthMethod (AILERON's numbers). */
+enum oauth_auth {
+	OAUTH_AUTH_FORM = 0,
+	OAUTH_AUTH_BASIC,
+	OAUTH_AUTH_SECRET_JWT,
+	OAUTH_AUTH_PKEY_JWT,
+	OAUTH_AUTH_TLS,
+	OAUTH_AUTH_SELF_TLS
+};
+
+static const struct conf_enum oauth_conf_auths[] = {
+	{ "FormAuth", OAUTH_AUTH_FORM }, { "BasicAuth", OAUTH_AUTH_BASIC },
+	{ "ClientSecretJWT", OAUTH_AUTH_SECRET_JWT },
+	{ "PrivateKeyJWT", OAUTH_AUTH_PKEY_JWT },
+	{ "TLSClientAuth", OAUTH_AUTH_TLS },
+	{ "SelfSignedTLSClientAuth", OAUTH_AUTH_SELF_TLS }, { NULL, 0 }
+};
+
+/* ClientRequester: tokenRedeemer, tokenIntrospector. */
+struct oauth_conf_req {
+	struct conf_ref *round_tripper;
+	int auth; /* enum oauth_auth */
+	/* built at load */
+	const struct conf_client *cc;
 };
 
 /* One Context. */
@@ -183,6 +216,8 @@ struct oauth_conf_ctx {
 	char *name;
 	struct oauth_conf_provider provider;
 	struct oauth_conf_client client;
+	struct oauth_conf_req redeemer;
+	struct oauth_conf_req introspector;
 	struct oauth_conf_jwt jwt;
 	int introspection;
 	char *claims_key;
@@ -194,12 +229,49 @@ struct oauth_conf_ctx {
 	const char *iss;
 	const char *aud;
 	struct oauth_ep intro; /* introspection endpoint, when known */
-	struct oauth_ep disc;  /* discovery endpoint (for intro) */
+	struct oauth_ep token; /* token endpoint, when known */
+	struct oauth_ep authz; /* authorization endpoint, when known */
+	struct oauth_ep disc;  /* discovery endpoint */
+	const struct conf_client *prov_cc; /* provider.roundTripper */
+	char *scope;                       /* client.scopes, form-encoded */
+	const char *idt_iss, *idt_aud;     /* as iss and aud, for ID tokens */
 };
 
 struct oauth_conf_rs {
 	char *header_key;
 	int set;
+};
+
+/* clientCredentialsHandler: no fields. */
+struct oauth_conf_cc {
+	int set;
+};
+
+/* ropcHandler. */
+struct oauth_conf_ropc {
+	char *redeem_path;
+	int set;
+};
+
+/* authorizationCodeHandler (OIDC). */
+struct oauth_conf_ac {
+	int no_state, no_nonce, no_pkce;
+	int pkce_plain; /* PKCEMethod: 0 S256, 1 plain */
+	char *login_path;
+	char *callback_url;
+	char *redirect_path;
+	char *redirect_key;
+	char *redirect_pattern;
+	int to_login, unauthorize_any, restore;
+	char **url_params;
+	size_t nurl_params;
+	char *userinfo_path;
+	int fapi;
+	int set;
+	/* built at load */
+	char *callback_path;
+	char *extra; /* urlParams, joined by & */
+	regex_t re;
 };
 
 struct oauth_authn_conf_spec {
@@ -210,24 +282,10 @@ struct oauth_authn_conf_spec {
 	char *query_key;
 	char *header_key;
 	struct oauth_conf_rs rs;
-	int later; /* a refused mode was written */
+	struct oauth_conf_cc cc;
+	struct oauth_conf_ropc ropc;
+	struct oauth_conf_ac ac;
 };
-
-/* The modes other than resourceServerHandler: refused by name. */
-static int
-oauth_conf_later(struct loader *ld, const struct conf_field *f, const char *key,
-    yaml_node_t *v, void *obj)
-{
-	(void)f;
-	if (conf_is_null(v)) /* as -t writes it */
-		return 0;
-	((struct oauth_authn_conf_spec *)obj)->later = 1;
-	conf_errorn(ld, v,
-	    "%s: not supported yet (aileron supports resourceServerHandler "
-	    "only)",
-	    key);
-	return -1;
-}
 
 static void
 oauth_conf_rs_mark(struct loader *ld, void *obj, yaml_node_t *node)
@@ -244,6 +302,200 @@ static const struct conf_field oauth_conf_rs_fields[] = {
 };
 static const struct conf_table oauth_conf_rs_table = { oauth_conf_rs_fields,
 	oauth_conf_rs_mark };
+
+static void
+oauth_conf_cc_mark(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	(void)ld;
+	((struct oauth_conf_cc *)obj)->set =
+	    node != NULL && !conf_is_null(node);
+}
+
+static const struct conf_field oauth_conf_cc_fields[] = {
+	FEND,
+};
+static const struct conf_table oauth_conf_cc_table = { oauth_conf_cc_fields,
+	oauth_conf_cc_mark };
+
+static void
+oauth_conf_ropc_mark(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_ropc *o = obj;
+
+	o->set = node != NULL && !conf_is_null(node);
+	if (o->redeem_path != NULL && o->redeem_path[0] != '/' &&
+	    o->redeem_path[0] != '\0')
+		conf_errorn(ld, conf_field_node(ld, node, "redeemTokenPath"),
+		    "redeemTokenPath: a path starting with /");
+}
+
+static const struct conf_field oauth_conf_ropc_fields[] = {
+	FSTR("redeemTokenPath", struct oauth_conf_ropc, redeem_path),
+	FUNSUP("usernameKey",
+	    "not supported yet: the username and password come from the "
+	    "Authorization header (Basic)"),
+	FUNSUP("passwordKey",
+	    "not supported yet: the username and password come from the "
+	    "Authorization header (Basic)"),
+	FEND,
+};
+static const struct conf_table oauth_conf_ropc_table = { oauth_conf_ropc_fields,
+	oauth_conf_ropc_mark };
+
+static const struct conf_enum oauth_conf_pkce[] = { { "S256", 0 },
+	{ "Plain", 1 }, { NULL, 0 } };
+
+static void
+oauth_conf_regfree(void *arg)
+{
+	regfree(arg);
+}
+
+/* The path of callbackURL (an absolute URL or a path), or NULL. */
+static char *
+oauth_conf_url_path(struct loader *ld, const char *u)
+{
+	const char *p = u;
+
+	if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) {
+		p = strchr(u, ':') + 3;
+		p += strcspn(p, "/?#");
+	}
+	if (*p != '/')
+		return NULL;
+	return arena_strndup(ld->arena, p, strcspn(p, "?#"));
+}
+
+static void
+oauth_conf_ac_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_ac *a = obj;
+	size_t i, n = 0;
+	const char *u;
+
+	a->set = node != NULL && !conf_is_null(node);
+	if (!a->set)
+		return;
+	if (a->callback_url == NULL || a->callback_url[0] == '\0' ||
+	    (a->callback_path = oauth_conf_url_path(ld, a->callback_url)) ==
+	        NULL)
+		conf_errorn(ld, node,
+		    "callbackURL: required, an http(s) URL or a path (where "
+		    "the provider sends the browser back)");
+	for (u = a->callback_url; u != NULL && *u != '\0'; u++)
+		if ((unsigned char)*u <= 0x20 || (unsigned char)*u >= 0x7f)
+			conf_errorn(ld,
+			    conf_field_node(ld, node, "callbackURL"),
+			    "callbackURL: a URL without spaces or controls");
+	if (a->restore)
+		conf_errorn(ld, conf_field_node(ld, node, "restoreRequest"),
+		    "restoreRequest: not supported yet");
+	if (a->userinfo_path != NULL && a->userinfo_path[0] != '\0')
+		conf_errorn(ld, conf_field_node(ld, node, "userInfoPath"),
+		    "userInfoPath: not supported yet");
+	if (a->fapi)
+		conf_errorn(ld, conf_field_node(ld, node, "enabledFAPI"),
+		    "enabledFAPI: not supported yet");
+	if (regcomp(&a->re,
+	        a->redirect_pattern != NULL && a->redirect_pattern[0] != '\0'
+	            ? a->redirect_pattern
+	            : "^/.*$",
+	        REG_EXTENDED | REG_NOSUB) != 0) {
+		conf_errorn(ld,
+		    conf_field_node(ld, node, "redirectPathPattern"),
+		    "redirectPathPattern: not a POSIX extended regular "
+		    "expression");
+		a->set = 0;
+		return;
+	}
+	conf_at_free(ld, oauth_conf_regfree, &a->re);
+	for (i = 0; i < a->nurl_params; i++)
+		n += 3 * strlen(a->url_params[i]) + 1;
+	a->extra = arena_alloc(ld->arena, n + 1);
+	for (i = 0, n = 0; i < a->nurl_params; i++) {
+		const char *q;
+
+		if (i > 0)
+			a->extra[n++] = '&';
+		/* as written, but what would break the URL escaped */
+		for (q = a->url_params[i]; *q != '\0'; q++) {
+			unsigned char c = (unsigned char)*q;
+
+			if (c <= 0x20 || c >= 0x7f || c == '#') {
+				snprintf(a->extra + n, 4, "%%%02X", c);
+				n += 3;
+			} else
+				a->extra[n++] = (char)c;
+		}
+	}
+}
+
+static const struct conf_field oauth_conf_ac_fields[] = {
+	FBOOL("disableState", struct oauth_conf_ac, no_state),
+	FBOOL("disableNonce", struct oauth_conf_ac, no_nonce),
+	FBOOL("disablePKCE", struct oauth_conf_ac, no_pkce),
+	FENUM("pkceMethod", struct oauth_conf_ac, pkce_plain, oauth_conf_pkce),
+	FSTR("loginPath", struct oauth_conf_ac, login_path),
+	FSTR("callbackURL", struct oauth_conf_ac, callback_url),
+	FSTR("redirectPath", struct oauth_conf_ac, redirect_path),
+	FSTR("redirectKey", struct oauth_conf_ac, redirect_key),
+	FSTR("redirectPathPattern", struct oauth_conf_ac, redirect_pattern),
+	FBOOL("redirectToLogin", struct oauth_conf_ac, to_login),
+	FBOOL("unauthorizeAny", struct oauth_conf_ac, unauthorize_any),
+	FBOOL("restoreRequest", struct oauth_conf_ac, restore),
+	FSTRS("urlParams", struct oauth_conf_ac, url_params, nurl_params, 0),
+	FSTR("userInfoPath", struct oauth_conf_ac, userinfo_path),
+	FBOOL("enabledFAPI", struct oauth_conf_ac, fapi),
+	FUNSUP("requestObject", "not supported yet"),
+	FUNSUP("jarm", "not supported yet"),
+	FEND,
+};
+static const struct conf_table oauth_conf_ac_table = { oauth_conf_ac_fields,
+	oauth_conf_ac_check };
+
+/*
+ * clientCredentialsHandler, ropcHandler: members of AILERON's oneof, so
+ * null (as -t writes the ones not chosen) leaves them unset.
+ */
+static int
+oauth_conf_set_mode(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	(void)key;
+	if (conf_is_null(v))
+		return 0;
+	return conf_parse_object(ld, v,
+	    strcmp(f->name, "ropcHandler") == 0 ? &oauth_conf_ropc_table
+	        : strcmp(f->name, "clientCredentialsHandler") == 0
+	        ? &oauth_conf_cc_table
+	        : &oauth_conf_ac_table,
+	    (char *)obj + f->off);
+}
+
+/* tokenRedeemer, tokenIntrospector: the JWT client assertions are refused. */
+static void
+oauth_conf_req_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	const struct oauth_conf_req *q = obj;
+
+	if (q->auth == OAUTH_AUTH_SECRET_JWT || q->auth == OAUTH_AUTH_PKEY_JWT)
+		conf_errorn(ld, conf_field_node(ld, node, "clientAuthMethod"),
+		    "clientAuthMethod: ClientSecretJWT and PrivateKeyJWT are "
+		    "not supported yet (FormAuth, BasicAuth, TLSClientAuth, "
+		    "SelfSignedTLSClientAuth)");
+}
+
+static const struct conf_field oauth_conf_req_fields[] = {
+	FFUNCAT(
+	    "roundTripper", struct oauth_conf_req, round_tripper, conf_set_ref),
+	FENUM(
+	    "clientAuthMethod", struct oauth_conf_req, auth, oauth_conf_auths),
+	FUNSUP("extraHeader", "not supported (AILERON does not send it)"),
+	FUNSUP("extraQuery", "not supported (AILERON does not send it)"),
+	FEND,
+};
+static const struct conf_table oauth_conf_req_table = { oauth_conf_req_fields,
+	oauth_conf_req_check };
 
 static void
 oauth_conf_jwk_free(void *arg)
@@ -609,11 +861,13 @@ oauth_url_split(const char *url, struct oauth_ep *ep, char *store)
 	for (p = url; *p != '\0'; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
 			return "a URL without spaces, controls or non-ASCII";
-	if (strncmp(url, "https://", 8) == 0)
-		return "https endpoints are not supported yet";
-	if (strncmp(url, "http://", 7) != 0)
-		return "not an http:// URL";
-	p = url + 7;
+	if (strncmp(url, "https://", 8) == 0) {
+		ep->up.tls = 1;
+		p = url + 8;
+	} else if (strncmp(url, "http://", 7) == 0)
+		p = url + 7;
+	else
+		return "not an http:// or https:// URL";
 	e = p + strcspn(p, "/?#");
 	if (memchr(p, '@', (size_t)(e - p)) != NULL)
 		return "credentials in the URL are not supported";
@@ -640,8 +894,10 @@ oauth_url_split(const char *url, struct oauth_ep *ep, char *store)
 		store[hp.plen] = '\0';
 		store += hp.plen + 1;
 	} else {
-		memcpy(store, "80", 3);
-		store += 3;
+		const char *dp = ep->up.tls ? "443" : "80";
+
+		memcpy(store, dp, strlen(dp) + 1);
+		store += strlen(dp) + 1;
 	}
 	ep->path = store;
 	if (*e != '/')
@@ -691,41 +947,85 @@ oauth_conf_ep(struct loader *ld, yaml_node_t *node, const char *base,
 	return 0;
 }
 
+/* The first of a, b, c written; NULL when none or "-" (check off). */
+static const char *
+oauth_conf_check_on(const char *a, const char *b, const char *c)
+{
+	const char *v = a;
+
+	if (v == NULL || v[0] == '\0')
+		v = b;
+	if (v == NULL || v[0] == '\0')
+		v = c;
+	return v != NULL && v[0] != '\0' && strcmp(v, "-") != 0 ? v : NULL;
+}
+
+/* client.scopes joined by spaces, form-encoded, into c->scope. */
+static void oauth_form_add(char *f, size_t *len, const char *s, size_t n);
+
+static void
+oauth_conf_scope(struct loader *ld, struct oauth_conf_ctx *c)
+{
+	size_t i, n = 0, len = 0;
+
+	for (i = 0; i < c->client.nscopes; i++)
+		n += 3 * strlen(c->client.scopes[i]) + 3;
+	c->scope = arena_alloc(ld->arena, n + 1);
+	for (i = 0; i < c->client.nscopes; i++) {
+		if (i > 0) {
+			memcpy(c->scope + len, "%20", 3);
+			len += 3;
+		}
+		oauth_form_add(c->scope, &len, c->client.scopes[i],
+		    strlen(c->client.scopes[i]));
+	}
+	c->scope[len] = '\0';
+}
+
 /* The checks in force: AILERON's defaults, "-" switches one off. */
 static void
 oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct oauth_conf_ctx *c = obj;
+	const struct oauth_conf_endpoints *ep = &c->provider.ep;
 	const char *iss = c->at.iss, *aud = c->at.aud;
 	size_t i;
 
 	for (i = 0; i < c->jwt.njwks; i++) {
 		struct oauth_conf_jwks *w = &c->jwt.jwks[i];
-		struct oauth_ep *ep = arena_alloc(ld->arena, sizeof(*ep));
+		struct oauth_ep *kep = arena_alloc(ld->arena, sizeof(*kep));
 		const char *why;
 		char *store =
 		    arena_alloc(ld->arena, OAUTH_URL_STORE(strlen(w->url)));
 
-		if ((why = oauth_url_split(w->url, ep, store)) != NULL)
+		if ((why = oauth_url_split(w->url, kep, store)) != NULL)
 			conf_errorn(ld, conf_field_node(ld, node, "jwtHandler"),
 			    "jwtHandler.JWKs[%s]: %s: %s", w->iss, w->url, why);
-		w->ep = ep;
+		w->ep = kep;
 	}
+	if (ep->discovery != NULL && ep->discovery[0] != '\0')
+		(void)oauth_conf_ep(ld, node, c->provider.base_url,
+		    ep->discovery, "discovery", &c->disc);
+	if (ep->token != NULL && ep->token[0] != '\0')
+		(void)oauth_conf_ep(ld, node, c->provider.base_url, ep->token,
+		    "token", &c->token);
+	if (ep->authorization != NULL && ep->authorization[0] != '\0')
+		(void)oauth_conf_ep(ld, node, c->provider.base_url,
+		    ep->authorization, "authorization", &c->authz);
 	if (c->introspection) {
-		const struct oauth_conf_endpoints *ep = &c->provider.ep;
-
 		if (ep->introspection != NULL && ep->introspection[0] != '\0')
 			(void)oauth_conf_ep(ld, node, c->provider.base_url,
 			    ep->introspection, "introspection", &c->intro);
-		else if (ep->discovery != NULL && ep->discovery[0] != '\0')
-			(void)oauth_conf_ep(ld, node, c->provider.base_url,
-			    ep->discovery, "discovery", &c->disc);
-		else
+		else if (!c->disc.set)
 			conf_errorn(ld,
 			    conf_field_node(ld, node, "enableIntrospection"),
 			    "enableIntrospection: needs "
 			    "provider.endpoints.introspection or discovery");
 	}
+	oauth_conf_scope(ld, c);
+	c->idt_iss = oauth_conf_check_on(c->idt.iss, c->provider.issuer, NULL);
+	c->idt_aud =
+	    oauth_conf_check_on(c->idt.aud, c->client.audience, c->client.id);
 	if (iss == NULL || iss[0] == '\0')
 		iss = c->provider.issuer;
 	if (aud == NULL || aud[0] == '\0')
@@ -750,11 +1050,10 @@ static const struct conf_field oauth_conf_ctx_fields[] = {
 	FOBJ("provider", struct oauth_conf_ctx, provider,
 	    &oauth_conf_provider_table),
 	FOBJ("client", struct oauth_conf_ctx, client, &oauth_conf_client_table),
-	FUNSUP("tokenRedeemer", "not used by resourceServerHandler"),
-	FUNSUP("tokenIntrospector",
-	    "not supported yet (introspection sends client.id and "
-	    "client.secret "
-	    "in the form, FormAuth)"),
+	FOBJ("tokenRedeemer", struct oauth_conf_ctx, redeemer,
+	    &oauth_conf_req_table),
+	FOBJ("tokenIntrospector", struct oauth_conf_ctx, introspector,
+	    &oauth_conf_req_table),
 	FOBJ("jwtHandler", struct oauth_conf_ctx, jwt, &oauth_conf_jwt_table),
 	FBOOL("enableIntrospection", struct oauth_conf_ctx, introspection),
 	FSTRD("claimsKey", struct oauth_conf_ctx, claims_key, "AuthnClaims"),
@@ -788,18 +1087,43 @@ static void
 oauth_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct oauth_authn_conf_spec *os = obj;
+	int modes = os->rs.set + os->cc.set + os->ropc.set + os->ac.set;
+	const char *mode = os->cc.set ? "clientCredentialsHandler"
+	    : os->ropc.set            ? "ropcHandler"
+	                              : "authorizationCodeHandler";
 	size_t i, j;
 
-	if (!os->rs.set) {
-		if (os->later) /* said already */
-			return;
+	if (modes == 0) {
 		conf_errorn(ld, node,
-		    "resourceServerHandler is required (the other modes, "
-		    "authorizationCodeHandler, clientCredentialsHandler and "
-		    "ropcHandler, are not supported yet)");
+		    "one of authorizationCodeHandler, "
+		    "clientCredentialsHandler, "
+		    "resourceServerHandler and ropcHandler is required");
 		return;
 	}
-	if (!oauth_conf_token(os->rs.header_key))
+	if (modes > 1) {
+		conf_errorn(ld, node,
+		    "only one of authorizationCodeHandler, "
+		    "clientCredentialsHandler, resourceServerHandler and "
+		    "ropcHandler may be given");
+		return;
+	}
+	for (i = 0; !os->rs.set && i < os->nctxs; i++) {
+		const struct oauth_conf_ctx *c = &os->ctxs[i];
+
+		if (!c->token.set && !c->disc.set)
+			conf_errorn(ld, node,
+			    "contexts[%zu]: %s needs provider.endpoints.token "
+			    "or "
+			    "provider.endpoints.discovery",
+			    i, mode);
+		if (os->ac.set && !c->authz.set && !c->disc.set)
+			conf_errorn(ld, node,
+			    "contexts[%zu]: %s needs "
+			    "provider.endpoints.authorization or "
+			    "provider.endpoints.discovery",
+			    i, mode);
+	}
+	if (os->rs.set && !oauth_conf_token(os->rs.header_key))
 		conf_errorn(ld, node,
 		    "resourceServerHandler.headerKey: not a header name");
 	for (i = 0; i < os->nctxs; i++) {
@@ -809,6 +1133,11 @@ oauth_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 		    !oauth_conf_token(c->at_header))
 			conf_errorn(ld, node,
 			    "contexts[%zu].atProxyHeader: not a header name",
+			    i);
+		if (c->idt_header != NULL && c->idt_header[0] != '\0' &&
+		    !oauth_conf_token(c->idt_header))
+			conf_errorn(ld, node,
+			    "contexts[%zu].idtProxyHeader: not a header name",
 			    i);
 		for (j = 0; j < i; j++)
 			if (strcmp(os->ctxs[j].name, c->name) == 0)
@@ -827,9 +1156,12 @@ static const struct conf_field oauth_conf_fields[] = {
 	    struct oauth_conf_ctx, &oauth_conf_ctx_table),
 	FSTR("contextQueryKey", struct oauth_authn_conf_spec, query_key),
 	FSTR("contextHeaderKey", struct oauth_authn_conf_spec, header_key),
-	FFUNC("authorizationCodeHandler", oauth_conf_later, 0),
-	FFUNC("clientCredentialsHandler", oauth_conf_later, 0),
-	FFUNC("ropcHandler", oauth_conf_later, 0),
+	FFUNCAT("authorizationCodeHandler", struct oauth_authn_conf_spec, ac,
+	    oauth_conf_set_mode),
+	FFUNCAT("clientCredentialsHandler", struct oauth_authn_conf_spec, cc,
+	    oauth_conf_set_mode),
+	FFUNCAT("ropcHandler", struct oauth_authn_conf_spec, ropc,
+	    oauth_conf_set_mode),
 	FOBJD("resourceServerHandler", struct oauth_authn_conf_spec, rs,
 	    &oauth_conf_rs_table, "{}"),
 	FEND,
@@ -838,20 +1170,83 @@ static const struct conf_table oauth_conf_table = { oauth_conf_fields,
 	oauth_conf_check };
 
 static void
+oauth_conf_ssl_free(void *arg)
+{
+	SSL_CTX_free(arg);
+}
+
+/*
+ * The client of one requester: a copy of the HTTPClient ref names (its
+ * timeouts, tlsConfig), else the defaults; with an SSL_CTX of its own when
+ * tls (an https endpoint, or one discovery may give).
+ */
+static const struct conf_client *
+oauth_conf_client(struct loader *ld, struct conf_doc *doc,
+    const struct conf_ref *ref, int tls)
+{
+	struct conf_client *cc = arena_alloc(ld->arena, sizeof(*cc));
+	struct conf_doc *d;
+
+	cc->id = doc->id;
+	cc->dial_timeout = UPSTREAM_DIAL_TIMEOUT_MS;
+	cc->tls_handshake_timeout = UPSTREAM_TLS_TIMEOUT_MS;
+	if (ref != NULL &&
+	    (d = conf_resolve_ref(ld, ref, KIND_ROLE_CLIENT)) != NULL) {
+		*cc = *(const struct conf_client *)d->obj;
+		if (cc->dial_timeout <= 0)
+			cc->dial_timeout = UPSTREAM_DIAL_TIMEOUT_MS;
+		if (cc->tls_handshake_timeout <= 0)
+			cc->tls_handshake_timeout = UPSTREAM_TLS_TIMEOUT_MS;
+	}
+	cc->disable_keep_alives = 1;
+	cc->tls_ctx = NULL;
+	if (tls) {
+		cc->tls_ctx =
+		    tlsclient_ctx_new(cc->id, cc->tls.set ? &cc->tls : NULL);
+		if (cc->tls_ctx == NULL)
+			conf_error(ld, &doc->pos,
+			    "%s: cannot set up TLS to the provider (see above)",
+			    doc->id);
+		else
+			conf_at_free(ld, oauth_conf_ssl_free, cc->tls_ctx);
+	}
+	return cc;
+}
+
+static void
 oauth_conf_build(struct loader *ld, struct conf_doc *doc)
 {
 	struct oauth_authn_conf_spec *os = doc->obj;
-	size_t i;
+	size_t i, j;
 
 	if (os->logger != NULL)
 		(void)conf_resolve_ref(ld, os->logger, KIND_ROLE_LOGGER);
 	if (os->eh_ref != NULL)
 		(void)conf_resolve_ref(ld, os->eh_ref, KIND_ROLE_ERRHANDLER);
-	for (i = 0; i < os->nctxs; i++)
-		if (os->ctxs[i].provider.round_tripper != NULL)
-			(void)conf_resolve_ref(ld,
-			    os->ctxs[i].provider.round_tripper,
-			    KIND_ROLE_CLIENT);
+	for (i = 0; i < os->nctxs; i++) {
+		struct oauth_conf_ctx *c = &os->ctxs[i];
+		int disc = c->disc.set, tls = c->disc.up.tls;
+
+		for (j = 0; j < c->jwt.njwks; j++)
+			if (c->jwt.jwks[j].ep != NULL &&
+			    ((struct oauth_ep *)c->jwt.jwks[j].ep)->up.tls)
+				tls = 1;
+		c->prov_cc =
+		    oauth_conf_client(ld, doc, c->provider.round_tripper, tls);
+		c->disc.cc = c->prov_cc;
+		for (j = 0; j < c->jwt.njwks; j++)
+			if (c->jwt.jwks[j].ep != NULL)
+				((struct oauth_ep *)c->jwt.jwks[j].ep)->cc =
+				    c->prov_cc;
+		c->redeemer.cc =
+		    oauth_conf_client(ld, doc, c->redeemer.round_tripper,
+		        !os->rs.set && (disc || c->token.up.tls));
+		c->token.cc = c->redeemer.cc;
+		c->introspector.cc =
+		    oauth_conf_client(ld, doc, c->introspector.round_tripper,
+		        c->introspection && (disc || c->intro.up.tls));
+		c->intro.cc = c->introspector.cc;
+	}
 }
 
 const struct kind oauth_authn_conf_kind = {
@@ -952,11 +1347,32 @@ oauth_claim_time(json_t *claims, const char *name, double *t)
 	return 1;
 }
 
-/* The registered claims under the context's atValidation. 0 when good. */
+/* An ID token's azp (OIDC core 3.1.3.7, as AILERON): 0 when good. */
 static int
-oauth_claims_check(const struct oauth_conf_ctx *c, json_t *claims)
+oauth_azp_check(const struct oauth_conf_ctx *c, json_t *claims)
 {
-	const struct oauth_conf_valid *v = &c->at;
+	json_t *aud = json_object_get(claims, "aud");
+	const char *azp = json_string_value(json_object_get(claims, "azp"));
+	const char *id = c->client.id != NULL ? c->client.id : "";
+
+	if (azp == NULL || azp[0] == '\0') {
+		if (!json_is_array(aud) || json_array_size(aud) <= 1)
+			return 0;
+		azp = "";
+	}
+	return strcmp(azp, id) == 0 ? 0 : -1;
+}
+
+/*
+ * The registered claims under the context's atValidation (idtValidation
+ * when idt). 0 when good.
+ */
+static int
+oauth_claims_check(const struct oauth_conf_ctx *c, int idt, json_t *claims)
+{
+	const struct oauth_conf_valid *v = idt ? &c->idt : &c->at;
+	const char *want_iss = idt ? c->idt_iss : c->iss;
+	const char *want_aud = idt ? c->idt_aud : c->aud;
 	double now = (double)time(NULL), lw = (double)v->leeway, t;
 	json_t *iss, *aud, *e;
 	size_t i;
@@ -971,23 +1387,26 @@ oauth_claims_check(const struct oauth_conf_ctx *c, json_t *claims)
 	if ((rc = oauth_claim_time(claims, "iat", &t)) < 0 ||
 	    (rc == 1 && !v->iat_disabled && now + lw < t))
 		return -1;
-	if (c->iss != NULL) {
+	if (idt && oauth_azp_check(c, claims) != 0)
+		return -1;
+	if (want_iss != NULL) {
 		iss = json_object_get(claims, "iss");
 		if (!json_is_string(iss) ||
-		    strcmp(json_string_value(iss), c->iss) != 0)
+		    strcmp(json_string_value(iss), want_iss) != 0)
 			return -1;
 	}
-	if (c->aud != NULL) {
+	if (want_aud != NULL) {
 		aud = json_object_get(claims, "aud");
 		if (json_is_string(aud))
-			return strcmp(json_string_value(aud), c->aud) == 0 ? 0
-			                                                   : -1;
+			return strcmp(json_string_value(aud), want_aud) == 0
+			    ? 0
+			    : -1;
 		if (!json_is_array(aud))
 			return -1;
 		json_array_foreach(aud, i, e)
 		{
 			if (json_is_string(e) &&
-			    strcmp(json_string_value(e), c->aud) == 0)
+			    strcmp(json_string_value(e), want_aud) == 0)
 				return 0;
 		}
 		return -1;
@@ -997,7 +1416,7 @@ oauth_claims_check(const struct oauth_conf_ctx *c, json_t *claims)
 
 /* The header's alg, allowed by the context: its table entry, or NULL. */
 static const struct oauth_alg_name *
-oauth_alg_allowed(const struct oauth_conf_ctx *c, const char *alg)
+oauth_alg_allowed(const struct oauth_conf_valid *v, const char *alg)
 {
 	const struct oauth_alg_name *a;
 	size_t i;
@@ -1009,10 +1428,10 @@ oauth_alg_allowed(const struct oauth_conf_ctx *c, const char *alg)
 			break;
 	if (a->name == NULL) /* none and everything unknown */
 		return NULL;
-	if (c->at.nmethods == 0)
+	if (v->nmethods == 0)
 		return a;
-	for (i = 0; i < c->at.nmethods; i++)
-		if (strcmp(c->at.methods[i], alg) == 0)
+	for (i = 0; i < v->nmethods; i++)
+		if (strcmp(v->methods[i], alg) == 0)
 			return a;
 	return NULL;
 }
@@ -1035,9 +1454,13 @@ oauth_key_fits(const struct oauth_conf_key *k, const struct oauth_alg_name *a,
 static int oauth_jwks_verify(const struct oauth_conf_ctx *c, cjose_jws_t *jws,
     const struct oauth_alg_name *a, const char *kid);
 
-/* Verify token t[0..n) in context c. 0 when good. */
+/*
+ * Verify token t[0..n) in context c, an ID token when idt. 0 when good;
+ * *exp (may be NULL) gets its exp claim (0 when none).
+ */
 static int
-oauth_validate(const struct oauth_conf_ctx *c, const char *t, size_t n)
+oauth_validate(const struct oauth_conf_ctx *c, int idt, const char *t, size_t n,
+    int64_t *exp, const char *nonce)
 {
 	const struct oauth_alg_name *a;
 	cjose_jws_t *jws;
@@ -1059,7 +1482,7 @@ oauth_validate(const struct oauth_conf_ctx *c, const char *t, size_t n)
 	if (kv != NULL && !json_is_string(kv))
 		goto out;
 	kid = kv != NULL ? json_string_value(kv) : NULL;
-	if ((a = oauth_alg_allowed(c, alg)) == NULL)
+	if ((a = oauth_alg_allowed(idt ? &c->idt : &c->at, alg)) == NULL)
 		goto out;
 	for (i = 0; i < c->jwt.nkeys && !ok; i++) {
 		const struct oauth_conf_key *k = &c->jwt.keys[i];
@@ -1077,7 +1500,18 @@ oauth_validate(const struct oauth_conf_ctx *c, const char *t, size_t n)
 	}
 	claims =
 	    json_loadb((const char *)pl, pl_len, JSON_REJECT_DUPLICATES, NULL);
-	ok = json_is_object(claims) && oauth_claims_check(c, claims) == 0;
+	ok = json_is_object(claims) && oauth_claims_check(c, idt, claims) == 0;
+	if (ok && nonce != NULL) {
+		const char *got =
+		    json_string_value(json_object_get(claims, "nonce"));
+
+		ok = got != NULL && strcmp(got, nonce) == 0;
+	}
+	if (ok && exp != NULL) {
+		json_t *e = json_object_get(claims, "exp");
+
+		*exp = json_is_number(e) ? (int64_t)json_number_value(e) : 0;
+	}
 	json_decref(claims);
 out:
 	cjose_jws_release(jws);
@@ -1098,12 +1532,14 @@ out:
 
 static struct upstream_pool *oauth_pool; /* per worker */
 
-/* The introspection endpoint each context found by discovery, per worker. */
+/* The endpoints each context found by discovery, per worker. */
 struct oauth_disc_slot {
 	const struct oauth_conf_ctx *c;
-	struct oauth_ep ep;
+	struct oauth_ep intro, token, authz;
 	int64_t next_try; /* not found yet: not before (ms) */
-	char store[OAUTH_URL_STORE(OAUTH_DISC_URL)];
+	char istore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
+	char tstore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
+	char astore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
 };
 static struct oauth_disc_slot oauth_disc[OAUTH_DISC_SLOTS];
 
@@ -1186,10 +1622,13 @@ oauth_http_whole(const struct http_msg *m, const char *buf, size_t len)
 	return 0; /* until the connection closes */
 }
 
-/* One exchange with ep (form: POST it, NULL: GET); -1: transport error. */
+/*
+ * One exchange with ep (form: POST it, NULL: GET), auth the value of an
+ * Authorization header or NULL; -1: transport error.
+ */
 static int
-oauth_http(const struct oauth_ep *ep, const char *form, size_t flen, char *buf,
-    struct oauth_reply *rep)
+oauth_http(const struct oauth_ep *ep, const char *form, size_t flen,
+    const char *auth, char *buf, struct oauth_reply *rep)
 {
 	int64_t dl = conn_deadline(OAUTH_HTTP_MS);
 	struct http_msg m;
@@ -1200,20 +1639,30 @@ oauth_http(const struct oauth_ep *ep, const char *form, size_t flen, char *buf,
 
 	if (oauth_pool == NULL)
 		oauth_pool = upstream_pool_new();
-	if (upstream_get(oauth_pool, &ep->up, NULL, &io, &reused) < 0)
+	if (upstream_get(oauth_pool, &ep->up, ep->cc, &io, &reused) < 0)
 		return -1;
 	hl = snprintf(buf, OAUTH_HTTP_MAX,
 	    "%s %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n"
-	    "User-Agent: aileron\r\nConnection: close\r\n",
-	    form != NULL ? "POST" : "GET", ep->path, ep->up.authority);
-	if (form != NULL)
-		hl += snprintf(buf + hl, OAUTH_HTTP_MAX - (size_t)hl,
-		    "Content-Type: application/x-www-form-urlencoded\r\n"
-		    "Content-Length: %zu\r\n",
-		    flen);
-	hl += snprintf(buf + hl, OAUTH_HTTP_MAX - (size_t)hl, "\r\n");
-	if (conn_write(&io, buf, (size_t)hl, dl) < 0 ||
-	    (form != NULL && conn_write(&io, form, flen, dl) < 0)) {
+	    "User-Agent: aileron\r\nConnection: close\r\n%s%s%s\r\n",
+	    form != NULL ? "POST" : "GET", ep->path, ep->up.authority,
+	    auth != NULL ? "Authorization: " : "", auth != NULL ? auth : "",
+	    auth != NULL ? "\r\n" : "");
+	if (form != NULL && hl > 0 && hl < OAUTH_HTTP_MAX)
+		hl += snprintf(buf + hl - 2, OAUTH_HTTP_MAX - (size_t)hl + 2,
+		          "Content-Type: application/x-www-form-urlencoded\r\n"
+		          "Content-Length: %zu\r\n\r\n",
+		          flen) -
+		    2;
+	if (hl <= 0 || hl >= OAUTH_HTTP_MAX) { /* a config this long: no */
+		OPENSSL_cleanse(buf, OAUTH_HTTP_MAX);
+		conn_close(&io);
+		return -1;
+	}
+	rc = conn_write(&io, buf, (size_t)hl, dl) < 0 ||
+	    (form != NULL && conn_write(&io, form, flen, dl) < 0);
+	if (auth != NULL)
+		OPENSSL_cleanse(buf, (size_t)hl); /* the client secret */
+	if (rc) {
 		conn_close(&io);
 		return -1;
 	}
@@ -1266,17 +1715,53 @@ oauth_http(const struct oauth_ep *ep, const char *form, size_t flen, char *buf,
 	return 0;
 }
 
-/* The introspection endpoint of c: configured, or found by discovery. */
-static const struct oauth_ep *
-oauth_intro_ep(const struct oauth_conf_ctx *c, char *buf)
+/* The endpoint called name in discovery document doc into ep (cc's). */
+static void
+oauth_disc_take(json_t *doc, const char *name, struct oauth_ep *ep, char *store,
+    const struct conf_client *cc)
 {
+	json_t *v = json_object_get(doc, name);
+
+	if (ep->set || !json_is_string(v) ||
+	    strlen(json_string_value(v)) > OAUTH_DISC_URL ||
+	    oauth_url_split(json_string_value(v), ep, store) != NULL)
+		return;
+	ep->cc = cc;
+}
+
+/* Which endpoint oauth_endpoint() gives. */
+enum oauth_which { OAUTH_EP_INTRO, OAUTH_EP_TOKEN, OAUTH_EP_AUTHZ };
+
+/* The endpoint called which of ep (a context's, or a discovery slot's). */
+static const struct oauth_ep *
+oauth_ep_pick(const struct oauth_ep *intro, const struct oauth_ep *token,
+    const struct oauth_ep *authz, int which)
+{
+	return which == OAUTH_EP_INTRO ? intro
+	    : which == OAUTH_EP_TOKEN  ? token
+	                               : authz;
+}
+
+/*
+ * An endpoint of c (enum oauth_which): configured, or found by discovery
+ * (tried at most every OAUTH_DISC_MS).
+ */
+static const struct oauth_ep *
+oauth_endpoint(const struct oauth_conf_ctx *c, int which, char *buf)
+{
+	static const char *const names[] = { "introspection_endpoint",
+		"token_endpoint", "authorization_endpoint" };
+	const struct oauth_ep *mine =
+	    oauth_ep_pick(&c->intro, &c->token, &c->authz, which);
 	struct oauth_disc_slot *d = NULL;
 	struct oauth_reply rep;
-	json_t *doc, *v;
+	json_t *doc;
 	size_t i;
 
-	if (c->intro.set)
-		return &c->intro;
+	if (mine->set)
+		return mine;
+	if (!c->disc.set)
+		return NULL;
 	for (i = 0; i < OAUTH_DISC_SLOTS; i++)
 		if (oauth_disc[i].c == c || oauth_disc[i].c == NULL) {
 			d = &oauth_disc[i];
@@ -1285,72 +1770,128 @@ oauth_intro_ep(const struct oauth_conf_ctx *c, char *buf)
 	if (d == NULL)
 		return NULL;
 	d->c = c;
-	if (d->ep.set)
-		return &d->ep;
+	mine = oauth_ep_pick(&d->intro, &d->token, &d->authz, which);
+	if (mine->set)
+		return mine;
 	if (conn_now_ms() < d->next_try)
 		return NULL;
 	d->next_try = conn_now_ms() + OAUTH_DISC_MS;
-	if (oauth_http(&c->disc, NULL, 0, buf, &rep) < 0 || rep.status != 200)
-		return NULL;
-	doc = json_loadb(rep.body, rep.len, 0, NULL);
-	v = json_object_get(doc, "introspection_endpoint");
-	if (json_is_string(v) &&
-	    strlen(json_string_value(v)) <= OAUTH_DISC_URL &&
-	    oauth_url_split(json_string_value(v), &d->ep, d->store) != NULL)
-		d->ep.set = 0;
-	json_decref(doc);
-	if (!d->ep.set)
-		log_warn("OAuthAuthenticationHandler: discovery at %s gave no "
-		         "usable introspection_endpoint",
+	if (oauth_http(&c->disc, NULL, 0, NULL, buf, &rep) < 0 ||
+	    rep.status != 200) {
+		log_warn("OAuthAuthenticationHandler: discovery at %s failed",
 		    c->disc.up.url);
-	return d->ep.set ? &d->ep : NULL;
+		return NULL;
+	}
+	doc = json_loadb(rep.body, rep.len, 0, NULL);
+	oauth_disc_take(doc, names[OAUTH_EP_INTRO], &d->intro, d->istore,
+	    c->introspector.cc);
+	oauth_disc_take(
+	    doc, names[OAUTH_EP_TOKEN], &d->token, d->tstore, c->redeemer.cc);
+	oauth_disc_take(
+	    doc, names[OAUTH_EP_AUTHZ], &d->authz, d->astore, c->prov_cc);
+	json_decref(doc);
+	if (!mine->set)
+		log_warn("OAuthAuthenticationHandler: discovery at %s gave no "
+		         "usable %s",
+		    c->disc.up.url, names[which]);
+	return mine->set ? mine : NULL;
+}
+
+/*
+ * A form for the provider: params (form-encoded already) then the client
+ * authentication of method: client_id and client_secret (FormAuth),
+ * client_id (TLS client auth), or *auth set to a Basic value (BasicAuth).
+ * In arena a; *len its length.
+ */
+static char *
+oauth_form(const struct oauth_conf_ctx *c, struct arena *a, int method,
+    const char *params, size_t plen, size_t *len, char **auth)
+{
+	const char *id = c->client.id != NULL ? c->client.id : "";
+	const char *sec = c->client.secret != NULL ? c->client.secret : "";
+	size_t il = strlen(id), sl = strlen(sec), flen = plen;
+	char *form = arena_alloc(a, plen + 3 * (il + sl) + 64);
+
+	memcpy(form, params, plen);
+	*auth = NULL;
+	if (method == OAUTH_AUTH_BASIC) {
+		char *pair = arena_alloc(a, il + sl + 2);
+
+		memcpy(pair, id, il);
+		pair[il] = ':';
+		memcpy(pair + il + 1, sec, sl);
+		*auth = arena_alloc(
+		    a, 7 + kenc_encoded_len(KENC_BASE64, il + sl + 1));
+		memcpy(*auth, "Basic ", 6);
+		(*auth)[6 +
+		    kenc_encode(KENC_BASE64, pair, il + sl + 1, *auth + 6)] =
+		    '\0';
+		OPENSSL_cleanse(pair, il + sl + 1);
+	} else if (il > 0) {
+		memcpy(form + flen, "&client_id=", 11);
+		flen += 11;
+		oauth_form_add(form, &flen, id, il);
+		if (method == OAUTH_AUTH_FORM && sl > 0) {
+			memcpy(form + flen, "&client_secret=", 15);
+			flen += 15;
+			oauth_form_add(form, &flen, sec, sl);
+		}
+	}
+	*len = flen;
+	return form;
+}
+
+/*
+ * POST form params to ep for c with the client authentication of method;
+ * buf (OAUTH_HTTP_MAX bytes) receives the answer.  0, or -1 after logging
+ * (the form and the secret are never logged, and wiped).
+ */
+static int
+oauth_post(const struct oauth_conf_ctx *c, struct arena *a,
+    const struct oauth_ep *ep, int method, const char *params, size_t plen,
+    char *buf, struct oauth_reply *rep, const char *what)
+{
+	size_t flen;
+	char *auth,
+	    *form = oauth_form(c, a, method, params, plen, &flen, &auth);
+	int rc = oauth_http(ep, form, flen, auth, buf, rep);
+
+	OPENSSL_cleanse(form, flen);
+	if (auth != NULL)
+		OPENSSL_cleanse(auth, strlen(auth));
+	if (rc < 0)
+		log_warn("OAuthAuthenticationHandler: %s at %s failed", what,
+		    ep->up.url);
+	return rc;
 }
 
 /*
  * Ask the provider about token t: 0 when active, else the status to
- * answer (401, or 500 when the provider could not tell).
+ * answer (401, or 500 when the provider could not tell).  *exp gets the
+ * exp it tells (0 when none).
  */
 static int
-oauth_introspect(
-    const struct oauth_conf_ctx *c, struct request *r, const char *t, size_t n)
+oauth_introspect(const struct oauth_conf_ctx *c, struct arena *a, const char *t,
+    size_t n, int64_t *exp)
 {
 	const struct oauth_ep *ep;
 	struct oauth_reply rep;
-	size_t cap, flen = 0;
+	size_t flen = 0;
 	char *form, *buf;
-	json_t *doc;
-	int active, rc;
+	json_t *doc, *e;
+	int active;
 
-	buf = arena_alloc(r->arena, OAUTH_HTTP_MAX);
-	if ((ep = oauth_intro_ep(c, buf)) == NULL)
+	*exp = 0;
+	buf = arena_alloc(a, OAUTH_HTTP_MAX);
+	if ((ep = oauth_endpoint(c, OAUTH_EP_INTRO, buf)) == NULL)
 		return 500;
-	cap = 3 *
-	        (n + (c->client.id ? strlen(c->client.id) : 0) +
-	            (c->client.secret ? strlen(c->client.secret) : 0)) +
-	    64;
-	form = arena_alloc(r->arena, cap);
+	form = arena_alloc(a, 3 * n + 8);
 	memcpy(form, "token=", 6);
 	flen = 6;
 	oauth_form_add(form, &flen, t, n);
-	if (c->client.id != NULL && c->client.id[0] != '\0') {
-		memcpy(form + flen, "&client_id=", 11);
-		flen += 11;
-		oauth_form_add(form, &flen, c->client.id, strlen(c->client.id));
-	}
-	if (c->client.secret != NULL && c->client.secret[0] != '\0') {
-		memcpy(form + flen, "&client_secret=", 15);
-		flen += 15;
-		oauth_form_add(
-		    form, &flen, c->client.secret, strlen(c->client.secret));
-	}
-	rc = oauth_http(ep, form, flen, buf, &rep);
-	OPENSSL_cleanse(form, flen); /* the client secret */
-	if (rc < 0) {
-		log_warn("E3054 OAuthAuthenticationHandler: introspection at "
-		         "%s failed",
-		    ep->up.url);
+	if (oauth_post(c, a, ep, c->introspector.auth, form, flen, buf, &rep,
+	        "E3054 introspection") < 0)
 		return 500;
-	}
 	if (!rep.json || rep.status >= 500)
 		return 500;
 	if (rep.status != 200)
@@ -1358,8 +1899,80 @@ oauth_introspect(
 	doc = json_loadb(rep.body, rep.len, 0, NULL);
 	active =
 	    json_is_object(doc) && json_is_true(json_object_get(doc, "active"));
+	e = json_object_get(doc, "exp");
+	if (json_is_number(e))
+		*exp = (int64_t)json_number_value(e);
 	json_decref(doc);
 	return active ? 0 : 401;
+}
+
+/* What the token endpoint gave (strings in the arena). */
+struct oauth_tokens {
+	char *at, *rt, *idt;
+	int status;       /* the provider's */
+	const char *body; /* its raw answer */
+	size_t len;
+};
+
+/* A string member of doc into the arena, or NULL when absent or empty. */
+static char *
+oauth_json_str(struct arena *a, json_t *doc, const char *name)
+{
+	const char *v = json_string_value(json_object_get(doc, name));
+
+	return v != NULL && v[0] != '\0' ? arena_strdup(a, v) : NULL;
+}
+
+/*
+ * A token request (RFC 6749 3.2) with form params (encoded, without the
+ * client authentication): 0 with tk filled, else the status to answer as
+ * AILERON does: 401 when the provider refused (4xx), 500 when it failed
+ * or could not be asked.
+ */
+static int
+oauth_token_request(const struct oauth_conf_ctx *c, struct arena *a,
+    const char *params, size_t plen, struct oauth_tokens *tk)
+{
+	const struct oauth_ep *ep;
+	struct oauth_reply rep;
+	json_t *doc;
+	char *buf;
+
+	memset(tk, 0, sizeof(*tk));
+	buf = arena_alloc(a, OAUTH_HTTP_MAX);
+	if ((ep = oauth_endpoint(c, OAUTH_EP_TOKEN, buf)) == NULL)
+		return 500;
+	if (oauth_post(c, a, ep, c->redeemer.auth, params, plen, buf, &rep,
+	        "E3052 token request") < 0)
+		return 500;
+	tk->status = rep.status;
+	if (!rep.json || rep.status >= 500) {
+		log_warn("E3052 OAuthAuthenticationHandler: token request at "
+		         "%s: status %d%s",
+		    ep->up.url, rep.status, rep.json ? "" : ", not JSON");
+		return 500;
+	}
+	if (rep.status != 200) {
+		log_debug("E3052 OAuthAuthenticationHandler: token request at "
+		          "%s refused: status %d",
+		    ep->up.url, rep.status);
+		return 401;
+	}
+	doc = json_loadb(rep.body, rep.len, 0, NULL);
+	if (!json_is_object(doc)) {
+		log_warn("E3052 OAuthAuthenticationHandler: token request at "
+		         "%s: not a JSON object",
+		    ep->up.url);
+		json_decref(doc);
+		return 500;
+	}
+	tk->at = oauth_json_str(a, doc, "access_token");
+	tk->rt = oauth_json_str(a, doc, "refresh_token");
+	tk->idt = oauth_json_str(a, doc, "id_token");
+	json_decref(doc);
+	tk->body = arena_strndup(a, rep.body, rep.len);
+	tk->len = rep.len;
+	return 0;
 }
 
 /*
@@ -1453,7 +2066,8 @@ oauth_jwks_fetch(struct oauth_jwks_slot *d)
 	d->tried = conn_now_ms();
 	if ((buf = malloc(OAUTH_HTTP_MAX)) == NULL)
 		return;
-	if (oauth_http(d->ep, NULL, 0, buf, &rep) < 0 || rep.status != 200) {
+	if (oauth_http(d->ep, NULL, 0, NULL, buf, &rep) < 0 ||
+	    rep.status != 200) {
 		log_warn("OAuthAuthenticationHandler: no JWKS from %s",
 		    d->ep->up.url);
 		free(buf);
@@ -1541,18 +2155,18 @@ oauth_jwks_verify(const struct oauth_conf_ctx *c, cjose_jws_t *jws,
 }
 
 /*
- * Refuse r: 401 with AILERON's Bearer challenge, or status with code
- * through the errorHandler.
+ * Refuse r: 401 with AILERON's Bearer challenge (the resource server:
+ * challenge set), or status with code through the errorHandler.
  */
 static int
 oauth_refuse(struct request *r, const struct conf_errhandler *eh, int status,
-    const char *code)
+    const char *code, int challenge)
 {
 	const char *accept;
 	char body[256], ctype[64];
 	size_t alen = 0, n;
 
-	if (eh != NULL || status != 401) {
+	if (eh != NULL || status != 401 || !challenge) {
 		/* A custom ErrorHandler writes its own 401 (no challenge). */
 		if (eh != NULL)
 			r->errhandler = eh;
@@ -1575,6 +2189,777 @@ oauth_refuse(struct request *r, const struct conf_errhandler *eh, int status,
 	return HANDLER_OK;
 }
 
+/*
+ * Tokens a client credentials or ROPC flow holds (AILERON's OAuthTokens):
+ * strings in an arena, or in the worker's cache.
+ */
+struct oauth_held {
+	const char *at, *rt, *idt;
+	int64_t at_exp, idt_exp; /* seconds; 0: not known */
+	int updated;
+};
+
+#define OAUTH_REAUTH   (-2) /* the tokens held will not do: authenticate */
+#define OAUTH_CC_EARLY 5    /* seconds before exp a cached token is replaced */
+#define OAUTH_E_TOKEN  "E3052"
+
+/* An access token: 0 when good (*exp set), else 401, or 500 (provider). */
+static int
+oauth_at_check(const struct oauth_conf_ctx *c, struct arena *a, const char *at,
+    int64_t *exp)
+{
+	if (c->introspection)
+		return oauth_introspect(c, a, at, strlen(at), exp);
+	return oauth_validate(c, 0, at, strlen(at), exp, NULL) == 0 ? 0 : 401;
+}
+
+/* Append "&name=" and v form-encoded to f (capacity checked by the caller). */
+static void
+oauth_param(char *f, size_t *len, const char *name, const char *v)
+{
+	size_t n = strlen(name);
+
+	if (*len > 0)
+		f[(*len)++] = '&';
+	memcpy(f + *len, name, n);
+	*len += n;
+	f[(*len)++] = '=';
+	oauth_form_add(f, len, v, strlen(v));
+}
+
+/* Append "&scope=" and client.scopes to f, when there are scopes. */
+static void
+oauth_scope_add(const struct oauth_conf_ctx *c, char *f, size_t *len)
+{
+	size_t n = strlen(c->scope);
+
+	if (n == 0)
+		return;
+	memcpy(f + *len, "&scope=", 7);
+	memcpy(f + *len + 7, c->scope, n);
+	*len += 7 + n;
+}
+
+/*
+ * AILERON's validOauthClaims: check the tokens h holds; an access token
+ * that will not do is refreshed with the refresh token, if any (early:
+ * also one expiring within OAUTH_CC_EARLY seconds).  0 when good,
+ * OAUTH_REAUTH, or a status to answer (401, 500).
+ */
+static int
+oauth_held_check(const struct oauth_conf_ctx *c, struct arena *a,
+    struct oauth_held *h, int early, const char *nonce)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct oauth_tokens tk;
+	size_t plen = 0;
+	char *params;
+	int st;
+
+	if (h->at == NULL && h->idt == NULL)
+		return OAUTH_REAUTH;
+	if (h->at != NULL) {
+		if (early && h->at_exp > 0 && now + OAUTH_CC_EARLY >= h->at_exp)
+			st = 401;
+		else if (c->at.skip_unexpired && now < h->at_exp)
+			st = 0;
+		else
+			st = oauth_at_check(c, a, h->at, &h->at_exp);
+		if (st == 500)
+			return 500;
+		if (st != 0) {
+			if (h->rt == NULL)
+				return OAUTH_REAUTH;
+			params = arena_alloc(a, 3 * strlen(h->rt) + 64);
+			oauth_param(
+			    params, &plen, "grant_type", "refresh_token");
+			oauth_param(params, &plen, "refresh_token", h->rt);
+			st = oauth_token_request(c, a, params, plen, &tk);
+			OPENSSL_cleanse(params, plen);
+			if (st == 401)
+				return OAUTH_REAUTH;
+			if (st != 0)
+				return st;
+			h->updated = 1;
+			h->at = tk.at;
+			h->rt = tk.rt;
+			if (tk.idt != NULL)
+				h->idt = tk.idt;
+			if (h->at == NULL)
+				return OAUTH_REAUTH;
+			if ((st = oauth_at_check(c, a, h->at, &h->at_exp)) != 0)
+				return st == 500 ? 500 : OAUTH_REAUTH;
+		}
+	}
+	if (h->idt != NULL && !(c->idt.skip_unexpired && now < h->idt_exp)) {
+		if (oauth_validate(c, 1, h->idt, strlen(h->idt), &h->idt_exp,
+		        nonce) != 0) {
+			log_debug(
+			    "E3050 OAuthAuthenticationHandler: invalid ID "
+			    "token");
+			return 401;
+		}
+	}
+	return 0;
+}
+
+/* Hand the tokens to the upstream: atProxyHeader, idtProxyHeader. */
+static void
+oauth_forward(const struct oauth_conf_ctx *c, struct request *r,
+    const struct oauth_held *h)
+{
+	if (c->at_header != NULL && c->at_header[0] != '\0' && h->at != NULL)
+		request_proxy_header(r, c->at_header, strlen(c->at_header),
+		    h->at, strlen(h->at));
+	if (c->idt_header != NULL && c->idt_header[0] != '\0' && h->idt != NULL)
+		request_proxy_header(r, c->idt_header, strlen(c->idt_header),
+		    h->idt, strlen(h->idt));
+}
+
+/*
+ * clientCredentialsHandler: each worker keeps the access token of each
+ * context (and its refresh token) and asks for a new one when it will
+ * not do.
+ */
+
+#define OAUTH_CC_SLOTS 16
+
+struct oauth_cc_slot {
+	const struct oauth_conf_ctx *c;
+	char *at, *rt; /* malloc'd */
+	int64_t at_exp;
+};
+static struct oauth_cc_slot oauth_cc[OAUTH_CC_SLOTS];
+
+/* Keep what h holds in slot d (NULL: no room, nothing kept). */
+static void
+oauth_cc_keep(struct oauth_cc_slot *d, const struct oauth_held *h)
+{
+	if (d == NULL)
+		return;
+	if (d->at != NULL && d->at != h->at) {
+		OPENSSL_cleanse(d->at, strlen(d->at));
+		free(d->at);
+		d->at = NULL;
+	}
+	if (d->rt != NULL && d->rt != h->rt) {
+		OPENSSL_cleanse(d->rt, strlen(d->rt));
+		free(d->rt);
+		d->rt = NULL;
+	}
+	if (d->at == NULL && h->at != NULL)
+		d->at = strdup(h->at);
+	if (d->rt == NULL && h->rt != NULL)
+		d->rt = strdup(h->rt);
+	d->at_exp = h->at_exp;
+}
+
+static int
+oauth_cc_try(const struct oauth_authn_conf_spec *os, struct request *r,
+    const struct conf_errhandler *eh)
+{
+	const struct oauth_conf_ctx *c;
+	struct oauth_cc_slot *d = NULL;
+	struct oauth_held h;
+	struct oauth_tokens tk;
+	size_t i, plen = 0;
+	char *params;
+	int st;
+
+	if ((c = oauth_context(os, r)) == NULL)
+		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+	for (i = 0; i < OAUTH_CC_SLOTS && d == NULL; i++)
+		if (oauth_cc[i].c == c || oauth_cc[i].c == NULL) {
+			d = &oauth_cc[i];
+			d->c = c;
+		}
+	memset(&h, 0, sizeof(h));
+	if (d != NULL) {
+		h.at = d->at;
+		h.rt = d->rt;
+		h.at_exp = d->at_exp;
+	}
+	st = oauth_held_check(c, r->arena, &h, 1, NULL);
+	if (st == 0) {
+		if (h.updated)
+			oauth_cc_keep(d, &h);
+		oauth_forward(c, r, &h);
+		return HANDLER_DECLINED;
+	}
+	if (st != OAUTH_REAUTH)
+		return oauth_refuse(r, eh, st, OAUTH_E_TOKEN, 0);
+	params = arena_alloc(r->arena, strlen(c->scope) + 64);
+	oauth_param(params, &plen, "grant_type", "client_credentials");
+	oauth_scope_add(c, params, &plen);
+	if ((st = oauth_token_request(c, r->arena, params, plen, &tk)) != 0)
+		return oauth_refuse(r, eh, st, OAUTH_E_TOKEN, 0);
+	memset(&h, 0, sizeof(h));
+	h.at = tk.at;
+	h.rt = tk.rt;
+	if (h.at == NULL ||
+	    (st = oauth_at_check(c, r->arena, h.at, &h.at_exp)) != 0) {
+		log_warn("E3050 OAuthAuthenticationHandler: the access token "
+		         "of the client credentials flow is not valid");
+		return oauth_refuse(
+		    r, eh, st == 500 ? 500 : 401, ERRPAGE_AUTHN, 0);
+	}
+	oauth_cc_keep(d, &h);
+	oauth_forward(c, r, &h);
+	return HANDLER_DECLINED;
+}
+
+/*
+ * ropcHandler: the tokens live in the session (SessionMiddleware) under
+ * "_ropc", as AILERON's OAuthTokens JSON.
+ */
+
+#define OAUTH_ROPC_KEY "_ropc"
+
+/* The context called name[0..n), or NULL. */
+static const struct oauth_conf_ctx *
+oauth_context_named(
+    const struct oauth_authn_conf_spec *os, const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < os->nctxs; i++)
+		if (strlen(os->ctxs[i].name) == n &&
+		    memcmp(os->ctxs[i].name, name, n) == 0)
+			return &os->ctxs[i];
+	return NULL;
+}
+
+/* The JSON of h as AILERON's OAuthTokens (claims not kept); malloc'd. */
+static char *
+oauth_held_json(const struct oauth_conf_ctx *c, const struct oauth_held *h)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I, s:n, s:s, s:I, s:n, s:s}",
+	    "context", c->name, "idt", h->idt != NULL ? h->idt : "", "idt_exp",
+	    (json_int_t)h->idt_exp, "idt_claims", "at",
+	    h->at != NULL ? h->at : "", "at_exp", (json_int_t)h->at_exp,
+	    "at_claims", "rt", h->rt != NULL ? h->rt : "");
+	char *js = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return js;
+}
+
+/* The tokens the session holds under key, their context: 0, or -1. */
+static int
+oauth_held_restore(const struct oauth_authn_conf_spec *os,
+    const struct session *ss, const char *key, struct arena *a,
+    struct oauth_held *h, const struct oauth_conf_ctx **c)
+{
+	const unsigned char *v;
+	const char *name;
+	json_t *o, *e;
+	size_t n;
+
+	memset(h, 0, sizeof(*h));
+	if ((v = session_get(ss, key, &n)) == NULL)
+		return -1;
+	o = json_loadb((const char *)v, n, 0, NULL);
+	name = json_string_value(json_object_get(o, "context"));
+	*c = name != NULL ? oauth_context_named(os, name, strlen(name)) : NULL;
+	if (!json_is_object(o) || *c == NULL) {
+		json_decref(o);
+		return -1;
+	}
+	h->at = oauth_json_str(a, o, "at");
+	h->rt = oauth_json_str(a, o, "rt");
+	h->idt = oauth_json_str(a, o, "idt");
+	if (json_is_integer(e = json_object_get(o, "at_exp")))
+		h->at_exp = (int64_t)json_integer_value(e);
+	if (json_is_integer(e = json_object_get(o, "idt_exp")))
+		h->idt_exp = (int64_t)json_integer_value(e);
+	json_decref(o);
+	return 0;
+}
+
+/* Keep h in the session; -1 when it does not fit. */
+static int
+oauth_held_save(struct session *ss, const char *key,
+    const struct oauth_conf_ctx *c, const struct oauth_held *h)
+{
+	char *js = oauth_held_json(c, h);
+	int rc = js != NULL ? session_put(ss, key, js, strlen(js)) : -1;
+
+	if (js != NULL) {
+		OPENSSL_cleanse(js, strlen(js));
+		free(js);
+	}
+	if (rc < 0)
+		log_warn("OAuthAuthenticationHandler: the tokens do not fit in "
+		         "the session");
+	return rc;
+}
+
+/* Answer the redeemTokenPath: status and a JSON body. */
+static int
+oauth_ropc_answer(struct request *r, int status, const char *body, size_t n)
+{
+	if (response_start(r, status, NULL, 0) < 0 ||
+	    response_add(r, HDR_CONTENT_TYPE, "Content-Type", 12,
+	        "application/json; charset=utf-8", 31) < 0 ||
+	    response_add_str(r, "X-Content-Type-Options", "nosniff") < 0 ||
+	    response_send_head(r, RESPONSE_LENGTH, n) < 0 ||
+	    response_body(r, body, n) < 0 || response_end(r) < 0)
+		return HANDLER_ABORT;
+	return HANDLER_OK;
+}
+
+/* Does r's path equal p (a configured path; NULL or empty: never)? */
+static int
+oauth_path_is(const struct request *r, const char *p)
+{
+	return p != NULL && p[0] != '\0' && r->path != NULL &&
+	    r->path_len == strlen(p) && memcmp(r->path, p, r->path_len) == 0;
+}
+
+/* Exchange the client's Basic credentials at the token endpoint. */
+static int
+oauth_ropc_exchange(const struct oauth_authn_conf_spec *os,
+    const struct oauth_conf_ctx *c, struct request *r,
+    const struct conf_errhandler *eh, struct session *ss)
+{
+	const char *v, *user, *pass;
+	struct oauth_tokens tk;
+	struct oauth_held h;
+	size_t n, ulen, plen, flen = 0;
+	char *buf, *u, *pw, *params;
+	int st;
+
+	if ((v = authn_header(r, "Authorization", &n)) == NULL)
+		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+	buf = arena_alloc(r->arena, n + 1);
+	if (authn_basic_parse(v, n, buf, &user, &ulen, &pass, &plen) < 0 ||
+	    ulen == 0 || plen == 0) {
+		OPENSSL_cleanse(buf, n);
+		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+	}
+	u = arena_strndup(r->arena, user, ulen);
+	pw = arena_strndup(r->arena, pass, plen);
+	OPENSSL_cleanse(buf, n);
+	params =
+	    arena_alloc(r->arena, 3 * (ulen + plen) + strlen(c->scope) + 64);
+	oauth_param(params, &flen, "grant_type", "password");
+	oauth_param(params, &flen, "username", u);
+	oauth_param(params, &flen, "password", pw);
+	OPENSSL_cleanse(pw, plen);
+	oauth_scope_add(c, params, &flen);
+	st = oauth_token_request(c, r->arena, params, flen, &tk);
+	OPENSSL_cleanse(params, flen);
+	if (st != 0)
+		return oauth_refuse(r, eh, st, OAUTH_E_TOKEN, 0);
+	memset(&h, 0, sizeof(h));
+	h.at = tk.at;
+	h.rt = tk.rt;
+	h.idt = tk.idt;
+	if ((st = oauth_held_check(c, r->arena, &h, 0, NULL)) != 0) {
+		log_debug("E3050 OAuthAuthenticationHandler: the tokens of the "
+		          "password flow are not valid");
+		return oauth_refuse(
+		    r, eh, st == 500 ? 500 : 401, ERRPAGE_AUTHN, 0);
+	}
+	if (oauth_held_save(ss, OAUTH_ROPC_KEY, c, &h) < 0)
+		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+	oauth_forward(c, r, &h);
+	if (oauth_path_is(r, os->ropc.redeem_path))
+		return oauth_ropc_answer(r, tk.status, tk.body, tk.len);
+	return HANDLER_DECLINED;
+}
+
+static int
+oauth_ropc_try(const struct oauth_authn_conf_spec *os, struct request *r,
+    const struct conf_errhandler *eh)
+{
+	struct session *ss = session_of(r);
+	const struct oauth_conf_ctx *c;
+	struct oauth_held h;
+	int st;
+
+	if (ss == NULL) /* AILERON: no session, the next handler's turn */
+		return OAUTH_AUTHN_CONTINUE;
+	if (oauth_held_restore(os, ss, OAUTH_ROPC_KEY, r->arena, &h, &c) == 0) {
+		st = oauth_held_check(c, r->arena, &h, 0, NULL);
+		if (st == 0) {
+			char *js;
+			int rc;
+
+			if (h.updated &&
+			    oauth_held_save(ss, OAUTH_ROPC_KEY, c, &h) < 0)
+				return oauth_refuse(
+				    r, eh, 500, ERRPAGE_AUTHN, 0);
+			oauth_forward(c, r, &h);
+			if (!oauth_path_is(r, os->ropc.redeem_path))
+				return HANDLER_DECLINED;
+			if ((js = oauth_held_json(c, &h)) == NULL)
+				return oauth_refuse(
+				    r, eh, 500, ERRPAGE_AUTHN, 0);
+			rc = oauth_ropc_answer(r, 200, js, strlen(js));
+			OPENSSL_cleanse(js, strlen(js));
+			free(js);
+			return rc;
+		}
+		session_delete(ss, OAUTH_ROPC_KEY);
+		if (st != OAUTH_REAUTH)
+			return oauth_refuse(r, eh, st, ERRPAGE_AUTHN, 0);
+	} else
+		session_delete(ss, OAUTH_ROPC_KEY);
+	if ((c = oauth_context(os, r)) == NULL)
+		return OAUTH_AUTHN_CONTINUE;
+	return oauth_ropc_exchange(os, c, r, eh, ss);
+}
+
+/*
+ * authorizationCodeHandler: OIDC login through the browser.  The session
+ * holds the tokens under "__authzCode" (OAuthTokens), the login's state,
+ * nonce and PKCE verifier under "_csrf" and the page to return to under
+ * "_authzCodeRed", as AILERON names them.
+ */
+
+#define OAUTH_AC_KEY  "__authzCode"
+#define OAUTH_AC_RED  "_authzCodeRed"
+#define OAUTH_AC_CSRF "_csrf"
+
+/* n (at most 96) random bytes as base64url without padding, or NULL. */
+static char *
+oauth_random(struct arena *a, size_t n)
+{
+	unsigned char b[96];
+	char *out;
+
+	if (n > sizeof(b) || RAND_bytes(b, (int)n) != 1)
+		return NULL;
+	out = arena_alloc(a, kenc_encoded_len(KENC_BASE64RAWURL, n) + 1);
+	out[kenc_encode(KENC_BASE64RAWURL, b, n, out)] = '\0';
+	return out;
+}
+
+/* The S256 challenge of a PKCE verifier. */
+static char *
+oauth_challenge(struct arena *a, const char *verifier)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	char *out;
+
+	SHA256((const unsigned char *)verifier, strlen(verifier), d);
+	out =
+	    arena_alloc(a, kenc_encoded_len(KENC_BASE64RAWURL, sizeof(d)) + 1);
+	out[kenc_encode(KENC_BASE64RAWURL, d, sizeof(d), out)] = '\0';
+	return out;
+}
+
+/* A hex digit's value, or -1. */
+static int
+oauth_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Query parameter key of r, decoded as Go's Query().Get ('+' a space),
+ * or NULL when absent, malformed or holding a control character.
+ */
+static char *
+oauth_query_value(struct request *r, const char *key)
+{
+	const char *v;
+	size_t n, i, k = 0;
+	char *out;
+
+	if ((v = oauth_query(r, key, &n)) == NULL)
+		return NULL;
+	out = arena_alloc(r->arena, n + 1);
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)v[i];
+
+		if (c == '+')
+			c = ' ';
+		else if (c == '%') {
+			if (n - i < 3 || oauth_hex(v[i + 1]) < 0 ||
+			    oauth_hex(v[i + 2]) < 0)
+				return NULL;
+			c = oauth_hex(v[i + 1]) * 16 + oauth_hex(v[i + 2]);
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f)
+			return NULL;
+		out[k++] = (char)c;
+	}
+	out[k] = '\0';
+	return out;
+}
+
+/* 302 to loc, as AILERON writes it (no body). */
+static int
+oauth_redirect(struct request *r, const char *loc)
+{
+	if (response_start(r, 302, NULL, 0) < 0 ||
+	    response_add_str(r, "Location", loc) < 0 ||
+	    response_add(r, HDR_CONTENT_TYPE, "Content-Type", 12,
+	        "text/plain; charset=utf-8", 25) < 0 ||
+	    response_add_str(r, "X-Content-Type-Options", "nosniff") < 0 ||
+	    response_send_head(r, RESPONSE_LENGTH, 0) < 0 ||
+	    response_end(r) < 0)
+		return HANDLER_ABORT;
+	return HANDLER_OK;
+}
+
+/* Where to return after the login: a path redirectPathPattern allows. */
+static int
+oauth_ac_rd_ok(const struct oauth_conf_ac *ac, const char *rd)
+{
+	const char *p;
+
+	for (p = rd; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	/* "//host" and "/\host" leave the site: never (an open redirect) */
+	if (rd[0] == '/' && (rd[1] == '/' || rd[1] == '\\'))
+		return 0;
+	return regexec(&ac->re, rd, 0, NULL, 0) == 0;
+}
+
+/* Keep state, nonce and verifier (JSON as AILERON's csrfStates). */
+static int
+oauth_ac_keep_csrf(
+    struct session *ss, const char *state, const char *nonce, const char *ver)
+{
+	json_t *o = json_object();
+	char *js;
+	int rc;
+
+	if (state != NULL)
+		json_object_set_new(o, "s", json_string(state));
+	if (nonce != NULL)
+		json_object_set_new(o, "n", json_string(nonce));
+	if (ver != NULL)
+		json_object_set_new(o, "v", json_string(ver));
+	js = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	rc = js != NULL ? session_put(ss, OAUTH_AC_CSRF, js, strlen(js)) : -1;
+	free(js);
+	return rc;
+}
+
+/* The authentication request URL (AILERON's parameters, then urlParams). */
+static char *
+oauth_ac_location(const struct oauth_conf_ac *ac,
+    const struct oauth_conf_ctx *c, struct arena *a, const char *url,
+    const char *state, const char *nonce, const char *ch)
+{
+	const char *id = c->client.id != NULL ? c->client.id : "";
+	size_t n = strlen(url), cap;
+	char *loc;
+
+	cap = n + 3 * strlen(id) + 3 * strlen(ac->callback_url) +
+	    strlen(c->scope) + strlen(ac->extra) + 3 * 3 * 128 + 256;
+	loc = arena_alloc(a, cap);
+	memcpy(loc, url, n);
+	loc[n++] = strchr(url, '?') != NULL ? '&' : '?';
+	memcpy(loc + n, "response_type=code", 18);
+	n += 18;
+	oauth_param(loc, &n, "client_id", id);
+	if (state != NULL)
+		oauth_param(loc, &n, "state", state);
+	if (nonce != NULL)
+		oauth_param(loc, &n, "nonce", nonce);
+	if (ch != NULL) {
+		oauth_param(loc, &n, "code_challenge_method",
+		    ac->pkce_plain ? "plain" : "S256");
+		oauth_param(loc, &n, "code_challenge", ch);
+	}
+	oauth_scope_add(c, loc, &n);
+	oauth_param(loc, &n, "redirect_uri", ac->callback_url);
+	if (ac->extra[0] != '\0') {
+		loc[n++] = '&';
+		memcpy(loc + n, ac->extra, strlen(ac->extra));
+		n += strlen(ac->extra);
+	}
+	loc[n] = '\0';
+	return loc;
+}
+
+/* The authentication request: keep state, nonce, verifier; 302. */
+static int
+oauth_ac_login(const struct oauth_authn_conf_spec *os,
+    const struct oauth_conf_ctx *c, struct request *r,
+    const struct conf_errhandler *eh, struct session *ss)
+{
+	const struct oauth_conf_ac *ac = &os->ac;
+	const char *key = ac->redirect_key != NULL && ac->redirect_key[0]
+	    ? ac->redirect_key
+	    : "rd";
+	char *rd, *state = NULL, *nonce = NULL, *ver = NULL, *ch = NULL;
+	const struct oauth_ep *ep;
+
+	if (!oauth_path_is(r, ac->login_path)) {
+		if (ac->to_login && ac->login_path != NULL &&
+		    ac->login_path[0] != '\0')
+			return oauth_redirect(r, ac->login_path);
+		if (ac->unauthorize_any)
+			return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+	}
+	rd = oauth_query_value(r, key);
+	if ((rd == NULL || rd[0] == '\0') && ac->redirect_path != NULL &&
+	    ac->redirect_path[0] != '\0')
+		rd = arena_strdup(r->arena, ac->redirect_path);
+	if (rd == NULL || rd[0] == '\0')
+		rd = arena_strndup(
+		    r->arena, r->buf + r->msg->target.off, r->msg->target.len);
+	if (!oauth_ac_rd_ok(ac, rd))
+		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+	if ((ep = oauth_endpoint(c, OAUTH_EP_AUTHZ,
+	         arena_alloc(r->arena, OAUTH_HTTP_MAX))) == NULL)
+		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+	if ((!ac->no_state && (state = oauth_random(r->arena, 84)) == NULL) ||
+	    (!ac->no_nonce && (nonce = oauth_random(r->arena, 32)) == NULL) ||
+	    (!ac->no_pkce && (ver = oauth_random(r->arena, 84)) == NULL))
+		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+	if (ver != NULL)
+		ch = ac->pkce_plain ? ver : oauth_challenge(r->arena, ver);
+	if (oauth_ac_keep_csrf(ss, state, nonce, ver) < 0 ||
+	    session_put_blob(ss, OAUTH_AC_RED, rd, strlen(rd)) < 0)
+		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+	return oauth_redirect(r,
+	    oauth_ac_location(ac, c, r->arena, ep->up.url, state, nonce, ch));
+}
+
+/* Redeem the code of a callback: 0 with h filled, else a status. */
+static int
+oauth_ac_redeem(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
+    struct request *r, const char *code, const char *ver, const char *nonce,
+    struct oauth_held *h)
+{
+	struct oauth_tokens tk;
+	size_t plen = 0;
+	char *params;
+	int st;
+
+	params = arena_alloc(r->arena,
+	    3 *
+	            (strlen(code) + strlen(ac->callback_url) +
+	                (ver != NULL ? strlen(ver) : 0)) +
+	        128);
+	oauth_param(params, &plen, "grant_type", "authorization_code");
+	oauth_param(params, &plen, "code", code);
+	oauth_param(params, &plen, "redirect_uri", ac->callback_url);
+	if (ver != NULL)
+		oauth_param(params, &plen, "code_verifier", ver);
+	st = oauth_token_request(c, r->arena, params, plen, &tk);
+	OPENSSL_cleanse(params, plen);
+	if (st != 0)
+		return st;
+	memset(h, 0, sizeof(*h));
+	h->at = tk.at;
+	h->rt = tk.rt;
+	h->idt = tk.idt;
+	if (nonce != NULL && h->idt == NULL) /* the nonce must come back */
+		st = 401;
+	else
+		st = oauth_held_check(c, r->arena, h, 0, nonce);
+	if (st != 0)
+		log_debug("E3055 OAuthAuthenticationHandler: the tokens of the "
+		          "authorization code flow are not valid");
+	return st == 0 ? 0 : st == 500 ? 500 : 401;
+}
+
+/* The provider sent the browser back: check state, redeem the code. */
+static int
+oauth_ac_callback(const struct oauth_authn_conf_spec *os,
+    const struct oauth_conf_ctx *c, struct request *r,
+    const struct conf_errhandler *eh, struct session *ss)
+{
+	const struct oauth_conf_ac *ac = &os->ac;
+	const char *state, *nonce, *ver;
+	const unsigned char *v;
+	struct oauth_held h;
+	char *code, *got;
+	json_t *o;
+	size_t n;
+	int st;
+
+	if ((v = session_get(ss, OAUTH_AC_CSRF, &n)) == NULL) {
+		log_debug("E3057 OAuthAuthenticationHandler: a callback "
+		          "without a login in the session");
+		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+	}
+	o = json_loadb((const char *)v, n, 0, NULL);
+	state = oauth_json_str(r->arena, o, "s");
+	nonce = oauth_json_str(r->arena, o, "n");
+	ver = oauth_json_str(r->arena, o, "v");
+	json_decref(o);
+	session_delete(ss, OAUTH_AC_CSRF); /* used once */
+	got = oauth_query_value(r, "state");
+	code = oauth_query_value(r, "code");
+	if ((!ac->no_state &&
+	        (state == NULL || got == NULL || strcmp(state, got) != 0)) ||
+	    code == NULL || code[0] == '\0') {
+		log_debug("E3057 OAuthAuthenticationHandler: callback with a "
+		          "wrong state or no code");
+		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+	}
+	if ((st = oauth_ac_redeem(ac, c, r, code, ver, nonce, &h)) != 0)
+		return oauth_refuse(r, eh, st, OAUTH_E_TOKEN, 0);
+	if (oauth_held_save(ss, OAUTH_AC_KEY, c, &h) < 0)
+		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+	if ((v = session_get_blob(ss, OAUTH_AC_RED, &n)) == NULL)
+		return oauth_refuse(r, eh, 403, ERRPAGE_AUTHN, 0);
+	got = arena_strndup(r->arena, (const char *)v, n);
+	session_delete(ss, OAUTH_AC_RED);
+	if (!oauth_ac_rd_ok(ac, got))
+		return oauth_refuse(r, eh, 403, ERRPAGE_AUTHN, 0);
+	return oauth_redirect(r, got);
+}
+
+static int
+oauth_ac_try(const struct oauth_authn_conf_spec *os, struct request *r,
+    const struct conf_errhandler *eh)
+{
+	const struct oauth_conf_ac *ac = &os->ac;
+	struct session *ss = session_of(r);
+	const struct oauth_conf_ctx *c;
+	struct oauth_held h;
+	int st;
+
+	if (ss == NULL) /* AILERON: no session, the next handler's turn */
+		return OAUTH_AUTHN_CONTINUE;
+	if (oauth_held_restore(os, ss, OAUTH_AC_KEY, r->arena, &h, &c) == 0) {
+		st = oauth_held_check(c, r->arena, &h, 0, NULL);
+		if (st == 0) {
+			if (h.updated &&
+			    oauth_held_save(ss, OAUTH_AC_KEY, c, &h) < 0)
+				return oauth_refuse(
+				    r, eh, 500, ERRPAGE_AUTHN, 0);
+			oauth_forward(c, r, &h);
+			if (oauth_path_is(r, ac->login_path) ||
+			    oauth_path_is(r, ac->callback_path))
+				return oauth_redirect(r,
+				    ac->redirect_path != NULL &&
+				            ac->redirect_path[0] != '\0'
+				        ? ac->redirect_path
+				        : "/");
+			return HANDLER_DECLINED;
+		}
+		/* AILERON deletes the ROPC key here: its evident intent */
+		session_delete(ss, OAUTH_AC_KEY);
+		if (st != OAUTH_REAUTH)
+			return oauth_refuse(r, eh, st, ERRPAGE_AUTHN, 0);
+	}
+	if ((c = oauth_context(os, r)) == NULL)
+		return OAUTH_AUTHN_CONTINUE;
+	if (oauth_path_is(r, ac->callback_path))
+		return oauth_ac_callback(os, c, r, eh, ss);
+	return oauth_ac_login(os, c, r, eh, ss);
+}
+
 int
 oauth_authn_try(
     const void *spec, struct request *r, const struct conf_errhandler *eh)
@@ -1583,8 +2968,15 @@ oauth_authn_try(
 	const struct oauth_conf_ctx *c;
 	const char *t;
 	size_t n;
+	int64_t exp;
 	int st;
 
+	if (os->cc.set)
+		return oauth_cc_try(os, r, eh);
+	if (os->ropc.set)
+		return oauth_ropc_try(os, r, eh);
+	if (os->ac.set)
+		return oauth_ac_try(os, r, eh);
 	if ((c = oauth_context(os, r)) == NULL)
 		return OAUTH_AUTHN_CONTINUE;
 	if ((t = authn_header(r, os->rs.header_key, &n)) == NULL)
@@ -1596,15 +2988,15 @@ oauth_authn_try(
 	if (n == 0)
 		return OAUTH_AUTHN_CONTINUE;
 	if (c->introspection) {
-		if ((st = oauth_introspect(c, r, t, n)) != 0) {
+		if ((st = oauth_introspect(c, r->arena, t, n, &exp)) != 0) {
 			log_debug("E3054 OAuthAuthenticationHandler: token "
 			          "refused by introspection (%d)",
 			    st);
-			return oauth_refuse(r, eh, st, OAUTH_E_INTRO);
+			return oauth_refuse(r, eh, st, OAUTH_E_INTRO, 1);
 		}
-	} else if (oauth_validate(c, t, n) != 0) {
+	} else if (oauth_validate(c, 0, t, n, NULL, NULL) != 0) {
 		log_debug("E3050 OAuthAuthenticationHandler: invalid token");
-		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN);
+		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 1);
 	}
 	if (c->at_header != NULL && c->at_header[0] != '\0')
 		request_proxy_header(

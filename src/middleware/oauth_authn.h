@@ -10,10 +10,12 @@ struct conf_errhandler;
 
 /*
  * Authenticate r with the OAuthAuthenticationHandler spec (its config
- * object): HANDLER_DECLINED when the token is good (the request goes
- * on), OAUTH_AUTHN_CONTINUE when there is no token or no context for it,
- * or HANDLER_OK / HANDLER_ABORT once it answered 401 through eh (the
- * AuthenticationMiddleware's errorHandler, may be NULL).
+ * object): HANDLER_DECLINED when the tokens are good (the request goes
+ * on), OAUTH_AUTHN_CONTINUE when there is no token, no session (the
+ * session flows) or no context for it, or HANDLER_OK / HANDLER_ABORT once
+ * it answered: an error (401, 500, ...) through eh (the
+ * AuthenticationMiddleware's errorHandler, may be NULL), a redirect of
+ * the login flow, a redeemTokenPath answer.
  */
 int oauth_authn_try(
     const void *spec, struct request *r, const struct conf_errhandler *eh);

@@ -436,29 +436,25 @@ spec:
 
     def test_config_errors(self):
         rs = "  resourceServerHandler: {}\n"
-        for field in ("authorizationCodeHandler", "clientCredentialsHandler", "ropcHandler"):
-            self.check_error("  %s: {loginPath: /login}\n" % field,
-                             "%s: not supported yet" % field)
-            self.check_error("  %s: {}\n" % field, "%s: not supported yet" % field)
-        self.check_error("  contexts: []\n", "resourceServerHandler is required")
+        self.check_error("  contexts: []\n",
+                         "one of authorizationCodeHandler, clientCredentialsHandler, "
+                         "resourceServerHandler and ropcHandler is required")
+        self.check_error(rs + "  ropcHandler: {}\n", "only one of authorizationCodeHandler")
         self.check_error("  resourceServerHandler: {enabledFAPI: true}\n", "enabledFAPI")
         ctx = rs + "  contexts:\n    - name: a\n"
         self.check_error(ctx + "      enableIntrospection: true\n",
                          "enableIntrospection: needs provider.endpoints.introspection or discovery")
         self.check_error(ctx + "      enableIntrospection: true\n"
-                         "      provider: {endpoints: {introspection: https://idp/i}}\n",
-                         "https endpoints are not supported yet")
-        self.check_error(ctx + "      enableIntrospection: true\n"
                          "      provider: {baseURL: 'ftp://x', endpoints: {introspection: /i}}\n",
-                         "not an http:// URL")
+                         "not an http:// or https:// URL")
         self.check_error(ctx + "      enableIntrospection: true\n"
                          "      provider: {endpoints: {introspection: 'http://u:p@idp/i'}}\n",
                          "credentials in the URL are not supported")
         self.check_error(ctx + "      enableIntrospection: true\n"
                          "      provider: {endpoints: {discovery: \"http://idp/a\\r\\nX: y\"}}\n",
                          "without spaces, controls")
-        self.check_error(ctx + "      jwtHandler: {JWKs: {a: 'https://x/'}}\n",
-                         "jwtHandler.JWKs[a]: https://x/: https endpoints are not supported yet")
+        self.check_error(ctx + "      jwtHandler: {JWKs: {a: 'ftp://x/'}}\n",
+                         "jwtHandler.JWKs[a]: ftp://x/: not an http:// or https:// URL")
         self.check_error(ctx + "      jwtHandler: {JWKs: [a]}\n", "a mapping of issuers")
         self.check_error(ctx + "      jwtHandler: {useJKU: true}\n",
                          "a token must not choose where its keys come from")

@@ -157,9 +157,16 @@ static const struct {
 	{ HEAD AUTHN OAUTH_REF,
 	    { "t.yaml:16:7: undefined reference to "
 	      "app/v1/OAuthAuthenticationHandler/default/default" } },
-	{ HEAD OAUTH "  ropcHandler: {}\n",
-	    { "t.yaml:15:16: ropcHandler: not supported yet (aileron supports "
-	      "resourceServerHandler only)" } },
+	{ HEAD OAUTH "  authorizationCodeHandler: {}\n",
+	    { "t.yaml:15:29: callbackURL: required, an http(s) URL or a path "
+	      "(where the provider sends the browser back)" } },
+	{ HEAD OAUTH "  resourceServerHandler: {}\n  ropcHandler: {}\n",
+	    { "t.yaml:15:3: only one of authorizationCodeHandler, "
+	      "clientCredentialsHandler, resourceServerHandler and ropcHandler "
+	      "may be given" } },
+	{ HEAD OAUTH "  ropcHandler: {}\n  contexts: [{name: a}]\n",
+	    { "t.yaml:15:3: contexts[0]: ropcHandler needs "
+	      "provider.endpoints.token or provider.endpoints.discovery" } },
 	{ HEAD OAUTH "  resourceServerHandler: {}\n  contexts:\n"
 	             "    - jwtHandler:\n        publicKeys:\n"
 	             "          - {algorithm: NONE}\n"

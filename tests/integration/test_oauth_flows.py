@@ -1,0 +1,843 @@
+"""OAuthAuthenticationHandler flows after the resource server: the token
+endpoint client (FormAuth, BasicAuth, http and https, discovery),
+clientCredentialsHandler and ropcHandler, through the real binary against an
+OAuth 2.0 provider written here (real RS256/ES256 tokens, JWKS,
+introspection)."""
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from harness import (AileronTestCase, free_port, request, response, run_aileron)
+from test_tls_upstream import TLSMock, make_pki
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXAMPLES = os.path.join(HERE, "examples")
+
+CLIENT_ID = "gw-client"
+SECRET = "s3cr3t-%&+ value"
+AUD = "test-audience"
+BODY_401 = b'{"status":401,"statusText":"Unauthorized"}'
+BODY_500 = b'{"status":500,"statusText":"Internal Server Error"}'
+JS = [("Content-Type", "application/json")]
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def pem_public(key):
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def jwk(key, kid):
+    pub = key.public_key().public_numbers()
+    if isinstance(key, rsa.RSAPrivateKey):
+        n = pub.n.to_bytes((pub.n.bit_length() + 7) // 8, "big")
+        return {"kty": "RSA", "kid": kid, "n": b64url(n),
+                "e": b64url(pub.e.to_bytes(3, "big"))}
+    return {"kty": "EC", "kid": kid, "crv": "P-256", "x": b64url(pub.x.to_bytes(32, "big")),
+            "y": b64url(pub.y.to_bytes(32, "big"))}
+
+
+class Provider:
+    """An OAuth 2.0 / OIDC provider: discovery, token endpoint (client
+    credentials, password, refresh token grants; client_secret_post and
+    client_secret_basic), JWKS, introspection.  Tokens are JWTs signed with
+    key under kid; the knobs below change what it answers."""
+
+    def __init__(self, test, key, kid, alg="RS256", tls_dir=None, iss=None,
+                 client_id=CLIENT_ID, secret=SECRET, users=None):
+        self.key, self.kid, self.alg = key, kid, alg
+        self.client_id, self.secret = client_id, secret
+        self.users = users if users is not None else {"alice": "wonder land"}
+        self.lifetime = 300
+        self.aud = AUD
+        self.refresh = False        # issue refresh tokens
+        self.refuse_refresh = False  # answer refresh grants with 400
+        self.down = False           # close connections without answering
+        self.status = None          # answer token requests with this status
+        self.ctype = "application/json"
+        self.hits = []              # token requests: (grant, form, authorization)
+        self.codes = {}             # code -> (redirect_uri, challenge, method, nonce, user)
+        self.nonce_override = None
+        self.lock = threading.Lock()
+        if tls_dir is not None:
+            self.srv = TLSMock(tls_dir, "ip")
+            self.srv.handler = self.handle
+        else:
+            self.srv = test.upstream(self.handle)
+        test.addCleanup(self.srv.stop)
+        self.url = self.srv.url
+        self.iss = iss or self.url + "/realms/test"
+
+    def grants(self):
+        with self.lock:
+            return [h[0] for h in self.hits]
+
+    def token(self, sub="service", **kw):
+        now = int(time.time())
+        c = {"iss": self.iss, "aud": [self.aud], "sub": sub, "exp": now + self.lifetime,
+             "iat": now, "azp": self.client_id}
+        c.update(kw)
+        return jwt.encode(c, self.key, algorithm=self.alg, headers={"kid": self.kid})
+
+    def handle(self, req, c):
+        if self.down:
+            return None
+        path = req.target.split("?")[0]
+        if path.endswith("/.well-known/openid-configuration"):
+            return response(200, json.dumps({
+                "issuer": self.iss, "token_endpoint": self.url + "/token",
+                "introspection_endpoint": self.url + "/introspect",
+                "authorization_endpoint": self.url + "/authorize?tenant=t1",
+                "jwks_uri": self.url + "/jwks"}).encode(), JS)
+        if path == "/jwks":
+            return response(200, json.dumps({"keys": [jwk(self.key, self.kid)]}).encode(), JS)
+        if path == "/token" and req.method == "POST":
+            return self.token_endpoint(req)
+        if path == "/introspect" and req.method == "POST":
+            form = urllib.parse.parse_qs(req.body.decode())
+            with self.lock:
+                self.hits.append(("introspect", form, req.header("Authorization")))
+            if not self.client_ok(form, req.header("Authorization")):
+                return response(401, b'{"error":"invalid_client"}', JS)
+            try:
+                c = jwt.decode(form["token"][0], self.key.public_key(), algorithms=[self.alg],
+                               audience=self.aud)
+                return response(200, json.dumps({"active": True, "exp": c["exp"]}).encode(), JS)
+            except (jwt.InvalidTokenError, KeyError):
+                return response(200, b'{"active":false}', JS)
+        return response(404, b'{"error":"not_found"}', JS)
+
+    def client_ok(self, form, auth):
+        if auth is not None:
+            if not auth.startswith("Basic "):
+                return False
+            cid, _, sec = base64.b64decode(auth[6:]).decode().partition(":")
+            return cid == self.client_id and sec == self.secret and "client_secret" not in form
+        return form.get("client_id") == [self.client_id] and \
+            form.get("client_secret") == [self.secret]
+
+    def authorize(self, location, user="alice"):
+        """The user logs in at the authorization endpoint: the code, and the
+        parameters of the request."""
+        u = urllib.parse.urlsplit(location)
+        q = urllib.parse.parse_qs(u.query)
+        code = "code-%d" % len(self.codes)
+        self.codes[code] = (q["redirect_uri"][0], q.get("code_challenge", [None])[0],
+                            q.get("code_challenge_method", [None])[0],
+                            q.get("nonce", [None])[0], user)
+        return code, q
+
+    def token_endpoint(self, req):
+        form = urllib.parse.parse_qs(req.body.decode(), keep_blank_values=True)
+        auth = req.header("Authorization")
+        grant = form.get("grant_type", [""])[0]
+        with self.lock:
+            self.hits.append((grant, form, auth))
+        if self.status is not None:
+            return response(self.status, b'{"error":"temporarily_unavailable"}',
+                            [("Content-Type", self.ctype)])
+        if self.ctype != "application/json":
+            return response(200, b"<html>hello</html>", [("Content-Type", self.ctype)])
+        if not self.client_ok(form, auth):
+            return response(401, b'{"error":"invalid_client"}', JS)
+        sub = "service"
+        if grant == "password":
+            user, pw = form.get("username", [""])[0], form.get("password", [""])[0]
+            if self.users.get(user) != pw:
+                return response(401, b'{"error":"invalid_grant"}', JS)
+            sub = user
+        elif grant == "refresh_token":
+            if self.refuse_refresh or not form.get("refresh_token", [""])[0].startswith("rt-"):
+                return response(400, b'{"error":"invalid_grant"}', JS)
+            sub = form["refresh_token"][0][3:].split(".")[0]
+        elif grant == "authorization_code":
+            code = form.get("code", [""])[0]
+            if code not in self.codes:
+                return response(400, b'{"error":"invalid_grant"}', JS)
+            uri, ch, method, nonce, sub = self.codes.pop(code)
+            ver = form.get("code_verifier", [""])[0]
+            if method == "S256":
+                ver = b64url(hashlib.sha256(ver.encode()).digest())
+            if form.get("redirect_uri") != [uri] or (ch is not None and ver != ch):
+                return response(400, b'{"error":"invalid_grant"}', JS)
+            body = {"access_token": self.token(sub), "token_type": "Bearer",
+                    "expires_in": self.lifetime,
+                    "id_token": self.token(sub, aud=[self.aud, self.client_id],
+                                           nonce=self.nonce_override or nonce)}
+            return response(200, json.dumps(body).encode(), JS)
+        elif grant != "client_credentials":
+            return response(400, b'{"error":"unsupported_grant_type"}', JS)
+        body = {"access_token": self.token(sub), "token_type": "Bearer",
+                "expires_in": self.lifetime, "scope": form.get("scope", [""])[0]}
+        if self.refresh:
+            body["refresh_token"] = "rt-%s.%d" % (sub, len(self.hits))
+        if grant in ("password", "refresh_token"):
+            # AILERON checks an ID token's aud against client.audience too
+            body["id_token"] = self.token(sub, aud=[self.aud, self.client_id])
+        return response(200, json.dumps(body).encode(), JS)
+
+
+def gateway_config(port, up_url, handler_spec, extra_docs="", session=False):
+    return """apiVersion: core/v1
+kind: Entrypoint
+spec:
+  runners:
+    - apiVersion: core/v1
+      kind: HTTPServer
+---
+apiVersion: core/v1
+kind: HTTPServer
+spec:
+  addr: "127.0.0.1:%d"
+  virtualHosts:
+    - middleware:
+%s        - apiVersion: app/v1
+          kind: AuthenticationMiddleware
+      handlers:
+        - handler:
+            apiVersion: core/v1
+            kind: ReverseProxyHandler
+---
+apiVersion: core/v1
+kind: ReverseProxyHandler
+spec:
+  loadBalancers:
+    - pathMatcher: {match: "/", matchType: Prefix}
+      upstreams:
+        - url: %s
+---
+apiVersion: app/v1
+kind: SessionMiddleware
+spec:
+  secureEncoder: {enableCompression: false, disableHMAC: true, disableEncryption: true}
+---
+apiVersion: app/v1
+kind: AuthenticationMiddleware
+spec:
+  handlers:
+    - apiVersion: app/v1
+      kind: OAuthAuthenticationHandler
+---
+apiVersion: app/v1
+kind: OAuthAuthenticationHandler
+spec:
+%s%s""" % (port, "        - apiVersion: app/v1\n          kind: SessionMiddleware\n"
+             if session else "", up_url, handler_spec, extra_docs)
+
+
+class FlowTestCase(AileronTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cls.ec = ec.generate_private_key(ec.SECP256R1())
+
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.mkdtemp(prefix="aileron-oauth-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.seen = []
+
+    def file(self, name, data):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def provider(self, **kw):
+        kw.setdefault("key", self.rsa)
+        kw.setdefault("kid", "k1")
+        return Provider(self, **kw)
+
+    def keys(self, prov):
+        return """      jwtHandler:
+        publicKeys:
+          - {keyID: %s, keyType: PUBLIC, keyFilePath: %s}
+""" % (prov.kid, self.file("pub-%s.pem" % prov.kid, pem_public(prov.key)))
+
+    def context(self, prov, endpoints=None, extra="", keys=None):
+        if endpoints is None:
+            endpoints = "{token: /token}"
+        return """  contexts:
+    - name: default
+      atProxyHeader: X-Access-Token
+      idtProxyHeader: X-ID-Token
+      provider:
+        issuer: "%s"
+        baseURL: "%s"
+        endpoints: %s
+      client:
+        id: %s
+        secret: "%s"
+        audience: %s
+        scopes: [openid, "api read"]
+%s%s""" % (prov.iss, prov.url, endpoints, CLIENT_ID, SECRET, AUD,
+           keys if keys is not None else self.keys(prov), extra)
+
+    def serve(self, spec, session=False, extra_docs="", one=True):
+        def handle(req, c):
+            self.seen.append(req)
+            return response(200, b"ok")
+        up = self.upstream(handle)
+        port = free_port()
+        self.gw = self.start(gateway_config(port, up.url, spec, extra_docs, session), port,
+                             extra_args=("-X",) if one else ())
+        return port
+
+    def get(self, port, headers=(), path="/", method="GET"):
+        n = len(self.seen)
+        st, hd, body = request(port, method, path, list(headers))
+        return st, dict(hd), body, self.seen[n:]
+
+    def ok(self, port, headers=(), path="/"):
+        st, hd, body, seen = self.get(port, headers, path)
+        self.assertEqual((st, body), (200, b"ok"))
+        self.assertEqual(len(seen), 1)
+        return seen[0]
+
+    def refused(self, port, status, headers=(), path="/"):
+        st, hd, body, seen = self.get(port, headers, path)
+        self.assertEqual((st, body), (status, BODY_401 if status == 401 else BODY_500))
+        self.assertNotIn("WWW-Authenticate", hd)
+        self.assertEqual(seen, [])
+
+    def no_secret_in_log(self):
+        out = self.gw.output()
+        for s in (SECRET, urllib.parse.quote_plus(SECRET), "wonder land", "wonder+land"):
+            self.assertNotIn(s, out)
+
+
+class ClientCredentialsTest(FlowTestCase):
+
+    def test_token_forwarded_and_cached(self):
+        prov = self.provider()
+        port = self.serve("  clientCredentialsHandler: {}\n" + self.context(prov))
+        for _ in range(3):
+            req = self.ok(port)
+        self.assertEqual(prov.grants(), ["client_credentials"])
+        grant, form, auth = prov.hits[0]
+        # FormAuth by default (AILERON's ClientAuthMethod 0); scopes joined by spaces
+        self.assertIsNone(auth)
+        self.assertEqual(form["client_id"], [CLIENT_ID])
+        self.assertEqual(form["client_secret"], [SECRET])
+        self.assertEqual(form["scope"], ["openid api read"])
+        # The token goes upstream in atProxyHeader, as AILERON's contextWithToken
+        tok = req.header("X-Access-Token")
+        self.assertEqual(jwt.decode(tok, self.rsa.public_key(), algorithms=["RS256"],
+                                    audience=AUD)["sub"], "service")
+        self.assertIsNone(req.header("X-ID-Token"))
+        self.no_secret_in_log()
+
+    def test_basic_auth_es256_and_discovery(self):
+        prov = self.provider(key=self.ec, kid="e1", alg="ES256")
+        port = self.serve("  clientCredentialsHandler: {}\n" + self.context(
+            prov, "{discovery: /.well-known/openid-configuration}",
+            "      tokenRedeemer: {clientAuthMethod: BasicAuth}\n"))
+        req = self.ok(port)
+        self.ok(port)
+        self.assertEqual(prov.grants(), ["client_credentials"])
+        grant, form, auth = prov.hits[0]
+        self.assertTrue(auth.startswith("Basic "))
+        self.assertNotIn("client_secret", form)
+        self.assertEqual(jwt.get_unverified_header(req.header("X-Access-Token"))["alg"], "ES256")
+        self.no_secret_in_log()
+
+    def test_bad_client_secret_is_401(self):
+        prov = self.provider(secret="another")
+        port = self.serve("  clientCredentialsHandler: {}\n" + self.context(prov))
+        self.refused(port, 401)
+        self.refused(port, 401)
+        self.assertEqual(prov.grants(), ["client_credentials"] * 2)
+        self.no_secret_in_log()
+
+    def test_tokens_that_do_not_validate(self):
+        prov = self.provider()
+        port = self.serve("  clientCredentialsHandler: {}\n" + self.context(prov))
+        prov.aud = "someone-else"
+        self.refused(port, 401)
+        prov.aud = AUD
+        prov.lifetime = -60  # expired when issued
+        self.refused(port, 401)
+        self.assertEqual(len(prov.hits), 2)  # nothing kept
+        prov.lifetime = 300
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key, prov.key = prov.key, other  # signed by a key not configured
+        self.refused(port, 401)
+        prov.key = key
+        self.ok(port)
+        self.assertEqual(len(prov.hits), 4)
+
+    def test_provider_down_and_failing(self):
+        self.allow_errors("token request")
+        prov = self.provider()
+        port = self.serve("  clientCredentialsHandler: {}\n" + self.context(prov), one=False)
+        prov.down = True
+        self.refused(port, 500)
+        prov.down = False
+        prov.status = 503
+        self.refused(port, 500)
+        prov.status = None
+        prov.ctype = "text/html"
+        self.refused(port, 500)
+        prov.ctype = "application/json"
+        # workers alive: the next request is served
+        self.ok(port)
+        self.assertEqual(self.gw.proc.poll(), None)
+        # a port nobody listens on
+        spec = "  clientCredentialsHandler: {}\n" + self.context(
+            prov, "{token: 'http://127.0.0.1:%d/token'}" % free_port())
+        port = self.serve(spec)
+        self.refused(port, 500)
+
+    def test_refresh_before_expiry(self):
+        prov = self.provider()
+        prov.lifetime = 7
+        port = self.serve("  clientCredentialsHandler: {}\n" + self.context(prov))
+        first = self.ok(port).header("X-Access-Token")
+        self.assertEqual(self.ok(port).header("X-Access-Token"), first)
+        self.assertEqual(prov.grants(), ["client_credentials"])
+        time.sleep(2.5)  # within 5 s of exp: replaced
+        second = self.ok(port).header("X-Access-Token")
+        self.assertNotEqual(second, first)
+        self.assertEqual(prov.grants(), ["client_credentials"] * 2)
+        self.assertEqual(self.ok(port).header("X-Access-Token"), second)
+        # with refresh tokens: the refresh grant first, client credentials when refused
+        prov.refresh = True
+        prov.lifetime = 300
+        port = self.serve("  clientCredentialsHandler: {}\n" + self.context(prov))
+        prov.lifetime = 6
+        n = len(prov.hits)
+        self.ok(port)
+        prov.lifetime = 300
+        time.sleep(1.2)
+        self.ok(port)
+        self.assertEqual(prov.grants()[n:], ["client_credentials", "refresh_token"])
+        self.assertTrue(prov.hits[-1][1]["refresh_token"][0].startswith("rt-service."))
+        # the provider refuses the refresh grant: a new client credentials grant
+        prov.lifetime = 6
+        port = self.serve("  clientCredentialsHandler: {}\n" + self.context(prov))
+        n = len(prov.hits)
+        self.ok(port)
+        prov.refuse_refresh = True
+        time.sleep(1.2)
+        self.ok(port)
+        self.assertEqual(prov.grants()[n:], ["client_credentials", "refresh_token",
+                                             "client_credentials"])
+
+    def test_contexts(self):
+        prov = self.provider()
+        spec = ("  clientCredentialsHandler: {}\n  contextHeaderKey: X-Ctx\n"
+                + self.context(prov))
+        port = self.serve(spec)
+        self.ok(port, [("X-Ctx", "default")])
+        self.refused(port, 401, [("X-Ctx", "nope")])  # AILERON: context not found, 401
+
+    def test_https_provider(self):
+        pki = make_pki()
+        self.addCleanup(pki.cleanup)
+        prov = self.provider(tls_dir=pki.dir)
+        ca = os.path.join(pki.dir, "ca.pem")
+        client = ("---\napiVersion: core/v1\nkind: HTTPClient\nmetadata: {name: idp}\nspec:\n"
+                  "  httpTransportConfig:\n    tlsConfig: {rootCAs: [\"%s\"]}\n" % ca)
+        rt = "{roundTripper: {apiVersion: core/v1, kind: HTTPClient, name: idp}}"
+        spec = "  clientCredentialsHandler: {}\n" + self.context(
+            prov, "{discovery: /.well-known/openid-configuration}",
+            "      tokenRedeemer: %s\n" % rt,
+            keys="      jwtHandler: {JWKs: {\"%s\": \"%s/jwks\"}}\n" % (prov.iss, prov.url))
+        spec = spec.replace("        issuer:", "        roundTripper: {apiVersion: core/v1, "
+                            "kind: HTTPClient, name: idp}\n        issuer:")
+        port = self.serve(spec, extra_docs=client)
+        req = self.ok(port)
+        self.ok(port)
+        self.assertEqual(prov.grants(), ["client_credentials"])
+        self.assertTrue(req.header("X-Access-Token"))
+        # the system store alone does not know the test CA: 500, no token asked
+        self.allow_errors("certificate verification failed")
+        n = len(prov.hits)
+        spec = spec.replace("      tokenRedeemer: %s\n" % rt, "")
+        port = self.serve(spec, extra_docs=client)
+        self.refused(port, 500)
+        self.assertEqual(len(prov.hits), n)
+
+    def test_introspection_over_https(self):
+        """Resource server and client credentials with introspection at an
+        https provider, BasicAuth for the introspector."""
+        pki = make_pki()
+        self.addCleanup(pki.cleanup)
+        prov = self.provider(tls_dir=pki.dir)
+        client = ("---\napiVersion: core/v1\nkind: HTTPClient\nmetadata: {name: idp}\nspec:\n"
+                  "  httpTransportConfig:\n    tlsConfig: {rootCAs: [\"%s\"]}\n"
+                  % os.path.join(pki.dir, "ca.pem"))
+        rt = "roundTripper: {apiVersion: core/v1, kind: HTTPClient, name: idp}"
+        ctx = self.context(prov, "{token: /token, introspection: /introspect}",
+                           "      enableIntrospection: true\n"
+                           "      tokenRedeemer: {%s}\n"
+                           "      tokenIntrospector: {%s, clientAuthMethod: BasicAuth}\n"
+                           % (rt, rt), keys="")
+        port = self.serve("  resourceServerHandler: {}\n" + ctx, extra_docs=client)
+        req = self.ok(port, [("Authorization", "Bearer " + prov.token())])
+        self.assertTrue(req.header("X-Access-Token"))
+        self.assertEqual(prov.grants(), ["introspect"])
+        self.assertTrue(prov.hits[0][2].startswith("Basic "))
+        st, hd, body, seen = self.get(port, [("Authorization", "Bearer " + prov.token(exp=1))])
+        self.assertEqual((st, hd.get("WWW-Authenticate")), (401, 'Bearer error="invalid_token"'))
+        # client credentials: the token obtained is introspected, on every request (AILERON)
+        port = self.serve("  clientCredentialsHandler: {}\n" + ctx, extra_docs=client)
+        n = len(prov.hits)
+        self.ok(port)
+        self.ok(port)
+        self.assertEqual(prov.grants()[n:], ["client_credentials", "introspect", "introspect"])
+        self.no_secret_in_log()
+
+    def test_config_errors(self):
+        prov = self.provider()
+        cc = "  clientCredentialsHandler: {}\n"
+
+        def bad(spec, msg):
+            path = self.file("bad.yaml", gateway_config(free_port(), "http://127.0.0.1:1",
+                                                        spec).encode())
+            rc, out = run_aileron(["-c", "-f", path])
+            self.assertEqual(rc, 1, spec)
+            self.assertIn(msg, out, spec)
+        bad(cc + self.context(prov, "{}"),
+            "clientCredentialsHandler needs provider.endpoints.token or")
+        bad(cc + self.context(prov, "{token: 'http://u:p@idp/t'}"),
+            "credentials in the URL are not supported")
+        bad(cc + self.context(prov, extra="      tokenRedeemer: {clientAuthMethod: "
+                              "PrivateKeyJWT}\n"), "PrivateKeyJWT are not supported yet")
+        bad(cc + self.context(prov, extra="      tokenRedeemer: {extraQuery: {a: b}}\n"),
+            "extraQuery")
+        bad(cc + self.context(prov, extra="      tokenRedeemer: {clientAuthMethod: Nope}\n"),
+            "Nope")
+        bad("  clientCredentialsHandler: {x: 1}\n", "unknown field \"x\"")
+        bad("  ropcHandler: {usernameKey: u}\n", "\"usernameKey\": not supported yet")
+        bad("  ropcHandler: {redeemTokenPath: x}\n", "redeemTokenPath: a path starting with /")
+
+
+class ROPCTest(FlowTestCase):
+
+    def spec(self, prov, extra="", redeem="/redeem"):
+        return "  ropcHandler: {redeemTokenPath: %s}\n" % redeem + self.context(prov, extra=extra)
+
+    def basic(self, user, pw):
+        return ("Authorization", "Basic " + base64.b64encode(
+            ("%s:%s" % (user, pw)).encode()).decode())
+
+    def cookie(self, hd):
+        v = hd.get("Set-Cookie")
+        self.assertIsNotNone(v)
+        return ("Cookie", v.split(";")[0])
+
+    def test_password_exchanged_and_session_kept(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov), session=True)
+        st, hd, body, seen = self.get(port, [self.basic("alice", "wonder land")])
+        self.assertEqual((st, body), (200, b"ok"))
+        grant, form, auth = prov.hits[0]
+        self.assertEqual((grant, form["username"], form["password"], form["scope"]),
+                         ("password", ["alice"], ["wonder land"], ["openid api read"]))
+        at = seen[0].header("X-Access-Token")
+        self.assertEqual(jwt.decode(at, options={"verify_signature": False})["sub"], "alice")
+        self.assertTrue(seen[0].header("X-ID-Token"))
+        # the session carries the tokens: no credentials, no provider
+        cookie = self.cookie(hd)
+        req = self.ok(port, [cookie])
+        self.assertEqual(req.header("X-Access-Token"), at)
+        self.assertEqual(len(prov.hits), 1)
+        self.no_secret_in_log()
+
+    def test_bad_credentials(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov), session=True)
+        self.refused(port, 401, [self.basic("alice", "wrong")])
+        self.assertEqual(prov.grants(), ["password"])
+        self.refused(port, 401, [self.basic("mallory", "wonder land")])
+        self.refused(port, 401)                                  # no credentials
+        self.refused(port, 401, [self.basic("alice", "")])       # empty password
+        self.refused(port, 401, [("Authorization", "Bearer x")])
+        self.assertEqual(len(prov.hits), 2)
+        prov.secret = "rotated"                                  # our client refused
+        self.refused(port, 401, [self.basic("alice", "wonder land")])
+        self.no_secret_in_log()
+
+    def test_redeem_path(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov), session=True)
+        st, hd, body, seen = self.get(port, [self.basic("alice", "wonder land")], "/redeem",
+                                      "POST")
+        self.assertEqual(st, 200)
+        self.assertEqual(seen, [])
+        self.assertEqual(hd["Content-Type"], "application/json; charset=utf-8")
+        self.assertEqual(hd["X-Content-Type-Options"], "nosniff")
+        js = json.loads(body)
+        self.assertEqual(js["token_type"], "Bearer")  # the provider's answer as it is
+        # again with the session: the tokens held (AILERON's OAuthTokens JSON)
+        st, hd2, body, seen = self.get(port, [self.cookie(hd)], "/redeem")
+        self.assertEqual((st, seen), (200, []))
+        held = json.loads(body)
+        self.assertEqual(held["at"], js["access_token"])
+        self.assertEqual(held["idt"], js["id_token"])
+        self.assertEqual(held["context"], "default")
+
+    def test_expired_tokens_in_session(self):
+        prov = self.provider()
+        prov.refresh = True
+        # leeway 5 s (AILERON's default; 0 would not change it): tokens that
+        # expired 3 s ago are good for 2 s more
+        prov.lifetime = -3
+        port = self.serve(self.spec(prov), session=True)
+        st, hd, body, seen = self.get(port, [self.basic("alice", "wonder land")])
+        self.assertEqual(st, 200)
+        cookie = self.cookie(hd)
+        prov.lifetime = 300
+        time.sleep(2.5)
+        # the tokens expired: refreshed with the refresh token, kept in the session
+        st, hd, body, seen = self.get(port, [cookie])
+        self.assertEqual((st, body), (200, b"ok"))
+        self.assertEqual(prov.grants(), ["password", "refresh_token"])
+        self.assertTrue(prov.hits[1][1]["refresh_token"][0].startswith("rt-alice."))
+        cookie = self.cookie(hd)
+        self.ok(port, [cookie])
+        self.assertEqual(len(prov.hits), 2)
+        # refresh refused: the session is dropped, credentials needed again
+        prov.lifetime = -3
+        st, hd, body, seen = self.get(port, [self.basic("alice", "wonder land")])
+        cookie = self.cookie(hd)
+        prov.refuse_refresh = True
+        time.sleep(2.5)
+        self.refused(port, 401, [cookie])
+        self.assertEqual(prov.grants()[2:], ["password", "refresh_token"])
+
+    def test_wrong_audience_and_down(self):
+        self.allow_errors("token request")
+        prov = self.provider()
+        port = self.serve(self.spec(prov), session=True)
+        prov.aud = "other"
+        self.refused(port, 401, [self.basic("alice", "wonder land")])
+        prov.aud = AUD
+        prov.down = True
+        self.refused(port, 500, [self.basic("alice", "wonder land")])
+        prov.down = False
+        self.ok(port, [self.basic("alice", "wonder land")])
+
+    def test_without_session_the_next_handler(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov), session=False)
+        self.refused(port, 401, [self.basic("alice", "wonder land")])
+        self.assertEqual(prov.hits, [])
+
+
+class AuthorizationCodeTest(FlowTestCase):
+    CALLBACK = "http://gw.example/callback"
+
+    def spec(self, prov, handler="", endpoints="{discovery: /.well-known/openid-configuration}"):
+        return ("  authorizationCodeHandler:\n    callbackURL: %s\n    loginPath: /login\n"
+                "    urlParams: [\"prompt=login\"]\n%s" % (self.CALLBACK, handler)
+                + self.context(prov, endpoints))
+
+    def cookie(self, hd, old=None):
+        v = hd.get("Set-Cookie")
+        if v is None:
+            return old
+        return ("Cookie", v.split(";")[0])
+
+    def login(self, port, prov, path="/app?x=1"):
+        st, hd, body, seen = self.get(port, [], path)
+        self.assertEqual((st, seen), (302, []))
+        loc = hd["Location"]
+        self.assertTrue(loc.startswith(prov.url + "/authorize?tenant=t1&response_type=code&"), loc)
+        code, q = prov.authorize(loc)
+        return self.cookie(hd), code, q
+
+    def test_login_callback_and_session(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov), session=True)
+        cookie, code, q = self.login(port, prov)
+        self.assertEqual(q["client_id"], [CLIENT_ID])
+        self.assertEqual(q["redirect_uri"], [self.CALLBACK])
+        self.assertEqual(q["scope"], ["openid api read"])
+        self.assertEqual(q["prompt"], ["login"])
+        self.assertEqual(q["code_challenge_method"], ["S256"])
+        self.assertEqual(len(q["state"][0]), 112)
+        self.assertEqual(len(q["nonce"][0]), 43)
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual((st, hd["Location"], seen), (302, "/app?x=1", []))
+        grant, form, auth = prov.hits[-1]
+        self.assertEqual(grant, "authorization_code")
+        self.assertEqual(form["redirect_uri"], [self.CALLBACK])
+        cookie = self.cookie(hd, cookie)
+        req = self.ok(port, [cookie], "/app?x=1")
+        self.assertEqual(jwt.decode(req.header("X-ID-Token"),
+                                    options={"verify_signature": False})["nonce"], q["nonce"][0])
+        self.assertTrue(req.header("X-Access-Token"))
+        n = len(prov.hits)
+        self.ok(port, [cookie], "/other")
+        self.assertEqual(len(prov.hits), n)
+        # logged in: loginPath and the callback go to redirectPath ("/" unset)
+        st, hd, body, seen = self.get(port, [cookie], "/login")
+        self.assertEqual((st, hd["Location"]), (302, "/"))
+        # the code and state are used once: a replay is refused
+        st, hd, body, seen = self.get(port, [], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual((st, body), (401, BODY_401))
+
+    def test_callback_checks(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov), session=True)
+        # a wrong state, no code
+        cookie, code, q = self.login(port, prov)
+        self.refused(port, 401, [cookie], "/callback?state=x%s&code=%s" % (q["state"][0], code))
+        cookie, code, q = self.login(port, prov)
+        self.refused(port, 401, [cookie], "/callback?state=%s" % q["state"][0])
+        # the provider refuses the code (not issued: the verifier cannot match)
+        cookie, code, q = self.login(port, prov)
+        self.refused(port, 401, [cookie], "/callback?state=%s&code=forged" % q["state"][0])
+        # the ID token carries another nonce
+        cookie, code, q = self.login(port, prov)
+        prov.nonce_override = "replayed-nonce"
+        self.refused(port, 401, [cookie], "/callback?state=%s&code=%s" % (q["state"][0], code))
+        prov.nonce_override = None
+        # an ID token for another audience
+        cookie, code, q = self.login(port, prov)
+        prov.client_id = "someone-else"
+        self.refused(port, 401, [cookie], "/callback?state=%s&code=%s" % (q["state"][0], code))
+        prov.client_id = CLIENT_ID
+        # a callback without a login
+        self.refused(port, 401, [], "/callback?state=a&code=b")
+        self.no_secret_in_log()
+
+    def test_redirects(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov, "    redirectPathPattern: \"^/(app|ok)\"\n"),
+                          session=True)
+        cookie, code, q = self.login(port, prov, "/login?rd=%2Fok%3Fa%3D1")
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual((st, hd["Location"]), (302, "/ok?a=1"))
+        for rd in ("//evil.example/", "/%0d%0aX:%20y", "/elsewhere", "https://evil.example/"):
+            self.refused(port, 401, [], "/login?rd=" + urllib.parse.quote(rd, safe="%"))
+        # redirectToLogin, then unauthorizeAny
+        port = self.serve(self.spec(prov, "    redirectToLogin: true\n"), session=True)
+        st, hd, body, seen = self.get(port, [], "/app")
+        self.assertEqual((st, hd["Location"]), (302, "/login"))
+        port = self.serve(self.spec(prov, "    unauthorizeAny: true\n    disablePKCE: true\n"
+                                          "    disableNonce: true\n"), session=True)
+        self.refused(port, 401, [], "/app")
+        cookie, code, q = self.login(port, prov, "/login")
+        self.assertNotIn("nonce", q)
+        self.assertNotIn("code_challenge", q)
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual((st, hd["Location"]), (302, "/login"))
+
+    def test_plain_pkce_and_configured_endpoints(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov, "    pkceMethod: Plain\n",
+                                    "{authorization: /authorize?tenant=t1, token: /token}"),
+                          session=True)
+        cookie, code, q = self.login(port, prov)
+        self.assertEqual(q["code_challenge_method"], ["plain"])
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual(st, 302)
+        self.assertEqual(prov.hits[-1][1]["code_verifier"], q["code_challenge"])
+
+    def test_config_errors(self):
+        prov = self.provider()
+
+        def bad(spec, msg):
+            path = self.file("bad.yaml", gateway_config(free_port(), "http://127.0.0.1:1",
+                                                        spec).encode())
+            rc, out = run_aileron(["-c", "-f", path])
+            self.assertEqual(rc, 1, spec)
+            self.assertIn(msg, out, spec)
+        bad("  authorizationCodeHandler: {}\n", "callbackURL: required")
+        bad(self.spec(prov, "    restoreRequest: true\n"), "restoreRequest: not supported yet")
+        bad(self.spec(prov, "    jarm: {}\n"), "jarm")
+        bad(self.spec(prov, "    redirectPathPattern: \"(\"\n"), "not a POSIX extended")
+        bad(self.spec(prov, endpoints="{token: /t}"),
+            "needs provider.endpoints.authorization or")
+
+
+class ExampleTest(FlowTestCase):
+    """AILERON's examples/authn-client-credentials and authn-ropc, unchanged:
+    they load as they are (the key file they name made from the example's
+    public.pem); then run against the provider here in Keycloak's place,
+    tokens signed with the example's private.pem under its kid."""
+
+    KID = "LO9dmmUtUOiV1P7OkzYW-CDbTJV94nADvDFhojxvSqk"
+
+    def enter(self, name):
+        tmp = tempfile.mkdtemp(prefix="aileron-example-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        d = os.path.join(tmp, name)
+        shutil.copytree(os.path.join(EXAMPLES, name), d)
+        keys = os.path.join(d, "_devtools", "keycloak", "keys")
+        os.makedirs(keys)
+        src = os.path.join(EXAMPLES, "authn-client-credentials", "keycloak", "keys")
+        shutil.copy(os.path.join(src, "public.pem"), os.path.join(keys, "public.key"))
+        self.addCleanup(os.chdir, os.getcwd())
+        os.chdir(d)
+        with open(os.path.join(src, "private.pem"), "rb") as f:
+            key = serialization.load_pem_private_key(f.read(), None)
+        rc, out = run_aileron(["-c", "-f", "config.yaml"])
+        self.assertEqual(rc, 0, out)
+        return key
+
+    def run_example(self, name, client_id, secret, aud):
+        key = self.enter(name)
+        prov = Provider(self, key, self.KID, iss="http://localhost:18080/realms/aileron",
+                        client_id=client_id, secret=secret)
+        prov.aud = aud
+        iss = prov.iss
+        prov.iss = iss.replace("http://localhost:18080", prov.url)
+        port = free_port()
+        with open("config.yaml") as f:
+            text = f.read().replace('addr: ":8080"', 'addr: "127.0.0.1:%d"' % port)
+        self.gw = self.start(text.replace("http://localhost:18080", prov.url), port)
+        return prov, port
+
+    def test_client_credentials(self):
+        prov, port = self.run_example("authn-client-credentials", "aileron_client_credentials",
+                                      "j9wEw6Zj3dhGIhVzGCD1jpsDLDkMl8wD", "account")
+        p = subprocess.run(["curl", "-s", "http://127.0.0.1:%d/test" % port],
+                           capture_output=True, timeout=10)
+        out = p.stdout.decode()
+        self.assertIn("URI    : /test", out)
+        self.assertIn('"X-Access-Token": [\n    "ey', out)
+        self.assertEqual(prov.grants()[:1], ["client_credentials"])
+
+    def test_ropc(self):
+        prov, port = self.run_example("authn-ropc", "aileron_ropc",
+                                      "c3lApVkvhLnpZ01XBxshcJzY9FGsq30q", "aileron_ropc")
+        p = subprocess.run(["curl", "-s", "-u", "alice:wonder land",
+                            "http://127.0.0.1:%d/test" % port], capture_output=True, timeout=10)
+        out = p.stdout.decode()
+        self.assertIn("URI    : /test", out)
+        self.assertIn('"X-Id-Token": [\n    "ey', out.replace("X-ID-Token", "X-Id-Token"))
+        p = subprocess.run(["curl", "-s", "-u", "alice:wrong", "http://127.0.0.1:%d/test" % port],
+                           capture_output=True, timeout=10)
+        self.assertEqual(p.stdout, BODY_401)
+        p = subprocess.run(["curl", "-s", "-u", "alice:wonder land", "-X", "POST",
+                            "http://127.0.0.1:%d/redeem" % port], capture_output=True, timeout=10)
+        self.assertIn('"access_token"', p.stdout.decode())
+
+
+if __name__ == "__main__":
+    unittest.main()
