@@ -431,7 +431,7 @@ conf_get_bool(struct loader *ld, const char *key, yaml_node_t *v, int *out)
 
 int
 conf_get_enum(struct loader *ld, const char *key, yaml_node_t *v,
-    const struct conf_enum *e, int *out)
+    const struct kname *e, int *out)
 {
 	char list[512], buf[128];
 	size_t i, n = 0;
@@ -471,7 +471,7 @@ conf_get_enum(struct loader *ld, const char *key, yaml_node_t *v,
 	return -1;
 }
 
-static const struct conf_enum conf_http_methods[] = {
+static const struct kname conf_http_methods[] = {
 	{ "HTTPMethodUnknown", HTTP_M_OTHER },
 	{ "GET", HTTP_M_GET },
 	{ "HEAD", HTTP_M_HEAD },
@@ -522,7 +522,7 @@ conf_get_methods(
 /* A list of enum values (names or numbers), no duplicates. */
 int
 conf_get_enums(struct loader *ld, const char *key, yaml_node_t *v,
-    const struct conf_enum *e, int **arrp, size_t *np)
+    const struct kname *e, int **arrp, size_t *np)
 {
 	yaml_node_item_t *it;
 	yaml_node_t *n;
@@ -860,7 +860,7 @@ conf_field_default(struct loader *ld, const struct conf_field *f, void *obj)
 	char *dst = (char *)obj + f->off;
 	size_t *np = (size_t *)(void *)((char *)obj + f->off_n);
 	char ***ap = (char ***)(void *)dst;
-	const struct conf_enum *e;
+	const struct kname *e;
 	char **sp = (char **)(void *)dst;
 	int *ip = (int *)(void *)dst;
 

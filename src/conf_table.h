@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "conf_int.h"
+#include "kname.h"
 #include "log.h"
 
 /*
@@ -60,11 +61,6 @@ struct loader;
 struct conf_field;
 struct kind;
 
-struct conf_enum {
-	const char *name;
-	int value;
-};
-
 /* Sets one field from node v; key is the field name as written. */
 typedef int (*conf_setter)(struct loader *, const struct conf_field *,
     const char *key, yaml_node_t *v, void *obj);
@@ -90,7 +86,7 @@ struct conf_field {
 	size_t size;
 	int64_t min;
 	int64_t max;
-	const struct conf_enum *enums;
+	const struct kname *enums;
 	const struct conf_table *table;
 	conf_setter set;
 	const char *why; /* CF_UNSUPPORTED: NULL means "not supported yet" */
@@ -312,11 +308,11 @@ int conf_get_int(struct loader *, const char *key, yaml_node_t *, int64_t min,
     int64_t max, int64_t *);
 int conf_get_bool(struct loader *, const char *key, yaml_node_t *, int *);
 int conf_get_enum(struct loader *, const char *key, yaml_node_t *,
-    const struct conf_enum *, int *);
+    const struct kname *, int *);
 int conf_get_methods(
     struct loader *, const char *key, yaml_node_t *, conf_methods *);
 int conf_get_enums(struct loader *, const char *key, yaml_node_t *,
-    const struct conf_enum *, int **arrp, size_t *np);
+    const struct kname *, int **arrp, size_t *np);
 int conf_get_strings(struct loader *, const char *key, yaml_node_t *, int flags,
     char ***arrp, size_t *np);
 int conf_get_list(struct loader *, const char *key, yaml_node_t *,
@@ -370,7 +366,7 @@ int conf_set_url(struct loader *, const struct conf_field *, const char *key,
 void conf_at_free(struct loader *, void (*fn)(void *), void *arg);
 
 /* MatchType names (MATCH_*), ReplacerSpec (struct conf_replacer): shared. */
-extern const struct conf_enum reverse_proxy_conf_match_types[];
+extern const struct kname reverse_proxy_conf_match_types[];
 extern const struct conf_table http_logger_conf_replacer_table;
 /* One ReplacerSpec (all fifteen) into a struct conf_log_repl, compiled. */
 extern const struct conf_table http_logger_conf_repl_table;

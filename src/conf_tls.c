@@ -9,7 +9,7 @@
 #include "conf_tls.h"
 
 /* Go's cipher suite names with their IANA numbers (tls.go). */
-static const struct conf_enum conf_tls_ciphers[] = {
+static const struct kname conf_tls_ciphers[] = {
 	{ "TLS_RSA_WITH_RC4_128_SHA", 0x0005 },
 	{ "TLS_RSA_WITH_3DES_EDE_CBC_SHA", 0x000a },
 	{ "TLS_RSA_WITH_AES_128_CBC_SHA", 0x002f },
@@ -40,7 +40,7 @@ static const struct conf_enum conf_tls_ciphers[] = {
 };
 
 /* Go's CurveID names and numbers. */
-static const struct conf_enum conf_tls_curves[] = {
+static const struct kname conf_tls_curves[] = {
 	{ "CurveP256", 23 },
 	{ "CurveP384", 24 },
 	{ "CurveP521", 25 },
@@ -48,7 +48,7 @@ static const struct conf_enum conf_tls_curves[] = {
 	{ NULL, 0 },
 };
 
-static const struct conf_enum conf_tls_client_auths[] = {
+static const struct kname conf_tls_client_auths[] = {
 	{ "NoClientCert", TLS_AUTH_NONE },
 	{ "RequestClientCert", TLS_AUTH_REQUEST },
 	{ "RequireAnyClientCert", TLS_AUTH_REQUIRE_ANY },
@@ -57,7 +57,7 @@ static const struct conf_enum conf_tls_client_auths[] = {
 	{ NULL, 0 },
 };
 
-static const struct conf_enum conf_tls_renegotiations[] = {
+static const struct kname conf_tls_renegotiations[] = {
 	{ "RenegotiateNever", 0 },
 	{ "RenegotiateOnceAsClient", 1 },
 	{ "RenegotiateFreelyAsClient", 2 },

@@ -49,7 +49,7 @@ struct reverse_proxy_conf_spec {
 	struct conf_ref *round_tripper;
 };
 
-const struct conf_enum reverse_proxy_conf_match_types[] = {
+const struct kname reverse_proxy_conf_match_types[] = {
 	{ "Exact", MATCH_EXACT },
 	{ "Prefix", MATCH_PREFIX },
 	{ "Suffix", MATCH_SUFFIX },
@@ -61,7 +61,7 @@ const struct conf_enum reverse_proxy_conf_match_types[] = {
 	{ NULL, 0 },
 };
 
-static const struct conf_enum reverse_proxy_conf_lb_algorithms[] = {
+static const struct kname reverse_proxy_conf_lb_algorithms[] = {
 	{ "RoundRobin", LB_ROUND_ROBIN },
 	{ "Random", LB_RANDOM },
 	{ "RingHash", LB_RING_HASH },
@@ -70,7 +70,7 @@ static const struct conf_enum reverse_proxy_conf_lb_algorithms[] = {
 	{ NULL, 0 },
 };
 
-static const struct conf_enum reverse_proxy_conf_hash_sources[] = {
+static const struct kname reverse_proxy_conf_hash_sources[] = {
 	{ "ClientAddr", HASH_CLIENT_ADDR },
 	{ "Header", HASH_HEADER },
 	{ "Cookie", HASH_COOKIE },

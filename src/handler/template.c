@@ -28,7 +28,7 @@ struct template_conf_spec {
 	size_t *text_lens;     /* Text: the body's length */
 };
 
-static const struct conf_enum template_conf_types[] = {
+static const struct kname template_conf_types[] = {
 	{ "Text", TEMPLATE_TEXT },
 	{ "GoText", TEMPLATE_GO_TEXT },
 	{ "GoHTML", TEMPLATE_GO_HTML },

@@ -11,7 +11,7 @@
 #include "errpage.h"
 #include "kind.h"
 
-static const struct conf_enum error_handler_conf_template_types[] = {
+static const struct kname error_handler_conf_template_types[] = {
 	{ "Text", TEMPLATE_TEXT },
 	{ "GoText", TEMPLATE_GO_TEXT },
 	{ "GoHTML", TEMPLATE_GO_HTML },

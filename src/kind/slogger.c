@@ -16,7 +16,7 @@
 #include "logrotate.h"
 
 /* Level names, stored +1 so that 0 means "unset" (non-zero wins). */
-static const struct conf_enum slogger_conf_levels[] = {
+static const struct kname slogger_conf_levels[] = {
 	{ "Trace", LOG_L_TRACE + 1 },
 	{ "Debug", LOG_L_DEBUG + 1 },
 	{ "Info", LOG_L_INFO + 1 },
@@ -26,7 +26,7 @@ static const struct conf_enum slogger_conf_levels[] = {
 	{ NULL, 0 },
 };
 
-static const struct conf_enum slogger_conf_targets[] = {
+static const struct kname slogger_conf_targets[] = {
 	{ "Stdout", LOG_T_STDOUT },
 	{ "Stderr", LOG_T_STDERR },
 	{ "Discard", LOG_T_DISCARD },
@@ -35,7 +35,7 @@ static const struct conf_enum slogger_conf_targets[] = {
 };
 
 /* outputRedirectTarget, stored as LOG_T_* + 1 (0: none); File is refused. */
-static const struct conf_enum slogger_conf_redirects[] = {
+static const struct kname slogger_conf_redirects[] = {
 	{ "Stdout", LOG_T_STDOUT + 1 },
 	{ "Stderr", LOG_T_STDERR + 1 },
 	{ "Discard", LOG_T_DISCARD + 1 },

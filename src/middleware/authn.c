@@ -26,52 +26,6 @@ extern char **environ;
  * Config part.
  */
 
-const struct conf_enum authn_conf_encodings[] = {
-	{ "EncodingTypeUnknown", KENC_UNKNOWN },
-	{ "Base16", KENC_BASE16 },
-	{ "Base32", KENC_BASE32 },
-	{ "Base32Hex", KENC_BASE32HEX },
-	{ "Base32Escaped", KENC_BASE32ESCAPED },
-	{ "Base32HexEscaped", KENC_BASE32HEXESCAPED },
-	{ "Base64", KENC_BASE64 },
-	{ "Base64Raw", KENC_BASE64RAW },
-	{ "Base64URL", KENC_BASE64URL },
-	{ "Base64RawURL", KENC_BASE64RAWURL },
-	{ NULL, 0 },
-};
-
-const struct conf_enum authn_conf_hashes[] = {
-	{ "HashAlgUnknown", KHASH_UNKNOWN },
-	{ "SHA1", KHASH_SHA1 },
-	{ "SHA224", KHASH_SHA224 },
-	{ "SHA256", KHASH_SHA256 },
-	{ "SHA384", KHASH_SHA384 },
-	{ "SHA512", KHASH_SHA512 },
-	{ "SHA512_224", KHASH_SHA512_224 },
-	{ "SHA512_256", KHASH_SHA512_256 },
-	{ "SHA3_224", KHASH_SHA3_224 },
-	{ "SHA3_256", KHASH_SHA3_256 },
-	{ "SHA3_384", KHASH_SHA3_384 },
-	{ "SHA3_512", KHASH_SHA3_512 },
-	{ "SHAKE128", KHASH_SHAKE128 },
-	{ "SHAKE256", KHASH_SHAKE256 },
-	{ "BLAKE2s_256", KHASH_BLAKE2S_256 },
-	{ "BLAKE2b_256", KHASH_BLAKE2B_256 },
-	{ "BLAKE2b_384", KHASH_BLAKE2B_384 },
-	{ "BLAKE2b_512", KHASH_BLAKE2B_512 },
-	{ NULL, 0 },
-};
-
-const struct conf_enum authn_conf_ciphers[] = {
-	{ "CommonKeyCryptTypeUnknown", KCIPHER_UNKNOWN },
-	{ "AESGCM", KCIPHER_AESGCM },
-	{ "AESCBC", KCIPHER_AESCBC },
-	{ "AESCFB", KCIPHER_AESCFB },
-	{ "AESCTR", KCIPHER_AESCTR },
-	{ "AESOFB", KCIPHER_AESOFB },
-	{ NULL, 0 },
-};
-
 /* A written (not null) member of the PasswordCryptSpec oneof is set. */
 #define AUTHN_CONF_MARK(name, type)                                       \
 	static void name(struct loader *ld, void *obj, yaml_node_t *node) \
@@ -108,7 +62,7 @@ static const struct conf_field authn_conf_pbkdf2_fields[] = {
 	FINT("saltLen", struct authn_conf_pbkdf2, salt_len, 0, 1024),
 	FINT("iter", struct authn_conf_pbkdf2, iter, 0, INT32_MAX),
 	FINT("keyLen", struct authn_conf_pbkdf2, key_len, 0, 1024),
-	FENUM("hashAlg", struct authn_conf_pbkdf2, hash_alg, authn_conf_hashes),
+	FENUM("hashAlg", struct authn_conf_pbkdf2, hash_alg, khash_names),
 	FEND,
 };
 static const struct conf_table authn_conf_pbkdf2_table = {
@@ -208,8 +162,7 @@ AUTHN_CONF_MARK(authn_conf_mark_file, struct authn_conf_file)
 
 static const struct conf_field authn_conf_file_fields[] = {
 	FSTRS("paths", struct authn_conf_file, paths, npaths, 0),
-	FENUM(
-	    "encoding", struct authn_conf_file, encoding, authn_conf_encodings),
+	FENUM("encoding", struct authn_conf_file, encoding, kenc_names),
 	FEND,
 };
 const struct conf_table authn_conf_file_table = { authn_conf_file_fields,

@@ -8,6 +8,9 @@
 #include <yaml.h>
 
 #include "conf_table.h"
+#include "kcipher.h"
+#include "kenc.h"
+#include "khash.h"
 #include "kpass.h"
 
 struct loader;
@@ -84,10 +87,7 @@ struct authn_conf_common {
 	int keep;         /* keepCredentials */
 };
 
-/* The enums of the kernel: EncodingType, HashAlg, CommonKeyCryptType. */
-extern const struct conf_enum authn_conf_encodings[];
-extern const struct conf_enum authn_conf_hashes[];
-extern const struct conf_enum authn_conf_ciphers[];
+/* PasswordCryptSpec: bcrypt, scrypt, pbkdf2 or argon2. */
 extern const struct conf_table authn_conf_pass_table;
 /* fileProvider: {paths, encoding}, the same for every kind. */
 extern const struct conf_table authn_conf_file_table;

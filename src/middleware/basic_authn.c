@@ -44,8 +44,7 @@ static const struct conf_field basic_authn_conf_env_fields[] = {
 	    "GATEWAY_BASIC_USERNAME_"),
 	FSTRD("passwordPrefix", struct authn_conf_env, p2,
 	    "GATEWAY_BASIC_PASSWORD_"),
-	FENUM(
-	    "encoding", struct authn_conf_env, encoding, authn_conf_encodings),
+	FENUM("encoding", struct authn_conf_env, encoding, kenc_names),
 	FEND,
 };
 static const struct conf_table basic_authn_conf_env_table = {
@@ -118,7 +117,7 @@ static const struct conf_field basic_authn_conf_fields[] = {
 	FOBJD("passwordCrypt", struct basic_authn_conf_spec, pass,
 	    &authn_conf_pass_table, "null"),
 	FENUM("commonKeyCryptType", struct basic_authn_conf_spec, cipher,
-	    authn_conf_ciphers),
+	    kcipher_names),
 	FSTR("cryptSecret", struct basic_authn_conf_spec, crypt_secret),
 	FSTR("realm", struct basic_authn_conf_spec, realm),
 	FBOOL("preferError", struct basic_authn_conf_spec, prefer_error),

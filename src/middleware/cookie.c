@@ -9,7 +9,7 @@
 #include "middleware/cookie.h"
 #include "request.h"
 
-static const struct conf_enum cookie_same_sites[] = {
+static const struct kname cookie_same_sites[] = {
 	{ "Default", COOKIE_SAMESITE_DEFAULT },
 	{ "Lax", COOKIE_SAMESITE_LAX },
 	{ "Strict", COOKIE_SAMESITE_STRICT },

@@ -19,37 +19,27 @@
  * Config part.
  */
 
-static const struct conf_enum cors_conf_embedder[] = {
+static const struct kname cors_conf_embedder[] = {
 	{ "EmbedderPolicy_Unknown", 0 },
 	{ "EmbedderUnsafeNone", 1 },
 	{ "EmbedderRequireCorp", 2 },
 	{ "EmbedderCredentialless", 3 },
 	{ NULL, 0 },
 };
-static const struct conf_enum cors_conf_opener[] = {
+static const struct kname cors_conf_opener[] = {
 	{ "OpenerPolicy_Unknown", 0 },
 	{ "OpenerUnsafeNone", 1 },
 	{ "OpenerSameOriginAllowPopups", 2 },
 	{ "OpenerSameOrigin", 3 },
 	{ NULL, 0 },
 };
-static const struct conf_enum cors_conf_resource[] = {
+static const struct kname cors_conf_resource[] = {
 	{ "ResourcePolicy_Unknown", 0 },
 	{ "ResourceSameSite", 1 },
 	{ "ResourceSameOrigin", 2 },
 	{ "ResourceCrossOrigin", 3 },
 	{ NULL, 0 },
 };
-
-/* The name of enum value v in e (known to be there). */
-static const char *
-cors_conf_enum_name(const struct conf_enum *e, int v)
-{
-	for (; e->name != NULL; e++)
-		if (e->value == v)
-			return e->name;
-	return "";
-}
 
 /* Join n strings with "," into the arena. */
 static char *
@@ -118,12 +108,11 @@ cors_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 	p->joined_exposed =
 	    cors_conf_join(ld, c->exposed_headers, c->nexposed_headers);
 	snprintf(p->max_age, sizeof(p->max_age), "%d", (int)c->max_age);
-	p->embedder = cors_embedder_value(
-	    cors_conf_enum_name(cors_conf_embedder, c->embedder));
-	p->opener =
-	    cors_opener_value(cors_conf_enum_name(cors_conf_opener, c->opener));
-	p->resource = cors_resource_value(
-	    cors_conf_enum_name(cors_conf_resource, c->resource));
+	p->embedder =
+	    cors_embedder_value(kname_name(cors_conf_embedder, c->embedder));
+	p->opener = cors_opener_value(kname_name(cors_conf_opener, c->opener));
+	p->resource =
+	    cors_resource_value(kname_name(cors_conf_resource, c->resource));
 	p->allow_credentials = c->allow_credentials;
 	p->allow_private_network = c->allow_private_network;
 	p->disable_wildcard_origin = c->disable_wildcard_origin;

@@ -85,7 +85,7 @@ struct csrf_conf_spec {
 	size_t hsize; /* the hash's size: also the seed's */
 };
 
-static const struct conf_enum csrf_conf_sources[] = {
+static const struct kname csrf_conf_sources[] = {
 	{ "Header", CSRF_SOURCE_HEADER },
 	{ "Form", CSRF_SOURCE_FORM },
 	{ "JSON", CSRF_SOURCE_JSON },
@@ -276,8 +276,8 @@ static const struct conf_field csrf_conf_fields[] = {
 	FBOOL("issueNew", struct csrf_conf_spec, issue_new),
 	FSTR("secret", struct csrf_conf_spec, secret),
 	FINTD("seedSize", struct csrf_conf_spec, seed_size, 5, INT32_MAX, "20"),
-	FENUMD("hashAlg", struct csrf_conf_spec, hash_alg, authn_conf_hashes,
-	    "SHA256"),
+	FENUMD(
+	    "hashAlg", struct csrf_conf_spec, hash_alg, khash_names, "SHA256"),
 	FOBJ("customRequestHeader", struct csrf_conf_spec, crh,
 	    &csrf_conf_header_table),
 	/* one of the three: -t shows the default one */

@@ -72,8 +72,7 @@ static const struct conf_field digest_authn_conf_env_fields[] = {
 	    "GATEWAY_DIGEST_USERNAME_"),
 	FSTRD("passwordPrefix", struct authn_conf_env, p2,
 	    "GATEWAY_DIGEST_PASSWORD_"),
-	FENUM(
-	    "encoding", struct authn_conf_env, encoding, authn_conf_encodings),
+	FENUM("encoding", struct authn_conf_env, encoding, kenc_names),
 	FEND,
 };
 static const struct conf_table digest_authn_conf_env_table = {
@@ -231,7 +230,7 @@ static const struct conf_field digest_authn_conf_fields[] = {
 	FOBJD("passwordCrypt", struct digest_authn_conf_spec, pass,
 	    &authn_conf_pass_table, "null"),
 	FENUM("commonKeyCryptType", struct digest_authn_conf_spec, cipher,
-	    authn_conf_ciphers),
+	    kcipher_names),
 	FSTR("cryptSecret", struct digest_authn_conf_spec, crypt_secret),
 	FSTRD("realm", struct digest_authn_conf_spec, realm, ""),
 	FSTRD("algorithm", struct digest_authn_conf_spec, algorithm, "MD5"),

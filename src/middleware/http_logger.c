@@ -220,66 +220,21 @@ http_logger_conf_set_from_to2(struct loader *ld, const struct conf_field *f,
 	return rc;
 }
 
-/* An enum of AILERON's kernel package (EncodingType, HashAlg, ...). */
+/*
+ * An enum of AILERON's kernel package (EncodingType, HashAlg, ...) from
+ * f->enums; -1 when invalid, so the replacer's check does not report a
+ * second error for it.
+ */
 static int
-http_logger_conf_set_kname(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, const struct kname *tab)
+http_logger_conf_set_enum(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
 {
-	char buf[128], names[512];
-	size_t i, o = 0;
-	int value;
+	int *dst = (int *)(void *)((char *)obj + f->off);
 
-	(void)f;
-	if (v->type != YAML_SCALAR_NODE) {
-		conf_expected(ld, key, v, "a string");
+	if (conf_get_enum(ld, key, v, f->enums, dst) < 0) {
+		*dst = -1;
 		return -1;
 	}
-	if (kname_lookup(tab, conf_sval(v), &value) == 0)
-		return value;
-	names[0] = '\0';
-	for (i = 1; tab[i].name != NULL && o < sizeof(names); i++)
-		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s",
-		    i > 1 ? ", " : "", tab[i].name);
-	conf_errorn(ld, v,
-	    "field \"%s\": invalid value %s (expected one of %s)", key,
-	    conf_quote(conf_sval(v), strlen(conf_sval(v)), buf, sizeof(buf)),
-	    names);
-	return -1;
-}
-
-static int
-http_logger_conf_set_encoding(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	int value = http_logger_conf_set_kname(ld, f, key, v, kenc_names);
-
-	((struct replacer_spec *)obj)->encoding = value; /* -1: reported */
-	if (value < 0)
-		return -1;
-	return 0;
-}
-
-static int
-http_logger_conf_set_hash(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	int value = http_logger_conf_set_kname(ld, f, key, v, khash_names);
-
-	((struct replacer_spec *)obj)->alg = value; /* -1: reported */
-	if (value < 0)
-		return -1;
-	return 0;
-}
-
-static int
-http_logger_conf_set_cipher(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	int value = http_logger_conf_set_kname(ld, f, key, v, kcipher_names);
-
-	((struct replacer_spec *)obj)->alg = value; /* -1: reported */
-	if (value < 0)
-		return -1;
 	return 0;
 }
 
@@ -301,7 +256,12 @@ http_logger_conf_set_cipher(struct loader *ld, const struct conf_field *f,
 
 #define RS   struct replacer_spec
 #define RPAT FSTR("pattern", RS, pattern), FBOOL("posix", RS, posix)
-#define RENC FFUNC("encoding", http_logger_conf_set_encoding, 0)
+#define RENUM(n, m, e)                                                \
+	{                                                             \
+		.name = (n), .type = CF_FUNC, .off = offsetof(RS, m), \
+		.enums = (e), .set = http_logger_conf_set_enum        \
+	}
+#define RENC RENUM("encoding", encoding, kenc_names)
 
 HTTP_LOGGER_MEMBER(fixed, REPLACER_FIXED, FSTR("value", RS, value));
 HTTP_LOGGER_MEMBER(
@@ -320,16 +280,15 @@ HTTP_LOGGER_MEMBER(
 HTTP_LOGGER_MEMBER(
     trim_suffix, REPLACER_TRIM_SUFFIX, FSTRS("suffixes", RS, strs, nstrs, 0));
 HTTP_LOGGER_MEMBER(encode, REPLACER_ENCODE, RPAT, RENC);
-HTTP_LOGGER_MEMBER(hash, REPLACER_HASH, RPAT,
-    FFUNC("alg", http_logger_conf_set_hash, 0), RENC);
+HTTP_LOGGER_MEMBER(
+    hash, REPLACER_HASH, RPAT, RENUM("alg", alg, khash_names), RENC);
 HTTP_LOGGER_MEMBER(regexp, REPLACER_REGEXP, RPAT, FSTR("replace", RS, replace),
     FBOOL("literal", RS, literal));
 HTTP_LOGGER_MEMBER(expand, REPLACER_EXPAND, RPAT, FSTR("template", RS, tmpl));
 HTTP_LOGGER_MEMBER(encrypt, REPLACER_ENCRYPT, RPAT,
-    FFUNC("alg", http_logger_conf_set_cipher, 0), RENC,
-    FSTR("password", RS, key));
-HTTP_LOGGER_MEMBER(hmac, REPLACER_HMAC, RPAT,
-    FFUNC("alg", http_logger_conf_set_hash, 0), RENC, FSTR("key", RS, key));
+    RENUM("alg", alg, kcipher_names), RENC, FSTR("password", RS, key));
+HTTP_LOGGER_MEMBER(hmac, REPLACER_HMAC, RPAT, RENUM("alg", alg, khash_names),
+    RENC, FSTR("key", RS, key));
 
 #undef RS
 #undef RPAT
@@ -515,7 +474,7 @@ static const struct conf_table http_logger_conf_spec_table = {
 	http_logger_conf_spec_fields, http_logger_conf_check_spec
 };
 
-static const struct conf_enum http_logger_conf_formats[] = {
+static const struct kname http_logger_conf_formats[] = {
 	{ "JSON", ACCESS_JSON },
 	{ "Combined", ACCESS_COMBINED },
 	{ NULL, 0 },

@@ -34,8 +34,7 @@ struct idkey_authn_conf_spec {
 static const struct conf_field idkey_authn_conf_env_fields[] = {
 	FSTRD("keyPrefix", struct authn_conf_env, p2, "GATEWAY_APIKEY_KEY_"),
 	FSTRD("idPrefix", struct authn_conf_env, p1, "GATEWAY_APIKEY_ID_"),
-	FENUM(
-	    "encoding", struct authn_conf_env, encoding, authn_conf_encodings),
+	FENUM("encoding", struct authn_conf_env, encoding, kenc_names),
 	FEND,
 };
 static const struct conf_table idkey_authn_conf_env_table = {
@@ -67,11 +66,10 @@ static const struct conf_field idkey_authn_conf_fields[] = {
 	    "X-Api-Key"),
 	FSTRD("idHeaderName", struct idkey_authn_conf_spec, id_header,
 	    "X-Api-Id"),
-	FENUM("hashAlg", struct idkey_authn_conf_spec, hash_alg,
-	    authn_conf_hashes),
+	FENUM("hashAlg", struct idkey_authn_conf_spec, hash_alg, khash_names),
 	FSTR("hmacSecret", struct idkey_authn_conf_spec, hmac_secret),
 	FENUM("commonKeyCryptType", struct idkey_authn_conf_spec, cipher,
-	    authn_conf_ciphers),
+	    kcipher_names),
 	FSTR("cryptSecret", struct idkey_authn_conf_spec, crypt_secret),
 	FOBJ("envProvider", struct idkey_authn_conf_spec, env,
 	    &idkey_authn_conf_env_table),

@@ -30,8 +30,7 @@ struct key_authn_conf_spec {
 
 static const struct conf_field key_authn_conf_env_fields[] = {
 	FSTRD("keyPrefix", struct authn_conf_env, p1, "GATEWAY_APIKEY_"),
-	FENUM(
-	    "encoding", struct authn_conf_env, encoding, authn_conf_encodings),
+	FENUM("encoding", struct authn_conf_env, encoding, kenc_names),
 	FEND,
 };
 static const struct conf_table key_authn_conf_env_table = {
@@ -59,8 +58,7 @@ static const struct conf_field key_authn_conf_fields[] = {
 	FBOOL("keepCredentials", struct key_authn_conf_spec, c.keep),
 	FSTRD("keyHeaderName", struct key_authn_conf_spec, key_header,
 	    "X-Api-Key"),
-	FENUM(
-	    "hashAlg", struct key_authn_conf_spec, hash_alg, authn_conf_hashes),
+	FENUM("hashAlg", struct key_authn_conf_spec, hash_alg, khash_names),
 	FSTR("hmacSecret", struct key_authn_conf_spec, hmac_secret),
 	FOBJ("envProvider", struct key_authn_conf_spec, env,
 	    &key_authn_conf_env_table),

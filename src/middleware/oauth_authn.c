@@ -64,8 +64,8 @@ enum oauth_alg {
 	OAUTH_PS512
 };
 
-static const struct conf_enum oauth_conf_algs[] = { { "ALGORITHM_UNKNOWN",
-	                                                OAUTH_ALG_UNKNOWN },
+static const struct kname oauth_conf_algs[] = { { "ALGORITHM_UNKNOWN",
+	                                            OAUTH_ALG_UNKNOWN },
 	{ "NONE", OAUTH_ALG_NONE }, { "ES256", OAUTH_ES256 },
 	{ "ES384", OAUTH_ES384 }, { "ES512", OAUTH_ES512 },
 	{ "EdDSA", OAUTH_EDDSA }, { "HS256", OAUTH_HS256 },
@@ -82,11 +82,10 @@ enum oauth_key_type {
 	OAUTH_KEY_PRIVATE
 };
 
-static const struct conf_enum oauth_conf_key_types[] = {
-	{ "KEY_TYPE_UNKNOWN", OAUTH_KEY_UNKNOWN },
+static const struct kname oauth_conf_key_types[] = { { "KEY_TYPE_UNKNOWN",
+	                                                 OAUTH_KEY_UNKNOWN },
 	{ "COMMON", OAUTH_KEY_COMMON }, { "PUBLIC", OAUTH_KEY_PUBLIC },
-	{ "PRIVATE", OAUTH_KEY_PRIVATE }, { NULL, 0 }
-};
+	{ "PRIVATE", OAUTH_KEY_PRIVATE }, { NULL, 0 } };
 
 /* What a key verifies: the family of the JWS alg it fits. */
 enum oauth_family {
@@ -195,7 +194,7 @@ enum oauth_auth {
 	OAUTH_AUTH_SELF_TLS
 };
 
-static const struct conf_enum oauth_conf_auths[] = {
+static const struct kname oauth_conf_auths[] = {
 	{ "FormAuth", OAUTH_AUTH_FORM }, { "BasicAuth", OAUTH_AUTH_BASIC },
 	{ "ClientSecretJWT", OAUTH_AUTH_SECRET_JWT },
 	{ "PrivateKeyJWT", OAUTH_AUTH_PKEY_JWT },
@@ -342,8 +341,8 @@ static const struct conf_field oauth_conf_ropc_fields[] = {
 static const struct conf_table oauth_conf_ropc_table = { oauth_conf_ropc_fields,
 	oauth_conf_ropc_mark };
 
-static const struct conf_enum oauth_conf_pkce[] = { { "S256", 0 },
-	{ "Plain", 1 }, { NULL, 0 } };
+static const struct kname oauth_conf_pkce[] = { { "S256", 0 }, { "Plain", 1 },
+	{ NULL, 0 } };
 
 static void
 oauth_conf_regfree(void *arg)

@@ -57,8 +57,8 @@ struct session_conf_spec {
 };
 
 /* AILERON's enum names (kname) as the table engine wants them. */
-static const struct conf_enum *
-session_conf_enums(const struct kname *k, struct conf_enum *e, size_t max)
+static const struct kname *
+session_conf_enums(const struct kname *k, struct kname *e, size_t max)
 {
 	size_t i;
 
@@ -74,7 +74,7 @@ static int
 session_conf_set_hash(struct loader *ld, const struct conf_field *f,
     const char *key, yaml_node_t *v, void *obj)
 {
-	static struct conf_enum e[32];
+	static struct kname e[32];
 
 	return conf_get_enum(ld, key, v, session_conf_enums(khash_names, e, 32),
 	    (int *)(void *)((char *)obj + f->off));
@@ -84,7 +84,7 @@ static int
 session_conf_set_cipher(struct loader *ld, const struct conf_field *f,
     const char *key, yaml_node_t *v, void *obj)
 {
-	static struct conf_enum e[16];
+	static struct kname e[16];
 
 	return conf_get_enum(ld, key, v,
 	    session_conf_enums(kcipher_names, e, 16),

@@ -71,7 +71,7 @@ struct throttle_conf_spec {
 	size_t nrules;
 };
 
-static const struct conf_enum throttle_conf_match_types[] = {
+static const struct kname throttle_conf_match_types[] = {
 	{ "Exact", MATCH_EXACT },
 	{ "Prefix", MATCH_PREFIX },
 	{ "Suffix", MATCH_SUFFIX },

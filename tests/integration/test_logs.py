@@ -434,7 +434,8 @@ spec:
 """ % notdir))
         rc, out = run_aileron(["-c", "-f", cfg])
         self.assertNotEqual(rc, 0)
-        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "alg": invalid value "MD5" \(expected one of SHA1, ')
+        self.assertRegex(out, r'c\.yaml:\d+:\d+: field "alg": invalid value "MD5" \(expected one of HashAlgUnknown, SHA1, ')
+        self.assertNotIn("unsupported hash algorithm", out)  # reported once
         self.assertRegex(out, r'c\.yaml:\d+:\d+: field "jsonFields": "a\.#" is not supported')
         self.assertRegex(out, r'c\.yaml:\d+:\d+: cron "\* \* \* \*": invalid number of fields')
         self.assertRegex(out, r'c\.yaml:\d+:\d+: logDir .*/file/x: Not a directory')

@@ -216,7 +216,7 @@ struct tobj {
 	} sub;
 };
 
-static const struct conf_enum tenums[] = {
+static const struct kname tenums[] = {
 	{ "Zero", 0 },
 	{ "One", 1 },
 	{ "Two", 2 },
