@@ -1,4 +1,5 @@
 /* The request object: set up from a parsed head, reset (with its arena) when it ends. */
+#include <errno.h>
 #include <string.h>
 
 #include "accesslog.h"
@@ -7,6 +8,7 @@
 #include "http_target.h"
 #include "proxy.h"
 #include "request.h"
+#include "response.h"
 #include "route.h"
 
 void
@@ -248,4 +250,127 @@ request_body_observe(struct request *r, body_tap_fn *fn, void *arg)
 {
 	body_tap_add(
 	    &r->body_tap, r->arena, r->msg->body == HTTP_BODY_CHUNKED, fn, arg);
+}
+
+/* The status for a failed read of the body: 408 on its deadline, else 400. */
+static int
+request_read_status(ssize_t n)
+{
+	return n < 0 && errno == ETIMEDOUT ? 408 : 400;
+}
+
+/*
+ * Decode n bytes of chunked body at data, giving the body to keep; *used
+ * is how many belonged to the body.  HTTP_CHUNK_*; *refused when keep did.
+ */
+static int
+request_read_chunked(struct http_chunked *c, const char *data, size_t n,
+    size_t *used, int (*keep)(void *, const char *, size_t), void *ctx,
+    int *refused)
+{
+	size_t off = 0;
+	int rc = HTTP_CHUNK_AGAIN;
+
+	while (off < n) {
+		struct http_span span;
+		size_t u = 0;
+
+		rc = http_chunked_parse(c, data + off, n - off, &u, &span);
+		if (rc == HTTP_CHUNK_ERROR)
+			break;
+		if (span.len > 0 &&
+		    keep(ctx, data + off + span.off, span.len) < 0) {
+			*refused = 1;
+			rc = HTTP_CHUNK_ERROR;
+			break;
+		}
+		off += u;
+		if (rc == HTTP_CHUNK_DONE || u == 0)
+			break;
+	}
+	*used = off;
+	return rc;
+}
+
+/* A body of Content-Length bytes; see request_read_body. */
+static int
+request_read_length(struct request *r, char *buf, size_t size,
+    int (*keep)(void *, const char *, size_t), void *ctx, const char **extra,
+    size_t *nextra)
+{
+	const struct http_msg *m = r->msg;
+	const char *data = r->buf + m->head_len;
+	size_t avail = r->buf_len - m->head_len;
+	size_t used =
+	    avail < m->content_length ? avail : (size_t)m->content_length;
+	uint64_t left = m->content_length - used;
+	ssize_t n;
+
+	if (keep(ctx, data, used) < 0)
+		return 413;
+	body_tap_feed(r->body_tap, data, used);
+	*extra = data + used;
+	*nextra = avail - used;
+	if (left > 0 && used == 0 && m->expect_continue &&
+	    response_continue(r) < 0)
+		return 400;
+	while (left > 0) {
+		n = conn_read(&r->client->io, buf,
+		    left < size ? (size_t)left : size, r->read_deadline);
+		if (n <= 0)
+			return request_read_status(n);
+		if (keep(ctx, buf, (size_t)n) < 0)
+			return 413;
+		body_tap_feed(r->body_tap, buf, (size_t)n);
+		left -= (uint64_t)n;
+	}
+	return 0;
+}
+
+int
+request_read_body(struct request *r, char *buf, size_t size,
+    int (*keep)(void *ctx, const char *data, size_t n), void *ctx,
+    const char **extra, size_t *nextra)
+{
+	const struct http_msg *m = r->msg;
+	const char *data = r->buf + m->head_len;
+	size_t avail = r->buf_len - m->head_len, used = 0;
+	struct http_chunked c;
+	int rc, refused = 0;
+	ssize_t n;
+
+	*extra = NULL;
+	*nextra = 0;
+	if (m->body == HTTP_BODY_NONE)
+		return 0;
+	if (m->body == HTTP_BODY_LENGTH)
+		return request_read_length(
+		    r, buf, size, keep, ctx, extra, nextra);
+	if (m->body != HTTP_BODY_CHUNKED)
+		return 400; /* read until close: not a request body */
+	request_chunked_init(r, &c);
+	rc = request_read_chunked(&c, data, avail, &used, keep, ctx, &refused);
+	body_tap_feed(r->body_tap, data, used);
+	if (rc == HTTP_CHUNK_DONE) {
+		*extra = data + used;
+		*nextra = avail - used;
+	}
+	if (rc == HTTP_CHUNK_AGAIN && avail == 0 && m->expect_continue &&
+	    response_continue(r) < 0)
+		return 400;
+	while (rc == HTTP_CHUNK_AGAIN) {
+		if ((n = conn_read(
+		         &r->client->io, buf, size, r->read_deadline)) <= 0)
+			return request_read_status(n);
+		rc = request_read_chunked(
+		    &c, buf, (size_t)n, &used, keep, ctx, &refused);
+		body_tap_feed(r->body_tap, buf, used);
+		if (rc == HTTP_CHUNK_DONE) {
+			*extra = buf + used;
+			*nextra = (size_t)n - used;
+		}
+	}
+	if (refused)
+		return 413;
+	return rc == HTTP_CHUNK_ERROR ? request_chunked_status(&c) : 0;
 }

@@ -190,6 +190,19 @@ void request_body_limit(struct request *r, uint64_t max);
  */
 void request_chunked_init(const struct request *r, struct http_chunked *c);
 int request_chunked_status(const struct http_chunked *c);
+/*
+ * Read the whole request body of r for a handler that needs all of it
+ * (EchoHandler, SOAPRESTMiddleware): the chunked framing decoded (with
+ * request_chunked_init), 100 Continue sent when the client waits for it,
+ * each piece of body given to keep(ctx, data, n) and the bytes as read to
+ * the body tap.  keep returns -1 to refuse the rest (answered 413).  buf
+ * is the read buffer, size bytes.  Returns 0 with *extra and *nextra the
+ * bytes that followed the body (a pipelined request, in r->buf or buf,
+ * for request_keep_pipelined), or the status to answer: 400, 408, 413.
+ */
+int request_read_body(struct request *r, char *buf, size_t size,
+    int (*keep)(void *ctx, const char *data, size_t n), void *ctx,
+    const char **extra, size_t *nextra);
 /* Observe the request body as the handler reads it (see body_tap_fn). */
 void request_body_observe(struct request *r, body_tap_fn *fn, void *arg);
 

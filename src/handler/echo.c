@@ -68,16 +68,18 @@ struct echo_body {
 };
 
 /* Keep data[0..n) unless the body already went past ECHO_BODY_MAX. */
-static void
-echo_keep(struct echo_body *b, const char *data, size_t n)
+static int
+echo_keep(void *ctx, const char *data, size_t n)
 {
+	struct echo_body *b = ctx;
+
 	if (b->too_large || n == 0)
-		return;
+		return 0;
 	if (b->len + n > ECHO_BODY_MAX) {
 		b->too_large = 1;
 		free(b->p);
 		b->p = NULL;
-		return;
+		return 0;
 	}
 	if (b->len + n > b->size) {
 		size_t ns = b->size * 2 + n;
@@ -89,41 +91,14 @@ echo_keep(struct echo_body *b, const char *data, size_t n)
 			b->too_large = 1;
 			free(b->p);
 			b->p = NULL;
-			return;
+			return 0;
 		}
 		b->p = np;
 		b->size = ns;
 	}
 	memcpy(b->p + b->len, data, n);
 	b->len += n;
-}
-
-/*
- * Feed n bytes of chunked body at data to the decoder; *used is how many
- * belonged to the body.  Returns HTTP_CHUNK_*.
- */
-static int
-echo_chunked(struct http_chunked *c, struct echo_body *b, const char *data,
-    size_t n, size_t *used)
-{
-	size_t off = 0;
-	int rc = HTTP_CHUNK_AGAIN;
-
-	while (off < n) {
-		struct http_span span;
-		size_t u = 0;
-
-		rc = http_chunked_parse(c, data + off, n - off, &u, &span);
-		if (rc == HTTP_CHUNK_ERROR)
-			break;
-		if (span.len > 0)
-			echo_keep(b, data + off + span.off, span.len);
-		off += u;
-		if (rc == HTTP_CHUNK_DONE || u == 0)
-			break;
-	}
-	*used = off;
-	return rc;
+	return 0;
 }
 
 /*
@@ -134,59 +109,18 @@ static int
 echo_read_body(struct request *r, struct echo_body *b)
 {
 	const struct http_msg *m = r->msg;
-	const char *data = r->buf + m->head_len;
-	size_t avail = r->buf_len - m->head_len, used = 0;
-	struct http_chunked c;
-	uint64_t left;
-	int rc;
+	const char *extra;
+	size_t nextra;
+	int status;
 
-	if (m->body == HTTP_BODY_NONE) {
-		r->body_read = 1;
-		return 0;
-	}
-	if (m->body == HTTP_BODY_LENGTH) {
+	if (m->body == HTTP_BODY_LENGTH)
 		b->too_large = m->content_length > ECHO_BODY_MAX;
-		used = avail < m->content_length ? avail
-		                                 : (size_t)m->content_length;
-		echo_keep(b, data, used);
-		body_tap_feed(r->body_tap, data, used);
-		request_keep_pipelined(r, data + used, avail - used);
-		for (left = m->content_length - used; left > 0;) {
-			ssize_t n = conn_read(&r->client->io, echo_rbuf,
-			    left < sizeof(echo_rbuf) ? (size_t)left
-			                             : sizeof(echo_rbuf),
-			    r->read_deadline);
-
-			if (n <= 0)
-				return n < 0 && errno == ETIMEDOUT ? 408 : 400;
-			echo_keep(b, echo_rbuf, (size_t)n);
-			body_tap_feed(r->body_tap, echo_rbuf, (size_t)n);
-			left -= (uint64_t)n;
-		}
-		r->body_read = 1;
-		return 0;
-	}
-	if (m->body != HTTP_BODY_CHUNKED)
-		return 400; /* read until close: not a request body */
-	request_chunked_init(r, &c);
-	rc = echo_chunked(&c, b, data, avail, &used);
-	body_tap_feed(r->body_tap, data, used);
-	if (rc == HTTP_CHUNK_DONE)
-		request_keep_pipelined(r, data + used, avail - used);
-	while (rc == HTTP_CHUNK_AGAIN) {
-		ssize_t n = conn_read(&r->client->io, echo_rbuf,
-		    sizeof(echo_rbuf), r->read_deadline);
-
-		if (n <= 0)
-			return n < 0 && errno == ETIMEDOUT ? 408 : 400;
-		rc = echo_chunked(&c, b, echo_rbuf, (size_t)n, &used);
-		body_tap_feed(r->body_tap, echo_rbuf, used);
-		if (rc == HTTP_CHUNK_DONE)
-			request_keep_pipelined(
-			    r, echo_rbuf + used, (size_t)n - used);
-	}
-	if (rc == HTTP_CHUNK_ERROR)
-		return request_chunked_status(&c);
+	status = request_read_body(
+	    r, echo_rbuf, sizeof(echo_rbuf), echo_keep, b, &extra, &nextra);
+	if (status != 0)
+		return status;
+	if (m->body != HTTP_BODY_NONE)
+		request_keep_pipelined(r, extra, nextra);
 	r->body_read = 1;
 	return 0;
 }

@@ -184,8 +184,10 @@ struct soap_rest_body {
 };
 
 static int
-soap_rest_keep(struct soap_rest_body *b, const char *data, size_t n)
+soap_rest_keep(void *ctx, const char *data, size_t n)
 {
+	struct soap_rest_body *b = ctx;
+
 	if (n == 0)
 		return 0;
 	if (n > SOAP_REST_MAX_BODY - b->len)
@@ -208,34 +210,6 @@ soap_rest_keep(struct soap_rest_body *b, const char *data, size_t n)
 	return 0;
 }
 
-/* Chunked body bytes at data[0..n): kept; *used is how many belonged to it. */
-static int
-soap_rest_chunked(struct http_chunked *c, struct soap_rest_body *b,
-    const char *data, size_t n, size_t *used, int *over)
-{
-	size_t off = 0;
-	int rc = HTTP_CHUNK_AGAIN;
-
-	while (off < n) {
-		struct http_span span;
-		size_t u = 0;
-
-		rc = http_chunked_parse(c, data + off, n - off, &u, &span);
-		if (rc == HTTP_CHUNK_ERROR)
-			break;
-		if (span.len > 0 &&
-		    soap_rest_keep(b, data + off + span.off, span.len) < 0) {
-			*over = 1;
-			return HTTP_CHUNK_ERROR;
-		}
-		off += u;
-		if (rc == HTTP_CHUNK_DONE || u == 0)
-			break;
-	}
-	*used = off;
-	return rc;
-}
-
 /*
  * Read the whole request body into b: 0, with *extra and *nextra the
  * pipelined bytes after it (in buf or the read buffer), or the status to
@@ -246,69 +220,18 @@ soap_rest_read_body(struct request *r, struct soap_rest_body *b,
     const char **extra, size_t *nextra)
 {
 	const struct http_msg *m = r->msg;
-	const char *data = r->buf + m->head_len;
-	size_t avail = r->buf_len - m->head_len, used = 0;
-	struct http_chunked c;
-	uint64_t left;
-	ssize_t n;
-	int rc, over = 0;
+	struct body_tap *tap = r->body_tap;
+	int status;
 
-	*extra = NULL;
-	*nextra = 0;
-	if (m->body == HTTP_BODY_NONE)
-		return 0;
-	if (m->body == HTTP_BODY_LENGTH) {
-		if (m->content_length > SOAP_REST_MAX_BODY)
-			return 413;
-		used = avail < m->content_length ? avail
-		                                 : (size_t)m->content_length;
-		if (soap_rest_keep(b, data, used) < 0)
-			return 413;
-		*extra = data + used;
-		*nextra = avail - used;
-		if (used < m->content_length && used == 0 &&
-		    m->expect_continue && response_continue(r) < 0)
-			return 400;
-		for (left = m->content_length - used; left > 0;) {
-			n = conn_read(&r->client->io, soap_rest_rbuf,
-			    left < sizeof(soap_rest_rbuf)
-			        ? (size_t)left
-			        : sizeof(soap_rest_rbuf),
-			    r->read_deadline);
-			if (n <= 0)
-				return n < 0 && errno == ETIMEDOUT ? 408 : 400;
-			if (soap_rest_keep(b, soap_rest_rbuf, (size_t)n) < 0)
-				return 413;
-			left -= (uint64_t)n;
-		}
-		return 0;
-	}
-	if (m->body != HTTP_BODY_CHUNKED)
-		return 400;
-	request_chunked_init(r, &c); /* with BodyLimitMiddleware's limit */
-	rc = soap_rest_chunked(&c, b, data, avail, &used, &over);
-	if (rc == HTTP_CHUNK_DONE) {
-		*extra = data + used;
-		*nextra = avail - used;
-	}
-	if (rc == HTTP_CHUNK_AGAIN && avail == 0 && m->expect_continue &&
-	    response_continue(r) < 0)
-		return 400;
-	while (rc == HTTP_CHUNK_AGAIN) {
-		n = conn_read(&r->client->io, soap_rest_rbuf,
-		    sizeof(soap_rest_rbuf), r->read_deadline);
-		if (n <= 0)
-			return n < 0 && errno == ETIMEDOUT ? 408 : 400;
-		rc = soap_rest_chunked(
-		    &c, b, soap_rest_rbuf, (size_t)n, &used, &over);
-		if (rc == HTTP_CHUNK_DONE) {
-			*extra = soap_rest_rbuf + used;
-			*nextra = (size_t)n - used;
-		}
-	}
-	if (over)
+	if (m->body == HTTP_BODY_LENGTH &&
+	    m->content_length > SOAP_REST_MAX_BODY)
 		return 413;
-	return rc == HTTP_CHUNK_ERROR ? request_chunked_status(&c) : 0;
+	/* The handler feeds the body observers the converted body. */
+	r->body_tap = NULL;
+	status = request_read_body(r, soap_rest_rbuf, sizeof(soap_rest_rbuf),
+	    soap_rest_keep, b, extra, nextra);
+	r->body_tap = tap;
+	return status;
 }
 
 /* Remove every request header called name (the handler does not send it). */

@@ -134,6 +134,34 @@ class EchoTest(AileronTestCase):
         self.assertTrue(workers <= set(self.a.worker_pids()))
 
 
+class EchoContinueTest(AileronTestCase):
+
+    def test_expect_continue_without_body_buffer(self):
+        """With requestBodyBuffer -1 the connection layer leaves the body
+        to the handler: EchoHandler answers 100 Continue itself."""
+        port = free_port()
+        self.start(config(port).replace(
+            'addr: "127.0.0.1:%d"\n' % port,
+            'addr: "127.0.0.1:%d"\n  httpConfig: {requestBodyBuffer: -1}\n' % port),
+            port)
+        for te, body in ((b"Content-Length: 5", b"hello"),
+                         (b"Transfer-Encoding: chunked", b"5\r\nhello\r\n0\r\n\r\n")):
+            c = Client(port)
+            c.send(b"POST /c HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n" + te +
+                   b"\r\n\r\n")
+            c.sock.settimeout(3)
+            first = c.sock.recv(64)
+            self.assertTrue(first.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), first)
+            c.send(body)
+            rest = first[len(b"HTTP/1.1 100 Continue\r\n\r\n"):]
+            if rest:
+                c.buf = rest + c.buf
+            st, _, got = c.recv_response(method="POST")
+            self.assertEqual(st, 200)
+            self.assertIn(b"---------- Body ----------\nhello\n---", got)
+            c.close()
+
+
 class EchoConfigTest(AileronTestCase):
 
     def test_patterns_and_methods(self):
