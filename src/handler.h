@@ -81,8 +81,12 @@ extern const struct handler_ops csrf_handler;
 extern const struct handler_ops static_file_handler;
 extern const struct handler_ops template_handler;
 
-/* ReverseProxyHandler's per-worker state: close idle upstream connections, free it. */
+/*
+ * ReverseProxyHandler's per-worker state: close idle upstream connections,
+ * give the body buffers' pages back while the worker idles, free it.
+ */
 void reverse_proxy_expire_idle(void);
+void reverse_proxy_trim_idle(void);
 void reverse_proxy_worker_free(void);
 
 #endif

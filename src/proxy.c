@@ -1,6 +1,7 @@
 /* Client connections: TLS handshake, parking, head reading, the keep-alive loop; each request goes to the pipeline. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stddef.h>
@@ -89,6 +90,14 @@ proxy_expire_idle(struct proxy *px)
 {
 	(void)px;
 	reverse_proxy_expire_idle();
+}
+
+void
+proxy_trim_idle(struct proxy *px)
+{
+	(void)px;
+	reverse_proxy_trim_idle();
+	malloc_trim(0);
 }
 
 /* Answer a request head the parser refused (no request exists): close. */

@@ -66,5 +66,10 @@ void proxy_client_expire(struct proxy *px, struct client *cl);
 
 /* Close idle upstream connections older than their idle timeout. */
 void proxy_expire_idle(struct proxy *px);
+/*
+ * The worker has been idle a while: give back the memory its last
+ * requests dirtied (scratch buffers, free heap pages).
+ */
+void proxy_trim_idle(struct proxy *px);
 
 #endif

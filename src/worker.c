@@ -61,6 +61,13 @@
 #define WORKER_ACCEPT_PAUSE_MS 500
 
 /*
+ * A worker that served nothing for this long gives back the memory its
+ * requests dirtied (proxy_trim_idle), once per idle spell: after a burst
+ * the pool's idle workers hold a few pages each, not their buffers.
+ */
+#define WORKER_TRIM_IDLE_MS 1000
+
+/*
  * What travels with a handed-off connection (the fd goes as SCM_RIGHTS).
  * The queue outlives generations (a reload hands idle connections to the
  * new one), so the listener is named by its address, not its index.
@@ -88,6 +95,8 @@ struct worker {
 	struct client *watched[CONN_WATCH_MAX]; /* what the watch polls */
 	int handoff_full; /* a handoff failed: keep the rest this request */
 	int slow;         /* the upstream is slow: the watch starts at once */
+	int64_t active;   /* when poll() last found something to do */
+	int trimmed;      /* proxy_trim_idle() ran since then */
 };
 
 /* SIGTERM (and SIGINT, SIGQUIT with -X): finish the request, then exit. */
@@ -543,6 +552,8 @@ worker_round(struct worker *w)
 		return -1;
 	}
 	if (rc > 0) {
+		w->active = now;
+		w->trimmed = 0;
 		worker_serve_ready(w, n + 3, nparked);
 		if (accepting && (w->pfd[n + 2].revents & POLLIN))
 			worker_handoff_take(w);
@@ -552,6 +563,11 @@ worker_round(struct worker *w)
 				worker_accept(w, &env->listeners[i]);
 	}
 	worker_expire(w, conn_now_ms());
+	if (rc == 0 && !w->trimmed &&
+	    conn_now_ms() - w->active >= WORKER_TRIM_IDLE_MS) {
+		proxy_trim_idle(w->px);
+		w->trimmed = 1;
+	}
 	if (worker_stop) {
 		worker_drop_idle(w);
 		if (w->nclients == 0)

@@ -1,4 +1,5 @@
 /* core/v1 ReverseProxyHandler: forward a routed request upstream (retries, streaming, splice, WebSocket tunnel). */
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -1512,6 +1513,26 @@ out:
 	return res;
 }
 
+/*
+ * A worker's body buffers, page-aligned and apart from the heap, so that
+ * an idle worker can give their pages back (reverse_proxy_trim_idle).
+ */
+static char *
+reverse_proxy_buf_new(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+reverse_proxy_buf_free(char *p, size_t size)
+{
+	if (p != NULL)
+		munmap(p, size);
+}
+
 /* Per worker, once: the buffers and the upstream pool. */
 static int
 reverse_proxy_worker_init(void *inst)
@@ -1537,8 +1558,10 @@ reverse_proxy_worker_init(void *inst)
 	splice_init(&reverse_proxy_state->pipe);
 	reverse_proxy_state->osize =
 	    (max + REVERSE_PROXY_HEAD_SLACK) * 2 + 1024;
-	reverse_proxy_state->bbuf = malloc(REVERSE_PROXY_BODY_SIZE);
-	reverse_proxy_state->ubuf = malloc(REVERSE_PROXY_UBUF_SIZE);
+	reverse_proxy_state->bbuf =
+	    reverse_proxy_buf_new(REVERSE_PROXY_BODY_SIZE);
+	reverse_proxy_state->ubuf =
+	    reverse_proxy_buf_new(REVERSE_PROXY_UBUF_SIZE);
 	reverse_proxy_state->obuf = malloc(reverse_proxy_state->osize);
 	if (reverse_proxy_state->bbuf == NULL ||
 	    reverse_proxy_state->ubuf == NULL ||
@@ -1556,14 +1579,28 @@ reverse_proxy_expire_idle(void)
 }
 
 void
+reverse_proxy_trim_idle(void)
+{
+	if (reverse_proxy_state == NULL)
+		return;
+	/* Scratch between requests: the next touch gets zeroed pages. */
+	(void)madvise(
+	    reverse_proxy_state->bbuf, REVERSE_PROXY_BODY_SIZE, MADV_DONTNEED);
+	(void)madvise(
+	    reverse_proxy_state->ubuf, REVERSE_PROXY_UBUF_SIZE, MADV_DONTNEED);
+}
+
+void
 reverse_proxy_worker_free(void)
 {
 	if (reverse_proxy_state == NULL)
 		return;
 	upstream_pool_free(reverse_proxy_state->pool);
 	splice_close(&reverse_proxy_state->pipe);
-	free(reverse_proxy_state->bbuf);
-	free(reverse_proxy_state->ubuf);
+	reverse_proxy_buf_free(
+	    reverse_proxy_state->bbuf, REVERSE_PROXY_BODY_SIZE);
+	reverse_proxy_buf_free(
+	    reverse_proxy_state->ubuf, REVERSE_PROXY_UBUF_SIZE);
 	free(reverse_proxy_state->obuf);
 	free(reverse_proxy_state);
 	reverse_proxy_state = NULL;
