@@ -319,7 +319,8 @@ static const struct {
 	  "  request: {headers: [{name: A, replacers: [{hash: {alg: "
 	  "MD5, encoding: Base64}}]}]}\n",
 	    "t.yaml:20:58: field \"alg\": invalid value \"MD5\" (expected one "
-	    "of SHA1, SHA224, SHA256, SHA384, SHA512, SHA512_224, "
+	    "of HashAlgUnknown, SHA1, SHA224, SHA256, SHA384, SHA512, "
+	    "SHA512_224, "
 	    "SHA512_256, SHA3_224, SHA3_256, SHA3_384, SHA3_512, SHAKE128, "
 	    "SHAKE256, BLAKE2s_256, BLAKE2b_256, BLAKE2b_384, BLAKE2b_512)" },
 	{ "apiVersion: core/v1\nkind: HTTPLogger\nspec:\n"
