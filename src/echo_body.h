@@ -34,10 +34,11 @@ struct echo_req {
 struct request;
 
 /*
- * Fill r's view of request rq (src/handler/echo.c; strings in rq's arena;
- * no body): what EchoHandler shows and TemplateHandler's templates see.
+ * Fill er, the view of request r (src/handler/echo.c; strings in r's
+ * arena; no body): what EchoHandler shows and TemplateHandler's
+ * templates see.
  */
-void echo_request_view(struct request *rq, struct echo_req *r);
+void echo_request_view(struct request *r, struct echo_req *er);
 
 /*
  * Build the dump of r.  Returns a malloc'd body and its length in *len

@@ -1219,7 +1219,8 @@ reverse_proxy_buffer_body(struct reverse_proxy_worker *px, struct request *rq,
 	char *b = malloc(len > 0 ? len : 1);
 	ssize_t n;
 
-	if ((*nomem = b == NULL)) {
+	*nomem = b == NULL;
+	if (b == NULL) {
 		log_warn("buffering a body of %zu bytes for retries", len);
 		return NULL;
 	}

@@ -74,7 +74,7 @@ cors_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 		"X-Requested-With" };
 	struct cors_conf_policy *c = obj;
 	struct cors_policy *p = &c->policy;
-	char *methods[32];
+	char *methods[32] = { NULL };
 	size_t i, n = 0;
 	int m;
 
