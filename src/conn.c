@@ -17,7 +17,7 @@
 
 static size_t (*conn_watch_fill)(struct pollfd *, size_t);
 static void (*conn_watch_ready)(const struct pollfd *, size_t);
-static int conn_watch_after;
+static int64_t conn_watch_from; /* the watch begins then (ms; 0: at once) */
 
 void
 conn_set_watch(size_t (*fill)(struct pollfd *, size_t),
@@ -25,13 +25,13 @@ conn_set_watch(size_t (*fill)(struct pollfd *, size_t),
 {
 	conn_watch_fill = fill;
 	conn_watch_ready = ready;
-	conn_watch_after = after_ms;
+	conn_set_watch_after(after_ms);
 }
 
 void
 conn_set_watch_after(int after_ms)
 {
-	conn_watch_after = after_ms;
+	conn_watch_from = conn_deadline_from(conn_now_ms(), after_ms);
 }
 
 int64_t
@@ -58,44 +58,39 @@ conn_deadline_from(int64_t start, int64_t ms)
 }
 
 int
-conn_wait(int fd, short events, int64_t deadline, int stop_fd)
+conn_poll(struct pollfd *fds, size_t nfds, int64_t deadline)
 {
-	struct pollfd pfd[2 + CONN_WATCH_MAX];
-	int timeout, n, nfds, waited = conn_watch_after <= 0;
-	size_t first, nwatch;
+	struct pollfd pfd[CONN_POLL_MAX + CONN_WATCH_MAX];
+	size_t i, nwatch;
+	int timeout, n, ready;
 
-	pfd[0].fd = fd;
-	pfd[0].events = events;
-	first = 1;
-	if (stop_fd >= 0) {
-		pfd[1].fd = stop_fd;
-		pfd[1].events = POLLIN;
-		first = 2;
+	if (nfds > CONN_POLL_MAX) {
+		errno = EINVAL;
+		return -1;
 	}
 	for (;;) {
+		int64_t now = conn_now_ms();
+
 		if (deadline == 0)
 			timeout = -1;
-		else {
-			int64_t left = deadline - conn_now_ms();
-
-			if (left <= 0)
-				return 0;
-			timeout = left > 1000000 ? 1000000 : (int)left;
-		}
+		else if (deadline <= now)
+			return 0;
+		else
+			timeout = deadline - now > 1000000
+			    ? 1000000
+			    : (int)(deadline - now);
 		nwatch = 0;
-		if (conn_watch_fill != NULL && waited)
-			nwatch = conn_watch_fill(pfd + first, CONN_WATCH_MAX);
+		if (conn_watch_fill != NULL && now >= conn_watch_from)
+			nwatch = conn_watch_fill(pfd + nfds, CONN_WATCH_MAX);
 		else if (conn_watch_fill != NULL &&
-		    (timeout < 0 || timeout > conn_watch_after)) {
-			/* A short wait first: a quick answer moves nothing. */
-			timeout = conn_watch_after;
-			waited = 1;
+		    (timeout < 0 || timeout > conn_watch_from - now))
+			/* Until then: a quick answer moves nothing. */
+			timeout = (int)(conn_watch_from - now);
+		for (i = 0; i < nfds; i++) {
+			pfd[i] = fds[i];
+			pfd[i].revents = 0;
 		}
-		nfds = (int)(first + nwatch);
-		pfd[0].revents = 0;
-		if (first == 2)
-			pfd[1].revents = 0;
-		n = poll(pfd, (nfds_t)nfds, timeout);
+		n = poll(pfd, (nfds_t)(nfds + nwatch), timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -104,12 +99,33 @@ conn_wait(int fd, short events, int64_t deadline, int stop_fd)
 		if (n == 0)
 			continue; /* recheck the deadline */
 		if (nwatch > 0)
-			conn_watch_ready(pfd + first, nwatch);
-		if (first == 2 && pfd[1].revents != 0)
-			return 2;
-		if (pfd[0].revents != 0)
-			return 1;
+			conn_watch_ready(pfd + nfds, nwatch);
+		for (i = 0, ready = 0; i < nfds; i++) {
+			fds[i].revents = pfd[i].revents;
+			ready += pfd[i].revents != 0;
+		}
+		if (ready > 0)
+			return ready;
 	}
+}
+
+int
+conn_wait(int fd, short events, int64_t deadline, int stop_fd)
+{
+	struct pollfd pfd[2];
+	size_t n = 1;
+	int rc;
+
+	pfd[0].fd = fd;
+	pfd[0].events = events;
+	if (stop_fd >= 0) {
+		pfd[1].fd = stop_fd;
+		pfd[1].events = POLLIN;
+		n = 2;
+	}
+	if ((rc = conn_poll(pfd, n, deadline)) <= 0)
+		return rc;
+	return n == 2 && pfd[1].revents != 0 ? 2 : 1;
 }
 
 int

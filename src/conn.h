@@ -35,6 +35,17 @@ int64_t conn_deadline_from(int64_t start, int64_t ms);
  */
 int conn_wait(int fd, short events, int64_t deadline, int stop_fd);
 
+/* Descriptors one conn_poll() takes at most. */
+#define CONN_POLL_MAX 2
+
+/*
+ * poll() on fds[0..nfds) until one is ready (their revents set; returns
+ * how many) or the deadline (0 = none) passes (0); -1 on error.  The
+ * worker's watch runs meanwhile, as in conn_wait(): a long exchange (a
+ * tunnel, a slow stream) does not hold the worker's parked connections.
+ */
+int conn_poll(struct pollfd *fds, size_t nfds, int64_t deadline);
+
 /* Bytes already decrypted and waiting in io (TLS); 0 for plain TCP. */
 int conn_pending(const struct io *io);
 
@@ -72,16 +83,17 @@ void conn_close(struct io *io);
 #define CONN_WATCH_MAX 512
 
 /*
- * While conn_wait() blocks on one socket, the worker also watches its
+ * While conn_wait() or conn_poll() blocks, the worker also watches its
  * parked connections: fill puts up to max pollfds at pfd and returns how
  * many; ready gets them back after a poll() that saw any event at all
- * (check revents).  The watch begins once a wait has lasted after_ms (0:
- * at once).  A parked connection whose next request arrives is so handed
- * to an idle worker while this request waits, not after it.
+ * (check revents).  The watch begins after_ms after the worker started
+ * its current work (conn_set_watch_after; 0: at once), however many
+ * waits that work makes.  A parked connection whose next request arrives
+ * is so handed to an idle worker while this request waits, not after it.
  */
 void conn_set_watch(size_t (*fill)(struct pollfd *pfd, size_t max),
     void (*ready)(const struct pollfd *pfd, size_t n), int after_ms);
-/* Change when the watch begins (for the following waits). */
+/* The worker starts new work: the watch begins after_ms from now. */
 void conn_set_watch_after(int after_ms);
 
 /* Prepare an accepted client socket: TCP_NODELAY. */

@@ -30,10 +30,11 @@
  * WORKER_SLOW_UPSTREAM_US or more) at once: the request would wait a
  * whole upstream response otherwise.  5 ms: a fast upstream on a
  * machine whose CPUs are short answers eight requests in a row that
- * slowly only when the machine is overloaded; a 10 ms one always does.  Behind a fast one only once a wait
- * lasted WORKER_WATCH_AFTER_MS: the request is served here soon, and
- * moving it costs more than it saves (and a busy pool would grow for
- * nothing).
+ * slowly only when the machine is overloaded; a 10 ms one always does.
+ * Behind a fast one only once the current work lasted
+ * WORKER_WATCH_AFTER_MS (a long stream or a tunnel does): the request is
+ * served here soon, and moving it costs more than it saves (and a busy
+ * pool would grow for nothing).
  */
 #define WORKER_SLOW_UPSTREAM_US 5000
 #define WORKER_WATCH_AFTER_MS   20

@@ -1125,10 +1125,10 @@ reverse_proxy_tunnel(
 			ready[i] = conn_pending(ios[i]) > 0;
 		}
 		if (!ready[0] && !ready[1]) {
-			int n = poll(pfd, 2, idle);
+			/* conn_poll: the worker's parked connections move on. */
+			int n = conn_poll(
+			    pfd, 2, idle < 0 ? 0 : conn_deadline(idle));
 
-			if (n < 0 && errno == EINTR)
-				continue;
 			if (n <= 0)
 				return; /* error or idle too long */
 			for (i = 0; i < 2; i++)

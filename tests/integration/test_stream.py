@@ -55,7 +55,39 @@ def ws_read(sock, buf=b""):
     return payload, buf[off + n:]
 
 
-class StreamTest(AileronTestCase):
+class WebSocketMixin:
+    """An upstream that answers an upgrade with 101 and echoes frames."""
+
+    def ws_upstream(self, accept_proto="websocket", echo=True):
+        received = []
+
+        def h(req, c):
+            key = req.header("Sec-WebSocket-Key").encode()
+            acc = base64.b64encode(hashlib.sha1(key + WS_GUID).digest()).decode()
+            c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: %s\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
+                       % (accept_proto, acc)).encode())
+            rest = b""
+            while echo:
+                msg, rest = ws_read(c, rest)
+                if msg is None:
+                    break
+                received.append(msg)
+                c.sendall(ws_frame(msg + b" ok", mask=False))
+            return None
+        return self.upstream(h), received
+
+    def ws_connect(self, port, path="/test"):
+        c = Client(port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        c.send(("GET %s HTTP/1.1\r\nHost: localhost:%d\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+                "Origin: http://localhost:%d\r\n\r\n" % (path, port, key, port)).encode())
+        st, hd, _ = c.recv_response(head_only=True)
+        return c, st, hd, key
+
+
+class StreamTest(WebSocketMixin, AileronTestCase):
     def gateway(self, doc, server_extra=""):
         port = free_port()
         self.start(proxy_config(port, doc, server_extra, "  processConfig:\n    workers: 2\n"),
@@ -108,34 +140,6 @@ class StreamTest(AileronTestCase):
             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
         self.assertIn("Transfer-Encoding: chunked", head)
 
-    def ws_upstream(self, accept_proto="websocket", echo=True):
-        received = []
-
-        def h(req, c):
-            key = req.header("Sec-WebSocket-Key").encode()
-            acc = base64.b64encode(hashlib.sha1(key + WS_GUID).digest()).decode()
-            c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: %s\r\n"
-                       "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
-                       % (accept_proto, acc)).encode())
-            rest = b""
-            while echo:
-                msg, rest = ws_read(c, rest)
-                if msg is None:
-                    break
-                received.append(msg)
-                c.sendall(ws_frame(msg + b" ok", mask=False))
-            return None
-        return self.upstream(h), received
-
-    def ws_connect(self, port, path="/test"):
-        c = Client(port)
-        key = base64.b64encode(os.urandom(16)).decode()
-        c.send(("GET %s HTTP/1.1\r\nHost: localhost:%d\r\nUpgrade: websocket\r\n"
-                "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-                "Origin: http://localhost:%d\r\n\r\n" % (path, port, key, port)).encode())
-        st, hd, _ = c.recv_response(head_only=True)
-        return c, st, hd, key
-
     def test_websocket_echo(self):
         up, received = self.ws_upstream()
         port = self.gateway(simple_lb([up.url], match="/test"))
@@ -185,6 +189,79 @@ class StreamTest(AileronTestCase):
         msg, rest = ws_read(c.sock, c.buf)
         self.assertEqual(msg, b"x ok")
         self.assertTrue(c.closed(timeout=5))
+
+
+class ParkedBehindLongExchangeTest(WebSocketMixin, AileronTestCase):
+    """A worker busy with a long exchange (a tunnel, a trickling stream)
+    hands its parked keep-alive connections on to other workers when they
+    send a request; they do not wait for the exchange to end."""
+
+    def one_worker_gateway(self, doc):
+        port = free_port()
+        self.start(proxy_config(
+            port, doc, "", "  processConfig:\n    startWorkers: 1\n"
+            "    minSpareWorkers: 1\n    maxSpareWorkers: 2\n"), port)
+        return port
+
+    def test_parked_connection_not_held_by_a_tunnel(self):
+        up, _ = self.ws_upstream()
+        plain = self.upstream(lambda req, c: b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        doc = simple_lb([up.url], match="/test", match_type="Exact").replace(
+            "kind: ReverseProxyHandler\nspec:\n  loadBalancers:\n",
+            "kind: ReverseProxyHandler\nspec:\n  loadBalancers:\n"
+            "    - pathMatcher: {match: /plain, matchType: Exact}\n"
+            "      upstreams: [{url: %s}]\n" % plain.url)
+        port = self.one_worker_gateway(doc)
+        # One worker: the keep-alive connection and the tunnel share it.
+        b = Client(port)
+        b.send(b"GET /plain HTTP/1.1\r\nHost: h\r\n\r\n")
+        self.assertEqual(b.recv_response()[0], 200)
+        c, st, _, _ = self.ws_connect(port)
+        self.assertEqual(st, 101)
+        c.send(ws_frame(b"x", mask=True))
+        msg, _ = ws_read(c.sock, c.buf)
+        self.assertEqual(msg, b"x ok")
+        time.sleep(1.5)  # the master adds a spare worker meanwhile
+        t0 = time.monotonic()
+        b.send(b"GET /plain HTTP/1.1\r\nHost: h\r\n\r\n")
+        b.sock.settimeout(8)
+        st, _, body = b.recv_response()
+        self.assertEqual((st, body), (200, b"ok"))
+        self.assertLess(time.monotonic() - t0, 4)
+        c.close()
+        b.close()
+
+    def test_parked_connection_not_held_by_a_long_stream(self):
+        def slow(req, c):
+            if req.target == "/plain":
+                return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for _ in range(1600):  # 8 s, a piece every 5 ms
+                try:
+                    c.sendall(b"1\r\nx\r\n")
+                except OSError:
+                    return None
+                time.sleep(0.005)
+            c.sendall(b"0\r\n\r\n")
+            return None
+        up = self.upstream(slow)
+        port = self.one_worker_gateway(simple_lb([up.url]))
+        b = Client(port)
+        b.send(b"GET /plain HTTP/1.1\r\nHost: h\r\n\r\n")
+        self.assertEqual(b.recv_response()[0], 200)
+        a = Client(port)
+        a.send(b"GET /stream HTTP/1.1\r\nHost: h\r\n\r\n")
+        a.sock.settimeout(5)
+        self.assertTrue(a.sock.recv(4096).startswith(b"HTTP/1.1 200"))
+        time.sleep(1.5)  # the master adds a spare worker meanwhile
+        t0 = time.monotonic()
+        b.send(b"GET /plain HTTP/1.1\r\nHost: h\r\n\r\n")
+        b.sock.settimeout(10)
+        st, _, body = b.recv_response()
+        self.assertEqual((st, body), (200, b"ok"))
+        self.assertLess(time.monotonic() - t0, 4)
+        a.close()
+        b.close()
 
 
 if __name__ == "__main__":
