@@ -117,26 +117,50 @@ master_on_signal(int sig)
 	}
 }
 
-/* Block the master's signals and install handlers; *old gets the old mask. */
+static const int master_sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT,
+	SIGALRM, SIGUSR1, SIGIO };
+
+/* The master's signals as a set. */
 static void
-master_signals(sigset_t *old)
+master_sigset(sigset_t *set)
 {
-	static const int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT,
-		SIGALRM, SIGUSR1, SIGIO };
+	size_t i;
+
+	sigemptyset(set);
+	for (i = 0; i < sizeof(master_sigs) / sizeof(master_sigs[0]); i++)
+		sigaddset(set, master_sigs[i]);
+}
+
+/*
+ * Block the master's signals from the very start (*old gets the mask to
+ * wait with): a SIGHUP or SIGTERM sent while the first generation is
+ * built (its listeners may already accept, its log file exist) waits for
+ * the main loop instead of killing the master with the default action.
+ */
+static void
+master_block_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	master_sigset(&set);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+/* Install the master's handlers (its signals are blocked already). */
+static void
+master_signals(void)
+{
 	struct sigaction sa;
 	struct itimerval it;
 	sigset_t set;
 	size_t i;
 
-	sigemptyset(&set);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(&set, sigs[i]);
-	sigprocmask(SIG_BLOCK, &set, old);
+	master_sigset(&set);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = master_on_signal;
 	sa.sa_mask = set;
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+	for (i = 0; i < sizeof(master_sigs) / sizeof(master_sigs[0]); i++)
+		sigaction(master_sigs[i], &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	/*
@@ -793,6 +817,7 @@ master_run(const struct master_opts *opts, struct conf *c)
 
 	memset(&ms, 0, sizeof(ms));
 	ms.opts = opts;
+	master_block_signals(&old);
 	master_raise_nofile();
 	if (pipe2(ms.master_pipe, O_CLOEXEC) < 0)
 		fatal("pipe2");
@@ -804,8 +829,10 @@ master_run(const struct master_opts *opts, struct conf *c)
 		conf_free(c);
 		return 1;
 	}
-	if (opts->single)
+	if (opts->single) {
+		sigprocmask(SIG_SETMASK, &old, NULL); /* the worker's own */
 		return master_single(&ms);
+	}
 	master_size_scoreboard(&ms);
 	master_wake_open(&ms);
 	if (scoreboard_init(ms.sb_slots) < 0)
@@ -817,7 +844,7 @@ master_run(const struct master_opts *opts, struct conf *c)
 	(void)logrotate_startup();
 	logrotate_manage(); /* AILERON manages the archives at start too */
 	setproctitle("master");
-	master_signals(&old);
+	master_signals();
 	for (i = 0; i < ms.cur->nlisteners; i++)
 		log_info("server started. listening on %s",
 		    ms.cur->listeners[i].name);

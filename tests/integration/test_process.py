@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -90,6 +91,33 @@ class ProcessTest(AileronTestCase):
         self.assertEqual(request(port)[2], b"two")
         self.assertIn("reload failed", a.output())
         self.allow_errors("reload failed", "exited on signal", "unknown field")
+
+    def test_sighup_while_starting_is_a_reload(self):
+        """A SIGHUP that comes as soon as the port accepts, before the main
+        loop runs, waits for it: a reload, never the default action."""
+        up = self.upstream(lambda r, c: response(200, b"up"))
+        port = free_port()
+        a = self.start(proxy_config(port, simple_lb([up.url]), entry_extra=entry(2)),
+                       port, wait=False)
+        sent = 0
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and a.proc.poll() is None:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.05):
+                    break
+            except OSError:
+                time.sleep(0.001)
+        end = time.monotonic() + 0.3
+        while time.monotonic() < end and a.proc.poll() is None:
+            a.signal(signal.SIGHUP)
+            sent += 1
+            time.sleep(0.001)
+        self.assertIsNone(a.proc.poll(), a.output())
+        self.assertGreater(sent, 10)
+        deadline = time.monotonic() + 5
+        while request(port)[2] != b"up" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(request(port)[2], b"up")
 
 
 class CommandLineTest(unittest.TestCase):
