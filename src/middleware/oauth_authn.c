@@ -155,12 +155,19 @@ struct oauth_conf_provider {
 	struct conf_ref *round_tripper;
 };
 
+/* client.jwtHandler: the keys that sign the client's assertions. */
+struct oauth_conf_cjwt {
+	struct oauth_conf_key *keys;
+	size_t nkeys;
+};
+
 struct oauth_conf_client {
 	char *id;
 	char *secret;
 	char *audience;
 	char **scopes;
 	size_t nscopes;
+	struct oauth_conf_cjwt jwt;
 };
 
 /* jwtHandler.JWKs: issuer -> JWKS URL. */
@@ -209,6 +216,9 @@ struct oauth_conf_req {
 	int auth; /* enum oauth_auth */
 	/* built at load */
 	const struct conf_client *cc;
+	cjose_jwk_t *jwk; /* ClientSecretJWT, PrivateKeyJWT: the signing key */
+	const char *alg;  /* its JWS alg */
+	const char *kid;  /* NULL: none in the header */
 };
 
 /* One Context. */
@@ -472,19 +482,6 @@ oauth_conf_set_mode(struct loader *ld, const struct conf_field *f,
 	    (char *)obj + f->off);
 }
 
-/* tokenRedeemer, tokenIntrospector: the JWT client assertions are refused. */
-static void
-oauth_conf_req_check(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	const struct oauth_conf_req *q = obj;
-
-	if (q->auth == OAUTH_AUTH_SECRET_JWT || q->auth == OAUTH_AUTH_PKEY_JWT)
-		conf_errorn(ld, conf_field_node(ld, node, "clientAuthMethod"),
-		    "clientAuthMethod: ClientSecretJWT and PrivateKeyJWT are "
-		    "not supported yet (FormAuth, BasicAuth, TLSClientAuth, "
-		    "SelfSignedTLSClientAuth)");
-}
-
 static const struct conf_field oauth_conf_req_fields[] = {
 	FFUNCAT(
 	    "roundTripper", struct oauth_conf_req, round_tripper, conf_set_ref),
@@ -495,7 +492,7 @@ static const struct conf_field oauth_conf_req_fields[] = {
 	FEND,
 };
 static const struct conf_table oauth_conf_req_table = { oauth_conf_req_fields,
-	oauth_conf_req_check };
+	NULL };
 
 static void
 oauth_conf_jwk_free(void *arg)
@@ -623,49 +620,128 @@ oauth_conf_pkey_jwk(struct loader *ld, EVP_PKEY *pkey, int *family)
 	return NULL;
 }
 
-/* The family an alg needs. */
-static int
-oauth_alg_family(int alg)
+/* The name and family of alg (enum oauth_alg), or NULL. */
+static const struct oauth_alg_name *
+oauth_alg_of(int alg)
 {
 	const struct oauth_alg_name *a;
 
 	for (a = oauth_alg_names; a->name != NULL; a++)
 		if (a->alg == alg)
-			return a->family;
-	return OAUTH_FAM_NONE;
+			return a;
+	return NULL;
 }
 
-/* Load one public key: a PEM (PUBLIC, PRIVATE: its public half) or a secret. */
-static void
-oauth_conf_key_check(struct loader *ld, void *obj, yaml_node_t *node)
+/* The family an alg needs. */
+static int
+oauth_alg_family(int alg)
 {
-	struct oauth_conf_key *k = obj;
+	const struct oauth_alg_name *a = oauth_alg_of(alg);
+
+	return a != NULL ? a->family : OAUTH_FAM_NONE;
+}
+
+/* The JWS name of alg, or NULL. */
+static const char *
+oauth_alg_str(int alg)
+{
+	const struct oauth_alg_name *a = oauth_alg_of(alg);
+
+	return a != NULL ? a->name : NULL;
+}
+
+/* The JWK of an RSA or EC private key, with its private parts. */
+static cjose_jwk_t *
+oauth_conf_priv_jwk(struct loader *ld, EVP_PKEY *pkey, int *family)
+{
+	cjose_jwk_t *jwk = NULL;
+	cjose_err err;
+
+	if (EVP_PKEY_is_a(pkey, "RSA")) {
+		cjose_jwk_rsa_keyspec rs;
+
+		memset(&rs, 0, sizeof(rs));
+		rs.n =
+		    oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_N, 0, &rs.nlen);
+		rs.e =
+		    oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_E, 0, &rs.elen);
+		rs.d =
+		    oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_D, 0, &rs.dlen);
+		rs.p = oauth_conf_bn(
+		    ld, pkey, OSSL_PKEY_PARAM_RSA_FACTOR1, 0, &rs.plen);
+		rs.q = oauth_conf_bn(
+		    ld, pkey, OSSL_PKEY_PARAM_RSA_FACTOR2, 0, &rs.qlen);
+		rs.dp = oauth_conf_bn(
+		    ld, pkey, OSSL_PKEY_PARAM_RSA_EXPONENT1, 0, &rs.dplen);
+		rs.dq = oauth_conf_bn(
+		    ld, pkey, OSSL_PKEY_PARAM_RSA_EXPONENT2, 0, &rs.dqlen);
+		rs.qi = oauth_conf_bn(
+		    ld, pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, 0, &rs.qilen);
+		if (rs.n != NULL && rs.e != NULL && rs.d != NULL &&
+		    rs.nlen >= 256) {
+			*family = OAUTH_FAM_RSA;
+			jwk = cjose_jwk_create_RSA_spec(&rs, &err);
+		}
+		if (rs.d != NULL)
+			OPENSSL_cleanse(rs.d, rs.dlen);
+		if (rs.p != NULL)
+			OPENSSL_cleanse(rs.p, rs.plen);
+		if (rs.q != NULL)
+			OPENSSL_cleanse(rs.q, rs.qlen);
+		if (rs.dp != NULL)
+			OPENSSL_cleanse(rs.dp, rs.dplen);
+		if (rs.dq != NULL)
+			OPENSSL_cleanse(rs.dq, rs.dqlen);
+		if (rs.qi != NULL)
+			OPENSSL_cleanse(rs.qi, rs.qilen);
+		return jwk;
+	}
+	if (EVP_PKEY_is_a(pkey, "EC")) {
+		cjose_jwk_ec_keyspec es;
+		int fam;
+
+		/* the public half tells the curve */
+		if ((jwk = oauth_conf_pkey_jwk(ld, pkey, &fam)) == NULL)
+			return NULL;
+		cjose_jwk_release(jwk);
+		memset(&es, 0, sizeof(es));
+		es.crv = fam == OAUTH_FAM_P256 ? CJOSE_JWK_EC_P_256
+		    : fam == OAUTH_FAM_P384    ? CJOSE_JWK_EC_P_384
+		                               : CJOSE_JWK_EC_P_521;
+		es.d = oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_PRIV_KEY,
+		    fam == OAUTH_FAM_P256       ? 32
+		        : fam == OAUTH_FAM_P384 ? 48
+		                                : 66,
+		    &es.dlen);
+		if (es.d == NULL)
+			return NULL;
+		*family = fam;
+		jwk = cjose_jwk_create_EC_spec(&es, &err);
+		OPENSSL_cleanse(es.d, es.dlen);
+		return jwk;
+	}
+	return NULL;
+}
+
+/*
+ * The JWK of key k into k->jwk and k->family: a COMMON secret, or a PEM
+ * key (PUBLIC; PRIVATE: its public half, or the whole key when sign);
+ * checked against k->alg when set.  0, or -1 after reporting.
+ */
+static int
+oauth_conf_key_load(
+    struct loader *ld, yaml_node_t *node, struct oauth_conf_key *k, int sign)
+{
 	unsigned char *buf;
 	cjose_err err;
 	long n;
 
-	if (k->alg == OAUTH_ALG_NONE) {
-		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
-		    "algorithm: NONE is refused: unsigned tokens are never "
-		    "accepted");
-		return;
-	}
-	if (k->alg == OAUTH_EDDSA) {
-		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
-		    "algorithm: EdDSA is not supported yet");
-		return;
-	}
-	if (k->type == OAUTH_KEY_UNKNOWN) {
-		conf_errorn(ld, conf_field_node(ld, node, "keyType"),
-		    "keyType: COMMON, PUBLIC or PRIVATE is required");
-		return;
-	}
 	if ((n = oauth_conf_key_bytes(ld, node, k, &buf)) < 0)
-		return;
+		return -1;
 	if (k->type == OAUTH_KEY_COMMON) {
 		if (n == 0) {
 			conf_errorn(ld, node, "a COMMON key must not be empty");
-			return;
+			return -1;
 		}
 		k->family = OAUTH_FAM_HMAC;
 		k->jwk = cjose_jwk_create_oct_spec(buf, (size_t)n, &err);
@@ -685,25 +761,54 @@ oauth_conf_key_check(struct loader *ld, void *obj, yaml_node_t *node)
 			conf_errorn(ld, node,
 			    "E3400 the key is not a PEM %s key",
 			    k->type == OAUTH_KEY_PUBLIC ? "public" : "private");
-			return;
+			return -1;
 		}
-		k->jwk = oauth_conf_pkey_jwk(ld, pkey, &k->family);
+		k->jwk = sign ? oauth_conf_priv_jwk(ld, pkey, &k->family)
+		              : oauth_conf_pkey_jwk(ld, pkey, &k->family);
 		EVP_PKEY_free(pkey);
 	}
 	if (k->jwk == NULL) {
 		conf_errorn(ld, node,
 		    "E3400 unusable key: RSA of 2048 bits or more, EC P-256, "
 		    "P-384 or P-521, or a COMMON secret");
-		return;
+		return -1;
 	}
 	conf_at_free(ld, oauth_conf_jwk_free, k->jwk);
 	if (k->alg != OAUTH_ALG_UNKNOWN &&
-	    oauth_alg_family(k->alg) != k->family)
+	    oauth_alg_family(k->alg) != k->family) {
 		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
 		    "algorithm: does not fit the key (%s)",
 		    k->family == OAUTH_FAM_HMAC      ? "a COMMON secret"
 		        : k->family == OAUTH_FAM_RSA ? "an RSA key"
 		                                     : "an EC key");
+		return -1;
+	}
+	return 0;
+}
+
+/* Load one public key: a PEM (PUBLIC, PRIVATE: its public half) or a secret. */
+static void
+oauth_conf_key_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_key *k = obj;
+
+	if (k->alg == OAUTH_ALG_NONE) {
+		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
+		    "algorithm: NONE is refused: unsigned tokens are never "
+		    "accepted");
+		return;
+	}
+	if (k->alg == OAUTH_EDDSA) {
+		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
+		    "algorithm: EdDSA is not supported yet");
+		return;
+	}
+	if (k->type == OAUTH_KEY_UNKNOWN) {
+		conf_errorn(ld, conf_field_node(ld, node, "keyType"),
+		    "keyType: COMMON, PUBLIC or PRIVATE is required");
+		return;
+	}
+	(void)oauth_conf_key_load(ld, node, k, 0);
 }
 
 static const struct conf_field oauth_conf_key_fields[] = {
@@ -717,6 +822,76 @@ static const struct conf_field oauth_conf_key_fields[] = {
 };
 static const struct conf_table oauth_conf_key_table = { oauth_conf_key_fields,
 	oauth_conf_key_check };
+
+/*
+ * AILERON's kid of a signing key without keyID: base32 of SHA-1 of
+ * SHA3-512 of algorithm, keyType, keyFilePath and the JSON of jwtHeader
+ * ("null", as it is never given here).
+ */
+static char *
+oauth_conf_kid(struct loader *ld, const struct oauth_conf_key *k)
+{
+	unsigned char d3[64], d1[SHA_DIGEST_LENGTH];
+	const char *alg = oauth_alg_str(k->alg);
+	const char *typ = k->type == OAUTH_KEY_COMMON ? "COMMON"
+	    : k->type == OAUTH_KEY_PUBLIC             ? "PUBLIC"
+	                                              : "PRIVATE";
+	const char *file = k->file != NULL ? k->file : "";
+	size_t n = strlen(alg) + strlen(typ) + strlen(file) + 5;
+	char *sig = arena_alloc(ld->arena, n), *out;
+	unsigned int dl = sizeof(d3);
+
+	snprintf(sig, n, "%s%s%snull", alg, typ, file);
+	if (!EVP_Digest(sig, strlen(sig), d3, &dl, EVP_sha3_512(), NULL))
+		return NULL;
+	SHA1(d3, sizeof(d3), d1);
+	out = arena_alloc(
+	    ld->arena, kenc_encoded_len(KENC_BASE32, sizeof(d1)) + 1);
+	out[kenc_encode(KENC_BASE32, d1, sizeof(d1), out)] = '\0';
+	return out;
+}
+
+/*
+ * Load one signing key of client.jwtHandler.privateKeys: a COMMON secret
+ * (HS*) or a PEM private key (RS*, PS*, ES*) with its algorithm.
+ */
+static void
+oauth_conf_skey_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_key *k = obj;
+
+	if (oauth_alg_str(k->alg) == NULL) {
+		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
+		    "algorithm: required to sign: HS256..HS512 (COMMON), "
+		    "RS256..RS512, PS256..PS512 or ES256..ES512 (PRIVATE)");
+		return;
+	}
+	if (k->type != OAUTH_KEY_COMMON && k->type != OAUTH_KEY_PRIVATE) {
+		conf_errorn(ld, conf_field_node(ld, node, "keyType"),
+		    "keyType: COMMON or PRIVATE (a key that signs)");
+		return;
+	}
+	if (oauth_conf_key_load(ld, node, k, 1) < 0)
+		return;
+	if (k->kid == NULL || k->kid[0] == '\0')
+		k->kid = oauth_conf_kid(ld, k);
+}
+
+/* The same fields as publicKeys, checked as keys that sign. */
+static const struct conf_table oauth_conf_skey_table = { oauth_conf_key_fields,
+	oauth_conf_skey_check };
+
+/* client.jwtHandler: privateKeys sign the client assertions. */
+static const struct conf_field oauth_conf_cjwt_fields[] = {
+	FLIST("privateKeys", struct oauth_conf_cjwt, keys, nkeys,
+	    struct oauth_conf_key, &oauth_conf_skey_table),
+	FUNSUP("publicKeys", "not used by the client's jwtHandler"),
+	FUNSUP("JWKs", "not used by the client's jwtHandler"),
+	FUNSUP("useJKU", "not used by the client's jwtHandler"),
+	FEND,
+};
+static const struct conf_table oauth_conf_cjwt_table = { oauth_conf_cjwt_fields,
+	NULL };
 
 /* JWKs: a mapping of issuers to JWKS URLs. */
 static int
@@ -838,7 +1013,8 @@ static const struct conf_field oauth_conf_client_fields[] = {
 	FSTR("secret", struct oauth_conf_client, secret),
 	FSTR("audience", struct oauth_conf_client, audience),
 	FSTRS("scopes", struct oauth_conf_client, scopes, nscopes, 0),
-	FUNSUP("jwtHandler", "not used by resourceServerHandler"),
+	FOBJ("jwtHandler", struct oauth_conf_client, jwt,
+	    &oauth_conf_cjwt_table),
 	FEND,
 };
 static const struct conf_table oauth_conf_client_table = {
@@ -982,6 +1158,51 @@ oauth_conf_scope(struct loader *ld, struct oauth_conf_ctx *c)
 	c->scope[len] = '\0';
 }
 
+/*
+ * The key that signs q's client assertions (ClientSecretJWT: an HS* key
+ * of client.jwtHandler.privateKeys, else HS256 with client.secret;
+ * PrivateKeyJWT: an RS*, PS* or ES* key there), as AILERON's client
+ * jwtHandler: the first that fits.
+ */
+static void
+oauth_conf_assert(struct loader *ld, yaml_node_t *node,
+    struct oauth_conf_ctx *c, struct oauth_conf_req *q, const char *what)
+{
+	const struct oauth_conf_cjwt *j = &c->client.jwt;
+	int hmac = q->auth == OAUTH_AUTH_SECRET_JWT;
+	cjose_err err;
+	size_t i;
+
+	if (q->auth != OAUTH_AUTH_SECRET_JWT && q->auth != OAUTH_AUTH_PKEY_JWT)
+		return;
+	for (i = 0; i < j->nkeys; i++)
+		if (j->keys[i].jwk != NULL &&
+		    (j->keys[i].family == OAUTH_FAM_HMAC) == hmac) {
+			q->jwk = j->keys[i].jwk;
+			q->alg = oauth_alg_str(j->keys[i].alg);
+			q->kid = j->keys[i].kid;
+			return;
+		}
+	if (hmac && c->client.secret != NULL && c->client.secret[0] != '\0') {
+		q->jwk =
+		    cjose_jwk_create_oct_spec((const uint8_t *)c->client.secret,
+		        strlen(c->client.secret), &err);
+		if (q->jwk != NULL) {
+			conf_at_free(ld, oauth_conf_jwk_free, q->jwk);
+			q->alg = "HS256";
+			return;
+		}
+	}
+	conf_errorn(ld, conf_field_node(ld, node, what),
+	    hmac ? "%s.clientAuthMethod: ClientSecretJWT needs client.secret "
+	           "or an HS256, HS384 or HS512 key (keyType COMMON) in "
+	           "client.jwtHandler.privateKeys"
+	         : "%s.clientAuthMethod: PrivateKeyJWT needs an RS*, PS* or "
+	           "ES* key (keyType PRIVATE) in "
+	           "client.jwtHandler.privateKeys",
+	    what);
+}
+
 /* The checks in force: AILERON's defaults, "-" switches one off. */
 static void
 oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
@@ -1023,6 +1244,10 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 			    "provider.endpoints.introspection or discovery");
 	}
 	oauth_conf_scope(ld, c);
+	oauth_conf_assert(ld, node, c, &c->redeemer, "tokenRedeemer");
+	if (c->introspection)
+		oauth_conf_assert(
+		    ld, node, c, &c->introspector, "tokenIntrospector");
 	c->idt_iss = oauth_conf_check_on(c->idt.iss, c->provider.issuer, NULL);
 	c->idt_aud =
 	    oauth_conf_check_on(c->idt.aud, c->client.audience, c->client.id);
@@ -1797,24 +2022,87 @@ oauth_endpoint(const struct oauth_conf_ctx *c, int which, char *buf)
 	return mine->set ? mine : NULL;
 }
 
+static char *oauth_random(struct arena *a, size_t n);
+
 /*
- * A form for the provider: params (form-encoded already) then the client
- * authentication of method: client_id and client_secret (FormAuth),
- * client_id (TLS client auth), or *auth set to a Basic value (BasicAuth).
- * In arena a; *len its length.
+ * An RFC 7523 client assertion of c for endpoint ep, signed with q's key
+ * (iss and sub the client ID, aud the endpoint's URL, a random jti, exp
+ * in a minute as AILERON's), in arena a; NULL when it cannot be made.
  */
 static char *
-oauth_form(const struct oauth_conf_ctx *c, struct arena *a, int method,
-    const char *params, size_t plen, size_t *len, char **auth)
+oauth_assertion(const struct oauth_conf_ctx *c, const struct oauth_conf_req *q,
+    const struct oauth_ep *ep, struct arena *a)
 {
 	const char *id = c->client.id != NULL ? c->client.id : "";
-	const char *sec = c->client.secret != NULL ? c->client.secret : "";
-	size_t il = strlen(id), sl = strlen(sec), flen = plen;
-	char *form = arena_alloc(a, plen + 3 * (il + sl) + 64);
+	char *jti = oauth_random(a, 18), *pl = NULL, *out = NULL;
+	cjose_header_t *hdr = NULL;
+	cjose_jws_t *jws = NULL;
+	const char *ser;
+	json_t *cl = NULL;
+	cjose_err err;
+	time_t now = time(NULL);
 
-	memcpy(form, params, plen);
+	if (jti == NULL || q->jwk == NULL ||
+	    (cl = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "iss", id, "sub",
+	         id, "aud", ep->up.url, "jti", jti, "iat", (json_int_t)now,
+	         "exp", (json_int_t)now + 60)) == NULL ||
+	    (pl = json_dumps(cl, JSON_COMPACT)) == NULL ||
+	    (hdr = cjose_header_new(&err)) == NULL ||
+	    !cjose_header_set(hdr, CJOSE_HDR_ALG, q->alg, &err) ||
+	    !cjose_header_set(hdr, "typ", "JWT", &err) ||
+	    (q->kid != NULL &&
+	        !cjose_header_set(hdr, CJOSE_HDR_KID, q->kid, &err)) ||
+	    (jws = cjose_jws_sign(
+	         q->jwk, hdr, (const uint8_t *)pl, strlen(pl), &err)) == NULL ||
+	    !cjose_jws_export(jws, &ser, &err))
+		log_warn("E3061 OAuthAuthenticationHandler: cannot make the "
+		         "client assertion");
+	else
+		out = arena_strdup(a, ser);
+	cjose_jws_release(jws);
+	cjose_header_release(hdr);
+	free(pl);
+	json_decref(cl);
+	return out;
+}
+
+/*
+ * A form for the provider at ep: params (form-encoded already) then the
+ * client authentication of q: client_id and client_secret (FormAuth),
+ * client_id (TLS client auth), a client assertion (ClientSecretJWT,
+ * PrivateKeyJWT), or *auth set to a Basic value (BasicAuth).  In arena
+ * a; *len its length; NULL when the assertion cannot be made.
+ */
+static char *
+oauth_form(const struct oauth_conf_ctx *c, struct arena *a,
+    const struct oauth_conf_req *q, const struct oauth_ep *ep,
+    const char *params, size_t plen, size_t *len, char **auth)
+{
+	static const char atype[] =
+	    "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-"
+	    "assertion-type%3Ajwt-bearer&client_assertion=";
+	const char *id = c->client.id != NULL ? c->client.id : "";
+	const char *sec = c->client.secret != NULL ? c->client.secret : "";
+	size_t il = strlen(id), sl = strlen(sec), flen = plen, al = 0;
+	char *form, *as = NULL;
+	int method = q->auth;
+
 	*auth = NULL;
-	if (method == OAUTH_AUTH_BASIC) {
+	if (method == OAUTH_AUTH_SECRET_JWT || method == OAUTH_AUTH_PKEY_JWT) {
+		if ((as = oauth_assertion(c, q, ep, a)) == NULL)
+			return NULL;
+		al = strlen(as);
+	}
+	form = arena_alloc(a, plen + 3 * (il + sl) + al + sizeof(atype) + 64);
+	memcpy(form, params, plen);
+	if (as != NULL) {
+		/* the JWS is base64url and dots: nothing to encode */
+		memcpy(form + flen, atype, sizeof(atype) - 1);
+		flen += sizeof(atype) - 1;
+		memcpy(form + flen, as, al);
+		flen += al;
+		OPENSSL_cleanse(as, al);
+	} else if (method == OAUTH_AUTH_BASIC) {
 		char *pair = arena_alloc(a, il + sl + 2);
 
 		memcpy(pair, id, il);
@@ -1848,13 +2136,17 @@ oauth_form(const struct oauth_conf_ctx *c, struct arena *a, int method,
  */
 static int
 oauth_post(const struct oauth_conf_ctx *c, struct arena *a,
-    const struct oauth_ep *ep, int method, const char *params, size_t plen,
-    char *buf, struct oauth_reply *rep, const char *what)
+    const struct oauth_ep *ep, const struct oauth_conf_req *q,
+    const char *params, size_t plen, char *buf, struct oauth_reply *rep,
+    const char *what)
 {
 	size_t flen;
-	char *auth,
-	    *form = oauth_form(c, a, method, params, plen, &flen, &auth);
-	int rc = oauth_http(ep, form, flen, auth, buf, rep);
+	char *auth, *form = oauth_form(c, a, q, ep, params, plen, &flen, &auth);
+	int rc;
+
+	if (form == NULL)
+		return -1;
+	rc = oauth_http(ep, form, flen, auth, buf, rep);
 
 	OPENSSL_cleanse(form, flen);
 	if (auth != NULL)
@@ -1889,7 +2181,7 @@ oauth_introspect(const struct oauth_conf_ctx *c, struct arena *a, const char *t,
 	memcpy(form, "token=", 6);
 	flen = 6;
 	oauth_form_add(form, &flen, t, n);
-	if (oauth_post(c, a, ep, c->introspector.auth, form, flen, buf, &rep,
+	if (oauth_post(c, a, ep, &c->introspector, form, flen, buf, &rep,
 	        "E3054 introspection") < 0)
 		return 500;
 	if (!rep.json || rep.status >= 500)
@@ -1942,7 +2234,7 @@ oauth_token_request(const struct oauth_conf_ctx *c, struct arena *a,
 	buf = arena_alloc(a, OAUTH_HTTP_MAX);
 	if ((ep = oauth_endpoint(c, OAUTH_EP_TOKEN, buf)) == NULL)
 		return 500;
-	if (oauth_post(c, a, ep, c->redeemer.auth, params, plen, buf, &rep,
+	if (oauth_post(c, a, ep, &c->redeemer, params, plen, buf, &rep,
 	        "E3052 token request") < 0)
 		return 500;
 	tk->status = rep.status;

@@ -74,6 +74,8 @@ class Provider:
         self.hits = []              # token requests: (grant, form, authorization)
         self.codes = {}             # code -> (redirect_uri, challenge, method, nonce, user)
         self.nonce_override = None
+        self.assertion = None       # (key, algs): client assertions (RFC 7523) required
+        self.jtis = set()           # jti of the assertions seen
         self.lock = threading.Lock()
         if tls_dir is not None:
             self.srv = TLSMock(tls_dir, "ip")
@@ -113,7 +115,7 @@ class Provider:
             form = urllib.parse.parse_qs(req.body.decode())
             with self.lock:
                 self.hits.append(("introspect", form, req.header("Authorization")))
-            if not self.client_ok(form, req.header("Authorization")):
+            if not self.client_ok(form, req.header("Authorization"), "/introspect"):
                 return response(401, b'{"error":"invalid_client"}', JS)
             try:
                 c = jwt.decode(form["token"][0], self.key.public_key(), algorithms=[self.alg],
@@ -123,7 +125,31 @@ class Provider:
                 return response(200, b'{"active":false}', JS)
         return response(404, b'{"error":"not_found"}', JS)
 
-    def client_ok(self, form, auth):
+    def assertion_ok(self, form, endpoint):
+        """RFC 7523 client authentication: signature, iss and sub the
+        client, aud this endpoint, exp, a jti not seen before."""
+        if form.get("client_assertion_type") != [
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"] \
+                or len(form.get("client_assertion", [])) != 1 or "client_secret" in form:
+            return False
+        key, algs = self.assertion
+        try:
+            c = jwt.decode(form["client_assertion"][0], key, algorithms=algs,
+                           audience=self.url + endpoint,
+                           options={"require": ["exp", "jti", "iss", "sub", "aud"]})
+        except jwt.InvalidTokenError:
+            return False
+        if c["iss"] != self.client_id or c["sub"] != self.client_id or c["exp"] > time.time() + 300:
+            return False
+        with self.lock:
+            if c["jti"] in self.jtis:
+                return False
+            self.jtis.add(c["jti"])
+        return True
+
+    def client_ok(self, form, auth, endpoint="/token"):
+        if self.assertion is not None:
+            return auth is None and self.assertion_ok(form, endpoint)
         if auth is not None:
             if not auth.startswith("Basic "):
                 return False
@@ -315,6 +341,15 @@ class FlowTestCase(AileronTestCase):
         self.assertEqual((st, body), (status, BODY_401 if status == 401 else BODY_500))
         self.assertNotIn("WWW-Authenticate", hd)
         self.assertEqual(seen, [])
+
+    def bad_config(self, spec, msg):
+        """spec does not load: -c exits 1 with msg, no key material shown."""
+        path = self.file("bad.yaml", gateway_config(free_port(), "http://127.0.0.1:1",
+                                                    spec).encode())
+        rc, out = run_aileron(["-c", "-f", path])
+        self.assertEqual(rc, 1, spec)
+        self.assertIn(msg, out, spec)
+        self.assertNotIn("BEGIN", out)
 
     def no_secret_in_log(self):
         out = self.gw.output()
@@ -508,18 +543,13 @@ class ClientCredentialsTest(FlowTestCase):
         prov = self.provider()
         cc = "  clientCredentialsHandler: {}\n"
 
-        def bad(spec, msg):
-            path = self.file("bad.yaml", gateway_config(free_port(), "http://127.0.0.1:1",
-                                                        spec).encode())
-            rc, out = run_aileron(["-c", "-f", path])
-            self.assertEqual(rc, 1, spec)
-            self.assertIn(msg, out, spec)
+        bad = self.bad_config
         bad(cc + self.context(prov, "{}"),
             "clientCredentialsHandler needs provider.endpoints.token or")
         bad(cc + self.context(prov, "{token: 'http://u:p@idp/t'}"),
             "credentials in the URL are not supported")
         bad(cc + self.context(prov, extra="      tokenRedeemer: {clientAuthMethod: "
-                              "PrivateKeyJWT}\n"), "PrivateKeyJWT are not supported yet")
+                              "PrivateKeyJWT}\n"), "PrivateKeyJWT needs an RS*, PS* or ES* key")
         bad(cc + self.context(prov, extra="      tokenRedeemer: {extraQuery: {a: b}}\n"),
             "extraQuery")
         bad(cc + self.context(prov, extra="      tokenRedeemer: {clientAuthMethod: Nope}\n"),
@@ -527,6 +557,151 @@ class ClientCredentialsTest(FlowTestCase):
         bad("  clientCredentialsHandler: {x: 1}\n", "unknown field \"x\"")
         bad("  ropcHandler: {usernameKey: u}\n", "\"usernameKey\": not supported yet")
         bad("  ropcHandler: {redeemTokenPath: x}\n", "redeemTokenPath: a path starting with /")
+
+
+class ClientAssertionTest(FlowTestCase):
+    """ClientSecretJWT and PrivateKeyJWT (RFC 7523 client assertions)."""
+
+    def cjwt(self, keys):
+        return "        jwtHandler:\n          privateKeys:\n" + "".join(
+            "            - %s\n" % k for k in keys)
+
+    def spec(self, prov, method, keys=(), secret=SECRET, more=""):
+        ctx = self.context(prov, extra="      tokenRedeemer: {clientAuthMethod: %s}\n%s"
+                           % (method, more))
+        ctx = ctx.replace('        secret: "%s"\n' % SECRET,
+                          ('        secret: "%s"\n' % secret if secret else "")
+                          + (self.cjwt(keys) if keys else ""))
+        return "  clientCredentialsHandler: {}\n" + ctx
+
+    def pem(self, key):
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+
+    def assertion(self, prov, i=-1):
+        return prov.hits[i][1]["client_assertion"][0]
+
+    def test_client_secret_jwt(self):
+        prov = self.provider()
+        prov.assertion = (SECRET.encode(), ["HS256"])
+        port = self.serve(self.spec(prov, "ClientSecretJWT"), one=False)
+        self.ok(port)
+        grant, form, auth = prov.hits[0]
+        self.assertIsNone(auth)
+        self.assertNotIn("client_secret", form)
+        self.assertNotIn("client_id", form)
+        h = jwt.get_unverified_header(self.assertion(prov))
+        self.assertEqual((h["alg"], h["typ"]), ("HS256", "JWT"))
+        c = jwt.decode(self.assertion(prov), SECRET, algorithms=["HS256"],
+                       audience=prov.url + "/token")
+        self.assertTrue(55 <= c["exp"] - time.time() <= 61)
+        self.no_secret_in_log()
+        # the provider knows another secret: 401, nothing kept
+        prov.assertion = (b"not the secret", ["HS256"])
+        port = self.serve(self.spec(prov, "ClientSecretJWT"))
+        self.refused(port, 401)
+        self.refused(port, 401)
+        # a COMMON key of client.jwtHandler signs (AILERON's example), HS512 with its kid
+        other = b"another shared secret of 32 bytes!"
+        prov.assertion = (other, ["HS512"])
+        key = "{keyID: hk, algorithm: HS512, keyType: COMMON, keyString: %s}" % \
+            base64.b64encode(other).decode()
+        port = self.serve(self.spec(prov, "ClientSecretJWT", [key], secret=None))
+        self.ok(port)
+        self.assertEqual(jwt.get_unverified_header(self.assertion(prov))["kid"], "hk")
+        self.assertNotIn(other.decode(), self.gw.output())
+
+    def test_private_key_jwt_rs_ps_es(self):
+        client_rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        client_ec = ec.generate_private_key(ec.SECP384R1())
+        prov = self.provider()
+        for key, alg in ((client_rsa, "RS256"), (client_rsa, "PS384"), (client_ec, "ES384")):
+            prov.assertion = (key.public_key(), [alg])
+            path = self.file("client-%s.pem" % alg, self.pem(key))
+            k = "{keyID: ck-%s, algorithm: %s, keyType: PRIVATE, keyFilePath: %s}" % (
+                alg, alg, path)
+            port = self.serve(self.spec(prov, "PrivateKeyJWT", [k], secret=None))
+            n = len(prov.hits)
+            self.ok(port)
+            h = jwt.get_unverified_header(self.assertion(prov))
+            self.assertEqual((h["alg"], h["kid"]), (alg, "ck-" + alg))
+            self.assertEqual(len(prov.hits), n + 1)
+        # the provider expects another key: 401
+        prov.assertion = (rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                          .public_key(), ["RS256"])
+        k = "{algorithm: RS256, keyType: PRIVATE, keyFilePath: %s}" % self.file(
+            "c.pem", self.pem(client_rsa))
+        port = self.serve(self.spec(prov, "PrivateKeyJWT", [k], secret=None))
+        self.refused(port, 401)
+        # without keyID: AILERON's kid (base32 of SHA-1 of SHA3-512 of the spec)
+        sig = ("RS256PRIVATE" + self.file("c.pem", self.pem(client_rsa)) + "null").encode()
+        kid = base64.b32encode(hashlib.sha1(hashlib.sha3_512(sig).digest()).digest()).decode()
+        self.assertEqual(jwt.get_unverified_header(self.assertion(prov))["kid"], kid)
+        self.assertNotIn(b"PRIVATE KEY", self.gw.output().encode())
+
+    def test_assertions_are_fresh_and_bound_to_the_endpoint(self):
+        prov = self.provider()
+        prov.assertion = (SECRET.encode(), ["HS256"])
+        port = self.serve(self.spec(prov, "ClientSecretJWT"), one=False)
+        self.ok(port)
+        # the provider refuses a replayed jti, an assertion for another endpoint
+        first = self.assertion(prov, 0)
+        replay = {"grant_type": ["client_credentials"], "client_assertion": [first],
+                  "client_assertion_type":
+                  ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"]}
+        self.assertFalse(prov.assertion_ok(replay, "/token"))
+        # each request of ours has a new jti
+        prov.lifetime = 1
+        port = self.serve(self.spec(prov, "ClientSecretJWT"))
+        self.ok(port)
+        time.sleep(1.2)
+        self.ok(port)
+        jtis = [jwt.decode(h[1]["client_assertion"][0], options={"verify_signature": False})["jti"]
+                for h in prov.hits]
+        self.assertEqual(len(jtis), len(set(jtis)))
+        self.assertGreaterEqual(len(jtis), 3)
+
+    def test_introspection_with_private_key_jwt(self):
+        client_ec = ec.generate_private_key(ec.SECP256R1())
+        prov = self.provider()
+        prov.assertion = (client_ec.public_key(), ["ES256"])
+        k = "{keyID: e, algorithm: ES256, keyType: PRIVATE, keyFilePath: %s}" % self.file(
+            "e.pem", self.pem(client_ec))
+        ctx = self.spec(prov, "PrivateKeyJWT", [k], secret=None,
+                        more="      enableIntrospection: true\n"
+                        "      tokenIntrospector: {clientAuthMethod: PrivateKeyJWT}\n")
+        ctx = ctx.replace("{token: /token}", "{token: /token, introspection: /introspect}")
+        port = self.serve(ctx.replace("  clientCredentialsHandler: {}\n",
+                                      "  resourceServerHandler: {}\n"))
+        self.ok(port, [("Authorization", "Bearer " + prov.token())])
+        aud = jwt.decode(self.assertion(prov), options={"verify_signature": False})["aud"]
+        self.assertIn(aud, (prov.url + "/introspect", [prov.url + "/introspect"]))
+        st, hd, body, seen = self.get(port, [("Authorization", "Bearer " + prov.token(exp=1))])
+        self.assertEqual((st, seen), (401, []))
+
+    def test_config_errors(self):
+        prov = self.provider()
+
+        bad = self.bad_config
+        bad(self.spec(prov, "ClientSecretJWT", secret=None),
+            "ClientSecretJWT needs client.secret or an HS256")
+        rsa_pem = self.file("r.pem", self.pem(self.rsa))
+        bad(self.spec(prov, "PrivateKeyJWT",
+                      ["{algorithm: ES256, keyType: PRIVATE, keyFilePath: %s}" % rsa_pem]),
+            "algorithm: does not fit the key (an RSA key)")
+        bad(self.spec(prov, "PrivateKeyJWT",
+                      ["{algorithm: RS256, keyType: PUBLIC, keyFilePath: %s}" % rsa_pem]),
+            "keyType: COMMON or PRIVATE")
+        bad(self.spec(prov, "PrivateKeyJWT",
+                      ["{keyType: PRIVATE, keyFilePath: %s}" % rsa_pem]),
+            "algorithm: required to sign")
+        bad(self.spec(prov, "PrivateKeyJWT", ["{algorithm: RS256, keyType: PRIVATE, "
+                                              "keyFilePath: %s}" % self.file(
+                                                  "p.pem", pem_public(self.rsa))]),
+            "not a PEM private key")
+        bad(self.spec(prov, "PrivateKeyJWT", ["{algorithm: HS256, keyType: COMMON, "
+                                              "keyString: c2VjcmV0}"]),
+            "PrivateKeyJWT needs an RS*, PS* or ES* key")
 
 
 class ROPCTest(FlowTestCase):
@@ -761,12 +936,7 @@ class AuthorizationCodeTest(FlowTestCase):
     def test_config_errors(self):
         prov = self.provider()
 
-        def bad(spec, msg):
-            path = self.file("bad.yaml", gateway_config(free_port(), "http://127.0.0.1:1",
-                                                        spec).encode())
-            rc, out = run_aileron(["-c", "-f", path])
-            self.assertEqual(rc, 1, spec)
-            self.assertIn(msg, out, spec)
+        bad = self.bad_config
         bad("  authorizationCodeHandler: {}\n", "callbackURL: required")
         bad(self.spec(prov, "    restoreRequest: true\n"), "restoreRequest: not supported yet")
         bad(self.spec(prov, "    jarm: {}\n"), "jarm")
