@@ -28,6 +28,7 @@
 #include "log.h"
 #include "middleware.h"
 #include "middleware/authn.h"
+#include "middleware/form.h"
 #include "middleware/oauth_authn.h"
 #include "request.h"
 #include "response.h"
@@ -260,6 +261,7 @@ struct oauth_conf_cc {
 /* ropcHandler. */
 struct oauth_conf_ropc {
 	char *redeem_path;
+	char *user_key, *pass_key; /* both: credentials from a form body */
 	int set;
 };
 
@@ -337,16 +339,17 @@ oauth_conf_ropc_mark(struct loader *ld, void *obj, yaml_node_t *node)
 	    o->redeem_path[0] != '\0')
 		conf_errorn(ld, conf_field_node(ld, node, "redeemTokenPath"),
 		    "redeemTokenPath: a path starting with /");
+	if ((o->user_key == NULL || o->user_key[0] == '\0') !=
+	    (o->pass_key == NULL || o->pass_key[0] == '\0'))
+		conf_errorn(ld, node,
+		    "usernameKey and passwordKey: both or neither (AILERON "
+		    "would read the Authorization header instead)");
 }
 
 static const struct conf_field oauth_conf_ropc_fields[] = {
 	FSTR("redeemTokenPath", struct oauth_conf_ropc, redeem_path),
-	FUNSUP("usernameKey",
-	    "not supported yet: the username and password come from the "
-	    "Authorization header (Basic)"),
-	FUNSUP("passwordKey",
-	    "not supported yet: the username and password come from the "
-	    "Authorization header (Basic)"),
+	FSTR("usernameKey", struct oauth_conf_ropc, user_key),
+	FSTR("passwordKey", struct oauth_conf_ropc, pass_key),
 	FEND,
 };
 static const struct conf_table oauth_conf_ropc_table = { oauth_conf_ropc_fields,
@@ -2808,30 +2811,67 @@ oauth_path_is(const struct request *r, const char *p)
 	    r->path_len == strlen(p) && memcmp(r->path, p, r->path_len) == 0;
 }
 
+/* ROPC credentials in a form body: a whole body of at most 64 KiB. */
+#define OAUTH_MAX_FORM 65536
+
+/*
+ * The username and password of an ROPC request into the arena: from the
+ * form fields usernameKey and passwordKey of a POST, PUT or PATCH body
+ * (Go's PostFormValue) when both are set, else from Authorization:
+ * Basic.  0, or -1 when missing or empty.
+ */
+static int
+oauth_ropc_credentials(const struct oauth_authn_conf_spec *os,
+    struct request *r, char **u, size_t *ulen, char **pw, size_t *plen)
+{
+	const char *v, *user, *pass, *m = r->buf + r->msg->method.off;
+	size_t n, ml = r->msg->method.len;
+	char *buf;
+
+	if (os->ropc.user_key != NULL && os->ropc.user_key[0] != '\0') {
+		if (!((ml == 4 && memcmp(m, "POST", 4) == 0) ||
+		        (ml == 3 && memcmp(m, "PUT", 3) == 0) ||
+		        (ml == 5 && memcmp(m, "PATCH", 5) == 0)) ||
+		    mw_body_gather(r, OAUTH_MAX_FORM) < 0 ||
+		    (user = mw_form_value(r, os->ropc.user_key, ulen)) ==
+		        NULL ||
+		    (pass = mw_form_value(r, os->ropc.pass_key, plen)) ==
+		        NULL ||
+		    *ulen == 0 || *plen == 0)
+			return -1;
+		*u = arena_strndup(r->arena, user, *ulen);
+		*pw = arena_strndup(r->arena, pass, *plen);
+		OPENSSL_cleanse((char *)(uintptr_t)pass, *plen);
+		return 0;
+	}
+	if ((v = authn_header(r, "Authorization", &n)) == NULL)
+		return -1;
+	buf = arena_alloc(r->arena, n + 1);
+	if (authn_basic_parse(v, n, buf, &user, ulen, &pass, plen) < 0 ||
+	    *ulen == 0 || *plen == 0) {
+		OPENSSL_cleanse(buf, n);
+		return -1;
+	}
+	*u = arena_strndup(r->arena, user, *ulen);
+	*pw = arena_strndup(r->arena, pass, *plen);
+	OPENSSL_cleanse(buf, n);
+	return 0;
+}
+
 /* Exchange the client's Basic credentials at the token endpoint. */
 static int
 oauth_ropc_exchange(const struct oauth_authn_conf_spec *os,
     const struct oauth_conf_ctx *c, struct request *r,
     const struct conf_errhandler *eh, struct session *ss)
 {
-	const char *v, *user, *pass;
 	struct oauth_tokens tk;
 	struct oauth_held h;
-	size_t n, ulen, plen, flen = 0;
-	char *buf, *u, *pw, *params;
+	size_t ulen, plen, flen = 0;
+	char *u, *pw, *params;
 	int st;
 
-	if ((v = authn_header(r, "Authorization", &n)) == NULL)
+	if (oauth_ropc_credentials(os, r, &u, &ulen, &pw, &plen) < 0)
 		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
-	buf = arena_alloc(r->arena, n + 1);
-	if (authn_basic_parse(v, n, buf, &user, &ulen, &pass, &plen) < 0 ||
-	    ulen == 0 || plen == 0) {
-		OPENSSL_cleanse(buf, n);
-		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
-	}
-	u = arena_strndup(r->arena, user, ulen);
-	pw = arena_strndup(r->arena, pass, plen);
-	OPENSSL_cleanse(buf, n);
 	params =
 	    arena_alloc(r->arena, 3 * (ulen + plen) + strlen(c->scope) + 64);
 	oauth_param(params, &flen, "grant_type", "password");

@@ -20,7 +20,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from harness import (AileronTestCase, free_port, request, response, run_aileron)
+from harness import (AileronTestCase, Client, free_port, request, response, run_aileron)
 from test_tls_upstream import TLSMock, make_pki
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -555,7 +555,6 @@ class ClientCredentialsTest(FlowTestCase):
         bad(cc + self.context(prov, extra="      tokenRedeemer: {clientAuthMethod: Nope}\n"),
             "Nope")
         bad("  clientCredentialsHandler: {x: 1}\n", "unknown field \"x\"")
-        bad("  ropcHandler: {usernameKey: u}\n", "\"usernameKey\": not supported yet")
         bad("  ropcHandler: {redeemTokenPath: x}\n", "redeemTokenPath: a path starting with /")
 
 
@@ -749,6 +748,57 @@ class ROPCTest(FlowTestCase):
         prov.secret = "rotated"                                  # our client refused
         self.refused(port, 401, [self.basic("alice", "wonder land")])
         self.no_secret_in_log()
+
+    def test_credentials_from_a_form_body(self):
+        """usernameKey and passwordKey: the credentials come from the form
+        fields of a POST (Go's PostFormValue); the body still goes upstream,
+        also when it arrives after the head."""
+        prov = self.provider()
+        port = self.serve("  ropcHandler: {redeemTokenPath: /redeem, usernameKey: user, "
+                          "passwordKey: pass}\n" + self.context(prov), session=True)
+        form = b"a=1&user=alice&pass=wonder+land&z=%C3%A9"
+        ct = ("Content-Type", "application/x-www-form-urlencoded")
+        n = len(self.seen)
+        st, hd, body = request(port, "POST", "/submit", [ct], form)
+        self.assertEqual((st, body), (200, b"ok"))
+        self.assertEqual((self.seen[n].method, self.seen[n].body), ("POST", form))
+        grant, f, auth = prov.hits[0]
+        self.assertEqual((grant, f["username"], f["password"]),
+                         ("password", ["alice"], ["wonder land"]))
+        # the body after the head, in two pieces
+        c = Client(port)
+        self.addCleanup(c.close)
+        c.send(("POST /later HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                "application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n"
+                % len(form)).encode())
+        time.sleep(0.2)
+        c.send(form[:10])
+        time.sleep(0.2)
+        c.send(form[10:])
+        st, hd2, body = c.recv_response()
+        self.assertEqual((st, body), (200, b"ok"))
+        self.assertEqual(self.seen[-1].body, form)
+        self.assertEqual(prov.grants(), ["password"] * 2)
+        # refused: a wrong password, an empty one, a GET, JSON, Basic credentials only
+        for method, headers, body in (
+                ("POST", [ct], b"user=alice&pass=wrong"),
+                ("POST", [ct], b"user=alice&pass="),
+                ("POST", [ct], b"user=alice"),
+                ("GET", [ct], b"user=alice&pass=wonder+land"),
+                ("POST", [("Content-Type", "application/json")],
+                 b'{"user":"alice","pass":"wonder land"}'),
+                ("POST", [self.basic("alice", "wonder land")], b"")):
+            n = len(self.seen)
+            st, hd, got = request(port, method, "/", headers, body)
+            self.assertEqual((st, got, self.seen[n:]), (401, BODY_401, []), body)
+        self.assertEqual(prov.grants(), ["password"] * 3)
+        # the redeem path answers the provider's tokens
+        st, hd, body = request(port, "POST", "/redeem", [ct], form)
+        self.assertEqual(st, 200)
+        self.assertIn("access_token", json.loads(body))
+        self.no_secret_in_log()
+        self.bad_config("  ropcHandler: {usernameKey: user}\n" + self.context(prov),
+                        "usernameKey and passwordKey: both or neither")
 
     def test_redeem_path(self):
         prov = self.provider()
