@@ -242,6 +242,7 @@ struct oauth_conf_ctx {
 	struct oauth_ep intro; /* introspection endpoint, when known */
 	struct oauth_ep token; /* token endpoint, when known */
 	struct oauth_ep authz; /* authorization endpoint, when known */
+	struct oauth_ep uinfo; /* userinfo endpoint, when known */
 	struct oauth_ep disc;  /* discovery endpoint */
 	const struct conf_client *prov_cc; /* provider.roundTripper */
 	char *scope;                       /* client.scopes, form-encoded */
@@ -403,9 +404,6 @@ oauth_conf_ac_check(struct loader *ld, void *obj, yaml_node_t *node)
 	if (a->restore)
 		conf_errorn(ld, conf_field_node(ld, node, "restoreRequest"),
 		    "restoreRequest: not supported yet");
-	if (a->userinfo_path != NULL && a->userinfo_path[0] != '\0')
-		conf_errorn(ld, conf_field_node(ld, node, "userInfoPath"),
-		    "userInfoPath: not supported yet");
 	if (a->fapi)
 		conf_errorn(ld, conf_field_node(ld, node, "enabledFAPI"),
 		    "enabledFAPI: not supported yet");
@@ -1236,6 +1234,9 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 	if (ep->authorization != NULL && ep->authorization[0] != '\0')
 		(void)oauth_conf_ep(ld, node, c->provider.base_url,
 		    ep->authorization, "authorization", &c->authz);
+	if (ep->userinfo != NULL && ep->userinfo[0] != '\0')
+		(void)oauth_conf_ep(ld, node, c->provider.base_url,
+		    ep->userinfo, "userinfo", &c->uinfo);
 	if (c->introspection) {
 		if (ep->introspection != NULL && ep->introspection[0] != '\0')
 			(void)oauth_conf_ep(ld, node, c->provider.base_url,
@@ -1350,6 +1351,14 @@ oauth_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 			    "provider.endpoints.authorization or "
 			    "provider.endpoints.discovery",
 			    i, mode);
+		if (os->ac.set && os->ac.userinfo_path != NULL &&
+		    os->ac.userinfo_path[0] != '\0' && !c->uinfo.set &&
+		    !c->disc.set)
+			conf_errorn(ld, node,
+			    "contexts[%zu]: userInfoPath needs "
+			    "provider.endpoints.userinfo or "
+			    "provider.endpoints.discovery",
+			    i);
 	}
 	if (os->rs.set && !oauth_conf_token(os->rs.header_key))
 		conf_errorn(ld, node,
@@ -1453,7 +1462,7 @@ oauth_conf_build(struct loader *ld, struct conf_doc *doc)
 		(void)conf_resolve_ref(ld, os->eh_ref, KIND_ROLE_ERRHANDLER);
 	for (i = 0; i < os->nctxs; i++) {
 		struct oauth_conf_ctx *c = &os->ctxs[i];
-		int disc = c->disc.set, tls = c->disc.up.tls;
+		int disc = c->disc.set, tls = c->disc.up.tls || c->uinfo.up.tls;
 
 		for (j = 0; j < c->jwt.njwks; j++)
 			if (c->jwt.jwks[j].ep != NULL &&
@@ -1462,6 +1471,7 @@ oauth_conf_build(struct loader *ld, struct conf_doc *doc)
 		c->prov_cc =
 		    oauth_conf_client(ld, doc, c->provider.round_tripper, tls);
 		c->disc.cc = c->prov_cc;
+		c->uinfo.cc = c->prov_cc;
 		for (j = 0; j < c->jwt.njwks; j++)
 			if (c->jwt.jwks[j].ep != NULL)
 				((struct oauth_ep *)c->jwt.jwks[j].ep)->cc =
@@ -1763,11 +1773,12 @@ static struct upstream_pool *oauth_pool; /* per worker */
 /* The endpoints each context found by discovery, per worker. */
 struct oauth_disc_slot {
 	const struct oauth_conf_ctx *c;
-	struct oauth_ep intro, token, authz;
+	struct oauth_ep intro, token, authz, uinfo;
 	int64_t next_try; /* not found yet: not before (ms) */
 	char istore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
 	char tstore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
 	char astore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
+	char ustore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
 };
 static struct oauth_disc_slot oauth_disc[OAUTH_DISC_SLOTS];
 
@@ -1958,16 +1969,22 @@ oauth_disc_take(json_t *doc, const char *name, struct oauth_ep *ep, char *store,
 }
 
 /* Which endpoint oauth_endpoint() gives. */
-enum oauth_which { OAUTH_EP_INTRO, OAUTH_EP_TOKEN, OAUTH_EP_AUTHZ };
+enum oauth_which {
+	OAUTH_EP_INTRO,
+	OAUTH_EP_TOKEN,
+	OAUTH_EP_AUTHZ,
+	OAUTH_EP_USERINFO
+};
 
 /* The endpoint called which of ep (a context's, or a discovery slot's). */
 static const struct oauth_ep *
 oauth_ep_pick(const struct oauth_ep *intro, const struct oauth_ep *token,
-    const struct oauth_ep *authz, int which)
+    const struct oauth_ep *authz, const struct oauth_ep *uinfo, int which)
 {
 	return which == OAUTH_EP_INTRO ? intro
 	    : which == OAUTH_EP_TOKEN  ? token
-	                               : authz;
+	    : which == OAUTH_EP_AUTHZ  ? authz
+	                               : uinfo;
 }
 
 /*
@@ -1978,9 +1995,10 @@ static const struct oauth_ep *
 oauth_endpoint(const struct oauth_conf_ctx *c, int which, char *buf)
 {
 	static const char *const names[] = { "introspection_endpoint",
-		"token_endpoint", "authorization_endpoint" };
+		"token_endpoint", "authorization_endpoint",
+		"userinfo_endpoint" };
 	const struct oauth_ep *mine =
-	    oauth_ep_pick(&c->intro, &c->token, &c->authz, which);
+	    oauth_ep_pick(&c->intro, &c->token, &c->authz, &c->uinfo, which);
 	struct oauth_disc_slot *d = NULL;
 	struct oauth_reply rep;
 	json_t *doc;
@@ -1998,7 +2016,7 @@ oauth_endpoint(const struct oauth_conf_ctx *c, int which, char *buf)
 	if (d == NULL)
 		return NULL;
 	d->c = c;
-	mine = oauth_ep_pick(&d->intro, &d->token, &d->authz, which);
+	mine = oauth_ep_pick(&d->intro, &d->token, &d->authz, &d->uinfo, which);
 	if (mine->set)
 		return mine;
 	if (conn_now_ms() < d->next_try)
@@ -2017,6 +2035,8 @@ oauth_endpoint(const struct oauth_conf_ctx *c, int which, char *buf)
 	    doc, names[OAUTH_EP_TOKEN], &d->token, d->tstore, c->redeemer.cc);
 	oauth_disc_take(
 	    doc, names[OAUTH_EP_AUTHZ], &d->authz, d->astore, c->prov_cc);
+	oauth_disc_take(
+	    doc, names[OAUTH_EP_USERINFO], &d->uinfo, d->ustore, c->prov_cc);
 	json_decref(doc);
 	if (!mine->set)
 		log_warn("OAuthAuthenticationHandler: discovery at %s gave no "
@@ -3251,6 +3271,85 @@ oauth_ac_callback(const struct oauth_authn_conf_spec *os,
 	return oauth_redirect(r, got);
 }
 
+/* The sub claim of JWT t (already verified) in the arena, or NULL. */
+static char *
+oauth_jwt_sub(struct arena *a, const char *t)
+{
+	const char *p = strchr(t, '.'), *e;
+	char *pl, *sub;
+	size_t n;
+	json_t *o;
+
+	if (p == NULL || (e = strchr(++p, '.')) == NULL)
+		return NULL;
+	pl = arena_alloc(
+	    a, kenc_decoded_max(KENC_BASE64RAWURL, (size_t)(e - p)) + 1);
+	if (kenc_decode(KENC_BASE64RAWURL, p, (size_t)(e - p), pl, &n) < 0)
+		return NULL;
+	o = json_loadb(pl, n, 0, NULL);
+	sub = oauth_json_str(a, o, "sub");
+	json_decref(o);
+	return sub;
+}
+
+/*
+ * userInfoPath, with valid tokens held: ask the userinfo endpoint with
+ * the access token (a POST, as AILERON), check that its sub is the ID
+ * token's and answer its JSON (200); a refusal of the provider is
+ * answered with its status, a failure with 500 (E3064), a wrong answer
+ * with 401 (E3065).
+ */
+static int
+oauth_ac_userinfo(const struct oauth_conf_ctx *c, struct request *r,
+    const struct conf_errhandler *eh, const struct oauth_held *h)
+{
+	char *buf = arena_alloc(r->arena, OAUTH_HTTP_MAX), *auth, *sub;
+	const struct oauth_ep *ep;
+	struct oauth_reply rep;
+	const char *us;
+	json_t *o;
+	int ok, rc;
+
+	if ((ep = oauth_endpoint(c, OAUTH_EP_USERINFO, buf)) == NULL)
+		return oauth_refuse(r, eh, 500, "E3064", 0);
+	auth = arena_alloc(r->arena, strlen(h->at) + 8);
+	snprintf(auth, strlen(h->at) + 8, "Bearer %s", h->at);
+	rc = oauth_http(ep, "", 0, auth, buf, &rep);
+	OPENSSL_cleanse(auth, strlen(auth));
+	if (rc < 0 || rep.status >= 500 || rep.status < 200) {
+		log_warn("E3064 OAuthAuthenticationHandler: userinfo request "
+		         "at %s failed",
+		    ep->up.url);
+		return oauth_refuse(r, eh, 500, "E3064", 0);
+	}
+	if (rep.status != 200) {
+		log_debug("E3064 OAuthAuthenticationHandler: userinfo refused "
+		          "(%d)",
+		    rep.status);
+		return oauth_refuse(r, eh, rep.status, "E3064", 0);
+	}
+	o = json_loadb(rep.body, rep.len, 0, NULL);
+	us = json_string_value(json_object_get(o, "sub"));
+	sub = h->idt != NULL &&
+	        oauth_validate(c, 1, h->idt, strlen(h->idt), NULL, NULL) == 0
+	    ? oauth_jwt_sub(r->arena, h->idt)
+	    : NULL;
+	ok = us != NULL && sub != NULL && strcmp(us, sub) == 0;
+	json_decref(o);
+	if (!ok) {
+		log_debug("E3065 OAuthAuthenticationHandler: the userinfo sub "
+		          "is not the ID token's");
+		return oauth_refuse(r, eh, 401, "E3065", 0);
+	}
+	if (response_start(r, 200, NULL, 0) < 0 ||
+	    response_add(r, HDR_CONTENT_TYPE, "Content-Type", 12,
+	        "application/json", 16) < 0 ||
+	    response_send_head(r, RESPONSE_LENGTH, rep.len) < 0 ||
+	    response_body(r, rep.body, rep.len) < 0 || response_end(r) < 0)
+		return HANDLER_ABORT;
+	return HANDLER_OK;
+}
+
 static int
 oauth_ac_try(const struct oauth_authn_conf_spec *os, struct request *r,
     const struct conf_errhandler *eh)
@@ -3270,6 +3369,8 @@ oauth_ac_try(const struct oauth_authn_conf_spec *os, struct request *r,
 			    oauth_held_save(ss, OAUTH_AC_KEY, c, &h) < 0)
 				return oauth_refuse(
 				    r, eh, 500, ERRPAGE_AUTHN, 0);
+			if (oauth_path_is(r, ac->userinfo_path))
+				return oauth_ac_userinfo(c, r, eh, &h);
 			oauth_forward(c, r, &h);
 			if (oauth_path_is(r, ac->login_path) ||
 			    oauth_path_is(r, ac->callback_path))

@@ -74,6 +74,8 @@ class Provider:
         self.hits = []              # token requests: (grant, form, authorization)
         self.codes = {}             # code -> (redirect_uri, challenge, method, nonce, user)
         self.nonce_override = None
+        self.userinfo_sub = None    # answer userinfo with this sub
+        self.userinfo_status = 200
         self.assertion = None       # (key, algs): client assertions (RFC 7523) required
         self.jtis = set()           # jti of the assertions seen
         self.lock = threading.Lock()
@@ -106,11 +108,24 @@ class Provider:
                 "issuer": self.iss, "token_endpoint": self.url + "/token",
                 "introspection_endpoint": self.url + "/introspect",
                 "authorization_endpoint": self.url + "/authorize?tenant=t1",
+                "userinfo_endpoint": self.url + "/userinfo",
                 "jwks_uri": self.url + "/jwks"}).encode(), JS)
         if path == "/jwks":
             return response(200, json.dumps({"keys": [jwk(self.key, self.kid)]}).encode(), JS)
         if path == "/token" and req.method == "POST":
             return self.token_endpoint(req)
+        if path == "/userinfo":
+            with self.lock:
+                self.hits.append(("userinfo", req.method, req.header("Authorization")))
+            try:
+                c = jwt.decode(req.header("Authorization")[7:], self.key.public_key(),
+                               algorithms=[self.alg], audience=self.aud)
+            except (jwt.InvalidTokenError, TypeError):
+                return response(401, b"", [("WWW-Authenticate", 'Bearer error="invalid_token"')])
+            if self.userinfo_status != 200:
+                return response(self.userinfo_status, b'{"error":"x"}', JS)
+            return response(200, json.dumps({"sub": self.userinfo_sub or c["sub"],
+                                             "name": "Alice"}).encode(), JS)
         if path == "/introspect" and req.method == "POST":
             form = urllib.parse.parse_qs(req.body.decode())
             with self.lock:
@@ -921,6 +936,54 @@ class AuthorizationCodeTest(FlowTestCase):
         st, hd, body, seen = self.get(port, [], "/callback?state=%s&code=%s"
                                       % (q["state"][0], code))
         self.assertEqual((st, body), (401, BODY_401))
+
+    def logged_in(self, port, prov):
+        cookie, code, q = self.login(port, prov)
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual(st, 302)
+        return self.cookie(hd, cookie)
+
+    def test_userinfo_path(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov, "    userInfoPath: /me\n"), session=True)
+        # not logged in: the login as for any path
+        st, hd, body, seen = self.get(port, [], "/me")
+        self.assertEqual(st, 302)
+        cookie = self.logged_in(port, prov)
+        st, hd, body, seen = self.get(port, [cookie], "/me")
+        self.assertEqual((st, hd["Content-Type"], seen), (200, "application/json", []))
+        self.assertEqual(json.loads(body), {"sub": "alice", "name": "Alice"})
+        what, method, auth = prov.hits[-1]
+        self.assertEqual((what, method), ("userinfo", "POST"))
+        self.assertTrue(auth.startswith("Bearer ey"))
+        # a sub that is not the ID token's: 401
+        prov.userinfo_sub = "mallory"
+        st, hd, body, seen = self.get(port, [cookie], "/me")
+        self.assertEqual((st, body, seen), (401, BODY_401, []))
+        # the provider refuses (403): its status; fails (503): 500
+        prov.userinfo_sub = None
+        prov.userinfo_status = 403
+        st, hd, body, seen = self.get(port, [cookie], "/me")
+        self.assertEqual((st, seen), (403, []))
+        prov.userinfo_status = 503
+        self.allow_errors("userinfo request")
+        st, hd, body, seen = self.get(port, [cookie], "/me")
+        self.assertEqual((st, body, seen), (500, BODY_500, []))
+        # other paths go upstream as before
+        self.ok(port, [cookie], "/app")
+        # configured endpoint, no discovery
+        self.bad_config(self.spec(prov, "    userInfoPath: /me\n", "{token: /token, "
+                                  "authorization: /authorize}"),
+                        "userInfoPath needs provider.endpoints.userinfo")
+        port = self.serve(self.spec(prov, "    userInfoPath: /me\n", "{token: /token, "
+                                    "authorization: '/authorize?tenant=t1', "
+                                    "userinfo: /userinfo}"),
+                          session=True)
+        prov.userinfo_status = 200
+        cookie = self.logged_in(port, prov)
+        st, hd, body, seen = self.get(port, [cookie], "/me")
+        self.assertEqual(json.loads(body)["sub"], "alice")
 
     def test_callback_checks(self):
         prov = self.provider()
