@@ -32,6 +32,7 @@
 #include "middleware/oauth_authn.h"
 #include "request.h"
 #include "response.h"
+#include "route.h"
 #include "session.h"
 #include "tlsclient.h"
 #include "upstream.h"
@@ -401,9 +402,6 @@ oauth_conf_ac_check(struct loader *ld, void *obj, yaml_node_t *node)
 			conf_errorn(ld,
 			    conf_field_node(ld, node, "callbackURL"),
 			    "callbackURL: a URL without spaces or controls");
-	if (a->restore)
-		conf_errorn(ld, conf_field_node(ld, node, "restoreRequest"),
-		    "restoreRequest: not supported yet");
 	if (a->fapi)
 		conf_errorn(ld, conf_field_node(ld, node, "enabledFAPI"),
 		    "enabledFAPI: not supported yet");
@@ -3139,6 +3137,177 @@ oauth_ac_location(const struct oauth_conf_ac *ac,
 	return loc;
 }
 
+#define OAUTH_AC_REQ "__sec_request__" /* restoreRequest: AILERON's key */
+
+/* Whether header field f of r is Cookie or Authorization. */
+static int
+oauth_is_credential(const struct request *r, const struct http_field *f)
+{
+	return f->id == HDR_COOKIE ||
+	    (f->name.len == 13 &&
+	        strncasecmp(r->buf + f->name.off, "Authorization", 13) == 0);
+}
+
+/*
+ * restoreRequest: keep r in the session (method, target, the header
+ * fields but Cookie and Authorization, a Content-Length body of at most
+ * OAUTH_MAX_FORM bytes) for the callback to replay.  0, or the status to
+ * answer: 413 for a body that cannot be kept, 500.
+ */
+static int
+oauth_ac_keep_request(struct request *r, struct session *ss)
+{
+	const struct http_msg *m;
+	json_t *o, *h;
+	char *js, *b64;
+	uint32_t i;
+	int rc;
+
+	if (mw_body_gather(r, OAUTH_MAX_FORM) < 0)
+		return 413;
+	m = r->msg;
+	o = json_object();
+	h = json_array();
+	json_object_set_new(
+	    o, "m", json_stringn(r->buf + m->method.off, m->method.len));
+	json_object_set_new(
+	    o, "t", json_stringn(r->buf + m->target.off, m->target.len));
+	for (i = 0; i < m->nfields; i++) {
+		const struct http_field *f = &m->fields[i];
+
+		if (oauth_is_credential(r, f))
+			continue;
+		json_array_append_new(h,
+		    json_pack("[s%, s%]", r->buf + f->name.off,
+		        (size_t)f->name.len, r->buf + f->value.off,
+		        (size_t)f->value.len));
+	}
+	json_object_set_new(o, "h", h);
+	if (m->body == HTTP_BODY_LENGTH) {
+		b64 = arena_alloc(r->arena,
+		    kenc_encoded_len(KENC_BASE64, m->content_length) + 1);
+		b64[kenc_encode(KENC_BASE64, r->buf + m->head_len,
+		    (size_t)m->content_length, b64)] = '\0';
+		json_object_set_new(o, "b", json_string(b64));
+	}
+	js = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	rc = js != NULL ? session_put(ss, OAUTH_AC_REQ, js, strlen(js)) : -1;
+	free(js);
+	return rc < 0 ? 500 : 0;
+}
+
+/* Append s[0..n) to b at *len. */
+static void
+oauth_put(char *b, size_t *len, const char *s, size_t n)
+{
+	memcpy(b + *len, s, n);
+	*len += n;
+}
+
+/*
+ * restoreRequest at the callback: r becomes the request kept at the login
+ * (with the callback's Cookie and Authorization fields, as AILERON), its
+ * target split again, the connection closed after it.  1 when restored,
+ * 0 when none was kept, -1 when it cannot be.
+ */
+static int
+oauth_ac_restore(struct request *r, struct session *ss)
+{
+	const struct http_msg *cm = r->msg;
+	const unsigned char *v;
+	const char *meth, *tgt, *body;
+	struct http_msg *m;
+	json_t *o, *h, *e;
+	size_t n, len = 0, cap, blen = 0, i;
+	char *nb, *path;
+	uint32_t k;
+
+	if ((v = session_get(ss, OAUTH_AC_REQ, &n)) == NULL)
+		return 0;
+	o = json_loadb((const char *)v, n, 0, NULL);
+	session_delete(ss, OAUTH_AC_REQ);
+	meth = json_string_value(json_object_get(o, "m"));
+	tgt = json_string_value(json_object_get(o, "t"));
+	h = json_object_get(o, "h");
+	body = json_string_value(json_object_get(o, "b"));
+	if (meth == NULL || tgt == NULL || !json_is_array(h)) {
+		json_decref(o);
+		return -1;
+	}
+	cap = strlen(meth) + strlen(tgt) + 16 + cm->head_len + n;
+	nb = arena_alloc(r->arena, cap + 1);
+	len = (size_t)snprintf(nb, cap, "%s %s HTTP/1.1\r\n", meth, tgt);
+	json_array_foreach(h, i, e)
+	{
+		const char *hn = json_string_value(json_array_get(e, 0));
+		const char *hv = json_string_value(json_array_get(e, 1));
+
+		if (hn == NULL || hv == NULL ||
+		    len + strlen(hn) + strlen(hv) + 4 > cap) {
+			json_decref(o);
+			return -1;
+		}
+		len +=
+		    (size_t)snprintf(nb + len, cap - len, "%s: %s\r\n", hn, hv);
+	}
+	for (k = 0; k < cm->nfields; k++) {
+		const struct http_field *f = &cm->fields[k];
+
+		if (!oauth_is_credential(r, f))
+			continue;
+		oauth_put(nb, &len, r->buf + f->name.off,
+		    (size_t)(f->value.off + f->value.len - f->name.off));
+		oauth_put(nb, &len, "\r\n", 2);
+	}
+	oauth_put(nb, &len, "\r\n", 2);
+	if (body != NULL) {
+		char *bb = arena_alloc(r->arena,
+		    len + kenc_decoded_max(KENC_BASE64, strlen(body)) + 1);
+
+		memcpy(bb, nb, len);
+		if (kenc_decode(
+		        KENC_BASE64, body, strlen(body), bb + len, &blen) < 0) {
+			json_decref(o);
+			return -1;
+		}
+		nb = bb;
+	}
+	json_decref(o);
+	m = arena_alloc(r->arena, sizeof(*m));
+	http_request_init(m, &cm->limits);
+	if (http_parse_request(m, nb, len) != HTTP_PARSE_DONE ||
+	    (m->body == HTTP_BODY_LENGTH
+	            ? m->content_length != blen
+	            : blen != 0 || m->body != HTTP_BODY_NONE))
+		return -1;
+	if (cm->body != HTTP_BODY_NONE && !r->body_read)
+		log_debug("OAuthAuthenticationHandler: the callback's body is "
+		          "dropped with the connection");
+	r->msg = m;
+	r->buf = nb;
+	r->buf_len = len + blen;
+	r->body_read = m->body == HTTP_BODY_NONE;
+	memset(r->drop, 0, sizeof(r->drop));
+	path = arena_alloc(r->arena, m->target.len + 2);
+	if (request_split_target(r, path, m->target.len + 2) < 0)
+		return -1;
+	if (r->rr != NULL) { /* routed already: the handler sees it too */
+		r->rr->method = m->method_id;
+		r->rr->path = r->path;
+		r->rr->path_len = r->path_len;
+		r->rr->query = r->query;
+		r->rr->query_len = r->query_len;
+		r->rr->host = r->host;
+		r->rr->host_len = r->host_len;
+		r->rr->msg = m;
+		r->rr->buf = r->buf;
+		r->rr->nparams = 0;
+	}
+	response_close(r);
+	return 1;
+}
+
 /* The authentication request: keep state, nonce, verifier; 302. */
 static int
 oauth_ac_login(const struct oauth_authn_conf_spec *os,
@@ -3151,6 +3320,7 @@ oauth_ac_login(const struct oauth_authn_conf_spec *os,
 	    : "rd";
 	char *rd, *state = NULL, *nonce = NULL, *ver = NULL, *ch = NULL;
 	const struct oauth_ep *ep;
+	int st;
 
 	if (!oauth_path_is(r, ac->login_path)) {
 		if (ac->to_login && ac->login_path != NULL &&
@@ -3158,6 +3328,9 @@ oauth_ac_login(const struct oauth_authn_conf_spec *os,
 			return oauth_redirect(r, ac->login_path);
 		if (ac->unauthorize_any)
 			return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+		if (ac->restore && (st = oauth_ac_keep_request(r, ss)) != 0)
+			return oauth_refuse(r, eh, st,
+			    st == 413 ? ERRPAGE_BODY_TOO_LARGE : "E3004", 0);
 	}
 	rd = oauth_query_value(r, key);
 	if ((rd == NULL || rd[0] == '\0') && ac->redirect_path != NULL &&
@@ -3262,6 +3435,17 @@ oauth_ac_callback(const struct oauth_authn_conf_spec *os,
 		return oauth_refuse(r, eh, st, OAUTH_E_TOKEN, 0);
 	if (oauth_held_save(ss, OAUTH_AC_KEY, c, &h) < 0)
 		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+	if (ac->restore && (st = oauth_ac_restore(r, ss)) != 0) {
+		session_delete(ss, OAUTH_AC_RED);
+		if (st < 0) {
+			log_warn(
+			    "E3004 OAuthAuthenticationHandler: the request "
+			    "kept for restoreRequest cannot be restored");
+			return oauth_refuse(r, eh, 500, "E3004", 0);
+		}
+		oauth_forward(c, r, &h);
+		return HANDLER_DECLINED;
+	}
 	if ((v = session_get_blob(ss, OAUTH_AC_RED, &n)) == NULL)
 		return oauth_refuse(r, eh, 403, ERRPAGE_AUTHN, 0);
 	got = arena_strndup(r->arena, (const char *)v, n);

@@ -985,6 +985,42 @@ class AuthorizationCodeTest(FlowTestCase):
         st, hd, body, seen = self.get(port, [cookie], "/me")
         self.assertEqual(json.loads(body)["sub"], "alice")
 
+    def test_restore_request(self):
+        """restoreRequest: the request that started the login is replayed
+        upstream after the callback, with the callback's Cookie and
+        Authorization."""
+        prov = self.provider()
+        port = self.serve(self.spec(prov, "    restoreRequest: true\n"), session=True)
+        form = b"a=1&b=%C3%A9"
+        st, hd, body = request(port, "POST", "/app/submit?x=1",
+                               [("Content-Type", "application/x-www-form-urlencoded"),
+                                ("X-Custom", "yes"), ("Authorization", "Basic b2xkOm9sZA==")],
+                               form)
+        self.assertEqual(st, 302)
+        cookie = self.cookie(dict(hd))
+        code, q = prov.authorize(dict(hd)["Location"])
+        n = len(self.seen)
+        st, hd, body, seen = self.get(port, [cookie, ("Authorization", "Bearer new")],
+                                      "/callback?state=%s&code=%s" % (q["state"][0], code))
+        self.assertEqual((st, body, len(seen)), (200, b"ok", 1))
+        req = seen[0]
+        self.assertEqual((req.method, req.target, req.body), ("POST", "/app/submit?x=1", form))
+        self.assertEqual((req.header("X-Custom"), req.header("Authorization")), ("yes", "Bearer new"))
+        self.assertTrue(req.header("X-Access-Token"))
+        self.assertEqual(hd.get("Connection"), "close")
+        cookie = self.cookie(hd, cookie)
+        # logged in: requests go upstream as they are
+        self.assertEqual(self.ok(port, [cookie], "/other").method, "GET")
+        self.assertEqual(len(self.seen), n + 2)
+        # a login at loginPath keeps no request: the callback redirects as without
+        cookie, code, q = self.login(port, prov, "/login?rd=/back")
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual((st, hd.get("Location"), seen), (302, "/back", []))
+        # a body that cannot be kept: 413, no login
+        st, hd, body = request(port, "POST", "/big", [], b"x" * 70000)
+        self.assertEqual(st, 413)
+
     def test_callback_checks(self):
         prov = self.provider()
         port = self.serve(self.spec(prov), session=True)
@@ -1051,7 +1087,6 @@ class AuthorizationCodeTest(FlowTestCase):
 
         bad = self.bad_config
         bad("  authorizationCodeHandler: {}\n", "callbackURL: required")
-        bad(self.spec(prov, "    restoreRequest: true\n"), "restoreRequest: not supported yet")
         bad(self.spec(prov, "    jarm: {}\n"), "jarm")
         bad(self.spec(prov, "    redirectPathPattern: \"(\"\n"), "not a POSIX extended")
         bad(self.spec(prov, endpoints="{token: /t}"),
