@@ -248,6 +248,7 @@ struct oauth_conf_ctx {
 	const struct conf_client *prov_cc; /* provider.roundTripper */
 	char *scope;                       /* client.scopes, form-encoded */
 	const char *idt_iss, *idt_aud;     /* as iss and aud, for ID tokens */
+	int iss_disc, idt_iss_disc;        /* iss: the discovery document's */
 };
 
 struct oauth_conf_rs {
@@ -1263,13 +1264,11 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 	    iss != NULL && iss[0] != '\0' && strcmp(iss, "-") != 0 ? iss : NULL;
 	c->aud =
 	    aud != NULL && aud[0] != '\0' && strcmp(aud, "-") != 0 ? aud : NULL;
-	if (!c->introspection && c->iss == NULL &&
-	    c->provider.ep.discovery != NULL &&
-	    c->provider.ep.discovery[0] != '\0' &&
-	    (c->at.iss == NULL || c->at.iss[0] == '\0'))
-		conf_errorn(ld, conf_field_node(ld, node, "provider"),
-		    "provider.endpoints.discovery: not supported yet; give "
-		    "provider.issuer (or atValidation.iss: \"-\")");
+	/* no issuer given ("-" is one): the discovery document's */
+	c->iss_disc = c->iss == NULL && c->disc.set &&
+	    (c->at.iss == NULL || c->at.iss[0] == '\0');
+	c->idt_iss_disc = c->idt_iss == NULL && c->disc.set &&
+	    (c->idt.iss == NULL || c->idt.iss[0] == '\0');
 }
 
 static const struct conf_field oauth_conf_ctx_fields[] = {
@@ -1599,9 +1598,12 @@ oauth_azp_check(const struct oauth_conf_ctx *c, json_t *claims)
 	return strcmp(azp, id) == 0 ? 0 : -1;
 }
 
+static const char *oauth_disc_issuer(const struct oauth_conf_ctx *c);
+
 /*
  * The registered claims under the context's atValidation (idtValidation
- * when idt). 0 when good.
+ * when idt). 0 when good.  With no issuer given and discovery, iss must
+ * be the discovery document's issuer.
  */
 static int
 oauth_claims_check(const struct oauth_conf_ctx *c, int idt, json_t *claims)
@@ -1625,6 +1627,9 @@ oauth_claims_check(const struct oauth_conf_ctx *c, int idt, json_t *claims)
 		return -1;
 	if (idt && oauth_azp_check(c, claims) != 0)
 		return -1;
+	if (want_iss == NULL && (idt ? c->idt_iss_disc : c->iss_disc) &&
+	    (want_iss = oauth_disc_issuer(c)) == NULL)
+		return -1; /* the issuer is not known yet */
 	if (want_iss != NULL) {
 		iss = json_object_get(claims, "iss");
 		if (!json_is_string(iss) ||
@@ -1777,6 +1782,7 @@ struct oauth_disc_slot {
 	char tstore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
 	char astore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
 	char ustore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
+	char issuer[OAUTH_DISC_URL + 1]; /* "" until discovered */
 };
 static struct oauth_disc_slot oauth_disc[OAUTH_DISC_SLOTS];
 
@@ -1985,6 +1991,75 @@ oauth_ep_pick(const struct oauth_ep *intro, const struct oauth_ep *token,
 	                               : uinfo;
 }
 
+/* The discovery document's names of the endpoints (enum oauth_which). */
+static const char *const oauth_disc_names[] = { "introspection_endpoint",
+	"token_endpoint", "authorization_endpoint", "userinfo_endpoint" };
+
+/* The discovery slot of c, or NULL when all are taken. */
+static struct oauth_disc_slot *
+oauth_disc_slot(const struct oauth_conf_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < OAUTH_DISC_SLOTS; i++)
+		if (oauth_disc[i].c == c || oauth_disc[i].c == NULL) {
+			oauth_disc[i].c = c;
+			return &oauth_disc[i];
+		}
+	return NULL;
+}
+
+/*
+ * Fetch c's discovery document into d (at most every OAUTH_DISC_MS):
+ * the endpoints c lacks and the issuer.  buf: OAUTH_HTTP_MAX bytes.
+ */
+static void
+oauth_disc_load(
+    const struct oauth_conf_ctx *c, struct oauth_disc_slot *d, char *buf)
+{
+	struct oauth_reply rep;
+	const char *iss;
+	json_t *doc;
+
+	if (conn_now_ms() < d->next_try)
+		return;
+	d->next_try = conn_now_ms() + OAUTH_DISC_MS;
+	if (oauth_http(&c->disc, NULL, 0, NULL, buf, &rep) < 0 ||
+	    rep.status != 200) {
+		log_warn("OAuthAuthenticationHandler: discovery at %s failed",
+		    c->disc.up.url);
+		return;
+	}
+	doc = json_loadb(rep.body, rep.len, 0, NULL);
+	oauth_disc_take(doc, oauth_disc_names[OAUTH_EP_INTRO], &d->intro,
+	    d->istore, c->introspector.cc);
+	oauth_disc_take(doc, oauth_disc_names[OAUTH_EP_TOKEN], &d->token,
+	    d->tstore, c->redeemer.cc);
+	oauth_disc_take(doc, oauth_disc_names[OAUTH_EP_AUTHZ], &d->authz,
+	    d->astore, c->prov_cc);
+	oauth_disc_take(doc, oauth_disc_names[OAUTH_EP_USERINFO], &d->uinfo,
+	    d->ustore, c->prov_cc);
+	iss = json_string_value(json_object_get(doc, "issuer"));
+	if (d->issuer[0] == '\0' && iss != NULL && iss[0] != '\0' &&
+	    strlen(iss) <= OAUTH_DISC_URL)
+		memcpy(d->issuer, iss, strlen(iss) + 1);
+	json_decref(doc);
+}
+
+/* The issuer of c's discovery document, or NULL when not known. */
+static const char *
+oauth_disc_issuer(const struct oauth_conf_ctx *c)
+{
+	static char buf[OAUTH_HTTP_MAX];
+	struct oauth_disc_slot *d;
+
+	if (!c->disc.set || (d = oauth_disc_slot(c)) == NULL)
+		return NULL;
+	if (d->issuer[0] == '\0')
+		oauth_disc_load(c, d, buf);
+	return d->issuer[0] != '\0' ? d->issuer : NULL;
+}
+
 /*
  * An endpoint of c (enum oauth_which): configured, or found by discovery
  * (tried at most every OAUTH_DISC_MS).
@@ -1992,54 +2067,22 @@ oauth_ep_pick(const struct oauth_ep *intro, const struct oauth_ep *token,
 static const struct oauth_ep *
 oauth_endpoint(const struct oauth_conf_ctx *c, int which, char *buf)
 {
-	static const char *const names[] = { "introspection_endpoint",
-		"token_endpoint", "authorization_endpoint",
-		"userinfo_endpoint" };
 	const struct oauth_ep *mine =
 	    oauth_ep_pick(&c->intro, &c->token, &c->authz, &c->uinfo, which);
-	struct oauth_disc_slot *d = NULL;
-	struct oauth_reply rep;
-	json_t *doc;
-	size_t i;
+	struct oauth_disc_slot *d;
 
 	if (mine->set)
 		return mine;
-	if (!c->disc.set)
+	if (!c->disc.set || (d = oauth_disc_slot(c)) == NULL)
 		return NULL;
-	for (i = 0; i < OAUTH_DISC_SLOTS; i++)
-		if (oauth_disc[i].c == c || oauth_disc[i].c == NULL) {
-			d = &oauth_disc[i];
-			break;
-		}
-	if (d == NULL)
-		return NULL;
-	d->c = c;
 	mine = oauth_ep_pick(&d->intro, &d->token, &d->authz, &d->uinfo, which);
 	if (mine->set)
 		return mine;
-	if (conn_now_ms() < d->next_try)
-		return NULL;
-	d->next_try = conn_now_ms() + OAUTH_DISC_MS;
-	if (oauth_http(&c->disc, NULL, 0, NULL, buf, &rep) < 0 ||
-	    rep.status != 200) {
-		log_warn("OAuthAuthenticationHandler: discovery at %s failed",
-		    c->disc.up.url);
-		return NULL;
-	}
-	doc = json_loadb(rep.body, rep.len, 0, NULL);
-	oauth_disc_take(doc, names[OAUTH_EP_INTRO], &d->intro, d->istore,
-	    c->introspector.cc);
-	oauth_disc_take(
-	    doc, names[OAUTH_EP_TOKEN], &d->token, d->tstore, c->redeemer.cc);
-	oauth_disc_take(
-	    doc, names[OAUTH_EP_AUTHZ], &d->authz, d->astore, c->prov_cc);
-	oauth_disc_take(
-	    doc, names[OAUTH_EP_USERINFO], &d->uinfo, d->ustore, c->prov_cc);
-	json_decref(doc);
+	oauth_disc_load(c, d, buf);
 	if (!mine->set)
 		log_warn("OAuthAuthenticationHandler: discovery at %s gave no "
 		         "usable %s",
-		    c->disc.up.url, names[which]);
+		    c->disc.up.url, oauth_disc_names[which]);
 	return mine->set ? mine : NULL;
 }
 

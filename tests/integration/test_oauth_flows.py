@@ -489,6 +489,25 @@ class ClientCredentialsTest(FlowTestCase):
         self.assertEqual(prov.grants()[n:], ["client_credentials", "refresh_token",
                                              "client_credentials"])
 
+    def test_issuer_from_discovery(self):
+        """No provider.issuer (AILERON's authn-fapi examples): the iss of
+        tokens must be the discovery document's issuer."""
+        prov = self.provider()
+        spec = "  clientCredentialsHandler: {}\n" + self.context(
+            prov, "{discovery: /.well-known/openid-configuration}").replace(
+                'issuer: "%s"' % prov.iss, 'issuer: ""')
+        port = self.serve(spec)
+        req = self.ok(port)
+        self.assertEqual(jwt.decode(req.header("X-Access-Token"),
+                                    options={"verify_signature": False})["iss"], prov.iss)
+        # tokens of another issuer than the document's: refused
+        port = self.serve(spec)
+        token = prov.token
+        prov.token = lambda sub="service", **kw: token(sub, iss=prov.iss + "/other", **kw)
+        self.refused(port, 401)
+        prov.token = token
+        self.ok(port)
+
     def test_contexts(self):
         prov = self.provider()
         spec = ("  clientCredentialsHandler: {}\n  contextHeaderKey: X-Ctx\n"
@@ -1155,6 +1174,47 @@ class ExampleTest(FlowTestCase):
         p = subprocess.run(["curl", "-s", "-u", "alice:wonder land", "-X", "POST",
                             "http://127.0.0.1:%d/redeem" % port], capture_output=True, timeout=10)
         self.assertIn('"access_token"', p.stdout.decode())
+
+    # AILERON's examples/authn-fapi that load today (the others need what
+    # is not supported yet)
+    FAPI = ["client-auth/config-client-secret-jwt.yaml",
+            "client-auth/config-private-key-jwt.yaml",
+            "client-auth/config-self-signed-tls-client-auth.yaml",
+            "certificate-bound-access-tokens/config-get-access-token.yaml"]
+
+    def enter_fapi(self):
+        """A copy of examples/authn-fapi with the key files its configs
+        name: the Keycloak public key of the other examples, a client RSA
+        key and test certificates made here."""
+        tmp = tempfile.mkdtemp(prefix="aileron-fapi-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        shutil.copytree(os.path.join(EXAMPLES, "authn-fapi"), os.path.join(tmp, "authn-fapi"))
+        pub = os.path.join(EXAMPLES, "authn-client-credentials", "keycloak", "keys", "public.pem")
+        keys = os.path.join(tmp, "_example", "authn-fapi", "keys")
+        for d in ("_devtools/keycloak/keys", "_example/authn-fapi/keys/keycloak",
+                  "_example/authn-fapi/keys/aileron", "_example/authn-fapi/keys/mtls"):
+            os.makedirs(os.path.join(tmp, d))
+        shutil.copy(pub, os.path.join(tmp, "_devtools/keycloak/keys/public.key"))
+        shutil.copy(pub, os.path.join(keys, "keycloak", "public.key"))
+        client = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        with open(os.path.join(keys, "aileron", "private.key"), "wb") as f:
+            f.write(client.private_bytes(serialization.Encoding.PEM,
+                                         serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()))
+        pki = make_pki()
+        self.addCleanup(pki.cleanup)
+        for src, dst in (("client.pem", "client.crt"), ("client.key", "client.key"),
+                         ("ca.pem", "server-ca.crt"), ("ca.pem", "client-ca.crt")):
+            shutil.copy(os.path.join(pki.dir, src), os.path.join(keys, "mtls", dst))
+        self.addCleanup(os.chdir, os.getcwd())
+        os.chdir(tmp)
+        return tmp, client
+
+    def test_fapi_examples_load(self):
+        self.enter_fapi()
+        for name in self.FAPI:
+            rc, out = run_aileron(["-c", "-f", os.path.join("authn-fapi", name)])
+            self.assertEqual(rc, 0, (name, out))
 
 
 if __name__ == "__main__":
