@@ -268,6 +268,20 @@ struct oauth_conf_ropc {
 	int set;
 };
 
+/* authorizationCodeHandler.jarm (ResponseModeMethod: AILERON's numbers). */
+enum oauth_jarm_mode {
+	OAUTH_JARM_JWT = 0,
+	OAUTH_JARM_QUERY,
+	OAUTH_JARM_FRAGMENT,
+	OAUTH_JARM_FORM_POST
+};
+
+struct oauth_conf_jarm {
+	int mode; /* enum oauth_jarm_mode */
+	struct oauth_conf_jwt jwt;
+	int set;
+};
+
 /* authorizationCodeHandler (OIDC). */
 struct oauth_conf_ac {
 	int no_state, no_nonce, no_pkce;
@@ -282,6 +296,7 @@ struct oauth_conf_ac {
 	size_t nurl_params;
 	char *userinfo_path;
 	int fapi;
+	struct oauth_conf_jarm jarm;
 	int set;
 	/* built at load */
 	char *callback_path;
@@ -438,48 +453,6 @@ oauth_conf_ac_check(struct loader *ld, void *obj, yaml_node_t *node)
 				a->extra[n++] = (char)c;
 		}
 	}
-}
-
-static const struct conf_field oauth_conf_ac_fields[] = {
-	FBOOL("disableState", struct oauth_conf_ac, no_state),
-	FBOOL("disableNonce", struct oauth_conf_ac, no_nonce),
-	FBOOL("disablePKCE", struct oauth_conf_ac, no_pkce),
-	FENUM("pkceMethod", struct oauth_conf_ac, pkce_plain, oauth_conf_pkce),
-	FSTR("loginPath", struct oauth_conf_ac, login_path),
-	FSTR("callbackURL", struct oauth_conf_ac, callback_url),
-	FSTR("redirectPath", struct oauth_conf_ac, redirect_path),
-	FSTR("redirectKey", struct oauth_conf_ac, redirect_key),
-	FSTR("redirectPathPattern", struct oauth_conf_ac, redirect_pattern),
-	FBOOL("redirectToLogin", struct oauth_conf_ac, to_login),
-	FBOOL("unauthorizeAny", struct oauth_conf_ac, unauthorize_any),
-	FBOOL("restoreRequest", struct oauth_conf_ac, restore),
-	FSTRS("urlParams", struct oauth_conf_ac, url_params, nurl_params, 0),
-	FSTR("userInfoPath", struct oauth_conf_ac, userinfo_path),
-	FBOOL("enabledFAPI", struct oauth_conf_ac, fapi),
-	FUNSUP("requestObject", "not supported yet"),
-	FUNSUP("jarm", "not supported yet"),
-	FEND,
-};
-static const struct conf_table oauth_conf_ac_table = { oauth_conf_ac_fields,
-	oauth_conf_ac_check };
-
-/*
- * clientCredentialsHandler, ropcHandler: members of AILERON's oneof, so
- * null (as -t writes the ones not chosen) leaves them unset.
- */
-static int
-oauth_conf_set_mode(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	(void)key;
-	if (conf_is_null(v))
-		return 0;
-	return conf_parse_object(ld, v,
-	    strcmp(f->name, "ropcHandler") == 0 ? &oauth_conf_ropc_table
-	        : strcmp(f->name, "clientCredentialsHandler") == 0
-	        ? &oauth_conf_cc_table
-	        : &oauth_conf_ac_table,
-	    (char *)obj + f->off);
 }
 
 static const struct conf_field oauth_conf_req_fields[] = {
@@ -943,6 +916,79 @@ static const struct conf_field oauth_conf_jwt_fields[] = {
 };
 static const struct conf_table oauth_conf_jwt_table = { oauth_conf_jwt_fields,
 	NULL };
+
+static const struct conf_enum oauth_conf_jarm_modes[] = { { "ResponseModeJWT",
+	                                                      OAUTH_JARM_JWT },
+	{ "ResponseModeQueryJWT", OAUTH_JARM_QUERY },
+	{ "ResponseModeFragmentJWT", OAUTH_JARM_FRAGMENT },
+	{ "ResponseModeFormPostJWT", OAUTH_JARM_FORM_POST }, { NULL, 0 } };
+
+static void
+oauth_conf_jarm_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_jarm *j = obj;
+
+	j->set = node != NULL && !conf_is_null(node);
+	if (j->mode == OAUTH_JARM_FRAGMENT)
+		conf_errorn(ld, conf_field_node(ld, node, "responseMode"),
+		    "responseMode: ResponseModeFragmentJWT cannot work: a "
+		    "browser never sends the fragment to the callback");
+	if (j->jwt.njwks > 0)
+		conf_errorn(ld, conf_field_node(ld, node, "jwtHandler"),
+		    "jwtHandler.JWKs: not supported yet for jarm (give "
+		    "publicKeys, or none to use the context's jwtHandler)");
+}
+
+static const struct conf_field oauth_conf_jarm_fields[] = {
+	FENUM("responseMode", struct oauth_conf_jarm, mode,
+	    oauth_conf_jarm_modes),
+	FOBJ("jwtHandler", struct oauth_conf_jarm, jwt, &oauth_conf_jwt_table),
+	FEND,
+};
+static const struct conf_table oauth_conf_jarm_table = { oauth_conf_jarm_fields,
+	oauth_conf_jarm_check };
+
+static const struct conf_field oauth_conf_ac_fields[] = {
+	FBOOL("disableState", struct oauth_conf_ac, no_state),
+	FBOOL("disableNonce", struct oauth_conf_ac, no_nonce),
+	FBOOL("disablePKCE", struct oauth_conf_ac, no_pkce),
+	FENUM("pkceMethod", struct oauth_conf_ac, pkce_plain, oauth_conf_pkce),
+	FSTR("loginPath", struct oauth_conf_ac, login_path),
+	FSTR("callbackURL", struct oauth_conf_ac, callback_url),
+	FSTR("redirectPath", struct oauth_conf_ac, redirect_path),
+	FSTR("redirectKey", struct oauth_conf_ac, redirect_key),
+	FSTR("redirectPathPattern", struct oauth_conf_ac, redirect_pattern),
+	FBOOL("redirectToLogin", struct oauth_conf_ac, to_login),
+	FBOOL("unauthorizeAny", struct oauth_conf_ac, unauthorize_any),
+	FBOOL("restoreRequest", struct oauth_conf_ac, restore),
+	FSTRS("urlParams", struct oauth_conf_ac, url_params, nurl_params, 0),
+	FSTR("userInfoPath", struct oauth_conf_ac, userinfo_path),
+	FBOOL("enabledFAPI", struct oauth_conf_ac, fapi),
+	FUNSUP("requestObject", "not supported yet"),
+	FOBJ("jarm", struct oauth_conf_ac, jarm, &oauth_conf_jarm_table),
+	FEND,
+};
+static const struct conf_table oauth_conf_ac_table = { oauth_conf_ac_fields,
+	oauth_conf_ac_check };
+
+/*
+ * clientCredentialsHandler, ropcHandler: members of AILERON's oneof, so
+ * null (as -t writes the ones not chosen) leaves them unset.
+ */
+static int
+oauth_conf_set_mode(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	(void)key;
+	if (conf_is_null(v))
+		return 0;
+	return conf_parse_object(ld, v,
+	    strcmp(f->name, "ropcHandler") == 0 ? &oauth_conf_ropc_table
+	        : strcmp(f->name, "clientCredentialsHandler") == 0
+	        ? &oauth_conf_cc_table
+	        : &oauth_conf_ac_table,
+	    (char *)obj + f->off);
+}
 
 /* validMethods: JWS alg names, never none. */
 static void
@@ -1600,6 +1646,24 @@ oauth_azp_check(const struct oauth_conf_ctx *c, json_t *claims)
 
 static const char *oauth_disc_issuer(const struct oauth_conf_ctx *c);
 
+/* Whether claim aud (a string or an array of them) names want. */
+static int
+oauth_aud_has(json_t *aud, const char *want)
+{
+	json_t *e;
+	size_t i;
+
+	if (json_is_string(aud))
+		return strcmp(json_string_value(aud), want) == 0;
+	json_array_foreach(aud, i, e)
+	{
+		if (json_is_string(e) &&
+		    strcmp(json_string_value(e), want) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The registered claims under the context's atValidation (idtValidation
  * when idt). 0 when good.  With no issuer given and discovery, iss must
@@ -1612,8 +1676,7 @@ oauth_claims_check(const struct oauth_conf_ctx *c, int idt, json_t *claims)
 	const char *want_iss = idt ? c->idt_iss : c->iss;
 	const char *want_aud = idt ? c->idt_aud : c->aud;
 	double now = (double)time(NULL), lw = (double)v->leeway, t;
-	json_t *iss, *aud, *e;
-	size_t i;
+	json_t *iss;
 	int rc;
 
 	if ((rc = oauth_claim_time(claims, "exp", &t)) < 0 ||
@@ -1636,22 +1699,10 @@ oauth_claims_check(const struct oauth_conf_ctx *c, int idt, json_t *claims)
 		    strcmp(json_string_value(iss), want_iss) != 0)
 			return -1;
 	}
-	if (want_aud != NULL) {
-		aud = json_object_get(claims, "aud");
-		if (json_is_string(aud))
-			return strcmp(json_string_value(aud), want_aud) == 0
-			    ? 0
-			    : -1;
-		if (!json_is_array(aud))
-			return -1;
-		json_array_foreach(aud, i, e)
-		{
-			if (json_is_string(e) &&
-			    strcmp(json_string_value(e), want_aud) == 0)
-				return 0;
-		}
-		return -1;
-	}
+	if (want_aud != NULL)
+		return oauth_aud_has(json_object_get(claims, "aud"), want_aud)
+		    ? 0
+		    : -1;
 	return 0;
 }
 
@@ -1692,8 +1743,61 @@ oauth_key_fits(const struct oauth_conf_key *k, const struct oauth_alg_name *a,
 	return k->family == a->family;
 }
 
-static int oauth_jwks_verify(const struct oauth_conf_ctx *c, cjose_jws_t *jws,
+static int oauth_jwks_verify(const struct oauth_conf_jwt *j, cjose_jws_t *jws,
     const struct oauth_alg_name *a, const char *kid);
+
+/*
+ * The claims of JWS t[0..n) when its signature verifies with a key of j
+ * (configured, or of the JWKS of the issuer it names) and its alg is one
+ * of v's validMethods (never none); NULL otherwise.  The caller owns them.
+ */
+static json_t *
+oauth_jws_claims(const struct oauth_conf_jwt *j,
+    const struct oauth_conf_valid *v, const char *t, size_t n)
+{
+	const struct oauth_alg_name *a;
+	cjose_jws_t *jws;
+	cjose_header_t *hdr;
+	cjose_err err;
+	const char *alg, *kid;
+	uint8_t *pl = NULL;
+	size_t pl_len = 0, i;
+	json_t *claims = NULL, *kv;
+	int ok = 0;
+
+	if (n > OAUTH_MAX_TOKEN || !oauth_jws_shape(t, n))
+		return NULL;
+	if ((jws = cjose_jws_import(t, n, &err)) == NULL)
+		return NULL;
+	hdr = cjose_jws_get_protected(jws);
+	alg = hdr != NULL ? cjose_header_get(hdr, CJOSE_HDR_ALG, &err) : NULL;
+	kv = hdr != NULL ? json_object_get((json_t *)hdr, "kid") : NULL;
+	if (kv != NULL && !json_is_string(kv))
+		goto out;
+	kid = kv != NULL ? json_string_value(kv) : NULL;
+	if ((a = oauth_alg_allowed(v, alg)) == NULL)
+		goto out;
+	for (i = 0; i < j->nkeys && !ok; i++) {
+		const struct oauth_conf_key *k = &j->keys[i];
+
+		if (k->jwk != NULL && oauth_key_fits(k, a, kid) &&
+		    cjose_jws_verify(jws, k->jwk, &err))
+			ok = 1;
+	}
+	/* JWKS keys carry kids: a token without one never uses them. */
+	if (!ok && kid != NULL && j->njwks > 0)
+		ok = oauth_jwks_verify(j, jws, a, kid);
+	if (ok && cjose_jws_get_plaintext(jws, &pl, &pl_len, &err))
+		claims = json_loadb(
+		    (const char *)pl, pl_len, JSON_REJECT_DUPLICATES, NULL);
+	if (claims != NULL && !json_is_object(claims)) {
+		json_decref(claims);
+		claims = NULL;
+	}
+out:
+	cjose_jws_release(jws);
+	return claims;
+}
 
 /*
  * Verify token t[0..n) in context c, an ID token when idt. 0 when good;
@@ -1703,45 +1807,10 @@ static int
 oauth_validate(const struct oauth_conf_ctx *c, int idt, const char *t, size_t n,
     int64_t *exp, const char *nonce)
 {
-	const struct oauth_alg_name *a;
-	cjose_jws_t *jws;
-	cjose_header_t *hdr;
-	cjose_err err;
-	const char *alg, *kid;
-	uint8_t *pl = NULL;
-	size_t pl_len = 0, i;
-	json_t *claims, *kv;
-	int ok = 0;
+	json_t *claims =
+	    oauth_jws_claims(&c->jwt, idt ? &c->idt : &c->at, t, n);
+	int ok = claims != NULL && oauth_claims_check(c, idt, claims) == 0;
 
-	if (n > OAUTH_MAX_TOKEN || !oauth_jws_shape(t, n))
-		return -1;
-	if ((jws = cjose_jws_import(t, n, &err)) == NULL)
-		return -1;
-	hdr = cjose_jws_get_protected(jws);
-	alg = hdr != NULL ? cjose_header_get(hdr, CJOSE_HDR_ALG, &err) : NULL;
-	kv = hdr != NULL ? json_object_get((json_t *)hdr, "kid") : NULL;
-	if (kv != NULL && !json_is_string(kv))
-		goto out;
-	kid = kv != NULL ? json_string_value(kv) : NULL;
-	if ((a = oauth_alg_allowed(idt ? &c->idt : &c->at, alg)) == NULL)
-		goto out;
-	for (i = 0; i < c->jwt.nkeys && !ok; i++) {
-		const struct oauth_conf_key *k = &c->jwt.keys[i];
-
-		if (k->jwk != NULL && oauth_key_fits(k, a, kid) &&
-		    cjose_jws_verify(jws, k->jwk, &err))
-			ok = 1;
-	}
-	/* JWKS keys carry kids: a token without one never uses them. */
-	if (!ok && kid != NULL && c->jwt.njwks > 0)
-		ok = oauth_jwks_verify(c, jws, a, kid);
-	if (!ok || !cjose_jws_get_plaintext(jws, &pl, &pl_len, &err)) {
-		ok = 0;
-		goto out;
-	}
-	claims =
-	    json_loadb((const char *)pl, pl_len, JSON_REJECT_DUPLICATES, NULL);
-	ok = json_is_object(claims) && oauth_claims_check(c, idt, claims) == 0;
 	if (ok && nonce != NULL) {
 		const char *got =
 		    json_string_value(json_object_get(claims, "nonce"));
@@ -1754,8 +1823,6 @@ oauth_validate(const struct oauth_conf_ctx *c, int idt, const char *t, size_t n,
 		*exp = json_is_number(e) ? (int64_t)json_number_value(e) : 0;
 	}
 	json_decref(claims);
-out:
-	cjose_jws_release(jws);
 	return ok ? 0 : -1;
 }
 
@@ -2469,7 +2536,7 @@ oauth_jwks_find(const struct oauth_jwks_slot *d, const struct oauth_alg_name *a,
 
 /* Verify jws with the JWKS of its (unverified) issuer. 1 when good. */
 static int
-oauth_jwks_verify(const struct oauth_conf_ctx *c, cjose_jws_t *jws,
+oauth_jwks_verify(const struct oauth_conf_jwt *j, cjose_jws_t *jws,
     const struct oauth_alg_name *a, const char *kid)
 {
 	const struct oauth_conf_jwks *w = NULL;
@@ -2486,9 +2553,9 @@ oauth_jwks_verify(const struct oauth_conf_ctx *c, cjose_jws_t *jws,
 		return 0;
 	claims = json_loadb((const char *)pl, len, 0, NULL);
 	iss = json_string_value(json_object_get(claims, "iss"));
-	for (i = 0; iss != NULL && i < c->jwt.njwks; i++)
-		if (strcmp(c->jwt.jwks[i].iss, iss) == 0)
-			w = &c->jwt.jwks[i];
+	for (i = 0; iss != NULL && i < j->njwks; i++)
+		if (strcmp(j->jwks[i].iss, iss) == 0)
+			w = &j->jwks[i];
 	json_decref(claims);
 	if (w == NULL)
 		return 0;
@@ -3142,6 +3209,59 @@ oauth_ac_keep_csrf(
 	return rc;
 }
 
+/* response_mode of each ResponseModeMethod. */
+static const char *const oauth_jarm_modes[] = { "jwt", "query.jwt",
+	"fragment.jwt", "form_post.jwt" };
+
+/*
+ * JARM: the callback's authorization response JWT ("response" in the
+ * query, or in the form body of a POST for form_post.jwt) verified with
+ * jarm.jwtHandler's keys (the context's when it has none) and an alg of
+ * idtValidation.validMethods; exp required and not past (idtValidation's
+ * leeway), iss the provider's issuer (configured or discovered), aud the
+ * client's audience (else id).  0 with *code and *state (NULL when
+ * disableState) from it, or -1.
+ */
+static int
+oauth_jarm(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
+    struct request *r, char **code, char **state)
+{
+	const struct oauth_conf_jwt *j =
+	    ac->jarm.jwt.nkeys > 0 ? &ac->jarm.jwt : &c->jwt;
+	const char *t = NULL, *iss = c->provider.issuer, *aud;
+	json_t *cl, *v;
+	double exp;
+	size_t n = 0;
+	int ok;
+
+	if (ac->jarm.mode == OAUTH_JARM_FORM_POST) {
+		if (r->msg->method_id == HTTP_M_POST &&
+		    mw_body_gather(r, OAUTH_MAX_FORM) == 0)
+			t = mw_form_value(r, "response", &n);
+	} else if ((t = oauth_query_value(r, "response")) != NULL)
+		n = strlen(t);
+	if (t == NULL || (cl = oauth_jws_claims(j, &c->idt, t, n)) == NULL)
+		return -1;
+	if (iss == NULL || iss[0] == '\0')
+		iss = c->disc.set ? oauth_disc_issuer(c) : "";
+	aud = c->client.audience != NULL && c->client.audience[0] != '\0'
+	    ? c->client.audience
+	    : c->client.id != NULL ? c->client.id
+	                           : "";
+	v = json_object_get(cl, "iss");
+	ok = oauth_claim_time(cl, "exp", &exp) == 1 &&
+	    (double)time(NULL) - (double)c->idt.leeway < exp && iss != NULL &&
+	    (iss[0] == '\0' ||
+	        (json_is_string(v) &&
+	            strcmp(json_string_value(v), iss) == 0)) &&
+	    oauth_aud_has(json_object_get(cl, "aud"), aud);
+	*code = ok ? oauth_json_str(r->arena, cl, "code") : NULL;
+	*state =
+	    ok && !ac->no_state ? oauth_json_str(r->arena, cl, "state") : NULL;
+	json_decref(cl);
+	return ok && *code != NULL && (ac->no_state || *state != NULL) ? 0 : -1;
+}
+
 /* The authentication request URL (AILERON's parameters, then urlParams). */
 static char *
 oauth_ac_location(const struct oauth_conf_ac *ac,
@@ -3171,6 +3291,9 @@ oauth_ac_location(const struct oauth_conf_ac *ac,
 	}
 	oauth_scope_add(c, loc, &n);
 	oauth_param(loc, &n, "redirect_uri", ac->callback_url);
+	if (ac->jarm.set)
+		oauth_param(
+		    loc, &n, "response_mode", oauth_jarm_modes[ac->jarm.mode]);
 	if (ac->extra[0] != '\0') {
 		loc[n++] = '&';
 		memcpy(loc + n, ac->extra, strlen(ac->extra));
@@ -3465,8 +3588,16 @@ oauth_ac_callback(const struct oauth_authn_conf_spec *os,
 	ver = oauth_json_str(r->arena, o, "v");
 	json_decref(o);
 	session_delete(ss, OAUTH_AC_CSRF); /* used once */
-	got = oauth_query_value(r, "state");
-	code = oauth_query_value(r, "code");
+	if (ac->jarm.set) {
+		if (oauth_jarm(ac, c, r, &code, &got) < 0) {
+			log_debug("E3057 OAuthAuthenticationHandler: callback "
+			          "without a valid JARM response");
+			return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+		}
+	} else {
+		got = oauth_query_value(r, "state");
+		code = oauth_query_value(r, "code");
+	}
 	if ((!ac->no_state &&
 	        (state == NULL || got == NULL || strcmp(state, got) != 0)) ||
 	    code == NULL || code[0] == '\0') {

@@ -1040,6 +1040,73 @@ class AuthorizationCodeTest(FlowTestCase):
         st, hd, body = request(port, "POST", "/big", [], b"x" * 70000)
         self.assertEqual(st, 413)
 
+    def jarm(self, prov, q, code, key=None, kid=None, drop=(), **kw):
+        """A JARM authorization response for the login with parameters q."""
+        c = {"iss": prov.iss, "aud": AUD, "exp": int(time.time()) + 60, "code": code,
+             "state": q["state"][0]}
+        c.update(kw)
+        for k in drop:
+            del c[k]
+        if key == "none":  # unsigned
+            return jwt.encode(c, None, algorithm="none")
+        return jwt.encode(c, key or prov.key, algorithm="RS256", headers={"kid": kid or prov.kid})
+
+    def test_jarm(self):
+        prov = self.provider()
+        port = self.serve(self.spec(prov, "    jarm: {}\n"), session=True)
+
+        def callback(**kw):
+            cookie, code, q = self.login(port, prov)
+            self.assertEqual(q["response_mode"], ["jwt"])
+            resp = self.jarm(prov, q, code, **kw)
+            st, hd, body, seen = self.get(port, [cookie], "/callback?response=" + resp)
+            self.assertEqual(seen, [])
+            return st, body
+        self.assertEqual(callback()[0], 302)
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        for kw in ({"key": other}, {"key": "none"}, {"exp": int(time.time()) - 10},
+                   {"drop": ["exp"]}, {"aud": "someone-else"}, {"iss": prov.iss + "/x"},
+                   {"state": "forged"}, {"drop": ["state"]}, {"drop": ["code"]}):
+            self.assertEqual(callback(**kw), (401, BODY_401), kw)
+        # the plain code and state are not enough
+        cookie, code, q = self.login(port, prov)
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual((st, body), (401, BODY_401))
+        self.assertNotIn(code, self.gw.output())
+
+    def test_jarm_form_post_with_its_own_keys(self):
+        prov = self.provider()
+        jkey = ec.generate_private_key(ec.SECP256R1())
+        port = self.serve(self.spec(prov, "    jarm:\n      responseMode: ResponseModeFormPostJWT\n"
+                                    "      jwtHandler:\n        publicKeys:\n"
+                                    "          - {keyID: j1, keyType: PUBLIC, keyFilePath: %s}\n"
+                                    % self.file("jarm.pem", pem_public(jkey))), session=True)
+        cookie, code, q = self.login(port, prov)
+        self.assertEqual(q["response_mode"], ["form_post.jwt"])
+        c = {"iss": prov.iss, "aud": AUD, "exp": int(time.time()) + 60}
+        ct = ("Content-Type", "application/x-www-form-urlencoded")
+        # in the query: not for form_post.jwt; signed with the provider's key: not the JARM key
+        for how in ("query", "provider-key"):
+            cookie, code, q = self.login(port, prov)
+            c.update(code=code, state=q["state"][0])
+            if how == "query":
+                st, hd, body = request(port, "GET", "/callback?response=" + jwt.encode(
+                    c, jkey, algorithm="ES256", headers={"kid": "j1"}), [cookie])
+            else:
+                st, hd, body = request(port, "POST", "/callback", [cookie, ct], (
+                    "response=" + jwt.encode(c, prov.key, algorithm="RS256",
+                                             headers={"kid": "j1"})).encode())
+            self.assertEqual(st, 401, how)
+        cookie, code, q = self.login(port, prov)
+        c.update(code=code, state=q["state"][0])
+        form = ("response=" + jwt.encode(c, jkey, algorithm="ES256",
+                                         headers={"kid": "j1"})).encode()
+        st, hd, body = request(port, "POST", "/callback", [cookie, ct], form)
+        self.assertEqual((st, dict(hd)["Location"]), (302, "/app?x=1"))
+        self.bad_config(self.spec(prov, "    jarm: {responseMode: ResponseModeFragmentJWT}\n"),
+                        "ResponseModeFragmentJWT cannot work")
+
     def test_callback_checks(self):
         prov = self.provider()
         port = self.serve(self.spec(prov), session=True)
@@ -1106,7 +1173,6 @@ class AuthorizationCodeTest(FlowTestCase):
 
         bad = self.bad_config
         bad("  authorizationCodeHandler: {}\n", "callbackURL: required")
-        bad(self.spec(prov, "    jarm: {}\n"), "jarm")
         bad(self.spec(prov, "    redirectPathPattern: \"(\"\n"), "not a POSIX extended")
         bad(self.spec(prov, endpoints="{token: /t}"),
             "needs provider.endpoints.authorization or")
@@ -1180,7 +1246,8 @@ class ExampleTest(FlowTestCase):
     FAPI = ["client-auth/config-client-secret-jwt.yaml",
             "client-auth/config-private-key-jwt.yaml",
             "client-auth/config-self-signed-tls-client-auth.yaml",
-            "certificate-bound-access-tokens/config-get-access-token.yaml"]
+            "certificate-bound-access-tokens/config-get-access-token.yaml",
+            "jarm/config-jarm.yaml"]
 
     def enter_fapi(self):
         """A copy of examples/authn-fapi with the key files its configs
