@@ -212,15 +212,20 @@ static const struct conf_enum oauth_conf_auths[] = {
 	{ "SelfSignedTLSClientAuth", OAUTH_AUTH_SELF_TLS }, { NULL, 0 }
 };
 
+/* A signing key: client assertions, request objects. */
+struct oauth_signer {
+	cjose_jwk_t *jwk;
+	const char *alg; /* its JWS alg */
+	const char *kid; /* NULL: none in the header */
+};
+
 /* ClientRequester: tokenRedeemer, tokenIntrospector. */
 struct oauth_conf_req {
 	struct conf_ref *round_tripper;
 	int auth; /* enum oauth_auth */
 	/* built at load */
 	const struct conf_client *cc;
-	cjose_jwk_t *jwk; /* ClientSecretJWT, PrivateKeyJWT: the signing key */
-	const char *alg;  /* its JWS alg */
-	const char *kid;  /* NULL: none in the header */
+	struct oauth_signer *sign; /* ClientSecretJWT, PrivateKeyJWT */
 };
 
 /* One Context. */
@@ -282,6 +287,18 @@ struct oauth_conf_jarm {
 	int set;
 };
 
+/* authorizationCodeHandler.requestObject. */
+struct oauth_conf_ro {
+	char *uri; /* requestURI: by reference */
+	struct oauth_conf_cjwt jwt;
+	int32_t exp, nbf;
+	int no_cache;
+	int set;
+	/* built at load */
+	char *uri_path;
+	struct oauth_signer *sign;
+};
+
 /* authorizationCodeHandler (OIDC). */
 struct oauth_conf_ac {
 	int no_state, no_nonce, no_pkce;
@@ -297,6 +314,7 @@ struct oauth_conf_ac {
 	char *userinfo_path;
 	int fapi;
 	struct oauth_conf_jarm jarm;
+	struct oauth_conf_ro ro;
 	int set;
 	/* built at load */
 	char *callback_path;
@@ -948,6 +966,42 @@ static const struct conf_field oauth_conf_jarm_fields[] = {
 static const struct conf_table oauth_conf_jarm_table = { oauth_conf_jarm_fields,
 	oauth_conf_jarm_check };
 
+static char *oauth_conf_url_path(struct loader *ld, const char *u);
+static struct oauth_signer *oauth_conf_signer(
+    struct loader *ld, const struct oauth_conf_key *k);
+
+static void
+oauth_conf_ro_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_ro *o = obj;
+
+	o->set = node != NULL && !conf_is_null(node);
+	if (!o->set)
+		return;
+	if (o->jwt.nkeys == 0 || o->jwt.keys[0].jwk == NULL)
+		conf_errorn(ld, node,
+		    "requestObject.jwtHandler.privateKeys: a key that signs "
+		    "the request objects is required");
+	else
+		o->sign = oauth_conf_signer(ld, &o->jwt.keys[0]);
+	if (o->uri != NULL && o->uri[0] != '\0' &&
+	    (o->uri_path = oauth_conf_url_path(ld, o->uri)) == NULL)
+		conf_errorn(ld, conf_field_node(ld, node, "requestURI"),
+		    "requestURI: an http(s) URL where the provider fetches "
+		    "the request object");
+}
+
+static const struct conf_field oauth_conf_ro_fields[] = {
+	FSTR("requestURI", struct oauth_conf_ro, uri),
+	FOBJ("jwtHandler", struct oauth_conf_ro, jwt, &oauth_conf_cjwt_table),
+	FINT("exp", struct oauth_conf_ro, exp, 0, 3600),
+	FINT("nbf", struct oauth_conf_ro, nbf, 0, 3600),
+	FBOOL("disableCache", struct oauth_conf_ro, no_cache),
+	FEND,
+};
+static const struct conf_table oauth_conf_ro_table = { oauth_conf_ro_fields,
+	oauth_conf_ro_check };
+
 static const struct conf_field oauth_conf_ac_fields[] = {
 	FBOOL("disableState", struct oauth_conf_ac, no_state),
 	FBOOL("disableNonce", struct oauth_conf_ac, no_nonce),
@@ -964,7 +1018,7 @@ static const struct conf_field oauth_conf_ac_fields[] = {
 	FSTRS("urlParams", struct oauth_conf_ac, url_params, nurl_params, 0),
 	FSTR("userInfoPath", struct oauth_conf_ac, userinfo_path),
 	FBOOL("enabledFAPI", struct oauth_conf_ac, fapi),
-	FUNSUP("requestObject", "not supported yet"),
+	FOBJ("requestObject", struct oauth_conf_ac, ro, &oauth_conf_ro_table),
 	FOBJ("jarm", struct oauth_conf_ac, jarm, &oauth_conf_jarm_table),
 	FEND,
 };
@@ -1204,6 +1258,18 @@ oauth_conf_scope(struct loader *ld, struct oauth_conf_ctx *c)
 	c->scope[len] = '\0';
 }
 
+/* The signer of key k (loaded by oauth_conf_skey_check). */
+static struct oauth_signer *
+oauth_conf_signer(struct loader *ld, const struct oauth_conf_key *k)
+{
+	struct oauth_signer *g = arena_alloc(ld->arena, sizeof(*g));
+
+	g->jwk = k->jwk;
+	g->alg = oauth_alg_str(k->alg);
+	g->kid = k->kid;
+	return g;
+}
+
 /*
  * The key that signs q's client assertions (ClientSecretJWT: an HS* key
  * of client.jwtHandler.privateKeys, else HS256 with client.secret;
@@ -1224,18 +1290,18 @@ oauth_conf_assert(struct loader *ld, yaml_node_t *node,
 	for (i = 0; i < j->nkeys; i++)
 		if (j->keys[i].jwk != NULL &&
 		    (j->keys[i].family == OAUTH_FAM_HMAC) == hmac) {
-			q->jwk = j->keys[i].jwk;
-			q->alg = oauth_alg_str(j->keys[i].alg);
-			q->kid = j->keys[i].kid;
+			q->sign = oauth_conf_signer(ld, &j->keys[i]);
 			return;
 		}
 	if (hmac && c->client.secret != NULL && c->client.secret[0] != '\0') {
-		q->jwk =
+		q->sign = arena_alloc(ld->arena, sizeof(*q->sign));
+		q->sign->jwk =
 		    cjose_jwk_create_oct_spec((const uint8_t *)c->client.secret,
 		        strlen(c->client.secret), &err);
-		if (q->jwk != NULL) {
-			conf_at_free(ld, oauth_conf_jwk_free, q->jwk);
-			q->alg = "HS256";
+		if (q->sign->jwk != NULL) {
+			conf_at_free(ld, oauth_conf_jwk_free, q->sign->jwk);
+			q->sign->alg = "HS256";
+			q->sign->kid = NULL;
 			return;
 		}
 	}
@@ -2155,6 +2221,33 @@ oauth_endpoint(const struct oauth_conf_ctx *c, int which, char *buf)
 
 static char *oauth_random(struct arena *a, size_t n);
 
+/* Claims cl signed as a compact JWS (typ JWT) with k, in arena a; or NULL. */
+static char *
+oauth_sign(const struct oauth_signer *k, json_t *cl, struct arena *a)
+{
+	cjose_header_t *hdr = NULL;
+	cjose_jws_t *jws = NULL;
+	char *pl = NULL, *out = NULL;
+	const char *ser;
+	cjose_err err;
+
+	if (k != NULL && k->jwk != NULL && cl != NULL &&
+	    (pl = json_dumps(cl, JSON_COMPACT)) != NULL &&
+	    (hdr = cjose_header_new(&err)) != NULL &&
+	    cjose_header_set(hdr, CJOSE_HDR_ALG, k->alg, &err) &&
+	    cjose_header_set(hdr, "typ", "JWT", &err) &&
+	    (k->kid == NULL ||
+	        cjose_header_set(hdr, CJOSE_HDR_KID, k->kid, &err)) &&
+	    (jws = cjose_jws_sign(
+	         k->jwk, hdr, (const uint8_t *)pl, strlen(pl), &err)) != NULL &&
+	    cjose_jws_export(jws, &ser, &err))
+		out = arena_strdup(a, ser);
+	cjose_jws_release(jws);
+	cjose_header_release(hdr);
+	free(pl);
+	return out;
+}
+
 /*
  * An RFC 7523 client assertion of c for endpoint ep, signed with q's key
  * (iss and sub the client ID, aud the endpoint's URL, a random jti, exp
@@ -2165,34 +2258,17 @@ oauth_assertion(const struct oauth_conf_ctx *c, const struct oauth_conf_req *q,
     const struct oauth_ep *ep, struct arena *a)
 {
 	const char *id = c->client.id != NULL ? c->client.id : "";
-	char *jti = oauth_random(a, 18), *pl = NULL, *out = NULL;
-	cjose_header_t *hdr = NULL;
-	cjose_jws_t *jws = NULL;
-	const char *ser;
+	char *jti = oauth_random(a, 18), *out;
 	json_t *cl = NULL;
-	cjose_err err;
 	time_t now = time(NULL);
 
-	if (jti == NULL || q->jwk == NULL ||
-	    (cl = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "iss", id, "sub",
-	         id, "aud", ep->up.url, "jti", jti, "iat", (json_int_t)now,
-	         "exp", (json_int_t)now + 60)) == NULL ||
-	    (pl = json_dumps(cl, JSON_COMPACT)) == NULL ||
-	    (hdr = cjose_header_new(&err)) == NULL ||
-	    !cjose_header_set(hdr, CJOSE_HDR_ALG, q->alg, &err) ||
-	    !cjose_header_set(hdr, "typ", "JWT", &err) ||
-	    (q->kid != NULL &&
-	        !cjose_header_set(hdr, CJOSE_HDR_KID, q->kid, &err)) ||
-	    (jws = cjose_jws_sign(
-	         q->jwk, hdr, (const uint8_t *)pl, strlen(pl), &err)) == NULL ||
-	    !cjose_jws_export(jws, &ser, &err))
+	if (jti != NULL)
+		cl = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "iss", id,
+		    "sub", id, "aud", ep->up.url, "jti", jti, "iat",
+		    (json_int_t)now, "exp", (json_int_t)now + 60);
+	if ((out = oauth_sign(q->sign, cl, a)) == NULL)
 		log_warn("E3061 OAuthAuthenticationHandler: cannot make the "
 		         "client assertion");
-	else
-		out = arena_strdup(a, ser);
-	cjose_jws_release(jws);
-	cjose_header_release(hdr);
-	free(pl);
 	json_decref(cl);
 	return out;
 }
@@ -3262,18 +3338,130 @@ oauth_jarm(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
 	return ok && *code != NULL && (ac->no_state || *state != NULL) ? 0 : -1;
 }
 
+/*
+ * A request object (signed authorization request) of c: iss the client,
+ * aud the provider's issuer, iat, nbf (now less requestObject.nbf), exp
+ * (now plus requestObject.exp, 60 s when 0), scope, response_type,
+ * client_id, redirect_uri, response_mode (jarm), urlParams, and state,
+ * nonce and the PKCE challenge when given.  In arena a, or NULL.
+ */
+static char *
+oauth_ro_make(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
+    struct arena *a, const char *state, const char *nonce, const char *ch)
+{
+	const struct oauth_conf_ro *ro = &ac->ro;
+	const char *iss = c->provider.issuer;
+	time_t now = time(NULL);
+	size_t i, n = 1;
+	char *scope, *out;
+	json_t *cl = json_object();
+
+	for (i = 0; i < c->client.nscopes; i++)
+		n += strlen(c->client.scopes[i]) + 1;
+	scope = arena_alloc(a, n);
+	scope[0] = '\0';
+	for (i = 0, n = 0; i < c->client.nscopes; i++)
+		n += (size_t)sprintf(
+		    scope + n, "%s%s", i > 0 ? " " : "", c->client.scopes[i]);
+	for (i = 0; i < ac->nurl_params; i++) {
+		const char *p = ac->url_params[i], *eq = strchr(p, '=');
+
+		if (eq != NULL && eq > p)
+			json_object_set_new(cl,
+			    arena_strndup(a, p, (size_t)(eq - p)),
+			    json_string(eq + 1));
+	}
+	if (iss == NULL || iss[0] == '\0')
+		iss = oauth_disc_issuer(c);
+	json_object_set_new(cl, "iss", json_string(c->client.id));
+	if (iss != NULL)
+		json_object_set_new(cl, "aud", json_string(iss));
+	json_object_set_new(cl, "iat", json_integer((json_int_t)now));
+	json_object_set_new(cl, "nbf", json_integer((json_int_t)now - ro->nbf));
+	json_object_set_new(cl, "exp",
+	    json_integer((json_int_t)now + (ro->exp > 0 ? ro->exp : 60)));
+	json_object_set_new(cl, "scope", json_string(scope));
+	json_object_set_new(cl, "response_type", json_string("code"));
+	json_object_set_new(cl, "client_id", json_string(c->client.id));
+	json_object_set_new(cl, "redirect_uri", json_string(ac->callback_url));
+	if (ac->jarm.set)
+		json_object_set_new(cl, "response_mode",
+		    json_string(oauth_jarm_modes[ac->jarm.mode]));
+	if (state != NULL)
+		json_object_set_new(cl, "state", json_string(state));
+	if (nonce != NULL)
+		json_object_set_new(cl, "nonce", json_string(nonce));
+	if (ch != NULL) {
+		json_object_set_new(cl, "code_challenge", json_string(ch));
+		json_object_set_new(cl, "code_challenge_method",
+		    json_string(ac->pkce_plain ? "plain" : "S256"));
+	}
+	if ((out = oauth_sign(ro->sign, cl, a)) == NULL)
+		log_warn("E3060 OAuthAuthenticationHandler: cannot make the "
+		         "request object");
+	json_decref(cl);
+	return out;
+}
+
+/*
+ * requestURI without disableCache, else with the base64url SHA-256 of
+ * request object ro as its fragment (AILERON's cache buster).
+ */
+static char *
+oauth_ro_uri(const struct oauth_conf_ro *ro, struct arena *a, const char *obj)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	size_t n = strlen(ro->uri);
+	char *out;
+
+	if (!ro->no_cache)
+		return ro->uri;
+	SHA256((const unsigned char *)obj, strlen(obj), d);
+	out = arena_alloc(
+	    a, n + 2 + kenc_encoded_len(KENC_BASE64RAWURL, sizeof(d)));
+	memcpy(out, ro->uri, n);
+	out[n++] = '#';
+	out[n + kenc_encode(KENC_BASE64RAWURL, d, sizeof(d), out + n)] = '\0';
+	return out;
+}
+
+/* requestURI's path: the provider fetches a request object (no state). */
+static int
+oauth_ro_serve(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
+    struct request *r, const struct conf_errhandler *eh)
+{
+	char *obj = oauth_ro_make(ac, c, r->arena, NULL, NULL, NULL);
+	size_t n;
+
+	if (obj == NULL)
+		return oauth_refuse(r, eh, 401, "E3060", 0);
+	n = strlen(obj);
+	if (response_start(r, 200, NULL, 0) < 0 ||
+	    response_add(r, HDR_CONTENT_TYPE, "Content-Type", 12,
+	        "application/jwt; charset=utf-8", 30) < 0 ||
+	    response_send_head(r, RESPONSE_LENGTH, n) < 0 ||
+	    response_body(r, obj, n) < 0 || response_end(r) < 0)
+		return HANDLER_ABORT;
+	return HANDLER_OK;
+}
+
 /* The authentication request URL (AILERON's parameters, then urlParams). */
 static char *
 oauth_ac_location(const struct oauth_conf_ac *ac,
     const struct oauth_conf_ctx *c, struct arena *a, const char *url,
-    const char *state, const char *nonce, const char *ch)
+    const char *state, const char *nonce, const char *ch, const char *ro)
 {
 	const char *id = c->client.id != NULL ? c->client.id : "";
 	size_t n = strlen(url), cap;
 	char *loc;
 
 	cap = n + 3 * strlen(id) + 3 * strlen(ac->callback_url) +
-	    strlen(c->scope) + strlen(ac->extra) + 3 * 3 * 128 + 256;
+	    strlen(c->scope) + strlen(ac->extra) + 3 * 3 * 128 + 256 +
+	    (ro != NULL ? 3 *
+	                    (strlen(ro) +
+	                        (ac->ro.uri != NULL ? strlen(ac->ro.uri) : 0)) +
+	                64
+	                : 0);
 	loc = arena_alloc(a, cap);
 	memcpy(loc, url, n);
 	loc[n++] = strchr(url, '?') != NULL ? '&' : '?';
@@ -3290,6 +3478,14 @@ oauth_ac_location(const struct oauth_conf_ac *ac,
 		oauth_param(loc, &n, "code_challenge", ch);
 	}
 	oauth_scope_add(c, loc, &n);
+	if (ro != NULL) { /* the other parameters are in the object */
+		oauth_param(loc, &n,
+		    ac->ro.uri_path != NULL ? "request_uri" : "request",
+		    ac->ro.uri_path != NULL ? oauth_ro_uri(&ac->ro, a, ro)
+		                            : ro);
+		loc[n] = '\0';
+		return loc;
+	}
 	oauth_param(loc, &n, "redirect_uri", ac->callback_url);
 	if (ac->jarm.set)
 		oauth_param(
@@ -3485,6 +3681,7 @@ oauth_ac_login(const struct oauth_authn_conf_spec *os,
 	    ? ac->redirect_key
 	    : "rd";
 	char *rd, *state = NULL, *nonce = NULL, *ver = NULL, *ch = NULL;
+	char *ro = NULL;
 	const struct oauth_ep *ep;
 	int st;
 
@@ -3519,8 +3716,12 @@ oauth_ac_login(const struct oauth_authn_conf_spec *os,
 	if (oauth_ac_keep_csrf(ss, state, nonce, ver) < 0 ||
 	    session_put_blob(ss, OAUTH_AC_RED, rd, strlen(rd)) < 0)
 		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+	if (ac->ro.set &&
+	    (ro = oauth_ro_make(ac, c, r->arena, state, nonce, ch)) == NULL)
+		return oauth_refuse(r, eh, 500, "E3060", 0);
 	return oauth_redirect(r,
-	    oauth_ac_location(ac, c, r->arena, ep->up.url, state, nonce, ch));
+	    oauth_ac_location(
+	        ac, c, r->arena, ep->up.url, state, nonce, ch, ro));
 }
 
 /* Redeem the code of a callback: 0 with h filled, else a status. */
@@ -3746,6 +3947,8 @@ oauth_ac_try(const struct oauth_authn_conf_spec *os, struct request *r,
 	}
 	if ((c = oauth_context(os, r)) == NULL)
 		return OAUTH_AUTHN_CONTINUE;
+	if (ac->ro.set && oauth_path_is(r, ac->ro.uri_path))
+		return oauth_ro_serve(ac, c, r, eh);
 	if (oauth_path_is(r, ac->callback_path))
 		return oauth_ac_callback(os, c, r, eh, ss);
 	return oauth_ac_login(os, c, r, eh, ss);

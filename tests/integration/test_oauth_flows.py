@@ -15,6 +15,7 @@ import threading
 import time
 import unittest
 import urllib.parse
+import urllib.request
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -74,6 +75,7 @@ class Provider:
         self.hits = []              # token requests: (grant, form, authorization)
         self.codes = {}             # code -> (redirect_uri, challenge, method, nonce, user)
         self.nonce_override = None
+        self.ro_key = None          # verifies request objects
         self.userinfo_sub = None    # answer userinfo with this sub
         self.userinfo_status = 200
         self.assertion = None       # (key, algs): client assertions (RFC 7523) required
@@ -175,9 +177,20 @@ class Provider:
 
     def authorize(self, location, user="alice"):
         """The user logs in at the authorization endpoint: the code, and the
-        parameters of the request."""
+        parameters of the request (those of a request object, by value or
+        by reference, verified with ro_key, over those of the query)."""
         u = urllib.parse.urlsplit(location)
         q = urllib.parse.parse_qs(u.query)
+        if "request_uri" in q:
+            with urllib.request.urlopen(q["request_uri"][0].split("#")[0], timeout=5) as f:
+                assert f.headers["Content-Type"] == "application/jwt; charset=utf-8"
+                q["request"] = [f.read().decode()]
+        if "request" in q:
+            ro = jwt.decode(q["request"][0], self.ro_key, algorithms=["RS256", "ES256"],
+                            audience=self.iss, issuer=self.client_id,
+                            options={"require": ["exp", "nbf", "aud", "iss"]})
+            for k, v in ro.items():
+                q[k] = [v]
         code = "code-%d" % len(self.codes)
         self.codes[code] = (q["redirect_uri"][0], q.get("code_challenge", [None])[0],
                             q.get("code_challenge_method", [None])[0],
@@ -1107,6 +1120,77 @@ class AuthorizationCodeTest(FlowTestCase):
         self.bad_config(self.spec(prov, "    jarm: {responseMode: ResponseModeFragmentJWT}\n"),
                         "ResponseModeFragmentJWT cannot work")
 
+    def ro_spec(self, prov, more=""):
+        key = ec.generate_private_key(ec.SECP256R1())
+        prov.ro_key = key.public_key()
+        path = self.file("ro.pem", key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        return self.spec(prov, "    requestObject:\n%s      exp: 300\n      nbf: 5\n"
+                         "      jwtHandler:\n        privateKeys:\n"
+                         "          - {keyID: ro1, algorithm: ES256, keyType: PRIVATE, "
+                         "keyFilePath: %s}\n" % (more, path))
+
+    def test_request_object_by_value(self):
+        prov = self.provider()
+        port = self.serve(self.ro_spec(prov), session=True)
+        st, hd, body, seen = self.get(port, [], "/app?x=1")
+        loc = urllib.parse.urlsplit(hd["Location"])
+        plain = urllib.parse.parse_qs(loc.query)
+        # the other parameters are in the object only (AILERON's)
+        self.assertNotIn("redirect_uri", plain)
+        self.assertNotIn("prompt", plain)
+        ro = plain["request"][0]
+        self.assertEqual(jwt.get_unverified_header(ro)["kid"], "ro1")
+        c = jwt.decode(ro, prov.ro_key, algorithms=["ES256"], audience=prov.iss)
+        now = time.time()
+        self.assertTrue(295 <= c["exp"] - now <= 301 and now - 6 <= c["nbf"] <= now - 4, c)
+        self.assertEqual((c["iss"], c["client_id"], c["response_type"], c["redirect_uri"],
+                          c["scope"], c["prompt"], c["state"], c["nonce"],
+                          c["code_challenge_method"]),
+                         (CLIENT_ID, CLIENT_ID, "code", self.CALLBACK, "openid api read",
+                          "login", plain["state"][0], plain["nonce"][0], "S256"))
+        # signed by our key only: another key does not verify it
+        with self.assertRaises(jwt.InvalidSignatureError):
+            jwt.decode(ro, ec.generate_private_key(ec.SECP256R1()).public_key(),
+                       algorithms=["ES256"], audience=prov.iss)
+        # the whole flow, the provider reading the object
+        code, q = prov.authorize(hd["Location"])
+        cookie = self.cookie(hd)
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual((st, hd.get("Location")), (302, "/app?x=1"))
+        self.ok(port, [self.cookie(hd, cookie)], "/app?x=1")
+
+    def test_request_object_by_reference(self):
+        prov = self.provider()
+        port = free_port()
+        uri = "http://127.0.0.1:%d/request-uri" % port
+        spec = self.ro_spec(prov, "      requestURI: %s\n      disableCache: true\n" % uri)
+        up = self.upstream(lambda req, c: response(200, b"ok"))
+        self.gw = self.start(gateway_config(port, up.url, spec, "", True), port,
+                             extra_args=("-X",))
+        st, hd, body = request(port, "GET", "/app?x=1")
+        hd = dict(hd)
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(hd["Location"]).query)
+        self.assertNotIn("request", q)
+        self.assertTrue(q["request_uri"][0].startswith(uri + "#"))
+        self.assertEqual(len(q["request_uri"][0]), len(uri) + 44)
+        # the provider fetches it: a request object without the browser's state
+        st, hd2, body = request(port, "GET", "/request-uri")
+        self.assertEqual((st, dict(hd2)["Content-Type"]), (200, "application/jwt; charset=utf-8"))
+        c = jwt.decode(body, prov.ro_key, algorithms=["ES256"], audience=prov.iss)
+        self.assertNotIn("state", c)
+        self.assertEqual(c["redirect_uri"], self.CALLBACK)
+        code, q = prov.authorize(hd["Location"])
+        self.assertEqual(q["redirect_uri"], [self.CALLBACK])
+        st, hd3, body = request(port, "GET", "/callback?state=%s&code=%s"
+                                % (q["state"][0], code), [self.cookie(hd)])
+        self.assertEqual((st, dict(hd3).get("Location")), (302, "/app?x=1"))
+        self.bad_config(self.spec(prov, "    requestObject: {exp: 60}\n"),
+                        "requestObject.jwtHandler.privateKeys: a key that signs")
+        self.bad_config(self.spec(prov, "    requestObject: {exp: 7200}\n"), "exp")
+
     def test_callback_checks(self):
         prov = self.provider()
         port = self.serve(self.spec(prov), session=True)
@@ -1247,7 +1331,9 @@ class ExampleTest(FlowTestCase):
             "client-auth/config-private-key-jwt.yaml",
             "client-auth/config-self-signed-tls-client-auth.yaml",
             "certificate-bound-access-tokens/config-get-access-token.yaml",
-            "jarm/config-jarm.yaml"]
+            "jarm/config-jarm.yaml",
+            "request-object/config-value.yaml",
+            "request-object/config-reference.yaml"]
 
     def enter_fapi(self):
         """A copy of examples/authn-fapi with the key files its configs
