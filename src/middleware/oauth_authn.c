@@ -29,8 +29,10 @@
 #include "middleware.h"
 #include "middleware/authn.h"
 #include "middleware/form.h"
+#include "middleware/matcher.h"
 #include "middleware/oauth_authn.h"
 #include "request.h"
+#include "proxy.h"
 #include "response.h"
 #include "route.h"
 #include "session.h"
@@ -258,6 +260,7 @@ struct oauth_conf_ctx {
 
 struct oauth_conf_rs {
 	char *header_key;
+	int fapi; /* enabledFAPI: certificate-bound tokens, interaction id */
 	int set;
 };
 
@@ -345,7 +348,7 @@ oauth_conf_rs_mark(struct loader *ld, void *obj, yaml_node_t *node)
 
 static const struct conf_field oauth_conf_rs_fields[] = {
 	FSTRD("headerKey", struct oauth_conf_rs, header_key, "Authorization"),
-	FUNSUP("enabledFAPI", NULL),
+	FBOOL("enabledFAPI", struct oauth_conf_rs, fapi),
 	FEND,
 };
 static const struct conf_table oauth_conf_rs_table = { oauth_conf_rs_fields,
@@ -436,9 +439,6 @@ oauth_conf_ac_check(struct loader *ld, void *obj, yaml_node_t *node)
 			conf_errorn(ld,
 			    conf_field_node(ld, node, "callbackURL"),
 			    "callbackURL: a URL without spaces or controls");
-	if (a->fapi)
-		conf_errorn(ld, conf_field_node(ld, node, "enabledFAPI"),
-		    "enabledFAPI: not supported yet");
 	if (regcomp(&a->re,
 	        a->redirect_pattern != NULL && a->redirect_pattern[0] != '\0'
 	            ? a->redirect_pattern
@@ -2364,6 +2364,15 @@ oauth_post(const struct oauth_conf_ctx *c, struct arena *a,
 	return rc;
 }
 
+/* A string member of doc into the arena, or NULL when absent or empty. */
+static char *
+oauth_json_str(struct arena *a, json_t *doc, const char *name)
+{
+	const char *v = json_string_value(json_object_get(doc, name));
+
+	return v != NULL && v[0] != '\0' ? arena_strdup(a, v) : NULL;
+}
+
 /*
  * Ask the provider about token t: 0 when active, else the status to
  * answer (401, or 500 when the provider could not tell).  *exp gets the
@@ -2371,7 +2380,7 @@ oauth_post(const struct oauth_conf_ctx *c, struct arena *a,
  */
 static int
 oauth_introspect(const struct oauth_conf_ctx *c, struct arena *a, const char *t,
-    size_t n, int64_t *exp)
+    size_t n, int64_t *exp, char **x5t)
 {
 	const struct oauth_ep *ep;
 	struct oauth_reply rep;
@@ -2401,6 +2410,9 @@ oauth_introspect(const struct oauth_conf_ctx *c, struct arena *a, const char *t,
 	e = json_object_get(doc, "exp");
 	if (json_is_number(e))
 		*exp = (int64_t)json_number_value(e);
+	if (x5t != NULL)
+		*x5t =
+		    oauth_json_str(a, json_object_get(doc, "cnf"), "x5t#S256");
 	json_decref(doc);
 	return active ? 0 : 401;
 }
@@ -2412,15 +2424,6 @@ struct oauth_tokens {
 	const char *body; /* its raw answer */
 	size_t len;
 };
-
-/* A string member of doc into the arena, or NULL when absent or empty. */
-static char *
-oauth_json_str(struct arena *a, json_t *doc, const char *name)
-{
-	const char *v = json_string_value(json_object_get(doc, name));
-
-	return v != NULL && v[0] != '\0' ? arena_strdup(a, v) : NULL;
-}
 
 /*
  * A token request (RFC 6749 3.2) with form params (encoded, without the
@@ -2708,7 +2711,7 @@ oauth_at_check(const struct oauth_conf_ctx *c, struct arena *a, const char *at,
     int64_t *exp)
 {
 	if (c->introspection)
-		return oauth_introspect(c, a, at, strlen(at), exp);
+		return oauth_introspect(c, a, at, strlen(at), exp, NULL);
 	return oauth_validate(c, 0, at, strlen(at), exp, NULL) == 0 ? 0 : 401;
 }
 
@@ -3157,6 +3160,7 @@ oauth_ropc_try(const struct oauth_authn_conf_spec *os, struct request *r,
 #define OAUTH_AC_KEY  "__authzCode"
 #define OAUTH_AC_RED  "_authzCodeRed"
 #define OAUTH_AC_CSRF "_csrf"
+#define OAUTH_AC_CALL "_authzCodeCall" /* enabledFAPI: the callback path */
 
 /* n (at most 96) random bytes as base64url without padding, or NULL. */
 static char *
@@ -3714,7 +3718,10 @@ oauth_ac_login(const struct oauth_authn_conf_spec *os,
 	if (ver != NULL)
 		ch = ac->pkce_plain ? ver : oauth_challenge(r->arena, ver);
 	if (oauth_ac_keep_csrf(ss, state, nonce, ver) < 0 ||
-	    session_put_blob(ss, OAUTH_AC_RED, rd, strlen(rd)) < 0)
+	    session_put_blob(ss, OAUTH_AC_RED, rd, strlen(rd)) < 0 ||
+	    (ac->fapi &&
+	        session_put_blob(ss, OAUTH_AC_CALL, ac->callback_path,
+	            strlen(ac->callback_path)) < 0))
 		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
 	if (ac->ro.set &&
 	    (ro = oauth_ro_make(ac, c, r->arena, state, nonce, ch)) == NULL)
@@ -3776,7 +3783,7 @@ oauth_ac_callback(const struct oauth_authn_conf_spec *os,
 	char *code, *got;
 	json_t *o;
 	size_t n;
-	int st;
+	int st, ok;
 
 	if ((v = session_get(ss, OAUTH_AC_CSRF, &n)) == NULL) {
 		log_debug("E3057 OAuthAuthenticationHandler: a callback "
@@ -3789,6 +3796,17 @@ oauth_ac_callback(const struct oauth_authn_conf_spec *os,
 	ver = oauth_json_str(r->arena, o, "v");
 	json_decref(o);
 	session_delete(ss, OAUTH_AC_CSRF); /* used once */
+	if (ac->fapi) { /* FAPI 1 5.2.3: the callback the login expected */
+		v = session_get_blob(ss, OAUTH_AC_CALL, &n);
+		ok = v != NULL && n == strlen(ac->callback_path) &&
+		    memcmp(v, ac->callback_path, n) == 0;
+		session_delete(ss, OAUTH_AC_CALL);
+		if (!ok) {
+			log_debug("E3057 OAuthAuthenticationHandler: the "
+			          "callback is not the one of the login");
+			return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+		}
+	}
 	if (ac->jarm.set) {
 		if (oauth_jarm(ac, c, r, &code, &got) < 0) {
 			log_debug("E3057 OAuthAuthenticationHandler: callback "
@@ -3830,25 +3848,33 @@ oauth_ac_callback(const struct oauth_authn_conf_spec *os,
 	return oauth_redirect(r, got);
 }
 
-/* The sub claim of JWT t (already verified) in the arena, or NULL. */
+/*
+ * Claim name of JWT t[0..len) (already verified), a string in the arena;
+ * with member, that string member of the claim (an object); or NULL.
+ */
 static char *
-oauth_jwt_sub(struct arena *a, const char *t)
+oauth_jwt_claim(struct arena *a, const char *t, size_t len, const char *name,
+    const char *member)
 {
-	const char *p = strchr(t, '.'), *e;
-	char *pl, *sub;
+	const char *p = memchr(t, '.', len), *e;
+	char *pl, *v;
 	size_t n;
-	json_t *o;
+	json_t *o, *c;
 
-	if (p == NULL || (e = strchr(++p, '.')) == NULL)
+	if (p == NULL ||
+	    (e = memchr(p + 1, '.', len - (size_t)(p + 1 - t))) == NULL)
 		return NULL;
+	p++;
 	pl = arena_alloc(
 	    a, kenc_decoded_max(KENC_BASE64RAWURL, (size_t)(e - p)) + 1);
 	if (kenc_decode(KENC_BASE64RAWURL, p, (size_t)(e - p), pl, &n) < 0)
 		return NULL;
 	o = json_loadb(pl, n, 0, NULL);
-	sub = oauth_json_str(a, o, "sub");
+	c = json_object_get(o, name);
+	v = member != NULL ? oauth_json_str(a, c, member)
+	                   : oauth_json_str(a, o, name);
 	json_decref(o);
-	return sub;
+	return v;
 }
 
 /*
@@ -3891,7 +3917,7 @@ oauth_ac_userinfo(const struct oauth_conf_ctx *c, struct request *r,
 	us = json_string_value(json_object_get(o, "sub"));
 	sub = h->idt != NULL &&
 	        oauth_validate(c, 1, h->idt, strlen(h->idt), NULL, NULL) == 0
-	    ? oauth_jwt_sub(r->arena, h->idt)
+	    ? oauth_jwt_claim(r->arena, h->idt, strlen(h->idt), "sub", NULL)
 	    : NULL;
 	ok = us != NULL && sub != NULL && strcmp(us, sub) == 0;
 	json_decref(o);
@@ -3954,12 +3980,72 @@ oauth_ac_try(const struct oauth_authn_conf_spec *os, struct request *r,
 	return oauth_ac_login(os, c, r, eh, ss);
 }
 
+/*
+ * RFC 8705 certificate-bound access token: thumbprint x5t (the token's
+ * cnf.x5t#S256) is the base64url SHA-256 of the DER of the certificate
+ * the client presented on this TLS connection.
+ */
+static int
+oauth_cert_bound(const struct request *r, const char *x5t)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH], *der = NULL;
+	char b64[64];
+	X509 *x;
+	int n, ok;
+
+	if (x5t == NULL || r->client->io.ssl == NULL ||
+	    (x = SSL_get0_peer_certificate(r->client->io.ssl)) == NULL ||
+	    (n = i2d_X509(x, &der)) <= 0)
+		return 0;
+	SHA256(der, (size_t)n, d);
+	OPENSSL_free(der);
+	b64[kenc_encode(KENC_BASE64RAWURL, d, sizeof(d), b64)] = '\0';
+	ok = strlen(x5t) == strlen(b64) &&
+	    CRYPTO_memcmp(x5t, b64, strlen(b64)) == 0;
+	return ok;
+}
+
+/*
+ * FAPI's x-fapi-interaction-id: the client's (a token of 128 bytes at
+ * most), else a random RFC 4122 UUID; in the arena.
+ */
+static const char *
+oauth_fapi_id(struct request *r)
+{
+	unsigned char b[16];
+	const char *v;
+	size_t n, i;
+	char *id;
+
+	v = mw_request_header_span(r, "X-Fapi-Interaction-Id", &n);
+	if (v != NULL && n > 0 && n <= 128) {
+		for (i = 0; i < n && (unsigned char)v[i] > 0x20 &&
+		     (unsigned char)v[i] < 0x7f;
+		     i++)
+			;
+		if (i == n)
+			return arena_strndup(r->arena, v, n);
+	}
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return NULL;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	id = arena_alloc(r->arena, 37);
+	snprintf(id, 37,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x"
+	    "%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+	    b[11], b[12], b[13], b[14], b[15]);
+	return id;
+}
+
 int
-oauth_authn_try(
-    const void *spec, struct request *r, const struct conf_errhandler *eh)
+oauth_authn_try(const void *spec, struct request *r,
+    const struct conf_errhandler *eh, const char **fapi_id)
 {
 	const struct oauth_authn_conf_spec *os = spec;
 	const struct oauth_conf_ctx *c;
+	char *x5t = NULL;
 	const char *t;
 	size_t n;
 	int64_t exp;
@@ -3982,7 +4068,8 @@ oauth_authn_try(
 	if (n == 0)
 		return OAUTH_AUTHN_CONTINUE;
 	if (c->introspection) {
-		if ((st = oauth_introspect(c, r->arena, t, n, &exp)) != 0) {
+		if ((st = oauth_introspect(c, r->arena, t, n, &exp,
+		         os->rs.fapi ? &x5t : NULL)) != 0) {
 			log_debug("E3054 OAuthAuthenticationHandler: token "
 			          "refused by introspection (%d)",
 			    st);
@@ -3991,6 +4078,15 @@ oauth_authn_try(
 	} else if (oauth_validate(c, 0, t, n, NULL, NULL) != 0) {
 		log_debug("E3050 OAuthAuthenticationHandler: invalid token");
 		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 1);
+	} else if (os->rs.fapi)
+		x5t = oauth_jwt_claim(r->arena, t, n, "cnf", "x5t#S256");
+	if (os->rs.fapi) {
+		if (!oauth_cert_bound(r, x5t)) {
+			log_debug("E3056 OAuthAuthenticationHandler: the token "
+			          "is not bound to the client certificate");
+			return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 1);
+		}
+		*fapi_id = oauth_fapi_id(r);
 	}
 	if (c->at_header != NULL && c->at_header[0] != '\0')
 		request_proxy_header(

@@ -9,6 +9,8 @@ import hashlib
 import json
 import os
 import shutil
+import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -137,7 +139,10 @@ class Provider:
             try:
                 c = jwt.decode(form["token"][0], self.key.public_key(), algorithms=[self.alg],
                                audience=self.aud)
-                return response(200, json.dumps({"active": True, "exp": c["exp"]}).encode(), JS)
+                body = {"active": True, "exp": c["exp"]}
+                if "cnf" in c:
+                    body["cnf"] = c["cnf"]
+                return response(200, json.dumps(body).encode(), JS)
             except (jwt.InvalidTokenError, KeyError):
                 return response(200, b'{"active":false}', JS)
         return response(404, b'{"error":"not_found"}', JS)
@@ -750,6 +755,87 @@ class ClientAssertionTest(FlowTestCase):
             "PrivateKeyJWT needs an RS*, PS* or ES* key")
 
 
+class ResourceServerFAPITest(FlowTestCase):
+    """resourceServerHandler.enabledFAPI: certificate-bound access tokens
+    (RFC 8705) over mutual TLS to the gateway, x-fapi-interaction-id."""
+
+    def setUp(self):
+        super().setUp()
+        self.pki = make_pki()
+        self.addCleanup(self.pki.cleanup)
+        with open(os.path.join(self.pki.dir, "client.pem")) as f:
+            der = ssl.PEM_cert_to_DER_cert(f.read())
+        self.thumb = b64url(hashlib.sha256(der).digest())
+
+    def serve_tls(self, spec):
+        def handle(req, c):
+            self.seen.append(req)
+            return response(200, b"ok")
+        up = self.upstream(handle)
+        port = free_port()
+        p = self.pki.dir
+        conf = gateway_config(port, up.url, spec).replace(
+            '  addr: "127.0.0.1:%d"\n' % port,
+            '  addr: "127.0.0.1:%d"\n  httpConfig:\n    listenConfig:\n      tlsConfig:\n'
+            "        certKeyPairs: [{certFile: %s/ip.pem, keyFile: %s/ip.key}]\n"
+            "        clientAuth: RequestClientCert\n" % (port, p, p))
+        self.gw = self.start(conf, port, extra_args=("-X",))
+        return port
+
+    def https(self, port, headers=(), cert=True):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.pki.dir, "ca.pem"))
+        if cert:
+            ctx.load_cert_chain(os.path.join(self.pki.dir, "client.pem"),
+                                os.path.join(self.pki.dir, "client.key"))
+        n = len(self.seen)
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                             server_hostname="127.0.0.1") as s:
+            s.sendall(("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n" % "".join(
+                "%s: %s\r\n" % h for h in headers)).encode())
+            data = b""
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                data += d
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        hd = dict(l.split(": ", 1) for l in lines[1:])
+        return int(lines[0].split()[1]), hd, body, self.seen[n:]
+
+    def check(self, port, prov):
+        bound = ("Authorization", "Bearer " + prov.token(cnf={"x5t#S256": self.thumb}))
+        st, hd, body, seen = self.https(port, [bound])
+        self.assertEqual((st, body, len(seen)), (200, b"ok", 1))
+        self.assertRegex(hd["X-Fapi-Interaction-Id"],
+                         r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        st, hd, body, seen = self.https(port, [bound, ("x-fapi-interaction-id", "abc-123")])
+        self.assertEqual((st, hd["X-Fapi-Interaction-Id"]), (200, "abc-123"))
+        for headers, cert in (
+                ([("Authorization", "Bearer " + prov.token(
+                    cnf={"x5t#S256": b64url(hashlib.sha256(b"other").digest())}))], True),
+                ([("Authorization", "Bearer " + prov.token())], True),         # no cnf
+                ([("Authorization", "Bearer " + prov.token(cnf={}))], True),
+                ([bound], False)):                                               # no certificate
+            st, hd, body, seen = self.https(port, headers, cert)
+            self.assertEqual((st, body, seen), (401, BODY_401, []), (headers, cert))
+            self.assertEqual(hd.get("WWW-Authenticate"), 'Bearer error="invalid_token"')
+            self.assertNotIn("X-Fapi-Interaction-Id", hd)
+
+    def test_certificate_bound_tokens(self):
+        prov = self.provider()
+        port = self.serve_tls("  resourceServerHandler: {enabledFAPI: true}\n" + self.context(prov))
+        self.check(port, prov)
+
+    def test_certificate_bound_tokens_introspected(self):
+        prov = self.provider()
+        ctx = self.context(prov, "{token: /token, introspection: /introspect}",
+                           "      enableIntrospection: true\n", keys="")
+        port = self.serve_tls("  resourceServerHandler: {enabledFAPI: true}\n" + ctx)
+        self.check(port, prov)
+        self.assertIn("introspect", prov.grants())
+
+
 class ROPCTest(FlowTestCase):
 
     def spec(self, prov, extra="", redeem="/redeem"):
@@ -1191,6 +1277,25 @@ class AuthorizationCodeTest(FlowTestCase):
                         "requestObject.jwtHandler.privateKeys: a key that signs")
         self.bad_config(self.spec(prov, "    requestObject: {exp: 7200}\n"), "exp")
 
+    def test_enabled_fapi_checks_the_callback(self):
+        """enabledFAPI: the login keeps its callback in the session and the
+        callback must be that one (FAPI 1 part 1 5.2.3)."""
+        prov = self.provider()
+        port = self.serve(self.spec(prov, "    enabledFAPI: true\n"), session=True)
+        cookie, code, q = self.login(port, prov)
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual((st, hd.get("Location")), (302, "/app?x=1"))
+        # a login made without it (another gateway, same session cookie): 401
+        plain = self.serve(self.spec(prov), session=True)
+        cookie, code, q = self.login(plain, prov)
+        st, hd, body, seen = self.get(port, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual((st, body), (401, BODY_401))
+        st, hd, body, seen = self.get(plain, [cookie], "/callback?state=%s&code=%s"
+                                      % (q["state"][0], code))
+        self.assertEqual(st, 302)  # without enabledFAPI the same login goes on
+
     def test_callback_checks(self):
         prov = self.provider()
         port = self.serve(self.spec(prov), session=True)
@@ -1325,12 +1430,13 @@ class ExampleTest(FlowTestCase):
                             "http://127.0.0.1:%d/redeem" % port], capture_output=True, timeout=10)
         self.assertIn('"access_token"', p.stdout.decode())
 
-    # AILERON's examples/authn-fapi that load today (the others need what
-    # is not supported yet)
+    # AILERON's examples/authn-fapi (all but config.yaml, whose key files
+    # are absolute paths under /home)
     FAPI = ["client-auth/config-client-secret-jwt.yaml",
             "client-auth/config-private-key-jwt.yaml",
             "client-auth/config-self-signed-tls-client-auth.yaml",
             "certificate-bound-access-tokens/config-get-access-token.yaml",
+            "certificate-bound-access-tokens/config-resource-server.yaml",
             "jarm/config-jarm.yaml",
             "request-object/config-value.yaml",
             "request-object/config-reference.yaml"]
