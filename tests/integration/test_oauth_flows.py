@@ -1475,6 +1475,42 @@ class ExampleTest(FlowTestCase):
             rc, out = run_aileron(["-c", "-f", os.path.join("authn-fapi", name)])
             self.assertEqual(rc, 0, (name, out))
 
+    def test_fapi_client_secret_jwt_example(self):
+        """examples/authn-fapi/client-auth/config-client-secret-jwt.yaml
+        against the provider here in Keycloak's place: the browser's login,
+        the code redeemed with an HS256 client assertion, the echo."""
+        tmp, _ = self.enter_fapi()
+        with open(os.path.join(EXAMPLES, "authn-client-credentials", "keycloak", "keys",
+                               "private.pem"), "rb") as f:
+            key = serialization.load_pem_private_key(f.read(), None)
+        prov = Provider(self, key, self.KID, client_id="client-secret-jwt",
+                        secret="MkHyKDoZRM0r5hUN3me5fVJQWkWrRQc9")
+        prov.iss = prov.url + "/realms/aileron"
+        prov.aud = "client-secret-jwt"
+        prov.assertion = (b"MkHyKDoZRM0r5hUN3me5fVJQWkWrRQc9", ["HS256"])
+        port = free_port()
+        with open("authn-fapi/client-auth/config-client-secret-jwt.yaml") as f:
+            text = f.read().replace('addr: ":8080"', 'addr: "127.0.0.1:%d"' % port)
+        self.gw = self.start(text.replace("http://localhost:18080", prov.url), port)
+        st, hd, body = request(port, "GET", "/auth/login")
+        hd = dict(hd)
+        self.assertEqual(st, 302)
+        code, q = prov.authorize(hd["Location"])
+        self.assertEqual((q["max_age"], q["login_hint"]), (["120"], ["user001"]))
+        cookie = ("Cookie", hd["Set-Cookie"].split(";")[0])
+        st, hd2, body = request(port, "GET", "/auth/callback?state=%s&code=%s"
+                                % (q["state"][0], code), [cookie])
+        hd2 = dict(hd2)
+        self.assertEqual((st, hd2["Location"]), (302, "/auth/success"))
+        grant, form, auth = prov.hits[-1]
+        self.assertEqual(grant, "authorization_code")
+        self.assertEqual(jwt.get_unverified_header(form["client_assertion"][0])["alg"], "HS256")
+        cookie = ("Cookie", hd2.get("Set-Cookie", cookie[1]).split(";")[0])
+        st, hd3, body = request(port, "GET", "/auth/success", [cookie])
+        self.assertEqual(st, 200)
+        self.assertIn(b"/auth/success", body)
+        self.assertNotIn("MkHyKDoZRM0r5hUN3me5fVJQWkWrRQc9", self.gw.output())
+
 
 if __name__ == "__main__":
     unittest.main()
