@@ -3518,7 +3518,8 @@ oauth_is_credential(const struct request *r, const struct http_field *f)
  * restoreRequest: keep r in the session (method, target, the header
  * fields but Cookie and Authorization, a Content-Length body of at most
  * OAUTH_MAX_FORM bytes) for the callback to replay.  0, or the status to
- * answer: 413 for a body that cannot be kept, 500.
+ * answer: 413 for a body that cannot be kept, 400 for a header field
+ * value that is not UTF-8 (JSON cannot hold it), 500.
  */
 static int
 oauth_ac_keep_request(struct request *r, struct session *ss)
@@ -3543,10 +3544,17 @@ oauth_ac_keep_request(struct request *r, struct session *ss)
 
 		if (oauth_is_credential(r, f))
 			continue;
-		json_array_append_new(h,
-		    json_pack("[s%, s%]", r->buf + f->name.off,
-		        (size_t)f->name.len, r->buf + f->value.off,
-		        (size_t)f->value.len));
+		/* NULL for a value that is not UTF-8: kept, it would be lost */
+		if (json_array_append_new(h,
+		        json_pack("[s%, s%]", r->buf + f->name.off,
+		            (size_t)f->name.len, r->buf + f->value.off,
+		            (size_t)f->value.len)) < 0) {
+			json_decref(h);
+			json_decref(o);
+			log_debug("OAuthAuthenticationHandler: a header field "
+			          "that is not UTF-8 cannot be kept");
+			return 400;
+		}
 	}
 	json_object_set_new(o, "h", h);
 	if (m->body == HTTP_BODY_LENGTH) {
@@ -3697,7 +3705,10 @@ oauth_ac_login(const struct oauth_authn_conf_spec *os,
 			return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
 		if (ac->restore && (st = oauth_ac_keep_request(r, ss)) != 0)
 			return oauth_refuse(r, eh, st,
-			    st == 413 ? ERRPAGE_BODY_TOO_LARGE : "E3004", 0);
+			    st == 413       ? ERRPAGE_BODY_TOO_LARGE
+			        : st == 400 ? "E3057"
+			                    : "E3004",
+			    0);
 	}
 	rd = oauth_query_value(r, key);
 	if ((rd == NULL || rd[0] == '\0') && ac->redirect_path != NULL &&

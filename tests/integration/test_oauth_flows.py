@@ -1138,6 +1138,9 @@ class AuthorizationCodeTest(FlowTestCase):
         # a body that cannot be kept: 413, no login
         st, hd, body = request(port, "POST", "/big", [], b"x" * 70000)
         self.assertEqual(st, 413)
+        # a field value that is not UTF-8 cannot be kept either: 400
+        st, hd, body = request(port, "GET", "/latin", [("X-Name", "caf\xe9")])
+        self.assertEqual(st, 400)
 
     def jarm(self, prov, q, code, key=None, kid=None, drop=(), **kw):
         """A JARM authorization response for the login with parameters q."""
