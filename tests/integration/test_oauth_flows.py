@@ -1478,21 +1478,21 @@ class ExampleTest(FlowTestCase):
             rc, out = run_aileron(["-c", "-f", os.path.join("authn-fapi", name)])
             self.assertEqual(rc, 0, (name, out))
 
-    def test_fapi_client_secret_jwt_example(self):
-        """examples/authn-fapi/client-auth/config-client-secret-jwt.yaml
-        against the provider here in Keycloak's place: the browser's login,
-        the code redeemed with an HS256 client assertion, the echo."""
-        tmp, _ = self.enter_fapi()
+    def fapi_login(self, name, client_id, secret, assertion):
+        """An authn-fapi authorization code example against the provider
+        here in Keycloak's place: the browser's login, the code redeemed
+        with the client authentication the example names (verified by
+        the provider with assertion(client key)), the echo."""
+        tmp, client = self.enter_fapi()
         with open(os.path.join(EXAMPLES, "authn-client-credentials", "keycloak", "keys",
                                "private.pem"), "rb") as f:
             key = serialization.load_pem_private_key(f.read(), None)
-        prov = Provider(self, key, self.KID, client_id="client-secret-jwt",
-                        secret="MkHyKDoZRM0r5hUN3me5fVJQWkWrRQc9")
+        prov = Provider(self, key, self.KID, client_id=client_id, secret=secret)
         prov.iss = prov.url + "/realms/aileron"
-        prov.aud = "client-secret-jwt"
-        prov.assertion = (b"MkHyKDoZRM0r5hUN3me5fVJQWkWrRQc9", ["HS256"])
+        prov.aud = client_id
+        prov.assertion = assertion(client)
         port = free_port()
-        with open("authn-fapi/client-auth/config-client-secret-jwt.yaml") as f:
+        with open(os.path.join("authn-fapi", name)) as f:
             text = f.read().replace('addr: ":8080"', 'addr: "127.0.0.1:%d"' % port)
         self.gw = self.start(text.replace("http://localhost:18080", prov.url), port)
         st, hd, body = request(port, "GET", "/auth/login")
@@ -1507,13 +1507,23 @@ class ExampleTest(FlowTestCase):
         self.assertEqual((st, hd2["Location"]), (302, "/auth/success"))
         grant, form, auth = prov.hits[-1]
         self.assertEqual(grant, "authorization_code")
-        self.assertEqual(jwt.get_unverified_header(form["client_assertion"][0])["alg"], "HS256")
         cookie = ("Cookie", hd2.get("Set-Cookie", cookie[1]).split(";")[0])
         st, hd3, body = request(port, "GET", "/auth/success", [cookie])
         self.assertEqual(st, 200)
         self.assertIn(b"/auth/success", body)
-        self.assertNotIn("MkHyKDoZRM0r5hUN3me5fVJQWkWrRQc9", self.gw.output())
+        return jwt.get_unverified_header(form["client_assertion"][0])
 
+    def test_fapi_client_secret_jwt_example(self):
+        secret = "MkHyKDoZRM0r5hUN3me5fVJQWkWrRQc9"
+        h = self.fapi_login("client-auth/config-client-secret-jwt.yaml", "client-secret-jwt",
+                            secret, lambda client: (secret.encode(), ["HS256"]))
+        self.assertEqual(h["alg"], "HS256")
+        self.assertNotIn(secret, self.gw.output())
+
+    def test_fapi_private_key_jwt_example(self):
+        h = self.fapi_login("client-auth/config-private-key-jwt.yaml", "private-key-jwt",
+                            None, lambda client: (client.public_key(), ["RS256"]))
+        self.assertEqual((h["alg"], h["kid"]), ("RS256", "xFzm4BYgi-A0uzO9PpjgXmSS9HrsLZPhc0IrH8hedX4"))
 
 if __name__ == "__main__":
     unittest.main()
