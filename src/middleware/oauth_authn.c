@@ -941,6 +941,30 @@ static const struct conf_enum oauth_conf_jarm_modes[] = { { "ResponseModeJWT",
 	{ "ResponseModeFragmentJWT", OAUTH_JARM_FRAGMENT },
 	{ "ResponseModeFormPostJWT", OAUTH_JARM_FORM_POST }, { NULL, 0 } };
 
+static const char *oauth_url_split(
+    const char *url, struct oauth_ep *ep, char *store);
+
+/* The endpoints of j's JWKS URLs (their HTTPClient is set by the build). */
+static void
+oauth_conf_jwks_eps(
+    struct loader *ld, yaml_node_t *node, struct oauth_conf_jwt *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->njwks; i++) {
+		struct oauth_conf_jwks *w = &j->jwks[i];
+		struct oauth_ep *kep = arena_alloc(ld->arena, sizeof(*kep));
+		const char *why;
+		char *store =
+		    arena_alloc(ld->arena, OAUTH_URL_STORE(strlen(w->url)));
+
+		if ((why = oauth_url_split(w->url, kep, store)) != NULL)
+			conf_errorn(ld, conf_field_node(ld, node, "jwtHandler"),
+			    "jwtHandler.JWKs[%s]: %s: %s", w->iss, w->url, why);
+		w->ep = kep;
+	}
+}
+
 static void
 oauth_conf_jarm_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
@@ -951,10 +975,7 @@ oauth_conf_jarm_check(struct loader *ld, void *obj, yaml_node_t *node)
 		conf_errorn(ld, conf_field_node(ld, node, "responseMode"),
 		    "responseMode: ResponseModeFragmentJWT cannot work: a "
 		    "browser never sends the fragment to the callback");
-	if (j->jwt.njwks > 0)
-		conf_errorn(ld, conf_field_node(ld, node, "jwtHandler"),
-		    "jwtHandler.JWKs: not supported yet for jarm (give "
-		    "publicKeys, or none to use the context's jwtHandler)");
+	oauth_conf_jwks_eps(ld, node, &j->jwt);
 }
 
 static const struct conf_field oauth_conf_jarm_fields[] = {
@@ -1322,20 +1343,8 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 	struct oauth_conf_ctx *c = obj;
 	const struct oauth_conf_endpoints *ep = &c->provider.ep;
 	const char *iss = c->at.iss, *aud = c->at.aud;
-	size_t i;
 
-	for (i = 0; i < c->jwt.njwks; i++) {
-		struct oauth_conf_jwks *w = &c->jwt.jwks[i];
-		struct oauth_ep *kep = arena_alloc(ld->arena, sizeof(*kep));
-		const char *why;
-		char *store =
-		    arena_alloc(ld->arena, OAUTH_URL_STORE(strlen(w->url)));
-
-		if ((why = oauth_url_split(w->url, kep, store)) != NULL)
-			conf_errorn(ld, conf_field_node(ld, node, "jwtHandler"),
-			    "jwtHandler.JWKs[%s]: %s: %s", w->iss, w->url, why);
-		w->ep = kep;
-	}
+	oauth_conf_jwks_eps(ld, node, &c->jwt);
 	if (ep->discovery != NULL && ep->discovery[0] != '\0')
 		(void)oauth_conf_ep(ld, node, c->provider.base_url,
 		    ep->discovery, "discovery", &c->disc);
@@ -1559,6 +1568,27 @@ oauth_conf_client(struct loader *ld, struct conf_doc *doc,
 	return cc;
 }
 
+/* jarm.jwtHandler.JWKs: fetched with the defaults (AILERON: Go's). */
+static void
+oauth_conf_jarm_build(
+    struct loader *ld, struct conf_doc *doc, struct oauth_conf_jwt *j)
+{
+	const struct conf_client *cc;
+	int tls = 0;
+	size_t i;
+
+	if (j->njwks == 0)
+		return;
+	for (i = 0; i < j->njwks; i++)
+		if (j->jwks[i].ep != NULL &&
+		    ((struct oauth_ep *)j->jwks[i].ep)->up.tls)
+			tls = 1;
+	cc = oauth_conf_client(ld, doc, NULL, tls);
+	for (i = 0; i < j->njwks; i++)
+		if (j->jwks[i].ep != NULL)
+			((struct oauth_ep *)j->jwks[i].ep)->cc = cc;
+}
+
 static void
 oauth_conf_build(struct loader *ld, struct conf_doc *doc)
 {
@@ -1569,6 +1599,7 @@ oauth_conf_build(struct loader *ld, struct conf_doc *doc)
 		(void)conf_resolve_ref(ld, os->logger, KIND_ROLE_LOGGER);
 	if (os->eh_ref != NULL)
 		(void)conf_resolve_ref(ld, os->eh_ref, KIND_ROLE_ERRHANDLER);
+	oauth_conf_jarm_build(ld, doc, &os->ac.jarm.jwt);
 	for (i = 0; i < os->nctxs; i++) {
 		struct oauth_conf_ctx *c = &os->ctxs[i];
 		int disc = c->disc.set, tls = c->disc.up.tls || c->uinfo.up.tls;
@@ -3307,7 +3338,8 @@ oauth_jarm(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
     struct request *r, char **code, char **state)
 {
 	const struct oauth_conf_jwt *j =
-	    ac->jarm.jwt.nkeys > 0 ? &ac->jarm.jwt : &c->jwt;
+	    ac->jarm.jwt.nkeys + ac->jarm.jwt.njwks > 0 ? &ac->jarm.jwt
+	                                                : &c->jwt;
 	const char *t = NULL, *iss = c->provider.issuer, *aud;
 	json_t *cl, *v;
 	double exp;

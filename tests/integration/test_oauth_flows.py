@@ -1177,6 +1177,19 @@ class AuthorizationCodeTest(FlowTestCase):
         self.assertEqual((st, body), (401, BODY_401))
         self.assertNotIn(code, self.gw.output())
 
+    def test_jarm_keys_from_jwks(self):
+        """jarm.jwtHandler.JWKs: the response's key from the issuer's JWKS
+        (kid needed; an unknown kid is refused)."""
+        prov = self.provider()
+        port = self.serve(self.spec(prov, "    jarm:\n      jwtHandler:\n        JWKs: "
+                                    "{\"%s\": \"%s/jwks\"}\n" % (prov.iss, prov.url)),
+                          session=True)
+        for kid, want in (("k1", 302), ("unknown", 401)):
+            cookie, code, q = self.login(port, prov)
+            st, hd, body, seen = self.get(port, [cookie], "/callback?response="
+                                          + self.jarm(prov, q, code, kid=kid))
+            self.assertEqual(st, want, kid)
+
     def test_jarm_form_post_with_its_own_keys(self):
         prov = self.provider()
         jkey = ec.generate_private_key(ec.SECP256R1())
