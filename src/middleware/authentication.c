@@ -7,8 +7,10 @@
 #include "kind.h"
 #include "middleware.h"
 #include "middleware/authn.h"
+#include "middleware/matcher.h"
 #include "middleware/oauth_authn.h"
 #include "request.h"
+#include "response.h"
 
 /*
  * Config part.
@@ -69,23 +71,50 @@ const struct kind authentication_conf_kind = {
  * Runtime part.
  */
 
+/* Per request: what the response gets (FAPI's interaction id). */
+struct authentication_state {
+	const char *fapi_id;
+};
+
 /* The first handler that decides wins; none: 401. */
 static int
 authentication_request_hook(void *inst, struct request *r)
 {
 	const struct authentication_conf_spec *as = inst;
+	struct authentication_state *st;
+	const char *fapi_id;
+	void **slot;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < as->nrefs; i++) {
-		rc = oauth_authn_try(as->handlers[i], r, as->c.eh);
+		fapi_id = NULL;
+		rc = oauth_authn_try(as->handlers[i], r, as->c.eh, &fapi_id);
+		if (rc == HANDLER_DECLINED && fapi_id != NULL &&
+		    (slot = mw_state_slot(r, inst)) != NULL) {
+			st = arena_alloc(r->arena, sizeof(*st));
+			st->fapi_id = fapi_id;
+			*slot = st;
+		}
 		if (rc != OAUTH_AUTHN_CONTINUE)
 			return rc;
 	}
 	return authn_error(r, &as->c, 401, ERRPAGE_AUTHN);
 }
 
+/* x-fapi-interaction-id on the response of an accepted FAPI request. */
+static void
+authentication_head_hook(void *inst, struct request *r)
+{
+	void **slot = mw_state_slot(r, inst);
+	const struct authentication_state *st = slot != NULL ? *slot : NULL;
+
+	if (st != NULL)
+		(void)response_set(r, "X-Fapi-Interaction-Id", st->fapi_id);
+}
+
 const struct middleware_ops authentication_middleware = {
 	.name = "app/v1/AuthenticationMiddleware",
 	.request = authentication_request_hook,
+	.head = authentication_head_hook,
 };

@@ -25,6 +25,7 @@
 #include "middleware.h"
 #include "middleware/authn.h"
 #include "middleware/cookie.h"
+#include "middleware/form.h"
 #include "middleware/header_policy.h"
 #include "middleware/matcher.h"
 #include "request.h"
@@ -337,91 +338,6 @@ csrf_token_valid(const struct csrf_conf_spec *s, const char *t, size_t n)
 	return CRYPTO_memcmp(mac, b + s->hsize, s->hsize) == 0;
 }
 
-/* %XX and '+' of a form value, into out (n bytes at most); -1 if bad. */
-static int
-csrf_form_unescape(const char *s, size_t n, char *out, size_t *olen)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == '+')
-			out[o++] = ' ';
-		else if (s[i] != '%')
-			out[o++] = s[i];
-		else if (i + 2 < n + 0 && isxdigit((unsigned char)s[i + 1]) &&
-		    isxdigit((unsigned char)s[i + 2])) {
-			char hex[3] = { s[i + 1], s[i + 2], '\0' };
-
-			out[o++] = (char)strtol(hex, NULL, 16);
-			i += 2;
-		} else
-			return -1;
-	}
-	*olen = o;
-	return 0;
-}
-
-/*
- * The request body when its media type is mime and the whole of it is
- * already in the connection's buffer (it stays there for the handler);
- * NULL otherwise.
- */
-static const char *
-csrf_body(struct request *r, const char *mime, size_t *len)
-{
-	const struct http_msg *m = r->msg;
-	const char *ct;
-	size_t ctlen, mlen = strlen(mime), have;
-
-	ct = mw_request_header_span(r, "Content-Type", &ctlen);
-	if (ct == NULL || ctlen < mlen || strncasecmp(ct, mime, mlen) != 0 ||
-	    (ctlen > mlen && ct[mlen] != ';' && ct[mlen] != ' '))
-		return NULL;
-	have = r->buf_len > m->head_len ? r->buf_len - m->head_len : 0;
-	if (m->body != HTTP_BODY_LENGTH || m->content_length > have) {
-		log_debug("E3209 CSRFMiddleware: the body is not buffered "
-		          "(chunked or larger than the buffer)");
-		return NULL;
-	}
-	*len = (size_t)m->content_length;
-	return r->buf + m->head_len;
-}
-
-/* The first value of form field key in the body (Go's PostFormValue). */
-static const char *
-csrf_form_value(struct request *r, const char *key, size_t *len)
-{
-	const char *p, *end, *e, *eq;
-	size_t klen = strlen(key), n;
-	char *out;
-
-	if ((p = csrf_body(r, "application/x-www-form-urlencoded", &n)) == NULL)
-		return NULL;
-	end = p + n;
-	out = arena_alloc(r->arena, n + 1);
-	for (; p < end; p = e + 1) {
-		size_t kl;
-
-		for (e = p; e < end && *e != '&'; e++)
-			;
-		eq = memchr(p, '=', (size_t)(e - p));
-		if (eq == NULL)
-			eq = e;
-		if (csrf_form_unescape(p, (size_t)(eq - p), out, &kl) < 0 ||
-		    kl != klen || memcmp(out, key, klen) != 0)
-			continue;
-		if (eq == e) {
-			*len = 0;
-			return out;
-		}
-		if (csrf_form_unescape(eq + 1, (size_t)(e - eq - 1), out, len) <
-		    0)
-			continue;
-		return out;
-	}
-	return NULL;
-}
-
 /* Skip JSON white space. */
 static const char *
 csrf_json_ws(const char *p, const char *end)
@@ -525,7 +441,7 @@ csrf_json_value(struct request *r, const char *key, size_t *len)
 	size_t klen = strlen(key), n;
 	char *out;
 
-	if ((p = csrf_body(r, "application/json", &n)) == NULL)
+	if ((p = mw_body_buffered(r, "application/json", &n)) == NULL)
 		return NULL;
 	end = p + n;
 	p = csrf_json_ws(p, end);
@@ -568,7 +484,7 @@ static const char *
 csrf_source(struct request *r, int source, const char *key, size_t *len)
 {
 	if (source == CSRF_SOURCE_FORM)
-		return csrf_form_value(r, key, len);
+		return mw_form_value(r, key, len);
 	if (source == CSRF_SOURCE_JSON)
 		return csrf_json_value(r, key, len);
 	return mw_request_header_span(r, key, len);

@@ -28,9 +28,13 @@
 #include "log.h"
 #include "middleware.h"
 #include "middleware/authn.h"
+#include "middleware/form.h"
+#include "middleware/matcher.h"
 #include "middleware/oauth_authn.h"
 #include "request.h"
+#include "proxy.h"
 #include "response.h"
+#include "route.h"
 #include "session.h"
 #include "tlsclient.h"
 #include "upstream.h"
@@ -154,12 +158,19 @@ struct oauth_conf_provider {
 	struct conf_ref *round_tripper;
 };
 
+/* client.jwtHandler: the keys that sign the client's assertions. */
+struct oauth_conf_cjwt {
+	struct oauth_conf_key *keys;
+	size_t nkeys;
+};
+
 struct oauth_conf_client {
 	char *id;
 	char *secret;
 	char *audience;
 	char **scopes;
 	size_t nscopes;
+	struct oauth_conf_cjwt jwt;
 };
 
 /* jwtHandler.JWKs: issuer -> JWKS URL. */
@@ -202,12 +213,20 @@ static const struct kname oauth_conf_auths[] = {
 	{ "SelfSignedTLSClientAuth", OAUTH_AUTH_SELF_TLS }, { NULL, 0 }
 };
 
+/* A signing key: client assertions, request objects. */
+struct oauth_signer {
+	cjose_jwk_t *jwk;
+	const char *alg; /* its JWS alg */
+	const char *kid; /* NULL: none in the header */
+};
+
 /* ClientRequester: tokenRedeemer, tokenIntrospector. */
 struct oauth_conf_req {
 	struct conf_ref *round_tripper;
 	int auth; /* enum oauth_auth */
 	/* built at load */
 	const struct conf_client *cc;
+	struct oauth_signer *sign; /* ClientSecretJWT, PrivateKeyJWT */
 };
 
 /* One Context. */
@@ -230,14 +249,17 @@ struct oauth_conf_ctx {
 	struct oauth_ep intro; /* introspection endpoint, when known */
 	struct oauth_ep token; /* token endpoint, when known */
 	struct oauth_ep authz; /* authorization endpoint, when known */
+	struct oauth_ep uinfo; /* userinfo endpoint, when known */
 	struct oauth_ep disc;  /* discovery endpoint */
 	const struct conf_client *prov_cc; /* provider.roundTripper */
 	char *scope;                       /* client.scopes, form-encoded */
 	const char *idt_iss, *idt_aud;     /* as iss and aud, for ID tokens */
+	int iss_disc, idt_iss_disc;        /* iss: the discovery document's */
 };
 
 struct oauth_conf_rs {
 	char *header_key;
+	int fapi; /* enabledFAPI: certificate-bound tokens, interaction id */
 	int set;
 };
 
@@ -249,7 +271,34 @@ struct oauth_conf_cc {
 /* ropcHandler. */
 struct oauth_conf_ropc {
 	char *redeem_path;
+	char *user_key, *pass_key; /* both: credentials from a form body */
 	int set;
+};
+
+/* authorizationCodeHandler.jarm (ResponseModeMethod: AILERON's numbers). */
+enum oauth_jarm_mode {
+	OAUTH_JARM_JWT = 0,
+	OAUTH_JARM_QUERY,
+	OAUTH_JARM_FRAGMENT,
+	OAUTH_JARM_FORM_POST
+};
+
+struct oauth_conf_jarm {
+	int mode; /* enum oauth_jarm_mode */
+	struct oauth_conf_jwt jwt;
+	int set;
+};
+
+/* authorizationCodeHandler.requestObject. */
+struct oauth_conf_ro {
+	char *uri; /* requestURI: by reference */
+	struct oauth_conf_cjwt jwt;
+	int32_t exp, nbf;
+	int no_cache;
+	int set;
+	/* built at load */
+	char *uri_path;
+	struct oauth_signer *sign;
 };
 
 /* authorizationCodeHandler (OIDC). */
@@ -266,6 +315,8 @@ struct oauth_conf_ac {
 	size_t nurl_params;
 	char *userinfo_path;
 	int fapi;
+	struct oauth_conf_jarm jarm;
+	struct oauth_conf_ro ro;
 	int set;
 	/* built at load */
 	char *callback_path;
@@ -296,7 +347,7 @@ oauth_conf_rs_mark(struct loader *ld, void *obj, yaml_node_t *node)
 
 static const struct conf_field oauth_conf_rs_fields[] = {
 	FSTRD("headerKey", struct oauth_conf_rs, header_key, "Authorization"),
-	FUNSUP("enabledFAPI", NULL),
+	FBOOL("enabledFAPI", struct oauth_conf_rs, fapi),
 	FEND,
 };
 static const struct conf_table oauth_conf_rs_table = { oauth_conf_rs_fields,
@@ -326,16 +377,17 @@ oauth_conf_ropc_mark(struct loader *ld, void *obj, yaml_node_t *node)
 	    o->redeem_path[0] != '\0')
 		conf_errorn(ld, conf_field_node(ld, node, "redeemTokenPath"),
 		    "redeemTokenPath: a path starting with /");
+	if ((o->user_key == NULL || o->user_key[0] == '\0') !=
+	    (o->pass_key == NULL || o->pass_key[0] == '\0'))
+		conf_errorn(ld, node,
+		    "usernameKey and passwordKey: both or neither (AILERON "
+		    "would read the Authorization header instead)");
 }
 
 static const struct conf_field oauth_conf_ropc_fields[] = {
 	FSTR("redeemTokenPath", struct oauth_conf_ropc, redeem_path),
-	FUNSUP("usernameKey",
-	    "not supported yet: the username and password come from the "
-	    "Authorization header (Basic)"),
-	FUNSUP("passwordKey",
-	    "not supported yet: the username and password come from the "
-	    "Authorization header (Basic)"),
+	FSTR("usernameKey", struct oauth_conf_ropc, user_key),
+	FSTR("passwordKey", struct oauth_conf_ropc, pass_key),
 	FEND,
 };
 static const struct conf_table oauth_conf_ropc_table = { oauth_conf_ropc_fields,
@@ -386,15 +438,6 @@ oauth_conf_ac_check(struct loader *ld, void *obj, yaml_node_t *node)
 			conf_errorn(ld,
 			    conf_field_node(ld, node, "callbackURL"),
 			    "callbackURL: a URL without spaces or controls");
-	if (a->restore)
-		conf_errorn(ld, conf_field_node(ld, node, "restoreRequest"),
-		    "restoreRequest: not supported yet");
-	if (a->userinfo_path != NULL && a->userinfo_path[0] != '\0')
-		conf_errorn(ld, conf_field_node(ld, node, "userInfoPath"),
-		    "userInfoPath: not supported yet");
-	if (a->fapi)
-		conf_errorn(ld, conf_field_node(ld, node, "enabledFAPI"),
-		    "enabledFAPI: not supported yet");
 	if (regcomp(&a->re,
 	        a->redirect_pattern != NULL && a->redirect_pattern[0] != '\0'
 	            ? a->redirect_pattern
@@ -429,61 +472,6 @@ oauth_conf_ac_check(struct loader *ld, void *obj, yaml_node_t *node)
 	}
 }
 
-static const struct conf_field oauth_conf_ac_fields[] = {
-	FBOOL("disableState", struct oauth_conf_ac, no_state),
-	FBOOL("disableNonce", struct oauth_conf_ac, no_nonce),
-	FBOOL("disablePKCE", struct oauth_conf_ac, no_pkce),
-	FENUM("pkceMethod", struct oauth_conf_ac, pkce_plain, oauth_conf_pkce),
-	FSTR("loginPath", struct oauth_conf_ac, login_path),
-	FSTR("callbackURL", struct oauth_conf_ac, callback_url),
-	FSTR("redirectPath", struct oauth_conf_ac, redirect_path),
-	FSTR("redirectKey", struct oauth_conf_ac, redirect_key),
-	FSTR("redirectPathPattern", struct oauth_conf_ac, redirect_pattern),
-	FBOOL("redirectToLogin", struct oauth_conf_ac, to_login),
-	FBOOL("unauthorizeAny", struct oauth_conf_ac, unauthorize_any),
-	FBOOL("restoreRequest", struct oauth_conf_ac, restore),
-	FSTRS("urlParams", struct oauth_conf_ac, url_params, nurl_params, 0),
-	FSTR("userInfoPath", struct oauth_conf_ac, userinfo_path),
-	FBOOL("enabledFAPI", struct oauth_conf_ac, fapi),
-	FUNSUP("requestObject", "not supported yet"),
-	FUNSUP("jarm", "not supported yet"),
-	FEND,
-};
-static const struct conf_table oauth_conf_ac_table = { oauth_conf_ac_fields,
-	oauth_conf_ac_check };
-
-/*
- * clientCredentialsHandler, ropcHandler: members of AILERON's oneof, so
- * null (as -t writes the ones not chosen) leaves them unset.
- */
-static int
-oauth_conf_set_mode(struct loader *ld, const struct conf_field *f,
-    const char *key, yaml_node_t *v, void *obj)
-{
-	(void)key;
-	if (conf_is_null(v))
-		return 0;
-	return conf_parse_object(ld, v,
-	    strcmp(f->name, "ropcHandler") == 0 ? &oauth_conf_ropc_table
-	        : strcmp(f->name, "clientCredentialsHandler") == 0
-	        ? &oauth_conf_cc_table
-	        : &oauth_conf_ac_table,
-	    (char *)obj + f->off);
-}
-
-/* tokenRedeemer, tokenIntrospector: the JWT client assertions are refused. */
-static void
-oauth_conf_req_check(struct loader *ld, void *obj, yaml_node_t *node)
-{
-	const struct oauth_conf_req *q = obj;
-
-	if (q->auth == OAUTH_AUTH_SECRET_JWT || q->auth == OAUTH_AUTH_PKEY_JWT)
-		conf_errorn(ld, conf_field_node(ld, node, "clientAuthMethod"),
-		    "clientAuthMethod: ClientSecretJWT and PrivateKeyJWT are "
-		    "not supported yet (FormAuth, BasicAuth, TLSClientAuth, "
-		    "SelfSignedTLSClientAuth)");
-}
-
 static const struct conf_field oauth_conf_req_fields[] = {
 	FFUNCAT(
 	    "roundTripper", struct oauth_conf_req, round_tripper, conf_set_ref),
@@ -494,7 +482,7 @@ static const struct conf_field oauth_conf_req_fields[] = {
 	FEND,
 };
 static const struct conf_table oauth_conf_req_table = { oauth_conf_req_fields,
-	oauth_conf_req_check };
+	NULL };
 
 static void
 oauth_conf_jwk_free(void *arg)
@@ -622,49 +610,128 @@ oauth_conf_pkey_jwk(struct loader *ld, EVP_PKEY *pkey, int *family)
 	return NULL;
 }
 
-/* The family an alg needs. */
-static int
-oauth_alg_family(int alg)
+/* The name and family of alg (enum oauth_alg), or NULL. */
+static const struct oauth_alg_name *
+oauth_alg_of(int alg)
 {
 	const struct oauth_alg_name *a;
 
 	for (a = oauth_alg_names; a->name != NULL; a++)
 		if (a->alg == alg)
-			return a->family;
-	return OAUTH_FAM_NONE;
+			return a;
+	return NULL;
 }
 
-/* Load one public key: a PEM (PUBLIC, PRIVATE: its public half) or a secret. */
-static void
-oauth_conf_key_check(struct loader *ld, void *obj, yaml_node_t *node)
+/* The family an alg needs. */
+static int
+oauth_alg_family(int alg)
 {
-	struct oauth_conf_key *k = obj;
+	const struct oauth_alg_name *a = oauth_alg_of(alg);
+
+	return a != NULL ? a->family : OAUTH_FAM_NONE;
+}
+
+/* The JWS name of alg, or NULL. */
+static const char *
+oauth_alg_str(int alg)
+{
+	const struct oauth_alg_name *a = oauth_alg_of(alg);
+
+	return a != NULL ? a->name : NULL;
+}
+
+/* The JWK of an RSA or EC private key, with its private parts. */
+static cjose_jwk_t *
+oauth_conf_priv_jwk(struct loader *ld, EVP_PKEY *pkey, int *family)
+{
+	cjose_jwk_t *jwk = NULL;
+	cjose_err err;
+
+	if (EVP_PKEY_is_a(pkey, "RSA")) {
+		cjose_jwk_rsa_keyspec rs;
+
+		memset(&rs, 0, sizeof(rs));
+		rs.n =
+		    oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_N, 0, &rs.nlen);
+		rs.e =
+		    oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_E, 0, &rs.elen);
+		rs.d =
+		    oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_D, 0, &rs.dlen);
+		rs.p = oauth_conf_bn(
+		    ld, pkey, OSSL_PKEY_PARAM_RSA_FACTOR1, 0, &rs.plen);
+		rs.q = oauth_conf_bn(
+		    ld, pkey, OSSL_PKEY_PARAM_RSA_FACTOR2, 0, &rs.qlen);
+		rs.dp = oauth_conf_bn(
+		    ld, pkey, OSSL_PKEY_PARAM_RSA_EXPONENT1, 0, &rs.dplen);
+		rs.dq = oauth_conf_bn(
+		    ld, pkey, OSSL_PKEY_PARAM_RSA_EXPONENT2, 0, &rs.dqlen);
+		rs.qi = oauth_conf_bn(
+		    ld, pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, 0, &rs.qilen);
+		if (rs.n != NULL && rs.e != NULL && rs.d != NULL &&
+		    rs.nlen >= 256) {
+			*family = OAUTH_FAM_RSA;
+			jwk = cjose_jwk_create_RSA_spec(&rs, &err);
+		}
+		if (rs.d != NULL)
+			OPENSSL_cleanse(rs.d, rs.dlen);
+		if (rs.p != NULL)
+			OPENSSL_cleanse(rs.p, rs.plen);
+		if (rs.q != NULL)
+			OPENSSL_cleanse(rs.q, rs.qlen);
+		if (rs.dp != NULL)
+			OPENSSL_cleanse(rs.dp, rs.dplen);
+		if (rs.dq != NULL)
+			OPENSSL_cleanse(rs.dq, rs.dqlen);
+		if (rs.qi != NULL)
+			OPENSSL_cleanse(rs.qi, rs.qilen);
+		return jwk;
+	}
+	if (EVP_PKEY_is_a(pkey, "EC")) {
+		cjose_jwk_ec_keyspec es;
+		int fam;
+
+		/* the public half tells the curve */
+		if ((jwk = oauth_conf_pkey_jwk(ld, pkey, &fam)) == NULL)
+			return NULL;
+		cjose_jwk_release(jwk);
+		memset(&es, 0, sizeof(es));
+		es.crv = fam == OAUTH_FAM_P256 ? CJOSE_JWK_EC_P_256
+		    : fam == OAUTH_FAM_P384    ? CJOSE_JWK_EC_P_384
+		                               : CJOSE_JWK_EC_P_521;
+		es.d = oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_PRIV_KEY,
+		    fam == OAUTH_FAM_P256       ? 32
+		        : fam == OAUTH_FAM_P384 ? 48
+		                                : 66,
+		    &es.dlen);
+		if (es.d == NULL)
+			return NULL;
+		*family = fam;
+		jwk = cjose_jwk_create_EC_spec(&es, &err);
+		OPENSSL_cleanse(es.d, es.dlen);
+		return jwk;
+	}
+	return NULL;
+}
+
+/*
+ * The JWK of key k into k->jwk and k->family: a COMMON secret, or a PEM
+ * key (PUBLIC; PRIVATE: its public half, or the whole key when sign);
+ * checked against k->alg when set.  0, or -1 after reporting.
+ */
+static int
+oauth_conf_key_load(
+    struct loader *ld, yaml_node_t *node, struct oauth_conf_key *k, int sign)
+{
 	unsigned char *buf;
 	cjose_err err;
 	long n;
 
-	if (k->alg == OAUTH_ALG_NONE) {
-		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
-		    "algorithm: NONE is refused: unsigned tokens are never "
-		    "accepted");
-		return;
-	}
-	if (k->alg == OAUTH_EDDSA) {
-		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
-		    "algorithm: EdDSA is not supported yet");
-		return;
-	}
-	if (k->type == OAUTH_KEY_UNKNOWN) {
-		conf_errorn(ld, conf_field_node(ld, node, "keyType"),
-		    "keyType: COMMON, PUBLIC or PRIVATE is required");
-		return;
-	}
 	if ((n = oauth_conf_key_bytes(ld, node, k, &buf)) < 0)
-		return;
+		return -1;
 	if (k->type == OAUTH_KEY_COMMON) {
 		if (n == 0) {
 			conf_errorn(ld, node, "a COMMON key must not be empty");
-			return;
+			return -1;
 		}
 		k->family = OAUTH_FAM_HMAC;
 		k->jwk = cjose_jwk_create_oct_spec(buf, (size_t)n, &err);
@@ -684,25 +751,54 @@ oauth_conf_key_check(struct loader *ld, void *obj, yaml_node_t *node)
 			conf_errorn(ld, node,
 			    "E3400 the key is not a PEM %s key",
 			    k->type == OAUTH_KEY_PUBLIC ? "public" : "private");
-			return;
+			return -1;
 		}
-		k->jwk = oauth_conf_pkey_jwk(ld, pkey, &k->family);
+		k->jwk = sign ? oauth_conf_priv_jwk(ld, pkey, &k->family)
+		              : oauth_conf_pkey_jwk(ld, pkey, &k->family);
 		EVP_PKEY_free(pkey);
 	}
 	if (k->jwk == NULL) {
 		conf_errorn(ld, node,
 		    "E3400 unusable key: RSA of 2048 bits or more, EC P-256, "
 		    "P-384 or P-521, or a COMMON secret");
-		return;
+		return -1;
 	}
 	conf_at_free(ld, oauth_conf_jwk_free, k->jwk);
 	if (k->alg != OAUTH_ALG_UNKNOWN &&
-	    oauth_alg_family(k->alg) != k->family)
+	    oauth_alg_family(k->alg) != k->family) {
 		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
 		    "algorithm: does not fit the key (%s)",
 		    k->family == OAUTH_FAM_HMAC      ? "a COMMON secret"
 		        : k->family == OAUTH_FAM_RSA ? "an RSA key"
 		                                     : "an EC key");
+		return -1;
+	}
+	return 0;
+}
+
+/* Load one public key: a PEM (PUBLIC, PRIVATE: its public half) or a secret. */
+static void
+oauth_conf_key_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_key *k = obj;
+
+	if (k->alg == OAUTH_ALG_NONE) {
+		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
+		    "algorithm: NONE is refused: unsigned tokens are never "
+		    "accepted");
+		return;
+	}
+	if (k->alg == OAUTH_EDDSA) {
+		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
+		    "algorithm: EdDSA is not supported yet");
+		return;
+	}
+	if (k->type == OAUTH_KEY_UNKNOWN) {
+		conf_errorn(ld, conf_field_node(ld, node, "keyType"),
+		    "keyType: COMMON, PUBLIC or PRIVATE is required");
+		return;
+	}
+	(void)oauth_conf_key_load(ld, node, k, 0);
 }
 
 static const struct conf_field oauth_conf_key_fields[] = {
@@ -716,6 +812,76 @@ static const struct conf_field oauth_conf_key_fields[] = {
 };
 static const struct conf_table oauth_conf_key_table = { oauth_conf_key_fields,
 	oauth_conf_key_check };
+
+/*
+ * AILERON's kid of a signing key without keyID: base32 of SHA-1 of
+ * SHA3-512 of algorithm, keyType, keyFilePath and the JSON of jwtHeader
+ * ("null", as it is never given here).
+ */
+static char *
+oauth_conf_kid(struct loader *ld, const struct oauth_conf_key *k)
+{
+	unsigned char d3[64], d1[SHA_DIGEST_LENGTH];
+	const char *alg = oauth_alg_str(k->alg);
+	const char *typ = k->type == OAUTH_KEY_COMMON ? "COMMON"
+	    : k->type == OAUTH_KEY_PUBLIC             ? "PUBLIC"
+	                                              : "PRIVATE";
+	const char *file = k->file != NULL ? k->file : "";
+	size_t n = strlen(alg) + strlen(typ) + strlen(file) + 5;
+	char *sig = arena_alloc(ld->arena, n), *out;
+	unsigned int dl = sizeof(d3);
+
+	snprintf(sig, n, "%s%s%snull", alg, typ, file);
+	if (!EVP_Digest(sig, strlen(sig), d3, &dl, EVP_sha3_512(), NULL))
+		return NULL;
+	SHA1(d3, sizeof(d3), d1);
+	out = arena_alloc(
+	    ld->arena, kenc_encoded_len(KENC_BASE32, sizeof(d1)) + 1);
+	out[kenc_encode(KENC_BASE32, d1, sizeof(d1), out)] = '\0';
+	return out;
+}
+
+/*
+ * Load one signing key of client.jwtHandler.privateKeys: a COMMON secret
+ * (HS*) or a PEM private key (RS*, PS*, ES*) with its algorithm.
+ */
+static void
+oauth_conf_skey_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_key *k = obj;
+
+	if (oauth_alg_str(k->alg) == NULL) {
+		conf_errorn(ld, conf_field_node(ld, node, "algorithm"),
+		    "algorithm: required to sign: HS256..HS512 (COMMON), "
+		    "RS256..RS512, PS256..PS512 or ES256..ES512 (PRIVATE)");
+		return;
+	}
+	if (k->type != OAUTH_KEY_COMMON && k->type != OAUTH_KEY_PRIVATE) {
+		conf_errorn(ld, conf_field_node(ld, node, "keyType"),
+		    "keyType: COMMON or PRIVATE (a key that signs)");
+		return;
+	}
+	if (oauth_conf_key_load(ld, node, k, 1) < 0)
+		return;
+	if (k->kid == NULL || k->kid[0] == '\0')
+		k->kid = oauth_conf_kid(ld, k);
+}
+
+/* The same fields as publicKeys, checked as keys that sign. */
+static const struct conf_table oauth_conf_skey_table = { oauth_conf_key_fields,
+	oauth_conf_skey_check };
+
+/* client.jwtHandler: privateKeys sign the client assertions. */
+static const struct conf_field oauth_conf_cjwt_fields[] = {
+	FLIST("privateKeys", struct oauth_conf_cjwt, keys, nkeys,
+	    struct oauth_conf_key, &oauth_conf_skey_table),
+	FUNSUP("publicKeys", "not used by the client's jwtHandler"),
+	FUNSUP("JWKs", "not used by the client's jwtHandler"),
+	FUNSUP("useJKU", "not used by the client's jwtHandler"),
+	FEND,
+};
+static const struct conf_table oauth_conf_cjwt_table = { oauth_conf_cjwt_fields,
+	NULL };
 
 /* JWKs: a mapping of issuers to JWKS URLs. */
 static int
@@ -767,6 +933,136 @@ static const struct conf_field oauth_conf_jwt_fields[] = {
 };
 static const struct conf_table oauth_conf_jwt_table = { oauth_conf_jwt_fields,
 	NULL };
+
+static const struct conf_enum oauth_conf_jarm_modes[] = { { "ResponseModeJWT",
+	                                                      OAUTH_JARM_JWT },
+	{ "ResponseModeQueryJWT", OAUTH_JARM_QUERY },
+	{ "ResponseModeFragmentJWT", OAUTH_JARM_FRAGMENT },
+	{ "ResponseModeFormPostJWT", OAUTH_JARM_FORM_POST }, { NULL, 0 } };
+
+static const char *oauth_url_split(
+    const char *url, struct oauth_ep *ep, char *store);
+
+/* The endpoints of j's JWKS URLs (their HTTPClient is set by the build). */
+static void
+oauth_conf_jwks_eps(
+    struct loader *ld, yaml_node_t *node, struct oauth_conf_jwt *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->njwks; i++) {
+		struct oauth_conf_jwks *w = &j->jwks[i];
+		struct oauth_ep *kep = arena_alloc(ld->arena, sizeof(*kep));
+		const char *why;
+		char *store =
+		    arena_alloc(ld->arena, OAUTH_URL_STORE(strlen(w->url)));
+
+		if ((why = oauth_url_split(w->url, kep, store)) != NULL)
+			conf_errorn(ld, conf_field_node(ld, node, "jwtHandler"),
+			    "jwtHandler.JWKs[%s]: %s: %s", w->iss, w->url, why);
+		w->ep = kep;
+	}
+}
+
+static void
+oauth_conf_jarm_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_jarm *j = obj;
+
+	j->set = node != NULL && !conf_is_null(node);
+	if (j->mode == OAUTH_JARM_FRAGMENT)
+		conf_errorn(ld, conf_field_node(ld, node, "responseMode"),
+		    "responseMode: ResponseModeFragmentJWT cannot work: a "
+		    "browser never sends the fragment to the callback");
+	oauth_conf_jwks_eps(ld, node, &j->jwt);
+}
+
+static const struct conf_field oauth_conf_jarm_fields[] = {
+	FENUM("responseMode", struct oauth_conf_jarm, mode,
+	    oauth_conf_jarm_modes),
+	FOBJ("jwtHandler", struct oauth_conf_jarm, jwt, &oauth_conf_jwt_table),
+	FEND,
+};
+static const struct conf_table oauth_conf_jarm_table = { oauth_conf_jarm_fields,
+	oauth_conf_jarm_check };
+
+static char *oauth_conf_url_path(struct loader *ld, const char *u);
+static struct oauth_signer *oauth_conf_signer(
+    struct loader *ld, const struct oauth_conf_key *k);
+
+static void
+oauth_conf_ro_check(struct loader *ld, void *obj, yaml_node_t *node)
+{
+	struct oauth_conf_ro *o = obj;
+
+	o->set = node != NULL && !conf_is_null(node);
+	if (!o->set)
+		return;
+	if (o->jwt.nkeys == 0 || o->jwt.keys[0].jwk == NULL)
+		conf_errorn(ld, node,
+		    "requestObject.jwtHandler.privateKeys: a key that signs "
+		    "the request objects is required");
+	else
+		o->sign = oauth_conf_signer(ld, &o->jwt.keys[0]);
+	if (o->uri != NULL && o->uri[0] != '\0' &&
+	    (o->uri_path = oauth_conf_url_path(ld, o->uri)) == NULL)
+		conf_errorn(ld, conf_field_node(ld, node, "requestURI"),
+		    "requestURI: an http(s) URL where the provider fetches "
+		    "the request object");
+}
+
+static const struct conf_field oauth_conf_ro_fields[] = {
+	FSTR("requestURI", struct oauth_conf_ro, uri),
+	FOBJ("jwtHandler", struct oauth_conf_ro, jwt, &oauth_conf_cjwt_table),
+	FINT("exp", struct oauth_conf_ro, exp, 0, 3600),
+	FINT("nbf", struct oauth_conf_ro, nbf, 0, 3600),
+	FBOOL("disableCache", struct oauth_conf_ro, no_cache),
+	FEND,
+};
+static const struct conf_table oauth_conf_ro_table = { oauth_conf_ro_fields,
+	oauth_conf_ro_check };
+
+static const struct conf_field oauth_conf_ac_fields[] = {
+	FBOOL("disableState", struct oauth_conf_ac, no_state),
+	FBOOL("disableNonce", struct oauth_conf_ac, no_nonce),
+	FBOOL("disablePKCE", struct oauth_conf_ac, no_pkce),
+	FENUM("pkceMethod", struct oauth_conf_ac, pkce_plain, oauth_conf_pkce),
+	FSTR("loginPath", struct oauth_conf_ac, login_path),
+	FSTR("callbackURL", struct oauth_conf_ac, callback_url),
+	FSTR("redirectPath", struct oauth_conf_ac, redirect_path),
+	FSTR("redirectKey", struct oauth_conf_ac, redirect_key),
+	FSTR("redirectPathPattern", struct oauth_conf_ac, redirect_pattern),
+	FBOOL("redirectToLogin", struct oauth_conf_ac, to_login),
+	FBOOL("unauthorizeAny", struct oauth_conf_ac, unauthorize_any),
+	FBOOL("restoreRequest", struct oauth_conf_ac, restore),
+	FSTRS("urlParams", struct oauth_conf_ac, url_params, nurl_params, 0),
+	FSTR("userInfoPath", struct oauth_conf_ac, userinfo_path),
+	FBOOL("enabledFAPI", struct oauth_conf_ac, fapi),
+	FOBJ("requestObject", struct oauth_conf_ac, ro, &oauth_conf_ro_table),
+	FOBJ("jarm", struct oauth_conf_ac, jarm, &oauth_conf_jarm_table),
+	FEND,
+};
+static const struct conf_table oauth_conf_ac_table = { oauth_conf_ac_fields,
+	oauth_conf_ac_check };
+
+/*
+ * clientCredentialsHandler, ropcHandler: members of AILERON's oneof, so
+ * null (as -t writes the ones not chosen) leaves them unset.
+ */
+static int
+oauth_conf_set_mode(struct loader *ld, const struct conf_field *f,
+    const char *key, yaml_node_t *v, void *obj)
+{
+	(void)key;
+	if (conf_is_null(v))
+		return 0;
+	return conf_parse_object(ld, v,
+	    strcmp(f->name, "ropcHandler") == 0 ? &oauth_conf_ropc_table
+	        : strcmp(f->name, "clientCredentialsHandler") == 0
+	        ? &oauth_conf_cc_table
+	        : &oauth_conf_ac_table,
+	    (char *)obj + f->off);
+}
 
 /* validMethods: JWS alg names, never none. */
 static void
@@ -837,7 +1133,8 @@ static const struct conf_field oauth_conf_client_fields[] = {
 	FSTR("secret", struct oauth_conf_client, secret),
 	FSTR("audience", struct oauth_conf_client, audience),
 	FSTRS("scopes", struct oauth_conf_client, scopes, nscopes, 0),
-	FUNSUP("jwtHandler", "not used by resourceServerHandler"),
+	FOBJ("jwtHandler", struct oauth_conf_client, jwt,
+	    &oauth_conf_cjwt_table),
 	FEND,
 };
 static const struct conf_table oauth_conf_client_table = {
@@ -981,6 +1278,63 @@ oauth_conf_scope(struct loader *ld, struct oauth_conf_ctx *c)
 	c->scope[len] = '\0';
 }
 
+/* The signer of key k (loaded by oauth_conf_skey_check). */
+static struct oauth_signer *
+oauth_conf_signer(struct loader *ld, const struct oauth_conf_key *k)
+{
+	struct oauth_signer *g = arena_alloc(ld->arena, sizeof(*g));
+
+	g->jwk = k->jwk;
+	g->alg = oauth_alg_str(k->alg);
+	g->kid = k->kid;
+	return g;
+}
+
+/*
+ * The key that signs q's client assertions (ClientSecretJWT: an HS* key
+ * of client.jwtHandler.privateKeys, else HS256 with client.secret;
+ * PrivateKeyJWT: an RS*, PS* or ES* key there), as AILERON's client
+ * jwtHandler: the first that fits.
+ */
+static void
+oauth_conf_assert(struct loader *ld, yaml_node_t *node,
+    struct oauth_conf_ctx *c, struct oauth_conf_req *q, const char *what)
+{
+	const struct oauth_conf_cjwt *j = &c->client.jwt;
+	int hmac = q->auth == OAUTH_AUTH_SECRET_JWT;
+	cjose_err err;
+	size_t i;
+
+	if (q->auth != OAUTH_AUTH_SECRET_JWT && q->auth != OAUTH_AUTH_PKEY_JWT)
+		return;
+	for (i = 0; i < j->nkeys; i++)
+		if (j->keys[i].jwk != NULL &&
+		    (j->keys[i].family == OAUTH_FAM_HMAC) == hmac) {
+			q->sign = oauth_conf_signer(ld, &j->keys[i]);
+			return;
+		}
+	if (hmac && c->client.secret != NULL && c->client.secret[0] != '\0') {
+		q->sign = arena_alloc(ld->arena, sizeof(*q->sign));
+		q->sign->jwk =
+		    cjose_jwk_create_oct_spec((const uint8_t *)c->client.secret,
+		        strlen(c->client.secret), &err);
+		if (q->sign->jwk != NULL) {
+			conf_at_free(ld, oauth_conf_jwk_free, q->sign->jwk);
+			q->sign->alg = "HS256";
+			q->sign->kid = NULL;
+			return;
+		}
+	}
+	conf_errorn(ld, conf_field_node(ld, node, what),
+	    hmac ? "%s.clientAuthMethod: ClientSecretJWT needs client.secret "
+	           "or an HS256, HS384 or HS512 key (keyType COMMON) in "
+	           "client.jwtHandler.privateKeys"
+	         : "%s.clientAuthMethod: PrivateKeyJWT needs an RS*, PS* or "
+	           "ES* key (keyType PRIVATE) in "
+	           "client.jwtHandler.privateKeys",
+	    what);
+}
+
 /* The checks in force: AILERON's defaults, "-" switches one off. */
 static void
 oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
@@ -988,20 +1342,8 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 	struct oauth_conf_ctx *c = obj;
 	const struct oauth_conf_endpoints *ep = &c->provider.ep;
 	const char *iss = c->at.iss, *aud = c->at.aud;
-	size_t i;
 
-	for (i = 0; i < c->jwt.njwks; i++) {
-		struct oauth_conf_jwks *w = &c->jwt.jwks[i];
-		struct oauth_ep *kep = arena_alloc(ld->arena, sizeof(*kep));
-		const char *why;
-		char *store =
-		    arena_alloc(ld->arena, OAUTH_URL_STORE(strlen(w->url)));
-
-		if ((why = oauth_url_split(w->url, kep, store)) != NULL)
-			conf_errorn(ld, conf_field_node(ld, node, "jwtHandler"),
-			    "jwtHandler.JWKs[%s]: %s: %s", w->iss, w->url, why);
-		w->ep = kep;
-	}
+	oauth_conf_jwks_eps(ld, node, &c->jwt);
 	if (ep->discovery != NULL && ep->discovery[0] != '\0')
 		(void)oauth_conf_ep(ld, node, c->provider.base_url,
 		    ep->discovery, "discovery", &c->disc);
@@ -1011,6 +1353,9 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 	if (ep->authorization != NULL && ep->authorization[0] != '\0')
 		(void)oauth_conf_ep(ld, node, c->provider.base_url,
 		    ep->authorization, "authorization", &c->authz);
+	if (ep->userinfo != NULL && ep->userinfo[0] != '\0')
+		(void)oauth_conf_ep(ld, node, c->provider.base_url,
+		    ep->userinfo, "userinfo", &c->uinfo);
 	if (c->introspection) {
 		if (ep->introspection != NULL && ep->introspection[0] != '\0')
 			(void)oauth_conf_ep(ld, node, c->provider.base_url,
@@ -1022,6 +1367,10 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 			    "provider.endpoints.introspection or discovery");
 	}
 	oauth_conf_scope(ld, c);
+	oauth_conf_assert(ld, node, c, &c->redeemer, "tokenRedeemer");
+	if (c->introspection)
+		oauth_conf_assert(
+		    ld, node, c, &c->introspector, "tokenIntrospector");
 	c->idt_iss = oauth_conf_check_on(c->idt.iss, c->provider.issuer, NULL);
 	c->idt_aud =
 	    oauth_conf_check_on(c->idt.aud, c->client.audience, c->client.id);
@@ -1035,13 +1384,11 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 	    iss != NULL && iss[0] != '\0' && strcmp(iss, "-") != 0 ? iss : NULL;
 	c->aud =
 	    aud != NULL && aud[0] != '\0' && strcmp(aud, "-") != 0 ? aud : NULL;
-	if (!c->introspection && c->iss == NULL &&
-	    c->provider.ep.discovery != NULL &&
-	    c->provider.ep.discovery[0] != '\0' &&
-	    (c->at.iss == NULL || c->at.iss[0] == '\0'))
-		conf_errorn(ld, conf_field_node(ld, node, "provider"),
-		    "provider.endpoints.discovery: not supported yet; give "
-		    "provider.issuer (or atValidation.iss: \"-\")");
+	/* no issuer given ("-" is one): the discovery document's */
+	c->iss_disc = c->iss == NULL && c->disc.set &&
+	    (c->at.iss == NULL || c->at.iss[0] == '\0');
+	c->idt_iss_disc = c->idt_iss == NULL && c->disc.set &&
+	    (c->idt.iss == NULL || c->idt.iss[0] == '\0');
 }
 
 static const struct conf_field oauth_conf_ctx_fields[] = {
@@ -1121,6 +1468,14 @@ oauth_conf_check(struct loader *ld, void *obj, yaml_node_t *node)
 			    "provider.endpoints.authorization or "
 			    "provider.endpoints.discovery",
 			    i, mode);
+		if (os->ac.set && os->ac.userinfo_path != NULL &&
+		    os->ac.userinfo_path[0] != '\0' && !c->uinfo.set &&
+		    !c->disc.set)
+			conf_errorn(ld, node,
+			    "contexts[%zu]: userInfoPath needs "
+			    "provider.endpoints.userinfo or "
+			    "provider.endpoints.discovery",
+			    i);
 	}
 	if (os->rs.set && !oauth_conf_token(os->rs.header_key))
 		conf_errorn(ld, node,
@@ -1212,6 +1567,27 @@ oauth_conf_client(struct loader *ld, struct conf_doc *doc,
 	return cc;
 }
 
+/* jarm.jwtHandler.JWKs: fetched with the defaults (AILERON: Go's). */
+static void
+oauth_conf_jarm_build(
+    struct loader *ld, struct conf_doc *doc, struct oauth_conf_jwt *j)
+{
+	const struct conf_client *cc;
+	int tls = 0;
+	size_t i;
+
+	if (j->njwks == 0)
+		return;
+	for (i = 0; i < j->njwks; i++)
+		if (j->jwks[i].ep != NULL &&
+		    ((struct oauth_ep *)j->jwks[i].ep)->up.tls)
+			tls = 1;
+	cc = oauth_conf_client(ld, doc, NULL, tls);
+	for (i = 0; i < j->njwks; i++)
+		if (j->jwks[i].ep != NULL)
+			((struct oauth_ep *)j->jwks[i].ep)->cc = cc;
+}
+
 static void
 oauth_conf_build(struct loader *ld, struct conf_doc *doc)
 {
@@ -1222,9 +1598,10 @@ oauth_conf_build(struct loader *ld, struct conf_doc *doc)
 		(void)conf_resolve_ref(ld, os->logger, KIND_ROLE_LOGGER);
 	if (os->eh_ref != NULL)
 		(void)conf_resolve_ref(ld, os->eh_ref, KIND_ROLE_ERRHANDLER);
+	oauth_conf_jarm_build(ld, doc, &os->ac.jarm.jwt);
 	for (i = 0; i < os->nctxs; i++) {
 		struct oauth_conf_ctx *c = &os->ctxs[i];
-		int disc = c->disc.set, tls = c->disc.up.tls;
+		int disc = c->disc.set, tls = c->disc.up.tls || c->uinfo.up.tls;
 
 		for (j = 0; j < c->jwt.njwks; j++)
 			if (c->jwt.jwks[j].ep != NULL &&
@@ -1233,6 +1610,7 @@ oauth_conf_build(struct loader *ld, struct conf_doc *doc)
 		c->prov_cc =
 		    oauth_conf_client(ld, doc, c->provider.round_tripper, tls);
 		c->disc.cc = c->prov_cc;
+		c->uinfo.cc = c->prov_cc;
 		for (j = 0; j < c->jwt.njwks; j++)
 			if (c->jwt.jwks[j].ep != NULL)
 				((struct oauth_ep *)c->jwt.jwks[j].ep)->cc =
@@ -1362,9 +1740,30 @@ oauth_azp_check(const struct oauth_conf_ctx *c, json_t *claims)
 	return strcmp(azp, id) == 0 ? 0 : -1;
 }
 
+static const char *oauth_disc_issuer(const struct oauth_conf_ctx *c);
+
+/* Whether claim aud (a string or an array of them) names want. */
+static int
+oauth_aud_has(json_t *aud, const char *want)
+{
+	json_t *e;
+	size_t i;
+
+	if (json_is_string(aud))
+		return strcmp(json_string_value(aud), want) == 0;
+	json_array_foreach(aud, i, e)
+	{
+		if (json_is_string(e) &&
+		    strcmp(json_string_value(e), want) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The registered claims under the context's atValidation (idtValidation
- * when idt). 0 when good.
+ * when idt). 0 when good.  With no issuer given and discovery, iss must
+ * be the discovery document's issuer.
  */
 static int
 oauth_claims_check(const struct oauth_conf_ctx *c, int idt, json_t *claims)
@@ -1373,8 +1772,7 @@ oauth_claims_check(const struct oauth_conf_ctx *c, int idt, json_t *claims)
 	const char *want_iss = idt ? c->idt_iss : c->iss;
 	const char *want_aud = idt ? c->idt_aud : c->aud;
 	double now = (double)time(NULL), lw = (double)v->leeway, t;
-	json_t *iss, *aud, *e;
-	size_t i;
+	json_t *iss;
 	int rc;
 
 	if ((rc = oauth_claim_time(claims, "exp", &t)) < 0 ||
@@ -1388,28 +1786,19 @@ oauth_claims_check(const struct oauth_conf_ctx *c, int idt, json_t *claims)
 		return -1;
 	if (idt && oauth_azp_check(c, claims) != 0)
 		return -1;
+	if (want_iss == NULL && (idt ? c->idt_iss_disc : c->iss_disc) &&
+	    (want_iss = oauth_disc_issuer(c)) == NULL)
+		return -1; /* the issuer is not known yet */
 	if (want_iss != NULL) {
 		iss = json_object_get(claims, "iss");
 		if (!json_is_string(iss) ||
 		    strcmp(json_string_value(iss), want_iss) != 0)
 			return -1;
 	}
-	if (want_aud != NULL) {
-		aud = json_object_get(claims, "aud");
-		if (json_is_string(aud))
-			return strcmp(json_string_value(aud), want_aud) == 0
-			    ? 0
-			    : -1;
-		if (!json_is_array(aud))
-			return -1;
-		json_array_foreach(aud, i, e)
-		{
-			if (json_is_string(e) &&
-			    strcmp(json_string_value(e), want_aud) == 0)
-				return 0;
-		}
-		return -1;
-	}
+	if (want_aud != NULL)
+		return oauth_aud_has(json_object_get(claims, "aud"), want_aud)
+		    ? 0
+		    : -1;
 	return 0;
 }
 
@@ -1450,8 +1839,61 @@ oauth_key_fits(const struct oauth_conf_key *k, const struct oauth_alg_name *a,
 	return k->family == a->family;
 }
 
-static int oauth_jwks_verify(const struct oauth_conf_ctx *c, cjose_jws_t *jws,
+static int oauth_jwks_verify(const struct oauth_conf_jwt *j, cjose_jws_t *jws,
     const struct oauth_alg_name *a, const char *kid);
+
+/*
+ * The claims of JWS t[0..n) when its signature verifies with a key of j
+ * (configured, or of the JWKS of the issuer it names) and its alg is one
+ * of v's validMethods (never none); NULL otherwise.  The caller owns them.
+ */
+static json_t *
+oauth_jws_claims(const struct oauth_conf_jwt *j,
+    const struct oauth_conf_valid *v, const char *t, size_t n)
+{
+	const struct oauth_alg_name *a;
+	cjose_jws_t *jws;
+	cjose_header_t *hdr;
+	cjose_err err;
+	const char *alg, *kid;
+	uint8_t *pl = NULL;
+	size_t pl_len = 0, i;
+	json_t *claims = NULL, *kv;
+	int ok = 0;
+
+	if (n > OAUTH_MAX_TOKEN || !oauth_jws_shape(t, n))
+		return NULL;
+	if ((jws = cjose_jws_import(t, n, &err)) == NULL)
+		return NULL;
+	hdr = cjose_jws_get_protected(jws);
+	alg = hdr != NULL ? cjose_header_get(hdr, CJOSE_HDR_ALG, &err) : NULL;
+	kv = hdr != NULL ? json_object_get((json_t *)hdr, "kid") : NULL;
+	if (kv != NULL && !json_is_string(kv))
+		goto out;
+	kid = kv != NULL ? json_string_value(kv) : NULL;
+	if ((a = oauth_alg_allowed(v, alg)) == NULL)
+		goto out;
+	for (i = 0; i < j->nkeys && !ok; i++) {
+		const struct oauth_conf_key *k = &j->keys[i];
+
+		if (k->jwk != NULL && oauth_key_fits(k, a, kid) &&
+		    cjose_jws_verify(jws, k->jwk, &err))
+			ok = 1;
+	}
+	/* JWKS keys carry kids: a token without one never uses them. */
+	if (!ok && kid != NULL && j->njwks > 0)
+		ok = oauth_jwks_verify(j, jws, a, kid);
+	if (ok && cjose_jws_get_plaintext(jws, &pl, &pl_len, &err))
+		claims = json_loadb(
+		    (const char *)pl, pl_len, JSON_REJECT_DUPLICATES, NULL);
+	if (claims != NULL && !json_is_object(claims)) {
+		json_decref(claims);
+		claims = NULL;
+	}
+out:
+	cjose_jws_release(jws);
+	return claims;
+}
 
 /*
  * Verify token t[0..n) in context c, an ID token when idt. 0 when good;
@@ -1461,45 +1903,10 @@ static int
 oauth_validate(const struct oauth_conf_ctx *c, int idt, const char *t, size_t n,
     int64_t *exp, const char *nonce)
 {
-	const struct oauth_alg_name *a;
-	cjose_jws_t *jws;
-	cjose_header_t *hdr;
-	cjose_err err;
-	const char *alg, *kid;
-	uint8_t *pl = NULL;
-	size_t pl_len = 0, i;
-	json_t *claims, *kv;
-	int ok = 0;
+	json_t *claims =
+	    oauth_jws_claims(&c->jwt, idt ? &c->idt : &c->at, t, n);
+	int ok = claims != NULL && oauth_claims_check(c, idt, claims) == 0;
 
-	if (n > OAUTH_MAX_TOKEN || !oauth_jws_shape(t, n))
-		return -1;
-	if ((jws = cjose_jws_import(t, n, &err)) == NULL)
-		return -1;
-	hdr = cjose_jws_get_protected(jws);
-	alg = hdr != NULL ? cjose_header_get(hdr, CJOSE_HDR_ALG, &err) : NULL;
-	kv = hdr != NULL ? json_object_get((json_t *)hdr, "kid") : NULL;
-	if (kv != NULL && !json_is_string(kv))
-		goto out;
-	kid = kv != NULL ? json_string_value(kv) : NULL;
-	if ((a = oauth_alg_allowed(idt ? &c->idt : &c->at, alg)) == NULL)
-		goto out;
-	for (i = 0; i < c->jwt.nkeys && !ok; i++) {
-		const struct oauth_conf_key *k = &c->jwt.keys[i];
-
-		if (k->jwk != NULL && oauth_key_fits(k, a, kid) &&
-		    cjose_jws_verify(jws, k->jwk, &err))
-			ok = 1;
-	}
-	/* JWKS keys carry kids: a token without one never uses them. */
-	if (!ok && kid != NULL && c->jwt.njwks > 0)
-		ok = oauth_jwks_verify(c, jws, a, kid);
-	if (!ok || !cjose_jws_get_plaintext(jws, &pl, &pl_len, &err)) {
-		ok = 0;
-		goto out;
-	}
-	claims =
-	    json_loadb((const char *)pl, pl_len, JSON_REJECT_DUPLICATES, NULL);
-	ok = json_is_object(claims) && oauth_claims_check(c, idt, claims) == 0;
 	if (ok && nonce != NULL) {
 		const char *got =
 		    json_string_value(json_object_get(claims, "nonce"));
@@ -1512,8 +1919,6 @@ oauth_validate(const struct oauth_conf_ctx *c, int idt, const char *t, size_t n,
 		*exp = json_is_number(e) ? (int64_t)json_number_value(e) : 0;
 	}
 	json_decref(claims);
-out:
-	cjose_jws_release(jws);
 	return ok ? 0 : -1;
 }
 
@@ -1534,11 +1939,13 @@ static struct upstream_pool *oauth_pool; /* per worker */
 /* The endpoints each context found by discovery, per worker. */
 struct oauth_disc_slot {
 	const struct oauth_conf_ctx *c;
-	struct oauth_ep intro, token, authz;
+	struct oauth_ep intro, token, authz, uinfo;
 	int64_t next_try; /* not found yet: not before (ms) */
 	char istore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
 	char tstore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
 	char astore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
+	char ustore[OAUTH_URL_STORE(OAUTH_DISC_URL)];
+	char issuer[OAUTH_DISC_URL + 1]; /* "" until discovered */
 };
 static struct oauth_disc_slot oauth_disc[OAUTH_DISC_SLOTS];
 
@@ -1729,16 +2136,91 @@ oauth_disc_take(json_t *doc, const char *name, struct oauth_ep *ep, char *store,
 }
 
 /* Which endpoint oauth_endpoint() gives. */
-enum oauth_which { OAUTH_EP_INTRO, OAUTH_EP_TOKEN, OAUTH_EP_AUTHZ };
+enum oauth_which {
+	OAUTH_EP_INTRO,
+	OAUTH_EP_TOKEN,
+	OAUTH_EP_AUTHZ,
+	OAUTH_EP_USERINFO
+};
 
 /* The endpoint called which of ep (a context's, or a discovery slot's). */
 static const struct oauth_ep *
 oauth_ep_pick(const struct oauth_ep *intro, const struct oauth_ep *token,
-    const struct oauth_ep *authz, int which)
+    const struct oauth_ep *authz, const struct oauth_ep *uinfo, int which)
 {
 	return which == OAUTH_EP_INTRO ? intro
 	    : which == OAUTH_EP_TOKEN  ? token
-	                               : authz;
+	    : which == OAUTH_EP_AUTHZ  ? authz
+	                               : uinfo;
+}
+
+/* The discovery document's names of the endpoints (enum oauth_which). */
+static const char *const oauth_disc_names[] = { "introspection_endpoint",
+	"token_endpoint", "authorization_endpoint", "userinfo_endpoint" };
+
+/* The discovery slot of c, or NULL when all are taken. */
+static struct oauth_disc_slot *
+oauth_disc_slot(const struct oauth_conf_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < OAUTH_DISC_SLOTS; i++)
+		if (oauth_disc[i].c == c || oauth_disc[i].c == NULL) {
+			oauth_disc[i].c = c;
+			return &oauth_disc[i];
+		}
+	return NULL;
+}
+
+/*
+ * Fetch c's discovery document into d (at most every OAUTH_DISC_MS):
+ * the endpoints c lacks and the issuer.  buf: OAUTH_HTTP_MAX bytes.
+ */
+static void
+oauth_disc_load(
+    const struct oauth_conf_ctx *c, struct oauth_disc_slot *d, char *buf)
+{
+	struct oauth_reply rep;
+	const char *iss;
+	json_t *doc;
+
+	if (conn_now_ms() < d->next_try)
+		return;
+	d->next_try = conn_now_ms() + OAUTH_DISC_MS;
+	if (oauth_http(&c->disc, NULL, 0, NULL, buf, &rep) < 0 ||
+	    rep.status != 200) {
+		log_warn("OAuthAuthenticationHandler: discovery at %s failed",
+		    c->disc.up.url);
+		return;
+	}
+	doc = json_loadb(rep.body, rep.len, 0, NULL);
+	oauth_disc_take(doc, oauth_disc_names[OAUTH_EP_INTRO], &d->intro,
+	    d->istore, c->introspector.cc);
+	oauth_disc_take(doc, oauth_disc_names[OAUTH_EP_TOKEN], &d->token,
+	    d->tstore, c->redeemer.cc);
+	oauth_disc_take(doc, oauth_disc_names[OAUTH_EP_AUTHZ], &d->authz,
+	    d->astore, c->prov_cc);
+	oauth_disc_take(doc, oauth_disc_names[OAUTH_EP_USERINFO], &d->uinfo,
+	    d->ustore, c->prov_cc);
+	iss = json_string_value(json_object_get(doc, "issuer"));
+	if (d->issuer[0] == '\0' && iss != NULL && iss[0] != '\0' &&
+	    strlen(iss) <= OAUTH_DISC_URL)
+		memcpy(d->issuer, iss, strlen(iss) + 1);
+	json_decref(doc);
+}
+
+/* The issuer of c's discovery document, or NULL when not known. */
+static const char *
+oauth_disc_issuer(const struct oauth_conf_ctx *c)
+{
+	static char buf[OAUTH_HTTP_MAX];
+	struct oauth_disc_slot *d;
+
+	if (!c->disc.set || (d = oauth_disc_slot(c)) == NULL)
+		return NULL;
+	if (d->issuer[0] == '\0')
+		oauth_disc_load(c, d, buf);
+	return d->issuer[0] != '\0' ? d->issuer : NULL;
 }
 
 /*
@@ -1748,72 +2230,116 @@ oauth_ep_pick(const struct oauth_ep *intro, const struct oauth_ep *token,
 static const struct oauth_ep *
 oauth_endpoint(const struct oauth_conf_ctx *c, int which, char *buf)
 {
-	static const char *const names[] = { "introspection_endpoint",
-		"token_endpoint", "authorization_endpoint" };
 	const struct oauth_ep *mine =
-	    oauth_ep_pick(&c->intro, &c->token, &c->authz, which);
-	struct oauth_disc_slot *d = NULL;
-	struct oauth_reply rep;
-	json_t *doc;
-	size_t i;
+	    oauth_ep_pick(&c->intro, &c->token, &c->authz, &c->uinfo, which);
+	struct oauth_disc_slot *d;
 
 	if (mine->set)
 		return mine;
-	if (!c->disc.set)
+	if (!c->disc.set || (d = oauth_disc_slot(c)) == NULL)
 		return NULL;
-	for (i = 0; i < OAUTH_DISC_SLOTS; i++)
-		if (oauth_disc[i].c == c || oauth_disc[i].c == NULL) {
-			d = &oauth_disc[i];
-			break;
-		}
-	if (d == NULL)
-		return NULL;
-	d->c = c;
-	mine = oauth_ep_pick(&d->intro, &d->token, &d->authz, which);
+	mine = oauth_ep_pick(&d->intro, &d->token, &d->authz, &d->uinfo, which);
 	if (mine->set)
 		return mine;
-	if (conn_now_ms() < d->next_try)
-		return NULL;
-	d->next_try = conn_now_ms() + OAUTH_DISC_MS;
-	if (oauth_http(&c->disc, NULL, 0, NULL, buf, &rep) < 0 ||
-	    rep.status != 200) {
-		log_warn("OAuthAuthenticationHandler: discovery at %s failed",
-		    c->disc.up.url);
-		return NULL;
-	}
-	doc = json_loadb(rep.body, rep.len, 0, NULL);
-	oauth_disc_take(doc, names[OAUTH_EP_INTRO], &d->intro, d->istore,
-	    c->introspector.cc);
-	oauth_disc_take(
-	    doc, names[OAUTH_EP_TOKEN], &d->token, d->tstore, c->redeemer.cc);
-	oauth_disc_take(
-	    doc, names[OAUTH_EP_AUTHZ], &d->authz, d->astore, c->prov_cc);
-	json_decref(doc);
+	oauth_disc_load(c, d, buf);
 	if (!mine->set)
 		log_warn("OAuthAuthenticationHandler: discovery at %s gave no "
 		         "usable %s",
-		    c->disc.up.url, names[which]);
+		    c->disc.up.url, oauth_disc_names[which]);
 	return mine->set ? mine : NULL;
 }
 
+static char *oauth_random(struct arena *a, size_t n);
+
+/* Claims cl signed as a compact JWS (typ JWT) with k, in arena a; or NULL. */
+static char *
+oauth_sign(const struct oauth_signer *k, json_t *cl, struct arena *a)
+{
+	cjose_header_t *hdr = NULL;
+	cjose_jws_t *jws = NULL;
+	char *pl = NULL, *out = NULL;
+	const char *ser;
+	cjose_err err;
+
+	if (k != NULL && k->jwk != NULL && cl != NULL &&
+	    (pl = json_dumps(cl, JSON_COMPACT)) != NULL &&
+	    (hdr = cjose_header_new(&err)) != NULL &&
+	    cjose_header_set(hdr, CJOSE_HDR_ALG, k->alg, &err) &&
+	    cjose_header_set(hdr, "typ", "JWT", &err) &&
+	    (k->kid == NULL ||
+	        cjose_header_set(hdr, CJOSE_HDR_KID, k->kid, &err)) &&
+	    (jws = cjose_jws_sign(
+	         k->jwk, hdr, (const uint8_t *)pl, strlen(pl), &err)) != NULL &&
+	    cjose_jws_export(jws, &ser, &err))
+		out = arena_strdup(a, ser);
+	cjose_jws_release(jws);
+	cjose_header_release(hdr);
+	free(pl);
+	return out;
+}
+
 /*
- * A form for the provider: params (form-encoded already) then the client
- * authentication of method: client_id and client_secret (FormAuth),
- * client_id (TLS client auth), or *auth set to a Basic value (BasicAuth).
- * In arena a; *len its length.
+ * An RFC 7523 client assertion of c for endpoint ep, signed with q's key
+ * (iss and sub the client ID, aud the endpoint's URL, a random jti, exp
+ * in a minute as AILERON's), in arena a; NULL when it cannot be made.
  */
 static char *
-oauth_form(const struct oauth_conf_ctx *c, struct arena *a, int method,
-    const char *params, size_t plen, size_t *len, char **auth)
+oauth_assertion(const struct oauth_conf_ctx *c, const struct oauth_conf_req *q,
+    const struct oauth_ep *ep, struct arena *a)
 {
 	const char *id = c->client.id != NULL ? c->client.id : "";
-	const char *sec = c->client.secret != NULL ? c->client.secret : "";
-	size_t il = strlen(id), sl = strlen(sec), flen = plen;
-	char *form = arena_alloc(a, plen + 3 * (il + sl) + 64);
+	char *jti = oauth_random(a, 18), *out;
+	json_t *cl = NULL;
+	time_t now = time(NULL);
 
-	memcpy(form, params, plen);
+	if (jti != NULL)
+		cl = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "iss", id,
+		    "sub", id, "aud", ep->up.url, "jti", jti, "iat",
+		    (json_int_t)now, "exp", (json_int_t)now + 60);
+	if ((out = oauth_sign(q->sign, cl, a)) == NULL)
+		log_warn("E3061 OAuthAuthenticationHandler: cannot make the "
+		         "client assertion");
+	json_decref(cl);
+	return out;
+}
+
+/*
+ * A form for the provider at ep: params (form-encoded already) then the
+ * client authentication of q: client_id and client_secret (FormAuth),
+ * client_id (TLS client auth), a client assertion (ClientSecretJWT,
+ * PrivateKeyJWT), or *auth set to a Basic value (BasicAuth).  In arena
+ * a; *len its length; NULL when the assertion cannot be made.
+ */
+static char *
+oauth_form(const struct oauth_conf_ctx *c, struct arena *a,
+    const struct oauth_conf_req *q, const struct oauth_ep *ep,
+    const char *params, size_t plen, size_t *len, char **auth)
+{
+	static const char atype[] =
+	    "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-"
+	    "assertion-type%3Ajwt-bearer&client_assertion=";
+	const char *id = c->client.id != NULL ? c->client.id : "";
+	const char *sec = c->client.secret != NULL ? c->client.secret : "";
+	size_t il = strlen(id), sl = strlen(sec), flen = plen, al = 0;
+	char *form, *as = NULL;
+	int method = q->auth;
+
 	*auth = NULL;
-	if (method == OAUTH_AUTH_BASIC) {
+	if (method == OAUTH_AUTH_SECRET_JWT || method == OAUTH_AUTH_PKEY_JWT) {
+		if ((as = oauth_assertion(c, q, ep, a)) == NULL)
+			return NULL;
+		al = strlen(as);
+	}
+	form = arena_alloc(a, plen + 3 * (il + sl) + al + sizeof(atype) + 64);
+	memcpy(form, params, plen);
+	if (as != NULL) {
+		/* the JWS is base64url and dots: nothing to encode */
+		memcpy(form + flen, atype, sizeof(atype) - 1);
+		flen += sizeof(atype) - 1;
+		memcpy(form + flen, as, al);
+		flen += al;
+		OPENSSL_cleanse(as, al);
+	} else if (method == OAUTH_AUTH_BASIC) {
 		char *pair = arena_alloc(a, il + sl + 2);
 
 		memcpy(pair, id, il);
@@ -1847,13 +2373,17 @@ oauth_form(const struct oauth_conf_ctx *c, struct arena *a, int method,
  */
 static int
 oauth_post(const struct oauth_conf_ctx *c, struct arena *a,
-    const struct oauth_ep *ep, int method, const char *params, size_t plen,
-    char *buf, struct oauth_reply *rep, const char *what)
+    const struct oauth_ep *ep, const struct oauth_conf_req *q,
+    const char *params, size_t plen, char *buf, struct oauth_reply *rep,
+    const char *what)
 {
 	size_t flen;
-	char *auth,
-	    *form = oauth_form(c, a, method, params, plen, &flen, &auth);
-	int rc = oauth_http(ep, form, flen, auth, buf, rep);
+	char *auth, *form = oauth_form(c, a, q, ep, params, plen, &flen, &auth);
+	int rc;
+
+	if (form == NULL)
+		return -1;
+	rc = oauth_http(ep, form, flen, auth, buf, rep);
 
 	OPENSSL_cleanse(form, flen);
 	if (auth != NULL)
@@ -1864,6 +2394,15 @@ oauth_post(const struct oauth_conf_ctx *c, struct arena *a,
 	return rc;
 }
 
+/* A string member of doc into the arena, or NULL when absent or empty. */
+static char *
+oauth_json_str(struct arena *a, json_t *doc, const char *name)
+{
+	const char *v = json_string_value(json_object_get(doc, name));
+
+	return v != NULL && v[0] != '\0' ? arena_strdup(a, v) : NULL;
+}
+
 /*
  * Ask the provider about token t: 0 when active, else the status to
  * answer (401, or 500 when the provider could not tell).  *exp gets the
@@ -1871,7 +2410,7 @@ oauth_post(const struct oauth_conf_ctx *c, struct arena *a,
  */
 static int
 oauth_introspect(const struct oauth_conf_ctx *c, struct arena *a, const char *t,
-    size_t n, int64_t *exp)
+    size_t n, int64_t *exp, char **x5t)
 {
 	const struct oauth_ep *ep;
 	struct oauth_reply rep;
@@ -1888,7 +2427,7 @@ oauth_introspect(const struct oauth_conf_ctx *c, struct arena *a, const char *t,
 	memcpy(form, "token=", 6);
 	flen = 6;
 	oauth_form_add(form, &flen, t, n);
-	if (oauth_post(c, a, ep, c->introspector.auth, form, flen, buf, &rep,
+	if (oauth_post(c, a, ep, &c->introspector, form, flen, buf, &rep,
 	        "E3054 introspection") < 0)
 		return 500;
 	if (!rep.json || rep.status >= 500)
@@ -1901,6 +2440,9 @@ oauth_introspect(const struct oauth_conf_ctx *c, struct arena *a, const char *t,
 	e = json_object_get(doc, "exp");
 	if (json_is_number(e))
 		*exp = (int64_t)json_number_value(e);
+	if (x5t != NULL)
+		*x5t =
+		    oauth_json_str(a, json_object_get(doc, "cnf"), "x5t#S256");
 	json_decref(doc);
 	return active ? 0 : 401;
 }
@@ -1912,15 +2454,6 @@ struct oauth_tokens {
 	const char *body; /* its raw answer */
 	size_t len;
 };
-
-/* A string member of doc into the arena, or NULL when absent or empty. */
-static char *
-oauth_json_str(struct arena *a, json_t *doc, const char *name)
-{
-	const char *v = json_string_value(json_object_get(doc, name));
-
-	return v != NULL && v[0] != '\0' ? arena_strdup(a, v) : NULL;
-}
 
 /*
  * A token request (RFC 6749 3.2) with form params (encoded, without the
@@ -1941,7 +2474,7 @@ oauth_token_request(const struct oauth_conf_ctx *c, struct arena *a,
 	buf = arena_alloc(a, OAUTH_HTTP_MAX);
 	if ((ep = oauth_endpoint(c, OAUTH_EP_TOKEN, buf)) == NULL)
 		return 500;
-	if (oauth_post(c, a, ep, c->redeemer.auth, params, plen, buf, &rep,
+	if (oauth_post(c, a, ep, &c->redeemer, params, plen, buf, &rep,
 	        "E3052 token request") < 0)
 		return 500;
 	tk->status = rep.status;
@@ -2112,7 +2645,7 @@ oauth_jwks_find(const struct oauth_jwks_slot *d, const struct oauth_alg_name *a,
 
 /* Verify jws with the JWKS of its (unverified) issuer. 1 when good. */
 static int
-oauth_jwks_verify(const struct oauth_conf_ctx *c, cjose_jws_t *jws,
+oauth_jwks_verify(const struct oauth_conf_jwt *j, cjose_jws_t *jws,
     const struct oauth_alg_name *a, const char *kid)
 {
 	const struct oauth_conf_jwks *w = NULL;
@@ -2129,9 +2662,9 @@ oauth_jwks_verify(const struct oauth_conf_ctx *c, cjose_jws_t *jws,
 		return 0;
 	claims = json_loadb((const char *)pl, len, 0, NULL);
 	iss = json_string_value(json_object_get(claims, "iss"));
-	for (i = 0; iss != NULL && i < c->jwt.njwks; i++)
-		if (strcmp(c->jwt.jwks[i].iss, iss) == 0)
-			w = &c->jwt.jwks[i];
+	for (i = 0; iss != NULL && i < j->njwks; i++)
+		if (strcmp(j->jwks[i].iss, iss) == 0)
+			w = &j->jwks[i];
 	json_decref(claims);
 	if (w == NULL)
 		return 0;
@@ -2208,7 +2741,7 @@ oauth_at_check(const struct oauth_conf_ctx *c, struct arena *a, const char *at,
     int64_t *exp)
 {
 	if (c->introspection)
-		return oauth_introspect(c, a, at, strlen(at), exp);
+		return oauth_introspect(c, a, at, strlen(at), exp, NULL);
 	return oauth_validate(c, 0, at, strlen(at), exp, NULL) == 0 ? 0 : 401;
 }
 
@@ -2515,30 +3048,67 @@ oauth_path_is(const struct request *r, const char *p)
 	    r->path_len == strlen(p) && memcmp(r->path, p, r->path_len) == 0;
 }
 
+/* ROPC credentials in a form body: a whole body of at most 64 KiB. */
+#define OAUTH_MAX_FORM 65536
+
+/*
+ * The username and password of an ROPC request into the arena: from the
+ * form fields usernameKey and passwordKey of a POST, PUT or PATCH body
+ * (Go's PostFormValue) when both are set, else from Authorization:
+ * Basic.  0, or -1 when missing or empty.
+ */
+static int
+oauth_ropc_credentials(const struct oauth_authn_conf_spec *os,
+    struct request *r, char **u, size_t *ulen, char **pw, size_t *plen)
+{
+	const char *v, *user, *pass, *m = r->buf + r->msg->method.off;
+	size_t n, ml = r->msg->method.len;
+	char *buf;
+
+	if (os->ropc.user_key != NULL && os->ropc.user_key[0] != '\0') {
+		if (!((ml == 4 && memcmp(m, "POST", 4) == 0) ||
+		        (ml == 3 && memcmp(m, "PUT", 3) == 0) ||
+		        (ml == 5 && memcmp(m, "PATCH", 5) == 0)) ||
+		    mw_body_gather(r, OAUTH_MAX_FORM) < 0 ||
+		    (user = mw_form_value(r, os->ropc.user_key, ulen)) ==
+		        NULL ||
+		    (pass = mw_form_value(r, os->ropc.pass_key, plen)) ==
+		        NULL ||
+		    *ulen == 0 || *plen == 0)
+			return -1;
+		*u = arena_strndup(r->arena, user, *ulen);
+		*pw = arena_strndup(r->arena, pass, *plen);
+		OPENSSL_cleanse((char *)(uintptr_t)pass, *plen);
+		return 0;
+	}
+	if ((v = authn_header(r, "Authorization", &n)) == NULL)
+		return -1;
+	buf = arena_alloc(r->arena, n + 1);
+	if (authn_basic_parse(v, n, buf, &user, ulen, &pass, plen) < 0 ||
+	    *ulen == 0 || *plen == 0) {
+		OPENSSL_cleanse(buf, n);
+		return -1;
+	}
+	*u = arena_strndup(r->arena, user, *ulen);
+	*pw = arena_strndup(r->arena, pass, *plen);
+	OPENSSL_cleanse(buf, n);
+	return 0;
+}
+
 /* Exchange the client's Basic credentials at the token endpoint. */
 static int
 oauth_ropc_exchange(const struct oauth_authn_conf_spec *os,
     const struct oauth_conf_ctx *c, struct request *r,
     const struct conf_errhandler *eh, struct session *ss)
 {
-	const char *v, *user, *pass;
 	struct oauth_tokens tk;
 	struct oauth_held h;
-	size_t n, ulen, plen, flen = 0;
-	char *buf, *u, *pw, *params;
+	size_t ulen, plen, flen = 0;
+	char *u, *pw, *params;
 	int st;
 
-	if ((v = authn_header(r, "Authorization", &n)) == NULL)
+	if (oauth_ropc_credentials(os, r, &u, &ulen, &pw, &plen) < 0)
 		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
-	buf = arena_alloc(r->arena, n + 1);
-	if (authn_basic_parse(v, n, buf, &user, &ulen, &pass, &plen) < 0 ||
-	    ulen == 0 || plen == 0) {
-		OPENSSL_cleanse(buf, n);
-		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
-	}
-	u = arena_strndup(r->arena, user, ulen);
-	pw = arena_strndup(r->arena, pass, plen);
-	OPENSSL_cleanse(buf, n);
 	params =
 	    arena_alloc(r->arena, 3 * (ulen + plen) + strlen(c->scope) + 64);
 	oauth_param(params, &flen, "grant_type", "password");
@@ -2620,6 +3190,7 @@ oauth_ropc_try(const struct oauth_authn_conf_spec *os, struct request *r,
 #define OAUTH_AC_KEY  "__authzCode"
 #define OAUTH_AC_RED  "_authzCodeRed"
 #define OAUTH_AC_CSRF "_csrf"
+#define OAUTH_AC_CALL "_authzCodeCall" /* enabledFAPI: the callback path */
 
 /* n (at most 96) random bytes as base64url without padding, or NULL. */
 static char *
@@ -2748,18 +3319,184 @@ oauth_ac_keep_csrf(
 	return rc;
 }
 
+/* response_mode of each ResponseModeMethod. */
+static const char *const oauth_jarm_modes[] = { "jwt", "query.jwt",
+	"fragment.jwt", "form_post.jwt" };
+
+/*
+ * JARM: the callback's authorization response JWT ("response" in the
+ * query, or in the form body of a POST for form_post.jwt) verified with
+ * jarm.jwtHandler's keys (the context's when it has none) and an alg of
+ * idtValidation.validMethods; exp required and not past (idtValidation's
+ * leeway), iss the provider's issuer (configured or discovered), aud the
+ * client's audience (else id).  0 with *code and *state (NULL when
+ * disableState) from it, or -1.
+ */
+static int
+oauth_jarm(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
+    struct request *r, char **code, char **state)
+{
+	const struct oauth_conf_jwt *j =
+	    ac->jarm.jwt.nkeys + ac->jarm.jwt.njwks > 0 ? &ac->jarm.jwt
+	                                                : &c->jwt;
+	const char *t = NULL, *iss = c->provider.issuer, *aud;
+	json_t *cl, *v;
+	double exp;
+	size_t n = 0;
+	int ok;
+
+	if (ac->jarm.mode == OAUTH_JARM_FORM_POST) {
+		if (r->msg->method_id == HTTP_M_POST &&
+		    mw_body_gather(r, OAUTH_MAX_FORM) == 0)
+			t = mw_form_value(r, "response", &n);
+	} else if ((t = oauth_query_value(r, "response")) != NULL)
+		n = strlen(t);
+	if (t == NULL || (cl = oauth_jws_claims(j, &c->idt, t, n)) == NULL)
+		return -1;
+	if (iss == NULL || iss[0] == '\0')
+		iss = c->disc.set ? oauth_disc_issuer(c) : "";
+	aud = c->client.audience != NULL && c->client.audience[0] != '\0'
+	    ? c->client.audience
+	    : c->client.id != NULL ? c->client.id
+	                           : "";
+	v = json_object_get(cl, "iss");
+	ok = oauth_claim_time(cl, "exp", &exp) == 1 &&
+	    (double)time(NULL) - (double)c->idt.leeway < exp && iss != NULL &&
+	    (iss[0] == '\0' ||
+	        (json_is_string(v) &&
+	            strcmp(json_string_value(v), iss) == 0)) &&
+	    oauth_aud_has(json_object_get(cl, "aud"), aud);
+	*code = ok ? oauth_json_str(r->arena, cl, "code") : NULL;
+	*state =
+	    ok && !ac->no_state ? oauth_json_str(r->arena, cl, "state") : NULL;
+	json_decref(cl);
+	return ok && *code != NULL && (ac->no_state || *state != NULL) ? 0 : -1;
+}
+
+/*
+ * A request object (signed authorization request) of c: iss the client,
+ * aud the provider's issuer, iat, nbf (now less requestObject.nbf), exp
+ * (now plus requestObject.exp, 60 s when 0), scope, response_type,
+ * client_id, redirect_uri, response_mode (jarm), urlParams, and state,
+ * nonce and the PKCE challenge when given.  In arena a, or NULL.
+ */
+static char *
+oauth_ro_make(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
+    struct arena *a, const char *state, const char *nonce, const char *ch)
+{
+	const struct oauth_conf_ro *ro = &ac->ro;
+	const char *iss = c->provider.issuer;
+	time_t now = time(NULL);
+	size_t i, n = 1;
+	char *scope, *out;
+	json_t *cl = json_object();
+
+	for (i = 0; i < c->client.nscopes; i++)
+		n += strlen(c->client.scopes[i]) + 1;
+	scope = arena_alloc(a, n);
+	scope[0] = '\0';
+	for (i = 0, n = 0; i < c->client.nscopes; i++)
+		n += (size_t)sprintf(
+		    scope + n, "%s%s", i > 0 ? " " : "", c->client.scopes[i]);
+	for (i = 0; i < ac->nurl_params; i++) {
+		const char *p = ac->url_params[i], *eq = strchr(p, '=');
+
+		if (eq != NULL && eq > p)
+			json_object_set_new(cl,
+			    arena_strndup(a, p, (size_t)(eq - p)),
+			    json_string(eq + 1));
+	}
+	if (iss == NULL || iss[0] == '\0')
+		iss = oauth_disc_issuer(c);
+	json_object_set_new(cl, "iss", json_string(c->client.id));
+	if (iss != NULL)
+		json_object_set_new(cl, "aud", json_string(iss));
+	json_object_set_new(cl, "iat", json_integer((json_int_t)now));
+	json_object_set_new(cl, "nbf", json_integer((json_int_t)now - ro->nbf));
+	json_object_set_new(cl, "exp",
+	    json_integer((json_int_t)now + (ro->exp > 0 ? ro->exp : 60)));
+	json_object_set_new(cl, "scope", json_string(scope));
+	json_object_set_new(cl, "response_type", json_string("code"));
+	json_object_set_new(cl, "client_id", json_string(c->client.id));
+	json_object_set_new(cl, "redirect_uri", json_string(ac->callback_url));
+	if (ac->jarm.set)
+		json_object_set_new(cl, "response_mode",
+		    json_string(oauth_jarm_modes[ac->jarm.mode]));
+	if (state != NULL)
+		json_object_set_new(cl, "state", json_string(state));
+	if (nonce != NULL)
+		json_object_set_new(cl, "nonce", json_string(nonce));
+	if (ch != NULL) {
+		json_object_set_new(cl, "code_challenge", json_string(ch));
+		json_object_set_new(cl, "code_challenge_method",
+		    json_string(ac->pkce_plain ? "plain" : "S256"));
+	}
+	if ((out = oauth_sign(ro->sign, cl, a)) == NULL)
+		log_warn("E3060 OAuthAuthenticationHandler: cannot make the "
+		         "request object");
+	json_decref(cl);
+	return out;
+}
+
+/*
+ * requestURI without disableCache, else with the base64url SHA-256 of
+ * request object ro as its fragment (AILERON's cache buster).
+ */
+static char *
+oauth_ro_uri(const struct oauth_conf_ro *ro, struct arena *a, const char *obj)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	size_t n = strlen(ro->uri);
+	char *out;
+
+	if (!ro->no_cache)
+		return ro->uri;
+	SHA256((const unsigned char *)obj, strlen(obj), d);
+	out = arena_alloc(
+	    a, n + 2 + kenc_encoded_len(KENC_BASE64RAWURL, sizeof(d)));
+	memcpy(out, ro->uri, n);
+	out[n++] = '#';
+	out[n + kenc_encode(KENC_BASE64RAWURL, d, sizeof(d), out + n)] = '\0';
+	return out;
+}
+
+/* requestURI's path: the provider fetches a request object (no state). */
+static int
+oauth_ro_serve(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
+    struct request *r, const struct conf_errhandler *eh)
+{
+	char *obj = oauth_ro_make(ac, c, r->arena, NULL, NULL, NULL);
+	size_t n;
+
+	if (obj == NULL)
+		return oauth_refuse(r, eh, 401, "E3060", 0);
+	n = strlen(obj);
+	if (response_start(r, 200, NULL, 0) < 0 ||
+	    response_add(r, HDR_CONTENT_TYPE, "Content-Type", 12,
+	        "application/jwt; charset=utf-8", 30) < 0 ||
+	    response_send_head(r, RESPONSE_LENGTH, n) < 0 ||
+	    response_body(r, obj, n) < 0 || response_end(r) < 0)
+		return HANDLER_ABORT;
+	return HANDLER_OK;
+}
+
 /* The authentication request URL (AILERON's parameters, then urlParams). */
 static char *
 oauth_ac_location(const struct oauth_conf_ac *ac,
     const struct oauth_conf_ctx *c, struct arena *a, const char *url,
-    const char *state, const char *nonce, const char *ch)
+    const char *state, const char *nonce, const char *ch, const char *ro)
 {
 	const char *id = c->client.id != NULL ? c->client.id : "";
 	size_t n = strlen(url), cap;
 	char *loc;
 
 	cap = n + 3 * strlen(id) + 3 * strlen(ac->callback_url) +
-	    strlen(c->scope) + strlen(ac->extra) + 3 * 3 * 128 + 256;
+	    strlen(c->scope) + strlen(ac->extra) + 3 * 3 * 128 + 256 +
+	    (ro != NULL ? 3 *
+	                    (strlen(ro) +
+	                        (ac->ro.uri != NULL ? strlen(ac->ro.uri) : 0)) +
+	                64
+	                : 0);
 	loc = arena_alloc(a, cap);
 	memcpy(loc, url, n);
 	loc[n++] = strchr(url, '?') != NULL ? '&' : '?';
@@ -2776,7 +3513,18 @@ oauth_ac_location(const struct oauth_conf_ac *ac,
 		oauth_param(loc, &n, "code_challenge", ch);
 	}
 	oauth_scope_add(c, loc, &n);
+	if (ro != NULL) { /* the other parameters are in the object */
+		oauth_param(loc, &n,
+		    ac->ro.uri_path != NULL ? "request_uri" : "request",
+		    ac->ro.uri_path != NULL ? oauth_ro_uri(&ac->ro, a, ro)
+		                            : ro);
+		loc[n] = '\0';
+		return loc;
+	}
 	oauth_param(loc, &n, "redirect_uri", ac->callback_url);
+	if (ac->jarm.set)
+		oauth_param(
+		    loc, &n, "response_mode", oauth_jarm_modes[ac->jarm.mode]);
 	if (ac->extra[0] != '\0') {
 		loc[n++] = '&';
 		memcpy(loc + n, ac->extra, strlen(ac->extra));
@@ -2784,6 +3532,185 @@ oauth_ac_location(const struct oauth_conf_ac *ac,
 	}
 	loc[n] = '\0';
 	return loc;
+}
+
+#define OAUTH_AC_REQ "__sec_request__" /* restoreRequest: AILERON's key */
+
+/* Whether header field f of r is Cookie or Authorization. */
+static int
+oauth_is_credential(const struct request *r, const struct http_field *f)
+{
+	return f->id == HDR_COOKIE ||
+	    (f->name.len == 13 &&
+	        strncasecmp(r->buf + f->name.off, "Authorization", 13) == 0);
+}
+
+/*
+ * restoreRequest: keep r in the session (method, target, the header
+ * fields but Cookie and Authorization, a Content-Length body of at most
+ * OAUTH_MAX_FORM bytes) for the callback to replay.  0, or the status to
+ * answer: 413 for a body that cannot be kept, 400 for a header field
+ * value that is not UTF-8 (JSON cannot hold it), 500.
+ */
+static int
+oauth_ac_keep_request(struct request *r, struct session *ss)
+{
+	const struct http_msg *m;
+	json_t *o, *h;
+	char *js, *b64;
+	uint32_t i;
+	int rc;
+
+	if (mw_body_gather(r, OAUTH_MAX_FORM) < 0)
+		return 413;
+	m = r->msg;
+	o = json_object();
+	h = json_array();
+	json_object_set_new(
+	    o, "m", json_stringn(r->buf + m->method.off, m->method.len));
+	json_object_set_new(
+	    o, "t", json_stringn(r->buf + m->target.off, m->target.len));
+	for (i = 0; i < m->nfields; i++) {
+		const struct http_field *f = &m->fields[i];
+
+		if (oauth_is_credential(r, f))
+			continue;
+		/* NULL for a value that is not UTF-8: kept, it would be lost */
+		if (json_array_append_new(h,
+		        json_pack("[s%, s%]", r->buf + f->name.off,
+		            (size_t)f->name.len, r->buf + f->value.off,
+		            (size_t)f->value.len)) < 0) {
+			json_decref(h);
+			json_decref(o);
+			log_debug("OAuthAuthenticationHandler: a header field "
+			          "that is not UTF-8 cannot be kept");
+			return 400;
+		}
+	}
+	json_object_set_new(o, "h", h);
+	if (m->body == HTTP_BODY_LENGTH) {
+		b64 = arena_alloc(r->arena,
+		    kenc_encoded_len(KENC_BASE64, m->content_length) + 1);
+		b64[kenc_encode(KENC_BASE64, r->buf + m->head_len,
+		    (size_t)m->content_length, b64)] = '\0';
+		json_object_set_new(o, "b", json_string(b64));
+	}
+	js = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	rc = js != NULL ? session_put(ss, OAUTH_AC_REQ, js, strlen(js)) : -1;
+	free(js);
+	return rc < 0 ? 500 : 0;
+}
+
+/* Append s[0..n) to b at *len. */
+static void
+oauth_put(char *b, size_t *len, const char *s, size_t n)
+{
+	memcpy(b + *len, s, n);
+	*len += n;
+}
+
+/*
+ * restoreRequest at the callback: r becomes the request kept at the login
+ * (with the callback's Cookie and Authorization fields, as AILERON), its
+ * target split again, the connection closed after it.  1 when restored,
+ * 0 when none was kept, -1 when it cannot be.
+ */
+static int
+oauth_ac_restore(struct request *r, struct session *ss)
+{
+	const struct http_msg *cm = r->msg;
+	const unsigned char *v;
+	const char *meth, *tgt, *body;
+	struct http_msg *m;
+	json_t *o, *h, *e;
+	size_t n, len = 0, cap, blen = 0, i;
+	char *nb, *path;
+	uint32_t k;
+
+	if ((v = session_get(ss, OAUTH_AC_REQ, &n)) == NULL)
+		return 0;
+	o = json_loadb((const char *)v, n, 0, NULL);
+	session_delete(ss, OAUTH_AC_REQ);
+	meth = json_string_value(json_object_get(o, "m"));
+	tgt = json_string_value(json_object_get(o, "t"));
+	h = json_object_get(o, "h");
+	body = json_string_value(json_object_get(o, "b"));
+	if (meth == NULL || tgt == NULL || !json_is_array(h)) {
+		json_decref(o);
+		return -1;
+	}
+	cap = strlen(meth) + strlen(tgt) + 16 + cm->head_len + n;
+	nb = arena_alloc(r->arena, cap + 1);
+	len = (size_t)snprintf(nb, cap, "%s %s HTTP/1.1\r\n", meth, tgt);
+	json_array_foreach(h, i, e)
+	{
+		const char *hn = json_string_value(json_array_get(e, 0));
+		const char *hv = json_string_value(json_array_get(e, 1));
+
+		if (hn == NULL || hv == NULL ||
+		    len + strlen(hn) + strlen(hv) + 4 > cap) {
+			json_decref(o);
+			return -1;
+		}
+		len +=
+		    (size_t)snprintf(nb + len, cap - len, "%s: %s\r\n", hn, hv);
+	}
+	for (k = 0; k < cm->nfields; k++) {
+		const struct http_field *f = &cm->fields[k];
+
+		if (!oauth_is_credential(r, f))
+			continue;
+		oauth_put(nb, &len, r->buf + f->name.off,
+		    (size_t)(f->value.off + f->value.len - f->name.off));
+		oauth_put(nb, &len, "\r\n", 2);
+	}
+	oauth_put(nb, &len, "\r\n", 2);
+	if (body != NULL) {
+		char *bb = arena_alloc(r->arena,
+		    len + kenc_decoded_max(KENC_BASE64, strlen(body)) + 1);
+
+		memcpy(bb, nb, len);
+		if (kenc_decode(
+		        KENC_BASE64, body, strlen(body), bb + len, &blen) < 0) {
+			json_decref(o);
+			return -1;
+		}
+		nb = bb;
+	}
+	json_decref(o);
+	m = arena_alloc(r->arena, sizeof(*m));
+	http_request_init(m, &cm->limits);
+	if (http_parse_request(m, nb, len) != HTTP_PARSE_DONE ||
+	    (m->body == HTTP_BODY_LENGTH
+	            ? m->content_length != blen
+	            : blen != 0 || m->body != HTTP_BODY_NONE))
+		return -1;
+	if (cm->body != HTTP_BODY_NONE && !r->body_read)
+		log_debug("OAuthAuthenticationHandler: the callback's body is "
+		          "dropped with the connection");
+	r->msg = m;
+	r->buf = nb;
+	r->buf_len = len + blen;
+	r->body_read = m->body == HTTP_BODY_NONE;
+	memset(r->drop, 0, sizeof(r->drop));
+	path = arena_alloc(r->arena, m->target.len + 2);
+	if (request_split_target(r, path, m->target.len + 2) < 0)
+		return -1;
+	if (r->rr != NULL) { /* routed already: the handler sees it too */
+		r->rr->method = m->method_id;
+		r->rr->path = r->path;
+		r->rr->path_len = r->path_len;
+		r->rr->query = r->query;
+		r->rr->query_len = r->query_len;
+		r->rr->host = r->host;
+		r->rr->host_len = r->host_len;
+		r->rr->msg = m;
+		r->rr->buf = r->buf;
+		r->rr->nparams = 0;
+	}
+	response_close(r);
+	return 1;
 }
 
 /* The authentication request: keep state, nonce, verifier; 302. */
@@ -2797,7 +3724,9 @@ oauth_ac_login(const struct oauth_authn_conf_spec *os,
 	    ? ac->redirect_key
 	    : "rd";
 	char *rd, *state = NULL, *nonce = NULL, *ver = NULL, *ch = NULL;
+	char *ro = NULL;
 	const struct oauth_ep *ep;
+	int st;
 
 	if (!oauth_path_is(r, ac->login_path)) {
 		if (ac->to_login && ac->login_path != NULL &&
@@ -2805,6 +3734,12 @@ oauth_ac_login(const struct oauth_authn_conf_spec *os,
 			return oauth_redirect(r, ac->login_path);
 		if (ac->unauthorize_any)
 			return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+		if (ac->restore && (st = oauth_ac_keep_request(r, ss)) != 0)
+			return oauth_refuse(r, eh, st,
+			    st == 413       ? ERRPAGE_BODY_TOO_LARGE
+			        : st == 400 ? "E3057"
+			                    : "E3004",
+			    0);
 	}
 	rd = oauth_query_value(r, key);
 	if ((rd == NULL || rd[0] == '\0') && ac->redirect_path != NULL &&
@@ -2825,10 +3760,17 @@ oauth_ac_login(const struct oauth_authn_conf_spec *os,
 	if (ver != NULL)
 		ch = ac->pkce_plain ? ver : oauth_challenge(r->arena, ver);
 	if (oauth_ac_keep_csrf(ss, state, nonce, ver) < 0 ||
-	    session_put_blob(ss, OAUTH_AC_RED, rd, strlen(rd)) < 0)
+	    session_put_blob(ss, OAUTH_AC_RED, rd, strlen(rd)) < 0 ||
+	    (ac->fapi &&
+	        session_put_blob(ss, OAUTH_AC_CALL, ac->callback_path,
+	            strlen(ac->callback_path)) < 0))
 		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+	if (ac->ro.set &&
+	    (ro = oauth_ro_make(ac, c, r->arena, state, nonce, ch)) == NULL)
+		return oauth_refuse(r, eh, 500, "E3060", 0);
 	return oauth_redirect(r,
-	    oauth_ac_location(ac, c, r->arena, ep->up.url, state, nonce, ch));
+	    oauth_ac_location(
+	        ac, c, r->arena, ep->up.url, state, nonce, ch, ro));
 }
 
 /* Redeem the code of a callback: 0 with h filled, else a status. */
@@ -2883,7 +3825,7 @@ oauth_ac_callback(const struct oauth_authn_conf_spec *os,
 	char *code, *got;
 	json_t *o;
 	size_t n;
-	int st;
+	int st, ok;
 
 	if ((v = session_get(ss, OAUTH_AC_CSRF, &n)) == NULL) {
 		log_debug("E3057 OAuthAuthenticationHandler: a callback "
@@ -2896,8 +3838,27 @@ oauth_ac_callback(const struct oauth_authn_conf_spec *os,
 	ver = oauth_json_str(r->arena, o, "v");
 	json_decref(o);
 	session_delete(ss, OAUTH_AC_CSRF); /* used once */
-	got = oauth_query_value(r, "state");
-	code = oauth_query_value(r, "code");
+	if (ac->fapi) { /* FAPI 1 5.2.3: the callback the login expected */
+		v = session_get_blob(ss, OAUTH_AC_CALL, &n);
+		ok = v != NULL && n == strlen(ac->callback_path) &&
+		    memcmp(v, ac->callback_path, n) == 0;
+		session_delete(ss, OAUTH_AC_CALL);
+		if (!ok) {
+			log_debug("E3057 OAuthAuthenticationHandler: the "
+			          "callback is not the one of the login");
+			return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+		}
+	}
+	if (ac->jarm.set) {
+		if (oauth_jarm(ac, c, r, &code, &got) < 0) {
+			log_debug("E3057 OAuthAuthenticationHandler: callback "
+			          "without a valid JARM response");
+			return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 0);
+		}
+	} else {
+		got = oauth_query_value(r, "state");
+		code = oauth_query_value(r, "code");
+	}
 	if ((!ac->no_state &&
 	        (state == NULL || got == NULL || strcmp(state, got) != 0)) ||
 	    code == NULL || code[0] == '\0') {
@@ -2909,6 +3870,17 @@ oauth_ac_callback(const struct oauth_authn_conf_spec *os,
 		return oauth_refuse(r, eh, st, OAUTH_E_TOKEN, 0);
 	if (oauth_held_save(ss, OAUTH_AC_KEY, c, &h) < 0)
 		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+	if (ac->restore && (st = oauth_ac_restore(r, ss)) != 0) {
+		session_delete(ss, OAUTH_AC_RED);
+		if (st < 0) {
+			log_warn(
+			    "E3004 OAuthAuthenticationHandler: the request "
+			    "kept for restoreRequest cannot be restored");
+			return oauth_refuse(r, eh, 500, "E3004", 0);
+		}
+		oauth_forward(c, r, &h);
+		return HANDLER_DECLINED;
+	}
 	if ((v = session_get_blob(ss, OAUTH_AC_RED, &n)) == NULL)
 		return oauth_refuse(r, eh, 403, ERRPAGE_AUTHN, 0);
 	got = arena_strndup(r->arena, (const char *)v, n);
@@ -2916,6 +3888,93 @@ oauth_ac_callback(const struct oauth_authn_conf_spec *os,
 	if (!oauth_ac_rd_ok(ac, got))
 		return oauth_refuse(r, eh, 403, ERRPAGE_AUTHN, 0);
 	return oauth_redirect(r, got);
+}
+
+/*
+ * Claim name of JWT t[0..len) (already verified), a string in the arena;
+ * with member, that string member of the claim (an object); or NULL.
+ */
+static char *
+oauth_jwt_claim(struct arena *a, const char *t, size_t len, const char *name,
+    const char *member)
+{
+	const char *p = memchr(t, '.', len), *e;
+	char *pl, *v;
+	size_t n;
+	json_t *o, *c;
+
+	if (p == NULL ||
+	    (e = memchr(p + 1, '.', len - (size_t)(p + 1 - t))) == NULL)
+		return NULL;
+	p++;
+	pl = arena_alloc(
+	    a, kenc_decoded_max(KENC_BASE64RAWURL, (size_t)(e - p)) + 1);
+	if (kenc_decode(KENC_BASE64RAWURL, p, (size_t)(e - p), pl, &n) < 0)
+		return NULL;
+	o = json_loadb(pl, n, 0, NULL);
+	c = json_object_get(o, name);
+	v = member != NULL ? oauth_json_str(a, c, member)
+	                   : oauth_json_str(a, o, name);
+	json_decref(o);
+	return v;
+}
+
+/*
+ * userInfoPath, with valid tokens held: ask the userinfo endpoint with
+ * the access token (a POST, as AILERON), check that its sub is the ID
+ * token's and answer its JSON (200); a refusal of the provider is
+ * answered with its status, a failure with 500 (E3064), a wrong answer
+ * with 401 (E3065).
+ */
+static int
+oauth_ac_userinfo(const struct oauth_conf_ctx *c, struct request *r,
+    const struct conf_errhandler *eh, const struct oauth_held *h)
+{
+	char *buf = arena_alloc(r->arena, OAUTH_HTTP_MAX), *auth, *sub;
+	const struct oauth_ep *ep;
+	struct oauth_reply rep;
+	const char *us;
+	json_t *o;
+	int ok, rc;
+
+	if ((ep = oauth_endpoint(c, OAUTH_EP_USERINFO, buf)) == NULL)
+		return oauth_refuse(r, eh, 500, "E3064", 0);
+	auth = arena_alloc(r->arena, strlen(h->at) + 8);
+	snprintf(auth, strlen(h->at) + 8, "Bearer %s", h->at);
+	rc = oauth_http(ep, "", 0, auth, buf, &rep);
+	OPENSSL_cleanse(auth, strlen(auth));
+	if (rc < 0 || rep.status >= 500 || rep.status < 200) {
+		log_warn("E3064 OAuthAuthenticationHandler: userinfo request "
+		         "at %s failed",
+		    ep->up.url);
+		return oauth_refuse(r, eh, 500, "E3064", 0);
+	}
+	if (rep.status != 200) {
+		log_debug("E3064 OAuthAuthenticationHandler: userinfo refused "
+		          "(%d)",
+		    rep.status);
+		return oauth_refuse(r, eh, rep.status, "E3064", 0);
+	}
+	o = json_loadb(rep.body, rep.len, 0, NULL);
+	us = json_string_value(json_object_get(o, "sub"));
+	sub = h->idt != NULL &&
+	        oauth_validate(c, 1, h->idt, strlen(h->idt), NULL, NULL) == 0
+	    ? oauth_jwt_claim(r->arena, h->idt, strlen(h->idt), "sub", NULL)
+	    : NULL;
+	ok = us != NULL && sub != NULL && strcmp(us, sub) == 0;
+	json_decref(o);
+	if (!ok) {
+		log_debug("E3065 OAuthAuthenticationHandler: the userinfo sub "
+		          "is not the ID token's");
+		return oauth_refuse(r, eh, 401, "E3065", 0);
+	}
+	if (response_start(r, 200, NULL, 0) < 0 ||
+	    response_add(r, HDR_CONTENT_TYPE, "Content-Type", 12,
+	        "application/json", 16) < 0 ||
+	    response_send_head(r, RESPONSE_LENGTH, rep.len) < 0 ||
+	    response_body(r, rep.body, rep.len) < 0 || response_end(r) < 0)
+		return HANDLER_ABORT;
+	return HANDLER_OK;
 }
 
 static int
@@ -2937,6 +3996,8 @@ oauth_ac_try(const struct oauth_authn_conf_spec *os, struct request *r,
 			    oauth_held_save(ss, OAUTH_AC_KEY, c, &h) < 0)
 				return oauth_refuse(
 				    r, eh, 500, ERRPAGE_AUTHN, 0);
+			if (oauth_path_is(r, ac->userinfo_path))
+				return oauth_ac_userinfo(c, r, eh, &h);
 			oauth_forward(c, r, &h);
 			if (oauth_path_is(r, ac->login_path) ||
 			    oauth_path_is(r, ac->callback_path))
@@ -2954,17 +4015,79 @@ oauth_ac_try(const struct oauth_authn_conf_spec *os, struct request *r,
 	}
 	if ((c = oauth_context(os, r)) == NULL)
 		return OAUTH_AUTHN_CONTINUE;
+	if (ac->ro.set && oauth_path_is(r, ac->ro.uri_path))
+		return oauth_ro_serve(ac, c, r, eh);
 	if (oauth_path_is(r, ac->callback_path))
 		return oauth_ac_callback(os, c, r, eh, ss);
 	return oauth_ac_login(os, c, r, eh, ss);
 }
 
+/*
+ * RFC 8705 certificate-bound access token: thumbprint x5t (the token's
+ * cnf.x5t#S256) is the base64url SHA-256 of the DER of the certificate
+ * the client presented on this TLS connection.
+ */
+static int
+oauth_cert_bound(const struct request *r, const char *x5t)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH], *der = NULL;
+	char b64[64];
+	X509 *x;
+	int n, ok;
+
+	if (x5t == NULL || r->client->io.ssl == NULL ||
+	    (x = SSL_get0_peer_certificate(r->client->io.ssl)) == NULL ||
+	    (n = i2d_X509(x, &der)) <= 0)
+		return 0;
+	SHA256(der, (size_t)n, d);
+	OPENSSL_free(der);
+	b64[kenc_encode(KENC_BASE64RAWURL, d, sizeof(d), b64)] = '\0';
+	ok = strlen(x5t) == strlen(b64) &&
+	    CRYPTO_memcmp(x5t, b64, strlen(b64)) == 0;
+	return ok;
+}
+
+/*
+ * FAPI's x-fapi-interaction-id: the client's (a token of 128 bytes at
+ * most), else a random RFC 4122 UUID; in the arena.
+ */
+static const char *
+oauth_fapi_id(struct request *r)
+{
+	unsigned char b[16];
+	const char *v;
+	size_t n, i;
+	char *id;
+
+	v = mw_request_header_span(r, "X-Fapi-Interaction-Id", &n);
+	if (v != NULL && n > 0 && n <= 128) {
+		for (i = 0; i < n && (unsigned char)v[i] > 0x20 &&
+		     (unsigned char)v[i] < 0x7f;
+		     i++)
+			;
+		if (i == n)
+			return arena_strndup(r->arena, v, n);
+	}
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return NULL;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	id = arena_alloc(r->arena, 37);
+	snprintf(id, 37,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x"
+	    "%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+	    b[11], b[12], b[13], b[14], b[15]);
+	return id;
+}
+
 int
-oauth_authn_try(
-    const void *spec, struct request *r, const struct conf_errhandler *eh)
+oauth_authn_try(const void *spec, struct request *r,
+    const struct conf_errhandler *eh, const char **fapi_id)
 {
 	const struct oauth_authn_conf_spec *os = spec;
 	const struct oauth_conf_ctx *c;
+	char *x5t = NULL;
 	const char *t;
 	size_t n;
 	int64_t exp;
@@ -2987,7 +4110,8 @@ oauth_authn_try(
 	if (n == 0)
 		return OAUTH_AUTHN_CONTINUE;
 	if (c->introspection) {
-		if ((st = oauth_introspect(c, r->arena, t, n, &exp)) != 0) {
+		if ((st = oauth_introspect(c, r->arena, t, n, &exp,
+		         os->rs.fapi ? &x5t : NULL)) != 0) {
 			log_debug("E3054 OAuthAuthenticationHandler: token "
 			          "refused by introspection (%d)",
 			    st);
@@ -2996,6 +4120,15 @@ oauth_authn_try(
 	} else if (oauth_validate(c, 0, t, n, NULL, NULL) != 0) {
 		log_debug("E3050 OAuthAuthenticationHandler: invalid token");
 		return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 1);
+	} else if (os->rs.fapi)
+		x5t = oauth_jwt_claim(r->arena, t, n, "cnf", "x5t#S256");
+	if (os->rs.fapi) {
+		if (!oauth_cert_bound(r, x5t)) {
+			log_debug("E3056 OAuthAuthenticationHandler: the token "
+			          "is not bound to the client certificate");
+			return oauth_refuse(r, eh, 401, ERRPAGE_AUTHN, 1);
+		}
+		*fapi_id = oauth_fapi_id(r);
 	}
 	if (c->at_header != NULL && c->at_header[0] != '\0')
 		request_proxy_header(

@@ -15,9 +15,11 @@ struct conf_errhandler;
  * session flows) or no context for it, or HANDLER_OK / HANDLER_ABORT once
  * it answered: an error (401, 500, ...) through eh (the
  * AuthenticationMiddleware's errorHandler, may be NULL), a redirect of
- * the login flow, a redeemTokenPath answer.
+ * the login flow, a redeemTokenPath answer.  *fapi_id (set to NULL
+ * first by the caller) gets the x-fapi-interaction-id to answer with
+ * when the request goes on (resourceServerHandler.enabledFAPI).
  */
-int oauth_authn_try(
-    const void *spec, struct request *r, const struct conf_errhandler *eh);
+int oauth_authn_try(const void *spec, struct request *r,
+    const struct conf_errhandler *eh, const char **fapi_id);
 
 #endif

@@ -440,7 +440,6 @@ spec:
                          "one of authorizationCodeHandler, clientCredentialsHandler, "
                          "resourceServerHandler and ropcHandler is required")
         self.check_error(rs + "  ropcHandler: {}\n", "only one of authorizationCodeHandler")
-        self.check_error("  resourceServerHandler: {enabledFAPI: true}\n", "enabledFAPI")
         ctx = rs + "  contexts:\n    - name: a\n"
         self.check_error(ctx + "      enableIntrospection: true\n",
                          "enableIntrospection: needs provider.endpoints.introspection or discovery")
