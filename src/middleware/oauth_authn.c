@@ -934,8 +934,8 @@ static const struct conf_field oauth_conf_jwt_fields[] = {
 static const struct conf_table oauth_conf_jwt_table = { oauth_conf_jwt_fields,
 	NULL };
 
-static const struct conf_enum oauth_conf_jarm_modes[] = { { "ResponseModeJWT",
-	                                                      OAUTH_JARM_JWT },
+static const struct kname oauth_conf_jarm_modes[] = { { "ResponseModeJWT",
+	                                                  OAUTH_JARM_JWT },
 	{ "ResponseModeQueryJWT", OAUTH_JARM_QUERY },
 	{ "ResponseModeFragmentJWT", OAUTH_JARM_FRAGMENT },
 	{ "ResponseModeFormPostJWT", OAUTH_JARM_FORM_POST }, { NULL, 0 } };
