@@ -1537,6 +1537,65 @@ class ExampleTest(FlowTestCase):
         h = self.fapi_login("client-auth/config-private-key-jwt.yaml", "private-key-jwt",
                             None, lambda client: (client.public_key(), ["RS256"]))
         self.assertEqual((h["alg"], h["kid"]), ("RS256", "xFzm4BYgi-A0uzO9PpjgXmSS9HrsLZPhc0IrH8hedX4"))
+    def test_authorization_code_example(self):
+        """examples/authn-authorization-code, unchanged but for the
+        provider's and the upstream's addresses: a browser's first request
+        is sent to log in, the callback redeems the code (BasicAuth) and
+        the upstream then gets both tokens."""
+        tmp = tempfile.mkdtemp(prefix="aileron-example-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        d = os.path.join(tmp, "authn-authorization-code")
+        shutil.copytree(os.path.join(EXAMPLES, "authn-authorization-code"), d)
+        self.addCleanup(os.chdir, os.getcwd())
+        os.chdir(d)
+        rc, out = run_aileron(["-c", "-f", "config.yaml"])
+        self.assertEqual(rc, 0, out)
+        with open(os.path.join(EXAMPLES, "authn-client-credentials", "keycloak", "keys",
+                               "private.pem"), "rb") as f:
+            key = serialization.load_pem_private_key(f.read(), None)
+        prov = Provider(self, key, "QJQdUdHaY_OXC8BfO-3tqVV0s64nvrFSffyfqONNeYk",
+                        client_id="aileron_authorization_code",
+                        secret="KWYPBgrTEEGZNH6wZsP2zyK14LZHJi77")
+        prov.iss = prov.url + "/realms/aileron"
+        prov.aud = "aileron_authorization_code"
+        seen = []
+
+        def handle(req, c):
+            seen.append(req)
+            return response(200, b"ok")
+        up = self.upstream(handle)
+        port = free_port()
+        with open("config.yaml") as f:
+            text = f.read().replace('addr: ":8080"', 'addr: "127.0.0.1:%d"' % port)
+        text = text.replace("http://localhost:18080", prov.url)
+        self.gw = self.start(text.replace("http://httpbin.org", up.url), port)
+        st, hd, body = request(port, "GET", "/anything")
+        hd = dict(hd)
+        self.assertEqual((st, hd["Location"]), (302, "/auth/login"))  # redirectToLogin
+        cookies = [("Cookie", hd["Set-Cookie"].split(";")[0])] if "Set-Cookie" in hd else []
+        st, hd, body = request(port, "GET", "/auth/login", cookies)
+        hd = dict(hd)
+        self.assertEqual(st, 302)
+        self.assertTrue(hd["Location"].startswith(prov.url + "/authorize?"), hd["Location"])
+        code, q = prov.authorize(hd["Location"])
+        self.assertEqual(q["client_id"], ["aileron_authorization_code"])
+        self.assertEqual(q["redirect_uri"], ["http://localhost:8080/auth/callback"])
+        self.assertEqual(q["scope"], ["openid profile"])
+        cookie = ("Cookie", hd["Set-Cookie"].split(";")[0])
+        st, hd2, body = request(port, "GET", "/auth/callback?state=%s&code=%s"
+                                % (q["state"][0], code), [cookie])
+        hd2 = dict(hd2)
+        self.assertEqual(st, 302)
+        grant, form, auth = prov.hits[-1]
+        self.assertEqual(grant, "authorization_code")
+        self.assertTrue(auth.startswith("Basic "), auth)
+        cookie = ("Cookie", hd2.get("Set-Cookie", cookie[1]).split(";")[0])
+        st, hd3, body = request(port, "GET", hd2["Location"], [cookie])
+        self.assertEqual((st, body), (200, b"ok"))
+        self.assertTrue(seen[-1].header("X-Access-Token").startswith("ey"))
+        self.assertTrue(seen[-1].header("X-ID-Token").startswith("ey"))
+        self.assertNotIn("KWYPBgrTEEGZNH6wZsP2zyK14LZHJi77", self.gw.output())
+
 
 if __name__ == "__main__":
     unittest.main()
