@@ -87,8 +87,17 @@ class ThrottleTest(AileronTestCase):
 """), port)
         got = concurrent(port, 5)
         self.assertEqual(sorted(got), [200, 200, 200, 429, 429], got)
-        # The slots came back when the responses ended.
-        self.assertEqual(sorted(concurrent(port, 3)), [200, 200, 200])
+        # The slots come back when the responses end.  A worker frees its
+        # slot just after its last write, so a client as quick as this one
+        # may still find one held (a fresh machine's sanitizer build did):
+        # a leaked slot never comes back, a late one within moments.
+        deadline = time.monotonic() + 3
+        while True:
+            got = sorted(concurrent(port, 3))
+            if got == [200, 200, 200] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(got, [200, 200, 200])
         st, hdrs, body = request(port)
         self.assertEqual(st, 200)
 
