@@ -35,8 +35,6 @@ int
 bodywait_read(struct bodywait *bw, struct io *io, const struct http_msg *m,
     char *buf, size_t *len, size_t cap, uint32_t max_trailer)
 {
-	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
 	for (;;) {
 		size_t want = cap - *len;
 		ssize_t r;
@@ -57,14 +55,14 @@ bodywait_read(struct bodywait *bw, struct io *io, const struct http_msg *m,
 			/* Decrypted bytes are invisible to poll(). */
 			if (conn_pending(io) > 0)
 				continue;
-			/* A client that waits for "100 Continue" gets it now. */
-			if (m->expect_continue && !bw->continued &&
-			    *len == m->head_len) {
-				bw->continued = 1;
-				if (conn_write(io, cont, sizeof(cont) - 1,
-				        conn_deadline(1000)) < 0)
-					return -1;
-			}
+			/*
+			 * A client that waits for "100 Continue" sends nothing
+			 * until asked: the worker takes the request, and its
+			 * middleware may answer (401, 413) before a handler
+			 * asks for the body (RFC 9110, section 10.1.1).
+			 */
+			if (m->expect_continue && *len == m->head_len)
+				return HTTP_PARSE_DONE;
 			return HTTP_PARSE_AGAIN;
 		}
 		*len += (size_t)r;

@@ -18,7 +18,6 @@
 
 /* Where the wait for one request's body stands (kept while parked). */
 struct bodywait {
-	int continued;          /* "100 Continue" sent */
 	int started;            /* chunked: ch initialised */
 	size_t seen;            /* chunked: body bytes walked so far */
 	struct http_chunked ch; /* chunked: parser state after seen */
@@ -28,7 +27,9 @@ struct bodywait {
  * Read the body of request m (head complete in buf[0..*len)) without
  * waiting, into buf up to cap bytes.  Returns HTTP_PARSE_DONE when the
  * worker should take the request (the whole body is there, buf is full,
- * or the chunked framing is bad, which the request path reports),
+ * the chunked framing is bad, which the request path reports, or the
+ * client waits for "100 Continue", which the request path sends when a
+ * handler reads the body),
  * HTTP_PARSE_AGAIN when the connection should be parked until readable,
  * -1 when the client closed or failed.  *bw must be zeroed before the
  * first call for a request.

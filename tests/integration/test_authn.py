@@ -11,8 +11,8 @@ import tempfile
 import threading
 import unittest
 
-from harness import (AileronTestCase, Client, free_port, request, response, run_aileron,
-                     wait_for)
+from harness import (AileronTestCase, Client, free_port, header, request, response,
+                     run_aileron, wait_for)
 
 TOP = os.environ.get("TOP_SRCDIR", "../..")
 EXAMPLES = os.path.join(TOP, "tests", "integration", "examples")
@@ -218,6 +218,28 @@ class BasicTest(AuthnTestCase):
         st, _, _ = request(port, "POST", "/e", [basic("user0", "password0")], body=b"hello")
         self.assertEqual(st, 200)
         self.assertEqual(self.seen[-1].body, b"hello")
+
+    def test_expect_continue_refused_before_100(self):
+        """A client waiting for 100 Continue is answered 401 before it is
+        asked for its body (Go's server asks when a handler reads it); with
+        credentials it is asked, and the body goes through."""
+        port = self.basic("user0:password0\n")
+        c = Client(port)
+        c.send(b"PUT /f HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+               b"Expect: 100-continue\r\n\r\n")
+        st, hd, _ = c.recv_response()
+        self.assertEqual(st, 401)  # not 100
+        self.assertEqual(header(hd, "Connection"), "close")
+        c.close()
+        c = Client(port)
+        c.send(b"PUT /g HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+               b"Expect: 100-continue\r\nAuthorization: %s\r\n\r\n"
+               % basic("user0", "password0")[1].encode())
+        self.assertEqual(c.recv_response()[0], 100)
+        c.send(b"hello")
+        self.assertEqual(c.recv_response()[0], 200)
+        c.close()
+        self.assertEqual([(r.target, r.body) for r in self.seen], [("/g", b"hello")])
 
     def test_parallel_workers(self):
         port = self.basic(USERS["bcrypt"] + "\n", CRYPT["bcrypt"])
