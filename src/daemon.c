@@ -90,6 +90,13 @@ daemon_privs_resolve(const struct conf_process *p, struct daemon_privs *pv)
 		return -1;
 	}
 	pv->drop = pv->uid != 0 || pv->gid != 0;
+	/*
+	 * The group database is read here, once: a worker that did it
+	 * would load the NSS modules and their data into each process.
+	 */
+	pv->ngroups = DAEMON_MAX_GROUPS;
+	if (getgrouplist(pv->user, pv->gid, pv->groups, &pv->ngroups) < 0)
+		pv->ngroups = -1;
 	return 0;
 }
 
@@ -98,7 +105,9 @@ daemon_privs_drop(const struct daemon_privs *pv)
 {
 	if (!pv->drop)
 		return;
-	if (initgroups(pv->user, pv->gid) < 0 && setgroups(1, &pv->gid) < 0)
+	if (pv->ngroups >= 0 ? setgroups((size_t)pv->ngroups, pv->groups) < 0
+	                     : initgroups(pv->user, pv->gid) < 0 &&
+	            setgroups(1, &pv->gid) < 0)
 		fatal("setgroups");
 	if (setgid(pv->gid) < 0)
 		fatal("setgid %lu", (unsigned long)pv->gid);

@@ -6,12 +6,17 @@
 
 #include "conf.h"
 
+/* Supplementary groups resolved by the master; more are looked up by each worker. */
+#define DAEMON_MAX_GROUPS 64
+
 /* Who the workers run as. */
 struct daemon_privs {
 	int drop; /* switch to uid/gid in each worker */
 	uid_t uid;
 	gid_t gid;
 	char user[64];
+	int ngroups; /* groups[] of user, or -1: initgroups() in the worker */
+	gid_t groups[DAEMON_MAX_GROUPS];
 };
 
 /*

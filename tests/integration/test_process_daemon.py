@@ -43,6 +43,15 @@ def status_ids(pid):
     return ids["Uid"], ids["Gid"]
 
 
+def status_groups(pid):
+    """The supplementary groups of pid, sorted."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Groups:"):
+                return sorted(int(g) for g in line.split()[1:])
+    return []
+
+
 def cmdline(pid):
     with open("/proc/%d/cmdline" % pid, "rb") as f:
         return f.read().rstrip(b"\0").replace(b"\0", b" ").decode()
@@ -245,6 +254,9 @@ class PrivilegeTest(AileronTestCase):
         for pid in a.worker_pids():
             wait_for(lambda: status_ids(pid)[0][0] != 0, 3)
             self.assertEqual(status_ids(pid), ([uid] * 4, [gid] * 4))
+            # the user's groups (resolved by the master), not root's
+            self.assertEqual(status_groups(pid),
+                             sorted(set(os.getgrouplist("nobody", gid))))
         self.assertEqual(status_ids(a.pid)[0][0], 0)  # the master stays root
         self.assertEqual(request(port)[0], 200)
 
@@ -261,6 +273,7 @@ class PrivilegeTest(AileronTestCase):
         pid = a.worker_pids()[0]
         wait_for(lambda: status_ids(pid)[0][0] != 0, 3)
         self.assertEqual(status_ids(pid), ([uid] * 4, [gid] * 4))
+        self.assertEqual(status_groups(pid), sorted(set(os.getgrouplist("nobody", gid))))
         self.assertEqual(request(port)[0], 200)
 
     def test_root_workers_need_allow_root_workers(self):
