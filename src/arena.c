@@ -1,10 +1,12 @@
 /* Region allocator: many small allocations freed together. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
 #include "log.h"
+#include "pages.h"
 
 struct arena_block {
 	struct arena_block *next;
@@ -16,6 +18,7 @@ struct arena_block {
 struct arena {
 	struct arena_block *head;
 	size_t block_size;
+	size_t pages; /* arena_new_pages: the size of its own pages, else 0 */
 };
 
 static struct arena_block *
@@ -38,8 +41,35 @@ arena_new(size_t block_size)
 
 	if ((a = malloc(sizeof(*a))) == NULL)
 		fatal("arena: out of memory");
+	a->pages = 0;
 	a->block_size = block_size < 256 ? 256 : block_size;
 	a->head = arena_block_new(a->block_size);
+	return a;
+}
+
+/*
+ * The arena and its first block in one run of pages (pages.h); the
+ * blocks it grows later come from malloc() as in any arena.
+ */
+struct arena *
+arena_new_pages(size_t block_size)
+{
+	const size_t align = sizeof(max_align_t);
+	size_t off = (sizeof(struct arena) + align - 1) & ~(align - 1);
+	size_t total;
+	struct arena *a;
+	struct arena_block *b;
+
+	if (block_size < 256)
+		block_size = 256;
+	total = off + offsetof(struct arena_block, data) + block_size;
+	if ((a = pages_alloc(total)) == NULL)
+		fatal("arena: out of memory");
+	b = (struct arena_block *)(void *)((char *)a + off);
+	b->size = block_size; /* next and used: zero, as the pages are */
+	a->head = b;
+	a->block_size = block_size;
+	a->pages = total;
 	return a;
 }
 
@@ -52,9 +82,13 @@ arena_free(struct arena *a)
 		return;
 	for (b = a->head; b != NULL; b = next) {
 		next = b->next;
-		free(b);
+		if (a->pages == 0 || b->next != NULL)
+			free(b); /* not the first block, within a's pages */
 	}
-	free(a);
+	if (a->pages > 0)
+		pages_free(a, a->pages);
+	else
+		free(a);
 }
 
 void

@@ -8,6 +8,8 @@ struct arena;
 
 /* Create an arena whose blocks are at least block_size bytes. */
 struct arena *arena_new(size_t block_size);
+/* The same, with the arena and its first block in pages of its own (pages.h). */
+struct arena *arena_new_pages(size_t block_size);
 /* Free every block and the arena itself; accepts NULL. */
 void arena_free(struct arena *a);
 /* Forget all allocations but keep the first block for reuse. */

@@ -17,6 +17,7 @@
 #include "handler.h"
 #include "http.h"
 #include "log.h"
+#include "pages.h"
 #include "pipeline.h"
 #include "proxy.h"
 #include "request.h"
@@ -36,7 +37,8 @@ struct proxy {
 	struct http_msg msg;                   /* the request head being read */
 	char *cbuf; /* client request heads (and pipelined bytes) */
 	size_t csize;
-	char *hbuf; /* the response head being built (response.c) */
+	size_t cbody; /* cbuf's room after csize for a parked body */
+	char *hbuf;   /* the response head being built (response.c) */
 	size_t hsize;
 	struct arena *arena; /* per request: reset when it ends */
 	struct request req;  /* the request being served */
@@ -46,11 +48,12 @@ struct proxy *
 proxy_new(struct conf *c, const struct pipeline *pl,
     const volatile sig_atomic_t *stopping)
 {
-	struct proxy *px = calloc(1, sizeof(*px));
+	/* A worker's own pages (pages.h), as everything it keeps. */
+	struct proxy *px = pages_alloc(sizeof(*px));
 	size_t i, max = 8192, body = 0;
 
 	if (px == NULL)
-		fatal("calloc");
+		fatal("mmap");
 	for (i = 0; i < c->nservers; i++) {
 		if ((size_t)c->servers[i]->max_header_bytes > max)
 			max = (size_t)c->servers[i]->max_header_bytes;
@@ -63,11 +66,12 @@ proxy_new(struct conf *c, const struct pipeline *pl,
 	px->csize = max + PROXY_HEAD_SLACK;
 	/* An upstream head (64 KiB at most) plus what the writer adds. */
 	px->hsize = PROXY_MAX_RESPONSE_HEAD + 1024;
-	px->cbuf = malloc(px->csize + body); /* a head, then a parked body */
-	px->hbuf = malloc(px->hsize);
+	px->cbody = body;
+	px->cbuf = pages_alloc(px->csize + body); /* a head, a parked body */
+	px->hbuf = pages_alloc(px->hsize);
 	if (px->cbuf == NULL || px->hbuf == NULL)
-		fatal("malloc");
-	px->arena = arena_new(4096);
+		fatal("mmap");
+	px->arena = arena_new_pages(4096);
 	px->req.arena = px->arena;
 	px->req.stopping = stopping;
 	return px;
@@ -80,9 +84,9 @@ proxy_free(struct proxy *px)
 		return;
 	reverse_proxy_worker_free();
 	arena_free(px->arena);
-	free(px->cbuf);
-	free(px->hbuf);
-	free(px);
+	pages_free(px->cbuf, px->csize + px->cbody);
+	pages_free(px->hbuf, px->hsize);
+	pages_free(px, sizeof(*px));
 }
 
 void

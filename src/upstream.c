@@ -10,6 +10,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "pages.h"
 #include "tlsclient.h"
 #include "upstream.h"
 
@@ -39,10 +40,11 @@ struct upstream_pool {
 struct upstream_pool *
 upstream_pool_new(void)
 {
-	struct upstream_pool *p = calloc(1, sizeof(*p));
+	/* A worker's own pages: see pages.h. */
+	struct upstream_pool *p = pages_alloc(sizeof(*p));
 
 	if (p == NULL)
-		fatal("calloc");
+		fatal("mmap");
 	return p;
 }
 
@@ -55,7 +57,7 @@ upstream_pool_free(struct upstream_pool *p)
 		return;
 	for (i = 0; i < p->nidle; i++)
 		conn_close(&p->idle[i].io);
-	free(p);
+	pages_free(p, sizeof(*p));
 }
 
 /* A cache slot for up's address (the last one is reused when full). */

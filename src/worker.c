@@ -11,6 +11,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "pages.h"
 #include "pipeline.h"
 #include "netacl.h"
 #include "proxy.h"
@@ -86,18 +87,20 @@ static struct worker *worker_self; /* for the watch of conn_wait() */
 static volatile sig_atomic_t worker_stop, worker_reopen_failed;
 static int worker_stop_pipe[2] = { -1, -1 };
 
+/* The small fields first: with few connections, one page is written. */
 struct worker {
 	const struct worker_env *env;
 	struct proxy *px;
-	struct client *clients[WORKER_MAX_CLIENTS];
 	size_t nclients;
 	struct pollfd *pfd;
+	size_t npfd;           /* entries of pfd */
 	int64_t accept_resume; /* out of descriptors: no accept() before this */
-	struct client *watched[CONN_WATCH_MAX]; /* what the watch polls */
 	int handoff_full; /* a handoff failed: keep the rest this request */
 	int slow;         /* the upstream is slow: the watch starts at once */
 	int64_t active;   /* when poll() last found something to do */
 	int trimmed;      /* proxy_trim_idle() ran since then */
+	struct client *clients[WORKER_MAX_CLIENTS];
+	struct client *watched[CONN_WATCH_MAX]; /* what the watch polls */
 };
 
 /* SIGTERM (and SIGINT, SIGQUIT with -X): finish the request, then exit. */
@@ -581,29 +584,31 @@ worker_round(struct worker *w)
 void
 worker_run(const struct worker_env *env)
 {
-	struct worker w;
+	struct worker *w;
 
 	log_procname("worker");
 	log_ack_slot(env->single ? -1 : env->sb_slot);
 	worker_signals(env->single);
 	scoreboard_attach(env->sb_slot, env->max_requests, &worker_stop);
-	memset(&w, 0, sizeof(w));
-	w.env = env;
-	w.pfd =
-	    calloc(env->nlisteners + 3 + WORKER_MAX_CLIENTS, sizeof(*w.pfd));
-	if (w.pfd == NULL)
-		fatal("calloc");
+	/* Not on the stack: its 12 KiB would all be written to zero it. */
+	if ((w = pages_alloc(sizeof(*w))) == NULL)
+		fatal("mmap");
+	w->env = env;
+	w->npfd = env->nlisteners + 3 + WORKER_MAX_CLIENTS;
+	if ((w->pfd = pages_alloc(w->npfd * sizeof(*w->pfd))) == NULL)
+		fatal("mmap");
 	if (pipeline_worker_init(env->pipeline) < 0)
 		fatalx("worker: cannot set up the handlers");
-	w.px = proxy_new(env->conf, env->pipeline, &worker_stop);
-	worker_self = &w;
+	w->px = proxy_new(env->conf, env->pipeline, &worker_stop);
+	worker_self = w;
 	conn_set_watch(
 	    worker_watch_fill, worker_watch_ready, WORKER_WATCH_AFTER_MS);
-	while (worker_round(&w) == 0)
+	while (worker_round(w) == 0)
 		;
-	while (w.nclients > 0)
-		worker_drop(&w, w.nclients - 1);
-	proxy_free(w.px);
-	free(w.pfd);
+	while (w->nclients > 0)
+		worker_drop(w, w->nclients - 1);
+	proxy_free(w->px);
+	pages_free(w->pfd, w->npfd * sizeof(*w->pfd));
+	pages_free(w, sizeof(*w));
 	exit(0);
 }

@@ -1,5 +1,4 @@
 /* core/v1 ReverseProxyHandler: forward a routed request upstream (retries, streaming, splice, WebSocket tunnel). */
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -23,6 +22,7 @@
 #include "http.h"
 #include "log.h"
 #include "middleware.h"
+#include "pages.h"
 #include "pipeline.h"
 #include "proxy.h"
 #include "request.h"
@@ -518,9 +518,8 @@ struct reverse_proxy_worker {
 	char *ubuf;           /* upstream response */
 	char *obuf;           /* upstream request head being built */
 	size_t osize;
-	struct conf_client defclient; /* the built-in transport */
-	struct splice_pipe pipe;      /* zero-copy relay of long bodies */
-	/* last: reverse_proxy_worker_init leaves the path buffers unzeroed */
+	struct conf_client defclient;       /* the built-in transport */
+	struct splice_pipe pipe;            /* zero-copy relay of long bodies */
 	char upath[REVERSE_PROXY_PATH_MAX]; /* upstream path, decoded */
 	char epath[REVERSE_PROXY_PATH_MAX * 3];
 };
@@ -1515,60 +1514,34 @@ out:
 }
 
 /*
- * A worker's body buffers, page-aligned and apart from the heap, so that
- * an idle worker can give their pages back (reverse_proxy_trim_idle).
+ * Per worker, once: the buffers and the upstream pool, in pages of the
+ * worker's own (pages.h), page-aligned so that an idle worker can give
+ * the body buffers back (reverse_proxy_trim_idle).  The state's 32 KiB
+ * of path buffers cost nothing until a request writes them.
  */
-static char *
-reverse_proxy_buf_new(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static void
-reverse_proxy_buf_free(char *p, size_t size)
-{
-	if (p != NULL)
-		munmap(p, size);
-}
-
-/* Per worker, once: the buffers and the upstream pool. */
 static int
 reverse_proxy_worker_init(void *inst)
 {
 	const struct reverse_proxy_inst *ri = inst;
+	struct reverse_proxy_worker *st;
 	size_t i, max = 8192;
 
 	if (reverse_proxy_state != NULL)
 		return 0;
-	/*
-	 * Not calloc: zeroing the 32 KiB of path buffers would make those
-	 * pages private to every idle worker; they are written before use.
-	 */
-	if ((reverse_proxy_state = malloc(sizeof(*reverse_proxy_state))) ==
-	    NULL)
-		fatal("malloc");
-	memset(reverse_proxy_state, 0,
-	    offsetof(struct reverse_proxy_worker, upath));
-	reverse_proxy_state->upath[0] = reverse_proxy_state->epath[0] = '\0';
+	if ((st = pages_alloc(sizeof(*st))) == NULL)
+		fatal("mmap");
 	for (i = 0; i < ri->conf->nservers; i++)
 		if ((size_t)ri->conf->servers[i]->max_header_bytes > max)
 			max = (size_t)ri->conf->servers[i]->max_header_bytes;
-	splice_init(&reverse_proxy_state->pipe);
-	reverse_proxy_state->osize =
-	    (max + REVERSE_PROXY_HEAD_SLACK) * 2 + 1024;
-	reverse_proxy_state->bbuf =
-	    reverse_proxy_buf_new(REVERSE_PROXY_BODY_SIZE);
-	reverse_proxy_state->ubuf =
-	    reverse_proxy_buf_new(REVERSE_PROXY_UBUF_SIZE);
-	reverse_proxy_state->obuf = malloc(reverse_proxy_state->osize);
-	if (reverse_proxy_state->bbuf == NULL ||
-	    reverse_proxy_state->ubuf == NULL ||
-	    reverse_proxy_state->obuf == NULL)
-		fatal("malloc");
-	reverse_proxy_state->pool = upstream_pool_new();
+	splice_init(&st->pipe);
+	st->osize = (max + REVERSE_PROXY_HEAD_SLACK) * 2 + 1024;
+	st->bbuf = pages_alloc(REVERSE_PROXY_BODY_SIZE);
+	st->ubuf = pages_alloc(REVERSE_PROXY_UBUF_SIZE);
+	st->obuf = pages_alloc(st->osize);
+	if (st->bbuf == NULL || st->ubuf == NULL || st->obuf == NULL)
+		fatal("mmap");
+	st->pool = upstream_pool_new();
+	reverse_proxy_state = st;
 	return 0;
 }
 
@@ -1585,10 +1558,9 @@ reverse_proxy_trim_idle(void)
 	if (reverse_proxy_state == NULL)
 		return;
 	/* Scratch between requests: the next touch gets zeroed pages. */
-	(void)madvise(
-	    reverse_proxy_state->bbuf, REVERSE_PROXY_BODY_SIZE, MADV_DONTNEED);
-	(void)madvise(
-	    reverse_proxy_state->ubuf, REVERSE_PROXY_UBUF_SIZE, MADV_DONTNEED);
+	pages_drop(reverse_proxy_state->bbuf, REVERSE_PROXY_BODY_SIZE);
+	pages_drop(reverse_proxy_state->ubuf, REVERSE_PROXY_UBUF_SIZE);
+	pages_drop(reverse_proxy_state->obuf, reverse_proxy_state->osize);
 }
 
 void
@@ -1598,12 +1570,10 @@ reverse_proxy_worker_free(void)
 		return;
 	upstream_pool_free(reverse_proxy_state->pool);
 	splice_close(&reverse_proxy_state->pipe);
-	reverse_proxy_buf_free(
-	    reverse_proxy_state->bbuf, REVERSE_PROXY_BODY_SIZE);
-	reverse_proxy_buf_free(
-	    reverse_proxy_state->ubuf, REVERSE_PROXY_UBUF_SIZE);
-	free(reverse_proxy_state->obuf);
-	free(reverse_proxy_state);
+	pages_free(reverse_proxy_state->bbuf, REVERSE_PROXY_BODY_SIZE);
+	pages_free(reverse_proxy_state->ubuf, REVERSE_PROXY_UBUF_SIZE);
+	pages_free(reverse_proxy_state->obuf, reverse_proxy_state->osize);
+	pages_free(reverse_proxy_state, sizeof(*reverse_proxy_state));
 	reverse_proxy_state = NULL;
 }
 
