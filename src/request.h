@@ -203,6 +203,21 @@ int request_chunked_status(const struct http_chunked *c);
 int request_read_body(struct request *r, char *buf, size_t size,
     int (*keep)(void *ctx, const char *data, size_t n), void *ctx,
     const char **extra, size_t *nextra);
+/*
+ * A body kept whole in malloc'ed memory, max bytes at most: request_read_body's
+ * keep for those that need all of the request body, and a filter's store
+ * for a response body.  Zero it, set max (and refuse), feed it with
+ * body_buf_keep, free p.
+ */
+struct body_buf {
+	char *p; /* the bytes kept; NULL while none, and once too_large */
+	size_t len, size;
+	size_t max;
+	int refuse;    /* past max: refuse the rest (-1) rather than drop it */
+	int too_large; /* it went past max (or memory ran out): nothing kept */
+};
+/* Append data[0..n) to the body_buf ctx: 0, or -1 (refuse set) past max. */
+int body_buf_keep(void *ctx, const char *data, size_t n);
 /* Observe the request body as the handler reads it (see body_tap_fn). */
 void request_body_observe(struct request *r, body_tap_fn *fn, void *arg);
 
