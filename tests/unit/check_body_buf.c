@@ -28,7 +28,7 @@ START_TEST(test_keep)
 }
 END_TEST
 
-/* Exactly max fits; one byte more drops it all (EchoHandler) or refuses (SOAPREST). */
+/* max bytes fit; one more drops it all (Echo) or refuses (SOAPREST). */
 START_TEST(test_limit)
 {
 	struct body_buf b = { NULL, 0, 0, 20000, _i, 0 };
