@@ -15,10 +15,10 @@ const char *
 jsonscan_string(const char *p, const char *end)
 {
 	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
+		if (*p == '"')
 			return p + 1;
+		if (*p == '\\' && ++p == end)
+			break; /* not past end: an escape cut short */
 	}
 	return NULL;
 }
