@@ -4,58 +4,10 @@
 #include <string.h>
 
 #include "arena.h"
+#include "jsonscan.h"
 #include "log.h"
 #include "logfield.h"
 #include "replacer.h"
-
-/* Skip blanks. */
-static const char *
-lf_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-		p++;
-	return p;
-}
-
-/* p at '"': past the closing quote, or NULL. */
-static const char *
-lf_string(const char *p, const char *end)
-{
-	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
-	}
-	return NULL;
-}
-
-/* Past one JSON value at p, or NULL. */
-static const char *
-lf_value(const char *p, const char *end)
-{
-	int depth = 0;
-
-	p = lf_ws(p, end);
-	if (p < end && *p == '"')
-		return lf_string(p, end);
-	for (; p < end; p++) {
-		if (*p == '"') {
-			if ((p = lf_string(p, end)) == NULL)
-				return NULL;
-			p--;
-		} else if (*p == '{' || *p == '[')
-			depth++;
-		else if (*p == '}' || *p == ']') {
-			if (depth == 0)
-				return p; /* the end of the enclosing one */
-			if (--depth == 0)
-				return p + 1;
-		} else if (depth == 0 && *p == ',')
-			return p;
-	}
-	return depth == 0 ? p : NULL;
-}
 
 /*
  * In the object at obj ('{'), the member key[0..klen): *mstart gets where
@@ -65,26 +17,16 @@ static int
 lf_member(const char *obj, const char *end, const char *key, size_t klen,
     const char **mstart, const char **vstart, const char **vend)
 {
-	const char *p = lf_ws(obj + 1, end), *k, *ke;
+	struct jsonscan_member m = { NULL, NULL, NULL, NULL };
 
-	while (p < end && *p == '"') {
-		k = p + 1;
-		if ((ke = lf_string(p, end)) == NULL)
-			return -1;
-		p = lf_ws(ke, end);
-		if (p >= end || *p != ':')
-			return -1;
-		*vstart = lf_ws(p + 1, end);
-		if ((*vend = lf_value(*vstart, end)) == NULL)
-			return -1;
-		if ((size_t)(ke - 1 - k) == klen && memcmp(k, key, klen) == 0) {
-			*mstart = k - 1;
+	while (jsonscan_next(obj, end, &m) > 0)
+		if ((size_t)(m.key_end - m.key) == klen + 2 &&
+		    memcmp(m.key + 1, key, klen) == 0) {
+			*mstart = m.key;
+			*vstart = m.value;
+			*vend = m.value_end;
 			return 0;
 		}
-		p = lf_ws(*vend, end);
-		if (p < end && *p == ',')
-			p = lf_ws(p + 1, end);
-	}
 	return -1;
 }
 
@@ -149,8 +91,7 @@ lf_apply(const struct log_field_repl *fr, struct arena *a, const char *line,
 	for (;;) {
 		dot = strchr(path, '.');
 		klen = dot != NULL ? (size_t)(dot - path) : strlen(path);
-		if (obj >= end || *obj != '{' ||
-		    lf_member(obj, end, path, klen, &ms, &vs, &ve) < 0)
+		if (lf_member(obj, end, path, klen, &ms, &vs, &ve) < 0)
 			goto same;
 		if (dot == NULL)
 			break;
@@ -160,13 +101,13 @@ lf_apply(const struct log_field_repl *fr, struct arena *a, const char *line,
 	if (fr->r == NULL) {
 		/* Remove the member and one comma beside it. */
 		cut = ms;
-		rest = lf_ws(ve, end);
+		rest = jsonscan_ws(ve, end);
 		while (cut > line && (cut[-1] == ' ' || cut[-1] == '\t'))
 			cut--;
 		if (cut > line && cut[-1] == ',')
 			cut--;
 		else if (rest < end && *rest == ',')
-			rest = lf_ws(rest + 1, end);
+			rest = jsonscan_ws(rest + 1, end);
 		n = (size_t)(cut - line);
 		out = arena_alloc(a, n + (size_t)(end - rest) + 1);
 		memcpy(out, line, n);

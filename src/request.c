@@ -1,5 +1,6 @@
 /* The request object: set up from a parsed head, reset (with its arena) when it ends. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "accesslog.h"
@@ -250,6 +251,40 @@ request_body_observe(struct request *r, body_tap_fn *fn, void *arg)
 {
 	body_tap_add(
 	    &r->body_tap, r->arena, r->msg->body == HTTP_BODY_CHUNKED, fn, arg);
+}
+
+int
+body_buf_keep(void *ctx, const char *data, size_t n)
+{
+	struct body_buf *b = ctx;
+	size_t ns;
+	char *np;
+
+	if (b->too_large)
+		return b->refuse ? -1 : 0;
+	if (n == 0)
+		return 0;
+	if (n > b->max - b->len)
+		goto full;
+	if (b->len + n > b->size) {
+		for (ns = b->size != 0 ? b->size * 2 : 16384; ns < b->len + n;)
+			ns *= 2;
+		if (ns > b->max)
+			ns = b->max;
+		if ((np = realloc(b->p, ns)) == NULL)
+			goto full;
+		b->p = np;
+		b->size = ns;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	return 0;
+full:
+	b->too_large = 1;
+	free(b->p);
+	b->p = NULL;
+	b->len = b->size = 0;
+	return b->refuse ? -1 : 0;
 }
 
 /* The status for a failed read of the body: 408 on its deadline, else 400. */

@@ -192,17 +192,33 @@ void request_chunked_init(const struct request *r, struct http_chunked *c);
 int request_chunked_status(const struct http_chunked *c);
 /*
  * Read the whole request body of r for a handler that needs all of it
- * (EchoHandler, SOAPRESTMiddleware): the chunked framing decoded (with
- * request_chunked_init), 100 Continue sent when the client waits for it,
- * each piece of body given to keep(ctx, data, n) and the bytes as read to
- * the body tap.  keep returns -1 to refuse the rest (answered 413).  buf
- * is the read buffer, size bytes.  Returns 0 with *extra and *nextra the
- * bytes that followed the body (a pipelined request, in r->buf or buf,
- * for request_keep_pipelined), or the status to answer: 400, 408, 413.
+ * (EchoHandler, SOAPRESTMiddleware, mw_body_gather): the chunked framing
+ * decoded (with request_chunked_init), 100 Continue sent when the client
+ * waits for it, each piece of body given to keep(ctx, data, n) and the
+ * bytes as read to the body tap.  keep returns -1 to refuse the rest
+ * (answered 413).  buf is the read buffer, size bytes.  Returns 0 with
+ * *extra and *nextra the bytes that followed the body (a pipelined
+ * request, in r->buf or buf, for request_keep_pipelined), or the status
+ * to answer: 400, 408, 413.
  */
 int request_read_body(struct request *r, char *buf, size_t size,
     int (*keep)(void *ctx, const char *data, size_t n), void *ctx,
     const char **extra, size_t *nextra);
+/*
+ * A body kept whole in malloc'ed memory, max bytes at most: the keep of
+ * request_read_body for those that need all of the request body, and a
+ * filter's store for a response body.  Zero it, set max (and refuse),
+ * feed it with body_buf_keep, free p.
+ */
+struct body_buf {
+	char *p; /* the bytes kept; NULL while none, and once too_large */
+	size_t len, size;
+	size_t max;
+	int refuse;    /* past max: refuse the rest (-1) rather than drop it */
+	int too_large; /* it went past max (or memory ran out): nothing kept */
+};
+/* Append data[0..n) to the body_buf ctx: 0, or -1 (refuse set) past max. */
+int body_buf_keep(void *ctx, const char *data, size_t n);
 /* Observe the request body as the handler reads it (see body_tap_fn). */
 void request_body_observe(struct request *r, body_tap_fn *fn, void *arg);
 

@@ -60,53 +60,12 @@ const struct kind echo_conf_kind = {
 #define ECHO_READ_SIZE (64 * 1024)
 static char echo_rbuf[ECHO_READ_SIZE];
 
-/* The request body as read: kept up to ECHO_BODY_MAX bytes. */
-struct echo_body {
-	char *p;
-	size_t len, size;
-	int too_large;
-};
-
-/* Keep data[0..n) unless the body already went past ECHO_BODY_MAX. */
-static int
-echo_keep(void *ctx, const char *data, size_t n)
-{
-	struct echo_body *b = ctx;
-
-	if (b->too_large || n == 0)
-		return 0;
-	if (b->len + n > ECHO_BODY_MAX) {
-		b->too_large = 1;
-		free(b->p);
-		b->p = NULL;
-		return 0;
-	}
-	if (b->len + n > b->size) {
-		size_t ns = b->size * 2 + n;
-		char *np;
-
-		if (ns > ECHO_BODY_MAX)
-			ns = ECHO_BODY_MAX;
-		if ((np = realloc(b->p, ns)) == NULL) {
-			b->too_large = 1;
-			free(b->p);
-			b->p = NULL;
-			return 0;
-		}
-		b->p = np;
-		b->size = ns;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	return 0;
-}
-
 /*
  * Read the whole request body (AILERON shows up to 16 MiB, drains the
  * rest).  0 with r->body_read set, or the status to answer (400, 408).
  */
 static int
-echo_read_body(struct request *r, struct echo_body *b)
+echo_read_body(struct request *r, struct body_buf *b)
 {
 	const struct http_msg *m = r->msg;
 	const char *extra;
@@ -116,7 +75,7 @@ echo_read_body(struct request *r, struct echo_body *b)
 	if (m->body == HTTP_BODY_LENGTH)
 		b->too_large = m->content_length > ECHO_BODY_MAX;
 	status = request_read_body(
-	    r, echo_rbuf, sizeof(echo_rbuf), echo_keep, b, &extra, &nextra);
+	    r, echo_rbuf, sizeof(echo_rbuf), body_buf_keep, b, &extra, &nextra);
 	if (status != 0)
 		return status;
 	if (m->body != HTTP_BODY_NONE)
@@ -185,7 +144,7 @@ echo_request_view(struct request *r, struct echo_req *er)
 static int
 echo_serve(void *inst, struct request *r)
 {
-	struct echo_body b = { NULL, 0, 0, 0 };
+	struct body_buf b = { NULL, 0, 0, ECHO_BODY_MAX, 0, 0 };
 	struct echo_req er;
 	char *body;
 	size_t len;

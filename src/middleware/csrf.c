@@ -17,6 +17,7 @@
 #include "conf_table.h"
 #include "handler.h"
 #include "http_parse.h"
+#include "jsonscan.h"
 #include "kenc.h"
 #include "khash.h"
 #include "kind.h"
@@ -338,59 +339,6 @@ csrf_token_valid(const struct csrf_conf_spec *s, const char *t, size_t n)
 	return CRYPTO_memcmp(mac, b + s->hsize, s->hsize) == 0;
 }
 
-/* Skip JSON white space. */
-static const char *
-csrf_json_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/*
- * The end of the JSON string starting at p ('"'), after its closing
- * quote; NULL if it does not close.
- */
-static const char *
-csrf_json_string_end(const char *p, const char *end)
-{
-	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
-	}
-	return NULL;
-}
-
-/* The end of the JSON value at p (nested ones skipped), or NULL. */
-static const char *
-csrf_json_skip(const char *p, const char *end)
-{
-	int depth = 0;
-
-	do {
-		if (p >= end)
-			return NULL;
-		if (*p == '"') {
-			if ((p = csrf_json_string_end(p, end)) == NULL)
-				return NULL;
-			continue;
-		}
-		if (*p == '{' || *p == '[')
-			depth++;
-		else if (*p == '}' || *p == ']')
-			depth--;
-		else if (depth == 0) { /* a number or a literal */
-			while (p < end && strchr(",}] \t\r\n", *p) == NULL)
-				p++;
-			return p;
-		}
-		p++;
-	} while (depth > 0);
-	return p;
-}
-
 /* Unescape the JSON string s..e (quotes excluded) into out; its length. */
 static size_t
 csrf_json_unescape(const char *s, const char *e, char *out)
@@ -437,46 +385,32 @@ csrf_json_unescape(const char *s, const char *e, char *out)
 static const char *
 csrf_json_value(struct request *r, const char *key, size_t *len)
 {
-	const char *p, *end, *k, *ke, *v, *ve;
+	struct jsonscan_member m = { NULL, NULL, NULL, NULL };
+	const char *p, *end;
 	size_t klen = strlen(key), n;
 	char *out;
 
 	if ((p = mw_body_buffered(r, "application/json", &n)) == NULL)
 		return NULL;
 	end = p + n;
-	p = csrf_json_ws(p, end);
-	if (p >= end || *p != '{')
-		return NULL;
+	p = jsonscan_ws(p, end);
 	out = arena_alloc(r->arena, n + 1);
-	for (p++;;) {
-		p = csrf_json_ws(p, end);
-		if (p >= end || *p != '"' ||
-		    (ke = csrf_json_string_end(p, end)) == NULL)
-			return NULL;
-		k = p + 1;
-		p = csrf_json_ws(ke, end);
-		if (p >= end || *p != ':')
-			return NULL;
-		v = csrf_json_ws(p + 1, end);
-		if ((ve = csrf_json_skip(v, end)) == NULL)
-			return NULL;
-		if (csrf_json_unescape(k, ke - 1, out) == klen &&
-		    memcmp(out, key, klen) == 0) {
-			if (*v == '"')
-				*len = csrf_json_unescape(v + 1, ve - 1, out);
-			else if (*v == 'n') /* null */
-				*len = 0;
-			else {
-				*len = (size_t)(ve - v);
-				memcpy(out, v, *len);
-			}
-			return out;
+	while (jsonscan_next(p, end, &m) > 0) {
+		if (csrf_json_unescape(m.key + 1, m.key_end - 1, out) != klen ||
+		    memcmp(out, key, klen) != 0)
+			continue;
+		if (*m.value == '"')
+			*len = csrf_json_unescape(
+			    m.value + 1, m.value_end - 1, out);
+		else if (*m.value == 'n') /* null */
+			*len = 0;
+		else {
+			*len = (size_t)(m.value_end - m.value);
+			memcpy(out, m.value, *len);
 		}
-		p = csrf_json_ws(ve, end);
-		if (p >= end || *p != ',')
-			return NULL;
-		p++;
+		return out;
 	}
+	return NULL;
 }
 
 /* The token a request carries in source at key, or NULL. */

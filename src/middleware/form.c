@@ -5,7 +5,6 @@
 #include <strings.h>
 
 #include "arena.h"
-#include "conn.h"
 #include "http_parse.h"
 #include "log.h"
 #include "middleware/form.h"
@@ -95,41 +94,61 @@ mw_form_value(struct request *r, const char *key, size_t *len)
 	return NULL;
 }
 
+/* The bytes of a body as request_read_body reads them (one at a time). */
+static char form_rbuf[16384];
+
+/* A head and body being put together in the request's arena. */
+struct form_gather {
+	char *p;
+	size_t len;
+};
+
+/* request_read_body's keep: append to the buffer made for the whole body. */
+static int
+form_append(void *ctx, const char *data, size_t n)
+{
+	struct form_gather *b = ctx;
+
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	return 0;
+}
+
 /*
  * See form.h.  The head and the whole body in a new buffer of the
  * request's arena; the handler reads the body from it as from the
  * connection's (one that does not leaves body_read unset, and the
- * connection is closed after the answer, as always).
+ * connection is closed after the answer, as always), and feeds the
+ * body observers then.
  */
 int
 mw_body_gather(struct request *r, size_t max)
 {
 	struct http_msg *m = r->msg;
-	size_t hlen = m->head_len, avail, used;
-	char *nb;
-	ssize_t n;
+	struct body_tap *tap = r->body_tap;
+	struct form_gather b;
+	const char *extra;
+	size_t nextra;
+	int rc;
 
 	if (m->body == HTTP_BODY_NONE)
 		return 0;
 	if (m->body != HTTP_BODY_LENGTH || m->content_length > max)
 		return -1;
-	avail = r->buf_len > hlen ? r->buf_len - hlen : 0;
-	if (avail >= m->content_length)
+	if (r->buf_len - m->head_len >= m->content_length)
 		return 0;
-	used = avail;
-	nb = arena_alloc(r->arena, hlen + (size_t)m->content_length + 1);
-	memcpy(nb, r->buf, hlen + used);
-	if (used == 0 && m->expect_continue && response_continue(r) < 0)
+	b.p =
+	    arena_alloc(r->arena, m->head_len + (size_t)m->content_length + 1);
+	memcpy(b.p, r->buf, m->head_len);
+	b.len = m->head_len;
+	r->body_tap = NULL;
+	rc = request_read_body(
+	    r, form_rbuf, sizeof(form_rbuf), form_append, &b, &extra, &nextra);
+	r->body_tap = tap;
+	if (rc != 0)
 		return -1;
-	while (used < m->content_length) {
-		n = conn_read(&r->client->io, nb + hlen + used,
-		    (size_t)m->content_length - used, r->read_deadline);
-		if (n <= 0)
-			return -1;
-		used += (size_t)n;
-	}
-	r->buf = nb;
-	r->buf_len = hlen + used;
+	r->buf = b.p;
+	r->buf_len = b.len;
 	m->expect_continue = 0;
 	return 0;
 }

@@ -167,48 +167,13 @@ static struct {
 	const struct request *r;
 	const void *inst;
 	int state;
-	const char *ctype; /* the SOAP version's media type */
-	int not_json;      /* the handler's answer is not application/json */
-	int too_large;
-	char *body;
-	size_t len, size;
+	const char *ctype;    /* the SOAP version's media type */
+	int not_json;         /* the handler's answer is not application/json */
+	struct body_buf resp; /* the handler's answer */
 } soap_rest_cur;
 
 /* A read buffer for the request body (one worker, one request). */
 static char soap_rest_rbuf[64 * 1024];
-
-/* The growing request body; -1 when it passes SOAP_REST_MAX_BODY. */
-struct soap_rest_body {
-	char *p;
-	size_t len, size;
-};
-
-static int
-soap_rest_keep(void *ctx, const char *data, size_t n)
-{
-	struct soap_rest_body *b = ctx;
-
-	if (n == 0)
-		return 0;
-	if (n > SOAP_REST_MAX_BODY - b->len)
-		return -1;
-	if (b->len + n > b->size) {
-		size_t ns = b->size ? b->size * 2 : 16384;
-		char *np;
-
-		while (ns < b->len + n)
-			ns *= 2;
-		if (ns > SOAP_REST_MAX_BODY)
-			ns = SOAP_REST_MAX_BODY;
-		if ((np = realloc(b->p, ns)) == NULL)
-			return -1;
-		b->p = np;
-		b->size = ns;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	return 0;
-}
 
 /*
  * Read the whole request body into b: 0, with *extra and *nextra the
@@ -216,8 +181,8 @@ soap_rest_keep(void *ctx, const char *data, size_t n)
  * answer (400, 408, 413).
  */
 static int
-soap_rest_read_body(struct request *r, struct soap_rest_body *b,
-    const char **extra, size_t *nextra)
+soap_rest_read_body(
+    struct request *r, struct body_buf *b, const char **extra, size_t *nextra)
 {
 	const struct http_msg *m = r->msg;
 	struct body_tap *tap = r->body_tap;
@@ -229,7 +194,7 @@ soap_rest_read_body(struct request *r, struct soap_rest_body *b,
 	/* The handler feeds the body observers the converted body. */
 	r->body_tap = NULL;
 	status = request_read_body(r, soap_rest_rbuf, sizeof(soap_rest_rbuf),
-	    soap_rest_keep, b, extra, nextra);
+	    body_buf_keep, b, extra, nextra);
 	r->body_tap = tap;
 	return status;
 }
@@ -357,7 +322,7 @@ static int
 soap_rest_request(void *inst, struct request *r)
 {
 	const struct soap_rest_conf_spec *s = inst;
-	struct soap_rest_body b = { NULL, 0, 0 };
+	struct body_buf b = { NULL, 0, 0, SOAP_REST_MAX_BODY, 1, 0 };
 	char mt[128], action[1024], err[256];
 	const char *ct, *extra, *sa = NULL;
 	size_t ctlen = 0, salen = 0, nextra, jlen;
@@ -367,6 +332,7 @@ soap_rest_request(void *inst, struct request *r)
 	memset(&soap_rest_cur, 0, sizeof(soap_rest_cur));
 	soap_rest_cur.r = r;
 	soap_rest_cur.inst = inst;
+	soap_rest_cur.resp.max = SOAP_REST_MAX_RESPONSE;
 	ct = request_header(r, HDR_CONTENT_TYPE, &ctlen);
 	soap_rest_media(ct != NULL ? ct : "", ctlen, mt, sizeof(mt), action,
 	    sizeof(action));
@@ -450,17 +416,17 @@ soap_rest_finish(const struct soap_rest_conf_spec *s, struct request *r)
 
 	if (soap_rest_cur.not_json)
 		code = "E3219";
-	else if (soap_rest_cur.too_large)
+	else if (soap_rest_cur.resp.too_large)
 		code = "E3220";
 	else if (xmljson_to_xml(&s->opts,
-	             soap_rest_cur.body != NULL ? soap_rest_cur.body : "",
-	             soap_rest_cur.len, &xml, &n, err, sizeof(err)) < 0) {
+	             soap_rest_cur.resp.p != NULL ? soap_rest_cur.resp.p : "",
+	             soap_rest_cur.resp.len, &xml, &n, err, sizeof(err)) < 0) {
 		log_debug("E3220 SOAPREST: %s", err);
 		code = "E3220";
 	}
-	free(soap_rest_cur.body);
-	soap_rest_cur.body = NULL;
-	soap_rest_cur.len = soap_rest_cur.size = 0;
+	free(soap_rest_cur.resp.p);
+	soap_rest_cur.resp.p = NULL;
+	soap_rest_cur.resp.len = soap_rest_cur.resp.size = 0;
 	if (code == NULL) {
 		soap_rest_cur.state = SOAP_REST_IDLE;
 		rc = response_filter_next(r, xml, n, 1);
@@ -479,28 +445,7 @@ soap_rest_body(
 {
 	if (!soap_rest_ours(inst, r))
 		return response_filter_next(r, data, n, last);
-	if (n > 0 && !soap_rest_cur.too_large) {
-		if (n > SOAP_REST_MAX_RESPONSE - soap_rest_cur.len)
-			soap_rest_cur.too_large = 1;
-		else if (soap_rest_cur.len + n > soap_rest_cur.size) {
-			size_t ns =
-			    soap_rest_cur.size ? soap_rest_cur.size * 2 : 16384;
-			char *np;
-
-			while (ns < soap_rest_cur.len + n)
-				ns *= 2;
-			if ((np = realloc(soap_rest_cur.body, ns)) == NULL)
-				soap_rest_cur.too_large = 1;
-			else {
-				soap_rest_cur.body = np;
-				soap_rest_cur.size = ns;
-			}
-		}
-		if (!soap_rest_cur.too_large) {
-			memcpy(soap_rest_cur.body + soap_rest_cur.len, data, n);
-			soap_rest_cur.len += n;
-		}
-	}
+	(void)body_buf_keep(&soap_rest_cur.resp, data, n); /* E3220 past max */
 	if (!last)
 		return 0;
 	return soap_rest_finish(inst, r);
@@ -511,7 +456,7 @@ soap_rest_done(void *inst, struct request *r)
 {
 	(void)inst;
 	(void)r;
-	free(soap_rest_cur.body);
+	free(soap_rest_cur.resp.p);
 	memset(&soap_rest_cur, 0, sizeof(soap_rest_cur));
 }
 

@@ -153,7 +153,9 @@ class CSRFTest(AileronTestCase):
         self.assertIn(b"\\u002d", body)
         self.assertEqual(request(port, "POST", "/app", js, body)[0], 200)
         for bad in (b'{"X-CSRF-Token":"invalidToken"', b'{"other":"%s"}' % t.encode(),
-                    b'["%s"]' % t.encode(), b'{"X-CSRF-Token":', b"", b"{" * 5000):
+                    b'["%s"]' % t.encode(), b'{"X-CSRF-Token":', b"", b"{" * 5000,
+                    # a member without a value: not JSON, not read past
+                    b'{"a":},"X-CSRF-Token":"%s"}' % t.encode()):
             self.assertEqual(request(port, "POST", "/app", js, bad)[0::2], (403, FORBIDDEN), bad)
         self.assertEqual(request(port, "POST", "/app", [js[0], ("Content-Type", "text/plain")],
                                  ('{"X-CSRF-Token":"%s"}' % t).encode())[0], 403)

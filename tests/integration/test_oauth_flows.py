@@ -933,6 +933,44 @@ class ROPCTest(FlowTestCase):
         self.bad_config("  ropcHandler: {usernameKey: user}\n" + self.context(prov),
                         "usernameKey and passwordKey: both or neither")
 
+    def test_form_body_read_by_the_worker(self):
+        """With requestBodyBuffer -1 the form's body is not gathered while
+        parked: the middleware reads it, answering 100 Continue first when
+        the client waits; the upstream still gets it; a body above 64 KiB
+        is not read for credentials."""
+        prov = self.provider()
+
+        def handle(req, c):
+            self.seen.append(req)
+            return response(200, b"ok")
+        up = self.upstream(handle)
+        port = free_port()
+        addr = 'addr: "127.0.0.1:%d"\n' % port
+        self.start(gateway_config(port, up.url, "  ropcHandler: {usernameKey: user, "
+                                  "passwordKey: pass}\n" + self.context(prov), session=True)
+                   .replace(addr, addr + "  httpConfig: {requestBodyBuffer: -1}\n"), port,
+                   extra_args=("-X",))
+        form = b"a=1&user=alice&pass=wonder+land&z=%C3%A9"
+        c = Client(port)
+        self.addCleanup(c.close)
+        c.send(("POST /later HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                "application/x-www-form-urlencoded\r\nExpect: 100-continue\r\n"
+                "Content-Length: %d\r\n\r\n" % len(form)).encode())
+        self.assertEqual(c.recv_response()[0], 100)
+        c.send(form[:10])
+        time.sleep(0.2)
+        c.send(form[10:])
+        st, hd, body = c.recv_response()
+        self.assertEqual((st, body), (200, b"ok"))
+        self.assertEqual((self.seen[-1].target, self.seen[-1].body), ("/later", form))
+        self.assertEqual(prov.grants(), ["password"])
+        big = form + b"&b=" + b"x" * 65536
+        c.send(("POST /big HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                "application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n"
+                % len(big)).encode() + big)
+        self.assertEqual(c.recv_response()[0], 401)
+        self.assertEqual((len(self.seen), prov.grants()), (1, ["password"]))
+
     def test_redeem_path(self):
         prov = self.provider()
         port = self.serve(self.spec(prov), session=True)
