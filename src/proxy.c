@@ -44,6 +44,8 @@ struct proxy {
 	struct request req;  /* the request being served */
 };
 
+static void proxy_client_blocks_free(void);
+
 struct proxy *
 proxy_new(struct conf *c, const struct pipeline *pl,
     const volatile sig_atomic_t *stopping)
@@ -84,6 +86,7 @@ proxy_free(struct proxy *px)
 		return;
 	reverse_proxy_worker_free();
 	arena_free(px->arena);
+	proxy_client_blocks_free();
 	pages_free(px->cbuf, px->csize + px->cbody);
 	pages_free(px->hbuf, px->hsize);
 	pages_free(px, sizeof(*px));
@@ -254,11 +257,60 @@ proxy_client_handshake(struct client *cl, int *rc)
 	return 0;
 }
 
+/*
+ * Clients live in blocks of pages of the worker's own (pages.h), taken in
+ * order and reused through a free list: calloc() would put each in a hole
+ * of the master's heap and copy one of its pages.  Blocks stay until the
+ * worker ends (proxy_free).
+ */
+#define PROXY_CLIENT_BLOCK 128
+
+struct client_block {
+	struct client_block *next;
+	size_t used; /* clients[0..used) were handed out once */
+	struct client clients[PROXY_CLIENT_BLOCK];
+};
+
+static struct client_block *proxy_client_blocks;
+static struct client *proxy_client_spare; /* freed, linked by next_free */
+
+static struct client *
+proxy_client_alloc(void)
+{
+	struct client_block *b = proxy_client_blocks;
+	struct client *cl;
+
+	if ((cl = proxy_client_spare) != NULL) {
+		proxy_client_spare = cl->next_free;
+		memset(cl, 0, sizeof(*cl));
+		return cl;
+	}
+	if (b == NULL || b->used == PROXY_CLIENT_BLOCK) {
+		if ((b = pages_alloc(sizeof(*b))) == NULL)
+			return NULL;
+		b->next = proxy_client_blocks;
+		proxy_client_blocks = b;
+	}
+	return &b->clients[b->used++]; /* zero, as new pages are */
+}
+
+static void
+proxy_client_blocks_free(void)
+{
+	struct client_block *b;
+
+	while ((b = proxy_client_blocks) != NULL) {
+		proxy_client_blocks = b->next;
+		pages_free(b, sizeof(*b));
+	}
+	proxy_client_spare = NULL;
+}
+
 struct client *
 proxy_client_new(
     int fd, const struct sockaddr *sa, const struct conf_server *srv)
 {
-	struct client *cl = calloc(1, sizeof(*cl));
+	struct client *cl = proxy_client_alloc();
 
 	if (cl == NULL)
 		return NULL;
@@ -272,7 +324,8 @@ proxy_client_new(
 	cl->deadline = conn_deadline(srv->read_header_timeout);
 	if (srv->tls != NULL) {
 		if ((cl->io.ssl = tls_server_ssl_new(srv->tls, fd)) == NULL) {
-			free(cl);
+			cl->next_free = proxy_client_spare;
+			proxy_client_spare = cl;
 			return NULL;
 		}
 		cl->handshake = 1;
@@ -292,7 +345,8 @@ proxy_client_free(struct client *cl)
 	free(cl->saved);
 	free(cl->saved_msg);
 	free(cl->bodywait);
-	free(cl);
+	cl->next_free = proxy_client_spare;
+	proxy_client_spare = cl;
 }
 
 /* Bring back the partial head of a parked connection into cbuf. */

@@ -34,6 +34,7 @@ struct client {
 	int linger;                 /* closing with the request body unread */
 	int lingering;     /* parked half-closed: what comes is dropped */
 	uint64_t lingered; /* bytes dropped so far */
+	struct client *next_free; /* freed: the next spare */
 };
 
 #define PROXY_PARKED 0 /* waits for more bytes: poll it, then run again */

@@ -30,11 +30,12 @@ struct upstream_addr {
 	socklen_t sslen;
 };
 
+/* The counts first, then the first entries of each: one page in use. */
 struct upstream_pool {
-	struct upstream_idle idle[UPSTREAM_POOL_SIZE];
 	size_t nidle;
-	struct upstream_addr addrs[UPSTREAM_ADDR_CACHE];
 	size_t naddrs;
+	struct upstream_idle idle[UPSTREAM_POOL_SIZE];
+	struct upstream_addr addrs[UPSTREAM_ADDR_CACHE];
 };
 
 struct upstream_pool *

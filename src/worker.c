@@ -100,7 +100,6 @@ struct worker {
 	int64_t active;   /* when poll() last found something to do */
 	int trimmed;      /* proxy_trim_idle() ran since then */
 	struct client *clients[WORKER_MAX_CLIENTS];
-	struct client *watched[CONN_WATCH_MAX]; /* what the watch polls */
 };
 
 /* SIGTERM (and SIGINT, SIGQUIT with -X): finish the request, then exit. */
@@ -292,7 +291,6 @@ worker_watch_fill(struct pollfd *pfd, size_t max)
 	for (i = 0; i < w->nclients && n < max; i++) {
 		if (!worker_can_hand_off(w->clients[i]))
 			continue;
-		w->watched[n] = w->clients[i];
 		pfd[n].fd = w->clients[i]->io.fd;
 		pfd[n].events = POLLIN;
 		pfd[n].revents = 0;
@@ -314,8 +312,9 @@ worker_watch_ready(const struct pollfd *pfd, size_t n)
 	for (i = 0; i < n && !w->handoff_full; i++) {
 		if (pfd[i].revents == 0)
 			continue;
+		/* A descriptor names one parked connection of this worker. */
 		for (j = 0; j < w->nclients; j++)
-			if (w->clients[j] == w->watched[i]) {
+			if (w->clients[j]->io.fd == pfd[i].fd) {
 				(void)worker_hand_off(w, j, w->slow);
 				break;
 			}
