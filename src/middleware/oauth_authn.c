@@ -31,6 +31,7 @@
 #include "middleware/form.h"
 #include "middleware/matcher.h"
 #include "middleware/oauth_authn.h"
+#include "middleware/oauth_internal.h"
 #include "request.h"
 #include "proxy.h"
 #include "response.h"
@@ -39,34 +40,9 @@
 #include "tlsclient.h"
 #include "upstream.h"
 
-/*
- * Config part.
- */
-
 #define OAUTH_MAX_KEY_FILE (1 << 20) /* bytes of a key file */
 #define OAUTH_MAX_TOKEN    16384     /* bytes of a token: longer is refused */
 #define OAUTH_MAX_LEEWAY   3600      /* seconds */
-/* What oauth_url_split() stores for a URL of n bytes (five copies at most). */
-#define OAUTH_URL_STORE(n) (5 * (n) + 16)
-
-/* SigningKeyAlgorithm (AILERON's numbers). */
-enum oauth_alg {
-	OAUTH_ALG_UNKNOWN = 0,
-	OAUTH_ALG_NONE,
-	OAUTH_ES256,
-	OAUTH_ES384,
-	OAUTH_ES512,
-	OAUTH_EDDSA,
-	OAUTH_HS256,
-	OAUTH_HS384,
-	OAUTH_HS512,
-	OAUTH_RS256,
-	OAUTH_RS384,
-	OAUTH_RS512,
-	OAUTH_PS256,
-	OAUTH_PS384,
-	OAUTH_PS512
-};
 
 static const struct kname oauth_conf_algs[] = { { "ALGORITHM_UNKNOWN",
 	                                            OAUTH_ALG_UNKNOWN },
@@ -78,38 +54,13 @@ static const struct kname oauth_conf_algs[] = { { "ALGORITHM_UNKNOWN",
 	{ "RS512", OAUTH_RS512 }, { "PS256", OAUTH_PS256 },
 	{ "PS384", OAUTH_PS384 }, { "PS512", OAUTH_PS512 }, { NULL, 0 } };
 
-/* SigningKeyType. */
-enum oauth_key_type {
-	OAUTH_KEY_UNKNOWN = 0,
-	OAUTH_KEY_COMMON,
-	OAUTH_KEY_PUBLIC,
-	OAUTH_KEY_PRIVATE
-};
-
 static const struct kname oauth_conf_key_types[] = { { "KEY_TYPE_UNKNOWN",
 	                                                 OAUTH_KEY_UNKNOWN },
 	{ "COMMON", OAUTH_KEY_COMMON }, { "PUBLIC", OAUTH_KEY_PUBLIC },
 	{ "PRIVATE", OAUTH_KEY_PRIVATE }, { NULL, 0 } };
 
-/* What a key verifies: the family of the JWS alg it fits. */
-enum oauth_family {
-	OAUTH_FAM_NONE = 0,
-	OAUTH_FAM_HMAC, /* HS*: a common secret */
-	OAUTH_FAM_RSA,  /* RS*, PS* */
-	OAUTH_FAM_P256, /* ES256 */
-	OAUTH_FAM_P384, /* ES384 */
-	OAUTH_FAM_P521  /* ES512 */
-};
-
-/* A JWS alg name as tokens write it, its family. */
-struct oauth_alg_name {
-	const char *name;
-	int alg;
-	int family;
-};
-
-static const struct oauth_alg_name oauth_alg_names[] = { { "ES256", OAUTH_ES256,
-	                                                     OAUTH_FAM_P256 },
+const struct oauth_alg_name oauth_alg_names[] = { { "ES256", OAUTH_ES256,
+	                                              OAUTH_FAM_P256 },
 	{ "ES384", OAUTH_ES384, OAUTH_FAM_P384 },
 	{ "ES512", OAUTH_ES512, OAUTH_FAM_P521 },
 	{ "HS256", OAUTH_HS256, OAUTH_FAM_HMAC },
@@ -122,219 +73,12 @@ static const struct oauth_alg_name oauth_alg_names[] = { { "ES256", OAUTH_ES256,
 	{ "PS384", OAUTH_PS384, OAUTH_FAM_RSA },
 	{ "PS512", OAUTH_PS512, OAUTH_FAM_RSA }, { NULL, 0, 0 } };
 
-/* One SigningKeySpec of jwtHandler.publicKeys. */
-struct oauth_conf_key {
-	char *kid;
-	int alg;  /* enum oauth_alg; UNKNOWN: any alg of the key's family */
-	int type; /* enum oauth_key_type */
-	char *file;
-	char *string;
-	/* built at load */
-	cjose_jwk_t *jwk;
-	int family;
-};
-
-/* TokenValidation. */
-struct oauth_conf_valid {
-	int skip_unexpired;
-	char *iss;
-	char *aud;
-	int exp_optional;
-	int iat_disabled;
-	int32_t leeway;
-	char **methods;
-	size_t nmethods;
-};
-
-struct oauth_conf_endpoints {
-	char *authorization, *token, *userinfo, *introspection, *revocation;
-	char *jwks, *discovery;
-};
-
-struct oauth_conf_provider {
-	char *issuer;
-	char *base_url;
-	struct oauth_conf_endpoints ep;
-	struct conf_ref *round_tripper;
-};
-
-/* client.jwtHandler: the keys that sign the client's assertions. */
-struct oauth_conf_cjwt {
-	struct oauth_conf_key *keys;
-	size_t nkeys;
-};
-
-struct oauth_conf_client {
-	char *id;
-	char *secret;
-	char *audience;
-	char **scopes;
-	size_t nscopes;
-	struct oauth_conf_cjwt jwt;
-};
-
-/* jwtHandler.JWKs: issuer -> JWKS URL. */
-struct oauth_conf_jwks {
-	char *iss;
-	char *url;
-	void *ep; /* struct oauth_ep, built by the context's check */
-};
-
-struct oauth_conf_jwt {
-	struct oauth_conf_key *keys;
-	size_t nkeys;
-	struct oauth_conf_jwks *jwks;
-	size_t njwks;
-};
-
-/* An endpoint of the provider, as an upstream and a path. */
-struct oauth_ep {
-	struct conf_upstream up;
-	const char *path; /* with the query */
-	int set;
-	const struct conf_client *cc; /* dial, TLS: set by the build */
-};
-
-/* ClientAuthMethod (AILERON's numbers). */
-enum oauth_auth {
-	OAUTH_AUTH_FORM = 0,
-	OAUTH_AUTH_BASIC,
-	OAUTH_AUTH_SECRET_JWT,
-	OAUTH_AUTH_PKEY_JWT,
-	OAUTH_AUTH_TLS,
-	OAUTH_AUTH_SELF_TLS
-};
-
 static const struct kname oauth_conf_auths[] = {
 	{ "FormAuth", OAUTH_AUTH_FORM }, { "BasicAuth", OAUTH_AUTH_BASIC },
 	{ "ClientSecretJWT", OAUTH_AUTH_SECRET_JWT },
 	{ "PrivateKeyJWT", OAUTH_AUTH_PKEY_JWT },
 	{ "TLSClientAuth", OAUTH_AUTH_TLS },
 	{ "SelfSignedTLSClientAuth", OAUTH_AUTH_SELF_TLS }, { NULL, 0 }
-};
-
-/* A signing key: client assertions, request objects. */
-struct oauth_signer {
-	cjose_jwk_t *jwk;
-	const char *alg; /* its JWS alg */
-	const char *kid; /* NULL: none in the header */
-};
-
-/* ClientRequester: tokenRedeemer, tokenIntrospector. */
-struct oauth_conf_req {
-	struct conf_ref *round_tripper;
-	int auth; /* enum oauth_auth */
-	/* built at load */
-	const struct conf_client *cc;
-	struct oauth_signer *sign; /* ClientSecretJWT, PrivateKeyJWT */
-};
-
-/* One Context. */
-struct oauth_conf_ctx {
-	char *name;
-	struct oauth_conf_provider provider;
-	struct oauth_conf_client client;
-	struct oauth_conf_req redeemer;
-	struct oauth_conf_req introspector;
-	struct oauth_conf_jwt jwt;
-	int introspection;
-	char *claims_key;
-	char *at_header;
-	char *idt_header;
-	struct oauth_conf_valid at;
-	struct oauth_conf_valid idt;
-	/* built at load: NULL when the check is off */
-	const char *iss;
-	const char *aud;
-	struct oauth_ep intro; /* introspection endpoint, when known */
-	struct oauth_ep token; /* token endpoint, when known */
-	struct oauth_ep authz; /* authorization endpoint, when known */
-	struct oauth_ep uinfo; /* userinfo endpoint, when known */
-	struct oauth_ep disc;  /* discovery endpoint */
-	const struct conf_client *prov_cc; /* provider.roundTripper */
-	char *scope;                       /* client.scopes, form-encoded */
-	const char *idt_iss, *idt_aud;     /* as iss and aud, for ID tokens */
-	int iss_disc, idt_iss_disc;        /* iss: the discovery document's */
-};
-
-struct oauth_conf_rs {
-	char *header_key;
-	int fapi; /* enabledFAPI: certificate-bound tokens, interaction id */
-	int set;
-};
-
-/* clientCredentialsHandler: no fields. */
-struct oauth_conf_cc {
-	int set;
-};
-
-/* ropcHandler. */
-struct oauth_conf_ropc {
-	char *redeem_path;
-	char *user_key, *pass_key; /* both: credentials from a form body */
-	int set;
-};
-
-/* authorizationCodeHandler.jarm (ResponseModeMethod: AILERON's numbers). */
-enum oauth_jarm_mode {
-	OAUTH_JARM_JWT = 0,
-	OAUTH_JARM_QUERY,
-	OAUTH_JARM_FRAGMENT,
-	OAUTH_JARM_FORM_POST
-};
-
-struct oauth_conf_jarm {
-	int mode; /* enum oauth_jarm_mode */
-	struct oauth_conf_jwt jwt;
-	int set;
-};
-
-/* authorizationCodeHandler.requestObject. */
-struct oauth_conf_ro {
-	char *uri; /* requestURI: by reference */
-	struct oauth_conf_cjwt jwt;
-	int32_t exp, nbf;
-	int no_cache;
-	int set;
-	/* built at load */
-	char *uri_path;
-	struct oauth_signer *sign;
-};
-
-/* authorizationCodeHandler (OIDC). */
-struct oauth_conf_ac {
-	int no_state, no_nonce, no_pkce;
-	int pkce_plain; /* PKCEMethod: 0 S256, 1 plain */
-	char *login_path;
-	char *callback_url;
-	char *redirect_path;
-	char *redirect_key;
-	char *redirect_pattern;
-	int to_login, unauthorize_any, restore;
-	char **url_params;
-	size_t nurl_params;
-	char *userinfo_path;
-	int fapi;
-	struct oauth_conf_jarm jarm;
-	struct oauth_conf_ro ro;
-	int set;
-	/* built at load */
-	char *callback_path;
-	char *extra; /* urlParams, joined by & */
-	regex_t re;
-};
-
-struct oauth_authn_conf_spec {
-	struct conf_ref *logger;
-	struct conf_ref *eh_ref;
-	struct oauth_conf_ctx *ctxs;
-	size_t nctxs;
-	char *query_key;
-	char *header_key;
-	struct oauth_conf_rs rs;
-	struct oauth_conf_cc cc;
-	struct oauth_conf_ropc ropc;
-	struct oauth_conf_ac ac;
 };
 
 static void
@@ -484,7 +228,7 @@ static const struct conf_field oauth_conf_req_fields[] = {
 static const struct conf_table oauth_conf_req_table = { oauth_conf_req_fields,
 	NULL };
 
-static void
+void
 oauth_conf_jwk_free(void *arg)
 {
 	cjose_jwk_release(arg);
@@ -623,7 +367,7 @@ oauth_alg_of(int alg)
 }
 
 /* The family an alg needs. */
-static int
+int
 oauth_alg_family(int alg)
 {
 	const struct oauth_alg_name *a = oauth_alg_of(alg);
@@ -632,7 +376,7 @@ oauth_alg_family(int alg)
 }
 
 /* The JWS name of alg, or NULL. */
-static const char *
+const char *
 oauth_alg_str(int alg)
 {
 	const struct oauth_alg_name *a = oauth_alg_of(alg);
@@ -810,7 +554,7 @@ static const struct conf_field oauth_conf_key_fields[] = {
 	FUNSUP("jwtHeader", NULL),
 	FEND,
 };
-static const struct conf_table oauth_conf_key_table = { oauth_conf_key_fields,
+const struct conf_table oauth_conf_key_table = { oauth_conf_key_fields,
 	oauth_conf_key_check };
 
 /*
@@ -880,7 +624,7 @@ static const struct conf_field oauth_conf_cjwt_fields[] = {
 	FUNSUP("useJKU", "not used by the client's jwtHandler"),
 	FEND,
 };
-static const struct conf_table oauth_conf_cjwt_table = { oauth_conf_cjwt_fields,
+const struct conf_table oauth_conf_cjwt_table = { oauth_conf_cjwt_fields,
 	NULL };
 
 /* JWKs: a mapping of issuers to JWKS URLs. */
@@ -940,9 +684,6 @@ static const struct kname oauth_conf_jarm_modes[] = { { "ResponseModeJWT",
 	{ "ResponseModeFragmentJWT", OAUTH_JARM_FRAGMENT },
 	{ "ResponseModeFormPostJWT", OAUTH_JARM_FORM_POST }, { NULL, 0 } };
 
-static const char *oauth_url_split(
-    const char *url, struct oauth_ep *ep, char *store);
-
 /* The endpoints of j's JWKS URLs (their HTTPClient is set by the build). */
 static void
 oauth_conf_jwks_eps(
@@ -985,10 +726,6 @@ static const struct conf_field oauth_conf_jarm_fields[] = {
 };
 static const struct conf_table oauth_conf_jarm_table = { oauth_conf_jarm_fields,
 	oauth_conf_jarm_check };
-
-static char *oauth_conf_url_path(struct loader *ld, const char *u);
-static struct oauth_signer *oauth_conf_signer(
-    struct loader *ld, const struct oauth_conf_key *k);
 
 static void
 oauth_conf_ro_check(struct loader *ld, void *obj, yaml_node_t *node)
@@ -1146,7 +883,7 @@ static const struct conf_table oauth_conf_client_table = {
  * store (OAUTH_URL_STORE(strlen(url)) bytes at least): NULL, or what is
  * wrong.
  */
-static const char *
+const char *
 oauth_url_split(const char *url, struct oauth_ep *ep, char *store)
 {
 	struct conf_hostport hp;
@@ -1256,9 +993,6 @@ oauth_conf_check_on(const char *a, const char *b, const char *c)
 	return v != NULL && v[0] != '\0' && strcmp(v, "-") != 0 ? v : NULL;
 }
 
-/* client.scopes joined by spaces, form-encoded, into c->scope. */
-static void oauth_form_add(char *f, size_t *len, const char *s, size_t n);
-
 static void
 oauth_conf_scope(struct loader *ld, struct oauth_conf_ctx *c)
 {
@@ -1279,7 +1013,7 @@ oauth_conf_scope(struct loader *ld, struct oauth_conf_ctx *c)
 }
 
 /* The signer of key k (loaded by oauth_conf_skey_check). */
-static struct oauth_signer *
+struct oauth_signer *
 oauth_conf_signer(struct loader *ld, const struct oauth_conf_key *k)
 {
 	struct oauth_signer *g = arena_alloc(ld->arena, sizeof(*g));
@@ -1637,10 +1371,6 @@ const struct kind oauth_authn_conf_kind = {
 	.build = oauth_conf_build,
 };
 
-/*
- * Runtime part.
- */
-
 /* The value of query parameter key (raw, as written), or NULL. */
 static const char *
 oauth_query(const struct request *r, const char *key, size_t *len)
@@ -1665,7 +1395,7 @@ oauth_query(const struct request *r, const char *key, size_t *len)
 }
 
 /* The context the request names (query, then header, else "default"). */
-static const struct oauth_conf_ctx *
+const struct oauth_conf_ctx *
 oauth_context(const struct oauth_authn_conf_spec *os, const struct request *r)
 {
 	const char *name = NULL;
@@ -1711,7 +1441,7 @@ oauth_jws_shape(const char *t, size_t n)
 }
 
 /* A JSON number claim as seconds; 0 when absent, -1 when not a number. */
-static int
+int
 oauth_claim_time(json_t *claims, const char *name, double *t)
 {
 	json_t *v = json_object_get(claims, name);
@@ -1740,10 +1470,8 @@ oauth_azp_check(const struct oauth_conf_ctx *c, json_t *claims)
 	return strcmp(azp, id) == 0 ? 0 : -1;
 }
 
-static const char *oauth_disc_issuer(const struct oauth_conf_ctx *c);
-
 /* Whether claim aud (a string or an array of them) names want. */
-static int
+int
 oauth_aud_has(json_t *aud, const char *want)
 {
 	json_t *e;
@@ -1847,7 +1575,7 @@ static int oauth_jwks_verify(const struct oauth_conf_jwt *j, cjose_jws_t *jws,
  * (configured, or of the JWKS of the issuer it names) and its alg is one
  * of v's validMethods (never none); NULL otherwise.  The caller owns them.
  */
-static json_t *
+json_t *
 oauth_jws_claims(const struct oauth_conf_jwt *j,
     const struct oauth_conf_valid *v, const char *t, size_t n)
 {
@@ -1899,7 +1627,7 @@ out:
  * Verify token t[0..n) in context c, an ID token when idt. 0 when good;
  * *exp (may be NULL) gets its exp claim (0 when none).
  */
-static int
+int
 oauth_validate(const struct oauth_conf_ctx *c, int idt, const char *t, size_t n,
     int64_t *exp, const char *nonce)
 {
@@ -1927,9 +1655,8 @@ oauth_validate(const struct oauth_conf_ctx *c, int idt, const char *t, size_t n,
  * provider per request, within OAUTH_HTTP_MS.
  */
 
-#define OAUTH_HTTP_MS    10000      /* whole exchange */
-#define OAUTH_HTTP_MAX   (64 << 10) /* bytes of a provider's answer */
-#define OAUTH_DISC_MS    5000       /* discovery retried at most this often */
+#define OAUTH_HTTP_MS    10000 /* whole exchange */
+#define OAUTH_DISC_MS    5000  /* discovery retried at most this often */
 #define OAUTH_DISC_SLOTS 16
 #define OAUTH_E_INTRO    "E3054"
 #define OAUTH_DISC_URL   512 /* bytes of a discovered endpoint URL, at most */
@@ -1949,16 +1676,8 @@ struct oauth_disc_slot {
 };
 static struct oauth_disc_slot oauth_disc[OAUTH_DISC_SLOTS];
 
-/* An answer of the provider. */
-struct oauth_reply {
-	int status;
-	int json; /* Content-Type says application/json */
-	const char *body;
-	size_t len;
-};
-
 /* Append s[0..n) to f, form-encoded. */
-static void
+void
 oauth_form_add(char *f, size_t *len, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -2032,7 +1751,7 @@ oauth_http_whole(const struct http_msg *m, const char *buf, size_t len)
  * One exchange with ep (form: POST it, NULL: GET), auth the value of an
  * Authorization header or NULL; -1: transport error.
  */
-static int
+int
 oauth_http(const struct oauth_ep *ep, const char *form, size_t flen,
     const char *auth, char *buf, struct oauth_reply *rep)
 {
@@ -2135,14 +1854,6 @@ oauth_disc_take(json_t *doc, const char *name, struct oauth_ep *ep, char *store,
 	ep->cc = cc;
 }
 
-/* Which endpoint oauth_endpoint() gives. */
-enum oauth_which {
-	OAUTH_EP_INTRO,
-	OAUTH_EP_TOKEN,
-	OAUTH_EP_AUTHZ,
-	OAUTH_EP_USERINFO
-};
-
 /* The endpoint called which of ep (a context's, or a discovery slot's). */
 static const struct oauth_ep *
 oauth_ep_pick(const struct oauth_ep *intro, const struct oauth_ep *token,
@@ -2210,7 +1921,7 @@ oauth_disc_load(
 }
 
 /* The issuer of c's discovery document, or NULL when not known. */
-static const char *
+const char *
 oauth_disc_issuer(const struct oauth_conf_ctx *c)
 {
 	static char buf[OAUTH_HTTP_MAX];
@@ -2227,7 +1938,7 @@ oauth_disc_issuer(const struct oauth_conf_ctx *c)
  * An endpoint of c (enum oauth_which): configured, or found by discovery
  * (tried at most every OAUTH_DISC_MS).
  */
-static const struct oauth_ep *
+const struct oauth_ep *
 oauth_endpoint(const struct oauth_conf_ctx *c, int which, char *buf)
 {
 	const struct oauth_ep *mine =
@@ -2249,10 +1960,8 @@ oauth_endpoint(const struct oauth_conf_ctx *c, int which, char *buf)
 	return mine->set ? mine : NULL;
 }
 
-static char *oauth_random(struct arena *a, size_t n);
-
 /* Claims cl signed as a compact JWS (typ JWT) with k, in arena a; or NULL. */
-static char *
+char *
 oauth_sign(const struct oauth_signer *k, json_t *cl, struct arena *a)
 {
 	cjose_header_t *hdr = NULL;
@@ -2395,7 +2104,7 @@ oauth_post(const struct oauth_conf_ctx *c, struct arena *a,
 }
 
 /* A string member of doc into the arena, or NULL when absent or empty. */
-static char *
+char *
 oauth_json_str(struct arena *a, json_t *doc, const char *name)
 {
 	const char *v = json_string_value(json_object_get(doc, name));
@@ -2408,7 +2117,7 @@ oauth_json_str(struct arena *a, json_t *doc, const char *name)
  * answer (401, or 500 when the provider could not tell).  *exp gets the
  * exp it tells (0 when none).
  */
-static int
+int
 oauth_introspect(const struct oauth_conf_ctx *c, struct arena *a, const char *t,
     size_t n, int64_t *exp, char **x5t)
 {
@@ -2447,21 +2156,13 @@ oauth_introspect(const struct oauth_conf_ctx *c, struct arena *a, const char *t,
 	return active ? 0 : 401;
 }
 
-/* What the token endpoint gave (strings in the arena). */
-struct oauth_tokens {
-	char *at, *rt, *idt;
-	int status;       /* the provider's */
-	const char *body; /* its raw answer */
-	size_t len;
-};
-
 /*
  * A token request (RFC 6749 3.2) with form params (encoded, without the
  * client authentication): 0 with tk filled, else the status to answer as
  * AILERON does: 401 when the provider refused (4xx), 500 when it failed
  * or could not be asked.
  */
-static int
+int
 oauth_token_request(const struct oauth_conf_ctx *c, struct arena *a,
     const char *params, size_t plen, struct oauth_tokens *tk)
 {
@@ -2690,7 +2391,7 @@ oauth_jwks_verify(const struct oauth_conf_jwt *j, cjose_jws_t *jws,
  * Refuse r: 401 with AILERON's Bearer challenge (the resource server:
  * challenge set), or status with code through the errorHandler.
  */
-static int
+int
 oauth_refuse(struct request *r, const struct conf_errhandler *eh, int status,
     const char *code, int challenge)
 {
@@ -2720,20 +2421,7 @@ oauth_refuse(struct request *r, const struct conf_errhandler *eh, int status,
 		return HANDLER_ABORT;
 	return HANDLER_OK;
 }
-
-/*
- * Tokens a client credentials or ROPC flow holds (AILERON's OAuthTokens):
- * strings in an arena, or in the worker's cache.
- */
-struct oauth_held {
-	const char *at, *rt, *idt;
-	int64_t at_exp, idt_exp; /* seconds; 0: not known */
-	int updated;
-};
-
-#define OAUTH_REAUTH   (-2) /* the tokens held will not do: authenticate */
-#define OAUTH_CC_EARLY 5    /* seconds before exp a cached token is replaced */
-#define OAUTH_E_TOKEN  "E3052"
+#define OAUTH_CC_EARLY 5 /* seconds before exp a cached token is replaced */
 
 /* An access token: 0 when good (*exp set), else 401, or 500 (provider). */
 static int
@@ -2746,7 +2434,7 @@ oauth_at_check(const struct oauth_conf_ctx *c, struct arena *a, const char *at,
 }
 
 /* Append "&name=" and v form-encoded to f (capacity checked by the caller). */
-static void
+void
 oauth_param(char *f, size_t *len, const char *name, const char *v)
 {
 	size_t n = strlen(name);
@@ -2760,7 +2448,7 @@ oauth_param(char *f, size_t *len, const char *name, const char *v)
 }
 
 /* Append "&scope=" and client.scopes to f, when there are scopes. */
-static void
+void
 oauth_scope_add(const struct oauth_conf_ctx *c, char *f, size_t *len)
 {
 	size_t n = strlen(c->scope);
@@ -2778,7 +2466,7 @@ oauth_scope_add(const struct oauth_conf_ctx *c, char *f, size_t *len)
  * also one expiring within OAUTH_CC_EARLY seconds).  0 when good,
  * OAUTH_REAUTH, or a status to answer (401, 500).
  */
-static int
+int
 oauth_held_check(const struct oauth_conf_ctx *c, struct arena *a,
     struct oauth_held *h, int early, const char *nonce)
 {
@@ -2836,7 +2524,7 @@ oauth_held_check(const struct oauth_conf_ctx *c, struct arena *a,
 }
 
 /* Hand the tokens to the upstream: atProxyHeader, idtProxyHeader. */
-static void
+void
 oauth_forward(const struct oauth_conf_ctx *c, struct request *r,
     const struct oauth_held *h)
 {
@@ -2886,7 +2574,7 @@ oauth_cc_keep(struct oauth_cc_slot *d, const struct oauth_held *h)
 	d->at_exp = h->at_exp;
 }
 
-static int
+int
 oauth_cc_try(const struct oauth_authn_conf_spec *os, struct request *r,
     const struct conf_errhandler *eh)
 {
@@ -2948,7 +2636,7 @@ oauth_cc_try(const struct oauth_authn_conf_spec *os, struct request *r,
 #define OAUTH_ROPC_KEY "_ropc"
 
 /* The context called name[0..n), or NULL. */
-static const struct oauth_conf_ctx *
+const struct oauth_conf_ctx *
 oauth_context_named(
     const struct oauth_authn_conf_spec *os, const char *name, size_t n)
 {
@@ -2977,7 +2665,7 @@ oauth_held_json(const struct oauth_conf_ctx *c, const struct oauth_held *h)
 }
 
 /* The tokens the session holds under key, their context: 0, or -1. */
-static int
+int
 oauth_held_restore(const struct oauth_authn_conf_spec *os,
     const struct session *ss, const char *key, struct arena *a,
     struct oauth_held *h, const struct oauth_conf_ctx **c)
@@ -3009,7 +2697,7 @@ oauth_held_restore(const struct oauth_authn_conf_spec *os,
 }
 
 /* Keep h in the session; -1 when it does not fit. */
-static int
+int
 oauth_held_save(struct session *ss, const char *key,
     const struct oauth_conf_ctx *c, const struct oauth_held *h)
 {
@@ -3041,15 +2729,12 @@ oauth_ropc_answer(struct request *r, int status, const char *body, size_t n)
 }
 
 /* Does r's path equal p (a configured path; NULL or empty: never)? */
-static int
+int
 oauth_path_is(const struct request *r, const char *p)
 {
 	return p != NULL && p[0] != '\0' && r->path != NULL &&
 	    r->path_len == strlen(p) && memcmp(r->path, p, r->path_len) == 0;
 }
-
-/* ROPC credentials in a form body: a whole body of at most 64 KiB. */
-#define OAUTH_MAX_FORM 65536
 
 /*
  * The username and password of an ROPC request into the arena: from the
@@ -3138,7 +2823,7 @@ oauth_ropc_exchange(const struct oauth_authn_conf_spec *os,
 	return HANDLER_DECLINED;
 }
 
-static int
+int
 oauth_ropc_try(const struct oauth_authn_conf_spec *os, struct request *r,
     const struct conf_errhandler *eh)
 {
@@ -3193,7 +2878,7 @@ oauth_ropc_try(const struct oauth_authn_conf_spec *os, struct request *r,
 #define OAUTH_AC_CALL "_authzCodeCall" /* enabledFAPI: the callback path */
 
 /* n (at most 96) random bytes as base64url without padding, or NULL. */
-static char *
+char *
 oauth_random(struct arena *a, size_t n)
 {
 	unsigned char b[96];
@@ -3237,7 +2922,7 @@ oauth_hex(char c)
  * Query parameter key of r, decoded as Go's Query().Get ('+' a space),
  * or NULL when absent, malformed or holding a control character.
  */
-static char *
+char *
 oauth_query_value(struct request *r, const char *key)
 {
 	const char *v;
@@ -3268,7 +2953,7 @@ oauth_query_value(struct request *r, const char *key)
 }
 
 /* 302 to loc, as AILERON writes it (no body). */
-static int
+int
 oauth_redirect(struct request *r, const char *loc)
 {
 	if (response_start(r, 302, NULL, 0) < 0 ||
@@ -3320,8 +3005,8 @@ oauth_ac_keep_csrf(
 }
 
 /* response_mode of each ResponseModeMethod. */
-static const char *const oauth_jarm_modes[] = { "jwt", "query.jwt",
-	"fragment.jwt", "form_post.jwt" };
+const char *const oauth_jarm_modes[] = { "jwt", "query.jwt", "fragment.jwt",
+	"form_post.jwt" };
 
 /*
  * JARM: the callback's authorization response JWT ("response" in the
@@ -3332,7 +3017,7 @@ static const char *const oauth_jarm_modes[] = { "jwt", "query.jwt",
  * client's audience (else id).  0 with *code and *state (NULL when
  * disableState) from it, or -1.
  */
-static int
+int
 oauth_jarm(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
     struct request *r, char **code, char **state)
 {
@@ -3380,7 +3065,7 @@ oauth_jarm(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
  * client_id, redirect_uri, response_mode (jarm), urlParams, and state,
  * nonce and the PKCE challenge when given.  In arena a, or NULL.
  */
-static char *
+char *
 oauth_ro_make(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
     struct arena *a, const char *state, const char *nonce, const char *ch)
 {
@@ -3442,7 +3127,7 @@ oauth_ro_make(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
  * requestURI without disableCache, else with the base64url SHA-256 of
  * request object ro as its fragment (AILERON's cache buster).
  */
-static char *
+char *
 oauth_ro_uri(const struct oauth_conf_ro *ro, struct arena *a, const char *obj)
 {
 	unsigned char d[SHA256_DIGEST_LENGTH];
@@ -3461,7 +3146,7 @@ oauth_ro_uri(const struct oauth_conf_ro *ro, struct arena *a, const char *obj)
 }
 
 /* requestURI's path: the provider fetches a request object (no state). */
-static int
+int
 oauth_ro_serve(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
     struct request *r, const struct conf_errhandler *eh)
 {
@@ -3894,7 +3579,7 @@ oauth_ac_callback(const struct oauth_authn_conf_spec *os,
  * Claim name of JWT t[0..len) (already verified), a string in the arena;
  * with member, that string member of the claim (an object); or NULL.
  */
-static char *
+char *
 oauth_jwt_claim(struct arena *a, const char *t, size_t len, const char *name,
     const char *member)
 {
@@ -3977,7 +3662,7 @@ oauth_ac_userinfo(const struct oauth_conf_ctx *c, struct request *r,
 	return HANDLER_OK;
 }
 
-static int
+int
 oauth_ac_try(const struct oauth_authn_conf_spec *os, struct request *r,
     const struct conf_errhandler *eh)
 {
@@ -4027,7 +3712,7 @@ oauth_ac_try(const struct oauth_authn_conf_spec *os, struct request *r,
  * cnf.x5t#S256) is the base64url SHA-256 of the DER of the certificate
  * the client presented on this TLS connection.
  */
-static int
+int
 oauth_cert_bound(const struct request *r, const char *x5t)
 {
 	unsigned char d[SHA256_DIGEST_LENGTH], *der = NULL;
@@ -4051,7 +3736,7 @@ oauth_cert_bound(const struct request *r, const char *x5t)
  * FAPI's x-fapi-interaction-id: the client's (a token of 128 bytes at
  * most), else a random RFC 4122 UUID; in the arena.
  */
-static const char *
+const char *
 oauth_fapi_id(struct request *r)
 {
 	unsigned char b[16];
