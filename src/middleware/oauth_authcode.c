@@ -4,16 +4,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/pem.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include "arena.h"
 #include "errpage.h"
+#include "http.h"
+#include "http_parse.h"
 #include "kenc.h"
+#include "log.h"
 #include "middleware.h"
 #include "middleware/form.h"
 #include "middleware/oauth_authn.h"
 #include "middleware/oauth_internal.h"
+#include "request.h"
 #include "proxy.h"
+#include "response.h"
 #include "session.h"
 
 /*

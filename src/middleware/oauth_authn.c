@@ -6,10 +6,14 @@
 #include "arena.h"
 #include "errpage.h"
 #include "http.h"
+#include "kenc.h"
+#include "log.h"
 #include "middleware.h"
 #include "middleware/authn.h"
 #include "middleware/oauth_authn.h"
 #include "middleware/oauth_internal.h"
+#include "request.h"
+#include "response.h"
 
 /* The value of query parameter key (raw, as written), or NULL. */
 static const char *

@@ -1,6 +1,4 @@
 /* OAuthAuthenticationHandler tokens: JWS algorithms, access and ID token validation, JWKS, signing. */
-#include <errno.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,37 +6,13 @@
 
 #include <cjose/cjose.h>
 #include <jansson.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
-#include <openssl/ssl.h>
 
 #include "arena.h"
-#include "conf_table.h"
 #include "conn.h"
-#include "errpage.h"
-#include "http.h"
-#include "http_parse.h"
 #include "kenc.h"
-#include "kind.h"
 #include "log.h"
-#include "middleware.h"
-#include "middleware/authn.h"
-#include "middleware/form.h"
-#include "middleware/matcher.h"
-#include "middleware/oauth_authn.h"
 #include "middleware/oauth_internal.h"
-#include "request.h"
-#include "proxy.h"
-#include "response.h"
-#include "route.h"
-#include "session.h"
-#include "tlsclient.h"
-#include "upstream.h"
+
 #define OAUTH_MAX_TOKEN 16384 /* bytes of a token: longer is refused */
 
 const struct oauth_alg_name oauth_alg_names[] = { { "ES256", OAUTH_ES256,

@@ -1,43 +1,17 @@
 /* OAuthAuthenticationHandler provider client: HTTP exchanges, discovery, token endpoint, introspection. */
-#include <errno.h>
-#include <regex.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <cjose/cjose.h>
 #include <jansson.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
-#include <openssl/ssl.h>
 
 #include "arena.h"
-#include "conf_table.h"
 #include "conn.h"
-#include "errpage.h"
-#include "http.h"
 #include "http_parse.h"
 #include "kenc.h"
-#include "kind.h"
 #include "log.h"
-#include "middleware.h"
-#include "middleware/authn.h"
-#include "middleware/form.h"
-#include "middleware/matcher.h"
-#include "middleware/oauth_authn.h"
 #include "middleware/oauth_internal.h"
-#include "request.h"
-#include "proxy.h"
-#include "response.h"
-#include "route.h"
-#include "session.h"
-#include "tlsclient.h"
 #include "upstream.h"
 
 /*
