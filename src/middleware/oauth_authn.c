@@ -43,7 +43,7 @@ const struct oauth_conf_ctx *
 oauth_context(const struct oauth_authn_conf_spec *os, const struct request *r)
 {
 	const char *name = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 
 	if (os->query_key != NULL && os->query_key[0] != '\0')
 		name = oauth_query(r, os->query_key, &n);
@@ -54,11 +54,7 @@ oauth_context(const struct oauth_authn_conf_spec *os, const struct request *r)
 		name = "default";
 		n = 7;
 	}
-	for (i = 0; i < os->nctxs; i++)
-		if (strlen(os->ctxs[i].name) == n &&
-		    memcmp(os->ctxs[i].name, name, n) == 0)
-			return &os->ctxs[i];
-	return NULL;
+	return oauth_context_named(os, name, n);
 }
 #define OAUTH_E_INTRO "E3054"
 
