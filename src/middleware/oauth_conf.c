@@ -350,14 +350,10 @@ static void
 oauth_conf_valid_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct oauth_conf_valid *v = obj;
-	const struct oauth_alg_name *a;
 	size_t i;
 
 	for (i = 0; i < v->nmethods; i++) {
-		for (a = oauth_alg_names; a->name != NULL; a++)
-			if (strcmp(a->name, v->methods[i]) == 0)
-				break;
-		if (a->name == NULL)
+		if (oauth_alg_named(v->methods[i]) == NULL)
 			conf_errorn(ld,
 			    conf_field_node(ld, node, "validMethods"),
 			    "validMethods: unknown or refused algorithm \"%s\" "

@@ -333,7 +333,7 @@ struct oauth_signer *oauth_conf_signer(
     struct loader *ld, const struct oauth_conf_key *k);
 
 /* oauth_jwt.c */
-extern const struct oauth_alg_name oauth_alg_names[];
+const struct oauth_alg_name *oauth_alg_named(const char *name);
 int oauth_alg_family(int alg);
 const char *oauth_alg_str(int alg);
 int oauth_claim_time(json_t *claims, const char *name, double *t);

@@ -15,8 +15,8 @@
 
 #define OAUTH_MAX_TOKEN 16384 /* bytes of a token: longer is refused */
 
-const struct oauth_alg_name oauth_alg_names[] = { { "ES256", OAUTH_ES256,
-	                                              OAUTH_FAM_P256 },
+static const struct oauth_alg_name oauth_alg_names[] = { { "ES256", OAUTH_ES256,
+	                                                     OAUTH_FAM_P256 },
 	{ "ES384", OAUTH_ES384, OAUTH_FAM_P384 },
 	{ "ES512", OAUTH_ES512, OAUTH_FAM_P521 },
 	{ "HS256", OAUTH_HS256, OAUTH_FAM_HMAC },
@@ -37,6 +37,18 @@ oauth_alg_of(int alg)
 
 	for (a = oauth_alg_names; a->name != NULL; a++)
 		if (a->alg == alg)
+			return a;
+	return NULL;
+}
+
+/* The entry of the JWS alg called name (never none), or NULL. */
+const struct oauth_alg_name *
+oauth_alg_named(const char *name)
+{
+	const struct oauth_alg_name *a;
+
+	for (a = oauth_alg_names; a->name != NULL; a++)
+		if (strcmp(a->name, name) == 0)
 			return a;
 	return NULL;
 }
@@ -179,13 +191,8 @@ oauth_alg_allowed(const struct oauth_conf_valid *v, const char *alg)
 	const struct oauth_alg_name *a;
 	size_t i;
 
-	if (alg == NULL)
-		return NULL;
-	for (a = oauth_alg_names; a->name != NULL; a++)
-		if (strcmp(a->name, alg) == 0)
-			break;
-	if (a->name == NULL) /* none and everything unknown */
-		return NULL;
+	if (alg == NULL || (a = oauth_alg_named(alg)) == NULL)
+		return NULL; /* none and everything unknown */
 	if (v->nmethods == 0)
 		return a;
 	for (i = 0; i < v->nmethods; i++)
@@ -384,10 +391,8 @@ oauth_jwk_read(json_t *e, struct oauth_jwk *k)
 		return -1;
 	k->alg = OAUTH_ALG_UNKNOWN;
 	if (alg != NULL) {
-		for (a = oauth_alg_names; a->name != NULL; a++)
-			if (strcmp(a->name, alg) == 0)
-				break;
-		if (a->name == NULL || a->family != k->family)
+		if ((a = oauth_alg_named(alg)) == NULL ||
+		    a->family != k->family)
 			return -1;
 		k->alg = a->alg;
 	}
