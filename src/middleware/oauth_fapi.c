@@ -91,7 +91,7 @@ oauth_ro_make(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
 	const char *iss = c->provider.issuer;
 	time_t now = time(NULL);
 	size_t i, n = 1;
-	char *scope, *out;
+	char *scope;
 	json_t *cl = json_object();
 
 	for (i = 0; i < c->client.nscopes; i++)
@@ -134,11 +134,9 @@ oauth_ro_make(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
 		json_object_set_new(cl, "code_challenge_method",
 		    json_string(ac->pkce_plain ? "plain" : "S256"));
 	}
-	if ((out = oauth_sign(ro->sign, cl, a)) == NULL)
-		log_warn("E3060 OAuthAuthenticationHandler: cannot make the "
-		         "request object");
-	json_decref(cl);
-	return out;
+	return oauth_sign(ro->sign, cl, a,
+	    "E3060 OAuthAuthenticationHandler: cannot make the request "
+	    "object");
 }
 
 /*

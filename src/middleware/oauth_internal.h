@@ -342,7 +342,8 @@ json_t *oauth_jws_claims(const struct oauth_conf_jwt *j,
     const struct oauth_conf_valid *v, const char *t, size_t n);
 int oauth_validate(const struct oauth_conf_ctx *c, int idt, const char *t,
     size_t n, int64_t *exp, const char *nonce);
-char *oauth_sign(const struct oauth_signer *k, json_t *cl, struct arena *a);
+char *oauth_sign(const struct oauth_signer *k, json_t *cl, struct arena *a,
+    const char *fail);
 char *oauth_json_str(struct arena *a, json_t *doc, const char *name);
 char *oauth_jwt_claim(struct arena *a, const char *t, size_t len,
     const char *name, const char *member);

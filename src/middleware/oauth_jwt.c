@@ -299,9 +299,13 @@ oauth_validate(const struct oauth_conf_ctx *c, int idt, const char *t, size_t n,
 	return ok ? 0 : -1;
 }
 
-/* Claims cl signed as a compact JWS (typ JWT) with k, in arena a; or NULL. */
+/*
+ * Claims cl (released here) signed as a compact JWS (typ JWT) with k, in
+ * arena a; or NULL after logging fail.
+ */
 char *
-oauth_sign(const struct oauth_signer *k, json_t *cl, struct arena *a)
+oauth_sign(
+    const struct oauth_signer *k, json_t *cl, struct arena *a, const char *fail)
 {
 	cjose_header_t *hdr = NULL;
 	cjose_jws_t *jws = NULL;
@@ -323,6 +327,9 @@ oauth_sign(const struct oauth_signer *k, json_t *cl, struct arena *a)
 	cjose_jws_release(jws);
 	cjose_header_release(hdr);
 	free(pl);
+	json_decref(cl);
+	if (out == NULL)
+		log_warn("%s", fail);
 	return out;
 }
 

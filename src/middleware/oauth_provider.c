@@ -333,7 +333,7 @@ oauth_assertion(const struct oauth_conf_ctx *c, const struct oauth_conf_req *q,
     const struct oauth_ep *ep, struct arena *a)
 {
 	const char *id = c->client.id != NULL ? c->client.id : "";
-	char *jti = oauth_random(a, 18), *out;
+	char *jti = oauth_random(a, 18);
 	json_t *cl = NULL;
 	time_t now = time(NULL);
 
@@ -341,11 +341,9 @@ oauth_assertion(const struct oauth_conf_ctx *c, const struct oauth_conf_req *q,
 		cl = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "iss", id,
 		    "sub", id, "aud", ep->up.url, "jti", jti, "iat",
 		    (json_int_t)now, "exp", (json_int_t)now + 60);
-	if ((out = oauth_sign(q->sign, cl, a)) == NULL)
-		log_warn("E3061 OAuthAuthenticationHandler: cannot make the "
-		         "client assertion");
-	json_decref(cl);
-	return out;
+	return oauth_sign(q->sign, cl, a,
+	    "E3061 OAuthAuthenticationHandler: cannot make the client "
+	    "assertion");
 }
 
 /*
