@@ -545,13 +545,7 @@ oauth_ac_userinfo(const struct oauth_conf_ctx *c, struct request *r,
 		          "is not the ID token's");
 		return oauth_refuse(r, eh, 401, "E3065", 0);
 	}
-	if (response_start(r, 200, NULL, 0) < 0 ||
-	    response_add(r, HDR_CONTENT_TYPE, "Content-Type", 12,
-	        "application/json", 16) < 0 ||
-	    response_send_head(r, RESPONSE_LENGTH, rep.len) < 0 ||
-	    response_body(r, rep.body, rep.len) < 0 || response_end(r) < 0)
-		return HANDLER_ABORT;
-	return HANDLER_OK;
+	return oauth_answer(r, 200, "application/json", 0, rep.body, rep.len);
 }
 
 int

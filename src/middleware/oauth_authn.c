@@ -176,6 +176,25 @@ oauth_query_value(struct request *r, const char *key)
 	return out;
 }
 
+/*
+ * Answer r with status and body[0..n) of type ctype (nosniff: with
+ * X-Content-Type-Options: nosniff).
+ */
+int
+oauth_answer(struct request *r, int status, const char *ctype, int nosniff,
+    const char *body, size_t n)
+{
+	if (response_start(r, status, NULL, 0) < 0 ||
+	    response_add(r, HDR_CONTENT_TYPE, "Content-Type", 12, ctype,
+	        strlen(ctype)) < 0 ||
+	    (nosniff &&
+	        response_add_str(r, "X-Content-Type-Options", "nosniff") < 0) ||
+	    response_send_head(r, RESPONSE_LENGTH, n) < 0 ||
+	    response_body(r, body, n) < 0 || response_end(r) < 0)
+		return HANDLER_ABORT;
+	return HANDLER_OK;
+}
+
 /* 302 to loc, as AILERON writes it (no body). */
 int
 oauth_redirect(struct request *r, const char *loc)

@@ -167,18 +167,11 @@ oauth_ro_serve(const struct oauth_conf_ac *ac, const struct oauth_conf_ctx *c,
     struct request *r, const struct conf_errhandler *eh)
 {
 	char *obj = oauth_ro_make(ac, c, r->arena, NULL, NULL, NULL);
-	size_t n;
 
 	if (obj == NULL)
 		return oauth_refuse(r, eh, 401, "E3060", 0);
-	n = strlen(obj);
-	if (response_start(r, 200, NULL, 0) < 0 ||
-	    response_add(r, HDR_CONTENT_TYPE, "Content-Type", 12,
-	        "application/jwt; charset=utf-8", 30) < 0 ||
-	    response_send_head(r, RESPONSE_LENGTH, n) < 0 ||
-	    response_body(r, obj, n) < 0 || response_end(r) < 0)
-		return HANDLER_ABORT;
-	return HANDLER_OK;
+	return oauth_answer(
+	    r, 200, "application/jwt; charset=utf-8", 0, obj, strlen(obj));
 }
 
 /*

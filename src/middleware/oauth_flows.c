@@ -271,19 +271,8 @@ oauth_held_save(struct session *ss, const char *key,
 	return rc;
 }
 
-/* Answer the redeemTokenPath: status and a JSON body. */
-static int
-oauth_ropc_answer(struct request *r, int status, const char *body, size_t n)
-{
-	if (response_start(r, status, NULL, 0) < 0 ||
-	    response_add(r, HDR_CONTENT_TYPE, "Content-Type", 12,
-	        "application/json; charset=utf-8", 31) < 0 ||
-	    response_add_str(r, "X-Content-Type-Options", "nosniff") < 0 ||
-	    response_send_head(r, RESPONSE_LENGTH, n) < 0 ||
-	    response_body(r, body, n) < 0 || response_end(r) < 0)
-		return HANDLER_ABORT;
-	return HANDLER_OK;
-}
+/* The redeemTokenPath answers JSON. */
+#define OAUTH_ROPC_TYPE "application/json; charset=utf-8"
 
 /*
  * The username and password of an ROPC request into the arena: from the
@@ -368,7 +357,8 @@ oauth_ropc_exchange(const struct oauth_authn_conf_spec *os,
 		return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
 	oauth_forward(c, r, &h);
 	if (oauth_path_is(r, os->ropc.redeem_path))
-		return oauth_ropc_answer(r, tk.status, tk.body, tk.len);
+		return oauth_answer(
+		    r, tk.status, OAUTH_ROPC_TYPE, 1, tk.body, tk.len);
 	return HANDLER_DECLINED;
 }
 
@@ -399,7 +389,8 @@ oauth_ropc_try(const struct oauth_authn_conf_spec *os, struct request *r,
 			if ((js = oauth_held_json(c, &h)) == NULL)
 				return oauth_refuse(
 				    r, eh, 500, ERRPAGE_AUTHN, 0);
-			rc = oauth_ropc_answer(r, 200, js, strlen(js));
+			rc = oauth_answer(
+			    r, 200, OAUTH_ROPC_TYPE, 1, js, strlen(js));
 			OPENSSL_cleanse(js, strlen(js));
 			free(js);
 			return rc;
