@@ -70,8 +70,6 @@ oauth_ac_keep_csrf(
     struct session *ss, const char *state, const char *nonce, const char *ver)
 {
 	json_t *o = json_object();
-	char *js;
-	int rc;
 
 	if (state != NULL)
 		json_object_set_new(o, "s", json_string(state));
@@ -79,11 +77,7 @@ oauth_ac_keep_csrf(
 		json_object_set_new(o, "n", json_string(nonce));
 	if (ver != NULL)
 		json_object_set_new(o, "v", json_string(ver));
-	js = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	rc = js != NULL ? session_put(ss, OAUTH_AC_CSRF, js, strlen(js)) : -1;
-	free(js);
-	return rc;
+	return oauth_session_put_json(ss, OAUTH_AC_CSRF, o);
 }
 
 /* The authentication request URL (AILERON's parameters, then urlParams). */
@@ -163,9 +157,8 @@ oauth_ac_keep_request(struct request *r, struct session *ss)
 {
 	const struct http_msg *m;
 	json_t *o, *h;
-	char *js, *b64;
+	char *b64;
 	uint32_t i;
-	int rc;
 
 	if (mw_body_gather(r, OAUTH_MAX_FORM) < 0)
 		return 413;
@@ -201,11 +194,7 @@ oauth_ac_keep_request(struct request *r, struct session *ss)
 		    (size_t)m->content_length, b64)] = '\0';
 		json_object_set_new(o, "b", json_string(b64));
 	}
-	js = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	rc = js != NULL ? session_put(ss, OAUTH_AC_REQ, js, strlen(js)) : -1;
-	free(js);
-	return rc < 0 ? 500 : 0;
+	return oauth_session_put_json(ss, OAUTH_AC_REQ, o) < 0 ? 500 : 0;
 }
 
 /* Append s[0..n) to b at *len. */

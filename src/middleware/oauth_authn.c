@@ -1,6 +1,8 @@
 /* app/v1 OAuthAuthenticationHandler: the entry point (resource server), the context of a request, answers. */
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "arena.h"
@@ -14,6 +16,7 @@
 #include "middleware/oauth_internal.h"
 #include "request.h"
 #include "response.h"
+#include "session.h"
 
 /* The value of query parameter key (raw, as written), or NULL. */
 static const char *
@@ -193,6 +196,31 @@ oauth_answer(struct request *r, int status, const char *ctype, int nosniff,
 	    response_body(r, body, n) < 0 || response_end(r) < 0)
 		return HANDLER_ABORT;
 	return HANDLER_OK;
+}
+
+/* Wipe and free the secret s (malloc'd; NULL: nothing). */
+void
+oauth_wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	OPENSSL_cleanse(s, strlen(s));
+	free(s);
+}
+
+/*
+ * Keep the JSON of o (released here; NULL: none) in session ss under key,
+ * the copy in between wiped; 0, or -1.
+ */
+int
+oauth_session_put_json(struct session *ss, const char *key, json_t *o)
+{
+	char *js = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc = js != NULL ? session_put(ss, key, js, strlen(js)) : -1;
+
+	json_decref(o);
+	oauth_wipe_free(js);
+	return rc;
 }
 
 /* 302 to loc, as AILERON writes it (no body). */

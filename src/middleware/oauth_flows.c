@@ -129,13 +129,11 @@ oauth_cc_keep(struct oauth_cc_slot *d, const struct oauth_held *h)
 	if (d == NULL)
 		return;
 	if (d->at != NULL && d->at != h->at) {
-		OPENSSL_cleanse(d->at, strlen(d->at));
-		free(d->at);
+		oauth_wipe_free(d->at);
 		d->at = NULL;
 	}
 	if (d->rt != NULL && d->rt != h->rt) {
-		OPENSSL_cleanse(d->rt, strlen(d->rt));
-		free(d->rt);
+		oauth_wipe_free(d->rt);
 		d->rt = NULL;
 	}
 	if (d->at == NULL && h->at != NULL)
@@ -206,15 +204,22 @@ oauth_cc_try(const struct oauth_authn_conf_spec *os, struct request *r,
 
 #define OAUTH_ROPC_KEY "_ropc"
 
+/* h as AILERON's OAuthTokens (claims not kept), or NULL. */
+static json_t *
+oauth_held_obj(const struct oauth_conf_ctx *c, const struct oauth_held *h)
+{
+	return json_pack("{s:s, s:s, s:I, s:n, s:s, s:I, s:n, s:s}", "context",
+	    c->name, "idt", h->idt != NULL ? h->idt : "", "idt_exp",
+	    (json_int_t)h->idt_exp, "idt_claims", "at",
+	    h->at != NULL ? h->at : "", "at_exp", (json_int_t)h->at_exp,
+	    "at_claims", "rt", h->rt != NULL ? h->rt : "");
+}
+
 /* The JSON of h as AILERON's OAuthTokens (claims not kept); malloc'd. */
 static char *
 oauth_held_json(const struct oauth_conf_ctx *c, const struct oauth_held *h)
 {
-	json_t *o = json_pack("{s:s, s:s, s:I, s:n, s:s, s:I, s:n, s:s}",
-	    "context", c->name, "idt", h->idt != NULL ? h->idt : "", "idt_exp",
-	    (json_int_t)h->idt_exp, "idt_claims", "at",
-	    h->at != NULL ? h->at : "", "at_exp", (json_int_t)h->at_exp,
-	    "at_claims", "rt", h->rt != NULL ? h->rt : "");
+	json_t *o = oauth_held_obj(c, h);
 	char *js = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);
@@ -258,13 +263,8 @@ int
 oauth_held_save(struct session *ss, const char *key,
     const struct oauth_conf_ctx *c, const struct oauth_held *h)
 {
-	char *js = oauth_held_json(c, h);
-	int rc = js != NULL ? session_put(ss, key, js, strlen(js)) : -1;
+	int rc = oauth_session_put_json(ss, key, oauth_held_obj(c, h));
 
-	if (js != NULL) {
-		OPENSSL_cleanse(js, strlen(js));
-		free(js);
-	}
 	if (rc < 0)
 		log_warn("OAuthAuthenticationHandler: the tokens do not fit in "
 		         "the session");
@@ -391,8 +391,7 @@ oauth_ropc_try(const struct oauth_authn_conf_spec *os, struct request *r,
 				    r, eh, 500, ERRPAGE_AUTHN, 0);
 			rc = oauth_answer(
 			    r, 200, OAUTH_ROPC_TYPE, 1, js, strlen(js));
-			OPENSSL_cleanse(js, strlen(js));
-			free(js);
+			oauth_wipe_free(js);
 			return rc;
 		}
 		session_delete(ss, OAUTH_ROPC_KEY);

@@ -321,6 +321,8 @@ int oauth_path_is(const struct request *r, const char *p);
 char *oauth_random(struct arena *a, size_t n);
 char *oauth_query_value(struct request *r, const char *key);
 int oauth_redirect(struct request *r, const char *loc);
+void oauth_wipe_free(char *s);
+int oauth_session_put_json(struct session *ss, const char *key, json_t *o);
 int oauth_answer(struct request *r, int status, const char *ctype, int nosniff,
     const char *body, size_t n);
 
