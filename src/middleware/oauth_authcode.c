@@ -549,30 +549,24 @@ oauth_ac_try(const struct oauth_authn_conf_spec *os, struct request *r,
 
 	if (ss == NULL) /* AILERON: no session, the next handler's turn */
 		return OAUTH_AUTHN_CONTINUE;
-	if (oauth_held_restore(os, ss, OAUTH_AC_KEY, r->arena, &h, &c) == 0) {
-		st = oauth_held_check(c, r->arena, &h, 0, NULL);
-		if (st == 0) {
-			if (h.updated &&
-			    oauth_held_save(ss, OAUTH_AC_KEY, c, &h) < 0)
-				return oauth_refuse(
-				    r, eh, 500, ERRPAGE_AUTHN, 0);
-			if (oauth_path_is(r, ac->userinfo_path))
-				return oauth_ac_userinfo(c, r, eh, &h);
-			oauth_forward(c, r, &h);
-			if (oauth_path_is(r, ac->login_path) ||
-			    oauth_path_is(r, ac->callback_path))
-				return oauth_redirect(r,
-				    ac->redirect_path != NULL &&
-				            ac->redirect_path[0] != '\0'
-				        ? ac->redirect_path
-				        : "/");
-			return HANDLER_DECLINED;
-		}
-		/* AILERON deletes the ROPC key here: its evident intent */
-		session_delete(ss, OAUTH_AC_KEY);
-		if (st != OAUTH_REAUTH)
-			return oauth_refuse(r, eh, st, ERRPAGE_AUTHN, 0);
+	/* tokens that will not do are dropped from the session (AILERON
+	 * deletes the ROPC key there: its evident intent) */
+	st = oauth_held_session(os, ss, OAUTH_AC_KEY, r->arena, &h, &c);
+	if (st == 0) {
+		if (oauth_path_is(r, ac->userinfo_path))
+			return oauth_ac_userinfo(c, r, eh, &h);
+		oauth_forward(c, r, &h);
+		if (oauth_path_is(r, ac->login_path) ||
+		    oauth_path_is(r, ac->callback_path))
+			return oauth_redirect(r,
+			    ac->redirect_path != NULL &&
+			            ac->redirect_path[0] != '\0'
+			        ? ac->redirect_path
+			        : "/");
+		return HANDLER_DECLINED;
 	}
+	if (st != -1 && st != OAUTH_REAUTH)
+		return oauth_refuse(r, eh, st, ERRPAGE_AUTHN, 0);
 	if ((c = oauth_context(os, r)) == NULL)
 		return OAUTH_AUTHN_CONTINUE;
 	if (ac->ro.set && oauth_path_is(r, ac->ro.uri_path))

@@ -227,7 +227,7 @@ oauth_held_json(const struct oauth_conf_ctx *c, const struct oauth_held *h)
 }
 
 /* The tokens the session holds under key, their context: 0, or -1. */
-int
+static int
 oauth_held_restore(const struct oauth_authn_conf_spec *os,
     const struct session *ss, const char *key, struct arena *a,
     struct oauth_held *h, const struct oauth_conf_ctx **c)
@@ -269,6 +269,30 @@ oauth_held_save(struct session *ss, const char *key,
 		log_warn("OAuthAuthenticationHandler: the tokens do not fit in "
 		         "the session");
 	return rc;
+}
+
+/*
+ * The tokens session ss holds under key, checked (oauth_held_check) and
+ * kept again when refreshed: 0 with *h and *c set; -1 when it holds none;
+ * OAUTH_REAUTH when they will not do (dropped from the session); else the
+ * status to refuse with (500 also when they no longer fit).
+ */
+int
+oauth_held_session(const struct oauth_authn_conf_spec *os, struct session *ss,
+    const char *key, struct arena *a, struct oauth_held *h,
+    const struct oauth_conf_ctx **c)
+{
+	int st;
+
+	if (oauth_held_restore(os, ss, key, a, h, c) != 0)
+		return -1;
+	if ((st = oauth_held_check(*c, a, h, 0, NULL)) != 0) {
+		session_delete(ss, key);
+		return st;
+	}
+	if (h->updated && oauth_held_save(ss, key, *c, h) < 0)
+		return 500;
+	return 0;
 }
 
 /* The redeemTokenPath answers JSON. */
@@ -373,32 +397,24 @@ oauth_ropc_try(const struct oauth_authn_conf_spec *os, struct request *r,
 
 	if (ss == NULL) /* AILERON: no session, the next handler's turn */
 		return OAUTH_AUTHN_CONTINUE;
-	if (oauth_held_restore(os, ss, OAUTH_ROPC_KEY, r->arena, &h, &c) == 0) {
-		st = oauth_held_check(c, r->arena, &h, 0, NULL);
-		if (st == 0) {
-			char *js;
-			int rc;
+	st = oauth_held_session(os, ss, OAUTH_ROPC_KEY, r->arena, &h, &c);
+	if (st == 0) {
+		char *js;
+		int rc;
 
-			if (h.updated &&
-			    oauth_held_save(ss, OAUTH_ROPC_KEY, c, &h) < 0)
-				return oauth_refuse(
-				    r, eh, 500, ERRPAGE_AUTHN, 0);
-			oauth_forward(c, r, &h);
-			if (!oauth_path_is(r, os->ropc.redeem_path))
-				return HANDLER_DECLINED;
-			if ((js = oauth_held_json(c, &h)) == NULL)
-				return oauth_refuse(
-				    r, eh, 500, ERRPAGE_AUTHN, 0);
-			rc = oauth_answer(
-			    r, 200, OAUTH_ROPC_TYPE, 1, js, strlen(js));
-			oauth_wipe_free(js);
-			return rc;
-		}
+		oauth_forward(c, r, &h);
+		if (!oauth_path_is(r, os->ropc.redeem_path))
+			return HANDLER_DECLINED;
+		if ((js = oauth_held_json(c, &h)) == NULL)
+			return oauth_refuse(r, eh, 500, ERRPAGE_AUTHN, 0);
+		rc = oauth_answer(r, 200, OAUTH_ROPC_TYPE, 1, js, strlen(js));
+		oauth_wipe_free(js);
+		return rc;
+	}
+	if (st == -1)
 		session_delete(ss, OAUTH_ROPC_KEY);
-		if (st != OAUTH_REAUTH)
-			return oauth_refuse(r, eh, st, ERRPAGE_AUTHN, 0);
-	} else
-		session_delete(ss, OAUTH_ROPC_KEY);
+	else if (st != OAUTH_REAUTH)
+		return oauth_refuse(r, eh, st, ERRPAGE_AUTHN, 0);
 	if ((c = oauth_context(os, r)) == NULL)
 		return OAUTH_AUTHN_CONTINUE;
 	return oauth_ropc_exchange(os, c, r, eh, ss);

@@ -371,11 +371,11 @@ int oauth_held_check(const struct oauth_conf_ctx *c, struct arena *a,
     struct oauth_held *h, int early, const char *nonce);
 void oauth_forward(const struct oauth_conf_ctx *c, struct request *r,
     const struct oauth_held *h);
-int oauth_held_restore(const struct oauth_authn_conf_spec *os,
-    const struct session *ss, const char *key, struct arena *a,
-    struct oauth_held *h, const struct oauth_conf_ctx **c);
 int oauth_held_save(struct session *ss, const char *key,
     const struct oauth_conf_ctx *c, const struct oauth_held *h);
+int oauth_held_session(const struct oauth_authn_conf_spec *os,
+    struct session *ss, const char *key, struct arena *a, struct oauth_held *h,
+    const struct oauth_conf_ctx **c);
 int oauth_cc_try(const struct oauth_authn_conf_spec *os, struct request *r,
     const struct conf_errhandler *eh);
 int oauth_ropc_try(const struct oauth_authn_conf_spec *os, struct request *r,
