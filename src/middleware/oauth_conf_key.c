@@ -106,6 +106,54 @@ oauth_conf_bn(struct loader *ld, const EVP_PKEY *pkey, const char *name,
 	return out;
 }
 
+/* The EC curves of keys: OpenSSL's name, cjose's, family, coordinate bytes. */
+static const struct oauth_conf_curve {
+	const char *group;
+	cjose_jwk_ec_curve crv;
+	int family;
+	size_t w;
+} oauth_conf_curves[] = {
+	{ "prime256v1", CJOSE_JWK_EC_P_256, OAUTH_FAM_P256, 32 },
+	{ "secp384r1", CJOSE_JWK_EC_P_384, OAUTH_FAM_P384, 48 },
+	{ "secp521r1", CJOSE_JWK_EC_P_521, OAUTH_FAM_P521, 66 },
+};
+
+/* The curve of EC key pkey, or NULL when it is none of those. */
+static const struct oauth_conf_curve *
+oauth_conf_curve(const EVP_PKEY *pkey)
+{
+	char group[64];
+	size_t i;
+
+	if (!EVP_PKEY_get_utf8_string_param(
+	        pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL))
+		return NULL;
+	for (i = 0;
+	     i < sizeof(oauth_conf_curves) / sizeof(oauth_conf_curves[0]); i++)
+		if (strcmp(group, oauth_conf_curves[i].group) == 0)
+			return &oauth_conf_curves[i];
+	return NULL;
+}
+
+/* n and e of RSA key pkey into rs: 0, or -1 (none, or under 2048 bits). */
+static int
+oauth_conf_rsa_pub(
+    struct loader *ld, const EVP_PKEY *pkey, cjose_jwk_rsa_keyspec *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->n = oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_N, 0, &rs->nlen);
+	rs->e = oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_E, 0, &rs->elen);
+	return rs->n != NULL && rs->e != NULL && rs->nlen >= 256 ? 0 : -1;
+}
+
+/* Wipe the private key bytes b[0..n), if any. */
+static void
+oauth_conf_wipe(uint8_t *b, size_t n)
+{
+	if (b != NULL)
+		OPENSSL_cleanse(b, n);
+}
+
 /* The JWK of an RSA or EC public key (read from PEM by OpenSSL). */
 static cjose_jwk_t *
 oauth_conf_pkey_jwk(struct loader *ld, EVP_PKEY *pkey, int *family)
@@ -115,43 +163,24 @@ oauth_conf_pkey_jwk(struct loader *ld, EVP_PKEY *pkey, int *family)
 	if (EVP_PKEY_is_a(pkey, "RSA")) {
 		cjose_jwk_rsa_keyspec rs;
 
-		memset(&rs, 0, sizeof(rs));
-		rs.n =
-		    oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_N, 0, &rs.nlen);
-		rs.e =
-		    oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_E, 0, &rs.elen);
-		if (rs.n == NULL || rs.e == NULL || rs.nlen < 256)
+		if (oauth_conf_rsa_pub(ld, pkey, &rs) < 0)
 			return NULL; /* fewer than 2048 bits: refused */
 		*family = OAUTH_FAM_RSA;
 		return cjose_jwk_create_RSA_spec(&rs, &err);
 	}
 	if (EVP_PKEY_is_a(pkey, "EC")) {
+		const struct oauth_conf_curve *cv = oauth_conf_curve(pkey);
 		cjose_jwk_ec_keyspec es;
-		char group[64];
-		size_t w;
 
+		if (cv == NULL)
+			return NULL;
 		memset(&es, 0, sizeof(es));
-		if (!EVP_PKEY_get_utf8_string_param(pkey,
-		        OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL))
-			return NULL;
-		if (strcmp(group, "prime256v1") == 0) {
-			es.crv = CJOSE_JWK_EC_P_256;
-			*family = OAUTH_FAM_P256;
-			w = 32;
-		} else if (strcmp(group, "secp384r1") == 0) {
-			es.crv = CJOSE_JWK_EC_P_384;
-			*family = OAUTH_FAM_P384;
-			w = 48;
-		} else if (strcmp(group, "secp521r1") == 0) {
-			es.crv = CJOSE_JWK_EC_P_521;
-			*family = OAUTH_FAM_P521;
-			w = 66;
-		} else
-			return NULL;
+		es.crv = cv->crv;
+		*family = cv->family;
 		es.x = oauth_conf_bn(
-		    ld, pkey, OSSL_PKEY_PARAM_EC_PUB_X, w, &es.xlen);
+		    ld, pkey, OSSL_PKEY_PARAM_EC_PUB_X, cv->w, &es.xlen);
 		es.y = oauth_conf_bn(
-		    ld, pkey, OSSL_PKEY_PARAM_EC_PUB_Y, w, &es.ylen);
+		    ld, pkey, OSSL_PKEY_PARAM_EC_PUB_Y, cv->w, &es.ylen);
 		if (es.x == NULL || es.y == NULL)
 			return NULL;
 		return cjose_jwk_create_EC_spec(&es, &err);
@@ -168,12 +197,8 @@ oauth_conf_priv_jwk(struct loader *ld, EVP_PKEY *pkey, int *family)
 
 	if (EVP_PKEY_is_a(pkey, "RSA")) {
 		cjose_jwk_rsa_keyspec rs;
+		int pub = oauth_conf_rsa_pub(ld, pkey, &rs) == 0;
 
-		memset(&rs, 0, sizeof(rs));
-		rs.n =
-		    oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_N, 0, &rs.nlen);
-		rs.e =
-		    oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_E, 0, &rs.elen);
 		rs.d =
 		    oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_RSA_D, 0, &rs.dlen);
 		rs.p = oauth_conf_bn(
@@ -186,45 +211,35 @@ oauth_conf_priv_jwk(struct loader *ld, EVP_PKEY *pkey, int *family)
 		    ld, pkey, OSSL_PKEY_PARAM_RSA_EXPONENT2, 0, &rs.dqlen);
 		rs.qi = oauth_conf_bn(
 		    ld, pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, 0, &rs.qilen);
-		if (rs.n != NULL && rs.e != NULL && rs.d != NULL &&
-		    rs.nlen >= 256) {
+		if (pub && rs.d != NULL) {
 			*family = OAUTH_FAM_RSA;
 			jwk = cjose_jwk_create_RSA_spec(&rs, &err);
 		}
-		if (rs.d != NULL)
-			OPENSSL_cleanse(rs.d, rs.dlen);
-		if (rs.p != NULL)
-			OPENSSL_cleanse(rs.p, rs.plen);
-		if (rs.q != NULL)
-			OPENSSL_cleanse(rs.q, rs.qlen);
-		if (rs.dp != NULL)
-			OPENSSL_cleanse(rs.dp, rs.dplen);
-		if (rs.dq != NULL)
-			OPENSSL_cleanse(rs.dq, rs.dqlen);
-		if (rs.qi != NULL)
-			OPENSSL_cleanse(rs.qi, rs.qilen);
+		oauth_conf_wipe(rs.d, rs.dlen);
+		oauth_conf_wipe(rs.p, rs.plen);
+		oauth_conf_wipe(rs.q, rs.qlen);
+		oauth_conf_wipe(rs.dp, rs.dplen);
+		oauth_conf_wipe(rs.dq, rs.dqlen);
+		oauth_conf_wipe(rs.qi, rs.qilen);
 		return jwk;
 	}
 	if (EVP_PKEY_is_a(pkey, "EC")) {
+		const struct oauth_conf_curve *cv = oauth_conf_curve(pkey);
 		cjose_jwk_ec_keyspec es;
 		int fam;
 
-		/* the public half tells the curve */
-		if ((jwk = oauth_conf_pkey_jwk(ld, pkey, &fam)) == NULL)
+		/* its public half must be usable too */
+		if (cv == NULL ||
+		    (jwk = oauth_conf_pkey_jwk(ld, pkey, &fam)) == NULL)
 			return NULL;
 		cjose_jwk_release(jwk);
 		memset(&es, 0, sizeof(es));
-		es.crv = fam == OAUTH_FAM_P256 ? CJOSE_JWK_EC_P_256
-		    : fam == OAUTH_FAM_P384    ? CJOSE_JWK_EC_P_384
-		                               : CJOSE_JWK_EC_P_521;
-		es.d = oauth_conf_bn(ld, pkey, OSSL_PKEY_PARAM_PRIV_KEY,
-		    fam == OAUTH_FAM_P256       ? 32
-		        : fam == OAUTH_FAM_P384 ? 48
-		                                : 66,
-		    &es.dlen);
+		es.crv = cv->crv;
+		es.d = oauth_conf_bn(
+		    ld, pkey, OSSL_PKEY_PARAM_PRIV_KEY, cv->w, &es.dlen);
 		if (es.d == NULL)
 			return NULL;
-		*family = fam;
+		*family = cv->family;
 		jwk = cjose_jwk_create_EC_spec(&es, &err);
 		OPENSSL_cleanse(es.d, es.dlen);
 		return jwk;
