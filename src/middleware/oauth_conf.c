@@ -24,12 +24,18 @@ static const struct kname oauth_conf_auths[] = {
 	{ "SelfSignedTLSClientAuth", OAUTH_AUTH_SELF_TLS }, { NULL, 0 }
 };
 
+/* Whether an optional object is given (null, as -t writes it, is not). */
+static int
+oauth_conf_given(yaml_node_t *node)
+{
+	return node != NULL && !conf_is_null(node);
+}
+
 static void
 oauth_conf_rs_mark(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	(void)ld;
-	((struct oauth_conf_rs *)obj)->set =
-	    node != NULL && !conf_is_null(node);
+	((struct oauth_conf_rs *)obj)->set = oauth_conf_given(node);
 }
 
 static const struct conf_field oauth_conf_rs_fields[] = {
@@ -44,8 +50,7 @@ static void
 oauth_conf_cc_mark(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	(void)ld;
-	((struct oauth_conf_cc *)obj)->set =
-	    node != NULL && !conf_is_null(node);
+	((struct oauth_conf_cc *)obj)->set = oauth_conf_given(node);
 }
 
 static const struct conf_field oauth_conf_cc_fields[] = {
@@ -59,7 +64,7 @@ oauth_conf_ropc_mark(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct oauth_conf_ropc *o = obj;
 
-	o->set = node != NULL && !conf_is_null(node);
+	o->set = oauth_conf_given(node);
 	if (o->redeem_path != NULL && o->redeem_path[0] != '/' &&
 	    o->redeem_path[0] != '\0')
 		conf_errorn(ld, conf_field_node(ld, node, "redeemTokenPath"),
@@ -111,7 +116,7 @@ oauth_conf_ac_check(struct loader *ld, void *obj, yaml_node_t *node)
 	size_t i, n = 0;
 	const char *u;
 
-	a->set = node != NULL && !conf_is_null(node);
+	a->set = oauth_conf_given(node);
 	if (!a->set)
 		return;
 	if (a->callback_url == NULL || a->callback_url[0] == '\0' ||
@@ -254,7 +259,7 @@ oauth_conf_jarm_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct oauth_conf_jarm *j = obj;
 
-	j->set = node != NULL && !conf_is_null(node);
+	j->set = oauth_conf_given(node);
 	if (j->mode == OAUTH_JARM_FRAGMENT)
 		conf_errorn(ld, conf_field_node(ld, node, "responseMode"),
 		    "responseMode: ResponseModeFragmentJWT cannot work: a "
@@ -276,7 +281,7 @@ oauth_conf_ro_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct oauth_conf_ro *o = obj;
 
-	o->set = node != NULL && !conf_is_null(node);
+	o->set = oauth_conf_given(node);
 	if (!o->set)
 		return;
 	if (o->jwt.nkeys == 0 || o->jwt.keys[0].jwk == NULL)
@@ -504,20 +509,27 @@ oauth_conf_join(struct loader *ld, const char *base, const char *path)
 	return u;
 }
 
-/* Build endpoint path of the provider into ep; -1 after reporting. */
+/*
+ * Build endpoint path of the provider, when given, into ep: 1, 0 when
+ * not given, -1 after reporting.
+ */
 static int
 oauth_conf_ep(struct loader *ld, yaml_node_t *node, const char *base,
     const char *path, const char *what, struct oauth_ep *ep)
 {
-	const char *url = oauth_conf_join(ld, base, path), *why;
-	char *store = arena_alloc(ld->arena, OAUTH_URL_STORE(strlen(url)));
+	const char *url, *why;
+	char *store;
 
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	url = oauth_conf_join(ld, base, path);
+	store = arena_alloc(ld->arena, OAUTH_URL_STORE(strlen(url)));
 	if ((why = oauth_url_split(url, ep, store)) != NULL) {
 		conf_errorn(ld, conf_field_node(ld, node, "provider"),
 		    "provider.endpoints.%s: %s: %s", what, url, why);
 		return -1;
 	}
-	return 0;
+	return 1;
 }
 
 /* The first of a, b, c written; NULL when none or "-" (check off). */
@@ -603,31 +615,24 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 {
 	struct oauth_conf_ctx *c = obj;
 	const struct oauth_conf_endpoints *ep = &c->provider.ep;
-	const char *iss = c->at.iss, *aud = c->at.aud;
 
 	oauth_conf_jwks_eps(ld, node, &c->jwt);
-	if (ep->discovery != NULL && ep->discovery[0] != '\0')
-		(void)oauth_conf_ep(ld, node, c->provider.base_url,
-		    ep->discovery, "discovery", &c->disc);
-	if (ep->token != NULL && ep->token[0] != '\0')
-		(void)oauth_conf_ep(ld, node, c->provider.base_url, ep->token,
-		    "token", &c->token);
-	if (ep->authorization != NULL && ep->authorization[0] != '\0')
-		(void)oauth_conf_ep(ld, node, c->provider.base_url,
-		    ep->authorization, "authorization", &c->authz);
-	if (ep->userinfo != NULL && ep->userinfo[0] != '\0')
-		(void)oauth_conf_ep(ld, node, c->provider.base_url,
-		    ep->userinfo, "userinfo", &c->uinfo);
-	if (c->introspection) {
-		if (ep->introspection != NULL && ep->introspection[0] != '\0')
-			(void)oauth_conf_ep(ld, node, c->provider.base_url,
-			    ep->introspection, "introspection", &c->intro);
-		else if (!c->disc.set)
-			conf_errorn(ld,
-			    conf_field_node(ld, node, "enableIntrospection"),
-			    "enableIntrospection: needs "
-			    "provider.endpoints.introspection or discovery");
-	}
+	(void)oauth_conf_ep(ld, node, c->provider.base_url, ep->discovery,
+	    "discovery", &c->disc);
+	(void)oauth_conf_ep(
+	    ld, node, c->provider.base_url, ep->token, "token", &c->token);
+	(void)oauth_conf_ep(ld, node, c->provider.base_url, ep->authorization,
+	    "authorization", &c->authz);
+	(void)oauth_conf_ep(ld, node, c->provider.base_url, ep->userinfo,
+	    "userinfo", &c->uinfo);
+	if (c->introspection &&
+	    oauth_conf_ep(ld, node, c->provider.base_url, ep->introspection,
+	        "introspection", &c->intro) == 0 &&
+	    !c->disc.set)
+		conf_errorn(ld,
+		    conf_field_node(ld, node, "enableIntrospection"),
+		    "enableIntrospection: needs "
+		    "provider.endpoints.introspection or discovery");
 	oauth_conf_scope(ld, c);
 	oauth_conf_assert(ld, node, c, &c->redeemer, "tokenRedeemer");
 	if (c->introspection)
@@ -636,16 +641,9 @@ oauth_conf_ctx_check(struct loader *ld, void *obj, yaml_node_t *node)
 	c->idt_iss = oauth_conf_check_on(c->idt.iss, c->provider.issuer, NULL);
 	c->idt_aud =
 	    oauth_conf_check_on(c->idt.aud, c->client.audience, c->client.id);
-	if (iss == NULL || iss[0] == '\0')
-		iss = c->provider.issuer;
-	if (aud == NULL || aud[0] == '\0')
-		aud = c->client.audience;
-	if (aud == NULL || aud[0] == '\0')
-		aud = c->client.id;
-	c->iss =
-	    iss != NULL && iss[0] != '\0' && strcmp(iss, "-") != 0 ? iss : NULL;
+	c->iss = oauth_conf_check_on(c->at.iss, c->provider.issuer, NULL);
 	c->aud =
-	    aud != NULL && aud[0] != '\0' && strcmp(aud, "-") != 0 ? aud : NULL;
+	    oauth_conf_check_on(c->at.aud, c->client.audience, c->client.id);
 	/* no issuer given ("-" is one): the discovery document's */
 	c->iss_disc = c->iss == NULL && c->disc.set &&
 	    (c->at.iss == NULL || c->at.iss[0] == '\0');
@@ -829,32 +827,45 @@ oauth_conf_client(struct loader *ld, struct conf_doc *doc,
 	return cc;
 }
 
+/* Whether one of j's JWKS URLs is https. */
+static int
+oauth_conf_jwks_tls(const struct oauth_conf_jwt *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->njwks; i++)
+		if (j->jwks[i].ep != NULL &&
+		    ((struct oauth_ep *)j->jwks[i].ep)->up.tls)
+			return 1;
+	return 0;
+}
+
+/* j's JWKS are fetched with cc. */
+static void
+oauth_conf_jwks_cc(struct oauth_conf_jwt *j, const struct conf_client *cc)
+{
+	size_t i;
+
+	for (i = 0; i < j->njwks; i++)
+		if (j->jwks[i].ep != NULL)
+			((struct oauth_ep *)j->jwks[i].ep)->cc = cc;
+}
+
 /* jarm.jwtHandler.JWKs: fetched with the defaults (AILERON: Go's). */
 static void
 oauth_conf_jarm_build(
     struct loader *ld, struct conf_doc *doc, struct oauth_conf_jwt *j)
 {
-	const struct conf_client *cc;
-	int tls = 0;
-	size_t i;
-
-	if (j->njwks == 0)
-		return;
-	for (i = 0; i < j->njwks; i++)
-		if (j->jwks[i].ep != NULL &&
-		    ((struct oauth_ep *)j->jwks[i].ep)->up.tls)
-			tls = 1;
-	cc = oauth_conf_client(ld, doc, NULL, tls);
-	for (i = 0; i < j->njwks; i++)
-		if (j->jwks[i].ep != NULL)
-			((struct oauth_ep *)j->jwks[i].ep)->cc = cc;
+	if (j->njwks > 0)
+		oauth_conf_jwks_cc(j,
+		    oauth_conf_client(ld, doc, NULL, oauth_conf_jwks_tls(j)));
 }
 
 static void
 oauth_conf_build(struct loader *ld, struct conf_doc *doc)
 {
 	struct oauth_authn_conf_spec *os = doc->obj;
-	size_t i, j;
+	size_t i;
 
 	if (os->logger != NULL)
 		(void)conf_resolve_ref(ld, os->logger, KIND_ROLE_LOGGER);
@@ -863,20 +874,15 @@ oauth_conf_build(struct loader *ld, struct conf_doc *doc)
 	oauth_conf_jarm_build(ld, doc, &os->ac.jarm.jwt);
 	for (i = 0; i < os->nctxs; i++) {
 		struct oauth_conf_ctx *c = &os->ctxs[i];
-		int disc = c->disc.set, tls = c->disc.up.tls || c->uinfo.up.tls;
+		int disc = c->disc.set,
+		    tls = c->disc.up.tls || c->uinfo.up.tls ||
+		    oauth_conf_jwks_tls(&c->jwt);
 
-		for (j = 0; j < c->jwt.njwks; j++)
-			if (c->jwt.jwks[j].ep != NULL &&
-			    ((struct oauth_ep *)c->jwt.jwks[j].ep)->up.tls)
-				tls = 1;
 		c->prov_cc =
 		    oauth_conf_client(ld, doc, c->provider.round_tripper, tls);
 		c->disc.cc = c->prov_cc;
 		c->uinfo.cc = c->prov_cc;
-		for (j = 0; j < c->jwt.njwks; j++)
-			if (c->jwt.jwks[j].ep != NULL)
-				((struct oauth_ep *)c->jwt.jwks[j].ep)->cc =
-				    c->prov_cc;
+		oauth_conf_jwks_cc(&c->jwt, c->prov_cc);
 		c->redeemer.cc =
 		    oauth_conf_client(ld, doc, c->redeemer.round_tripper,
 		        !os->rs.set && (disc || c->token.up.tls));
