@@ -423,6 +423,18 @@ static const struct conf_table oauth_conf_client_table = {
 	oauth_conf_client_fields, NULL
 };
 
+/* Copy s[0..n) and a NUL to *store, moving it on; the copy. */
+static char *
+oauth_store(char **store, const char *s, size_t n)
+{
+	char *d = *store;
+
+	memcpy(d, s, n);
+	d[n] = '\0';
+	*store += n + 1;
+	return d;
+}
+
 /*
  * Split url (http://host[:port][/path][?query]) into ep, its strings in
  * store (OAUTH_URL_STORE(strlen(url)) bytes at least): NULL, or what is
@@ -454,29 +466,14 @@ oauth_url_split(const char *url, struct oauth_ep *ep, char *store)
 		return "no host in the URL";
 	if (hp.hlen == 0 || (hp.port != NULL && hp.plen == 0))
 		return "no host in the URL";
-	ep->up.url = store;
-	n = strlen(url);
-	memcpy(store, url, n + 1);
-	store += n + 1;
-	ep->up.authority = store;
-	memcpy(store, p, (size_t)(e - p));
-	store[e - p] = '\0';
-	store += (e - p) + 1;
-	ep->up.host = store;
-	memcpy(store, hp.host, hp.hlen);
-	store[hp.hlen] = '\0';
-	store += hp.hlen + 1;
-	ep->up.port = store;
-	if (hp.port != NULL) {
-		memcpy(store, hp.port, hp.plen);
-		store[hp.plen] = '\0';
-		store += hp.plen + 1;
-	} else {
-		const char *dp = ep->up.tls ? "443" : "80";
-
-		memcpy(store, dp, strlen(dp) + 1);
-		store += strlen(dp) + 1;
-	}
+	ep->up.url = oauth_store(&store, url, strlen(url));
+	ep->up.authority = oauth_store(&store, p, (size_t)(e - p));
+	ep->up.host = oauth_store(&store, hp.host, hp.hlen);
+	if (hp.port != NULL)
+		ep->up.port = oauth_store(&store, hp.port, hp.plen);
+	else
+		ep->up.port = ep->up.tls ? oauth_store(&store, "443", 3)
+		                         : oauth_store(&store, "80", 2);
 	ep->path = store;
 	if (*e != '/')
 		*store++ = '/';
