@@ -40,13 +40,9 @@ static char *
 oauth_challenge(struct arena *a, const char *verifier)
 {
 	unsigned char d[SHA256_DIGEST_LENGTH];
-	char *out;
 
 	SHA256((const unsigned char *)verifier, strlen(verifier), d);
-	out =
-	    arena_alloc(a, kenc_encoded_len(KENC_BASE64RAWURL, sizeof(d)) + 1);
-	out[kenc_encode(KENC_BASE64RAWURL, d, sizeof(d), out)] = '\0';
-	return out;
+	return oauth_b64url(a, d, sizeof(d));
 }
 
 /* Where to return after the login: a path redirectPathPattern allows. */

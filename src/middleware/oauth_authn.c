@@ -118,18 +118,25 @@ oauth_path_is(const struct request *r, const char *p)
 	    r->path_len == strlen(p) && memcmp(r->path, p, r->path_len) == 0;
 }
 
+/* b[0..n) as base64url without padding, in arena a. */
+char *
+oauth_b64url(struct arena *a, const void *b, size_t n)
+{
+	char *out = arena_alloc(a, kenc_encoded_len(KENC_BASE64RAWURL, n) + 1);
+
+	out[kenc_encode(KENC_BASE64RAWURL, b, n, out)] = '\0';
+	return out;
+}
+
 /* n (at most 96) random bytes as base64url without padding, or NULL. */
 char *
 oauth_random(struct arena *a, size_t n)
 {
 	unsigned char b[96];
-	char *out;
 
 	if (n > sizeof(b) || RAND_bytes(b, (int)n) != 1)
 		return NULL;
-	out = arena_alloc(a, kenc_encoded_len(KENC_BASE64RAWURL, n) + 1);
-	out[kenc_encode(KENC_BASE64RAWURL, b, n, out)] = '\0';
-	return out;
+	return oauth_b64url(a, b, n);
 }
 
 /* A hex digit's value, or -1. */

@@ -318,6 +318,7 @@ const struct oauth_conf_ctx *oauth_context_named(
 int oauth_refuse(struct request *r, const struct conf_errhandler *eh,
     int status, const char *code, int challenge);
 int oauth_path_is(const struct request *r, const char *p);
+char *oauth_b64url(struct arena *a, const void *b, size_t n);
 char *oauth_random(struct arena *a, size_t n);
 char *oauth_query_value(struct request *r, const char *key);
 int oauth_redirect(struct request *r, const char *loc);
