@@ -1,7 +1,6 @@
 /* OAuthAuthenticationHandler authorizationCodeHandler: OIDC login, callback, restoreRequest, userinfo. */
 #include <regex.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>

@@ -10,11 +10,8 @@
 #include <openssl/ssl.h>
 
 #include "arena.h"
-#include "http.h"
 #include "http_parse.h"
 #include "kenc.h"
-#include "log.h"
-#include "middleware.h"
 #include "middleware/form.h"
 #include "middleware/matcher.h"
 #include "middleware/oauth_internal.h"

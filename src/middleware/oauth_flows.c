@@ -8,7 +8,6 @@
 
 #include "arena.h"
 #include "errpage.h"
-#include "http.h"
 #include "log.h"
 #include "middleware.h"
 #include "middleware/authn.h"
@@ -16,7 +15,6 @@
 #include "middleware/oauth_authn.h"
 #include "middleware/oauth_internal.h"
 #include "request.h"
-#include "response.h"
 #include "session.h"
 
 #define OAUTH_CC_EARLY 5 /* seconds before exp a cached token is replaced */
