@@ -72,15 +72,15 @@ route_slots(struct routes *rt, size_t n)
 	return a;
 }
 
-/* Clean a path as Go's path.Clean, keeping a trailing slash; malloc'd. */
-static char *
-route_clean(const char *in, int keep_slash)
+/*
+ * Clean in[0..len) as Go's path.Clean, keeping a trailing slash, into out,
+ * which has room for len + 3 bytes; returns the length written (NUL added).
+ */
+static size_t
+route_clean_into(const char *in, size_t len, int keep_slash, char *out)
 {
-	size_t len = strlen(in), o = 0, i = 0;
-	char *out = malloc(len + 3);
+	size_t o = 0, i = 0;
 
-	if (out == NULL)
-		fatal("malloc");
 	out[o++] = '/';
 	while (i < len) {
 		size_t start, seg;
@@ -109,6 +109,19 @@ route_clean(const char *in, int keep_slash)
 	if (keep_slash && o > 1 && out[o - 1] != '/')
 		out[o++] = '/';
 	out[o] = '\0';
+	return o;
+}
+
+/* The same, malloc'd. */
+static char *
+route_clean(const char *in, int keep_slash)
+{
+	size_t len = strlen(in);
+	char *out = malloc(len + 3);
+
+	if (out == NULL)
+		fatal("malloc");
+	(void)route_clean_into(in, len, keep_slash, out);
 	return out;
 }
 
@@ -695,19 +708,27 @@ route_redirect(const struct routes *rt, const struct conf_server *srv,
 	struct route_req t = *r;
 	char *clean;
 	size_t len;
-	int rc = 0;
+	int rc = 0, keep;
 
 	if (r->method == HTTP_M_CONNECT || r->path_len == 0 ||
 	    memchr(r->path, '\0', r->path_len) != NULL)
 		return 0;
-	clean = route_clean(r->path, r->path[r->path_len - 1] == '/');
-	len = strlen(clean);
-	if (len + 2 > size) {
+	keep = r->path[r->path_len - 1] == '/';
+	if (r->path_len + 3 <= size)
+		len = route_clean_into(r->path, r->path_len, keep, out);
+	else {
+		/* Too long to clean in place: it may still shrink to fit. */
+		clean = route_clean(r->path, keep);
+		len = strlen(clean);
+		if (len + 2 > size) {
+			free(clean);
+			return 0;
+		}
+		memcpy(out, clean, len + 1);
 		free(clean);
-		return 0;
 	}
-	memcpy(out, clean, len + 1);
-	free(clean);
+	if (len + 2 > size)
+		return 0;
 	t.path = out;
 	t.path_len = len;
 	/* "/tree" with only "/tree/" mounted: redirect to "/tree/". */

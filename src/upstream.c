@@ -1,4 +1,5 @@
 /* Upstream connections: address cache and the per-worker keep-alive pool. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stddef.h>
@@ -92,6 +93,47 @@ upstream_resolve_unix(struct upstream_pool *p, const struct conf_upstream *up)
 }
 
 /* Resolve up's address, cached for the life of the worker; -1 on failure. */
+/*
+ * An address literal ("127.0.0.1", "::1") and a numeric port need no
+ * getaddrinfo(), whose results the worker would malloc; NULL otherwise.
+ */
+static struct upstream_addr *
+upstream_resolve_numeric(
+    struct upstream_pool *p, const struct conf_upstream *up)
+{
+	const char *host = up->dial_host != NULL ? up->dial_host : up->host;
+	const char *port = up->dial_port != NULL ? up->dial_port : up->port;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct upstream_addr *a;
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(port, &end, 10);
+	if (errno != 0 || end == port || *end != '\0' || n > 65535)
+		return NULL;
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	if (inet_pton(AF_INET, host, &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)n);
+		a = upstream_addr_slot(p, up);
+		memcpy(&a->ss, &sin, sizeof(sin));
+		a->sslen = sizeof(sin);
+		return a;
+	}
+	if (inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1) {
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons((uint16_t)n);
+		a = upstream_addr_slot(p, up);
+		memcpy(&a->ss, &sin6, sizeof(sin6));
+		a->sslen = sizeof(sin6);
+		return a;
+	}
+	return NULL;
+}
+
 static const struct upstream_addr *
 upstream_resolve(struct upstream_pool *p, const struct conf_upstream *up)
 {
@@ -105,6 +147,8 @@ upstream_resolve(struct upstream_pool *p, const struct conf_upstream *up)
 			return &p->addrs[i];
 	if (up->dial_unix != NULL)
 		return upstream_resolve_unix(p, up);
+	if ((a = upstream_resolve_numeric(p, up)) != NULL)
+		return a;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

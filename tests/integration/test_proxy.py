@@ -54,6 +54,21 @@ class ProxyTest(AileronTestCase):
         st, hd, b = request(port, "GET", "/get")
         self.assertEqual((st, b), (502, b'{"status":502,"statusText":"Bad Gateway"}'))
 
+    def test_upstream_address_literals(self):
+        """IPv4 and IPv6 literals are dialled as they are (no resolver)."""
+        v4 = self.upstream(lambda req, c: response(200, b"v4"))
+        v6 = self.upstream(lambda req, c: response(200, b"v6"), host="::1")
+        lb = simple_lb([v4.url], match="/4") + """    - pathMatcher:
+        match: "/6"
+        matchType: Prefix
+      upstreams:
+        - url: %s
+""" % v6.url
+        port = self.gateway(lb)
+        for path, body in (("/4", b"v4"), ("/6", b"v6"), ("/4", b"v4"), ("/6", b"v6")):
+            st, _, b = request(port, "GET", path)
+            self.assertEqual((st, b), (200, body))
+
     def test_passthrough_of_status_headers_body(self):
         up = self.upstream(lambda req, c: response(302, b"test", [("test", "ok")]))
         port = self.gateway(simple_lb([up.url], match="/test"))
