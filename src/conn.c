@@ -82,9 +82,12 @@ conn_poll(struct pollfd *fds, size_t nfds, int64_t deadline)
 		nwatch = 0;
 		if (conn_watch_fill != NULL && now >= conn_watch_from)
 			nwatch = conn_watch_fill(pfd + nfds, CONN_WATCH_MAX);
-		else if (conn_watch_fill != NULL &&
+		/*
+		 * Until the watch begins (or begins again: the fill may put
+		 * it off), a quick answer moves nothing; then look again.
+		 */
+		if (conn_watch_fill != NULL && conn_watch_from > now &&
 		    (timeout < 0 || timeout > conn_watch_from - now))
-			/* Until then: a quick answer moves nothing. */
 			timeout = (int)(conn_watch_from - now);
 		for (i = 0; i < nfds; i++) {
 			pfd[i] = fds[i];

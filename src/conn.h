@@ -90,6 +90,8 @@ void conn_close(struct io *io);
  * its current work (conn_set_watch_after; 0: at once), however many
  * waits that work makes.  A parked connection whose next request arrives
  * is so handed to an idle worker while this request waits, not after it.
+ * fill may put the watch off (conn_set_watch_after) and return 0: the
+ * wait then looks again at that time.
  */
 void conn_set_watch(size_t (*fill)(struct pollfd *pfd, size_t max),
     void (*ready)(const struct pollfd *pfd, size_t n), int after_ms);

@@ -571,6 +571,7 @@ master_maintain(struct master *ms, int tick)
 	if (ms->stopping || conn_now_ms() < ms->next_spawn)
 		return;
 	total = master_count(ms, ms->cur->id, &idle);
+	scoreboard_set_full(ps->fixed || total >= ps->max);
 	for (; ms->respawn > 0 && total < ps->max; ms->respawn--, total++)
 		if (master_spawn(ms) < 0)
 			break;

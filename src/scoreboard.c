@@ -40,6 +40,7 @@ struct scoreboard {
 	int32_t queued;    /* connections handed off, not yet taken */
 	int64_t recent_us; /* fastest upstream response of a recent window */
 	uint32_t wake;     /* a worker asked the master to look (1) */
+	uint32_t full;     /* the pool cannot grow: at maxWorkers, or fixed */
 	size_t nslots;
 	struct sb_hist latency;                /* all upstreams */
 	struct sb_uentry up[SB_UPSTREAMS + 1]; /* the last: "other" */
@@ -51,6 +52,8 @@ static const int64_t sb_bounds[SB_BUCKETS - 1] = { 5000, 10000, 25000, 50000,
 	100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000 };
 
 static struct scoreboard *sb;
+/* After the slots, in the same mapping: a bit per slot whose worker is idle. */
+static uint64_t *sb_idle;
 static struct sb_worker *sb_self; /* this worker's slot */
 static uint64_t sb_max_requests;
 static volatile sig_atomic_t *sb_stop;
@@ -66,6 +69,18 @@ static const char *const sb_state_names[SB_NSTATES] = { "free", "starting",
 #define SB_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define SB_LOAD(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
 
+/* Set or clear slot i's bit in the idle bitmap. */
+static void
+sb_idle_mark(size_t i, int idle)
+{
+	uint64_t bit = (uint64_t)1 << (i % 64);
+
+	if (idle)
+		__atomic_fetch_or(&sb_idle[i / 64], bit, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&sb_idle[i / 64], ~bit, __ATOMIC_RELAXED);
+}
+
 /* Wall clock in milliseconds since the epoch. */
 static int64_t
 sb_now(void)
@@ -79,7 +94,9 @@ sb_now(void)
 int
 scoreboard_init(size_t nslots)
 {
-	size_t len = sizeof(*sb) + nslots * sizeof(struct sb_worker);
+	size_t slots = sizeof(*sb) + nslots * sizeof(struct sb_worker);
+	size_t words = (nslots + 63) / 64;
+	size_t len = slots + words * sizeof(uint64_t);
 	void *p;
 
 	if (sb != NULL)
@@ -91,6 +108,7 @@ scoreboard_init(size_t nslots)
 		return -1;
 	}
 	sb = p; /* mmap gives zeroes: every slot is SB_FREE */
+	sb_idle = (uint64_t *)(void *)((char *)p + slots);
 	sb->nslots = nslots;
 	sb->c.started = sb_now();
 	sb->c.generation = 1;
@@ -132,6 +150,7 @@ void
 scoreboard_release(int i)
 {
 	if (sb != NULL && i >= 0 && (size_t)i < sb->nslots) {
+		sb_idle_mark((size_t)i, 0);
 		SB_STORE(&sb->slots[i].pid, 0);
 		SB_STORE(&sb->slots[i].state, SB_FREE);
 	}
@@ -211,8 +230,33 @@ scoreboard_state(int i)
 void
 scoreboard_mark_stopping(int i)
 {
-	if (sb != NULL && i >= 0 && (size_t)i < sb->nslots)
+	if (sb != NULL && i >= 0 && (size_t)i < sb->nslots) {
+		sb_idle_mark((size_t)i, 0);
 		SB_STORE(&sb->slots[i].state, SB_STOPPING);
+	}
+}
+
+void
+scoreboard_set_full(int full)
+{
+	if (sb != NULL && SB_LOAD(&sb->full) != (uint32_t)(full != 0))
+		SB_STORE(&sb->full, (uint32_t)(full != 0));
+}
+
+int
+scoreboard_idle_elsewhere(void)
+{
+	size_t i, words;
+
+	if (sb == NULL)
+		return 0;
+	if (!SB_LOAD(&sb->full))
+		return 1; /* the master may still fork one */
+	words = (sb->nslots + 63) / 64;
+	for (i = 0; i < words; i++)
+		if (SB_LOAD(&sb_idle[i]) != 0)
+			return 1;
+	return 0;
 }
 
 void
@@ -230,11 +274,16 @@ scoreboard_attach(int i, uint64_t max_requests, volatile sig_atomic_t *stop)
 void
 scoreboard_set_state(enum sb_state st)
 {
+	int32_t was;
+
 	if (sb_self == NULL)
 		return;
 	/* A stopping worker stays "stopping" to the master until it exits. */
-	if (SB_LOAD(&sb_self->state) == SB_STOPPING || (sb_stop && *sb_stop))
+	was = SB_LOAD(&sb_self->state);
+	if (was == SB_STOPPING || (sb_stop && *sb_stop))
 		st = SB_STOPPING;
+	if ((was == SB_IDLE) != (st == SB_IDLE))
+		sb_idle_mark((size_t)(sb_self - sb->slots), st == SB_IDLE);
 	SB_STORE(&sb_self->state, (int32_t)st);
 	SB_STORE(&sb_self->changed, sb_now());
 }

@@ -124,6 +124,8 @@ void scoreboard_wake_done(void);
 int scoreboard_state(int i);
 /* Mark slot i as stopping (the master told its worker to stop). */
 void scoreboard_mark_stopping(int i);
+/* The master: the pool cannot grow now (at maxWorkers, or a fixed pool). */
+void scoreboard_set_full(int full);
 
 /*
  * Worker side: a worker attaches to its slot, then reports what it does.
@@ -181,6 +183,11 @@ int scoreboard_wake_claim(void);
 int scoreboard_recycled(void);
 /* Does some generation serve (the server is not stopping)? */
 int scoreboard_serving(void);
+/*
+ * Could another worker take a connection now: one is idle, or the pool
+ * can still grow?  (A word per 64 slots is read, nothing written.)
+ */
+int scoreboard_idle_elsewhere(void);
 
 /*
  * Read API (metrics, status page).  Readers never block writers: a slot

@@ -24,6 +24,8 @@
  * here, polled together, so they cost a file descriptor and not a process.
  */
 #define WORKER_MAX_CLIENTS 512
+/* No taker for a parked connection now: look again after this long. */
+#define WORKER_WATCH_RECHECK_MS 20
 
 /*
  * When the watch hands parked connections with a request waiting to
@@ -295,6 +297,16 @@ worker_watch_fill(struct pollfd *pfd, size_t max)
 		pfd[n].events = POLLIN;
 		pfd[n].revents = 0;
 		n++;
+	}
+	/*
+	 * With every worker busy and the pool at its cap, a handoff would
+	 * only move the wait (through the queue, at the cost of two more
+	 * wake-ups): keep them for after this request, and look again in a
+	 * while, should a worker be idle then.
+	 */
+	if (n > 0 && !scoreboard_idle_elsewhere()) {
+		conn_set_watch_after(WORKER_WATCH_RECHECK_MS);
+		return 0;
 	}
 	return n;
 }
