@@ -102,7 +102,9 @@ proxy_expire_idle(struct proxy *px)
 void
 proxy_trim_idle(struct proxy *px)
 {
-	(void)px;
+	/* Scratch between requests (a parked head is kept apart). */
+	pages_drop(px->cbuf, px->csize + px->cbody);
+	pages_drop(px->hbuf, px->hsize);
 	reverse_proxy_trim_idle();
 	malloc_trim(0);
 }
