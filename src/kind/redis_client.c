@@ -316,21 +316,20 @@ redis_client_tell(
 	case REDIS_LOG_NONE:
 		break;
 	case REDIS_LOG_DOWN:
-		log_error("RedisClient %s is down: %s (this worker dials again "
-		          "in %lld ms, backing off up to %d ms; until then "
-		          "commands fail at once)",
+		log_error("RedisClient %s: %s; down: this worker dials again "
+		          "in %lld ms (backing off up to %d ms), commands fail "
+		          "at once until then",
 		    c->addr, c->why, (long long)(h->retry_at - now),
 		    REDIS_BACKOFF_MAX);
 		break;
 	case REDIS_LOG_STILL:
-		log_error("RedisClient %s is still down: %s (%lu commands "
-		          "failed in this worker since the last line; down for "
-		          "%lld s)",
-		    c->addr, c->why, h->failed, (long long)(d / 1000));
+		log_error("RedisClient %s: %s; still down after %lld s: %lu "
+		          "commands failed in this worker since the last line",
+		    c->addr, c->why, (long long)(d / 1000), h->failed);
 		h->failed = 0;
 		break;
 	case REDIS_LOG_BACK:
-		log_warnx("RedisClient %s is back after %lld.%03lld s down "
+		log_warnx("RedisClient %s: back after %lld.%03lld s down "
 		          "(%lu commands failed in this worker)",
 		    c->addr, (long long)(d / 1000), (long long)(d % 1000),
 		    h->total);
