@@ -116,6 +116,6 @@ enum redis_health_log redis_health_dial_failed(
 /* A command failed without a dial, during the backoff. */
 enum redis_health_log redis_health_refused(struct redis_health *, int64_t now);
 /* A command was answered: up again. */
-enum redis_health_log redis_health_ok(struct redis_health *, int64_t now);
+enum redis_health_log redis_health_ok(struct redis_health *);
 
 #endif

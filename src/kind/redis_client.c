@@ -284,9 +284,8 @@ redis_health_refused(struct redis_health *h, int64_t now)
 }
 
 enum redis_health_log
-redis_health_ok(struct redis_health *h, int64_t now)
+redis_health_ok(struct redis_health *h)
 {
-	(void)now;
 	h->backoff = REDIS_BACKOFF_MIN;
 	if (!h->down)
 		return REDIS_LOG_NONE;
@@ -498,11 +497,11 @@ redis_client_run(struct redis_client *c, int argc, const char **argv,
 			break;
 		rep = redisCommandArgv(c->ctx, argc, argv, argl);
 		if (rep != NULL) {
-			int64_t ms = redis_client_now();
-
 			c->used = time(NULL);
-			redis_client_tell(
-			    c, redis_health_ok(&c->health, ms), ms);
+			if (c->health.down) /* no clock read when all is well */
+				redis_client_tell(c,
+				    redis_health_ok(&c->health),
+				    redis_client_now());
 			return rep;
 		}
 		timedout = c->ctx->err == REDIS_ERR_IO &&

@@ -147,7 +147,7 @@ START_TEST(health_backoff)
 
 	memset(&h, 0, sizeof(h));
 	ck_assert_int_eq(redis_health_wait(&h, now), 0);
-	ck_assert_int_eq(redis_health_ok(&h, now), REDIS_LOG_NONE);
+	ck_assert_int_eq(redis_health_ok(&h), REDIS_LOG_NONE);
 	ck_assert_int_eq(redis_health_dial_failed(&h, now), REDIS_LOG_DOWN);
 	ck_assert_int_eq(h.down, 1);
 	ck_assert_int_eq(redis_health_wait(&h, now), REDIS_BACKOFF_MIN);
@@ -163,10 +163,10 @@ START_TEST(health_backoff)
 	}
 	ck_assert_int_eq(want, REDIS_BACKOFF_MAX);
 	/* Back: one WARN line, and the next outage starts from the minimum. */
-	ck_assert_int_eq(redis_health_ok(&h, now), REDIS_LOG_BACK);
+	ck_assert_int_eq(redis_health_ok(&h), REDIS_LOG_BACK);
 	ck_assert_int_eq(h.down, 0);
 	ck_assert_int_eq(redis_health_wait(&h, now), 0);
-	ck_assert_int_eq(redis_health_ok(&h, now), REDIS_LOG_NONE);
+	ck_assert_int_eq(redis_health_ok(&h), REDIS_LOG_NONE);
 	ck_assert_int_eq(redis_health_dial_failed(&h, now + 1), REDIS_LOG_DOWN);
 	ck_assert_int_eq(redis_health_wait(&h, now + 1), REDIS_BACKOFF_MIN);
 }
@@ -198,7 +198,7 @@ START_TEST(health_lines)
 	ck_assert_int_eq(redis_health_dial_failed(&h, t), REDIS_LOG_STILL);
 	ck_assert_int_eq(redis_health_dial_failed(&h, t + 1), REDIS_LOG_NONE);
 	ck_assert_uint_eq(h.total, 1003);
-	ck_assert_int_eq(redis_health_ok(&h, t + 2), REDIS_LOG_BACK);
+	ck_assert_int_eq(redis_health_ok(&h), REDIS_LOG_BACK);
 	ck_assert_int_eq(h.since, t0);
 }
 END_TEST
