@@ -15,7 +15,24 @@
  * each read by min(readTimeout, timeout), the dial by
  * min(dialTimeout, timeout).  The error strings are static, valid until
  * the next call.
+ *
+ * A worker whose dial failed (or whose command timed out, or whose
+ * connection broke and could not be dialed again) holds the server down:
+ * it does not dial again for a backoff (REDIS_BACKOFF_MIN ms, doubled
+ * after each failed dial up to REDIS_BACKOFF_MAX, back to the minimum on
+ * success), and the commands asked meanwhile fail at once with
+ * REDIS_CLIENT_DOWN.  The client logs the outage itself: once (ERROR)
+ * when the server goes down, at most every REDIS_LOG_EVERY ms while it
+ * stays down (with the count of failed commands), once (WARN) when it is
+ * back; a caller logs a REDIS_CLIENT_DOWN at DEBUG only.
  */
+
+/* Milliseconds: the first backoff, its cap, the interval of the reminders. */
+#define REDIS_BACKOFF_MIN 100
+#define REDIS_BACKOFF_MAX 2000
+#define REDIS_LOG_EVERY   10000
+/* What the commands return (besides -1) when the server is down. */
+#define REDIS_CLIENT_DOWN (-2)
 
 struct arena;
 struct redisReply;
@@ -23,7 +40,9 @@ struct redis_client;
 
 /*
  * GET key: 1 with the value (NUL-terminated, in arena a), 0 when the key
- * is absent, -1 with *err set (a value longer than max bytes too).
+ * is absent, -1 with *err set (a value longer than max bytes too), or
+ * REDIS_CLIENT_DOWN with *err set (already logged by the client); the
+ * same for the other commands.
  */
 int redis_client_get(struct redis_client *, const void *key, size_t klen,
     size_t max, struct arena *a, unsigned char **val, size_t *n,
@@ -68,5 +87,35 @@ int redis_client_reply(
  */
 int redis_client_set_args(const void *key, size_t klen, const void *val,
     size_t n, int64_t exp, char *num, const char **argv, size_t *argl);
+
+/*
+ * A worker's view of its server: up, or down since a time with no dial
+ * before retry_at.  Times are CLOCK_MONOTONIC milliseconds, passed in.
+ */
+struct redis_health {
+	int down;
+	int64_t since;        /* when it went down */
+	int64_t retry_at;     /* no dial before */
+	int64_t backoff;      /* the wait after the next failed dial */
+	int64_t logged;       /* the last ERROR line */
+	unsigned long failed; /* commands failed since that line */
+	unsigned long total;  /* commands failed since it went down */
+};
+/* What the caller of a redis_health_* function logs. */
+enum redis_health_log {
+	REDIS_LOG_NONE,
+	REDIS_LOG_DOWN, /* ERROR: the server went down */
+	REDIS_LOG_STILL, /* ERROR: still down; failed commands since the last line */
+	REDIS_LOG_BACK /* WARN: up again; total failed, time down */
+};
+/* The milliseconds left before a dial is allowed (0: dial). */
+int64_t redis_health_wait(const struct redis_health *, int64_t now);
+/* A dial failed (or a command timed out): down, with the next backoff. */
+enum redis_health_log redis_health_dial_failed(
+    struct redis_health *, int64_t now);
+/* A command failed without a dial, during the backoff. */
+enum redis_health_log redis_health_refused(struct redis_health *, int64_t now);
+/* A command was answered: up again. */
+enum redis_health_log redis_health_ok(struct redis_health *);
 
 #endif

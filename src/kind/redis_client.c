@@ -42,6 +42,8 @@ struct redis_client {
 	redisContext *ctx;
 	pid_t pid;
 	time_t opened, used;
+	struct redis_health health;
+	char why[320]; /* why the last command failed, for the outage lines */
 };
 
 #define MS_MAX 86400000 /* a day, in ms */
@@ -228,14 +230,119 @@ redis_client_set_args(const void *key, size_t klen, const void *val, size_t n,
 }
 
 /* The last error, for *err. */
-static char redis_client_err[640];
+static char redis_client_err[704];
 
+/* "addr: what" for *err; what is kept for the outage lines. */
 static const char *
-redis_client_error(const struct redis_client *c, const char *what)
+redis_client_error(struct redis_client *c, const char *what)
 {
+	(void)snprintf(c->why, sizeof(c->why), "%s", what);
 	(void)snprintf(redis_client_err, sizeof(redis_client_err), "%s: %s",
-	    c->addr, what);
+	    c->addr, c->why);
 	return redis_client_err;
+}
+
+int64_t
+redis_health_wait(const struct redis_health *h, int64_t now)
+{
+	return h->down && now < h->retry_at ? h->retry_at - now : 0;
+}
+
+/* One more failed command; a reminder is due every REDIS_LOG_EVERY ms. */
+static enum redis_health_log
+redis_health_count(struct redis_health *h, int64_t now)
+{
+	h->failed++;
+	h->total++;
+	if (now - h->logged < REDIS_LOG_EVERY)
+		return REDIS_LOG_NONE;
+	h->logged = now;
+	return REDIS_LOG_STILL;
+}
+
+enum redis_health_log
+redis_health_dial_failed(struct redis_health *h, int64_t now)
+{
+	if (h->backoff < REDIS_BACKOFF_MIN)
+		h->backoff = REDIS_BACKOFF_MIN;
+	h->retry_at = now + h->backoff;
+	h->backoff = h->backoff > REDIS_BACKOFF_MAX / 2 ? REDIS_BACKOFF_MAX
+	                                                : h->backoff * 2;
+	if (h->down)
+		return redis_health_count(h, now);
+	h->down = 1;
+	h->since = h->logged = now;
+	h->failed = 0; /* the one the first line tells */
+	h->total = 1;
+	return REDIS_LOG_DOWN;
+}
+
+enum redis_health_log
+redis_health_refused(struct redis_health *h, int64_t now)
+{
+	return redis_health_count(h, now);
+}
+
+enum redis_health_log
+redis_health_ok(struct redis_health *h)
+{
+	h->backoff = REDIS_BACKOFF_MIN;
+	if (!h->down)
+		return REDIS_LOG_NONE;
+	h->down = 0;
+	return REDIS_LOG_BACK;
+}
+
+/* CLOCK_MONOTONIC in milliseconds. */
+static int64_t
+redis_client_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Log what the health change asks for (never the password: c->why never holds it). */
+static void
+redis_client_tell(
+    struct redis_client *c, enum redis_health_log what, int64_t now)
+{
+	struct redis_health *h = &c->health;
+	int64_t d = now - h->since;
+
+	switch (what) {
+	case REDIS_LOG_NONE:
+		break;
+	case REDIS_LOG_DOWN:
+		log_error("RedisClient %s: %s; down: this worker dials again "
+		          "in %lld ms (backing off up to %d ms), commands fail "
+		          "at once until then",
+		    c->addr, c->why, (long long)(h->retry_at - now),
+		    REDIS_BACKOFF_MAX);
+		break;
+	case REDIS_LOG_STILL:
+		log_error("RedisClient %s: %s; still down after %lld s: %lu "
+		          "commands failed in this worker since the last line",
+		    c->addr, c->why, (long long)(d / 1000), h->failed);
+		h->failed = 0;
+		break;
+	case REDIS_LOG_BACK:
+		log_warnx("RedisClient %s: back after %lld.%03lld s down "
+		          "(%lu commands failed in this worker)",
+		    c->addr, (long long)(d / 1000), (long long)(d % 1000),
+		    h->total);
+		break;
+	}
+}
+
+/* The server failed a dial or a command: down, no dial for a backoff. */
+static void
+redis_client_went_down(struct redis_client *c)
+{
+	int64_t now = redis_client_now();
+
+	redis_client_tell(c, redis_health_dial_failed(&c->health, now), now);
 }
 
 /* Close this process's connection (one inherited is only forgotten). */
@@ -339,13 +446,36 @@ fail:
 }
 
 /*
- * Run a command: its reply (to free), or NULL with *err set.  A command
+ * Without a connection during the backoff: fail at once (*down set,
+ * *err saying why), no dial; 0 when a dial is allowed.
+ */
+static int
+redis_client_refuse(struct redis_client *c, const char **err, int *down)
+{
+	int64_t now = redis_client_now();
+	int64_t wait = redis_health_wait(&c->health, now);
+
+	if (wait == 0)
+		return 0;
+	(void)snprintf(redis_client_err, sizeof(redis_client_err),
+	    "%s: %s (down; next dial in %lld ms)", c->addr, c->why,
+	    (long long)wait);
+	*err = redis_client_err;
+	*down = 1;
+	redis_client_tell(c, redis_health_refused(&c->health, now), now);
+	return -1;
+}
+
+/*
+ * Run a command: its reply (to free), or NULL with *err set (and *down
+ * when the server is held down: the failure is logged here).  A command
  * that fails on a connection that was open is sent again on a new one,
- * unless it timed out.
+ * unless it timed out.  A failed dial, a timeout, or a fresh connection
+ * that breaks holds the server down for a backoff.
  */
 static redisReply *
 redis_client_run(struct redis_client *c, int argc, const char **argv,
-    const size_t *argl, const char **err)
+    const size_t *argl, const char **err, int *down)
 {
 	redisReply *rep;
 	time_t now = time(NULL);
@@ -358,13 +488,20 @@ redis_client_run(struct redis_client *c, int argc, const char **argv,
 	        (c->conn_max_idle > 0 &&
 	            (now - c->used) * 1000 >= c->conn_max_idle)))
 		redis_client_drop(c);
+	*down = 0;
 	for (attempt = 0;; attempt++) {
 		fresh = c->ctx == NULL;
-		if (fresh && redis_client_open(c, err) < 0)
+		if (fresh && redis_client_refuse(c, err, down) < 0)
 			return NULL;
+		if (fresh && redis_client_open(c, err) < 0)
+			break;
 		rep = redisCommandArgv(c->ctx, argc, argv, argl);
 		if (rep != NULL) {
 			c->used = time(NULL);
+			if (c->health.down) /* no clock read when all is well */
+				redis_client_tell(c,
+				    redis_health_ok(&c->health),
+				    redis_client_now());
 			return rep;
 		}
 		timedout = c->ctx->err == REDIS_ERR_IO &&
@@ -373,10 +510,15 @@ redis_client_run(struct redis_client *c, int argc, const char **argv,
 		    c, timedout ? "timed out" : c->ctx->errstr);
 		redis_client_drop(c);
 		/* a server that does not answer in time is not asked again */
-		if (fresh || timedout || attempt >= c->max_retries)
+		if (fresh || timedout)
+			break;
+		if (attempt >= c->max_retries)
 			return NULL;
 		log_debug("RedisClient %s: %s; reconnecting", c->addr, *err);
 	}
+	*down = 1;
+	redis_client_went_down(c);
+	return NULL;
 }
 
 /* Run a command and check its reply against want: as redis_client_reply. */
@@ -384,12 +526,13 @@ static int
 redis_client_do(struct redis_client *c, int argc, const char **argv,
     const size_t *argl, int want, redisReply **out, const char **err)
 {
-	redisReply *rep = redis_client_run(c, argc, argv, argl, err);
+	redisReply *rep;
 	char msg[220];
-	int rc;
+	int rc, down;
 
+	rep = redis_client_run(c, argc, argv, argl, err, &down);
 	if (rep == NULL)
-		return -1;
+		return down ? REDIS_CLIENT_DOWN : -1;
 	rc = redis_client_reply(rep, want, msg, sizeof(msg));
 	if (rc < 0)
 		*err = redis_client_error(c, msg);

@@ -259,6 +259,14 @@ struct session_state {
 	char *id; /* the store's session ID (NULL: not stored yet) */
 };
 
+/*
+ * A store failure: ERROR, or DEBUG when the RedisClient holds the server
+ * down (it logs the outage itself, not a line per request).
+ */
+#define SESSION_LOG_STORE(rc, ...)                                     \
+	log_msg((rc) == REDIS_CLIENT_DOWN ? LOG_L_DEBUG : LOG_L_ERROR, \
+	    LOG_LOC, 0, __VA_ARGS__)
+
 /* Answer 500 E3212 through the middleware's error handler. */
 static int
 session_fail(const struct session_conf_spec *s, struct request *r)
@@ -293,8 +301,9 @@ session_kvs_restore(const struct session_conf_spec *s, struct request *r,
 	rc = redis_client_get(s->store, key, strlen(key), SESSION_MAX_STORED,
 	    r->arena, &raw, &rawlen, &err);
 	if (rc < 0) {
-		log_error("E3212 SessionMiddleware: session not restored: "
-		          "RedisClient %s",
+		SESSION_LOG_STORE(rc,
+		    "E3212 SessionMiddleware: session not restored: "
+		    "RedisClient %s",
 		    err);
 		return -1;
 	}
@@ -466,8 +475,9 @@ session_kvs_save(const struct session_conf_spec *s, struct request *r,
 		    s->store, key, strlen(key), enc, elen, &err);
 	}
 	if (rc < 0) {
-		log_error("E3212 SessionMiddleware: session not saved: "
-		          "RedisClient %s",
+		SESSION_LOG_STORE(rc,
+		    "E3212 SessionMiddleware: session not saved: "
+		    "RedisClient %s",
 		    err);
 		return;
 	}

@@ -17,6 +17,10 @@ from test_session import ERROR500, FORBIDDEN, SYNC, Encoder, cookie_pairs, parse
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 ID = re.compile(r"^[0-9A-V]{48}$")
 DOWN = "E3212 SessionMiddleware: session not restored: RedisClient"
+# The RedisClient's own lines: a worker's server went down, is still down, is back.
+OUTAGE = "; down: this worker dials again in"
+STILL = "; still down after"
+BACK = ": back after"
 
 
 class Redis:
@@ -155,7 +159,7 @@ class SessionRedisTest(AileronTestCase):
         self.redis = Redis()
         self.addCleanup(self.redis.cleanup)
 
-    def serve(self, **kw):
+    def serve(self, env=None, **kw):
         self.seen = []
 
         def handle(req, c):
@@ -163,8 +167,13 @@ class SessionRedisTest(AileronTestCase):
             return response(200, b"ok")
         up = self.upstream(handle)
         port = free_port()
-        self.aileron = self.start(config(port, up.url, self.redis.port, **kw), port)
+        self.aileron = self.start(config(port, up.url, self.redis.port, **kw), port, env=env)
         return port
+
+    def log(self, level, text):
+        """The messages of the log lines at level that contain text."""
+        return [ln["msg"] for ln in self.aileron.log_lines()
+                if isinstance(ln, dict) and ln.get("level") == level and text in ln.get("msg", "")]
 
     def token(self, port, headers=()):
         """GET /token: the CSRF token (kept in the session) and the session ID."""
@@ -268,7 +277,7 @@ class SessionRedisTest(AileronTestCase):
         self.assertEqual(len(self.seen), 0)
 
     def test_redis_down_then_back(self):
-        self.allow_errors(DOWN, "E3212 SessionMiddleware: session not saved: RedisClient")
+        self.allow_errors(OUTAGE, STILL)
         port = self.serve(workers=2)
         tok, sid = self.token(port)
         st, _, _ = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
@@ -284,10 +293,11 @@ class SessionRedisTest(AileronTestCase):
         self.assertEqual((st, set_cookies(hd)), (200, []))
         self.assertEqual(sorted(self.aileron.worker_pids()), workers)  # no worker died
         out = self.aileron.output()
-        self.assertIn(DOWN + " 127.0.0.1:%d: Connection refused" % self.redis.port, out)
-        self.assertIn("session not saved: RedisClient 127.0.0.1:%d" % self.redis.port, out)
-        # Redis back (empty: no persistence): the old ID is unknown, a new session works.
+        self.assertIn("RedisClient 127.0.0.1:%d: Connection refused%s" % (self.redis.port, OUTAGE), out)
+        # Redis back (empty: no persistence): once the workers' backoff (2 s at most) has
+        # passed, the old ID is unknown, a new session works.
         self.redis.start()
+        time.sleep(2.5)
         st, _, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
         self.assertEqual((st, body), (500, ERROR500))  # a new session without a token
         tok2, sid2 = self.token(port)
@@ -303,10 +313,84 @@ class SessionRedisTest(AileronTestCase):
         st, _, body = request(port, "POST", "/app", [("Cookie", "S=" + sid3), ("X-CSRF-Token", tok3)], b"x")
         self.assertEqual((st, body), (200, b"ok"))
         self.assertEqual(sorted(self.aileron.worker_pids()), workers)
+        self.assertTrue(self.log("WARN", "RedisClient 127.0.0.1:%d%s" % (self.redis.port, BACK)))
+
+    def test_outage_is_logged_once_not_per_request(self):
+        """Redis down: a line when a worker finds it down and one when it is back, the
+        per-request detail at DEBUG only (no ERROR per request)."""
+        self.allow_errors(OUTAGE, STILL)
+        port = self.serve(workers=2, env={"GATEWAY_LOG_LEVEL": "debug"})
+        tok, sid = self.token(port)
+        self.redis.stop()
+        n = 40
+        for i in range(n):
+            st, hd, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+            self.assertEqual((st, body, set_cookies(hd)), (500, ERROR500, []), i)
+            st, hd, _ = request(port, "GET", "/token")  # a new session that cannot be saved
+            self.assertEqual((st, set_cookies(hd)), (200, []), i)
+        addr = "RedisClient 127.0.0.1:%d" % self.redis.port
+        errors = self.log("ERROR", "")
+        # One line per worker that found it down (the test takes far less than the
+        # 10 s between reminders), each with the address and the reason.
+        self.assertTrue(1 <= len(errors) <= 2, errors)
+        for e in errors:
+            self.assertTrue(e.startswith(addr + ": Connection refused" + OUTAGE), e)
+        # The detail of each request is there at DEBUG.
+        self.assertGreaterEqual(len(self.log("DEBUG", "session not restored: " + addr)), n)
+        self.assertGreaterEqual(len(self.log("DEBUG", "session not saved: " + addr)), n)
+        self.assertEqual(self.log("WARN", addr + BACK), [])
+        # Back: after the backoff, sessions work again and the recovery is logged.
+        self.redis.start()
+        time.sleep(2.5)
+        for i in range(6):
+            tok, sid = self.token(port)
+            self.assertIsNotNone(sid, i)
+            st, _, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+            self.assertEqual((st, body), (200, b"ok"), i)
+        back = self.log("WARN", addr + BACK)
+        self.assertTrue(1 <= len(back) <= 2, back)
+        self.assertRegex(back[0], r"back after \d+\.\d{3} s down \(\d+ commands failed in this worker\)")
+        self.assertEqual(len(self.log("ERROR", "")), len(errors))
+
+    def test_backoff_answers_without_dialing(self):
+        """A Redis address that never completes a dial (a full listen queue): the first
+        request waits for dialTimeout, the ones during the backoff answer 500 at once."""
+        self.allow_errors(OUTAGE, STILL)
+        hole = socket.socket()
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(0)
+        self.addCleanup(hole.close)
+        hport = hole.getsockname()[1]
+        fill = []
+        for i in range(2):  # fill the queue: the kernel drops the next SYNs
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", hport))
+            fill.append(c)
+            self.addCleanup(c.close)
+        time.sleep(0.2)
+        up = self.upstream(lambda req, c: response(200, b"ok"))
+        port = free_port()
+        a = self.start(config(port, up.url, hport, redis_extra="  dialTimeout: 1500\n"), port)
+        sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        n = 20
+        t0 = time.monotonic()
+        for i in range(n):
+            st, _, body = request(port, "GET", "/app", [("Cookie", "S=" + sid)])
+            self.assertEqual((st, body), (500, ERROR500), i)
+        took = time.monotonic() - t0
+        # 20 dials would take 30 s; with the backoff a handful of them are made.
+        self.assertGreater(took, 1.4)
+        self.assertLess(took, 12, took)
+        errors = [ln["msg"] for ln in a.log_lines() if isinstance(ln, dict) and ln.get("level") == "ERROR"]
+        self.assertEqual(len(errors), 1, errors)
+        self.assertIn("RedisClient 127.0.0.1:%d: " % hport, errors[0])
+        self.assertIn(OUTAGE, errors[0])
 
     def test_stuck_redis_times_out(self):
-        """A Redis that accepts and never answers: 500 after readTimeout, not a hung worker."""
-        self.allow_errors(DOWN)
+        """A Redis that accepts and never answers: 500 after readTimeout, not a hung worker;
+        then the worker backs off instead of paying a timeout per request."""
+        self.allow_errors(OUTAGE, STILL)
         stuck = socket.socket()
         stuck.bind(("127.0.0.1", 0))
         stuck.listen(16)
@@ -317,13 +401,28 @@ class SessionRedisTest(AileronTestCase):
             "  readTimeout: 2000\n", "  readTimeout: 400\n")
         a = self.start(text, port)
         sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
-        for i in range(2):
-            t0 = time.monotonic()
+        t0 = time.monotonic()
+        st, _, body = request(port, "GET", "/app", [("Cookie", "S=" + sid)])
+        took = time.monotonic() - t0
+        self.assertEqual((st, body), (500, ERROR500))
+        self.assertTrue(0.35 < took < 3, took)
+        # Ten more at once: without the backoff each would dial and wait 0.4 s.
+        t0 = time.monotonic()
+        for i in range(10):
             st, _, body = request(port, "GET", "/app", [("Cookie", "S=" + sid)])
-            took = time.monotonic() - t0
             self.assertEqual((st, body), (500, ERROR500))
-            self.assertTrue(0.35 < took < 3, took)
-        self.assertIn(DOWN + " 127.0.0.1:%d: timed out" % stuck.getsockname()[1], a.output())
+        took = time.monotonic() - t0
+        self.assertLess(took, 3, took)
+        stuck.setblocking(False)
+        dials = 0
+        while True:
+            try:
+                stuck.accept()[0].close()
+                dials += 1
+            except BlockingIOError:
+                break
+        self.assertTrue(1 <= dials <= 5, dials)
+        self.assertIn("RedisClient 127.0.0.1:%d: timed out%s" % (stuck.getsockname()[1], OUTAGE), a.output())
 
     def test_reload_keeps_sessions(self):
         """SIGHUP: the new workers dial Redis themselves and find the sessions."""
@@ -339,7 +438,7 @@ class SessionRedisTest(AileronTestCase):
 
     def test_example_session_with_redis(self):
         """AILERON's examples/session with its Redis lines uncommented (addrs pointed at the test's Redis)."""
-        self.allow_errors(DOWN)
+        self.allow_errors(OUTAGE)
         path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples", "session", "config.yaml")
         up = self.upstream(lambda req, c: response(200, b"bin"))
         port = free_port()
@@ -390,19 +489,19 @@ class SessionRedisTest(AileronTestCase):
         self.assertEqual(got, [b"+OK", b"+OK", b":1", b":1"])
 
     def test_wrong_password(self):
-        self.allow_errors(DOWN)
+        self.allow_errors(OUTAGE)
         self.redis.cmd("CONFIG", "SET", "requirepass", "s3cret")
         port = self.serve(redis_extra="  password: wrong\n")
         sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
         st, _, body = request(port, "GET", "/app", [("Cookie", "S=" + sid)])
         self.assertEqual((st, body), (500, ERROR500))
         out = self.aileron.output()
-        self.assertRegex(out, r"RedisClient 127\.0\.0\.1:\d+: AUTH: WRONGPASS")
+        self.assertRegex(out, r"RedisClient 127\.0\.0\.1:\d+: AUTH: WRONGPASS.*; down: ")
         self.assertNotIn("wrong", out.replace("WRONGPASS", "").replace("wrong-", ""))
 
     def test_error_handler_field(self):
         """spec.errorHandler (AILERON's authn-fapi examples write it) answers the store's 500."""
-        self.allow_errors(DOWN)
+        self.allow_errors(OUTAGE)
         port = self.serve(session_extra="  errorHandler: {apiVersion: core/v1, kind: ErrorHandler, name: s}\n",
                           extra_docs="""---
 apiVersion: core/v1

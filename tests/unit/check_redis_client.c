@@ -1,4 +1,4 @@
-/* Unit tests: RedisClient's addresses, reply checks and SET arguments. */
+/* Unit tests: RedisClient's addresses, reply checks, SET arguments and backoff. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +138,71 @@ START_TEST(set_args)
 }
 END_TEST
 
+/* Down at the first failed dial; the backoff doubles to its cap. */
+START_TEST(health_backoff)
+{
+	struct redis_health h;
+	int64_t now = 1000, want = REDIS_BACKOFF_MIN;
+	int i;
+
+	memset(&h, 0, sizeof(h));
+	ck_assert_int_eq(redis_health_wait(&h, now), 0);
+	ck_assert_int_eq(redis_health_ok(&h), REDIS_LOG_NONE);
+	ck_assert_int_eq(redis_health_dial_failed(&h, now), REDIS_LOG_DOWN);
+	ck_assert_int_eq(h.down, 1);
+	ck_assert_int_eq(redis_health_wait(&h, now), REDIS_BACKOFF_MIN);
+	ck_assert_int_eq(
+	    redis_health_wait(&h, now + 40), REDIS_BACKOFF_MIN - 40);
+	for (i = 0; i < 12; i++) {
+		now = h.retry_at; /* the next dial, as soon as allowed */
+		ck_assert_int_eq(redis_health_wait(&h, now), 0);
+		want =
+		    want * 2 > REDIS_BACKOFF_MAX ? REDIS_BACKOFF_MAX : want * 2;
+		redis_health_dial_failed(&h, now);
+		ck_assert_int_eq(redis_health_wait(&h, now), want);
+	}
+	ck_assert_int_eq(want, REDIS_BACKOFF_MAX);
+	/* Back: one WARN line, and the next outage starts from the minimum. */
+	ck_assert_int_eq(redis_health_ok(&h), REDIS_LOG_BACK);
+	ck_assert_int_eq(h.down, 0);
+	ck_assert_int_eq(redis_health_wait(&h, now), 0);
+	ck_assert_int_eq(redis_health_ok(&h), REDIS_LOG_NONE);
+	ck_assert_int_eq(redis_health_dial_failed(&h, now + 1), REDIS_LOG_DOWN);
+	ck_assert_int_eq(redis_health_wait(&h, now + 1), REDIS_BACKOFF_MIN);
+}
+END_TEST
+
+/* While down: a reminder at most every REDIS_LOG_EVERY ms, with counts. */
+START_TEST(health_lines)
+{
+	struct redis_health h;
+	int64_t t0 = 5000, t;
+	int i, lines = 0;
+
+	memset(&h, 0, sizeof(h));
+	ck_assert_int_eq(redis_health_dial_failed(&h, t0), REDIS_LOG_DOWN);
+	/* 1000 refused commands over 2.5 reminder intervals: 2 lines. */
+	for (i = 1; i <= 1000; i++) {
+		t = t0 + (int64_t)i * REDIS_LOG_EVERY * 5 / 2 / 1000;
+		if (redis_health_refused(&h, t) == REDIS_LOG_STILL) {
+			lines++;
+			ck_assert_int_eq(h.failed, 400);
+			h.failed = 0; /* the caller reports and resets */
+		}
+	}
+	ck_assert_int_eq(lines, 2);
+	ck_assert_uint_eq(h.failed, 200);
+	ck_assert_uint_eq(h.total, 1001);
+	/* A failed dial counts and may remind too; success ends it. */
+	t = t0 + REDIS_LOG_EVERY * 4;
+	ck_assert_int_eq(redis_health_dial_failed(&h, t), REDIS_LOG_STILL);
+	ck_assert_int_eq(redis_health_dial_failed(&h, t + 1), REDIS_LOG_NONE);
+	ck_assert_uint_eq(h.total, 1003);
+	ck_assert_int_eq(redis_health_ok(&h), REDIS_LOG_BACK);
+	ck_assert_int_eq(h.since, t0);
+}
+END_TEST
+
 static Suite *
 redis_client_suite(void)
 {
@@ -149,6 +214,8 @@ redis_client_suite(void)
 	tcase_add_test(tc, split_addr_long_host);
 	tcase_add_test(tc, replies);
 	tcase_add_test(tc, set_args);
+	tcase_add_test(tc, health_backoff);
+	tcase_add_test(tc, health_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
