@@ -25,7 +25,7 @@
  */
 #define WORKER_MAX_CLIENTS 512
 /* No taker for a parked connection now: look again after this long. */
-#define WORKER_WATCH_RECHECK_MS 20
+#define WORKER_WATCH_RECHECK_MS 100
 
 /*
  * When the watch hands parked connections with a request waiting to
