@@ -7,14 +7,15 @@
 
 /*
  * A RedisClient is one Redis server (addrs[0]) that each worker reaches
- * through its own connection (hiredis, blocking), opened the first time
- * the worker needs it, never in the master.  A command that fails on a
- * connection that was open (the server restarted, the connection idled
- * out) is sent again on a new one, up to maxRetries times; a failed dial
- * or a timeout is not retried.  Sending is bounded by min(writeTimeout, timeout),
- * each read by min(readTimeout, timeout), the dial by
- * min(dialTimeout, timeout).  The error strings are static, valid until
- * the next call.
+ * through its own connection (hiredis), opened the first time the worker
+ * needs it, never in the master.  A command that fails on a connection
+ * that was open (the server restarted, the connection idled out) is sent
+ * again on a new one, up to maxRetries times; a failed dial or a timeout
+ * is not retried.  Sending a command is bounded by min(writeTimeout,
+ * timeout), reading its reply by min(readTimeout, timeout), the dial by
+ * min(dialTimeout, timeout).  Every wait goes through conn_wait(), so the
+ * worker's watch hands its parked connections on while Redis is slow.
+ * The error strings are static, valid until the next call.
  *
  * A worker whose dial failed (or whose command timed out, or whose
  * connection broke and could not be dialed again) holds the server down:

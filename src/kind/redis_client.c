@@ -1,8 +1,8 @@
 /* app/v1 RedisClient: a Redis connection per worker (hiredis), opened when first used. */
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "conf_table.h"
+#include "conn.h"
 #include "kind.h"
 #include "log.h"
 #include "redis_client.h"
@@ -356,16 +357,56 @@ redis_client_drop(struct redis_client *c)
 	c->ctx = NULL;
 }
 
-static struct timeval
-redis_client_tv(int64_t ms, int64_t cap)
+/* A timeout in ms: ms, or cap when ms is 0 or above it. */
+static int64_t
+redis_client_ms(int64_t ms, int64_t cap)
 {
-	struct timeval tv;
+	return ms <= 0 || ms > cap ? cap : ms;
+}
 
-	if (ms <= 0 || ms > cap)
-		ms = cap;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	return tv;
+/*
+ * Send a command and read its reply, waiting in conn_wait() (the worker's
+ * watch runs meanwhile): the sending is bounded by the write timeout, the
+ * reply by the read timeout.  The reply (to free), or NULL with *err set
+ * (*timedout when a wait timed out).
+ */
+static redisReply *
+redis_client_exec(struct redis_client *c, int argc, const char **argv,
+    const size_t *argl, const char **err, int *timedout)
+{
+	redisContext *ctx = c->ctx;
+	void *rep = NULL;
+	int64_t deadline;
+	int done = 0, w = -1;
+
+	*timedout = 0;
+	if (redisAppendCommandArgv(ctx, argc, argv, argl) != REDIS_OK)
+		goto fail;
+	deadline = conn_deadline(redis_client_ms(c->write_timeout, c->timeout));
+	for (;;) {
+		if (redisBufferWrite(ctx, &done) != REDIS_OK)
+			goto fail;
+		if (done)
+			break;
+		if ((w = conn_wait(ctx->fd, POLLOUT, deadline, -1)) <= 0)
+			goto waitfail;
+	}
+	deadline = conn_deadline(redis_client_ms(c->read_timeout, c->timeout));
+	do {
+		if ((w = conn_wait(ctx->fd, POLLIN, deadline, -1)) <= 0)
+			goto waitfail;
+		if (redisBufferRead(ctx) != REDIS_OK ||
+		    redisGetReplyFromReader(ctx, &rep) != REDIS_OK)
+			goto fail;
+	} while (rep == NULL);
+	return rep;
+waitfail:
+	*timedout = w == 0;
+	*err = redis_client_error(c, w == 0 ? "timed out" : strerror(errno));
+	return NULL;
+fail:
+	*err = redis_client_error(c, ctx->errstr);
+	return NULL;
 }
 
 /* Send a command the connection needs (AUTH, SELECT); 0, or -1 with *err. */
@@ -373,14 +414,13 @@ static int
 redis_client_setup(struct redis_client *c, int argc, const char **argv,
     const size_t *argl, const char **err)
 {
-	redisReply *rep = redisCommandArgv(c->ctx, argc, argv, argl);
+	redisReply *rep;
 	char msg[220];
-	int rc;
+	int rc, timedout;
 
-	if (rep == NULL) {
-		*err = redis_client_error(c, c->ctx->errstr);
+	if ((rep = redis_client_exec(c, argc, argv, argl, err, &timedout)) ==
+	    NULL)
 		return -1;
-	}
 	rc = redis_client_reply(rep, REDIS_REPLY_STATUS, msg, sizeof(msg));
 	freeReplyObject(rep);
 	if (rc < 0) {
@@ -392,17 +432,19 @@ redis_client_setup(struct redis_client *c, int argc, const char **argv,
 	return rc;
 }
 
-/* Dial the server, log in, select the database: 0, or -1 with *err. */
+/*
+ * Dial the server without blocking (hiredis starts the connect), then
+ * wait for it in conn_wait() until the dial timeout: 0, or -1 with *err.
+ */
 static int
-redis_client_open(struct redis_client *c, const char **err)
+redis_client_dial(struct redis_client *c, const char **err)
 {
-	struct timeval tv = redis_client_tv(c->dial_timeout, c->timeout);
-	const char *argv[3];
-	size_t argl[3];
-	char db[16];
-	int argc = 0;
+	int64_t deadline =
+	    conn_deadline(redis_client_ms(c->dial_timeout, c->timeout));
+	int w, soerr = 0;
+	socklen_t len = sizeof(soerr);
 
-	c->ctx = redisConnectWithTimeout(c->host, c->port, tv);
+	c->ctx = redisConnectNonBlock(c->host, c->port);
 	c->pid = getpid();
 	if (c->ctx == NULL) {
 		*err = redis_client_error(c, "out of memory");
@@ -410,16 +452,30 @@ redis_client_open(struct redis_client *c, const char **err)
 	}
 	if (c->ctx->err != 0) {
 		*err = redis_client_error(c, c->ctx->errstr);
-		goto fail;
+		return -1;
 	}
-	tv = redis_client_tv(c->read_timeout, c->timeout);
-	if (setsockopt(c->ctx->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) <
-	    0)
-		goto sockfail;
-	tv = redis_client_tv(c->write_timeout, c->timeout);
-	if (setsockopt(c->ctx->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) <
-	    0)
-		goto sockfail;
+	if ((w = conn_wait(c->ctx->fd, POLLOUT, deadline, -1)) <= 0)
+		soerr = w == 0 ? ETIMEDOUT : errno;
+	else if (getsockopt(c->ctx->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		soerr = errno;
+	if (soerr != 0) {
+		*err = redis_client_error(c, strerror(soerr));
+		return -1;
+	}
+	return 0;
+}
+
+/* Dial the server, log in, select the database: 0, or -1 with *err. */
+static int
+redis_client_open(struct redis_client *c, const char **err)
+{
+	const char *argv[3];
+	size_t argl[3];
+	char db[16];
+	int argc = 0;
+
+	if (redis_client_dial(c, err) < 0)
+		goto fail;
 	if (c->password != NULL && *c->password != '\0') {
 		argv[argc] = "AUTH", argl[argc++] = 4;
 		if (c->username != NULL && *c->username != '\0')
@@ -438,8 +494,6 @@ redis_client_open(struct redis_client *c, const char **err)
 	}
 	c->opened = c->used = time(NULL);
 	return 0;
-sockfail:
-	*err = redis_client_error(c, strerror(errno));
 fail:
 	redis_client_drop(c);
 	return -1;
@@ -495,7 +549,7 @@ redis_client_run(struct redis_client *c, int argc, const char **argv,
 			return NULL;
 		if (fresh && redis_client_open(c, err) < 0)
 			break;
-		rep = redisCommandArgv(c->ctx, argc, argv, argl);
+		rep = redis_client_exec(c, argc, argv, argl, err, &timedout);
 		if (rep != NULL) {
 			c->used = time(NULL);
 			if (c->health.down) /* no clock read when all is well */
@@ -504,10 +558,6 @@ redis_client_run(struct redis_client *c, int argc, const char **argv,
 				    redis_client_now());
 			return rep;
 		}
-		timedout = c->ctx->err == REDIS_ERR_IO &&
-		    (errno == EAGAIN || errno == EWOULDBLOCK);
-		*err = redis_client_error(
-		    c, timedout ? "timed out" : c->ctx->errstr);
 		redis_client_drop(c);
 		/* a server that does not answer in time is not asked again */
 		if (fresh || timedout)

@@ -3,6 +3,7 @@
 import base64
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -352,23 +353,34 @@ class SessionRedisTest(AileronTestCase):
         self.assertRegex(back[0], r"back after \d+\.\d{3} s down \(\d+ commands failed in this worker\)")
         self.assertEqual(len(self.log("ERROR", "")), len(errors))
 
-    def test_backoff_answers_without_dialing(self):
-        """A Redis address that never completes a dial (a full listen queue): the first
-        request waits for dialTimeout, the ones during the backoff answer 500 at once."""
-        self.allow_errors(OUTAGE, STILL)
+    def dial_hole(self):
+        """The port of a Redis address that never completes a dial (a full listen queue)."""
         hole = socket.socket()
         hole.bind(("127.0.0.1", 0))
         hole.listen(0)
         self.addCleanup(hole.close)
         hport = hole.getsockname()[1]
-        fill = []
         for i in range(2):  # fill the queue: the kernel drops the next SYNs
             c = socket.socket()
             c.setblocking(False)
             c.connect_ex(("127.0.0.1", hport))
-            fill.append(c)
             self.addCleanup(c.close)
         time.sleep(0.2)
+        return hport
+
+    def stuck_redis(self):
+        """A Redis that accepts and never answers (a listening socket)."""
+        stuck = socket.socket()
+        stuck.bind(("127.0.0.1", 0))
+        stuck.listen(16)
+        self.addCleanup(stuck.close)
+        return stuck
+
+    def test_backoff_answers_without_dialing(self):
+        """A Redis address that never completes a dial (a full listen queue): the first
+        request waits for dialTimeout, the ones during the backoff answer 500 at once."""
+        self.allow_errors(OUTAGE, STILL)
+        hport = self.dial_hole()
         up = self.upstream(lambda req, c: response(200, b"ok"))
         port = free_port()
         a = self.start(config(port, up.url, hport, redis_extra="  dialTimeout: 1500\n"), port)
@@ -391,10 +403,7 @@ class SessionRedisTest(AileronTestCase):
         """A Redis that accepts and never answers: 500 after readTimeout, not a hung worker;
         then the worker backs off instead of paying a timeout per request."""
         self.allow_errors(OUTAGE, STILL)
-        stuck = socket.socket()
-        stuck.bind(("127.0.0.1", 0))
-        stuck.listen(16)
-        self.addCleanup(stuck.close)
+        stuck = self.stuck_redis()
         up = self.upstream(lambda req, c: response(200, b"ok"))
         port = free_port()
         text = config(port, up.url, stuck.getsockname()[1]).replace(
@@ -423,6 +432,49 @@ class SessionRedisTest(AileronTestCase):
                 break
         self.assertTrue(1 <= dials <= 5, dials)
         self.assertIn("RedisClient 127.0.0.1:%d: timed out%s" % (stuck.getsockname()[1], OUTAGE), a.output())
+
+    def check_parked_not_held(self, redis_port):
+        """A keep-alive connection parked in the worker whose request waits for Redis:
+        its next request (no cookie: no Redis) is passed to another worker and answered
+        at once, not after the Redis wait (4 s) ends."""
+        self.allow_errors(OUTAGE, STILL)
+        up = self.upstream(lambda req, c: response(200, b"ok"))
+        port = free_port()
+        # One worker at first: both connections land in it; a spare is forked when it is busy.
+        # CSRF lets GET through: a GET without the cookie needs neither Redis nor a token.
+        text = config(port, up.url, redis_port, redis_extra="  dialTimeout: 4000\n").replace(
+            "    workers: 1\n", "    startWorkers: 1\n    minSpareWorkers: 1\n    maxSpareWorkers: 2\n").replace(
+            "  readTimeout: 2000\n", "  readTimeout: 4000\n").replace(
+            "  synchronizerToken:\n", "  skipMethods: [GET]\n  synchronizerToken:\n")
+        self.start(text, port)
+        keep = Client(port)
+        self.addCleanup(keep.close)
+        keep.send(b"GET /app HTTP/1.1\r\nHost: x\r\n\r\n")
+        st, hd, body = keep.recv_response()
+        self.assertEqual((st, body, set_cookies(hd)), (200, b"ok", []))
+        waiting = Client(port)
+        self.addCleanup(waiting.close)
+        sid = b"0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        t0 = time.monotonic()
+        waiting.send(b"GET /app HTTP/1.1\r\nHost: x\r\nCookie: S=%s\r\n\r\n" % sid)
+        time.sleep(1.5)  # the master adds a spare worker meanwhile
+        t1 = time.monotonic()
+        keep.send(b"GET /app HTTP/1.1\r\nHost: x\r\n\r\n")
+        st, _, body = keep.recv_response()
+        took = time.monotonic() - t1
+        self.assertEqual((st, body), (200, b"ok"))
+        self.assertLess(took, 1.0)
+        self.assertEqual(select.select([waiting.sock], [], [], 0)[0], [])  # still waiting for Redis
+        st, _, body = waiting.recv_response()
+        self.assertEqual((st, body), (500, ERROR500))
+        self.assertGreater(time.monotonic() - t0, 3.5)
+
+    def test_parked_connection_not_held_by_a_stuck_redis(self):
+        stuck = self.stuck_redis()
+        self.check_parked_not_held(stuck.getsockname()[1])
+
+    def test_parked_connection_not_held_by_a_dial(self):
+        self.check_parked_not_held(self.dial_hole())
 
     def test_reload_keeps_sessions(self):
         """SIGHUP: the new workers dial Redis themselves and find the sessions."""
