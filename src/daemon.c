@@ -105,9 +105,11 @@ daemon_privs_drop(const struct daemon_privs *pv)
 {
 	if (!pv->drop)
 		return;
-	if (pv->ngroups >= 0 ? setgroups((size_t)pv->ngroups, pv->groups) < 0
-	                     : initgroups(pv->user, pv->gid) < 0 &&
-	            setgroups(1, &pv->gid) < 0)
+	if (pv->ngroups >= 0) {
+		if (setgroups((size_t)pv->ngroups, pv->groups) < 0)
+			fatal("setgroups");
+	} else if (initgroups(pv->user, pv->gid) < 0 &&
+	    setgroups(1, &pv->gid) < 0)
 		fatal("setgroups");
 	if (setgid(pv->gid) < 0)
 		fatal("setgid %lu", (unsigned long)pv->gid);

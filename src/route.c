@@ -714,6 +714,7 @@ route_redirect(const struct routes *rt, const struct conf_server *srv,
 	    memchr(r->path, '\0', r->path_len) != NULL)
 		return 0;
 	keep = r->path[r->path_len - 1] == '/';
+	/* Cleaning adds one byte at most (a leading '/'): room for two more. */
 	if (r->path_len + 3 <= size)
 		len = route_clean_into(r->path, r->path_len, keep, out);
 	else {
@@ -727,8 +728,6 @@ route_redirect(const struct routes *rt, const struct conf_server *srv,
 		memcpy(out, clean, len + 1);
 		free(clean);
 	}
-	if (len + 2 > size)
-		return 0;
 	t.path = out;
 	t.path_len = len;
 	/* "/tree" with only "/tree/" mounted: redirect to "/tree/". */

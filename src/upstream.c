@@ -92,7 +92,6 @@ upstream_resolve_unix(struct upstream_pool *p, const struct conf_upstream *up)
 	return a;
 }
 
-/* Resolve up's address, cached for the life of the worker; -1 on failure. */
 /*
  * An address literal ("127.0.0.1", "::1") and a numeric port need no
  * getaddrinfo(), whose results the worker would malloc; NULL otherwise.
@@ -134,6 +133,7 @@ upstream_resolve_numeric(
 	return NULL;
 }
 
+/* Resolve up's address, cached for the life of the worker; -1 on failure. */
 static const struct upstream_addr *
 upstream_resolve(struct upstream_pool *p, const struct conf_upstream *up)
 {
