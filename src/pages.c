@@ -13,6 +13,10 @@
 #endif
 #endif
 
+#ifdef PAGES_MALLOC
+#include <sanitizer/asan_interface.h>
+#endif
+
 void *
 pages_alloc(size_t size)
 {
@@ -47,5 +51,27 @@ pages_drop(void *p, size_t size)
 #else
 	if (p != NULL)
 		(void)madvise(p, size, MADV_DONTNEED);
+#endif
+}
+
+void
+pages_poison(void *p, size_t size)
+{
+#ifdef PAGES_MALLOC
+	ASAN_POISON_MEMORY_REGION(p, size);
+#else
+	(void)p;
+	(void)size;
+#endif
+}
+
+void
+pages_unpoison(void *p, size_t size)
+{
+#ifdef PAGES_MALLOC
+	ASAN_UNPOISON_MEMORY_REGION(p, size);
+#else
+	(void)p;
+	(void)size;
 #endif
 }

@@ -22,4 +22,12 @@ void pages_free(void *p, size_t size);
  */
 void pages_drop(void *p, size_t size);
 
+/*
+ * An object kept on a free list of its own (not given back to malloc):
+ * under AddressSanitizer any use of p[0..size) is reported until
+ * pages_unpoison(); elsewhere these do nothing.
+ */
+void pages_poison(void *p, size_t size);
+void pages_unpoison(void *p, size_t size);
+
 #endif

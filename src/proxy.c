@@ -283,6 +283,7 @@ proxy_client_alloc(void)
 	struct client *cl;
 
 	if ((cl = proxy_client_spare) != NULL) {
+		pages_unpoison(cl, sizeof(*cl));
 		proxy_client_spare = cl->next_free;
 		memset(cl, 0, sizeof(*cl));
 		return cl;
@@ -296,6 +297,15 @@ proxy_client_alloc(void)
 	return &b->clients[b->used++]; /* zero, as new pages are */
 }
 
+/* Back to the free list; a use after this is reported under ASan. */
+static void
+proxy_client_release(struct client *cl)
+{
+	cl->next_free = proxy_client_spare;
+	proxy_client_spare = cl;
+	pages_poison(cl, sizeof(*cl));
+}
+
 static void
 proxy_client_blocks_free(void)
 {
@@ -303,6 +313,7 @@ proxy_client_blocks_free(void)
 
 	while ((b = proxy_client_blocks) != NULL) {
 		proxy_client_blocks = b->next;
+		pages_unpoison(b, sizeof(*b));
 		pages_free(b, sizeof(*b));
 	}
 	proxy_client_spare = NULL;
@@ -326,8 +337,7 @@ proxy_client_new(
 	cl->deadline = conn_deadline(srv->read_header_timeout);
 	if (srv->tls != NULL) {
 		if ((cl->io.ssl = tls_server_ssl_new(srv->tls, fd)) == NULL) {
-			cl->next_free = proxy_client_spare;
-			proxy_client_spare = cl;
+			proxy_client_release(cl);
 			return NULL;
 		}
 		cl->handshake = 1;
@@ -347,8 +357,7 @@ proxy_client_free(struct client *cl)
 	free(cl->saved);
 	free(cl->saved_msg);
 	free(cl->bodywait);
-	cl->next_free = proxy_client_spare;
-	proxy_client_spare = cl;
+	proxy_client_release(cl);
 }
 
 /* Bring back the partial head of a parked connection into cbuf. */
