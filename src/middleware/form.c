@@ -24,7 +24,7 @@ form_unescape(const char *s, size_t n, char *out, size_t *olen)
 			out[o++] = ' ';
 		else if (s[i] != '%')
 			out[o++] = s[i];
-		else if (i + 2 < n + 0 && isxdigit((unsigned char)s[i + 1]) &&
+		else if (i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
 		    isxdigit((unsigned char)s[i + 2])) {
 			char hex[3] = { s[i + 1], s[i + 2], '\0' };
 
