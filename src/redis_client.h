@@ -21,8 +21,9 @@
  * connection broke and could not be dialed again) holds the server down:
  * it does not dial again for a backoff (REDIS_BACKOFF_MIN ms, doubled
  * after each failed dial up to REDIS_BACKOFF_MAX, back to the minimum on
- * success), and the commands asked meanwhile fail at once with
- * REDIS_CLIENT_DOWN.  The client logs the outage itself: once (ERROR)
+ * success; each wait drawn at random between half the backoff and the
+ * whole of it, so that the workers do not dial again in step), and the
+ * commands asked meanwhile fail at once with REDIS_CLIENT_DOWN.  The client logs the outage itself: once (ERROR)
  * when the server goes down, at most every REDIS_LOG_EVERY ms while it
  * stays down (with the count of failed commands), once (WARN) when it is
  * back; a caller logs a REDIS_CLIENT_DOWN at DEBUG only.
@@ -101,6 +102,7 @@ struct redis_health {
 	int64_t logged;       /* the last ERROR line */
 	unsigned long failed; /* commands failed since that line */
 	unsigned long total;  /* commands failed since it went down */
+	uint64_t rng;         /* the jitter's pseudo-random state */
 };
 /* What the caller of a redis_health_* function logs. */
 enum redis_health_log {
@@ -111,7 +113,15 @@ enum redis_health_log {
 };
 /* The milliseconds left before a dial is allowed (0: dial). */
 int64_t redis_health_wait(const struct redis_health *, int64_t now);
-/* A dial failed (or a command timed out): down, with the next backoff. */
+/*
+ * Seed the jitter (each worker its own seed, after fork: the workers'
+ * waits differ).
+ */
+void redis_health_seed(struct redis_health *, uint64_t seed);
+/*
+ * A dial failed (or a command timed out): down, no dial for a wait drawn
+ * from [backoff - backoff / 2, backoff]; the backoff doubles to its cap.
+ */
 enum redis_health_log redis_health_dial_failed(
     struct redis_health *, int64_t now);
 /* A command failed without a dial, during the backoff. */

@@ -11,6 +11,7 @@
 #include <hiredis/hiredis.h>
 
 #include "arena.h"
+#include "balance.h"
 #include "conf_table.h"
 #include "conn.h"
 #include "kind.h"
@@ -42,6 +43,7 @@ struct redis_client {
 	/* runtime: this process's connection (never the master's) */
 	redisContext *ctx;
 	pid_t pid;
+	pid_t seeded; /* the process that seeded health's jitter */
 	time_t opened, used;
 	struct redis_health health;
 	char why[320]; /* why the last command failed, for the outage lines */
@@ -261,12 +263,27 @@ redis_health_count(struct redis_health *h, int64_t now)
 	return REDIS_LOG_STILL;
 }
 
+void
+redis_health_seed(struct redis_health *h, uint64_t seed)
+{
+	h->rng = seed;
+}
+
+/* A wait from [b - b / 2, b] (SplitMix64: cheap, and the state is ours). */
+static int64_t
+redis_health_jitter(struct redis_health *h, int64_t b)
+{
+	uint64_t r = balance_mix(h->rng += 0x9e3779b97f4a7c15ULL);
+
+	return b - (int64_t)(r % (uint64_t)(b / 2 + 1));
+}
+
 enum redis_health_log
 redis_health_dial_failed(struct redis_health *h, int64_t now)
 {
 	if (h->backoff < REDIS_BACKOFF_MIN)
 		h->backoff = REDIS_BACKOFF_MIN;
-	h->retry_at = now + h->backoff;
+	h->retry_at = now + redis_health_jitter(h, h->backoff);
 	h->backoff = h->backoff > REDIS_BACKOFF_MAX / 2 ? REDIS_BACKOFF_MAX
 	                                                : h->backoff * 2;
 	if (h->down)
@@ -337,12 +354,21 @@ redis_client_tell(
 	}
 }
 
-/* The server failed a dial or a command: down, no dial for a backoff. */
+/*
+ * The server failed a dial or a command: down, no dial for a backoff.
+ * The jitter is seeded in each worker (they are forked from one master).
+ */
 static void
 redis_client_went_down(struct redis_client *c)
 {
 	int64_t now = redis_client_now();
 
+	if (c->seeded != getpid()) {
+		c->seeded = getpid();
+		redis_health_seed(&c->health,
+		    (uint64_t)c->seeded << 32 ^ (uint64_t)time(NULL) ^
+		        (uint64_t)now);
+	}
 	redis_client_tell(c, redis_health_dial_failed(&c->health, now), now);
 }
 
