@@ -23,18 +23,27 @@
  * after each failed dial up to REDIS_BACKOFF_MAX, back to the minimum on
  * success; each wait drawn at random between half the backoff and the
  * whole of it, so that the workers do not dial again in step), and the
- * commands asked meanwhile fail at once with REDIS_CLIENT_DOWN.  The client logs the outage itself: once (ERROR)
- * when the server goes down, at most every REDIS_LOG_EVERY ms while it
- * stays down (with the count of failed commands), once (WARN) when it is
- * back; a caller logs a REDIS_CLIENT_DOWN at DEBUG only.
+ * commands asked meanwhile fail at once with REDIS_CLIENT_DOWN.  The
+ * client logs the outage itself: once (ERROR) when the server goes down,
+ * at most every REDIS_LOG_EVERY ms while it stays down (with the count of
+ * failed commands), once (WARN) when it is back.  An error reply from a
+ * server that is up (NOAUTH, OOM, "max number of clients reached") is
+ * REDIS_CLIENT_REFUSED, logged by the client too: at once (ERROR), then
+ * at most every REDIS_LOG_EVERY ms, with the count.  A caller logs a
+ * failure for which REDIS_CLIENT_LOGGED(rc) holds at DEBUG only.
  */
 
 /* Milliseconds: the first backoff, its cap, the interval of the reminders. */
 #define REDIS_BACKOFF_MIN 100
 #define REDIS_BACKOFF_MAX 2000
 #define REDIS_LOG_EVERY   10000
-/* What the commands return (besides -1) when the server is down. */
+/* What the commands return (besides -1) when the server is down ... */
 #define REDIS_CLIENT_DOWN (-2)
+/* ... or answered an error reply. */
+#define REDIS_CLIENT_REFUSED (-3)
+/* Whether the client logged the failure rc itself. */
+#define REDIS_CLIENT_LOGGED(rc) \
+	((rc) == REDIS_CLIENT_DOWN || (rc) == REDIS_CLIENT_REFUSED)
 
 struct arena;
 struct redisReply;
@@ -43,8 +52,8 @@ struct redis_client;
 /*
  * GET key: 1 with the value (NUL-terminated, in arena a), 0 when the key
  * is absent, -1 with *err set (a value longer than max bytes too), or
- * REDIS_CLIENT_DOWN with *err set (already logged by the client); the
- * same for the other commands.
+ * REDIS_CLIENT_DOWN or REDIS_CLIENT_REFUSED with *err set (already logged
+ * by the client); the same for the other commands.
  */
 int redis_client_get(struct redis_client *, const void *key, size_t klen,
     size_t max, struct arena *a, unsigned char **val, size_t *n,
@@ -128,5 +137,20 @@ enum redis_health_log redis_health_dial_failed(
 enum redis_health_log redis_health_refused(struct redis_health *, int64_t now);
 /* A command was answered: up again. */
 enum redis_health_log redis_health_ok(struct redis_health *);
+
+/*
+ * A worker's count of its server's error replies, for the lines that
+ * tell them: the first at once, then one every REDIS_LOG_EVERY ms at most.
+ */
+struct redis_errors {
+	int seen;            /* a line was logged */
+	int64_t logged;      /* when */
+	unsigned long count; /* error replies since that line, counted here */
+};
+/*
+ * One more error reply at now: 1 when a line is due (the caller logs
+ * count, then sets it to 0), 0 when not.
+ */
+int redis_errors_count(struct redis_errors *, int64_t now);
 
 #endif

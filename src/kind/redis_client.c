@@ -46,6 +46,7 @@ struct redis_client {
 	pid_t seeded; /* the process that seeded health's jitter */
 	time_t opened, used;
 	struct redis_health health;
+	struct redis_errors errors;
 	char why[320]; /* why the last command failed, for the outage lines */
 };
 
@@ -311,6 +312,17 @@ redis_health_ok(struct redis_health *h)
 	return REDIS_LOG_BACK;
 }
 
+int
+redis_errors_count(struct redis_errors *e, int64_t now)
+{
+	e->count++;
+	if (e->seen && now - e->logged < REDIS_LOG_EVERY)
+		return 0;
+	e->seen = 1;
+	e->logged = now;
+	return 1;
+}
+
 /* CLOCK_MONOTONIC in milliseconds. */
 static int64_t
 redis_client_now(void)
@@ -352,6 +364,28 @@ redis_client_tell(
 		    h->total);
 		break;
 	}
+}
+
+/*
+ * The server answered an error reply (c->why): a line at once, then at
+ * most one every REDIS_LOG_EVERY ms (the count since the last one).
+ */
+static void
+redis_client_tell_reply(struct redis_client *c)
+{
+	struct redis_errors *e = &c->errors;
+
+	if (!redis_errors_count(e, redis_client_now()))
+		return;
+	if (e->count == 1)
+		log_error("RedisClient %s: %s; this worker logs the error "
+		          "replies at most every %d s",
+		    c->addr, c->why, REDIS_LOG_EVERY / 1000);
+	else
+		log_error("RedisClient %s: %s; %lu error replies in this "
+		          "worker since the last line",
+		    c->addr, c->why, e->count);
+	e->count = 0;
 }
 
 /*
@@ -597,7 +631,10 @@ redis_client_run(struct redis_client *c, int argc, const char **argv,
 	return NULL;
 }
 
-/* Run a command and check its reply against want: as redis_client_reply. */
+/*
+ * Run a command and check its reply against want: as redis_client_reply,
+ * but REDIS_CLIENT_REFUSED (logged here) for an error or unexpected reply.
+ */
 static int
 redis_client_do(struct redis_client *c, int argc, const char **argv,
     const size_t *argl, int want, redisReply **out, const char **err)
@@ -610,8 +647,11 @@ redis_client_do(struct redis_client *c, int argc, const char **argv,
 	if (rep == NULL)
 		return down ? REDIS_CLIENT_DOWN : -1;
 	rc = redis_client_reply(rep, want, msg, sizeof(msg));
-	if (rc < 0)
+	if (rc < 0) {
 		*err = redis_client_error(c, msg);
+		redis_client_tell_reply(c);
+		rc = REDIS_CLIENT_REFUSED;
+	}
 	if (out != NULL && rc > 0)
 		*out = rep;
 	else

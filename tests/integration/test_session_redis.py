@@ -22,6 +22,8 @@ DOWN = "E3212 SessionMiddleware: session not restored: RedisClient"
 OUTAGE = "; down: this worker dials again in"
 STILL = "; still down after"
 BACK = ": back after"
+# The first error reply a worker logs (the next ones: at most a line every 10 s).
+REPLIES = "; this worker logs the error replies at most "
 
 
 class Redis:
@@ -176,6 +178,15 @@ class SessionRedisTest(AileronTestCase):
         return [ln["msg"] for ln in self.aileron.log_lines()
                 if isinstance(ln, dict) and ln.get("level") == level and text in ln.get("msg", "")]
 
+    def store_fails(self, port, n, method, headers, body=None):
+        """n requests whose session cannot be restored (500, no cookie), each followed by
+        one whose new session cannot be saved (200, no cookie)."""
+        for i in range(n):
+            st, hd, got = request(port, method, "/app", headers, body)
+            self.assertEqual((st, got, set_cookies(hd)), (500, ERROR500, []), i)
+            st, hd, _ = request(port, "GET", "/token")
+            self.assertEqual((st, set_cookies(hd)), (200, []), i)
+
     def token(self, port, headers=()):
         """GET /token: the CSRF token (kept in the session) and the session ID."""
         st, hd, body = request(port, "GET", "/token", list(headers), None)
@@ -324,11 +335,7 @@ class SessionRedisTest(AileronTestCase):
         tok, sid = self.token(port)
         self.redis.stop()
         n = 40
-        for i in range(n):
-            st, hd, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
-            self.assertEqual((st, body, set_cookies(hd)), (500, ERROR500, []), i)
-            st, hd, _ = request(port, "GET", "/token")  # a new session that cannot be saved
-            self.assertEqual((st, set_cookies(hd)), (200, []), i)
+        self.store_fails(port, n, "POST", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
         addr = "RedisClient 127.0.0.1:%d" % self.redis.port
         errors = self.log("ERROR", "")
         # One line per worker that found it down (the test takes far less than the
@@ -550,6 +557,33 @@ class SessionRedisTest(AileronTestCase):
         out = self.aileron.output()
         self.assertRegex(out, r"RedisClient 127\.0\.0\.1:\d+: AUTH: WRONGPASS.*; down: ")
         self.assertNotIn("wrong", out.replace("WRONGPASS", "").replace("wrong-", ""))
+
+    def test_error_replies_are_logged_once_not_per_request(self):
+        """A Redis that is up but answers errors (requirepass without a password in the
+        config: NOAUTH): one ERROR line per worker, the per-request detail at DEBUG."""
+        self.allow_errors(REPLIES)
+        self.redis.cmd("CONFIG", "SET", "requirepass", "s3cret")
+        port = self.serve(workers=2, env={"GATEWAY_LOG_LEVEL": "debug"})
+        sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        n = 30
+        self.store_fails(port, n, "GET", [("Cookie", "S=" + sid)])
+        addr = "RedisClient 127.0.0.1:%d" % self.redis.port
+        errors = self.log("ERROR", "")
+        # The test takes far less than the 10 s between lines: one per worker that saw one.
+        self.assertTrue(1 <= len(errors) <= 2, errors)
+        for e in errors:
+            self.assertEqual(e, addr + ": NOAUTH Authentication required." + REPLIES + "every 10 s")
+        self.assertGreaterEqual(len(self.log("DEBUG", "session not restored: " + addr + ": NOAUTH")), n)
+        self.assertGreaterEqual(len(self.log("DEBUG", "session not saved: " + addr + ": NOAUTH")), n)
+        # Not an outage: no backoff, so the password set right makes the next request work.
+        self.assertEqual(self.log("ERROR", OUTAGE), [])
+        with socket.create_connection(("127.0.0.1", self.redis.port), timeout=5) as s:
+            s.sendall(b'AUTH s3cret\r\nCONFIG SET requirepass ""\r\n')
+            f = s.makefile("rb")
+            self.assertEqual([f.readline().strip() for _ in range(2)], [b"+OK", b"+OK"])
+        st, hd, _ = request(port, "GET", "/token")
+        self.assertEqual(st, 200)
+        self.assertIsNotNone(session_cookie(hd))
 
     def test_error_handler_field(self):
         """spec.errorHandler (AILERON's authn-fapi examples write it) answers the store's 500."""

@@ -269,6 +269,43 @@ START_TEST(health_lines)
 }
 END_TEST
 
+/*
+ * Error replies: a line for the first, then at most one per
+ * REDIS_LOG_EVERY ms with the count since the last line.
+ */
+START_TEST(error_lines)
+{
+	struct redis_errors e;
+	int64_t t0 = 0, t; /* the clock may read 0: a line is still due */
+	int i, lines = 0;
+
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(redis_errors_count(&e, t0), 1);
+	ck_assert_uint_eq(e.count, 1);
+	e.count = 0;
+	/* 1000 more over 2.5 intervals: 2 lines of 400. */
+	for (i = 1; i <= 1000; i++) {
+		t = t0 + (int64_t)i * REDIS_LOG_EVERY * 5 / 2 / 1000;
+		if (redis_errors_count(&e, t)) {
+			lines++;
+			ck_assert_uint_eq(e.count, 400);
+			e.count = 0;
+		}
+	}
+	ck_assert_int_eq(lines, 2);
+	ck_assert_uint_eq(e.count, 200);
+	/* After a quiet spell, the next error reply is told at once. */
+	e.count = 0;
+	t = t0 + REDIS_LOG_EVERY * 10;
+	ck_assert_int_eq(redis_errors_count(&e, t), 1);
+	ck_assert_uint_eq(e.count, 1);
+	e.count = 0;
+	ck_assert_int_eq(redis_errors_count(&e, t + REDIS_LOG_EVERY - 1), 0);
+	ck_assert_int_eq(redis_errors_count(&e, t + REDIS_LOG_EVERY), 1);
+	ck_assert_uint_eq(e.count, 2);
+}
+END_TEST
+
 static Suite *
 redis_client_suite(void)
 {
@@ -283,6 +320,7 @@ redis_client_suite(void)
 	tcase_add_test(tc, health_backoff);
 	tcase_add_test(tc, health_jitter);
 	tcase_add_test(tc, health_lines);
+	tcase_add_test(tc, error_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
