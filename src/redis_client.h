@@ -8,14 +8,22 @@
 /*
  * A RedisClient is one Redis server (addrs[0]) that each worker reaches
  * through its own connection (hiredis), opened the first time the worker
- * needs it, never in the master.  A command that fails on a connection
- * that was open (the server restarted, the connection idled out) is sent
- * again on a new one, up to maxRetries times; a failed dial or a timeout
- * is not retried.  Sending a command is bounded by min(writeTimeout,
- * timeout), reading its reply by min(readTimeout, timeout), the dial by
- * min(dialTimeout, timeout).  Every wait goes through conn_wait(), so the
- * worker's watch hands its parked connections on while Redis is slow.
- * The error strings are static, valid until the next call.
+ * needs it, never in the master.  The server's name is resolved when the
+ * config is loaded (in the master: a reload resolves it again) into
+ * REDIS_ADDRS_MAX addresses at most, IPv4 and IPv6, that a dial tries in
+ * turn, each connect waited for in conn_wait() and given a share of the
+ * dial timeout (redis_client_dial_share); the socket is then handed to
+ * hiredis.  An address literal needs no lookup; a name that does not
+ * resolve at load is warned about once and resolved by the worker at each
+ * dial, with a getaddrinfo() that blocks.  A command that fails on a
+ * connection that was open (the server restarted, the connection idled
+ * out) is sent again on a new one, up to maxRetries times; a failed dial
+ * or a timeout is not retried.  Sending a command is bounded by
+ * min(writeTimeout, timeout), reading its reply by min(readTimeout,
+ * timeout), the dial by min(dialTimeout, timeout).  Every wait goes
+ * through conn_wait(), so the worker's watch hands its parked connections
+ * on while Redis is slow.  The error strings are static, valid until the
+ * next call.
  *
  * A worker whose dial failed (or whose command timed out, or whose
  * connection broke and could not be dialed again) holds the server down:
@@ -37,6 +45,9 @@
 #define REDIS_BACKOFF_MIN 100
 #define REDIS_BACKOFF_MAX 2000
 #define REDIS_LOG_EVERY   10000
+/* The addresses of a name kept; the least share of the dial timeout. */
+#define REDIS_ADDRS_MAX      8
+#define REDIS_DIAL_SHARE_MIN 2000
 /* What the commands return (besides -1) when the server is down ... */
 #define REDIS_CLIENT_DOWN (-2)
 /* ... or answered an error reply. */
@@ -83,6 +94,13 @@ int redis_client_expires(const struct redis_client *);
  */
 const char *redis_client_split_addr(
     const char *s, char *host, size_t hsize, int *port);
+/*
+ * The deadline of a connect to one of left addresses (this one included)
+ * at now, when the dial must be done by deadline: as Go's dialer, an
+ * equal share of the time left, but REDIS_DIAL_SHARE_MIN ms at least
+ * (all that is left when less), and all of it for the last address.
+ */
+int64_t redis_client_dial_share(int64_t now, int64_t deadline, size_t left);
 /*
  * What a reply means for a command expecting want: a REDIS_REPLY_*
  * type, or REDIS_REPLY_STATUS "OK".  1: a bulk string (GET), 0: nil or

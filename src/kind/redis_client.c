@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,13 @@
  * Config part.
  */
 
+/* The server's addresses, in the order to try them. */
+struct redis_addrs {
+	size_t n;
+	struct sockaddr_storage ss[REDIS_ADDRS_MAX];
+	socklen_t len[REDIS_ADDRS_MAX];
+};
+
 struct redis_client {
 	char *id;
 	char **addrs;
@@ -40,6 +48,8 @@ struct redis_client {
 	char host[256];
 	int port;
 	char addr[300];
+	/* built in the master at each load (none: the name did not resolve) */
+	struct redis_addrs ra;
 	/* runtime: this process's connection (never the master's) */
 	redisContext *ctx;
 	pid_t pid;
@@ -125,6 +135,8 @@ static const struct conf_table redis_client_conf_table = {
 };
 
 static void redis_client_drop(struct redis_client *c);
+static const char *redis_client_resolve(
+    const char *host, int port, struct redis_addrs *ra);
 
 /* Close a worker's connection when its config is freed. */
 static void
@@ -133,11 +145,23 @@ redis_client_conf_forget(void *arg)
 	redis_client_drop(arg);
 }
 
-/* Have the config's end close a worker's connection. */
+/*
+ * Have the config's end close a worker's connection; resolve the server's
+ * name (in the master, at each load: a reload resolves it again).  A name
+ * that does not resolve yet fails nothing (Redis may come later): the
+ * workers resolve it when they dial.
+ */
 static void
 redis_client_conf_build(struct loader *ld, struct conf_doc *doc)
 {
-	conf_at_free(ld, redis_client_conf_forget, doc->obj);
+	struct redis_client *c = doc->obj;
+	const char *why;
+
+	conf_at_free(ld, redis_client_conf_forget, c);
+	if ((why = redis_client_resolve(c->host, c->port, &c->ra)) != NULL)
+		log_warnx("RedisClient %s: cannot resolve %s: %s; the workers "
+		          "will resolve it each time they dial",
+		    c->addr, c->host, why);
 }
 
 const struct kind redis_client_conf_kind = {
@@ -188,6 +212,54 @@ redis_client_split_addr(const char *s, char *host, size_t hsize, int *port)
 	memcpy(host, hp.host, hp.hlen);
 	host[hp.hlen] = '\0';
 	return NULL;
+}
+
+/*
+ * host's addresses for port into *ra (REDIS_ADDRS_MAX at most, in
+ * getaddrinfo()'s order): an address literal without a lookup, a name
+ * with getaddrinfo(), which blocks.  No AI_ADDRCONFIG: an address of a
+ * family the host cannot reach fails its connect at once and the next one
+ * is tried (localhost is ::1 and 127.0.0.1 where IPv6 is only on lo).
+ * NULL, or why not (none kept).
+ */
+static const char *
+redis_client_resolve(const char *host, int port, struct redis_addrs *ra)
+{
+	struct addrinfo hints, *res, *ai;
+	char serv[8];
+	int rc;
+
+	ra->n = 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	(void)snprintf(serv, sizeof(serv), "%d", port);
+	if ((rc = getaddrinfo(host, serv, &hints, &res)) == EAI_NONAME) {
+		hints.ai_flags = AI_NUMERICSERV;
+		rc = getaddrinfo(host, serv, &hints, &res);
+	}
+	if (rc != 0)
+		return rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc);
+	for (ai = res; ai != NULL && ra->n < REDIS_ADDRS_MAX; ai = ai->ai_next)
+		if (ai->ai_addrlen <= sizeof(ra->ss[0])) {
+			memcpy(&ra->ss[ra->n], ai->ai_addr, ai->ai_addrlen);
+			ra->len[ra->n++] = ai->ai_addrlen;
+		}
+	freeaddrinfo(res);
+	return ra->n > 0 ? NULL : "no address";
+}
+
+int64_t
+redis_client_dial_share(int64_t now, int64_t deadline, size_t left)
+{
+	int64_t rest = deadline - now, part;
+
+	if (left <= 1 || rest <= REDIS_DIAL_SHARE_MIN)
+		return deadline;
+	part = rest / (int64_t)left;
+	return now +
+	    (part < REDIS_DIAL_SHARE_MIN ? REDIS_DIAL_SHARE_MIN : part);
 }
 
 int
@@ -493,35 +565,81 @@ redis_client_setup(struct redis_client *c, int argc, const char **argv,
 }
 
 /*
- * Dial the server without blocking (hiredis starts the connect), then
- * wait for it in conn_wait() until the dial timeout: 0, or -1 with *err.
+ * Append address sa's failure ("[::1]:6379: Connection refused") to the
+ * list in b (cut at size), and log it at DEBUG.
+ */
+static void
+redis_client_addr_failed(const struct redis_client *c, char *b, size_t size,
+    const struct sockaddr *sa, socklen_t len, int e)
+{
+	char host[64], port[8], one[128]; /* numeric: 46 + a scope at most */
+	size_t n = strlen(b);
+	int v6 = sa->sa_family == AF_INET6;
+
+	if (getnameinfo(sa, len, host, sizeof(host), port, sizeof(port),
+	        NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		(void)snprintf(host, sizeof(host), "?"), port[0] = '\0';
+	(void)snprintf(one, sizeof(one), "%s%s%s:%s: %s", v6 ? "[" : "", host,
+	    v6 ? "]" : "", port, strerror(e));
+	log_debug("RedisClient %s: %s", c->addr, one);
+	if (n + 1 < size)
+		(void)snprintf(b + n, size - n, "%s%s", n > 0 ? "; " : "", one);
+}
+
+/*
+ * Dial the server's addresses in turn until one answers, each connect
+ * (a socket of ours, non-blocking) waited for in conn_wait() until its
+ * share of the dial timeout, then hand the socket to hiredis: 0, or -1
+ * with *err (each address's failure when there are several).
  */
 static int
 redis_client_dial(struct redis_client *c, const char **err)
 {
 	int64_t deadline =
 	    conn_deadline(redis_client_ms(c->dial_timeout, c->timeout));
-	int w, soerr = 0;
-	socklen_t len = sizeof(soerr);
+	const struct redis_addrs *ra = &c->ra;
+	struct redis_addrs resolved;
+	const char *what;
+	char why[sizeof(c->why)];
+	int64_t now;
+	size_t i;
+	int fd = -1, e = ETIMEDOUT;
 
-	c->ctx = redisConnectNonBlock(c->host, c->port);
-	c->pid = getpid();
-	if (c->ctx == NULL) {
+	if (ra->n == 0) { /* the master could not resolve the name */
+		if ((what = redis_client_resolve(
+		         c->host, c->port, &resolved)) != NULL) {
+			(void)snprintf(why, sizeof(why),
+			    "cannot resolve %s: %s", c->host, what);
+			*err = redis_client_error(c, why);
+			return -1;
+		}
+		ra = &resolved;
+	}
+	why[0] = '\0';
+	for (i = 0; i < ra->n && fd < 0; i++) {
+		if ((now = conn_now_ms()) >= deadline)
+			e = ETIMEDOUT;
+		else if ((fd = conn_connect((const struct sockaddr *)&ra->ss[i],
+		              ra->len[i],
+		              redis_client_dial_share(
+		                  now, deadline, ra->n - i))) < 0)
+			e = errno;
+		if (fd < 0 && ra->n > 1)
+			redis_client_addr_failed(c, why, sizeof(why),
+			    (const struct sockaddr *)&ra->ss[i], ra->len[i], e);
+	}
+	if (fd < 0) {
+		*err = redis_client_error(c, ra->n > 1 ? why : strerror(e));
+		return -1;
+	}
+	if ((c->ctx = redisConnectFd(fd)) == NULL) {
+		close(fd);
 		*err = redis_client_error(c, "out of memory");
 		return -1;
 	}
-	if (c->ctx->err != 0) {
-		*err = redis_client_error(c, c->ctx->errstr);
-		return -1;
-	}
-	if ((w = conn_wait(c->ctx->fd, POLLOUT, deadline, -1)) <= 0)
-		soerr = w == 0 ? ETIMEDOUT : errno;
-	else if (getsockopt(c->ctx->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-		soerr = errno;
-	if (soerr != 0) {
-		*err = redis_client_error(c, strerror(soerr));
-		return -1;
-	}
+	c->pid = getpid();
+	/* Our socket does not block: hiredis must take EAGAIN as "later". */
+	c->ctx->flags &= ~REDIS_BLOCK;
 	return 0;
 }
 

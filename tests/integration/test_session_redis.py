@@ -26,20 +26,32 @@ BACK = ": back after"
 REPLIES = "; this worker logs the error replies at most "
 
 
+def loopback_name():
+    """A name that resolves to both loopback addresses, ::1 and 127.0.0.1 (Debian's
+    /etc/hosts makes localhost one), and its addresses in getaddrinfo()'s order."""
+    try:
+        got = [ai[4][0] for ai in socket.getaddrinfo("localhost", 6379, 0, socket.SOCK_STREAM)]
+    except OSError:
+        return None, []
+    got = [a for a in got if a in ("127.0.0.1", "::1")]
+    return ("localhost", got) if len(set(got)) == 2 else (None, got)
+
+
 class Redis:
     """A redis-server on a loopback port, without persistence; stopped by pid."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, bind="127.0.0.1"):
         self.port = port or free_port()
+        self.bind = bind
         self.dir = tempfile.mkdtemp(prefix="aileron-redis-")
         self.start()
 
     def start(self):
         self.proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            [REDIS_SERVER, "--port", str(self.port), "--bind", self.bind, "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--logfile", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port, proc=self.proc)
+        wait_port(self.port, host=self.bind, proc=self.proc)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -56,7 +68,7 @@ class Redis:
 
     def cmd(self, *args):
         """One command in RESP; the reply (bytes, int, list, None) or an Exception for an error."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+        with socket.create_connection((self.bind, self.port), timeout=5) as s:
             out = b"*%d\r\n" % len(args)
             for a in args:
                 a = a if isinstance(a, bytes) else str(a).encode()
@@ -631,6 +643,64 @@ spec:
         self.check_error(text.replace("storage: {apiVersion: app/v1, kind: RedisClient}",
                                       "storage: {apiVersion: app/v1, kind: CSRFMiddleware}"), "a key-value store")
         self.check_error(text.replace("  prefix: \"sess:\"\n", "  prefix: \"a b\"\n"), 'field "prefix": must match')
+
+    def test_name_with_two_addresses(self):
+        """A name that resolves (when the config loads) to ::1 and 127.0.0.1, with Redis on
+        one of them only: the dial tries the next address when the first is refused, and
+        reaches Redis on either (hiredis tried IPv4 only)."""
+        self.allow_errors(OUTAGE)
+        name, order = loopback_name()
+        if name is None:
+            self.skipTest("localhost does not resolve to both ::1 and 127.0.0.1 here (%s); "
+                          "Debian's /etc/hosts makes it so" % order)
+        up = self.upstream(lambda req, c: response(200, b"ok"))
+        port, rport = free_port(), free_port()
+        a = self.start(config(port, up.url, rport).replace(
+            '"127.0.0.1:%d"' % rport, '"%s:%d"' % (name, rport)), port)
+        for bind in (order[1], order[0]):  # the second address, then the first only
+            redis = Redis(port=rport, bind=bind)
+            self.addCleanup(redis.cleanup)
+            tok, sid = self.token(port)
+            self.assertIsNotNone(sid, bind)
+            self.assertIsNotNone(redis.cmd("GET", "sess:" + sid), bind)
+            st, _, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+            self.assertEqual((st, body), (200, b"ok"), bind)
+            redis.stop()
+        # Both refused: the outage line tells each address.
+        st, _, body = request(port, "GET", "/app", [("Cookie", "S=" + sid)])
+        self.assertEqual((st, body), (500, ERROR500))
+        at = ["[%s]:%d" % (h, rport) if ":" in h else "%s:%d" % (h, rport) for h in order]
+        self.assertIn("RedisClient %s:%d: %s: Connection refused; %s: Connection refused%s" % (
+            name, rport, at[0], at[1], OUTAGE), a.output())
+
+    def test_name_that_does_not_resolve(self):
+        """A name that does not resolve when the config loads: a warning, not a failed start
+        (Redis may come later); the workers resolve it each time they dial."""
+        self.allow_errors(OUTAGE)
+        name = "aileron-no-such-host.invalid"
+        env = {"RES_OPTIONS": "timeout:1 attempts:1"}  # no DNS server: no long wait
+        up = self.upstream(lambda req, c: response(200, b"ok"))
+        port = free_port()
+        text = config(port, up.url, 6379).replace('"127.0.0.1:6379"', '"%s:6379"' % name)
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        path = os.path.join(d, "c.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        p = subprocess.run([AILERON, "-c", "-f", path], capture_output=True, text=True,
+                           env=dict(os.environ, **env))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        warning = "RedisClient %s:6379: cannot resolve %s: " % (name, name)
+        self.assertIn(warning, p.stdout + p.stderr)
+        a = self.start(text, port, env=env)
+        sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        for i in range(3):
+            st, _, body = request(port, "GET", "/app", [("Cookie", "S=" + sid)])
+            self.assertEqual((st, body), (500, ERROR500), i)
+        lines = [ln for ln in a.log_lines() if isinstance(ln, dict) and warning in ln.get("msg", "")]
+        self.assertEqual([ln["level"] for ln in lines], ["WARN", "ERROR"], lines)
+        self.assertIn("; the workers will resolve it each time they dial", lines[0]["msg"])
+        self.assertIn(OUTAGE, lines[1]["msg"])
 
     def test_config_loads_without_a_server(self):
         """-c never dials: a config naming an absent Redis loads (the workers dial when needed)."""
