@@ -17,8 +17,9 @@
  * resolve at load is warned about once and resolved by the worker at each
  * dial, with a getaddrinfo() that blocks.  A command that fails on a
  * connection that was open (the server restarted, the connection idled
- * out) is sent again on a new one, up to maxRetries times; a failed dial
- * or a timeout is not retried.  Sending a command is bounded by
+ * out) is sent again, once, on a new one (maxRetries is at least 1: its
+ * 0 is the default, 2); a failed dial, a timeout or a failure on the new
+ * connection is not retried.  Sending a command is bounded by
  * min(writeTimeout, timeout), reading its reply by min(readTimeout,
  * timeout), the dial by min(dialTimeout, timeout).  Every wait goes
  * through conn_wait(), so the worker's watch hands its parked connections
