@@ -158,6 +158,8 @@ redis_client_conf_build(struct loader *ld, struct conf_doc *doc)
 	const char *why;
 
 	conf_at_free(ld, redis_client_conf_forget, c);
+	if (!conf_resolve_names)
+		return;
 	if ((why = redis_client_resolve(c->host, c->port, &c->ra)) != NULL)
 		log_warnx("RedisClient %s: cannot resolve %s: %s; the workers "
 		          "will resolve it each time they dial",
