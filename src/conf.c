@@ -1340,6 +1340,7 @@ conf_keep_fd(struct loader *ld, int fd)
 }
 
 int conf_open_log_files = 1;
+int conf_resolve_names = 1;
 int conf_make_log_dirs;
 
 /* Open a log file as a real start would; -1 after reporting. */

@@ -530,6 +530,13 @@ struct conf *conf_load(
 extern int conf_open_log_files;
 
 /*
+ * Whether loading resolves host names that kinds resolve in the master
+ * (RedisClient's addrs); 1 by default.  The config fuzzer sets 0, so that
+ * its inputs cause no lookups: the names are then left to the workers.
+ */
+extern int conf_resolve_names;
+
+/*
  * Whether loading creates a missing SLogger logDir (and its parents)
  * before opening its file: set for a start and its reloads, never for
  * -c, -s or -t, which must not touch the file system (a check only warns

@@ -8,32 +8,54 @@
 /*
  * A RedisClient is one Redis server (addrs[0]) that each worker reaches
  * through its own connection (hiredis), opened the first time the worker
- * needs it, never in the master.  A command that fails on a connection
- * that was open (the server restarted, the connection idled out) is sent
- * again on a new one, up to maxRetries times; a failed dial or a timeout
- * is not retried.  Sending a command is bounded by min(writeTimeout,
- * timeout), reading its reply by min(readTimeout, timeout), the dial by
- * min(dialTimeout, timeout).  Every wait goes through conn_wait(), so the
- * worker's watch hands its parked connections on while Redis is slow.
- * The error strings are static, valid until the next call.
+ * needs it, never in the master.  The server's name is resolved when the
+ * config is loaded (in the master: a reload resolves it again) into
+ * REDIS_ADDRS_MAX addresses at most, IPv4 and IPv6, that a dial tries in
+ * turn, each connect waited for in conn_wait() and given a share of the
+ * dial timeout (redis_client_dial_share); the socket is then handed to
+ * hiredis.  An address literal needs no lookup; a name that does not
+ * resolve at load is warned about once and resolved by the worker at each
+ * dial, with a getaddrinfo() that blocks.  A command that fails on a
+ * connection that was open (the server restarted, the connection idled
+ * out) is sent again, once, on a new one (maxRetries is at least 1: its
+ * 0 is the default, 2); a failed dial, a timeout or a failure on the new
+ * connection is not retried.  Sending a command is bounded by
+ * min(writeTimeout, timeout), reading its reply by min(readTimeout,
+ * timeout), the dial by min(dialTimeout, timeout).  Every wait goes
+ * through conn_wait(), so the worker's watch hands its parked connections
+ * on while Redis is slow.  The error strings are static, valid until the
+ * next call.
  *
  * A worker whose dial failed (or whose command timed out, or whose
  * connection broke and could not be dialed again) holds the server down:
  * it does not dial again for a backoff (REDIS_BACKOFF_MIN ms, doubled
  * after each failed dial up to REDIS_BACKOFF_MAX, back to the minimum on
- * success), and the commands asked meanwhile fail at once with
- * REDIS_CLIENT_DOWN.  The client logs the outage itself: once (ERROR)
- * when the server goes down, at most every REDIS_LOG_EVERY ms while it
- * stays down (with the count of failed commands), once (WARN) when it is
- * back; a caller logs a REDIS_CLIENT_DOWN at DEBUG only.
+ * success; each wait drawn at random between half the backoff and the
+ * whole of it, so that the workers do not dial again in step), and the
+ * commands asked meanwhile fail at once with REDIS_CLIENT_DOWN.  The
+ * client logs the outage itself: once (ERROR) when the server goes down,
+ * at most every REDIS_LOG_EVERY ms while it stays down (with the count of
+ * failed commands), once (WARN) when it is back.  An error reply from a
+ * server that is up (NOAUTH, OOM, "max number of clients reached") is
+ * REDIS_CLIENT_REFUSED, logged by the client too: at once (ERROR), then
+ * at most every REDIS_LOG_EVERY ms, with the count.  A caller logs a
+ * failure for which REDIS_CLIENT_LOGGED(rc) holds at DEBUG only.
  */
 
 /* Milliseconds: the first backoff, its cap, the interval of the reminders. */
 #define REDIS_BACKOFF_MIN 100
 #define REDIS_BACKOFF_MAX 2000
 #define REDIS_LOG_EVERY   10000
-/* What the commands return (besides -1) when the server is down. */
+/* The addresses of a name kept; the least share of the dial timeout. */
+#define REDIS_ADDRS_MAX      8
+#define REDIS_DIAL_SHARE_MIN 2000
+/* What the commands return (besides -1) when the server is down ... */
 #define REDIS_CLIENT_DOWN (-2)
+/* ... or answered an error reply. */
+#define REDIS_CLIENT_REFUSED (-3)
+/* Whether the client logged the failure rc itself. */
+#define REDIS_CLIENT_LOGGED(rc) \
+	((rc) == REDIS_CLIENT_DOWN || (rc) == REDIS_CLIENT_REFUSED)
 
 struct arena;
 struct redisReply;
@@ -42,8 +64,8 @@ struct redis_client;
 /*
  * GET key: 1 with the value (NUL-terminated, in arena a), 0 when the key
  * is absent, -1 with *err set (a value longer than max bytes too), or
- * REDIS_CLIENT_DOWN with *err set (already logged by the client); the
- * same for the other commands.
+ * REDIS_CLIENT_DOWN or REDIS_CLIENT_REFUSED with *err set (already logged
+ * by the client); the same for the other commands.
  */
 int redis_client_get(struct redis_client *, const void *key, size_t klen,
     size_t max, struct arena *a, unsigned char **val, size_t *n,
@@ -74,6 +96,13 @@ int redis_client_expires(const struct redis_client *);
 const char *redis_client_split_addr(
     const char *s, char *host, size_t hsize, int *port);
 /*
+ * The deadline of a connect to one of left addresses (this one included)
+ * at now, when the dial must be done by deadline: as Go's dialer, an
+ * equal share of the time left, but REDIS_DIAL_SHARE_MIN ms at least
+ * (all that is left when less), and all of it for the last address.
+ */
+int64_t redis_client_dial_share(int64_t now, int64_t deadline, size_t left);
+/*
  * What a reply means for a command expecting want: a REDIS_REPLY_*
  * type, or REDIS_REPLY_STATUS "OK".  1: a bulk string (GET), 0: nil or
  * the status or integer wanted, -1 with *err set (an error reply, or an
@@ -101,6 +130,7 @@ struct redis_health {
 	int64_t logged;       /* the last ERROR line */
 	unsigned long failed; /* commands failed since that line */
 	unsigned long total;  /* commands failed since it went down */
+	uint64_t rng;         /* the jitter's pseudo-random state */
 };
 /* What the caller of a redis_health_* function logs. */
 enum redis_health_log {
@@ -111,12 +141,35 @@ enum redis_health_log {
 };
 /* The milliseconds left before a dial is allowed (0: dial). */
 int64_t redis_health_wait(const struct redis_health *, int64_t now);
-/* A dial failed (or a command timed out): down, with the next backoff. */
+/*
+ * Seed the jitter (each worker its own seed, after fork: the workers'
+ * waits differ).
+ */
+void redis_health_seed(struct redis_health *, uint64_t seed);
+/*
+ * A dial failed (or a command timed out): down, no dial for a wait drawn
+ * from [backoff - backoff / 2, backoff]; the backoff doubles to its cap.
+ */
 enum redis_health_log redis_health_dial_failed(
     struct redis_health *, int64_t now);
 /* A command failed without a dial, during the backoff. */
 enum redis_health_log redis_health_refused(struct redis_health *, int64_t now);
 /* A command was answered: up again. */
 enum redis_health_log redis_health_ok(struct redis_health *);
+
+/*
+ * A worker's count of its server's error replies, for the lines that
+ * tell them: the first at once, then one every REDIS_LOG_EVERY ms at most.
+ */
+struct redis_errors {
+	int seen;            /* a line was logged */
+	int64_t logged;      /* when */
+	unsigned long count; /* error replies since that line, counted here */
+};
+/*
+ * One more error reply at now: 1 when a line is due (the caller logs
+ * count, then sets it to 0), 0 when not.
+ */
+int redis_errors_count(struct redis_errors *, int64_t now);
 
 #endif

@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <hiredis/hiredis.h>
 
 #include "arena.h"
+#include "balance.h"
 #include "conf_table.h"
 #include "conn.h"
 #include "kind.h"
@@ -20,6 +22,13 @@
 /*
  * Config part.
  */
+
+/* The server's addresses, in the order to try them. */
+struct redis_addrs {
+	size_t n;
+	struct sockaddr_storage ss[REDIS_ADDRS_MAX];
+	socklen_t len[REDIS_ADDRS_MAX];
+};
 
 struct redis_client {
 	char *id;
@@ -39,11 +48,15 @@ struct redis_client {
 	char host[256];
 	int port;
 	char addr[300];
+	/* built in the master at each load (none: the name did not resolve) */
+	struct redis_addrs ra;
 	/* runtime: this process's connection (never the master's) */
 	redisContext *ctx;
 	pid_t pid;
+	pid_t seeded; /* the process that seeded health's jitter */
 	time_t opened, used;
 	struct redis_health health;
+	struct redis_errors errors;
 	char why[320]; /* why the last command failed, for the outage lines */
 };
 
@@ -122,6 +135,8 @@ static const struct conf_table redis_client_conf_table = {
 };
 
 static void redis_client_drop(struct redis_client *c);
+static const char *redis_client_resolve(
+    const char *host, int port, struct redis_addrs *ra);
 
 /* Close a worker's connection when its config is freed. */
 static void
@@ -130,11 +145,25 @@ redis_client_conf_forget(void *arg)
 	redis_client_drop(arg);
 }
 
-/* Have the config's end close a worker's connection. */
+/*
+ * Have the config's end close a worker's connection; resolve the server's
+ * name (in the master, at each load: a reload resolves it again).  A name
+ * that does not resolve yet fails nothing (Redis may come later): the
+ * workers resolve it when they dial.
+ */
 static void
 redis_client_conf_build(struct loader *ld, struct conf_doc *doc)
 {
-	conf_at_free(ld, redis_client_conf_forget, doc->obj);
+	struct redis_client *c = doc->obj;
+	const char *why;
+
+	conf_at_free(ld, redis_client_conf_forget, c);
+	if (!conf_resolve_names)
+		return;
+	if ((why = redis_client_resolve(c->host, c->port, &c->ra)) != NULL)
+		log_warnx("RedisClient %s: cannot resolve %s: %s; the workers "
+		          "will resolve it each time they dial",
+		    c->addr, c->host, why);
 }
 
 const struct kind redis_client_conf_kind = {
@@ -185,6 +214,54 @@ redis_client_split_addr(const char *s, char *host, size_t hsize, int *port)
 	memcpy(host, hp.host, hp.hlen);
 	host[hp.hlen] = '\0';
 	return NULL;
+}
+
+/*
+ * host's addresses for port into *ra (REDIS_ADDRS_MAX at most, in
+ * getaddrinfo()'s order): an address literal without a lookup, a name
+ * with getaddrinfo(), which blocks.  No AI_ADDRCONFIG: an address of a
+ * family the host cannot reach fails its connect at once and the next one
+ * is tried (localhost is ::1 and 127.0.0.1 where IPv6 is only on lo).
+ * NULL, or why not (none kept).
+ */
+static const char *
+redis_client_resolve(const char *host, int port, struct redis_addrs *ra)
+{
+	struct addrinfo hints, *res, *ai;
+	char serv[8];
+	int rc;
+
+	ra->n = 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	(void)snprintf(serv, sizeof(serv), "%d", port);
+	if ((rc = getaddrinfo(host, serv, &hints, &res)) == EAI_NONAME) {
+		hints.ai_flags = AI_NUMERICSERV;
+		rc = getaddrinfo(host, serv, &hints, &res);
+	}
+	if (rc != 0)
+		return rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc);
+	for (ai = res; ai != NULL && ra->n < REDIS_ADDRS_MAX; ai = ai->ai_next)
+		if (ai->ai_addrlen <= sizeof(ra->ss[0])) {
+			memcpy(&ra->ss[ra->n], ai->ai_addr, ai->ai_addrlen);
+			ra->len[ra->n++] = ai->ai_addrlen;
+		}
+	freeaddrinfo(res);
+	return ra->n > 0 ? NULL : "no address";
+}
+
+int64_t
+redis_client_dial_share(int64_t now, int64_t deadline, size_t left)
+{
+	int64_t rest = deadline - now, part;
+
+	if (left <= 1 || rest <= REDIS_DIAL_SHARE_MIN)
+		return deadline;
+	part = rest / (int64_t)left;
+	return now +
+	    (part < REDIS_DIAL_SHARE_MIN ? REDIS_DIAL_SHARE_MIN : part);
 }
 
 int
@@ -261,12 +338,27 @@ redis_health_count(struct redis_health *h, int64_t now)
 	return REDIS_LOG_STILL;
 }
 
+void
+redis_health_seed(struct redis_health *h, uint64_t seed)
+{
+	h->rng = seed;
+}
+
+/* A wait from [b - b / 2, b] (SplitMix64: cheap, and the state is ours). */
+static int64_t
+redis_health_jitter(struct redis_health *h, int64_t b)
+{
+	uint64_t r = balance_mix(h->rng += 0x9e3779b97f4a7c15ULL);
+
+	return b - (int64_t)(r % (uint64_t)(b / 2 + 1));
+}
+
 enum redis_health_log
 redis_health_dial_failed(struct redis_health *h, int64_t now)
 {
 	if (h->backoff < REDIS_BACKOFF_MIN)
 		h->backoff = REDIS_BACKOFF_MIN;
-	h->retry_at = now + h->backoff;
+	h->retry_at = now + redis_health_jitter(h, h->backoff);
 	h->backoff = h->backoff > REDIS_BACKOFF_MAX / 2 ? REDIS_BACKOFF_MAX
 	                                                : h->backoff * 2;
 	if (h->down)
@@ -292,6 +384,17 @@ redis_health_ok(struct redis_health *h)
 		return REDIS_LOG_NONE;
 	h->down = 0;
 	return REDIS_LOG_BACK;
+}
+
+int
+redis_errors_count(struct redis_errors *e, int64_t now)
+{
+	e->count++;
+	if (e->seen && now - e->logged < REDIS_LOG_EVERY)
+		return 0;
+	e->seen = 1;
+	e->logged = now;
+	return 1;
 }
 
 /* CLOCK_MONOTONIC in milliseconds. */
@@ -337,12 +440,43 @@ redis_client_tell(
 	}
 }
 
-/* The server failed a dial or a command: down, no dial for a backoff. */
+/*
+ * The server answered an error reply (c->why): a line at once, then at
+ * most one every REDIS_LOG_EVERY ms (the count since the last one).
+ */
+static void
+redis_client_tell_reply(struct redis_client *c)
+{
+	struct redis_errors *e = &c->errors;
+
+	if (!redis_errors_count(e, redis_client_now()))
+		return;
+	if (e->count == 1)
+		log_error("RedisClient %s: %s; this worker logs the error "
+		          "replies at most every %d s",
+		    c->addr, c->why, REDIS_LOG_EVERY / 1000);
+	else
+		log_error("RedisClient %s: %s; %lu error replies in this "
+		          "worker since the last line",
+		    c->addr, c->why, e->count);
+	e->count = 0;
+}
+
+/*
+ * The server failed a dial or a command: down, no dial for a backoff.
+ * The jitter is seeded in each worker (they are forked from one master).
+ */
 static void
 redis_client_went_down(struct redis_client *c)
 {
 	int64_t now = redis_client_now();
 
+	if (c->seeded != getpid()) {
+		c->seeded = getpid();
+		redis_health_seed(&c->health,
+		    (uint64_t)c->seeded << 32 ^ (uint64_t)time(NULL) ^
+		        (uint64_t)now);
+	}
 	redis_client_tell(c, redis_health_dial_failed(&c->health, now), now);
 }
 
@@ -433,35 +567,81 @@ redis_client_setup(struct redis_client *c, int argc, const char **argv,
 }
 
 /*
- * Dial the server without blocking (hiredis starts the connect), then
- * wait for it in conn_wait() until the dial timeout: 0, or -1 with *err.
+ * Append address sa's failure ("[::1]:6379: Connection refused") to the
+ * list in b (cut at size), and log it at DEBUG.
+ */
+static void
+redis_client_addr_failed(const struct redis_client *c, char *b, size_t size,
+    const struct sockaddr *sa, socklen_t len, int e)
+{
+	char host[64], port[8], one[128]; /* numeric: 46 + a scope at most */
+	size_t n = strlen(b);
+	int v6 = sa->sa_family == AF_INET6;
+
+	if (getnameinfo(sa, len, host, sizeof(host), port, sizeof(port),
+	        NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		(void)snprintf(host, sizeof(host), "?"), port[0] = '\0';
+	(void)snprintf(one, sizeof(one), "%s%s%s:%s: %s", v6 ? "[" : "", host,
+	    v6 ? "]" : "", port, strerror(e));
+	log_debug("RedisClient %s: %s", c->addr, one);
+	if (n + 1 < size)
+		(void)snprintf(b + n, size - n, "%s%s", n > 0 ? "; " : "", one);
+}
+
+/*
+ * Dial the server's addresses in turn until one answers, each connect
+ * (a socket of ours, non-blocking) waited for in conn_wait() until its
+ * share of the dial timeout, then hand the socket to hiredis: 0, or -1
+ * with *err (each address's failure when there are several).
  */
 static int
 redis_client_dial(struct redis_client *c, const char **err)
 {
 	int64_t deadline =
 	    conn_deadline(redis_client_ms(c->dial_timeout, c->timeout));
-	int w, soerr = 0;
-	socklen_t len = sizeof(soerr);
+	const struct redis_addrs *ra = &c->ra;
+	struct redis_addrs resolved;
+	const char *what;
+	char why[sizeof(c->why)];
+	int64_t now;
+	size_t i;
+	int fd = -1, e = ETIMEDOUT;
 
-	c->ctx = redisConnectNonBlock(c->host, c->port);
-	c->pid = getpid();
-	if (c->ctx == NULL) {
+	if (ra->n == 0) { /* the master could not resolve the name */
+		if ((what = redis_client_resolve(
+		         c->host, c->port, &resolved)) != NULL) {
+			(void)snprintf(why, sizeof(why),
+			    "cannot resolve %s: %s", c->host, what);
+			*err = redis_client_error(c, why);
+			return -1;
+		}
+		ra = &resolved;
+	}
+	why[0] = '\0';
+	for (i = 0; i < ra->n && fd < 0; i++) {
+		if ((now = conn_now_ms()) >= deadline)
+			e = ETIMEDOUT;
+		else if ((fd = conn_connect((const struct sockaddr *)&ra->ss[i],
+		              ra->len[i],
+		              redis_client_dial_share(
+		                  now, deadline, ra->n - i))) < 0)
+			e = errno;
+		if (fd < 0 && ra->n > 1)
+			redis_client_addr_failed(c, why, sizeof(why),
+			    (const struct sockaddr *)&ra->ss[i], ra->len[i], e);
+	}
+	if (fd < 0) {
+		*err = redis_client_error(c, ra->n > 1 ? why : strerror(e));
+		return -1;
+	}
+	if ((c->ctx = redisConnectFd(fd)) == NULL) {
+		close(fd);
 		*err = redis_client_error(c, "out of memory");
 		return -1;
 	}
-	if (c->ctx->err != 0) {
-		*err = redis_client_error(c, c->ctx->errstr);
-		return -1;
-	}
-	if ((w = conn_wait(c->ctx->fd, POLLOUT, deadline, -1)) <= 0)
-		soerr = w == 0 ? ETIMEDOUT : errno;
-	else if (getsockopt(c->ctx->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-		soerr = errno;
-	if (soerr != 0) {
-		*err = redis_client_error(c, strerror(soerr));
-		return -1;
-	}
+	c->pid = getpid();
+	/* Our socket does not block: hiredis must take EAGAIN as "later". */
+	c->ctx->flags &= ~REDIS_BLOCK;
 	return 0;
 }
 
@@ -571,7 +751,10 @@ redis_client_run(struct redis_client *c, int argc, const char **argv,
 	return NULL;
 }
 
-/* Run a command and check its reply against want: as redis_client_reply. */
+/*
+ * Run a command and check its reply against want: as redis_client_reply,
+ * but REDIS_CLIENT_REFUSED (logged here) for an error or unexpected reply.
+ */
 static int
 redis_client_do(struct redis_client *c, int argc, const char **argv,
     const size_t *argl, int want, redisReply **out, const char **err)
@@ -584,8 +767,11 @@ redis_client_do(struct redis_client *c, int argc, const char **argv,
 	if (rep == NULL)
 		return down ? REDIS_CLIENT_DOWN : -1;
 	rc = redis_client_reply(rep, want, msg, sizeof(msg));
-	if (rc < 0)
+	if (rc < 0) {
 		*err = redis_client_error(c, msg);
+		redis_client_tell_reply(c);
+		rc = REDIS_CLIENT_REFUSED;
+	}
 	if (out != NULL && rc > 0)
 		*out = rep;
 	else

@@ -260,12 +260,12 @@ struct session_state {
 };
 
 /*
- * A store failure: ERROR, or DEBUG when the RedisClient holds the server
- * down (it logs the outage itself, not a line per request).
+ * A store failure: ERROR, or DEBUG when the RedisClient logged it (the
+ * server held down, an error reply: not a line per request).
  */
-#define SESSION_LOG_STORE(rc, ...)                                     \
-	log_msg((rc) == REDIS_CLIENT_DOWN ? LOG_L_DEBUG : LOG_L_ERROR, \
-	    LOG_LOC, 0, __VA_ARGS__)
+#define SESSION_LOG_STORE(rc, ...)                                            \
+	log_msg(REDIS_CLIENT_LOGGED(rc) ? LOG_L_DEBUG : LOG_L_ERROR, LOG_LOC, \
+	    0, __VA_ARGS__)
 
 /* Answer 500 E3212 through the middleware's error handler. */
 static int

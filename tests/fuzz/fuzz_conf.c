@@ -25,6 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* An SLogger with outputTarget File must not create files. */
 	conf_open_log_files = 0;
+	/* A RedisClient's addrs must not make DNS queries. */
+	conf_resolve_names = 0;
 	/* Configs are small; huge inputs only slow the search down. */
 	if (size > 64 * 1024)
 		return 0;

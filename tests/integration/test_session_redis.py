@@ -22,22 +22,36 @@ DOWN = "E3212 SessionMiddleware: session not restored: RedisClient"
 OUTAGE = "; down: this worker dials again in"
 STILL = "; still down after"
 BACK = ": back after"
+# The first error reply a worker logs (the next ones: at most a line every 10 s).
+REPLIES = "; this worker logs the error replies at most "
+
+
+def loopback_name():
+    """A name that resolves to both loopback addresses, ::1 and 127.0.0.1 (Debian's
+    /etc/hosts makes localhost one), and its addresses in getaddrinfo()'s order."""
+    try:
+        got = [ai[4][0] for ai in socket.getaddrinfo("localhost", 6379, 0, socket.SOCK_STREAM)]
+    except OSError:
+        return None, []
+    got = [a for a in got if a in ("127.0.0.1", "::1")]
+    return ("localhost", got) if len(set(got)) == 2 else (None, got)
 
 
 class Redis:
     """A redis-server on a loopback port, without persistence; stopped by pid."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, bind="127.0.0.1"):
         self.port = port or free_port()
+        self.bind = bind
         self.dir = tempfile.mkdtemp(prefix="aileron-redis-")
         self.start()
 
     def start(self):
         self.proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            [REDIS_SERVER, "--port", str(self.port), "--bind", self.bind, "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--logfile", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port, proc=self.proc)
+        wait_port(self.port, host=self.bind, proc=self.proc)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -54,7 +68,7 @@ class Redis:
 
     def cmd(self, *args):
         """One command in RESP; the reply (bytes, int, list, None) or an Exception for an error."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+        with socket.create_connection((self.bind, self.port), timeout=5) as s:
             out = b"*%d\r\n" % len(args)
             for a in args:
                 a = a if isinstance(a, bytes) else str(a).encode()
@@ -175,6 +189,15 @@ class SessionRedisTest(AileronTestCase):
         """The messages of the log lines at level that contain text."""
         return [ln["msg"] for ln in self.aileron.log_lines()
                 if isinstance(ln, dict) and ln.get("level") == level and text in ln.get("msg", "")]
+
+    def store_fails(self, port, n, method, headers, body=None):
+        """n requests whose session cannot be restored (500, no cookie), each followed by
+        one whose new session cannot be saved (200, no cookie)."""
+        for i in range(n):
+            st, hd, got = request(port, method, "/app", headers, body)
+            self.assertEqual((st, got, set_cookies(hd)), (500, ERROR500, []), i)
+            st, hd, _ = request(port, "GET", "/token")
+            self.assertEqual((st, set_cookies(hd)), (200, []), i)
 
     def token(self, port, headers=()):
         """GET /token: the CSRF token (kept in the session) and the session ID."""
@@ -324,11 +347,7 @@ class SessionRedisTest(AileronTestCase):
         tok, sid = self.token(port)
         self.redis.stop()
         n = 40
-        for i in range(n):
-            st, hd, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
-            self.assertEqual((st, body, set_cookies(hd)), (500, ERROR500, []), i)
-            st, hd, _ = request(port, "GET", "/token")  # a new session that cannot be saved
-            self.assertEqual((st, set_cookies(hd)), (200, []), i)
+        self.store_fails(port, n, "POST", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
         addr = "RedisClient 127.0.0.1:%d" % self.redis.port
         errors = self.log("ERROR", "")
         # One line per worker that found it down (the test takes far less than the
@@ -551,6 +570,33 @@ class SessionRedisTest(AileronTestCase):
         self.assertRegex(out, r"RedisClient 127\.0\.0\.1:\d+: AUTH: WRONGPASS.*; down: ")
         self.assertNotIn("wrong", out.replace("WRONGPASS", "").replace("wrong-", ""))
 
+    def test_error_replies_are_logged_once_not_per_request(self):
+        """A Redis that is up but answers errors (requirepass without a password in the
+        config: NOAUTH): one ERROR line per worker, the per-request detail at DEBUG."""
+        self.allow_errors(REPLIES)
+        self.redis.cmd("CONFIG", "SET", "requirepass", "s3cret")
+        port = self.serve(workers=2, env={"GATEWAY_LOG_LEVEL": "debug"})
+        sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        n = 30
+        self.store_fails(port, n, "GET", [("Cookie", "S=" + sid)])
+        addr = "RedisClient 127.0.0.1:%d" % self.redis.port
+        errors = self.log("ERROR", "")
+        # The test takes far less than the 10 s between lines: one per worker that saw one.
+        self.assertTrue(1 <= len(errors) <= 2, errors)
+        for e in errors:
+            self.assertEqual(e, addr + ": NOAUTH Authentication required." + REPLIES + "every 10 s")
+        self.assertGreaterEqual(len(self.log("DEBUG", "session not restored: " + addr + ": NOAUTH")), n)
+        self.assertGreaterEqual(len(self.log("DEBUG", "session not saved: " + addr + ": NOAUTH")), n)
+        # Not an outage: no backoff, so the password set right makes the next request work.
+        self.assertEqual(self.log("ERROR", OUTAGE), [])
+        with socket.create_connection(("127.0.0.1", self.redis.port), timeout=5) as s:
+            s.sendall(b'AUTH s3cret\r\nCONFIG SET requirepass ""\r\n')
+            f = s.makefile("rb")
+            self.assertEqual([f.readline().strip() for _ in range(2)], [b"+OK", b"+OK"])
+        st, hd, _ = request(port, "GET", "/token")
+        self.assertEqual(st, 200)
+        self.assertIsNotNone(session_cookie(hd))
+
     def test_error_handler_field(self):
         """spec.errorHandler (AILERON's authn-fapi examples write it) answers the store's 500."""
         self.allow_errors(OUTAGE)
@@ -597,6 +643,64 @@ spec:
         self.check_error(text.replace("storage: {apiVersion: app/v1, kind: RedisClient}",
                                       "storage: {apiVersion: app/v1, kind: CSRFMiddleware}"), "a key-value store")
         self.check_error(text.replace("  prefix: \"sess:\"\n", "  prefix: \"a b\"\n"), 'field "prefix": must match')
+
+    def test_name_with_two_addresses(self):
+        """A name that resolves (when the config loads) to ::1 and 127.0.0.1, with Redis on
+        one of them only: the dial tries the next address when the first is refused, and
+        reaches Redis on either (hiredis tried IPv4 only)."""
+        self.allow_errors(OUTAGE)
+        name, order = loopback_name()
+        if name is None:
+            self.skipTest("localhost does not resolve to both ::1 and 127.0.0.1 here (%s); "
+                          "Debian's /etc/hosts makes it so" % order)
+        up = self.upstream(lambda req, c: response(200, b"ok"))
+        port, rport = free_port(), free_port()
+        a = self.start(config(port, up.url, rport).replace(
+            '"127.0.0.1:%d"' % rport, '"%s:%d"' % (name, rport)), port)
+        for bind in (order[1], order[0]):  # the second address, then the first only
+            redis = Redis(port=rport, bind=bind)
+            self.addCleanup(redis.cleanup)
+            tok, sid = self.token(port)
+            self.assertIsNotNone(sid, bind)
+            self.assertIsNotNone(redis.cmd("GET", "sess:" + sid), bind)
+            st, _, body = request(port, "POST", "/app", [("Cookie", "S=" + sid), ("X-CSRF-Token", tok)], b"x")
+            self.assertEqual((st, body), (200, b"ok"), bind)
+            redis.stop()
+        # Both refused: the outage line tells each address.
+        st, _, body = request(port, "GET", "/app", [("Cookie", "S=" + sid)])
+        self.assertEqual((st, body), (500, ERROR500))
+        at = ["[%s]:%d" % (h, rport) if ":" in h else "%s:%d" % (h, rport) for h in order]
+        self.assertIn("RedisClient %s:%d: %s: Connection refused; %s: Connection refused%s" % (
+            name, rport, at[0], at[1], OUTAGE), a.output())
+
+    def test_name_that_does_not_resolve(self):
+        """A name that does not resolve when the config loads: a warning, not a failed start
+        (Redis may come later); the workers resolve it each time they dial."""
+        self.allow_errors(OUTAGE)
+        name = "aileron-no-such-host.invalid"
+        env = {"RES_OPTIONS": "timeout:1 attempts:1"}  # no DNS server: no long wait
+        up = self.upstream(lambda req, c: response(200, b"ok"))
+        port = free_port()
+        text = config(port, up.url, 6379).replace('"127.0.0.1:6379"', '"%s:6379"' % name)
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        path = os.path.join(d, "c.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        p = subprocess.run([AILERON, "-c", "-f", path], capture_output=True, text=True,
+                           env=dict(os.environ, **env))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        warning = "RedisClient %s:6379: cannot resolve %s: " % (name, name)
+        self.assertIn(warning, p.stdout + p.stderr)
+        a = self.start(text, port, env=env)
+        sid = "0123456789ABCDEFGHIJKLMNOPQRSTUV0123456789ABCDEF"
+        for i in range(3):
+            st, _, body = request(port, "GET", "/app", [("Cookie", "S=" + sid)])
+            self.assertEqual((st, body), (500, ERROR500), i)
+        lines = [ln for ln in a.log_lines() if isinstance(ln, dict) and warning in ln.get("msg", "")]
+        self.assertEqual([ln["level"] for ln in lines], ["WARN", "ERROR"], lines)
+        self.assertIn("; the workers will resolve it each time they dial", lines[0]["msg"])
+        self.assertIn(OUTAGE, lines[1]["msg"])
 
     def test_config_loads_without_a_server(self):
         """-c never dials: a config naming an absent Redis loads (the workers dial when needed)."""

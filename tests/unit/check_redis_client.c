@@ -55,6 +55,29 @@ START_TEST(split_addr_long_host)
 }
 END_TEST
 
+/* A dial's timeout over several addresses, as Go's dialer shares it. */
+static const struct {
+	int64_t now, deadline;
+	size_t left;
+	int64_t want;
+} shares[] = {
+	{ 0, 5000, 1, 5000 },    /* the last address: all that is left */
+	{ 0, 5000, 2, 2500 },    /* an equal share */
+	{ 2500, 5000, 1, 5000 }, /* (the first failed at once: more) */
+	{ 0, 10000, 8, 2000 },   /* at least 2 s ... */
+	{ 0, 1500, 2, 1500 },    /* ... or all of it when less */
+	{ 1000, 3000, 3, 3000 }, { 0, 9000, 3, 3000 },
+	{ 6000, 5000, 2, 5000 }, /* already past: the deadline */
+};
+
+START_TEST(dial_share)
+{
+	ck_assert_int_eq(redis_client_dial_share(shares[_i].now,
+	                     shares[_i].deadline, shares[_i].left),
+	    shares[_i].want);
+}
+END_TEST
+
 /* A reply as hiredis builds it. */
 static redisReply
 reply(int type, const char *str, long long integer)
@@ -138,37 +161,103 @@ START_TEST(set_args)
 }
 END_TEST
 
+/* Whether the wait after a failed dial with backoff b is in [b - b/2, b]. */
+static int
+jittered(int64_t wait, int64_t b)
+{
+	return wait >= b - b / 2 && wait <= b;
+}
+
 /* Down at the first failed dial; the backoff doubles to its cap. */
 START_TEST(health_backoff)
 {
 	struct redis_health h;
-	int64_t now = 1000, want = REDIS_BACKOFF_MIN;
+	int64_t now = 1000, want = REDIS_BACKOFF_MIN, w;
 	int i;
 
 	memset(&h, 0, sizeof(h));
+	redis_health_seed(&h, 42);
 	ck_assert_int_eq(redis_health_wait(&h, now), 0);
 	ck_assert_int_eq(redis_health_ok(&h), REDIS_LOG_NONE);
 	ck_assert_int_eq(redis_health_dial_failed(&h, now), REDIS_LOG_DOWN);
 	ck_assert_int_eq(h.down, 1);
-	ck_assert_int_eq(redis_health_wait(&h, now), REDIS_BACKOFF_MIN);
-	ck_assert_int_eq(
-	    redis_health_wait(&h, now + 40), REDIS_BACKOFF_MIN - 40);
+	w = redis_health_wait(&h, now);
+	ck_assert_msg(
+	    jittered(w, REDIS_BACKOFF_MIN), "first wait %lld", (long long)w);
+	ck_assert_int_eq(redis_health_wait(&h, now + 40), w - 40);
 	for (i = 0; i < 12; i++) {
 		now = h.retry_at; /* the next dial, as soon as allowed */
 		ck_assert_int_eq(redis_health_wait(&h, now), 0);
 		want =
 		    want * 2 > REDIS_BACKOFF_MAX ? REDIS_BACKOFF_MAX : want * 2;
 		redis_health_dial_failed(&h, now);
-		ck_assert_int_eq(redis_health_wait(&h, now), want);
+		w = redis_health_wait(&h, now);
+		ck_assert_msg(jittered(w, want), "wait %lld, backoff %lld",
+		    (long long)w, (long long)want);
 	}
 	ck_assert_int_eq(want, REDIS_BACKOFF_MAX);
+	ck_assert_int_eq(h.backoff, REDIS_BACKOFF_MAX);
 	/* Back: one WARN line, and the next outage starts from the minimum. */
 	ck_assert_int_eq(redis_health_ok(&h), REDIS_LOG_BACK);
 	ck_assert_int_eq(h.down, 0);
 	ck_assert_int_eq(redis_health_wait(&h, now), 0);
 	ck_assert_int_eq(redis_health_ok(&h), REDIS_LOG_NONE);
 	ck_assert_int_eq(redis_health_dial_failed(&h, now + 1), REDIS_LOG_DOWN);
-	ck_assert_int_eq(redis_health_wait(&h, now + 1), REDIS_BACKOFF_MIN);
+	w = redis_health_wait(&h, now + 1);
+	ck_assert_msg(jittered(w, REDIS_BACKOFF_MIN),
+	    "wait %lld after the "
+	    "outage",
+	    (long long)w);
+}
+END_TEST
+
+/*
+ * The jitter: workers seeded differently (by pid) wait differently, over
+ * the whole of [b/2, b]; one worker's waits vary from dial to dial.
+ */
+START_TEST(health_jitter)
+{
+	struct redis_health h;
+	int64_t w, lo = REDIS_BACKOFF_MAX, hi = 0, first = -1;
+	int i, j, differ = 0, low = 0, high = 0;
+
+	for (i = 0; i < 200; i++) {
+		memset(&h, 0, sizeof(h));
+		redis_health_seed(&h, (uint64_t)(1000 + i) << 32 ^ 1765000000);
+		for (j = 0; j < 6; j++) /* the cap, with room to spare */
+			redis_health_dial_failed(&h, 0);
+		w = redis_health_wait(&h, 0);
+		ck_assert_msg(
+		    jittered(w, REDIS_BACKOFF_MAX), "wait %lld", (long long)w);
+		lo = w < lo ? w : lo;
+		hi = w > hi ? w : hi;
+		low += w < REDIS_BACKOFF_MAX * 3 / 4;
+		high += w >= REDIS_BACKOFF_MAX * 3 / 4;
+		if (first < 0)
+			first = w;
+		differ += w != first;
+	}
+	/* Uniform over 1001 values: 200 draws spread over most of them. */
+	ck_assert_int_lt(lo, REDIS_BACKOFF_MAX / 2 + 100);
+	ck_assert_int_gt(hi, REDIS_BACKOFF_MAX - 100);
+	ck_assert_int_gt(low, 60);
+	ck_assert_int_gt(high, 60);
+	ck_assert_int_gt(differ, 190);
+	/* The same worker: the waits at the cap are not all the same. */
+	memset(&h, 0, sizeof(h));
+	redis_health_seed(&h, 7);
+	differ = 0;
+	first = -1;
+	for (j = 0; j < 20; j++) {
+		redis_health_dial_failed(&h, 0);
+		w = redis_health_wait(&h, 0);
+		if (j >= 5) {
+			ck_assert(jittered(w, REDIS_BACKOFF_MAX));
+			differ += w != first;
+			first = w;
+		}
+	}
+	ck_assert_int_gt(differ, 10);
 }
 END_TEST
 
@@ -203,6 +292,43 @@ START_TEST(health_lines)
 }
 END_TEST
 
+/*
+ * Error replies: a line for the first, then at most one per
+ * REDIS_LOG_EVERY ms with the count since the last line.
+ */
+START_TEST(error_lines)
+{
+	struct redis_errors e;
+	int64_t t0 = 0, t; /* the clock may read 0: a line is still due */
+	int i, lines = 0;
+
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(redis_errors_count(&e, t0), 1);
+	ck_assert_uint_eq(e.count, 1);
+	e.count = 0;
+	/* 1000 more over 2.5 intervals: 2 lines of 400. */
+	for (i = 1; i <= 1000; i++) {
+		t = t0 + (int64_t)i * REDIS_LOG_EVERY * 5 / 2 / 1000;
+		if (redis_errors_count(&e, t)) {
+			lines++;
+			ck_assert_uint_eq(e.count, 400);
+			e.count = 0;
+		}
+	}
+	ck_assert_int_eq(lines, 2);
+	ck_assert_uint_eq(e.count, 200);
+	/* After a quiet spell, the next error reply is told at once. */
+	e.count = 0;
+	t = t0 + REDIS_LOG_EVERY * 10;
+	ck_assert_int_eq(redis_errors_count(&e, t), 1);
+	ck_assert_uint_eq(e.count, 1);
+	e.count = 0;
+	ck_assert_int_eq(redis_errors_count(&e, t + REDIS_LOG_EVERY - 1), 0);
+	ck_assert_int_eq(redis_errors_count(&e, t + REDIS_LOG_EVERY), 1);
+	ck_assert_uint_eq(e.count, 2);
+}
+END_TEST
+
 static Suite *
 redis_client_suite(void)
 {
@@ -212,10 +338,14 @@ redis_client_suite(void)
 	tcase_add_loop_test(
 	    tc, split_addr, 0, sizeof(addrs) / sizeof(addrs[0]));
 	tcase_add_test(tc, split_addr_long_host);
+	tcase_add_loop_test(
+	    tc, dial_share, 0, sizeof(shares) / sizeof(shares[0]));
 	tcase_add_test(tc, replies);
 	tcase_add_test(tc, set_args);
 	tcase_add_test(tc, health_backoff);
+	tcase_add_test(tc, health_jitter);
 	tcase_add_test(tc, health_lines);
+	tcase_add_test(tc, error_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
