@@ -10,9 +10,9 @@
  * through its own connection (hiredis), opened the first time the worker
  * needs it, never in the master.  The server's name is resolved when the
  * config is loaded (in the master: a reload resolves it again) into
- * REDIS_ADDRS_MAX addresses at most, IPv4 and IPv6, that a dial tries in
- * turn, each connect waited for in conn_wait() and given a share of the
- * dial timeout (redis_client_dial_share); the socket is then handed to
+ * RESOLVE_ADDRS_MAX addresses at most, IPv4 and IPv6, that a dial tries
+ * in turn, each connect waited for in conn_wait() and given a share of
+ * the dial timeout (resolve_dial); the socket is then handed to
  * hiredis.  An address literal needs no lookup; a name that does not
  * resolve at load is warned about once and resolved by the worker at each
  * dial, with a getaddrinfo() that blocks.  A command that fails on a
@@ -46,9 +46,6 @@
 #define REDIS_BACKOFF_MIN 100
 #define REDIS_BACKOFF_MAX 2000
 #define REDIS_LOG_EVERY   10000
-/* The addresses of a name kept; the least share of the dial timeout. */
-#define REDIS_ADDRS_MAX      8
-#define REDIS_DIAL_SHARE_MIN 2000
 /* What the commands return (besides -1) when the server is down ... */
 #define REDIS_CLIENT_DOWN (-2)
 /* ... or answered an error reply. */
@@ -95,13 +92,6 @@ int redis_client_expires(const struct redis_client *);
  */
 const char *redis_client_split_addr(
     const char *s, char *host, size_t hsize, int *port);
-/*
- * The deadline of a connect to one of left addresses (this one included)
- * at now, when the dial must be done by deadline: as Go's dialer, an
- * equal share of the time left, but REDIS_DIAL_SHARE_MIN ms at least
- * (all that is left when less), and all of it for the last address.
- */
-int64_t redis_client_dial_share(int64_t now, int64_t deadline, size_t left);
 /*
  * What a reply means for a command expecting want: a REDIS_REPLY_*
  * type, or REDIS_REPLY_STATUS "OK".  1: a bulk string (GET), 0: nil or

@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "balance.h"
+#include "resolve.h"
 #include "conf_table.h"
 #include "conn.h"
 #include "kind.h"
@@ -22,13 +23,6 @@
 /*
  * Config part.
  */
-
-/* The server's addresses, in the order to try them. */
-struct redis_addrs {
-	size_t n;
-	struct sockaddr_storage ss[REDIS_ADDRS_MAX];
-	socklen_t len[REDIS_ADDRS_MAX];
-};
 
 struct redis_client {
 	char *id;
@@ -49,7 +43,7 @@ struct redis_client {
 	int port;
 	char addr[300];
 	/* built in the master at each load (none: the name did not resolve) */
-	struct redis_addrs ra;
+	struct resolved ra;
 	/* runtime: this process's connection (never the master's) */
 	redisContext *ctx;
 	pid_t pid;
@@ -135,8 +129,6 @@ static const struct conf_table redis_client_conf_table = {
 };
 
 static void redis_client_drop(struct redis_client *c);
-static const char *redis_client_resolve(
-    const char *host, int port, struct redis_addrs *ra);
 
 /* Close a worker's connection when its config is freed. */
 static void
@@ -144,6 +136,9 @@ redis_client_conf_forget(void *arg)
 {
 	redis_client_drop(arg);
 }
+
+static const char *redis_client_resolve(
+    const struct redis_client *c, struct resolved *r);
 
 /*
  * Have the config's end close a worker's connection; resolve the server's
@@ -160,7 +155,7 @@ redis_client_conf_build(struct loader *ld, struct conf_doc *doc)
 	conf_at_free(ld, redis_client_conf_forget, c);
 	if (!conf_resolve_names)
 		return;
-	if ((why = redis_client_resolve(c->host, c->port, &c->ra)) != NULL)
+	if ((why = redis_client_resolve(c, &c->ra)) != NULL)
 		log_warnx("RedisClient %s: cannot resolve %s: %s; the workers "
 		          "will resolve it each time they dial",
 		    c->addr, c->host, why);
@@ -216,52 +211,14 @@ redis_client_split_addr(const char *s, char *host, size_t hsize, int *port)
 	return NULL;
 }
 
-/*
- * host's addresses for port into *ra (REDIS_ADDRS_MAX at most, in
- * getaddrinfo()'s order): an address literal without a lookup, a name
- * with getaddrinfo(), which blocks.  No AI_ADDRCONFIG: an address of a
- * family the host cannot reach fails its connect at once and the next one
- * is tried (localhost is ::1 and 127.0.0.1 where IPv6 is only on lo).
- * NULL, or why not (none kept).
- */
+/* c's host and port into *r (resolve_host): NULL, or why not. */
 static const char *
-redis_client_resolve(const char *host, int port, struct redis_addrs *ra)
+redis_client_resolve(const struct redis_client *c, struct resolved *r)
 {
-	struct addrinfo hints, *res, *ai;
-	char serv[8];
-	int rc;
+	char port[8];
 
-	ra->n = 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	(void)snprintf(serv, sizeof(serv), "%d", port);
-	if ((rc = getaddrinfo(host, serv, &hints, &res)) == EAI_NONAME) {
-		hints.ai_flags = AI_NUMERICSERV;
-		rc = getaddrinfo(host, serv, &hints, &res);
-	}
-	if (rc != 0)
-		return rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc);
-	for (ai = res; ai != NULL && ra->n < REDIS_ADDRS_MAX; ai = ai->ai_next)
-		if (ai->ai_addrlen <= sizeof(ra->ss[0])) {
-			memcpy(&ra->ss[ra->n], ai->ai_addr, ai->ai_addrlen);
-			ra->len[ra->n++] = ai->ai_addrlen;
-		}
-	freeaddrinfo(res);
-	return ra->n > 0 ? NULL : "no address";
-}
-
-int64_t
-redis_client_dial_share(int64_t now, int64_t deadline, size_t left)
-{
-	int64_t rest = deadline - now, part;
-
-	if (left <= 1 || rest <= REDIS_DIAL_SHARE_MIN)
-		return deadline;
-	part = rest / (int64_t)left;
-	return now +
-	    (part < REDIS_DIAL_SHARE_MIN ? REDIS_DIAL_SHARE_MIN : part);
+	(void)snprintf(port, sizeof(port), "%d", c->port);
+	return resolve_host(c->host, port, r);
 }
 
 int
@@ -397,16 +354,6 @@ redis_errors_count(struct redis_errors *e, int64_t now)
 	return 1;
 }
 
-/* CLOCK_MONOTONIC in milliseconds. */
-static int64_t
-redis_client_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Log what the health change asks for (never the password: c->why never holds it). */
 static void
 redis_client_tell(
@@ -449,7 +396,7 @@ redis_client_tell_reply(struct redis_client *c)
 {
 	struct redis_errors *e = &c->errors;
 
-	if (!redis_errors_count(e, redis_client_now()))
+	if (!redis_errors_count(e, conn_now_ms()))
 		return;
 	if (e->count == 1)
 		log_error("RedisClient %s: %s; this worker logs the error "
@@ -469,7 +416,7 @@ redis_client_tell_reply(struct redis_client *c)
 static void
 redis_client_went_down(struct redis_client *c)
 {
-	int64_t now = redis_client_now();
+	int64_t now = conn_now_ms();
 
 	if (c->seeded != getpid()) {
 		c->seeded = getpid();
@@ -567,28 +514,6 @@ redis_client_setup(struct redis_client *c, int argc, const char **argv,
 }
 
 /*
- * Append address sa's failure ("[::1]:6379: Connection refused") to the
- * list in b (cut at size), and log it at DEBUG.
- */
-static void
-redis_client_addr_failed(const struct redis_client *c, char *b, size_t size,
-    const struct sockaddr *sa, socklen_t len, int e)
-{
-	char host[64], port[8], one[128]; /* numeric: 46 + a scope at most */
-	size_t n = strlen(b);
-	int v6 = sa->sa_family == AF_INET6;
-
-	if (getnameinfo(sa, len, host, sizeof(host), port, sizeof(port),
-	        NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		(void)snprintf(host, sizeof(host), "?"), port[0] = '\0';
-	(void)snprintf(one, sizeof(one), "%s%s%s:%s: %s", v6 ? "[" : "", host,
-	    v6 ? "]" : "", port, strerror(e));
-	log_debug("RedisClient %s: %s", c->addr, one);
-	if (n + 1 < size)
-		(void)snprintf(b + n, size - n, "%s%s", n > 0 ? "; " : "", one);
-}
-
-/*
  * Dial the server's addresses in turn until one answers, each connect
  * (a socket of ours, non-blocking) waited for in conn_wait() until its
  * share of the dial timeout, then hand the socket to hiredis: 0, or -1
@@ -599,17 +524,14 @@ redis_client_dial(struct redis_client *c, const char **err)
 {
 	int64_t deadline =
 	    conn_deadline(redis_client_ms(c->dial_timeout, c->timeout));
-	const struct redis_addrs *ra = &c->ra;
-	struct redis_addrs resolved;
+	const struct resolved *ra = &c->ra;
+	struct resolved resolved;
 	const char *what;
 	char why[sizeof(c->why)];
-	int64_t now;
-	size_t i;
-	int fd = -1, e = ETIMEDOUT;
+	int fd;
 
 	if (ra->n == 0) { /* the master could not resolve the name */
-		if ((what = redis_client_resolve(
-		         c->host, c->port, &resolved)) != NULL) {
+		if ((what = redis_client_resolve(c, &resolved)) != NULL) {
 			(void)snprintf(why, sizeof(why),
 			    "cannot resolve %s: %s", c->host, what);
 			*err = redis_client_error(c, why);
@@ -617,21 +539,8 @@ redis_client_dial(struct redis_client *c, const char **err)
 		}
 		ra = &resolved;
 	}
-	why[0] = '\0';
-	for (i = 0; i < ra->n && fd < 0; i++) {
-		if ((now = conn_now_ms()) >= deadline)
-			e = ETIMEDOUT;
-		else if ((fd = conn_connect((const struct sockaddr *)&ra->ss[i],
-		              ra->len[i],
-		              redis_client_dial_share(
-		                  now, deadline, ra->n - i))) < 0)
-			e = errno;
-		if (fd < 0 && ra->n > 1)
-			redis_client_addr_failed(c, why, sizeof(why),
-			    (const struct sockaddr *)&ra->ss[i], ra->len[i], e);
-	}
-	if (fd < 0) {
-		*err = redis_client_error(c, ra->n > 1 ? why : strerror(e));
+	if ((fd = resolve_dial(ra, deadline, why, sizeof(why))) < 0) {
+		*err = redis_client_error(c, ra->n > 1 ? why : strerror(errno));
 		return -1;
 	}
 	if ((c->ctx = redisConnectFd(fd)) == NULL) {
@@ -686,7 +595,7 @@ fail:
 static int
 redis_client_refuse(struct redis_client *c, const char **err, int *down)
 {
-	int64_t now = redis_client_now();
+	int64_t now = conn_now_ms();
 	int64_t wait = redis_health_wait(&c->health, now);
 
 	if (wait == 0)
@@ -734,8 +643,7 @@ redis_client_run(struct redis_client *c, int argc, const char **argv,
 			c->used = time(NULL);
 			if (c->health.down) /* no clock read when all is well */
 				redis_client_tell(c,
-				    redis_health_ok(&c->health),
-				    redis_client_now());
+				    redis_health_ok(&c->health), conn_now_ms());
 			return rep;
 		}
 		redis_client_drop(c);

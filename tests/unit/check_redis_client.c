@@ -55,29 +55,6 @@ START_TEST(split_addr_long_host)
 }
 END_TEST
 
-/* A dial's timeout over several addresses, as Go's dialer shares it. */
-static const struct {
-	int64_t now, deadline;
-	size_t left;
-	int64_t want;
-} shares[] = {
-	{ 0, 5000, 1, 5000 },    /* the last address: all that is left */
-	{ 0, 5000, 2, 2500 },    /* an equal share */
-	{ 2500, 5000, 1, 5000 }, /* (the first failed at once: more) */
-	{ 0, 10000, 8, 2000 },   /* at least 2 s ... */
-	{ 0, 1500, 2, 1500 },    /* ... or all of it when less */
-	{ 1000, 3000, 3, 3000 }, { 0, 9000, 3, 3000 },
-	{ 6000, 5000, 2, 5000 }, /* already past: the deadline */
-};
-
-START_TEST(dial_share)
-{
-	ck_assert_int_eq(redis_client_dial_share(shares[_i].now,
-	                     shares[_i].deadline, shares[_i].left),
-	    shares[_i].want);
-}
-END_TEST
-
 /* A reply as hiredis builds it. */
 static redisReply
 reply(int type, const char *str, long long integer)
@@ -338,8 +315,6 @@ redis_client_suite(void)
 	tcase_add_loop_test(
 	    tc, split_addr, 0, sizeof(addrs) / sizeof(addrs[0]));
 	tcase_add_test(tc, split_addr_long_host);
-	tcase_add_loop_test(
-	    tc, dial_share, 0, sizeof(shares) / sizeof(shares[0]));
 	tcase_add_test(tc, replies);
 	tcase_add_test(tc, set_args);
 	tcase_add_test(tc, health_backoff);
