@@ -20,6 +20,7 @@
 
 struct arena;
 struct health;
+struct resolved;
 struct conf_httplogger;
 struct kind;
 
@@ -107,6 +108,10 @@ struct conf_upstream {
 	char *dial_unix;
 	char *dial_host;
 	char *dial_port;
+	/* the dialed host's addresses, resolved in the master at each load;
+	 * NULL: a unix socket, or the name did not resolve (the worker
+	 * resolves it when it dials) */
+	struct resolved *addrs;
 	struct conf_upstream_shared *shared; /* health; NULL: always up */
 	struct conf_pos pos;
 };

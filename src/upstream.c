@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "log.h"
 #include "pages.h"
+#include "resolve.h"
 #include "tlsclient.h"
 #include "upstream.h"
 
@@ -199,6 +200,8 @@ upstream_get(struct upstream_pool *p, const struct conf_upstream *up,
 {
 	const struct upstream_addr *a;
 	size_t i = p->nidle;
+	int64_t deadline;
+	char why[512];
 
 	/* Newest first: the most recently used connection is the warmest. */
 	while (i-- > 0) {
@@ -220,12 +223,22 @@ upstream_get(struct upstream_pool *p, const struct conf_upstream *up,
 	}
 	*reused = 0;
 	io->ssl = NULL;
-	if ((a = upstream_resolve(p, up)) == NULL)
-		return -1;
-	io->fd = conn_connect((const struct sockaddr *)&a->ss, a->sslen,
-	    conn_deadline(
-	        cc != NULL ? cc->dial_timeout : UPSTREAM_DIAL_TIMEOUT_MS));
-	if (io->fd < 0)
+	deadline = conn_deadline(
+	    cc != NULL ? cc->dial_timeout : UPSTREAM_DIAL_TIMEOUT_MS);
+	if (up->addrs != NULL && up->dial_unix == NULL) {
+		/* resolved at load: each address in turn, as Go dials */
+		if ((io->fd = resolve_dial(
+		         up->addrs, deadline, why, sizeof(why))) < 0) {
+			int e = errno;
+
+			if (up->addrs->n > 1)
+				log_debug("upstream %s: %s", up->url, why);
+			errno = e;
+			return -1;
+		}
+	} else if ((a = upstream_resolve(p, up)) == NULL ||
+	    (io->fd = conn_connect(
+	         (const struct sockaddr *)&a->ss, a->sslen, deadline)) < 0)
 		return -1;
 	if (up->tls &&
 	    tlsclient_start(io, up, cc, cc != NULL ? cc->tls_ctx : NULL,

@@ -147,6 +147,17 @@ def run_aileron(args, timeout=10, env=None):
     return p.returncode, p.stdout.decode("utf-8", "replace")
 
 
+def loopback_name():
+    """A name that resolves to both loopback addresses, ::1 and 127.0.0.1 (Debian's
+    /etc/hosts makes localhost one), and its addresses in getaddrinfo()'s order."""
+    try:
+        got = [ai[4][0] for ai in socket.getaddrinfo("localhost", 80, 0, socket.SOCK_STREAM)]
+    except OSError:
+        return None, []
+    got = [a for a in got if a in ("127.0.0.1", "::1")]
+    return ("localhost", got) if len(set(got)) == 2 else (None, got)
+
+
 def proxy_config(port, handler_doc, server_extra="", entry_extra=""):
     """The reference's black-box harness: one server, catch-all proxy."""
     return """apiVersion: core/v1

@@ -2,13 +2,16 @@
 
 import hashlib
 import os
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
 
-from harness import (AileronTestCase, Client, free_port, header, proxy_config,
-                     read_request, request, response, simple_lb)
+from harness import (AILERON, AileronTestCase, Client, free_port, header, loopback_name,
+                     proxy_config, read_request, request, response, simple_lb)
 
 JSON_CT = "application/json; charset=utf-8"
 
@@ -68,6 +71,58 @@ class ProxyTest(AileronTestCase):
         for path, body in (("/4", b"v4"), ("/6", b"v6"), ("/4", b"v4"), ("/6", b"v6")):
             st, _, b = request(port, "GET", path)
             self.assertEqual((st, b), (200, body))
+
+    def test_upstream_name_with_two_addresses(self):
+        """An upstream host that resolves (when the config loads) to ::1 and 127.0.0.1, the
+        upstream listening on one of them only: the addresses are dialed in turn, as Go's
+        dialer does (the first one alone was a 502); none answering is a 502."""
+        self.allow_errors("Connection refused")
+        name, order = loopback_name()
+        if name is None:
+            self.skipTest("localhost does not resolve to both ::1 and 127.0.0.1 here (%s); "
+                          "Debian's /etc/hosts makes it so" % order)
+        second = self.upstream(lambda req, c: response(200, b"second"), host=order[1])
+        first = self.upstream(lambda req, c: response(200, b"first"), host=order[0])
+        dead = free_port()
+        lbs = simple_lb(["http://%s:%d" % (name, second.port)], match="/2")
+        for path, p in (("/1", first.port), ("/0", dead)):
+            lbs += """    - pathMatcher:
+        match: "%s"
+        matchType: Prefix
+      upstreams:
+        - url: http://%s:%d
+""" % (path, name, p)
+        port = self.gateway(lbs)
+        for path, want in (("/2", (200, b"second")), ("/1", (200, b"first")),
+                           ("/0", (502, b'{"status":502,"statusText":"Bad Gateway"}'))):
+            for _ in range(3):  # each worker dials
+                st, _, b = request(port, "GET", path)
+                self.assertEqual((st, b), want, path)
+
+    def test_upstream_name_that_does_not_resolve(self):
+        """An upstream host that does not resolve when the config loads: a warning, not a
+        failed start (it may resolve later); requests to it are 502."""
+        self.allow_errors("aileron-no-such-host.invalid")
+        name = "aileron-no-such-host.invalid"
+        env = {"RES_OPTIONS": "timeout:1 attempts:1"}  # no DNS server: no long wait
+        port = free_port()
+        text = proxy_config(port, simple_lb(["http://%s:8080" % name]),
+                            entry_extra="  processConfig:\n    workers: 1\n")
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        path = os.path.join(d, "c.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        p = subprocess.run([AILERON, "-c", "-f", path], capture_output=True, text=True,
+                           env=dict(os.environ, **env), timeout=60)
+        warning = "upstream http://%s:8080: cannot resolve %s: " % (name, name)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn(warning, p.stdout + p.stderr)
+        a = self.start(text, port, env=env)
+        st, _, b = request(port, "GET", "/x")
+        self.assertEqual((st, b), (502, b'{"status":502,"statusText":"Bad Gateway"}'))
+        self.assertIn(warning, a.output())
+        self.assertIn("; the workers will resolve it when they dial", a.output())
 
     def test_passthrough_of_status_headers_body(self):
         up = self.upstream(lambda req, c: response(302, b"test", [("test", "ok")]))

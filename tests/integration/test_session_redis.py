@@ -12,7 +12,8 @@ import tempfile
 import time
 import unittest
 
-from harness import AILERON, AileronTestCase, Client, free_port, request, response, wait_for, wait_port
+from harness import (AILERON, AileronTestCase, Client, free_port, loopback_name, request, response,
+                     wait_for, wait_port)
 from test_session import ERROR500, FORBIDDEN, SYNC, Encoder, cookie_pairs, parse_session, set_cookies
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -24,17 +25,6 @@ STILL = "; still down after"
 BACK = ": back after"
 # The first error reply a worker logs (the next ones: at most a line every 10 s).
 REPLIES = "; this worker logs the error replies at most "
-
-
-def loopback_name():
-    """A name that resolves to both loopback addresses, ::1 and 127.0.0.1 (Debian's
-    /etc/hosts makes localhost one), and its addresses in getaddrinfo()'s order."""
-    try:
-        got = [ai[4][0] for ai in socket.getaddrinfo("localhost", 6379, 0, socket.SOCK_STREAM)]
-    except OSError:
-        return None, []
-    got = [a for a in got if a in ("127.0.0.1", "::1")]
-    return ("localhost", got) if len(set(got)) == 2 else (None, got)
 
 
 class Redis:
