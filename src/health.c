@@ -1,6 +1,5 @@
 /* Upstream health: passive ejection by the workers, active probes by a helper process. */
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include "daemon.h"
 #include "health.h"
 #include "log.h"
+#include "resolve.h"
 
 /* What a generation's health checking owns in the master. */
 struct health {
@@ -174,7 +174,7 @@ health_probe(const char *addr, int64_t timeout_ms)
 {
 	char host[256], port[16], req[1024], resp[64];
 	const char *a = addr, *path = "/", *slash;
-	struct addrinfo hints, *res = NULL;
+	struct resolved ra;
 	int64_t deadline = conn_deadline(timeout_ms);
 	struct io io = { -1, NULL };
 	size_t alen, got = 0;
@@ -190,13 +190,9 @@ health_probe(const char *addr, int64_t timeout_ms)
 		path = slash;
 	if (health_split(a, alen, host, sizeof(host), port, sizeof(port)) < 0)
 		return 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, port, &hints, &res) != 0)
-		return 0;
-	io.fd = conn_connect(res->ai_addr, res->ai_addrlen, deadline);
-	freeaddrinfo(res);
-	if (io.fd < 0)
+	/* each address in turn, as the workers dial the upstream */
+	if (resolve_host(host, port, &ra) != NULL ||
+	    (io.fd = resolve_dial(&ra, deadline, NULL, 0)) < 0)
 		return 0;
 	if (!http) {
 		conn_close(&io);

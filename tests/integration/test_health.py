@@ -5,8 +5,8 @@ import tempfile
 import time
 import unittest
 
-from harness import (AileronTestCase, Client, free_port, proxy_config, request, response,
-                     run_aileron)
+from harness import (AileronTestCase, Client, free_port, loopback_name, proxy_config, request,
+                     response, run_aileron)
 
 
 def doc(ups):
@@ -99,6 +99,21 @@ class HealthTest(AileronTestCase):
         self.allow_errors("connect: Connection refused")
         a.stop()
         self.until(port, lambda got: got == ["B"] * 6)
+
+    def test_active_probe_tries_each_address(self):
+        """The probe of a name that resolves to ::1 and 127.0.0.1, the upstream listening on
+        one of them only, tries each address as the workers' dial does: the upstream stays
+        up (a probe of the first address alone took it down)."""
+        name, order = loopback_name()
+        if name is None:
+            self.skipTest("localhost does not resolve to both ::1 and 127.0.0.1 here (%s); "
+                          "Debian's /etc/hosts makes it so" % order)
+        a = self.upstream(lambda req, c: response(200, b"A"), host=order[1])
+        b = self.upstream(lambda req, c: response(200, b"B"))
+        port = self.gateway(doc(["url: http://%s:%d, enableActive: true, healthCheckInterval: 1"
+                                 % (name, a.port), "url: %s" % b.url]))
+        time.sleep(3.5)  # three probes at least
+        self.assertEqual(sorted(set(self.bodies(port, 6))), ["A", "B"])
 
     def test_bad_health_check_addr_refused(self):
         for addr in ("https://127.0.0.1:1/health", "127.0.0.1", "ftp://x:1", "x:port"):
