@@ -18,6 +18,14 @@
 
 #define UPSTREAM_POOL_SIZE  64
 #define UPSTREAM_ADDR_CACHE 64
+/*
+ * A name that did not resolve when the config loaded is looked up by the
+ * worker when it dials, a lookup that blocks it; after a failed one, the
+ * dials of the next UPSTREAM_RESOLVE_RETRY_MS fail at once (502), so that a
+ * name server that is down or slow holds a worker once per interval, not
+ * on every request.
+ */
+#define UPSTREAM_RESOLVE_RETRY_MS 5000
 
 struct upstream_idle {
 	const struct conf_upstream *up;
@@ -29,7 +37,8 @@ struct upstream_idle {
 struct upstream_addr {
 	const struct conf_upstream *up;
 	struct sockaddr_storage ss;
-	socklen_t sslen;
+	socklen_t sslen;  /* 0: the name did not resolve ... */
+	int64_t retry_at; /* ... and is not looked up again before then */
 };
 
 /* The counts first, then the first entries of each: one page in use. */
@@ -143,26 +152,36 @@ upstream_resolve(struct upstream_pool *p, const struct conf_upstream *up)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < p->naddrs; i++)
+	for (i = 0, a = NULL; i < p->naddrs && a == NULL; i++)
 		if (p->addrs[i].up == up)
-			return &p->addrs[i];
-	if (up->dial_unix != NULL)
+			a = &p->addrs[i];
+	if (a != NULL && a->sslen > 0)
+		return a;
+	if (a != NULL && conn_now_ms() < a->retry_at) {
+		errno = EHOSTUNREACH; /* failed lately: logged then */
+		return NULL;
+	}
+	if (a == NULL && up->dial_unix != NULL)
 		return upstream_resolve_unix(p, up);
-	if ((a = upstream_resolve_numeric(p, up)) != NULL)
+	if (a == NULL && (a = upstream_resolve_numeric(p, up)) != NULL)
 		return a;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+	if (a == NULL)
+		a = upstream_addr_slot(p, up);
 	if ((rc = getaddrinfo(up->dial_host != NULL ? up->dial_host : up->host,
 	         up->dial_port != NULL ? up->dial_port : up->port, &hints,
 	         &res)) != 0) {
-		log_error("cannot resolve upstream %s: %s", up->url,
-		    gai_strerror(rc));
+		log_error("cannot resolve upstream %s: %s (not looked up again "
+		          "for %d ms)",
+		    up->url, gai_strerror(rc), UPSTREAM_RESOLVE_RETRY_MS);
+		a->sslen = 0;
+		a->retry_at = conn_now_ms() + UPSTREAM_RESOLVE_RETRY_MS;
 		errno = EHOSTUNREACH;
 		return NULL;
 	}
-	a = upstream_addr_slot(p, up);
 	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
 	a->sslen = res->ai_addrlen;
 	freeaddrinfo(res);

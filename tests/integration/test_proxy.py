@@ -101,7 +101,8 @@ class ProxyTest(AileronTestCase):
 
     def test_upstream_name_that_does_not_resolve(self):
         """An upstream host that does not resolve when the config loads: a warning, not a
-        failed start (it may resolve later); requests to it are 502."""
+        failed start (it may resolve later); requests to it are 502, and a worker looks the
+        name up again only 5 s after a failed lookup (each one blocks it)."""
         self.allow_errors("aileron-no-such-host.invalid")
         name = "aileron-no-such-host.invalid"
         env = {"RES_OPTIONS": "timeout:1 attempts:1"}  # no DNS server: no long wait
@@ -119,10 +120,16 @@ class ProxyTest(AileronTestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn(warning, p.stdout + p.stderr)
         a = self.start(text, port, env=env)
-        st, _, b = request(port, "GET", "/x")
-        self.assertEqual((st, b), (502, b'{"status":502,"statusText":"Bad Gateway"}'))
+        for _ in range(4):
+            st, _, b = request(port, "GET", "/x")
+            self.assertEqual((st, b), (502, b'{"status":502,"statusText":"Bad Gateway"}'))
         self.assertIn(warning, a.output())
         self.assertIn("; the workers will resolve it when they dial", a.output())
+        # The worker looked the name up once: a failed lookup holds for 5 s.
+        lookups = [ln for ln in a.log_lines() if isinstance(ln, dict) and
+                   ln.get("msg", "").startswith("cannot resolve upstream")]
+        self.assertEqual(len(lookups), 1, lookups)
+        self.assertIn("(not looked up again for 5000 ms)", lookups[0]["msg"])
 
     def test_passthrough_of_status_headers_body(self):
         up = self.upstream(lambda req, c: response(302, b"test", [("test", "ok")]))
