@@ -27,6 +27,7 @@
 #include "conf_table.h"
 #include "conf_util.h"
 #include "http_parse.h"
+#include "resolve.h"
 #include "kind.h"
 #include "log.h"
 #include "tls.h"
@@ -1322,6 +1323,36 @@ conf_set_url(struct loader *ld, const struct conf_field *f, const char *key,
 		url[len - 1] = '\0';
 	up->url = url;
 	return 0;
+}
+
+/*
+ * Resolve the host up is dialed at (its replaceTargets address or its
+ * URL's) now, in the master: the workers dial the addresses in turn, and
+ * a reload resolves again (as nginx does).  A name that does not resolve
+ * fails nothing (it may later): a warning, and the workers resolve it
+ * when they dial.  A unix socket, a bad URL (reported) or
+ * conf_resolve_names off: nothing to do.
+ */
+void
+conf_upstream_resolve(struct loader *ld, struct conf_upstream *up)
+{
+	const char *host = up->dial_host != NULL ? up->dial_host : up->host;
+	const char *port = up->dial_port != NULL ? up->dial_port : up->port;
+	struct resolved *r;
+	const char *why;
+
+	if (!conf_resolve_names || host == NULL || port == NULL ||
+	    up->dial_unix != NULL)
+		return;
+	r = arena_alloc(ld->arena, sizeof(*r));
+	if ((why = resolve_host(host, port, r)) != NULL) {
+		log_warnx(
+		    "upstream %s: cannot resolve %s: %s; the workers will "
+		    "resolve it when they dial",
+		    up->url, host, why);
+		return;
+	}
+	up->addrs = r;
 }
 
 /*

@@ -19,6 +19,7 @@
  */
 
 struct arena;
+struct loader;
 struct health;
 struct resolved;
 struct conf_httplogger;
@@ -540,6 +541,13 @@ extern int conf_open_log_files;
  * its inputs cause no lookups: the names are then left to the workers.
  */
 extern int conf_resolve_names;
+
+/*
+ * Resolve up's host (or its replaceTargets address) into up->addrs, in
+ * the master at load; a name that does not resolve is a warning (the
+ * workers then resolve it when they dial).  Unless conf_resolve_names is 0.
+ */
+void conf_upstream_resolve(struct loader *ld, struct conf_upstream *up);
 
 /*
  * Whether loading creates a missing SLogger logDir (and its parents)

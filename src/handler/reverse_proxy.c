@@ -20,7 +20,6 @@
 #include "handler.h"
 #include "health.h"
 #include "http.h"
-#include "resolve.h"
 #include "log.h"
 #include "middleware.h"
 #include "pages.h"
@@ -465,44 +464,15 @@ reverse_proxy_conf_targets(struct loader *ld, struct conf_proxy *px)
 	}
 }
 
-/*
- * Resolve the host each upstream is dialed at (its replaceTargets address
- * or its URL's), here in the master: the workers dial the addresses in
- * turn, and a reload resolves again (as nginx does).  A name that does
- * not resolve fails nothing (it may later): a warning, and the workers
- * resolve it when they dial.
- */
+/* Resolve every upstream's host now, in the master (conf_upstream_resolve). */
 static void
 reverse_proxy_conf_resolve(struct loader *ld, struct conf_proxy *px)
 {
 	size_t i, j;
 
-	if (!conf_resolve_names)
-		return;
-	for (i = 0; i < px->nlbs; i++) {
-		for (j = 0; j < px->lbs[i].nupstreams; j++) {
-			struct conf_upstream *up = &px->lbs[i].upstreams[j];
-			const char *host =
-			    up->dial_host != NULL ? up->dial_host : up->host;
-			const char *port =
-			    up->dial_port != NULL ? up->dial_port : up->port;
-			struct resolved *r;
-			const char *why;
-
-			if (host == NULL || port == NULL ||
-			    up->dial_unix != NULL)
-				continue; /* a bad url (reported), or a socket */
-			r = arena_alloc(ld->arena, sizeof(*r));
-			if ((why = resolve_host(host, port, r)) != NULL) {
-				log_warnx("upstream %s: cannot resolve %s: %s; "
-				          "the workers will resolve it when "
-				          "they dial",
-				    up->url, host, why);
-				continue;
-			}
-			up->addrs = r;
-		}
-	}
+	for (i = 0; i < px->nlbs; i++)
+		for (j = 0; j < px->lbs[i].nupstreams; j++)
+			conf_upstream_resolve(ld, &px->lbs[i].upstreams[j]);
 }
 
 /* A ReverseProxyHandler's roundTripper: an HTTPClient; the upstreams' addresses. */

@@ -526,6 +526,7 @@ oauth_conf_ep(struct loader *ld, yaml_node_t *node, const char *base,
 		    "provider.endpoints.%s: %s: %s", what, url, why);
 		return -1;
 	}
+	conf_upstream_resolve(ld, &ep->up);
 	return 1;
 }
 

@@ -23,7 +23,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from harness import (AileronTestCase, Client, free_port, request, response, run_aileron)
+from harness import (AileronTestCase, Client, free_port, loopback_name, request, response,
+                     run_aileron)
 from test_tls_upstream import TLSMock, make_pki
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -63,7 +64,7 @@ class Provider:
     key under kid; the knobs below change what it answers."""
 
     def __init__(self, test, key, kid, alg="RS256", tls_dir=None, iss=None,
-                 client_id=CLIENT_ID, secret=SECRET, users=None):
+                 client_id=CLIENT_ID, secret=SECRET, users=None, host="127.0.0.1"):
         self.key, self.kid, self.alg = key, kid, alg
         self.client_id, self.secret = client_id, secret
         self.users = users if users is not None else {"alice": "wonder land"}
@@ -87,7 +88,7 @@ class Provider:
             self.srv = TLSMock(tls_dir, "ip")
             self.srv.handler = self.handle
         else:
-            self.srv = test.upstream(self.handle)
+            self.srv = test.upstream(self.handle, host=host)
         test.addCleanup(self.srv.stop)
         self.url = self.srv.url
         self.iss = iss or self.url + "/realms/test"
@@ -410,6 +411,20 @@ class ClientCredentialsTest(FlowTestCase):
                                     audience=AUD)["sub"], "service")
         self.assertIsNone(req.header("X-ID-Token"))
         self.no_secret_in_log()
+
+    def test_provider_name_with_two_addresses(self):
+        """A provider at a name that resolves (when the config loads) to ::1 and 127.0.0.1,
+        listening on one of them only: the token endpoint is dialed at each address in turn,
+        as the reverse proxy dials its upstreams."""
+        name, order = loopback_name()
+        if name is None:
+            self.skipTest("localhost does not resolve to both ::1 and 127.0.0.1 here (%s); "
+                          "Debian's /etc/hosts makes it so" % order)
+        prov = self.provider(host=order[1])
+        prov.url = "http://%s:%d" % (name, prov.srv.port)
+        port = self.serve("  clientCredentialsHandler: {}\n" + self.context(prov))
+        self.ok(port)
+        self.assertEqual(prov.grants(), ["client_credentials"])
 
     def test_basic_auth_es256_and_discovery(self):
         prov = self.provider(key=self.ec, kid="e1", alg="ES256")
