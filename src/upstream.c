@@ -112,9 +112,11 @@ upstream_resolve_numeric(
 {
 	const char *host = up->dial_host != NULL ? up->dial_host : up->host;
 	const char *port = up->dial_port != NULL ? up->dial_port : up->port;
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	struct upstream_addr *a;
+	socklen_t len;
 	char *end;
 	unsigned long n;
 
@@ -122,25 +124,21 @@ upstream_resolve_numeric(
 	n = strtoul(port, &end, 10);
 	if (errno != 0 || end == port || *end != '\0' || n > 65535)
 		return NULL;
-	memset(&sin, 0, sizeof(sin));
-	memset(&sin6, 0, sizeof(sin6));
-	if (inet_pton(AF_INET, host, &sin.sin_addr) == 1) {
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons((uint16_t)n);
-		a = upstream_addr_slot(p, up);
-		memcpy(&a->ss, &sin, sizeof(sin));
-		a->sslen = sizeof(sin);
-		return a;
-	}
-	if (inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1) {
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_port = htons((uint16_t)n);
-		a = upstream_addr_slot(p, up);
-		memcpy(&a->ss, &sin6, sizeof(sin6));
-		a->sslen = sizeof(sin6);
-		return a;
-	}
-	return NULL;
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)n);
+		len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)n);
+		len = sizeof(*sin6);
+	} else
+		return NULL;
+	a = upstream_addr_slot(p, up);
+	a->ss = ss;
+	a->sslen = len;
+	return a;
 }
 
 /* Resolve up's address, cached for the life of the worker; -1 on failure. */
