@@ -2,7 +2,6 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
